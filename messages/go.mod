@@ -1,0 +1,3 @@
+module github.com/boardpack/boardpack/messages
+
+go 1.26

@@ -1,0 +1,127 @@
+package messages
+
+import (
+	"errors"
+	"fmt"
+)
+
+// EventNameMetric is the metadata event name of a MetricEvent on TopicMetrics.
+const EventNameMetric = "metric_event"
+
+// Kind says how a MetricEvent combines with the other events of its metric.
+// Each kind gives the same figures whatever the delivery order and however
+// often an event is delivered.
+type Kind string
+
+const (
+	// KindAdditive: Value is added to the period that contains OccurredAt
+	// (a charge, a fee, a new customer).
+	KindAdditive Kind = "additive"
+	// KindState: Value is the state of Entity at Version (a subscription's
+	// MRR, a charge's cumulative refunded amount, an imported row). Only the
+	// highest (Version, EventID) counts; a period's figure is the change of
+	// the entity's state over the period, a total is the sum of the latest
+	// states.
+	KindState Kind = "state"
+	// KindGauge: Value is a reading of the series Entity observed at
+	// OccurredAt (cash balance, cost month-to-date). The latest observation
+	// at or before a moment is the value at that moment.
+	KindGauge Kind = "gauge"
+)
+
+// Units for MetricEvent.Unit when the value is not money.
+const (
+	UnitCount        = "count"
+	UnitMilliseconds = "ms"
+	UnitBytes        = "bytes"
+)
+
+// MetricEvent is one fact about a tenant's business, published on
+// TopicMetrics by the collectors (stripe-collector, aws-collector,
+// `reportctl import`, `reportctl stripe backfill`) and consumed by the
+// aggregator into the read model.
+type MetricEvent struct {
+	Header
+	// Metric names the figure (see the Metric* constants).
+	Metric string `json:"metric"`
+	Kind   Kind   `json:"kind"`
+	// Value is in minor units of Currency when Currency is set, otherwise
+	// in Unit.
+	Value    int64  `json:"value"`
+	Currency string `json:"currency,omitempty"`
+	Unit     string `json:"unit,omitempty"`
+	// Entity is the entity (KindState) or series (KindGauge) the value
+	// belongs to: a subscription id, a bank account, an AWS service.
+	Entity string `json:"entity,omitempty"`
+	// Version orders the states of one entity (KindState); for Stripe the
+	// event's created time in seconds. Ties are broken by EventID.
+	Version int64 `json:"version,omitempty"`
+	// Dimensions break a metric down (product, service, function, channel,
+	// category). Keep them few and low-cardinality.
+	Dimensions map[string]string `json:"dimensions,omitempty"`
+	// ObjectID is the source object (ch_..., sub_...), for tracing.
+	ObjectID string `json:"object_id,omitempty"`
+	// Livemode is set for Stripe events.
+	Livemode *bool `json:"livemode,omitempty"`
+}
+
+// Name is the stable event name used in metadata and logs.
+func (MetricEvent) Name() string { return EventNameMetric }
+
+// Validate returns every problem with the event at once.
+func (e MetricEvent) Validate() error {
+	errs := []error{e.Header.Validate()}
+	if e.Metric == "" {
+		errs = append(errs, errors.New("missing metric"))
+	}
+	switch e.Kind {
+	case KindAdditive, KindGauge:
+	case KindState:
+		if e.Entity == "" {
+			errs = append(errs, errors.New("state metric without entity"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("unknown kind %q", e.Kind))
+	}
+	if e.Kind == KindGauge && e.Entity == "" {
+		errs = append(errs, errors.New("gauge metric without entity (series)"))
+	}
+	if e.Currency != "" && !ValidCurrency(e.Currency) {
+		errs = append(errs, fmt.Errorf("invalid currency %q", e.Currency))
+	}
+	return errors.Join(errs...)
+}
+
+// The metric catalogue. Money metrics carry Currency; counts carry
+// Unit=UnitCount. Collectors may add metrics; readers ignore unknown ones.
+const (
+	// MetricRevenueGross (additive): a captured charge's amount.
+	MetricRevenueGross = "revenue.gross"
+	// MetricRevenueRefunded (state per charge): the charge's cumulative
+	// refunded amount.
+	MetricRevenueRefunded = "revenue.refunded"
+	// MetricRevenueFees (additive): processor fees where known.
+	MetricRevenueFees = "revenue.fees"
+	// MetricRevenueDisputed (state per dispute): the amount at stake while a
+	// dispute is open or lost; 0 once won.
+	MetricRevenueDisputed = "revenue.disputed"
+	// MetricInvoicesPaid (additive): amount paid on invoices.
+	MetricInvoicesPaid = "invoices.paid"
+	// MetricInvoicesFailed (additive, count): failed invoice payments.
+	MetricInvoicesFailed = "invoices.failed"
+	// MetricMRR (state per subscription): monthly recurring revenue,
+	// normalised to a month, after discounts; 0 once cancelled.
+	MetricMRR = "mrr"
+	// MetricCustomersNew (additive, count): customers created.
+	MetricCustomersNew = "customers.new"
+	// MetricPayoutsPaid (additive): payouts that reached the bank.
+	MetricPayoutsPaid = "payouts.paid"
+	// MetricPayoutsFailed (additive): payouts that failed.
+	MetricPayoutsFailed = "payouts.failed"
+	// MetricCheckoutCompleted (additive, count): completed checkout sessions.
+	MetricCheckoutCompleted = "checkout.completed"
+	// MetricCheckoutExpired (additive, count): abandoned checkout sessions.
+	MetricCheckoutExpired = "checkout.expired"
+	// MetricCashStripe (gauge per currency): Stripe available balance.
+	MetricCashStripe = "cash.stripe_available"
+)

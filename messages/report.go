@@ -1,0 +1,89 @@
+package messages
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// EventNameReportDue is the metadata event name of a ReportDue.
+const EventNameReportDue = "report_due"
+
+// Roles a report is written for. Each gets its own analysis.
+const (
+	RoleCEO        = "ceo"
+	RoleCTO        = "cto"
+	RoleCFO        = "cfo"
+	RoleCMO        = "cmo"
+	RoleAccounting = "accounting"
+)
+
+// Roles lists every role in display order.
+var Roles = []string{RoleCEO, RoleCTO, RoleCFO, RoleCMO, RoleAccounting}
+
+// ValidRole reports whether role is one of Roles.
+func ValidRole(role string) bool {
+	for _, r := range Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// Period kinds say which span a report covers.
+const (
+	PeriodPreviousWeek  = "previous_week"
+	PeriodPreviousMonth = "previous_month"
+	PeriodMonthToDate   = "month_to_date"
+	PeriodInterval      = "interval"
+	// PeriodMonth is a calendar month asked for explicitly (`--period YYYY-MM`).
+	PeriodMonth = "month"
+)
+
+// ReportDue asks the mailer to build and send one role's report for one
+// period. Published on TopicReportDue by the scheduler (on each firing of a
+// tenant's schedule) and by `reportctl report send`. The mailer sends at most
+// one email per (ReportID, recipient), however often this is delivered.
+type ReportDue struct {
+	Header
+	// ReportID is deterministic for (tenant, role, period): see ReportIDFor.
+	ReportID string `json:"report_id"`
+	Role     string `json:"role"`
+	// PeriodStart and PeriodEnd bound the period [start, end) in UTC; the
+	// tenant's time zone decided where they fall.
+	PeriodStart time.Time `json:"period_start"`
+	PeriodEnd   time.Time `json:"period_end"`
+	// PeriodKind is one of the Period* constants.
+	PeriodKind string `json:"period_kind"`
+	// DueAt is when the report was due (the schedule's firing time).
+	DueAt time.Time `json:"due_at"`
+}
+
+// Name is the stable event name used in metadata and logs.
+func (ReportDue) Name() string { return EventNameReportDue }
+
+// ReportIDFor derives the report id from what makes a report unique: the
+// tenant, the role and the period.
+func ReportIDFor(tenantID, role string, start, end time.Time) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%s|%s", tenantID, role,
+		start.UTC().Format(time.RFC3339Nano), end.UTC().Format(time.RFC3339Nano))))
+	return "rpt_" + hex.EncodeToString(sum[:12])
+}
+
+// Validate returns every problem with the event at once.
+func (r ReportDue) Validate() error {
+	errs := []error{r.Header.Validate()}
+	if r.ReportID == "" {
+		errs = append(errs, errors.New("missing report_id"))
+	}
+	if !ValidRole(r.Role) {
+		errs = append(errs, fmt.Errorf("unknown role %q", r.Role))
+	}
+	if r.PeriodStart.IsZero() || r.PeriodEnd.IsZero() || !r.PeriodEnd.After(r.PeriodStart) {
+		errs = append(errs, fmt.Errorf("invalid period [%s, %s)", r.PeriodStart, r.PeriodEnd))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,4 @@
+// Command aggregator is a Boardpack service (skeleton placeholder).
+package main
+
+func main() {}

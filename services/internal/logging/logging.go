@@ -1,0 +1,19 @@
+// Package logging builds the JSON slog logger every service uses.
+package logging
+
+import (
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// New returns a JSON logger on stdout tagged with the service name. The level
+// comes from BOARDPACK_LOG_LEVEL (debug, info, warn, error; default info).
+func New(service string) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(strings.TrimSpace(os.Getenv("BOARDPACK_LOG_LEVEL")))); err != nil {
+		level = slog.LevelInfo
+	}
+	h := slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level})
+	return slog.New(h).With(slog.String("service", service))
+}

@@ -1,0 +1,34 @@
+package mototest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+)
+
+// FetchSentRawEmails reads the raw emails moto's SES accepted
+// (GET /moto-api/data.json, ses.RawMessage), with RawData decoded.
+func FetchSentRawEmails(endpoint string) ([]SESMessage, error) {
+	resp, err := http.Get(endpoint + "/moto-api/data.json")
+	if err != nil {
+		return nil, fmt.Errorf("read moto data: %w", err)
+	}
+	defer resp.Body.Close()
+	var data struct {
+		SES struct {
+			RawMessage []SESMessage `json:"RawMessage"`
+		} `json:"ses"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&data); err != nil {
+		return nil, fmt.Errorf("decode moto data: %w", err)
+	}
+	for i, m := range data.SES.RawMessage {
+		raw, err := base64.StdEncoding.DecodeString(m.RawData)
+		if err != nil {
+			return nil, fmt.Errorf("decode raw message %s: %w", m.ID, err)
+		}
+		data.SES.RawMessage[i].RawData = string(raw)
+	}
+	return data.SES.RawMessage, nil
+}

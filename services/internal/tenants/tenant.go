@@ -1,0 +1,265 @@
+// Package tenants is the tenants file (YAML, applied with `reportctl
+// tenants apply -f`), its validation, and its storage in the table.
+//
+// Every service reads tenants from the table (item pk=TENANT#<id>,
+// sk=CONFIG, listed through the sparse index gsi1 with gsi1pk=TENANTS), so
+// a change applied with reportctl reaches running services without a
+// restart (see Cache).
+package tenants
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/adhocore/gronx"
+	"github.com/bojanz/currency"
+	"gopkg.in/yaml.v3"
+
+	"github.com/boardpack/boardpack/messages"
+)
+
+// File is the tenants file.
+type File struct {
+	Tenants []Tenant `yaml:"tenants" json:"tenants"`
+}
+
+// Tenant is one business.
+type Tenant struct {
+	ID         string              `yaml:"id" json:"id"`
+	Name       string              `yaml:"name" json:"name"`
+	Timezone   string              `yaml:"timezone" json:"timezone"`
+	Currency   string              `yaml:"currency" json:"currency"`
+	Stripe     Stripe              `yaml:"stripe" json:"stripe"`
+	Email      Email               `yaml:"email" json:"email"`
+	Recipients map[string][]string `yaml:"recipients" json:"recipients"`
+	AWS        *AWS                `yaml:"aws,omitempty" json:"aws,omitempty"`
+	Schedules  []Schedule          `yaml:"schedules" json:"schedules"`
+	Finance    Finance             `yaml:"finance" json:"finance"`
+}
+
+// Stripe is the tenant's Stripe account.
+type Stripe struct {
+	// WebhookSecrets verify webhook signatures; any one of them may match
+	// (rotation). Each is a literal (local runs) or a reference:
+	// env:NAME, ssm:/param/name, secretsmanager:secret-id.
+	WebhookSecrets []string `yaml:"webhook_secrets" json:"webhook_secrets"`
+	// APIKey (a reference like the secrets) reads history for backfill.
+	APIKey string `yaml:"api_key,omitempty" json:"api_key,omitempty"`
+	// Livemode says which Stripe mode the tenant's events must be in.
+	Livemode bool `yaml:"livemode" json:"livemode"`
+	// AllowOtherMode accepts events of the other mode as well.
+	AllowOtherMode bool `yaml:"allow_other_mode,omitempty" json:"allow_other_mode,omitempty"`
+	// IgnoreAPIVersionMismatch decodes events of another API version.
+	IgnoreAPIVersionMismatch bool `yaml:"ignore_api_version_mismatch,omitempty" json:"ignore_api_version_mismatch,omitempty"`
+}
+
+// Email says how the tenant's reports are sent.
+type Email struct {
+	// From is "Display Name <address>" on a verified SES identity.
+	From     string   `yaml:"from" json:"from"`
+	ReplyTo  string   `yaml:"reply_to,omitempty" json:"reply_to,omitempty"`
+	BCCAudit []string `yaml:"bcc_audit,omitempty" json:"bcc_audit,omitempty"`
+}
+
+// AWS is where the tenant's AWS resources live.
+type AWS struct {
+	// RoleARN and ExternalID are assumed to read the tenant's account; empty
+	// means the ambient credentials.
+	RoleARN    string   `yaml:"role_arn,omitempty" json:"role_arn,omitempty"`
+	ExternalID string   `yaml:"external_id,omitempty" json:"external_id,omitempty"`
+	Regions    []string `yaml:"regions,omitempty" json:"regions,omitempty"`
+}
+
+// Schedule fires a role's report on a cron expression in the tenant's time
+// zone, covering Period.
+type Schedule struct {
+	Role   string `yaml:"role" json:"role"`
+	Cron   string `yaml:"cron" json:"cron"`
+	Period string `yaml:"period" json:"period"`
+}
+
+// Finance holds the inputs the finance analyses need. Amounts are decimal
+// strings in the tenant's currency ("12500.00").
+type Finance struct {
+	MonthlyRevenueTarget string `yaml:"monthly_revenue_target,omitempty" json:"monthly_revenue_target,omitempty"`
+	FixedCostsMonthly    string `yaml:"fixed_costs_monthly,omitempty" json:"fixed_costs_monthly,omitempty"`
+	UnitPrice            string `yaml:"unit_price,omitempty" json:"unit_price,omitempty"`
+	VariableCostPerUnit  string `yaml:"variable_cost_per_unit,omitempty" json:"variable_cost_per_unit,omitempty"`
+	// MinRunwayMonths is a financial rule: runway below it fails.
+	MinRunwayMonths int `yaml:"min_runway_months,omitempty" json:"min_runway_months,omitempty"`
+}
+
+// Parse reads and validates a tenants file. Unknown fields are errors, so a
+// typo never silently drops a setting.
+func Parse(r io.Reader) (File, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 4<<20))
+	if err != nil {
+		return File{}, fmt.Errorf("read tenants file: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var f File
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return File{}, errors.New("tenants file is empty")
+		}
+		return File{}, fmt.Errorf("parse tenants file: %w", err)
+	}
+	if err := f.Validate(); err != nil {
+		return File{}, err
+	}
+	return f, nil
+}
+
+// Validate returns every problem at once, each naming the tenant and field.
+func (f File) Validate() error {
+	if len(f.Tenants) == 0 {
+		return errors.New("tenants file has no tenants")
+	}
+	var errs []error
+	seen := map[string]bool{}
+	for i, t := range f.Tenants {
+		label := t.ID
+		if label == "" {
+			label = fmt.Sprintf("#%d", i+1)
+		}
+		if seen[t.ID] && t.ID != "" {
+			errs = append(errs, fmt.Errorf("tenant %s: id: duplicate", label))
+		}
+		seen[t.ID] = true
+		for _, e := range t.problems() {
+			errs = append(errs, fmt.Errorf("tenant %s: %w", label, e))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks one tenant.
+func (t Tenant) Validate() error {
+	var errs []error
+	for _, e := range t.problems() {
+		errs = append(errs, fmt.Errorf("tenant %s: %w", t.ID, e))
+	}
+	return errors.Join(errs...)
+}
+
+func (t Tenant) problems() []error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if !messages.ValidTenantID(t.ID) {
+		bad("id", "%q must be 1-64 characters of a-z, 0-9 and -", t.ID)
+	}
+	if strings.TrimSpace(t.Name) == "" {
+		bad("name", "required")
+	}
+	if hasCRLF(t.Name) {
+		bad("name", "must not contain line breaks")
+	}
+	if _, err := time.LoadLocation(t.Timezone); err != nil || t.Timezone == "" {
+		bad("timezone", "%q is not an IANA time zone (e.g. America/Los_Angeles)", t.Timezone)
+	}
+	if !currency.IsValid(t.Currency) || t.Currency != strings.ToUpper(t.Currency) {
+		bad("currency", "%q is not an ISO 4217 code (e.g. USD)", t.Currency)
+	}
+	if len(t.Stripe.WebhookSecrets) == 0 {
+		bad("stripe.webhook_secrets", "at least one secret or reference is required")
+	}
+	for i, s := range t.Stripe.WebhookSecrets {
+		if err := ValidateSecretRef(s); err != nil {
+			bad(fmt.Sprintf("stripe.webhook_secrets[%d]", i), "%v", err)
+		}
+	}
+	if t.Stripe.APIKey != "" {
+		if err := ValidateSecretRef(t.Stripe.APIKey); err != nil {
+			bad("stripe.api_key", "%v", err)
+		}
+	}
+	if a, err := mail.ParseAddress(t.Email.From); err != nil || hasCRLF(t.Email.From) {
+		bad("email.from", "%q is not a \"Name <address>\" email address", t.Email.From)
+	} else if a.Name == "" {
+		bad("email.from", "%q needs a display name: \"Name <address>\"", t.Email.From)
+	}
+	if t.Email.ReplyTo != "" && !validAddress(t.Email.ReplyTo) {
+		bad("email.reply_to", "%q is not an email address", t.Email.ReplyTo)
+	}
+	for i, a := range t.Email.BCCAudit {
+		if !validAddress(a) {
+			bad(fmt.Sprintf("email.bcc_audit[%d]", i), "%q is not an email address", a)
+		}
+	}
+	for role, list := range t.Recipients {
+		if !messages.ValidRole(role) {
+			bad("recipients."+role, "unknown role (one of %s)", strings.Join(messages.Roles, ", "))
+			continue
+		}
+		for i, a := range list {
+			if !validAddress(a) {
+				bad(fmt.Sprintf("recipients.%s[%d]", role, i), "%q is not an email address", a)
+			}
+		}
+	}
+	if t.AWS != nil && t.AWS.ExternalID != "" && t.AWS.RoleARN == "" {
+		bad("aws.external_id", "needs aws.role_arn")
+	}
+	if t.AWS != nil && t.AWS.RoleARN != "" && !strings.HasPrefix(t.AWS.RoleARN, "arn:") {
+		bad("aws.role_arn", "%q is not an ARN", t.AWS.RoleARN)
+	}
+	g := gronx.New()
+	for i, s := range t.Schedules {
+		f := fmt.Sprintf("schedules[%d]", i)
+		if !messages.ValidRole(s.Role) {
+			bad(f+".role", "%q is not one of %s", s.Role, strings.Join(messages.Roles, ", "))
+		}
+		if !g.IsValid(s.Cron) {
+			bad(f+".cron", "%q is not a valid cron expression", s.Cron)
+		}
+		switch s.Period {
+		case messages.PeriodPreviousWeek, messages.PeriodPreviousMonth, messages.PeriodMonthToDate, messages.PeriodInterval:
+		default:
+			bad(f+".period", "%q is not one of previous_week, previous_month, month_to_date, interval", s.Period)
+		}
+	}
+	for field, v := range map[string]string{
+		"finance.monthly_revenue_target": t.Finance.MonthlyRevenueTarget,
+		"finance.fixed_costs_monthly":    t.Finance.FixedCostsMonthly,
+		"finance.unit_price":             t.Finance.UnitPrice,
+		"finance.variable_cost_per_unit": t.Finance.VariableCostPerUnit,
+	} {
+		if v == "" {
+			continue
+		}
+		if _, err := ParseAmount(v, t.Currency); err != nil {
+			bad(field, "%v", err)
+		}
+	}
+	if t.Finance.MinRunwayMonths < 0 {
+		bad("finance.min_runway_months", "must not be negative")
+	}
+	return errs
+}
+
+// Location is the tenant's time zone (validated at apply).
+func (t Tenant) Location() *time.Location {
+	loc, err := time.LoadLocation(t.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// RecipientsFor returns the role's recipients.
+func (t Tenant) RecipientsFor(role string) []string { return t.Recipients[role] }
+
+func validAddress(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && !hasCRLF(s) && a.Address != ""
+}
+
+func hasCRLF(s string) bool { return strings.ContainsAny(s, "\r\n") }

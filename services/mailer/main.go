@@ -1,0 +1,4 @@
+// Command mailer is a Boardpack service (skeleton placeholder).
+package main
+
+func main() {}

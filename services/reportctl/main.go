@@ -1,0 +1,4 @@
+// Command reportctl is a Boardpack service (skeleton placeholder).
+package main
+
+func main() {}

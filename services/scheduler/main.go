@@ -1,0 +1,4 @@
+// Command scheduler is a Boardpack service (skeleton placeholder).
+package main
+
+func main() {}

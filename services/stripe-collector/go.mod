@@ -1,0 +1,8 @@
+module github.com/boardpack/boardpack/services/stripe-collector
+
+go 1.26.0
+
+replace (
+	github.com/boardpack/boardpack/messages => ../../messages
+	github.com/boardpack/boardpack/services/internal => ../internal
+)

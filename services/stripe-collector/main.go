@@ -1,0 +1,4 @@
+// Command stripe-collector is a Boardpack service (skeleton placeholder).
+package main
+
+func main() {}
