@@ -38,10 +38,14 @@ func ValidateSecretRef(ref string) error {
 // SecretResolver turns secret references into values, caching each for TTL
 // so that a rotated secret is picked up without a restart.
 type SecretResolver struct {
-	SSM            interface{ GetParameter(context.Context, *ssm.GetParameterInput, ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) }
-	SecretsManager interface{ GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) }
-	TTL            time.Duration
-	Now            func() time.Time
+	SSM interface {
+		GetParameter(context.Context, *ssm.GetParameterInput, ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+	}
+	SecretsManager interface {
+		GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	}
+	TTL time.Duration
+	Now func() time.Time
 
 	mu    sync.Mutex
 	cache map[string]cachedSecret
