@@ -25,6 +25,10 @@
 //	TENANT#<id>        X#<occurred UTC>#<event>                       a finding observation
 //
 // Facts of one metric sort by time, so a period is one Query with BETWEEN.
+//
+// Sort-key prefixes are allocated per owner so that items never collide:
+// CONFIG (tenants), F# and X# and R# (read model), DUE# (scheduler), SEND#,
+// SUPPRESS#, UNSUB# and RPT# (mailer delivery records), IMPORT# (imports).
 package readmodel
 
 import (
