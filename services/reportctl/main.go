@@ -65,7 +65,8 @@ func run(ctx context.Context, app *App, args []string) int {
 			case err == nil:
 				return 0
 			case errors.Is(err, errUsage):
-				fmt.Fprintf(app.Stderr, "reportctl %s: %v\nusage: reportctl %s %s\n", name, err, name, c.usage)
+				msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
+				fmt.Fprintf(app.Stderr, "reportctl %s: %s\nusage: reportctl %s %s\n", name, msg, name, c.usage)
 				return 2
 			default:
 				fmt.Fprintf(app.Stderr, "reportctl %s: %v\n", name, err)
@@ -87,7 +88,7 @@ func printHelp(w io.Writer) {
 	sort.Strings(names)
 	for _, n := range names {
 		c := commands[n]
-		fmt.Fprintf(w, "  %-45s %s\n", strings.TrimSpace(n+" "+c.usage), c.summary)
+		fmt.Fprintf(w, "  %s\n      %s\n", strings.TrimSpace(n+" "+c.usage), c.summary)
 	}
 	fmt.Fprintln(w, "\nAWS is selected by the SDK's variables (AWS_REGION, AWS_ENDPOINT_URL, ...);")
 	fmt.Fprintln(w, "resource names by BOARDPACK_PREFIX and BOARDPACK_TABLE.")

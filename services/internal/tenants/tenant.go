@@ -165,7 +165,7 @@ func (t Tenant) problems() []error {
 	if _, err := time.LoadLocation(t.Timezone); err != nil || t.Timezone == "" {
 		bad("timezone", "%q is not an IANA time zone (e.g. America/Los_Angeles)", t.Timezone)
 	}
-	if !currency.IsValid(t.Currency) || t.Currency != strings.ToUpper(t.Currency) {
+	if t.Currency == "" || !currency.IsValid(t.Currency) || t.Currency != strings.ToUpper(t.Currency) {
 		bad("currency", "%q is not an ISO 4217 code (e.g. USD)", t.Currency)
 	}
 	if len(t.Stripe.WebhookSecrets) == 0 {

@@ -29,6 +29,7 @@ func TestParseNamesTenantAndField(t *testing.T) {
 		"bad role":     {`tenants: [{id: a, name: A, timezone: UTC, currency: USD, stripe: {webhook_secrets: [x]}, email: {from: "A <a@example.com>"}, recipients: {cxo: [a@example.com]}}]`, "tenant a: recipients.cxo"},
 		"crlf from":    {`tenants: [{id: a, name: A, timezone: UTC, currency: USD, stripe: {webhook_secrets: [x]}, email: {from: "A <a@example.com>\r\nBcc: x@evil.example"}}]`, "tenant a: email.from"},
 		"no secret":    {`tenants: [{id: a, name: A, timezone: UTC, currency: USD, email: {from: "A <a@example.com>"}}]`, "tenant a: stripe.webhook_secrets"},
+		"no currency":  {`tenants: [{id: a, name: A, timezone: UTC, stripe: {webhook_secrets: [x]}, email: {from: "A <a@example.com>"}}]`, "tenant a: currency"},
 		"bad currency": {`tenants: [{id: a, name: A, timezone: UTC, currency: usd, stripe: {webhook_secrets: [x]}, email: {from: "A <a@example.com>"}}]`, "tenant a: currency"},
 		"bad amount":   {`tenants: [{id: a, name: A, timezone: UTC, currency: JPY, stripe: {webhook_secrets: [x]}, email: {from: "A <a@example.com>"}, finance: {fixed_costs_monthly: "10.5"}}]`, "tenant a: finance.fixed_costs_monthly"},
 		"unknown key":  {`tenants: [{id: a, nmae: A}]`, "field nmae not found"},
