@@ -23,3 +23,12 @@ lint: ## gofmt and go vet
 
 fmt:
 	@gofmt -w $(MODULE_DIRS)
+
+run: build ## Everything locally in the foreground (moto if no AWS_ENDPOINT_URL); Ctrl-C stops all
+	@deploy/local/boardpack-local.sh run
+
+up: build ## The same in the background; returns once every service is healthy
+	@deploy/local/boardpack-local.sh up
+
+down: ## Stop what `make up` started
+	@deploy/local/boardpack-local.sh down
