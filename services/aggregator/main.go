@@ -1,4 +1,174 @@
-// Command aggregator is a Boardpack service (skeleton placeholder).
+// Command aggregator consumes metric events and findings from its SQS queue
+// (subscribed to SNS metrics-v1) into the DynamoDB read model.
+//
+// Exactly once in effect: each event becomes one immutable fact written
+// with a single conditional PutItem keyed by its event id (see package
+// readmodel), so a redelivery, a duplicate from the source, an SDK retry of
+// a write whose response was lost, or a crash between the write and the
+// SQS delete all end with the fact recorded once. A message is deleted
+// from the queue only after its fact is durably written.
+//
+// Failures: transient DynamoDB errors are retried by the SDK (standard
+// retryer, 5 attempts with jittered backoff), then by the router (a short
+// in-process retry), then by the queue (redelivery after the visibility
+// timeout). A message that can never succeed (no tenant, bad JSON, unknown
+// event name) is refused as permanent and reaches the DLQ after the queue's
+// redrive count; `reportctl dlq list|redrive` handles it from there.
 package main
 
-func main() {}
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/boardpack/boardpack/services/internal/awsconf"
+	"github.com/boardpack/boardpack/services/internal/bus"
+	"github.com/boardpack/boardpack/services/internal/httpserver"
+	"github.com/boardpack/boardpack/services/internal/infra"
+	"github.com/boardpack/boardpack/services/internal/logging"
+	"github.com/boardpack/boardpack/services/internal/readmodel"
+)
+
+func main() {
+	log := logging.New("aggregator")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, log); err != nil {
+		log.Error("aggregator stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, log *slog.Logger) error {
+	cfg, err := loadConfig(log)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	return serve(ctx, log, cfg)
+}
+
+// serve runs the aggregator until ctx ends, then stops taking messages,
+// lets the in-flight ones finish (within HandlerTimeout) and returns.
+func serve(ctx context.Context, log *slog.Logger, cfg config) error {
+	awsCfg, err := awsconf.Load(ctx)
+	if err != nil {
+		return err
+	}
+	queue := cfg.Names.Queue(infra.QueueAggregatorMetrics)
+	db := dynamodb.NewFromConfig(awsCfg)
+	sqsc := sqs.NewFromConfig(awsCfg)
+
+	srv := httpserver.New(cfg.HTTPAddr, log)
+	srv.AddReadyCheck("table", tableReady(db, cfg.Names.Table))
+	srv.AddReadyCheck("queue", queueReady(sqsc, queue))
+	listener, err := srv.Listen()
+	if err != nil {
+		return err
+	}
+
+	wlog := bus.Logger(log)
+	sub, err := bus.NewSubscriber(awsCfg, bus.SubscriberConfig{
+		Queue: queue, Workers: cfg.Workers, BatchSize: int32(cfg.BatchSize),
+	}, wlog)
+	if err != nil {
+		listener.Close()
+		return err
+	}
+	router, err := bus.NewRouter(wlog, cfg.HandlerTimeout)
+	if err != nil {
+		listener.Close()
+		return err
+	}
+	h := &handler{
+		store:   readmodel.Store{DB: db, Table: cfg.Names.Table},
+		count:   newCounters(srv.Registry),
+		log:     log,
+		timeout: cfg.HandlerTimeout,
+	}
+	router.AddConsumerHandler("aggregate_metrics", queue, sub, h.Handle)
+
+	httpDone := make(chan error, 1)
+	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHTTP()
+	go func() { httpDone <- srv.Serve(httpCtx, listener, 5*time.Second) }()
+
+	routerDone := make(chan error, 1)
+	// The router gets its own context: cancelling it would cut in-flight
+	// handlers, while Close stops receiving and waits for them.
+	go func() { routerDone <- router.Run(context.WithoutCancel(ctx)) }()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: finishing in-flight messages")
+	case err := <-routerDone:
+		runErr = fmt.Errorf("router stopped: %w", err)
+		routerDone <- nil
+	case err := <-httpDone:
+		runErr = err
+		httpDone <- nil
+	}
+	if err := router.Close(); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("close router: %w", err))
+	}
+	if err := <-routerDone; err != nil && runErr == nil {
+		runErr = err
+	}
+	stopHTTP()
+	if err := <-httpDone; err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	log.Info("aggregator stopped")
+	return runErr
+}
+
+// tableDescriber and queueAttributes are what /readyz needs.
+type tableDescriber interface {
+	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+}
+
+type queueLookup interface {
+	GetQueueUrl(context.Context, *sqs.GetQueueUrlInput, ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error)
+	GetQueueAttributes(context.Context, *sqs.GetQueueAttributesInput, ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
+}
+
+func tableReady(db tableDescriber, table string) httpserver.ReadyCheck {
+	return func(ctx context.Context) error {
+		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+		if err != nil {
+			return fmt.Errorf("describe table %s: %w", table, err)
+		}
+		if s := out.Table.TableStatus; s != ddbtypes.TableStatusActive && s != ddbtypes.TableStatusUpdating {
+			return fmt.Errorf("table %s is %s", table, s)
+		}
+		return nil
+	}
+}
+
+func queueReady(c queueLookup, queue string) httpserver.ReadyCheck {
+	return func(ctx context.Context) error {
+		u, err := c.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(queue)})
+		if err != nil {
+			return fmt.Errorf("find queue %s: %w", queue, err)
+		}
+		_, err = c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+			QueueUrl:       u.QueueUrl,
+			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages},
+		})
+		if err != nil {
+			return fmt.Errorf("read queue %s: %w", queue, err)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/boardpack/boardpack/services/internal/envconfig"
+	"github.com/boardpack/boardpack/services/internal/infra"
+)
+
+// config is everything the aggregator reads from the environment.
+type config struct {
+	Names infra.Names
+	// HTTPAddr serves /healthz, /readyz and /metrics.
+	HTTPAddr string
+	// Workers is how many receive loops run at once (ConsumeWorkers): the
+	// number of messages handled concurrently.
+	Workers int
+	// BatchSize is how many messages one ReceiveMessage asks for (1-10).
+	BatchSize int
+	// HandlerTimeout bounds one message, retries included, and the graceful
+	// shutdown's wait for in-flight messages; it must stay well inside the
+	// queue's visibility timeout (60 s from bootstrap).
+	HandlerTimeout time.Duration
+}
+
+func loadConfig(log *slog.Logger) (config, error) {
+	var r envconfig.Reader
+	c := config{
+		Names:          infra.NamesFromEnv(&r),
+		HTTPAddr:       r.String("BOARDPACK_HTTP_ADDR", "127.0.0.1:8081"),
+		Workers:        r.Int("BOARDPACK_AGGREGATOR_WORKERS", 4),
+		BatchSize:      r.Int("BOARDPACK_AGGREGATOR_BATCH_SIZE", 10),
+		HandlerTimeout: r.Duration("BOARDPACK_HANDLER_TIMEOUT", 20*time.Second),
+	}
+	if err := r.Err(); err != nil {
+		return c, err
+	}
+	if err := c.validate(); err != nil {
+		return c, err
+	}
+	r.Log(log, "aggregator")
+	return c, nil
+}
+
+// validate returns every problem at once.
+func (c config) validate() error {
+	var errs []error
+	if c.Names.Table == "" {
+		errs = append(errs, errors.New("BOARDPACK_TABLE: must not be empty"))
+	}
+	if c.Workers < 1 || c.Workers > 256 {
+		errs = append(errs, errors.New("BOARDPACK_AGGREGATOR_WORKERS: must be between 1 and 256"))
+	}
+	if c.BatchSize < 1 || c.BatchSize > 10 {
+		errs = append(errs, errors.New("BOARDPACK_AGGREGATOR_BATCH_SIZE: must be between 1 and 10 (an SQS limit)"))
+	}
+	if c.HandlerTimeout < time.Second {
+		errs = append(errs, errors.New("BOARDPACK_HANDLER_TIMEOUT: must be at least 1s"))
+	}
+	return errors.Join(errs...)
+}
