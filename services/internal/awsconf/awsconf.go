@@ -8,18 +8,27 @@ import (
 	"fmt"
 	"os"
 
+	"time"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 )
 
 // DefaultRegion is used when neither AWS_REGION nor a profile names one.
 const DefaultRegion = "us-east-1"
 
+// RequestTimeout bounds one HTTP attempt. It must exceed SQS's 20 s long
+// poll; callers bound whole operations with their context.
+const RequestTimeout = 30 * time.Second
+
 // Load returns the SDK configuration with the standard retryer (throttling
-// and transient errors retried with jittered backoff).
+// and transient errors retried with jittered backoff) and a bounded
+// per-attempt timeout, so a hung endpoint never blocks a handler forever.
 func Load(ctx context.Context, opts ...func(*config.LoadOptions) error) (aws.Config, error) {
 	opts = append([]func(*config.LoadOptions) error{
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(RequestTimeout)),
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 5 })
 		}),
