@@ -33,6 +33,10 @@ func Load(ctx context.Context, opts ...func(*config.LoadOptions) error) (aws.Con
 			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 5 })
 		}),
 	}, opts...)
+	opts = append(opts, func(o *config.LoadOptions) error {
+		o.APIOptions = append(o.APIOptions, addRequestCounter)
+		return nil
+	})
 	if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" && os.Getenv("AWS_PROFILE") == "" {
 		opts = append(opts, config.WithRegion(DefaultRegion))
 	}

@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/boardpack/boardpack/services/internal/awsconf"
 )
 
 // ReadyCheck reports whether a dependency is reachable.
@@ -33,7 +35,7 @@ type Server struct {
 // New returns a server for addr with /healthz, /readyz and /metrics.
 func New(addr string, log *slog.Logger) *Server {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), awsconf.Requests)
 	s := &Server{Mux: http.NewServeMux(), Registry: reg, log: log, checks: map[string]ReadyCheck{}}
 	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
