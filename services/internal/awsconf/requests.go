@@ -6,6 +6,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Requests counts every AWS API attempt this process makes, by service and
@@ -26,4 +27,38 @@ var countRequests = middleware.FinalizeMiddlewareFunc("BoardpackCountRequests",
 
 func addRequestCounter(stack *middleware.Stack) error {
 	return stack.Finalize.Add(countRequests, middleware.After)
+}
+
+// RequestCounts returns the requests counted so far by service ("SQS",
+// "DynamoDB", ...), for benchmarks that report requests per event.
+func RequestCounts() map[string]float64 {
+	ch := make(chan prometheus.Metric, 64)
+	go func() { Requests.Collect(ch); close(ch) }()
+	out := map[string]float64{}
+	for m := range ch {
+		var pb dto.Metric
+		if err := m.Write(&pb); err != nil {
+			continue
+		}
+		for _, l := range pb.GetLabel() {
+			if l.GetName() == "service" {
+				out[l.GetValue()] += pb.GetCounter().GetValue()
+			}
+		}
+	}
+	return out
+}
+
+// RequestsSince returns requests per service counted since before, and
+// their total.
+func RequestsSince(before map[string]float64) (map[string]float64, float64) {
+	out := map[string]float64{}
+	total := 0.0
+	for svc, n := range RequestCounts() {
+		if d := n - before[svc]; d > 0 {
+			out[svc] = d
+			total += d
+		}
+	}
+	return out, total
 }
