@@ -32,3 +32,6 @@ up: build ## The same in the background; returns once every service is healthy
 
 down: ## Stop what `make up` started
 	@deploy/local/boardpack-local.sh down
+
+bench: ## Every benchmark against one local moto; writes BENCHMARKS.md
+	@deploy/local/bench.sh
