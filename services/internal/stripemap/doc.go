@@ -1,0 +1,79 @@
+// Package stripemap translates Stripe events and objects (stripe-go v76,
+// API version 2023-10-16) into Boardpack metric events. It is pure: no I/O,
+// no clock. The stripe-collector calls Translate for each verified webhook;
+// `reportctl stripe backfill` calls the per-object functions (Charge,
+// Subscription, Dispute, InvoicePaid, Payout, CheckoutSession, Customer,
+// Balance) for objects read through the Stripe API. Both paths share the
+// same functions, so a fact has the same event id and content whichever
+// path delivered it.
+//
+// # Figures
+//
+//   - revenue.gross (additive): a captured charge's amount_captured, once per
+//     charge, at the charge's created time. Any charge event carrying a
+//     captured charge (charge.succeeded, charge.captured, charge.refunded)
+//     yields the same fact. invoice.paid is its own metric (invoices.paid)
+//     and never adds to revenue: the invoice's charge already did.
+//     An authorised but uncaptured charge yields nothing.
+//   - revenue.refunded (state per charge): the charge's cumulative
+//     amount_refunded less what was released without ever being captured
+//     (an uncaptured charge "refunded" in full is an authorisation
+//     released, not a refund; so is the rest of a partial capture), for
+//     captured charges only. Version = amount_refunded. Refunds only grow a
+//     charge's amount_refunded, so the largest wins whatever the delivery
+//     order and partial refunds add up. Known gap: a refund that fails later
+//     (asynchronous payment methods) lowers amount_refunded, which this
+//     version cannot express; charge.refund.updated carries only the refund,
+//     not the charge's new total, and yields no figure.
+//   - revenue.disputed (state per dispute): the amount while the dispute is
+//     open (including inquiries) or lost, 0 once won, closed as a warning or
+//     refunded.
+//   - mrr (state per subscription): the sum over items of unit amount ×
+//     quantity normalised to a month (day ×365/12, week ×52/12, year /12,
+//     each divided by interval_count), metered and tiered items excluded
+//     (their amount is not known in advance), then the subscription's
+//     forever or repeating (not yet ended) discount applied; rounded half
+//     away from zero once per subscription. active and past_due count;
+//     trialing, incomplete, unpaid, paused, canceled and incomplete_expired
+//     are 0.
+//   - invoices.paid (additive): amount_paid per invoice at paid_at.
+//   - invoices.failed (additive count): one per (invoice, attempt_count).
+//   - payouts.paid / payouts.failed (additive): per payout at arrival_date.
+//   - checkout.completed / checkout.expired (additive count): per session;
+//     completed at the session's created time, expired at expires_at.
+//   - customers.new (additive count): per customer at its created time.
+//   - cash.stripe_available (gauge per currency): balance.available.
+//
+// Every metric event carries the object id (ObjectID), livemode, and
+// Source=stripe. The Stripe event id is not the idempotency key (backfill
+// reads objects, which have no event id); Translate's caller logs it.
+//
+// # Event ids
+//
+// EventID = "stripe_" + the first 32 hex digits of
+// SHA-256(tenant | metric | key), where key is derived from the object, never
+// from the delivery:
+//
+//   - one-per-object facts (revenue.gross, invoices.paid, payouts.*,
+//     checkout.*, customers.new): the object id;
+//   - invoices.failed: invoice id and attempt_count;
+//   - state facts: entity, Version and Value;
+//   - gauges: series (currency) and observation time.
+//
+// OccurredAt of one-per-object facts also comes from the object (created,
+// paid_at, arrival_date, expires_at), so a webhook and a backfill of the
+// same object produce byte-identical facts, and the aggregator stores them
+// once. State facts delivered by webhook are versioned by the Stripe
+// event's created time (except refunds, see above, and the creation and
+// end of subscriptions and the opening of disputes, which use the object's
+// own times so a backfill reproduces them exactly); a backfill of a state
+// changed since is a fact of its own at the object's time, and the latest
+// state — the figure the reports use — is the same either way.
+//
+// Subscription versions are created×16 + a lifecycle rank (incomplete <
+// trialing < active < past_due < unpaid < paused < incomplete_expired <
+// canceled), so two changes in the same second order as Stripe made them.
+// Final states (a canceled or incomplete_expired subscription, a won, lost
+// or otherwise closed dispute) add 2^40 to their version: nothing follows
+// them, so they win over any other state whatever its timestamp.
+package stripemap

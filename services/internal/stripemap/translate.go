@@ -1,0 +1,534 @@
+package stripemap
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+
+	"github.com/boardpack/boardpack/messages"
+)
+
+// ErrUnhandled is returned for an event type that yields no figure by
+// design (it is acknowledged and counted, never published).
+var ErrUnhandled = errors.New("unhandled stripe event type")
+
+// ErrMalformed is returned for an event whose object does not decode.
+var ErrMalformed = errors.New("malformed stripe event")
+
+// Handled lists the event types Translate understands.
+var Handled = []stripe.EventType{
+	stripe.EventTypeChargeSucceeded, stripe.EventTypeChargeCaptured, stripe.EventTypeChargeRefunded,
+	stripe.EventTypeChargeRefundUpdated,
+	stripe.EventTypeChargeDisputeCreated, stripe.EventTypeChargeDisputeUpdated, stripe.EventTypeChargeDisputeClosed,
+	stripe.EventTypeInvoicePaid, stripe.EventTypeInvoicePaymentFailed,
+	stripe.EventTypeCustomerSubscriptionCreated, stripe.EventTypeCustomerSubscriptionUpdated,
+	stripe.EventTypeCustomerSubscriptionDeleted, stripe.EventTypeCustomerSubscriptionPaused,
+	stripe.EventTypeCustomerSubscriptionResumed,
+	stripe.EventTypePayoutPaid, stripe.EventTypePayoutFailed,
+	stripe.EventTypeCheckoutSessionCompleted, stripe.EventTypeCheckoutSessionExpired,
+	stripe.EventTypeCustomerCreated, stripe.EventTypeBalanceAvailable,
+}
+
+// Translate turns one Stripe event into the metric events it implies. A
+// handled event may imply none (an uncaptured charge); an unknown type
+// returns ErrUnhandled. Every returned event passes Validate.
+func Translate(tenantID string, ev stripe.Event) ([]messages.MetricEvent, error) {
+	if !messages.ValidTenantID(tenantID) {
+		return nil, fmt.Errorf("translate %s: invalid tenant id %q", ev.ID, tenantID)
+	}
+	if ev.Data == nil || len(ev.Data.Raw) == 0 {
+		return nil, fmt.Errorf("%w: %s %s has no data.object", ErrMalformed, ev.Type, ev.ID)
+	}
+	at := time.Unix(ev.Created, 0).UTC()
+	var (
+		out []messages.MetricEvent
+		err error
+	)
+	switch ev.Type {
+	case stripe.EventTypeChargeSucceeded, stripe.EventTypeChargeCaptured, stripe.EventTypeChargeRefunded:
+		var ch stripe.Charge
+		if err = decode(ev, &ch); err == nil {
+			out = Charge(tenantID, &ch, at)
+		}
+	case stripe.EventTypeChargeRefundUpdated:
+		// The refund alone does not say the charge's new cumulative
+		// amount_refunded; charge.refunded does (see the package doc).
+		var re stripe.Refund
+		err = decode(ev, &re)
+	case stripe.EventTypeChargeDisputeCreated, stripe.EventTypeChargeDisputeUpdated, stripe.EventTypeChargeDisputeClosed:
+		var d stripe.Dispute
+		if err = decode(ev, &d); err == nil {
+			if ev.Type == stripe.EventTypeChargeDisputeCreated {
+				at = time.Unix(d.Created, 0).UTC()
+			}
+			out = Dispute(tenantID, &d, at)
+		}
+	case stripe.EventTypeInvoicePaid:
+		var inv stripe.Invoice
+		if err = decode(ev, &inv); err == nil {
+			out = InvoicePaid(tenantID, &inv)
+		}
+	case stripe.EventTypeInvoicePaymentFailed:
+		var inv stripe.Invoice
+		if err = decode(ev, &inv); err == nil {
+			out = InvoiceFailed(tenantID, &inv, at)
+		}
+	case stripe.EventTypeCustomerSubscriptionCreated, stripe.EventTypeCustomerSubscriptionUpdated,
+		stripe.EventTypeCustomerSubscriptionDeleted, stripe.EventTypeCustomerSubscriptionPaused,
+		stripe.EventTypeCustomerSubscriptionResumed:
+		var sub stripe.Subscription
+		if err = decode(ev, &sub); err == nil {
+			switch {
+			case ev.Type == stripe.EventTypeCustomerSubscriptionCreated && sub.Created > 0:
+				at = time.Unix(sub.Created, 0).UTC()
+			case ev.Type == stripe.EventTypeCustomerSubscriptionDeleted && sub.EndedAt > 0:
+				at = time.Unix(sub.EndedAt, 0).UTC()
+			}
+			out, err = Subscription(tenantID, &sub, at)
+		}
+	case stripe.EventTypePayoutPaid, stripe.EventTypePayoutFailed:
+		var po stripe.Payout
+		if err = decode(ev, &po); err == nil {
+			// The event type is the truth for the status it announces.
+			if ev.Type == stripe.EventTypePayoutPaid {
+				po.Status = stripe.PayoutStatusPaid
+			} else {
+				po.Status = stripe.PayoutStatusFailed
+			}
+			out = Payout(tenantID, &po)
+		}
+	case stripe.EventTypeCheckoutSessionCompleted, stripe.EventTypeCheckoutSessionExpired:
+		var cs stripe.CheckoutSession
+		if err = decode(ev, &cs); err == nil {
+			if ev.Type == stripe.EventTypeCheckoutSessionCompleted {
+				cs.Status = stripe.CheckoutSessionStatusComplete
+			} else {
+				cs.Status = stripe.CheckoutSessionStatusExpired
+			}
+			out = CheckoutSession(tenantID, &cs)
+		}
+	case stripe.EventTypeCustomerCreated:
+		var c stripe.Customer
+		if err = decode(ev, &c); err == nil {
+			out = Customer(tenantID, &c)
+		}
+	case stripe.EventTypeBalanceAvailable:
+		var b stripe.Balance
+		if err = decode(ev, &b); err == nil {
+			out = Balance(tenantID, &b, at)
+		}
+	default:
+		return nil, fmt.Errorf("%w: %s", ErrUnhandled, ev.Type)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := out[i].Validate(); err != nil {
+			return nil, fmt.Errorf("%w: %s %s: %w", ErrMalformed, ev.Type, ev.ID, err)
+		}
+	}
+	return out, nil
+}
+
+func decode(ev stripe.Event, v any) error {
+	if err := json.Unmarshal(ev.Data.Raw, v); err != nil {
+		return fmt.Errorf("%w: %s %s: %w", ErrMalformed, ev.Type, ev.ID, err)
+	}
+	return nil
+}
+
+// Charge returns a charge's figures: revenue.gross once captured, and its
+// cumulative refunds as state when anything was refunded. at is when the
+// refund state was observed (the event's created time, or the latest
+// refund's created time in a backfill).
+func Charge(tenantID string, ch *stripe.Charge, at time.Time) []messages.MetricEvent {
+	var out []messages.MetricEvent
+	if ch.Captured {
+		amount := ch.AmountCaptured
+		if amount == 0 {
+			amount = ch.Amount
+		}
+		if amount > 0 {
+			e := base(tenantID, messages.MetricRevenueGross, ch.ID, unix(ch.Created), ch.Livemode)
+			e.Kind, e.Value, e.Currency = messages.KindAdditive, amount, currency(ch.Currency)
+			e.EventID = EventID(tenantID, e.Metric, ch.ID)
+			out = append(out, e)
+		}
+	}
+	// amount_refunded also counts authorised amounts released without
+	// being captured (an uncaptured charge "refunded" in full, or the
+	// remainder of a partial capture): only money that was captured and
+	// returned is a refund.
+	if ch.Captured && ch.AmountRefunded > 0 {
+		released := max(ch.Amount-ch.AmountCaptured, 0)
+		if ch.AmountCaptured == 0 {
+			released = 0
+		}
+		refunded := max(ch.AmountRefunded-released, 0)
+		out = append(out, state(tenantID, messages.MetricRevenueRefunded, ch.ID, ch.ID, at, ch.Livemode,
+			refunded, ch.AmountRefunded, currency(ch.Currency)))
+	}
+	return out
+}
+
+// Dispute returns the amount at stake in a dispute as state, versioned by
+// at (the event's created time; the dispute's created time for its
+// opening).
+func Dispute(tenantID string, d *stripe.Dispute, at time.Time) []messages.MetricEvent {
+	value, version := d.Amount, at.Unix()
+	switch d.Status {
+	case stripe.DisputeStatusWon, stripe.DisputeStatusWarningClosed, "charge_refunded":
+		value, version = 0, version+terminal
+	case stripe.DisputeStatusLost:
+		version += terminal
+	}
+	e := state(tenantID, messages.MetricRevenueDisputed, d.ID, d.ID, at, d.Livemode, value, version, currency(d.Currency))
+	e.Dimensions = map[string]string{"status": string(d.Status)}
+	if d.Charge != nil && d.Charge.ID != "" {
+		e.ObjectID = d.Charge.ID
+	}
+	return []messages.MetricEvent{e}
+}
+
+// InvoicePaid returns the amount paid on an invoice, once per invoice.
+func InvoicePaid(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
+	if inv.AmountPaid <= 0 {
+		return nil
+	}
+	t := inv.Created
+	if inv.StatusTransitions != nil && inv.StatusTransitions.PaidAt > 0 {
+		t = inv.StatusTransitions.PaidAt
+	}
+	e := base(tenantID, messages.MetricInvoicesPaid, inv.ID, unix(t), inv.Livemode)
+	e.Kind, e.Value, e.Currency = messages.KindAdditive, inv.AmountPaid, currency(inv.Currency)
+	e.EventID = EventID(tenantID, e.Metric, inv.ID)
+	return []messages.MetricEvent{e}
+}
+
+// InvoiceFailed counts one failed payment attempt of an invoice at at.
+func InvoiceFailed(tenantID string, inv *stripe.Invoice, at time.Time) []messages.MetricEvent {
+	e := base(tenantID, messages.MetricInvoicesFailed, inv.ID, at, inv.Livemode)
+	e.Kind, e.Value, e.Unit = messages.KindAdditive, 1, messages.UnitCount
+	e.EventID = EventID(tenantID, e.Metric, inv.ID, strconv.FormatInt(inv.AttemptCount, 10))
+	return []messages.MetricEvent{e}
+}
+
+// Payout returns a paid or failed payout, once per payout, at its arrival
+// date. Other statuses yield nothing.
+func Payout(tenantID string, po *stripe.Payout) []messages.MetricEvent {
+	var metric string
+	switch po.Status {
+	case stripe.PayoutStatusPaid:
+		metric = messages.MetricPayoutsPaid
+	case stripe.PayoutStatusFailed:
+		metric = messages.MetricPayoutsFailed
+	default:
+		return nil
+	}
+	t := po.ArrivalDate
+	if t == 0 {
+		t = po.Created
+	}
+	e := base(tenantID, metric, po.ID, unix(t), po.Livemode)
+	e.Kind, e.Value, e.Currency = messages.KindAdditive, po.Amount, currency(po.Currency)
+	e.EventID = EventID(tenantID, metric, po.ID)
+	return []messages.MetricEvent{e}
+}
+
+// CheckoutSession counts a completed or expired session, once per session.
+// Open sessions yield nothing.
+func CheckoutSession(tenantID string, cs *stripe.CheckoutSession) []messages.MetricEvent {
+	var (
+		metric string
+		t      int64
+	)
+	switch cs.Status {
+	case stripe.CheckoutSessionStatusComplete:
+		metric, t = messages.MetricCheckoutCompleted, cs.Created
+	case stripe.CheckoutSessionStatusExpired:
+		metric, t = messages.MetricCheckoutExpired, cs.ExpiresAt
+		if t == 0 {
+			t = cs.Created
+		}
+	default:
+		return nil
+	}
+	e := base(tenantID, metric, cs.ID, unix(t), cs.Livemode)
+	e.Kind, e.Value, e.Unit = messages.KindAdditive, 1, messages.UnitCount
+	if cs.Mode != "" {
+		e.Dimensions = map[string]string{"mode": string(cs.Mode)}
+	}
+	e.EventID = EventID(tenantID, metric, cs.ID)
+	return []messages.MetricEvent{e}
+}
+
+// Customer counts a new customer, once per customer.
+func Customer(tenantID string, c *stripe.Customer) []messages.MetricEvent {
+	e := base(tenantID, messages.MetricCustomersNew, c.ID, unix(c.Created), c.Livemode)
+	e.Kind, e.Value, e.Unit = messages.KindAdditive, 1, messages.UnitCount
+	e.EventID = EventID(tenantID, e.Metric, c.ID)
+	return []messages.MetricEvent{e}
+}
+
+// Balance returns the available balance per currency as gauges read at at.
+func Balance(tenantID string, b *stripe.Balance, at time.Time) []messages.MetricEvent {
+	var out []messages.MetricEvent
+	seen := map[string]bool{}
+	for _, a := range b.Available {
+		if a == nil || a.Currency == "" {
+			continue
+		}
+		cur := currency(a.Currency)
+		if seen[cur] {
+			continue
+		}
+		seen[cur] = true
+		e := base(tenantID, messages.MetricCashStripe, "", at, b.Livemode)
+		e.Kind, e.Value, e.Currency, e.Entity = messages.KindGauge, a.Amount, cur, cur
+		e.EventID = EventID(tenantID, e.Metric, cur, strconv.FormatInt(at.Unix(), 10))
+		out = append(out, e)
+	}
+	return out
+}
+
+// Subscription returns the subscription's MRR as state at at. It fails
+// only for a subscription whose figures cannot be computed (mixed
+// currencies are impossible in Stripe; an interval it does not know is
+// reported).
+func Subscription(tenantID string, sub *stripe.Subscription, at time.Time) ([]messages.MetricEvent, error) {
+	mrr, err := MRR(sub, at)
+	if err != nil {
+		return nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
+	}
+	version := at.Unix()*16 + statusRank[sub.Status]
+	if sub.Status == stripe.SubscriptionStatusCanceled || sub.Status == stripe.SubscriptionStatusIncompleteExpired {
+		version += terminal
+	}
+	e := state(tenantID, messages.MetricMRR, sub.ID, sub.ID, at, sub.Livemode, mrr, version, currency(sub.Currency))
+	return []messages.MetricEvent{e}, nil
+}
+
+// terminal is added to the version of a final state (a canceled
+// subscription, a closed dispute), so it wins over any change Stripe
+// reported with an earlier or even a later timestamp: nothing follows it.
+const terminal = 1 << 40
+
+var statusRank = map[stripe.SubscriptionStatus]int64{
+	stripe.SubscriptionStatusIncomplete:        0,
+	stripe.SubscriptionStatusTrialing:          1,
+	stripe.SubscriptionStatusActive:            2,
+	stripe.SubscriptionStatusPastDue:           3,
+	stripe.SubscriptionStatusUnpaid:            4,
+	stripe.SubscriptionStatusPaused:            5,
+	stripe.SubscriptionStatusIncompleteExpired: 6,
+	stripe.SubscriptionStatusCanceled:          7,
+}
+
+// MRR is a subscription's monthly recurring revenue in minor units at time
+// at (which decides whether a repeating discount still applies).
+func MRR(sub *stripe.Subscription, at time.Time) (int64, error) {
+	switch sub.Status {
+	case stripe.SubscriptionStatusActive, stripe.SubscriptionStatusPastDue:
+	default:
+		return 0, nil
+	}
+	total := new(big.Rat)
+	if sub.Items != nil {
+		for _, it := range sub.Items.Data {
+			m, err := itemMonthly(it)
+			if err != nil {
+				return 0, err
+			}
+			total.Add(total, m)
+		}
+	}
+	if d := sub.Discount; d != nil && d.Coupon != nil && discountApplies(d, at) {
+		c := d.Coupon
+		switch {
+		case c.PercentOff > 0:
+			p, ok := new(big.Rat).SetString(strconv.FormatFloat(c.PercentOff, 'f', -1, 64))
+			if ok {
+				keep := new(big.Rat).Sub(big.NewRat(1, 1), new(big.Rat).Quo(p, big.NewRat(100, 1)))
+				total.Mul(total, keep)
+			}
+		case c.AmountOff > 0 && (c.Currency == "" || c.Currency == sub.Currency):
+			// amount_off comes off every invoice, i.e. every billing
+			// interval: normalise it like the items.
+			f := intervalFactor(subscriptionInterval(sub))
+			if f != nil {
+				total.Sub(total, new(big.Rat).Mul(big.NewRat(c.AmountOff, 1), f))
+			}
+		}
+	}
+	if total.Sign() < 0 {
+		return 0, nil
+	}
+	return roundHalfAway(total), nil
+}
+
+func discountApplies(d *stripe.Discount, at time.Time) bool {
+	switch d.Coupon.Duration {
+	case stripe.CouponDurationForever:
+		return true
+	case stripe.CouponDurationRepeating:
+		return d.End == 0 || at.Unix() < d.End
+	default: // once: a one-off, not recurring revenue
+		return false
+	}
+}
+
+type interval struct {
+	unit  string
+	count int64
+}
+
+func subscriptionInterval(sub *stripe.Subscription) interval {
+	if sub.Items != nil {
+		for _, it := range sub.Items.Data {
+			if iv, ok := itemInterval(it); ok {
+				return iv
+			}
+		}
+	}
+	return interval{}
+}
+
+func itemInterval(it *stripe.SubscriptionItem) (interval, bool) {
+	if it == nil {
+		return interval{}, false
+	}
+	if it.Price != nil && it.Price.Recurring != nil {
+		return interval{string(it.Price.Recurring.Interval), it.Price.Recurring.IntervalCount}, true
+	}
+	if it.Plan != nil && it.Plan.Interval != "" {
+		return interval{string(it.Plan.Interval), it.Plan.IntervalCount}, true
+	}
+	return interval{}, false
+}
+
+// intervalFactor converts an amount per interval into an amount per month.
+func intervalFactor(iv interval) *big.Rat {
+	count := iv.count
+	if count <= 0 {
+		count = 1
+	}
+	var f *big.Rat
+	switch iv.unit {
+	case "day":
+		f = big.NewRat(365, 12)
+	case "week":
+		f = big.NewRat(52, 12)
+	case "month":
+		f = big.NewRat(1, 1)
+	case "year":
+		f = big.NewRat(1, 12)
+	default:
+		return nil
+	}
+	return f.Quo(f, big.NewRat(count, 1))
+}
+
+func itemMonthly(it *stripe.SubscriptionItem) (*big.Rat, error) {
+	zero := new(big.Rat)
+	iv, ok := itemInterval(it)
+	if !ok {
+		return zero, nil
+	}
+	f := intervalFactor(iv)
+	if f == nil {
+		return nil, fmt.Errorf("item %s: unknown interval %q", it.ID, iv.unit)
+	}
+	var unit *big.Rat
+	switch {
+	case it.Price != nil:
+		p := it.Price
+		if p.Recurring != nil && p.Recurring.UsageType == stripe.PriceRecurringUsageTypeMetered {
+			return zero, nil
+		}
+		if p.BillingScheme == stripe.PriceBillingSchemeTiered {
+			return zero, nil
+		}
+		unit = big.NewRat(p.UnitAmount, 1)
+		if p.UnitAmountDecimal != 0 && float64(p.UnitAmount) != p.UnitAmountDecimal {
+			if r, ok := new(big.Rat).SetString(strconv.FormatFloat(p.UnitAmountDecimal, 'f', -1, 64)); ok {
+				unit = r
+			}
+		}
+		if tq := p.TransformQuantity; tq != nil && tq.DivideBy > 0 {
+			// Billed per package: ceil or round of quantity/divide_by.
+			q := it.Quantity / tq.DivideBy
+			rem := it.Quantity % tq.DivideBy
+			if rem != 0 && (tq.Round == stripe.PriceTransformQuantityRoundUp || rem*2 >= tq.DivideBy) {
+				q++
+			}
+			return unit.Mul(unit, big.NewRat(q, 1)).Mul(unit, f), nil
+		}
+	case it.Plan != nil:
+		if it.Plan.UsageType == stripe.PlanUsageTypeMetered || it.Plan.BillingScheme == stripe.PlanBillingSchemeTiered {
+			return zero, nil
+		}
+		unit = big.NewRat(it.Plan.Amount, 1)
+	default:
+		return zero, nil
+	}
+	q := it.Quantity
+	if q < 0 {
+		q = 0
+	}
+	return unit.Mul(unit, big.NewRat(q, 1)).Mul(unit, f), nil
+}
+
+func roundHalfAway(r *big.Rat) int64 {
+	num, den := new(big.Int).Set(r.Num()), r.Denom()
+	neg := num.Sign() < 0
+	num.Abs(num)
+	q, m := new(big.Int).QuoRem(num, den, new(big.Int))
+	if new(big.Int).Mul(m, big.NewInt(2)).Cmp(den) >= 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	if neg {
+		q.Neg(q)
+	}
+	return q.Int64()
+}
+
+// EventID derives the idempotency key of a fact from the tenant, the
+// metric and the parts that make the fact unique (see the package doc).
+func EventID(tenantID, metric string, key ...string) string {
+	sum := sha256.Sum256([]byte(tenantID + "|" + metric + "|" + strings.Join(key, "|")))
+	return "stripe_" + hex.EncodeToString(sum[:16])
+}
+
+func base(tenantID, metric, objectID string, at time.Time, livemode bool) messages.MetricEvent {
+	lm := livemode
+	return messages.MetricEvent{
+		Header: messages.Header{
+			TenantID:   tenantID,
+			OccurredAt: at.UTC(),
+			Source:     messages.SourceStripe,
+		},
+		Metric:   metric,
+		ObjectID: objectID,
+		Livemode: &lm,
+	}
+}
+
+func state(tenantID, metric, entity, objectID string, at time.Time, livemode bool, value, version int64, cur string) messages.MetricEvent {
+	e := base(tenantID, metric, objectID, at, livemode)
+	e.Kind, e.Entity, e.Value, e.Version, e.Currency = messages.KindState, entity, value, version, cur
+	e.EventID = EventID(tenantID, metric, entity, strconv.FormatInt(version, 10), strconv.FormatInt(value, 10))
+	return e
+}
+
+func unix(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
+
+func currency(c stripe.Currency) string { return strings.ToUpper(string(c)) }
