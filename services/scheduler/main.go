@@ -1,4 +1,160 @@
-// Command scheduler is a Boardpack service (skeleton placeholder).
+// Command scheduler emits `report due` for every tenant's schedules: each
+// (tenant, role, period) once, on time in the tenant's time zone, also
+// across restarts, downtime (catch-up) and several replicas running at once.
+//
+// The firings and periods are package schedule's pure logic; this service
+// adds the durable part (see Scheduler and store.go): a conditional write
+// of each report's record before it is published, a per-tenant cursor that
+// says which firings were handled, and a claimed republish of records a
+// crash left unpublished.
 package main
 
-func main() {}
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/boardpack/boardpack/services/internal/awsconf"
+	"github.com/boardpack/boardpack/services/internal/bus"
+	"github.com/boardpack/boardpack/services/internal/httpserver"
+	"github.com/boardpack/boardpack/services/internal/infra"
+	"github.com/boardpack/boardpack/services/internal/logging"
+	"github.com/boardpack/boardpack/services/internal/schedule"
+	"github.com/boardpack/boardpack/services/internal/tenants"
+)
+
+func main() {
+	log := logging.New("scheduler")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, log); err != nil {
+		log.Error("scheduler stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, log *slog.Logger) error {
+	cfg, err := loadConfig(log)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	return serve(ctx, log, cfg, schedule.SystemClock{})
+}
+
+// serve runs passes until ctx ends; a pass in progress finishes first.
+func serve(ctx context.Context, log *slog.Logger, cfg config, clock schedule.Clock) error {
+	awsCfg, err := awsconf.Load(ctx)
+	if err != nil {
+		return err
+	}
+	acct, err := infra.ResolveAccount(ctx, awsCfg)
+	if err != nil {
+		return err
+	}
+	db := dynamodb.NewFromConfig(awsCfg)
+	pub, err := bus.NewPublisher(awsCfg, cfg.Names, acct, bus.Logger(log))
+	if err != nil {
+		return err
+	}
+	defer pub.Close()
+
+	srv := httpserver.New(cfg.HTTPAddr, log)
+	sched := &Scheduler{
+		Tenants:   tenants.Store{DB: db, Table: cfg.Names.Table},
+		Store:     store{db: db, table: cfg.Names.Table},
+		Publisher: pub,
+		Clock:     clock,
+		Log:       log,
+		Metrics:   newMetrics(srv.Registry),
+		Owner:     cfg.Owner,
+		Catchup:   cfg.Catchup,
+		Lease:     cfg.Lease,
+		Late:      2 * cfg.Tick,
+	}
+	srv.AddReadyCheck("table", tableReady(db, cfg.Names.Table))
+	started := clock.Now()
+	srv.AddReadyCheck("passes", func(context.Context) error {
+		// Ready once a pass succeeded, and as long as one did recently.
+		last := sched.LastPass()
+		if last.IsZero() {
+			if clock.Now().Sub(started) > 3*cfg.Tick {
+				return errors.New("no pass has succeeded since start")
+			}
+			return errors.New("first pass not done yet")
+		}
+		if age := clock.Now().Sub(last); age > 3*cfg.Tick {
+			return fmt.Errorf("last successful pass %s ago", age.Round(time.Second))
+		}
+		return nil
+	})
+	listener, err := srv.Listen()
+	if err != nil {
+		return err
+	}
+	httpDone := make(chan error, 1)
+	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHTTP()
+	go func() { httpDone <- srv.Serve(httpCtx, listener, 5*time.Second) }()
+
+	loopErr := loop(ctx, log, sched, clock, cfg.Tick)
+	stopHTTP()
+	if err := <-httpDone; err != nil {
+		loopErr = errors.Join(loopErr, err)
+	}
+	log.Info("scheduler stopped")
+	return loopErr
+}
+
+// loop runs a pass, then sleeps until the earlier of the next firing and
+// one tick, until ctx ends. A pass is not cut short by ctx: it runs under a
+// context that outlives the signal by at most the tick.
+func loop(ctx context.Context, log *slog.Logger, sched *Scheduler, clock schedule.Clock, tick time.Duration) error {
+	for {
+		passCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tick+30*time.Second)
+		next, err := sched.Pass(passCtx)
+		cancel()
+		if err != nil {
+			log.Error("pass failed", "err", err)
+		}
+		wait := tick
+		if !next.IsZero() {
+			// Wake just after the firing: firings are whole seconds.
+			if d := next.Sub(clock.Now()) + 50*time.Millisecond; d < wait {
+				wait = max(d, 0)
+			}
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-timer.C:
+		}
+	}
+}
+
+type tableDescriber interface {
+	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+}
+
+func tableReady(db tableDescriber, table string) httpserver.ReadyCheck {
+	return func(ctx context.Context) error {
+		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+		if err != nil {
+			return fmt.Errorf("describe table %s: %w", table, err)
+		}
+		if s := out.Table.TableStatus; s != ddbtypes.TableStatusActive && s != ddbtypes.TableStatusUpdating {
+			return fmt.Errorf("table %s is %s", table, s)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/boardpack/boardpack/services/internal/envconfig"
+	"github.com/boardpack/boardpack/services/internal/infra"
+)
+
+// config is everything the scheduler reads from the environment.
+type config struct {
+	Names infra.Names
+	// HTTPAddr serves /healthz, /readyz and /metrics.
+	HTTPAddr string
+	// Tick is the longest time between two passes. A pass also runs right
+	// after each firing, so reports go out on time whatever the tick; the
+	// tick bounds how soon a tenants apply takes effect.
+	Tick time.Duration
+	// Catchup is how far back missed firings are sent after downtime;
+	// older ones are counted and logged, not sent.
+	Catchup time.Duration
+	// Lease is how long a replica's claim on an unpublished report due
+	// keeps the others from publishing it.
+	Lease time.Duration
+	// Owner names this replica in the records it writes.
+	Owner string
+}
+
+func loadConfig(log *slog.Logger) (config, error) {
+	var r envconfig.Reader
+	host, _ := os.Hostname()
+	c := config{
+		Names:    infra.NamesFromEnv(&r),
+		HTTPAddr: r.String("BOARDPACK_HTTP_ADDR", "127.0.0.1:8082"),
+		Tick:     r.Duration("BOARDPACK_SCHEDULER_TICK", 15*time.Second),
+		Catchup:  r.Duration("BOARDPACK_SCHEDULER_CATCHUP", 7*24*time.Hour),
+		Lease:    r.Duration("BOARDPACK_SCHEDULER_LEASE", time.Minute),
+		Owner:    r.String("BOARDPACK_SCHEDULER_REPLICA", fmt.Sprintf("%s-%d", host, os.Getpid())),
+	}
+	if err := r.Err(); err != nil {
+		return c, err
+	}
+	if err := c.validate(); err != nil {
+		return c, err
+	}
+	r.Log(log, "scheduler")
+	return c, nil
+}
+
+// validate returns every problem at once.
+func (c config) validate() error {
+	var errs []error
+	if c.Names.Table == "" {
+		errs = append(errs, errors.New("BOARDPACK_TABLE: must not be empty"))
+	}
+	if c.Tick < time.Second || c.Tick > 10*time.Minute {
+		errs = append(errs, errors.New("BOARDPACK_SCHEDULER_TICK: must be between 1s and 10m"))
+	}
+	if c.Catchup < 0 {
+		errs = append(errs, errors.New("BOARDPACK_SCHEDULER_CATCHUP: must not be negative"))
+	}
+	if c.Lease < 5*time.Second {
+		errs = append(errs, errors.New("BOARDPACK_SCHEDULER_LEASE: must be at least 5s (longer than a publish takes)"))
+	}
+	if c.Owner == "" {
+		errs = append(errs, errors.New("BOARDPACK_SCHEDULER_REPLICA: must not be empty"))
+	}
+	return errors.Join(errs...)
+}
