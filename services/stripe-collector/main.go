@@ -1,4 +1,114 @@
-// Command stripe-collector is a Boardpack service (skeleton placeholder).
+// Command stripe-collector receives Stripe webhooks, one URL per tenant
+// (POST /webhooks/stripe/{tenant}), verifies them with that tenant's
+// signing secrets, translates them into metric events (package stripemap)
+// and publishes them on SNS metrics-v1. It answers 200 only once SNS
+// accepted every metric event, 503 when it could not publish within the
+// publish timeout (Stripe retries for three days), and 4xx for anything
+// invalid, in which case nothing is published:
+//
+//	404 unknown tenant
+//	413 body over 1 MiB
+//	400 missing or invalid signature (none of the tenant's secrets
+//	    verifies; another tenant's secret never does), timestamp more than
+//	    300 s in the past or the future, test-mode event for a live tenant
+//	    or the reverse (unless stripe.allow_other_mode), API version other
+//	    than 2023-10-16 (unless stripe.ignore_api_version_mismatch), or a
+//	    body that is not a Stripe event
+//
+// Event types that yield no figure are answered 200 and counted
+// (boardpack_stripe_webhooks_unhandled_total), never published.
+//
+// Configuration (environment, defaults for the local run):
+//
+//	BOARDPACK_HTTP_ADDR         127.0.0.1:8080  webhook, /healthz, /readyz, /metrics
+//	BOARDPACK_TENANT_CACHE_TTL  10s             tenant changes seen without restart
+//	BOARDPACK_SECRET_CACHE_TTL  1m              ssm:/secretsmanager: secrets re-read
+//	BOARDPACK_PUBLISH_TIMEOUT   10s             publish bound before answering 503
+//	BOARDPACK_SHUTDOWN_TIMEOUT  15s             graceful shutdown
+//	BOARDPACK_PREFIX, BOARDPACK_TABLE           resource names (infra.NamesFromEnv)
+//	BOARDPACK_LOG_LEVEL         info
+//
+// AWS is selected by the SDK's own variables (AWS_REGION, AWS_ENDPOINT_URL).
+// Logs never contain secrets or request bodies.
 package main
 
-func main() {}
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/boardpack/boardpack/services/internal/awsconf"
+	"github.com/boardpack/boardpack/services/internal/bus"
+	"github.com/boardpack/boardpack/services/internal/httpserver"
+	"github.com/boardpack/boardpack/services/internal/infra"
+	"github.com/boardpack/boardpack/services/internal/logging"
+	"github.com/boardpack/boardpack/services/internal/tenants"
+)
+
+func main() {
+	log := logging.New("stripe-collector")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, log); err != nil {
+		log.Error("stripe-collector stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, log *slog.Logger) error {
+	cfg, err := loadConfig(log)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	return serve(ctx, log, cfg, nil)
+}
+
+// serve runs the collector until ctx ends. ready, when set, receives the
+// listening address once the server accepts connections (tests).
+func serve(ctx context.Context, log *slog.Logger, cfg config, ready chan<- string) error {
+	awsCfg, err := awsconf.Load(ctx)
+	if err != nil {
+		return err
+	}
+	account, err := infra.ResolveAccount(ctx, awsCfg)
+	if err != nil {
+		return err
+	}
+	pub, err := bus.NewPublisher(awsCfg, cfg.Names, account, bus.Logger(log))
+	if err != nil {
+		return err
+	}
+	defer pub.Close()
+
+	store := tenants.Store{DB: dynamodb.NewFromConfig(awsCfg), Table: cfg.Names.Table}
+	srv := httpserver.New(cfg.HTTPAddr, log)
+	srv.AddReadyCheck("tenants_table", func(ctx context.Context) error {
+		_, err := store.Get(ctx, "readyz-probe")
+		if errors.Is(err, tenants.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	srv.Mux.Handle("POST /webhooks/stripe/{tenant}", &Webhook{
+		Tenants:        &tenants.Cache{Store: store, TTL: cfg.TenantCacheTTL},
+		Secrets:        tenants.NewSecretResolver(awsCfg, cfg.SecretCacheTTL),
+		Publisher:      pub,
+		Log:            log,
+		Metrics:        NewMetrics(srv.Registry),
+		PublishTimeout: cfg.PublishTimeout,
+	})
+	listener, err := srv.Listen()
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready <- listener.Addr().String()
+	}
+	return srv.Serve(ctx, listener, cfg.ShutdownTimeout)
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/boardpack/boardpack/services/internal/envconfig"
+	"github.com/boardpack/boardpack/services/internal/infra"
+)
+
+// config is everything the stripe-collector reads from the environment.
+type config struct {
+	Names infra.Names
+	// HTTPAddr serves the webhook, /healthz, /readyz and /metrics.
+	HTTPAddr string
+	// TenantCacheTTL: an applied tenant change (a new webhook secret) is
+	// seen within this time, without a restart.
+	TenantCacheTTL time.Duration
+	// SecretCacheTTL: how long an ssm: or secretsmanager: secret is kept
+	// before it is read again (rotation without a restart).
+	SecretCacheTTL time.Duration
+	// PublishTimeout bounds publishing one webhook's metric events, retries
+	// included; past it the webhook is answered 503 and Stripe retries.
+	PublishTimeout time.Duration
+	// ShutdownTimeout lets in-flight webhooks finish on SIGTERM.
+	ShutdownTimeout time.Duration
+}
+
+func loadConfig(log *slog.Logger) (config, error) {
+	var r envconfig.Reader
+	c := config{
+		Names:           infra.NamesFromEnv(&r),
+		HTTPAddr:        r.String("BOARDPACK_HTTP_ADDR", "127.0.0.1:8080"),
+		TenantCacheTTL:  r.Duration("BOARDPACK_TENANT_CACHE_TTL", 10*time.Second),
+		SecretCacheTTL:  r.Duration("BOARDPACK_SECRET_CACHE_TTL", time.Minute),
+		PublishTimeout:  r.Duration("BOARDPACK_PUBLISH_TIMEOUT", 10*time.Second),
+		ShutdownTimeout: r.Duration("BOARDPACK_SHUTDOWN_TIMEOUT", 15*time.Second),
+	}
+	if err := r.Err(); err != nil {
+		return c, err
+	}
+	if err := c.validate(); err != nil {
+		return c, err
+	}
+	r.Log(log, "stripe-collector")
+	return c, nil
+}
+
+// validate returns every problem at once.
+func (c config) validate() error {
+	var errs []error
+	if c.Names.Table == "" {
+		errs = append(errs, errors.New("BOARDPACK_TABLE: must not be empty"))
+	}
+	if c.HTTPAddr == "" {
+		errs = append(errs, errors.New("BOARDPACK_HTTP_ADDR: must not be empty"))
+	}
+	if c.PublishTimeout < time.Second || c.PublishTimeout > 25*time.Second {
+		// Stripe waits at most ~30 s for an answer.
+		errs = append(errs, errors.New("BOARDPACK_PUBLISH_TIMEOUT: must be between 1s and 25s"))
+	}
+	return errors.Join(errs...)
+}
