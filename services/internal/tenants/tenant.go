@@ -162,7 +162,7 @@ func (t Tenant) problems() []error {
 	if hasCRLF(t.Name) {
 		bad("name", "must not contain line breaks")
 	}
-	if _, err := time.LoadLocation(t.Timezone); err != nil || t.Timezone == "" {
+	if _, err := time.LoadLocation(t.Timezone); err != nil || t.Timezone == "" || timezoneProblem(t.Timezone) {
 		bad("timezone", "%q is not an IANA time zone (e.g. America/Los_Angeles)", t.Timezone)
 	}
 	if t.Currency == "" || !currency.IsValid(t.Currency) || t.Currency != strings.ToUpper(t.Currency) {
@@ -219,6 +219,8 @@ func (t Tenant) problems() []error {
 		}
 		if !g.IsValid(s.Cron) {
 			bad(f+".cron", "%q is not a valid cron expression", s.Cron)
+		} else if p := cronProblem(s.Cron, time.Now()); p != "" {
+			bad(f+".cron", "%q %s", s.Cron, p)
 		}
 		switch s.Period {
 		case messages.PeriodPreviousWeek, messages.PeriodPreviousMonth, messages.PeriodMonthToDate, messages.PeriodInterval:
