@@ -1,34 +1,3 @@
-// Package readmodel is the per-tenant read model in DynamoDB: what the
-// aggregator writes and what the reports read.
-//
-// # Design: an immutable ledger of facts
-//
-// Every metric event is stored once, as an immutable item keyed by its
-// event id, with a single conditional PutItem (attribute_not_exists). All
-// figures (sums, latest states, gauges, movements) are pure functions of
-// the set of facts (fold.go), so:
-//
-//   - a duplicate delivery, or an SDK retry of a write whose response was
-//     lost, finds the item already there and changes nothing;
-//   - any delivery order gives the same set, hence the same figures;
-//   - a crash at any point leaves either no item (the message is redelivered)
-//     or the complete item.
-//
-// One write per event, no transaction (which would cost twice the write
-// units on AWS and copies the table on moto).
-//
-// # Key schema (table BOARDPACK_TABLE)
-//
-//	pk                 sk                                             item
-//	TENANT#<id>        CONFIG                                         tenant config (package tenants)
-//	TENANT#<id>        F#<metric>#<occurred UTC, fixed width>#<event>  a metric fact (attribute doc: JSON)
-//	TENANT#<id>        X#<occurred UTC>#<event>                       a finding observation
-//
-// Facts of one metric sort by time, so a period is one Query with BETWEEN.
-//
-// Sort-key prefixes are allocated per owner so that items never collide:
-// CONFIG (tenants), F# and X# and R# (read model), DUE# (scheduler), SEND#,
-// SUPPRESS#, UNSUB# and RPT# (mailer delivery records), IMPORT# (imports).
 package readmodel
 
 import (
@@ -131,7 +100,9 @@ func (s Store) Facts(ctx context.Context, tenantID, metric string, from, until t
 		if err := json.Unmarshal(doc, &e); err != nil {
 			return err
 		}
-		if e.TenantID == tenantID && e.OccurredAt.Before(until) {
+		// The key range of metric "a" would also cover a metric named
+		// "a#b": keep only the metric asked for.
+		if e.TenantID == tenantID && e.Metric == metric && e.OccurredAt.Before(until) {
 			out = append(out, e)
 		}
 		return nil

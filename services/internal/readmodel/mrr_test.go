@@ -1,0 +1,132 @@
+package readmodel
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/boardpack/boardpack/messages"
+)
+
+var mrrT0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// mrrFact is subscription sub of customer cust at value v, day days after t0.
+func mrrFact(id, cust, sub string, day int, v int64) messages.MetricEvent {
+	at := mrrT0.AddDate(0, 0, day)
+	return messages.MetricEvent{
+		Header: messages.Header{EventID: id, TenantID: "jada", OccurredAt: at, Source: messages.SourceStripe},
+		Metric: messages.MetricMRR, Kind: messages.KindState, Entity: sub, Version: at.Unix(), Value: v, Currency: "USD",
+		Dimensions: map[string]string{DimensionCustomer: cust},
+	}
+}
+
+func TestMRRMovementsFollowChartMogulRules(t *testing.T) {
+	feb, mar := mrrT0.AddDate(0, 1, 0), mrrT0.AddDate(0, 2, 0)
+	cases := map[string]struct {
+		facts []messages.MetricEvent
+		want  Movements
+	}{
+		"new customer": {
+			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 40, 1000)},
+			want:  Movements{New: 1000, End: 1000, NewCustomers: 1},
+		},
+		"upgrade is expansion": {
+			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s1", 35, 1500)},
+			want:  Movements{Start: 1000, Expansion: 500, End: 1500},
+		},
+		"a second subscription of a paying customer is expansion": {
+			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s2", 35, 300)},
+			want:  Movements{Start: 1000, Expansion: 300, End: 1300},
+		},
+		"downgrade is contraction": {
+			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s1", 35, 400)},
+			want:  Movements{Start: 1000, Contraction: 600, End: 400},
+		},
+		"cancelling one of two subscriptions is contraction": {
+			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s2", 4, 300), mrrFact("e3", "c1", "s2", 35, 0)},
+			want:  Movements{Start: 1300, Contraction: 300, End: 1000},
+		},
+		"cancelling the last subscription is churn": {
+			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s1", 35, 0)},
+			want:  Movements{Start: 1000, Churn: 1000, End: 0, ChurnedCustomers: 1},
+		},
+		"coming back after churning is reactivation": {
+			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s1", 10, 0), mrrFact("e3", "c1", "s2", 35, 800)},
+			want:  Movements{Reactivation: 800, End: 800, ReactivatedCustomers: 1},
+		},
+		"new and churned within the month counts both": {
+			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 33, 1000), mrrFact("e2", "c1", "s1", 50, 0)},
+			want:  Movements{New: 1000, Churn: 1000, NewCustomers: 1, ChurnedCustomers: 1},
+		},
+		"a stale state delivered late changes nothing": {
+			facts: []messages.MetricEvent{mrrFact("e2", "c1", "s1", 35, 1500), mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s1", 35, 1500)},
+			want:  Movements{Start: 1000, Expansion: 500, End: 1500},
+		},
+		"facts after the period are ignored": {
+			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s1", 70, 0)},
+			want:  Movements{Start: 1000, End: 1000},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := MRRMovements(tc.facts, feb, mar)
+			tc.want.From, tc.want.To = feb, mar
+			if got != tc.want {
+				t.Fatalf("got  %+v\nwant %+v", got, tc.want)
+			}
+			if err := got.Check(); err != nil {
+				t.Fatal(err)
+			}
+			if end := TotalAt(tc.facts, mar); end != got.End {
+				t.Fatalf("End %d disagrees with TotalAt %d", got.End, end)
+			}
+		})
+	}
+}
+
+func TestMonthlyMRRMovementsRollForwardInAnyOrder(t *testing.T) {
+	la, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 1, 1, 0, 0, 0, 0, la)
+	to := time.Date(2026, 7, 1, 0, 0, 0, 0, la)
+	for seed := range uint64(200) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		var facts []messages.MetricEvent
+		for i := range 40 {
+			cust := fmt.Sprintf("c%d", rng.IntN(5))
+			sub := fmt.Sprintf("s%d", rng.IntN(8))
+			v := int64(rng.IntN(4)) * 500 // 0 = cancelled
+			facts = append(facts, mrrFact(fmt.Sprintf("e%d", i), cust, sub, rng.IntN(200)-10, v))
+		}
+		months := MonthlyMRRMovements(facts, la, from, to)
+		if len(months) != 6 {
+			t.Fatalf("seed %d: %d months, want 6", seed, len(months))
+		}
+		for i, m := range months {
+			if err := m.Check(); err != nil {
+				t.Fatalf("seed %d month %d: %v", seed, i, err)
+			}
+			if m.Start != TotalAt(facts, m.From) || m.End != TotalAt(facts, m.To) {
+				t.Fatalf("seed %d month %d: start/end %d/%d, TotalAt %d/%d", seed, i, m.Start, m.End, TotalAt(facts, m.From), TotalAt(facts, m.To))
+			}
+			if i > 0 && months[i-1].End != m.Start {
+				t.Fatalf("seed %d: month %d ends at %d, month %d starts at %d", seed, i-1, months[i-1].End, i, m.Start)
+			}
+			if m.From.In(la).Day() != 1 || m.From.In(la).Hour() != 0 {
+				t.Fatalf("seed %d: month %d starts at %s, not a month start in LA", seed, i, m.From.In(la))
+			}
+		}
+		// Shuffled and duplicated delivery gives the same movements.
+		shuffled := append(append([]messages.MetricEvent{}, facts...), facts[:10]...)
+		rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		again := MonthlyMRRMovements(shuffled, la, from, to)
+		for i := range months {
+			if months[i] != again[i] {
+				t.Fatalf("seed %d month %d: order changed the movements:\n%+v\n%+v", seed, i, months[i], again[i])
+			}
+		}
+	}
+}
