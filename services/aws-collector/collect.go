@@ -37,6 +37,7 @@ type (
 	}
 	cloudfrontAPI interface {
 		ListDistributions(context.Context, *cloudfront.ListDistributionsInput, ...func(*cloudfront.Options)) (*cloudfront.ListDistributionsOutput, error)
+		GetDistributionConfig(context.Context, *cloudfront.GetDistributionConfigInput, ...func(*cloudfront.Options)) (*cloudfront.GetDistributionConfigOutput, error)
 	}
 	s3API interface {
 		ListBuckets(context.Context, *s3.ListBucketsInput, ...func(*s3.Options)) (*s3.ListBucketsOutput, error)
@@ -94,9 +95,12 @@ func collect(ctx context.Context, acct Account, tenantID string, opt collectOpti
 			continue
 		}
 		o.Covered[scopeLambda(region)] = true
-		if err := functionMetrics(ctx, acct.CloudWatch(region), fns, o.Days, at); err != nil {
+		if note, err := functionMetrics(ctx, acct.CloudWatch(region), fns, o.Days, at); err != nil {
 			fail("cloudwatch lambda "+region, err)
 		} else {
+			if note != "" {
+				o.Notes = append(o.Notes, region+": "+note)
+			}
 			o.Covered[scopeLambdaMetrics(region)] = true
 		}
 		o.Functions = append(o.Functions, fns...)
@@ -109,6 +113,9 @@ func collect(ctx context.Context, acct Account, tenantID string, opt collectOpti
 		} else {
 			o.Cost = c
 			o.Covered[scopeCost] = true
+			if c.ForecastNote != "" {
+				o.Notes = append(o.Notes, c.ForecastNote)
+			}
 		}
 	}
 
@@ -224,11 +231,15 @@ func readMetrics(ctx context.Context, api metricsAPI, qs []metricQuery, start, e
 	return nil
 }
 
-func functionMetrics(ctx context.Context, api metricsAPI, fns []Function, days []time.Time, at time.Time) error {
+// functionMetrics reads the daily counts, then the p95 durations in a
+// request of their own: percentiles are the one statistic an emulator may
+// not compute (moto 5.2.1 answers 500), and losing them must not lose the
+// counts. A p95 failure is returned as a note, not an error.
+func functionMetrics(ctx context.Context, api metricsAPI, fns []Function, days []time.Time, at time.Time) (p95Note string, err error) {
 	if len(fns) == 0 || len(days) == 0 {
-		return nil
+		return "", nil
 	}
-	var qs []metricQuery
+	var counts, p95s []metricQuery
 	for i := range fns {
 		f := &fns[i]
 		f.Days = map[time.Time]FunctionDay{}
@@ -236,31 +247,39 @@ func functionMetrics(ctx context.Context, api metricsAPI, fns []Function, days [
 			f.Days[d] = FunctionDay{}
 		}
 		dims := map[string]string{"FunctionName": f.Name}
-		count := func(name string, set func(*FunctionDay, int64)) metricQuery {
-			return metricQuery{namespace: "AWS/Lambda", name: name, stat: "Sum", dims: dims, period: 86400,
+		query := func(name, stat string, set func(*FunctionDay, float64)) metricQuery {
+			return metricQuery{namespace: "AWS/Lambda", name: name, stat: stat, dims: dims, period: 86400,
 				put: func(ts time.Time, v float64) {
 					day := ts.Truncate(24 * time.Hour)
 					if fd, ok := f.Days[day]; ok {
-						set(&fd, int64(math.Round(v)))
+						set(&fd, v)
 						f.Days[day] = fd
 					}
 				}}
 		}
-		qs = append(qs,
-			count("Invocations", func(d *FunctionDay, v int64) { d.Invocations = v }),
-			count("Errors", func(d *FunctionDay, v int64) { d.Errors = v }),
-			count("Throttles", func(d *FunctionDay, v int64) { d.Throttles = v }),
-			metricQuery{namespace: "AWS/Lambda", name: "Duration", stat: "p95", dims: dims, period: 86400,
-				put: func(ts time.Time, v float64) {
-					day := ts.Truncate(24 * time.Hour)
-					if fd, ok := f.Days[day]; ok {
-						fd.P95Ms = &v
-						f.Days[day] = fd
-					}
-				}},
+		counts = append(counts,
+			query("Invocations", "Sum", func(d *FunctionDay, v float64) { d.Invocations = int64(math.Round(v)) }),
+			query("Errors", "Sum", func(d *FunctionDay, v float64) { d.Errors = int64(math.Round(v)) }),
+			query("Throttles", "Sum", func(d *FunctionDay, v float64) { d.Throttles = int64(math.Round(v)) }),
 		)
+		p95s = append(p95s, query("Duration", "p95", func(d *FunctionDay, v float64) { d.P95Ms = &v }))
 	}
-	return readMetrics(ctx, api, qs, days[0], metricsEnd(at))
+	if err := readMetrics(ctx, api, counts, days[0], metricsEnd(at)); err != nil {
+		return "", err
+	}
+	if err := readMetrics(ctx, api, p95s, days[0], metricsEnd(at)); err != nil {
+		return "no Lambda p95 durations: " + shortErr(err), nil
+	}
+	return "", nil
+}
+
+// shortErr is an SDK error without the operation preamble.
+func shortErr(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode() + ": " + apiErr.ErrorMessage()
+	}
+	return err.Error()
 }
 
 // metricsEnd rounds the end of the window up to the minute, as CloudWatch
@@ -355,25 +374,21 @@ func forecast(ctx context.Context, api costAPI, at time.Time, soFar MonthCost) (
 		TimePeriod:  &cetypes.DateInterval{Start: aws.String(today.Format(dayFormat)), End: aws.String(nextMonth.Format(dayFormat))},
 		Granularity: cetypes.GranularityMonthly,
 		Metric:      cetypes.MetricUnblendedCost,
-	})
+	}, func(o *costexplorer.Options) { o.RetryMaxAttempts = 2 })
 	if err != nil {
-		var api smithy.APIError
-		if errors.As(err, &api) {
-			return nil, "no forecast: Cost Explorer answered " + api.ErrorCode() + ": " + api.ErrorMessage()
-		}
-		return nil, "no forecast: " + err.Error()
+		return nil, "no cost forecast: " + shortErr(err)
 	}
 	if out.Total == nil {
-		return nil, "no forecast: Cost Explorer returned no total"
+		return nil, "no cost forecast: Cost Explorer returned no total"
 	}
 	rest, err := toAmount(aws.ToString(out.Total.Amount), aws.ToString(out.Total.Unit))
 	if err != nil {
-		return nil, "no forecast: " + err.Error()
+		return nil, "no cost forecast: " + err.Error()
 	}
 	total := rest
 	for _, a := range soFar.ByService {
 		if a.Currency != rest.Currency {
-			return nil, fmt.Sprintf("no forecast: forecast in %s, costs in %s", rest.Currency, a.Currency)
+			return nil, fmt.Sprintf("no cost forecast: forecast in %s, costs in %s", rest.Currency, a.Currency)
 		}
 		total.Minor += a.Minor
 	}
@@ -398,6 +413,20 @@ func listDistributions(ctx context.Context, api cloudfrontAPI) ([]Distribution, 
 			}
 			if d.Aliases != nil {
 				dist.Aliases = d.Aliases.Items
+			}
+			// AWS always fills Enabled in a summary; moto 5.2.1 leaves
+			// Enabled, WebACLId and Aliases out, so read the configuration.
+			if d.Enabled == nil {
+				cfg, err := api.GetDistributionConfig(ctx, &cloudfront.GetDistributionConfigInput{Id: d.Id})
+				if err != nil {
+					return nil, fmt.Errorf("distribution %s config: %w", dist.ID, err)
+				}
+				if c := cfg.DistributionConfig; c != nil {
+					dist.Enabled, dist.WebACLID = aws.ToBool(c.Enabled), aws.ToString(c.WebACLId)
+					if c.Aliases != nil {
+						dist.Aliases = c.Aliases.Items
+					}
+				}
 			}
 			out = append(out, dist)
 		}

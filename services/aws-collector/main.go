@@ -132,8 +132,8 @@ func runOnce(ctx context.Context, svc *Service, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "tenant %s: ok in %s: %d events, %d open findings, %d finding changes published\n",
 			r.TenantID, r.Duration.Round(time.Millisecond), r.Events, r.Open, r.Findings)
-		if r.ForecastNote != "" {
-			fmt.Fprintf(stdout, "tenant %s: %s\n", r.TenantID, r.ForecastNote)
+		for _, n := range r.Notes {
+			fmt.Fprintf(stdout, "tenant %s: note: %s\n", r.TenantID, n)
 		}
 	}
 	if failed > 0 {

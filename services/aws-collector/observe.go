@@ -20,6 +20,10 @@ type Observation struct {
 	Buckets       []Bucket
 	Zones         []Zone
 
+	// Notes say what a pass could not observe without it being a failure
+	// (no cost forecast, no percentiles).
+	Notes []string
+
 	// Covered lists the scopes collected completely ("lambda/<region>",
 	// "cloudwatch/lambda/<region>", "cost", "cloudfront", "s3", "route53"):
 	// a finding is resolved only when its scope was covered, so a failed

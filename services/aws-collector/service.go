@@ -67,9 +67,9 @@ type TenantResult struct {
 	Findings int
 	Open     int
 	Duration time.Duration
-	// ForecastNote says why there is no cost forecast, if there is none.
-	ForecastNote string
-	Err          error
+	// Notes say what could not be observed without it being a failure.
+	Notes []string
+	Err   error
 }
 
 // Pass collects every tenant that configures AWS once. One tenant's
@@ -104,7 +104,7 @@ func (s *Service) Pass(ctx context.Context) ([]TenantResult, error) {
 			s.Log.Error("tenant collection failed", "tenant", r.TenantID, "err", r.Err, "events", r.Events, "findings", r.Findings)
 		} else {
 			s.Log.Info("tenant collected", "tenant", r.TenantID, "events", r.Events, "findings", r.Findings,
-				"open_findings", r.Open, "duration", r.Duration.String())
+				"open_findings", r.Open, "duration", r.Duration.String(), "notes", r.Notes)
 		}
 	}
 	return results, nil
@@ -112,9 +112,9 @@ func (s *Service) Pass(ctx context.Context) ([]TenantResult, error) {
 
 // collectTenant observes one tenant, publishes what it saw (even when a
 // section failed) and reports every failure.
-func (s *Service) collectTenant(ctx context.Context, t tenants.Tenant) TenantResult {
+func (s *Service) collectTenant(ctx context.Context, t tenants.Tenant) (res TenantResult) {
 	start := time.Now()
-	res := TenantResult{TenantID: t.ID}
+	res.TenantID = t.ID
 	defer func() { res.Duration = time.Since(start) }()
 	acct, regions, err := s.Accounts.For(ctx, t)
 	if err != nil {
@@ -126,9 +126,7 @@ func (s *Service) collectTenant(ctx context.Context, t tenants.Tenant) TenantRes
 	obs, collectErr := collect(ctx, acct, t.ID, collectOptions{
 		Regions: regions, At: at, LookbackDays: s.LookbackDays, Cost: wantCost,
 	})
-	if obs.Cost != nil {
-		res.ForecastNote = obs.Cost.ForecastNote
-	}
+	res.Notes = obs.Notes
 
 	events := Events(obs)
 	current := Findings(obs, s.Checks)

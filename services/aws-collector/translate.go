@@ -197,6 +197,9 @@ func parseMinor(amount string, digits int) (int64, error) {
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
 	intPart, frac, _ := strings.Cut(s, ".")
+	if intPart == "" && frac == "" {
+		return 0, fmt.Errorf("amount %q is not a decimal number", amount)
+	}
 	if intPart == "" {
 		intPart = "0"
 	}
