@@ -1,4 +1,111 @@
-// Command mailer is a Boardpack service (skeleton placeholder).
+// Command mailer consumes `report due` events, builds each role's report
+// from the read model, and sends one email per recipient through SES
+// SendRawEmail; it consumes SES events (delivery, bounce, complaint) to
+// track each send and suppress bad recipients, and serves the one-click
+// unsubscribe endpoint.
 package main
 
-func main() {}
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/boardpack/boardpack/services/internal/awsconf"
+	"github.com/boardpack/boardpack/services/internal/bus"
+	"github.com/boardpack/boardpack/services/internal/delivery"
+	"github.com/boardpack/boardpack/services/internal/envconfig"
+	"github.com/boardpack/boardpack/services/internal/httpserver"
+	"github.com/boardpack/boardpack/services/internal/infra"
+	"github.com/boardpack/boardpack/services/internal/logging"
+	"github.com/boardpack/boardpack/services/internal/readmodel"
+	"github.com/boardpack/boardpack/services/internal/tenants"
+)
+
+func main() {
+	log := logging.New("mailer")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, log); err != nil {
+		log.Error("mailer stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the mailer and blocks until ctx ends.
+func run(ctx context.Context, log *slog.Logger) error {
+	var r envconfig.Reader
+	cfg, err := LoadConfig(&r)
+	r.Log(log, "mailer")
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	awsCfg, err := awsconf.Load(ctx)
+	if err != nil {
+		return err
+	}
+	db := dynamodb.NewFromConfig(awsCfg)
+	// SES throttling is retried by the sender (token bucket, jittered
+	// backoff), not by the SDK, so that retries stay within the rate.
+	sesc := ses.NewFromConfig(awsCfg, func(o *ses.Options) { o.RetryMaxAttempts = 1 })
+	store := delivery.Store{DB: db, Table: cfg.Names.Table}
+	m := &mailer{
+		tenants:  &tenants.Cache{Store: tenants.Store{DB: db, Table: cfg.Names.Table}, TTL: cfg.TenantCacheTTL},
+		source:   readmodel.Store{DB: db, Table: cfg.Names.Table},
+		store:    store,
+		sender:   newSender(sesc, cfg.Sender, cfg.Names.ConfigurationSet, cfg.MaxSendRate, cfg.QuotaRefresh),
+		cfg:      cfg,
+		log:      log,
+		now:      time.Now,
+		claimTTL: cfg.VisibilityTimeout,
+	}
+	events := &sesEvents{store: store, log: log}
+
+	wlog := bus.Logger(log)
+	// Handlers finish well inside the visibility timeout, so a message is
+	// never redelivered while its handler still runs.
+	router, err := bus.NewRouter(wlog, cfg.VisibilityTimeout*3/4)
+	if err != nil {
+		return err
+	}
+	dueSub, err := bus.NewSubscriber(awsCfg, bus.SubscriberConfig{Queue: cfg.Names.Queue(infra.QueueMailerReportDue), Workers: cfg.Workers, BatchSize: 1}, wlog)
+	if err != nil {
+		return err
+	}
+	evSub, err := bus.NewSubscriber(awsCfg, bus.SubscriberConfig{Queue: cfg.Names.Queue(infra.QueueMailerSESEvents), Workers: 1}, wlog)
+	if err != nil {
+		return err
+	}
+	router.AddConsumerHandler("send_report", cfg.Names.Queue(infra.QueueMailerReportDue), dueSub, m.handleReportDue)
+	router.AddConsumerHandler("ses_events", cfg.Names.Queue(infra.QueueMailerSESEvents), evSub, events.handle)
+
+	srv := httpserver.New(cfg.HTTPAddr, log)
+	srv.Mux.HandleFunc("POST /unsubscribe", unsubscribeHandler([]byte(cfg.UnsubscribeKey), store, time.Now, log))
+	registerMetrics(srv, m)
+	l, err := srv.Listen()
+	if err != nil {
+		return err
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Serve(gctx, l, 10*time.Second) })
+	g.Go(func() error {
+		if err := router.Run(gctx); err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("router: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		return router.Close()
+	})
+	return g.Wait()
+}

@@ -24,11 +24,12 @@ func FetchSentRawEmails(endpoint string) ([]SESMessage, error) {
 		return nil, fmt.Errorf("decode moto data: %w", err)
 	}
 	for i, m := range data.SES.RawMessage {
-		raw, err := base64.StdEncoding.DecodeString(m.RawData)
-		if err != nil {
-			return nil, fmt.Errorf("decode raw message %s: %w", m.ID, err)
+		// moto 5.2.1 stores the raw message as text; older versions kept
+		// the base64 of the request. A raw email is never valid base64
+		// (it has ':' and CRLF), so decode only what decodes.
+		if raw, err := base64.StdEncoding.DecodeString(m.RawData); err == nil {
+			data.SES.RawMessage[i].RawData = string(raw)
 		}
-		data.SES.RawMessage[i].RawData = string(raw)
 	}
 	return data.SES.RawMessage, nil
 }

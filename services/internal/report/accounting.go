@@ -1,0 +1,276 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/boardpack/boardpack/messages"
+)
+
+// AccountingView is the bookkeeper's report: revenue recognition for the
+// period, payouts reconciled against the Stripe balance, expenses by
+// category mapped to the chart of accounts, month-over-month anomalies,
+// which sources cover the books, and the milestones to break-even.
+type AccountingView struct {
+	Header
+	Recognition  Table
+	ByProduct    Table
+	Payouts      Table
+	Expenses     Table
+	ExpenseChart *Chart
+	Anomalies    Table
+	Coverage     Table
+	Milestones   []Action
+}
+
+func (*AccountingView) template() string { return "accounting" }
+
+func init() {
+	analysts[messages.RoleAccounting] = analyst{
+		metrics: append([]string{messages.MetricPayoutsPaid, messages.MetricPayoutsFailed, messages.MetricInvoicesPaid,
+			messages.MetricMRR, messages.MetricCustomersNew, messages.MetricCheckoutCompleted, messages.MetricCheckoutExpired,
+			metricRevenueTarget, metricChannelSessions, metricChannelConversion, metricChannelSpend, metricPipelineValue,
+			messages.MetricAWSLambdaFunction, messages.MetricAWSCloudFrontDistribution, messages.MetricAWSS3Bucket, messages.MetricAWSRoute53Records,
+		}, append(financeMetrics, coverageMetrics()...)...),
+		analyse: analyseAccounting,
+	}
+}
+
+// chartOfAccounts maps expense categories (lower case) to a default
+// small-business chart of accounts; unknown categories go to 6900.
+var chartOfAccounts = map[string]string{
+	"hosting": "6100 Hosting & cloud", "aws": "6100 Hosting & cloud", "cloud": "6100 Hosting & cloud",
+	"software": "6110 Software subscriptions", "saas": "6110 Software subscriptions",
+	"payroll": "6000 Payroll", "salaries": "6000 Payroll", "contractors": "6010 Contractors",
+	"marketing": "6200 Advertising & marketing", "advertising": "6200 Advertising & marketing", "ads": "6200 Advertising & marketing",
+	"rent": "6300 Rent", "office": "6310 Office", "travel": "6400 Travel", "meals": "6410 Meals",
+	"legal": "6500 Professional fees", "accounting": "6500 Professional fees", "insurance": "6600 Insurance",
+	"fees": "6700 Bank & payment fees", "bank": "6700 Bank & payment fees", "tax": "6800 Taxes & licences",
+}
+
+func coa(category string) string {
+	if a, ok := chartOfAccounts[strings.ToLower(strings.TrimSpace(category))]; ok {
+		return a
+	}
+	return "6900 Other expenses (unmapped)"
+}
+
+func analyseAccounting(d *Data) View {
+	v := &AccountingView{Header: newHeader(d, "books")}
+	cc := d.Tenant.Currency
+	m := func(n int64) string { return money(n, cc) }
+	cur, prev := d.finance(d.Period), d.finance(d.Prev)
+	v.noteOther("Revenue", cur.gross)
+
+	v.Recognition = Table{Title: "Revenue recognition", Period: d.Period.Label() + " (prev. " + d.Prev.Short() + ")", Head: []string{"Line", d.Period.Short(), d.Prev.Short()}}
+	if !cur.gross.Known {
+		v.Recognition.Missing = srcStripe.missing(d)
+	} else {
+		fees := func(f finance) string {
+			if !d.Known(messages.MetricRevenueFees) {
+				return "not reported"
+			}
+			return "−" + m(f.fees.V)
+		}
+		v.Recognition.Rows = []Row{
+			{Cells: []string{"Gross charges", m(cur.gross.V), m(prev.gross.V)}},
+			{Cells: []string{"Refunds", "−" + m(cur.refunds.V), "−" + m(prev.refunds.V)}},
+			{Cells: []string{"Disputes (open or lost)", "−" + m(cur.disputes.V), "−" + m(prev.disputes.V)}},
+			{Cells: []string{"Processor fees", fees(cur), fees(prev)}},
+			{Cells: []string{"Net revenue", m(cur.net.V), m(prev.net.V)}, Status: neutral},
+		}
+		v.Recognition.Note = fmt.Sprintf("%s charges in the period. Refunds and disputes count in the period they were issued; fees as Stripe reports them.",
+			count(d.Count(messages.MetricRevenueGross, d.Period.Start, d.Period.End).V))
+		if !d.Known(messages.MetricRevenueFees) {
+			v.Recognition.Note += " Fees are not known: net revenue is before fees."
+		}
+	}
+
+	// Revenue by product (Stripe descriptions are data: escaped on render).
+	v.ByProduct = Table{Title: "Revenue by product", Period: d.Period.Label(), Head: []string{"Product", "Gross"}, Empty: "No charges in the period."}
+	if !cur.gross.Known {
+		v.ByProduct.Missing = srcStripe.missing(d)
+	} else {
+		fs, _ := d.inCurrency(messages.MetricRevenueGross)
+		by := map[string]int64{}
+		for _, f := range fs {
+			if !f.OccurredAt.Before(d.Period.Start) && f.OccurredAt.Before(d.Period.End) {
+				name := f.Dimensions["product"]
+				if name == "" {
+					name = f.Dimensions["description"]
+				}
+				if name == "" {
+					name = "(no description)"
+				}
+				by[name] += f.Value
+			}
+		}
+		keys := sortedKeys(by)
+		sort.SliceStable(keys, func(i, j int) bool { return by[keys[i]] > by[keys[j]] })
+		for _, k := range keys {
+			v.ByProduct.Rows = append(v.ByProduct.Rows, Row{Cells: []string{k, m(by[k])}})
+		}
+	}
+
+	// Payouts reconciliation: opening balance + net movements − payouts
+	// should equal the closing balance.
+	v.Payouts = Table{Title: "Payouts reconciliation", Period: d.Period.Label(), Head: []string{"Line", "Amount"}}
+	paid, failed := d.Sum(messages.MetricPayoutsPaid, d.Period.Start, d.Period.End), d.Sum(messages.MetricPayoutsFailed, d.Period.Start, d.Period.End)
+	switch {
+	case !cur.gross.Known:
+		v.Payouts.Missing = srcStripe.missing(d)
+	case !paid.Known && !d.Known(messages.MetricCashStripe):
+		v.Payouts.Missing = &Missing{Source: "payout or balance data", HowTo: "subscribe the Stripe webhook to payout.paid, payout.failed and balance.available"}
+	default:
+		end := minTime(d.Period.End, d.AsOf)
+		open, close := d.TotalAt(messages.MetricCashStripe, d.Period.Start), d.TotalAt(messages.MetricCashStripe, end)
+		v.Payouts.Rows = []Row{
+			{Cells: []string{"Net revenue", m(cur.net.V)}},
+			{Cells: []string{"Payouts paid to the bank", m(paid.V)}},
+			{Cells: []string{"Payouts failed", m(failed.V)}},
+		}
+		if failed.V > 0 {
+			v.Payouts.Rows[2].Status = bad
+		}
+		if open.Known {
+			expected := open.V + cur.net.V - paid.V
+			diff := close.V - expected
+			st := good
+			if diff != 0 {
+				st = warn
+			}
+			v.Payouts.Rows = append(v.Payouts.Rows,
+				Row{Cells: []string{"Stripe balance at " + dateIn(d.Period.Start, d.Loc), m(open.V)}},
+				Row{Cells: []string{"Expected closing (opening + net − payouts)", m(expected)}},
+				Row{Cells: []string{"Stripe balance at " + dateIn(end, d.Loc), m(close.V)}},
+				Row{Cells: []string{"Unreconciled difference", signedMoney(diff, cc)}, Status: st})
+			v.Payouts.Note = "A difference is usually pending funds (charges not yet available) or adjustments Boardpack does not receive."
+		} else {
+			v.Payouts.Note = "No Stripe balance reading: the closing balance cannot be reconciled (" + srcStripeBalance.howTo(d.Tenant.ID) + ")."
+		}
+	}
+
+	// Expenses by category.
+	v.Expenses = Table{Title: "Expenses by category", Period: d.Period.Label(), Head: []string{"Category", "Account", "Amount", "Previous"}, Empty: "No expenses recorded in the period."}
+	if !cur.expenses.Known {
+		v.Expenses.Missing = srcExpenses.missing(d)
+	} else {
+		fs, _ := d.inCurrency(metricExpenses)
+		by := byDim(fs, "category", d.Period)
+		pby := byDim(fs, "category", d.Prev)
+		chart, shares := breakdownChart("chart-expenses", "Expenses by category, "+d.Period.Label(), by, m)
+		colour := map[string]string{}
+		for i, s := range shares {
+			colour[s.Label] = paletteHex[i]
+		}
+		keys := sortedKeys(by)
+		sort.SliceStable(keys, func(i, j int) bool { return by[keys[i]] > by[keys[j]] })
+		for _, k := range keys {
+			v.Expenses.Rows = append(v.Expenses.Rows, Row{Cells: []string{k, coa(k), m(by[k]), m(pby[k])}, Swatch: colour[k]})
+		}
+		if len(by) > 0 {
+			v.ExpenseChart = chart
+			v.Charts = append(v.Charts, chart)
+		}
+	}
+
+	// Anomalies month over month.
+	v.Anomalies = Table{Title: "Anomalies", Period: d.Period.Short() + " vs " + d.Prev.Short() + " (changes over 50 % and at least " + m(minorUnits(cc, 100)) + ")", Head: []string{"Line", d.Period.Short(), d.Prev.Short(), "Change"}, Empty: "Nothing moved by more than 50 %."}
+	check := func(label string, c, p int64, known bool) {
+		if !known {
+			return
+		}
+		if abs(c-p) >= minorUnits(cc, 100) && (p == 0 || abs(c-p)*2 > abs(p)) {
+			v.Anomalies.Rows = append(v.Anomalies.Rows, Row{Cells: []string{label, m(c), m(p), change(c, p)}, Status: warn})
+		}
+	}
+	check("Gross charges", cur.gross.V, prev.gross.V, cur.gross.Known)
+	check("Refunds", cur.refunds.V, prev.refunds.V, cur.gross.Known)
+	check("Disputes", cur.disputes.V, prev.disputes.V, cur.gross.Known)
+	check("AWS cost", cur.aws.V, prev.aws.V, cur.aws.Known)
+	if cur.expenses.Known {
+		fs, _ := d.inCurrency(metricExpenses)
+		by, pby := byDim(fs, "category", d.Period), byDim(fs, "category", d.Prev)
+		for _, k := range union(by, pby) {
+			check("Expenses: "+k, by[k], pby[k], true)
+		}
+	}
+	if !cur.gross.Known && !cur.aws.Known && !cur.expenses.Known {
+		v.Anomalies.Missing = &Missing{Source: "money data", HowTo: "connect Stripe and import expenses.csv"}
+	}
+
+	// Source coverage.
+	v.Coverage = Table{Title: "Data-source coverage", Period: "as of " + v.AsOf, Head: []string{"Source", "Last data", "Status"}}
+	for _, s := range allSources {
+		var last string
+		var lastT = d.AsOf.AddDate(-100, 0, 0)
+		for _, mt := range s.metrics {
+			if t, ok := d.LatestAt(mt, d.AsOf); ok && t.After(lastT) {
+				lastT, last = t, dateIn(t, d.Loc)
+			}
+		}
+		row := Row{Cells: []string{s.name, last, "connected"}, Status: good}
+		switch {
+		case last == "":
+			row.Cells[1], row.Cells[2], row.Status = "never", "missing: "+s.howTo(d.Tenant.ID), bad
+		case d.AsOf.Sub(lastT).Hours() > 24*35:
+			row.Cells[2], row.Status = "stale (over 35 days)", warn
+		}
+		v.Coverage.Rows = append(v.Coverage.Rows, row)
+	}
+
+	// Milestones to break-even.
+	by := func(days int) string { return dateIn(d.AsOf.AddDate(0, 0, days), d.Loc) }
+	switch {
+	case !cur.net.Known || !cur.costs.Known:
+		v.Milestones = []Action{{Priority: "1", Title: "Complete the books: connect revenue and cost sources", Why: "break-even cannot be measured without both", By: by(30)}}
+	case cur.profitable:
+		v.Milestones = []Action{{Priority: "✓", Title: "Break-even reached in " + d.Period.Short(), Why: "net revenue " + m(cur.net.V) + " covers costs " + m(cur.costs.V), By: dateIn(d.AsOf, d.Loc)}}
+	default:
+		gap := cur.costs.V - cur.net.V
+		v.Milestones = []Action{
+			{Priority: "1", Title: "Close a quarter of the gap: +" + m(gap/4) + " net revenue a period", Why: "gap is " + m(gap) + " in " + d.Period.Short(), By: by(30)},
+			{Priority: "2", Title: "Close half of the gap: +" + m(gap/2), Why: "costs " + m(cur.costs.V) + " vs net revenue " + m(cur.net.V), By: by(60)},
+			{Priority: "3", Title: "Break even: net revenue ≥ " + m(cur.costs.V) + " a period", Why: "at today's costs", By: by(90)},
+		}
+	}
+	return v
+}
+
+// byDim sums additive facts per dimension over p.
+func byDim(fs []messages.MetricEvent, dim string, p Period) map[string]int64 {
+	out := map[string]int64{}
+	for _, f := range fs {
+		if f.Kind == messages.KindAdditive && !f.OccurredAt.Before(p.Start) && f.OccurredAt.Before(p.End) {
+			k := f.Dimensions[dim]
+			if k == "" {
+				k = "(uncategorised)"
+			}
+			out[k] += f.Value
+		}
+	}
+	return out
+}
+
+func union(a, b map[string]int64) []string {
+	keys := map[string]bool{}
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	return sortedKeys(keys)
+}
+
+// minorUnits converts a whole amount of major units to minor units.
+func minorUnits(code string, major int64) int64 {
+	n := major
+	if a, err := currencyDigits(code); err == nil {
+		for i := 0; i < int(a); i++ {
+			n *= 10
+		}
+	}
+	return n
+}

@@ -1,0 +1,101 @@
+package report
+
+import (
+	"fmt"
+
+	"github.com/boardpack/boardpack/messages"
+)
+
+// Metrics of `reportctl import` (CSV). Their names follow
+// messages/metrics_import.go once it exists; until a source has delivered
+// facts under these names, every section that needs it says the source is
+// missing.
+const (
+	metricExpenses          = "expenses.amount"
+	metricCashBalance       = "cash.balance"
+	metricRevenueTarget     = "targets.revenue"
+	metricChannelSessions   = "marketing.sessions"
+	metricChannelConversion = "marketing.conversions"
+	metricChannelSpend      = "marketing.spend"
+	metricPipelineValue     = "pipeline.value"
+)
+
+// Sources a figure can come from, for "missing" notes and coverage.
+type source struct {
+	name    string
+	metrics []string
+	howTo   func(tenantID string) string
+}
+
+var (
+	srcStripe = source{
+		name:    "Stripe data",
+		metrics: []string{messages.MetricRevenueGross, messages.MetricCustomersNew, messages.MetricMRR},
+		howTo: func(id string) string {
+			return fmt.Sprintf("add a Stripe webhook to https://<boardpack host>/webhooks/stripe/%s, or run `reportctl stripe backfill --tenant %s`", id, id)
+		},
+	}
+	srcStripeBalance = source{
+		name:    "Stripe balance",
+		metrics: []string{messages.MetricCashStripe},
+		howTo: func(id string) string {
+			return "subscribe the Stripe webhook to balance.available events"
+		},
+	}
+	srcAWSCost = source{
+		name:    "AWS cost data",
+		metrics: []string{messages.MetricAWSCostMonthToDate},
+		howTo: func(id string) string {
+			return "let the aws-collector read Cost Explorer (aws.role_arn in the tenants file; ce:GetCostAndUsage on the role)"
+		},
+	}
+	srcAWS = source{
+		name:    "AWS data",
+		metrics: []string{messages.MetricAWSLambdaFunction, messages.MetricAWSCloudFrontDistribution, messages.MetricAWSS3Bucket, messages.MetricAWSRoute53Records},
+		howTo: func(id string) string {
+			return "let the aws-collector read the account (aws.role_arn and aws.regions in the tenants file)"
+		},
+	}
+	srcExpenses = importSource("expense data", "expenses.csv", metricExpenses)
+	srcCash     = importSource("cash balance", "cash.csv", metricCashBalance)
+	srcTargets  = importSource("revenue targets", "targets.csv", metricRevenueTarget)
+	srcChannels = importSource("marketing channel data", "channels.csv", metricChannelSessions, metricChannelConversion, metricChannelSpend)
+	srcPipeline = importSource("pipeline data", "pipeline.csv", metricPipelineValue)
+	srcCheckout = source{name: "checkout data", metrics: []string{messages.MetricCheckoutCompleted, messages.MetricCheckoutExpired}, howTo: func(id string) string {
+		return "subscribe the Stripe webhook to checkout.session.completed and checkout.session.expired"
+	}}
+	allSources   = []source{srcStripe, srcStripeBalance, srcCheckout, srcAWSCost, srcAWS, srcExpenses, srcCash, srcTargets, srcChannels, srcPipeline}
+	configSource = func(field, what string) *Missing {
+		return &Missing{Source: what, HowTo: "set " + field + " in the tenants file and apply it (`reportctl tenants apply -f tenants.yaml`)"}
+	}
+)
+
+// coverageMetrics are the metrics that tell whether each source is
+// connected.
+func coverageMetrics() []string {
+	var out []string
+	for _, s := range allSources {
+		out = append(out, s.metrics...)
+	}
+	return out
+}
+
+func importSource(name, file string, metrics ...string) source {
+	return source{name: name, metrics: metrics, howTo: func(id string) string {
+		return fmt.Sprintf("import %s (`reportctl import --tenant %s -f %s`)", file, id, file)
+	}}
+}
+
+func (s source) missing(d *Data) *Missing {
+	return &Missing{Source: s.name, HowTo: s.howTo(d.Tenant.ID)}
+}
+
+// known reports whether any of the source's metrics delivered a fact.
+func (s source) known(d *Data) bool {
+	for _, m := range s.metrics {
+		if d.Known(m) {
+			return true
+		}
+	}
+	return false
+}
