@@ -192,7 +192,6 @@ func Dispute(tenantID string, d *stripe.Dispute, at time.Time) []messages.Metric
 		version += terminal
 	}
 	e := state(tenantID, messages.MetricRevenueDisputed, d.ID, d.ID, at, d.Livemode, value, version, currency(d.Currency))
-	e.Dimensions = map[string]string{"status": string(d.Status)}
 	if d.Charge != nil && d.Charge.ID != "" {
 		e.ObjectID = d.Charge.ID
 	}
