@@ -188,7 +188,7 @@ type metricQuery struct {
 const maxQueries = 500
 
 // readMetrics runs the queries over [start, end), batching and paging.
-func readMetrics(ctx context.Context, api metricsAPI, qs []metricQuery, start, end time.Time) error {
+func readMetrics(ctx context.Context, api metricsAPI, qs []metricQuery, start, end time.Time, opts ...func(*cloudwatch.Options)) error {
 	for lo := 0; lo < len(qs); lo += maxQueries {
 		batch := qs[lo:min(lo+maxQueries, len(qs))]
 		in := &cloudwatch.GetMetricDataInput{
@@ -211,7 +211,7 @@ func readMetrics(ctx context.Context, api metricsAPI, qs []metricQuery, start, e
 		}
 		p := cloudwatch.NewGetMetricDataPaginator(api, in)
 		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
+			page, err := p.NextPage(ctx, opts...)
 			if err != nil {
 				return err
 			}
@@ -267,7 +267,9 @@ func functionMetrics(ctx context.Context, api metricsAPI, fns []Function, days [
 	if err := readMetrics(ctx, api, counts, days[0], metricsEnd(at)); err != nil {
 		return "", err
 	}
-	if err := readMetrics(ctx, api, p95s, days[0], metricsEnd(at)); err != nil {
+	// Optional figures get one retry, not the standard five attempts.
+	oneRetry := func(o *cloudwatch.Options) { o.RetryMaxAttempts = 2 }
+	if err := readMetrics(ctx, api, p95s, days[0], metricsEnd(at), oneRetry); err != nil {
 		return "no Lambda p95 durations: " + shortErr(err), nil
 	}
 	return "", nil

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -43,7 +44,7 @@ func TestMain(m *testing.M) { mototest.Main(m) }
 // seeded names the resources one test put into moto.
 type seeded struct {
 	Function, Distribution, DistributionDomain, Bucket, ProtectedBucket, Zone, ZoneID string
-	MetricsAt                                                                          time.Time
+	MetricsAt                                                                         time.Time
 }
 
 func zipped(t testing.TB) []byte {
@@ -408,5 +409,37 @@ func TestOnePassAgainstMoto(t *testing.T) {
 		if f.Resource == fnRes || f.Resource == s.Distribution || strings.HasPrefix(f.Resource, s.ZoneID+"/") {
 			t.Errorf("unexpected change %+v", f)
 		}
+	}
+}
+
+// A tenant whose role cannot be assumed (moto accepts every AssumeRole, so
+// the refusal is injected in front of the real accounts) fails alone: the
+// other tenant is collected, and -once reports both and exits non-zero.
+func TestOneTenantFailingDoesNotStopTheOthers(t *testing.T) {
+	env := mototest.Bootstrap(t, infra.Spec{})
+	svc, healthy := newTestService(t, env, &tenants.AWS{})
+	broken := "broken-" + mototest.UniqueID()
+	store := svc.Tenants.(tenants.Store)
+	if err := store.Apply(context.Background(), tenants.File{Tenants: []tenants.Tenant{{
+		ID: broken, Name: "Broken", Timezone: "UTC", Currency: "USD",
+		Stripe: tenants.Stripe{WebhookSecrets: []string{"whsec_test"}},
+		Email:  tenants.Email{From: "Reports <reports@example.com>"},
+		AWS:    &tenants.AWS{RoleARN: "arn:aws:iam::210987654321:role/missing", ExternalID: "x"},
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	denied := errors.New("operation error STS: AssumeRole, api error AccessDenied: not authorized to perform sts:AssumeRole")
+	svc.Accounts = failingAccounts{fail: map[string]error{broken: denied}, next: svc.Accounts}
+	svc.CostInterval = time.Hour
+
+	var out bytes.Buffer
+	err := runOnce(context.Background(), svc, &out)
+	if !errors.Is(err, errTenantsFailed) {
+		t.Fatalf("runOnce = %v, want errTenantsFailed\n%s", err, out.String())
+	}
+	text := out.String()
+	if !strings.Contains(text, "tenant "+healthy+": ok") || !strings.Contains(text, "tenant "+broken+": FAILED") ||
+		!strings.Contains(text, "AccessDenied") {
+		t.Fatalf("output:\n%s", text)
 	}
 }
