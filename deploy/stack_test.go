@@ -54,6 +54,7 @@ func stackParameters(prefix string, net network) []cftypes.Parameter {
 		p("ServiceSubnetIds", net.subnets[0]+","+net.subnets[1]),
 		p("LoadBalancerSubnetIds", net.subnets[2]+","+net.subnets[3]),
 		p("CertificateArn", net.certificate),
+		p("PublicBaseURL", "https://hooks.boardpack.example.com"),
 	}
 }
 
