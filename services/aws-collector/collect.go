@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
@@ -280,6 +281,10 @@ func shortErr(err error) string {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		return apiErr.ErrorCode() + ": " + apiErr.ErrorMessage()
+	}
+	var respErr *awshttp.ResponseError
+	if errors.As(err, &respErr) {
+		return fmt.Sprintf("HTTP %d from the endpoint", respErr.HTTPStatusCode())
 	}
 	return err.Error()
 }
