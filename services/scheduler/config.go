@@ -60,8 +60,10 @@ func (c config) validate() error {
 	if c.Tick < time.Second || c.Tick > 10*time.Minute {
 		errs = append(errs, errors.New("BOARDPACK_SCHEDULER_TICK: must be between 1s and 10m"))
 	}
-	if c.Catchup < 0 {
-		errs = append(errs, errors.New("BOARDPACK_SCHEDULER_CATCHUP: must not be negative"))
+	if c.Catchup < 2*c.Tick {
+		// Every pass sends the firings since the previous one; a window
+		// shorter than that would drop reports that are merely on time.
+		errs = append(errs, fmt.Errorf("BOARDPACK_SCHEDULER_CATCHUP: must be at least twice BOARDPACK_SCHEDULER_TICK (%s)", 2*c.Tick))
 	}
 	if c.Lease < 5*time.Second {
 		errs = append(errs, errors.New("BOARDPACK_SCHEDULER_LEASE: must be at least 5s (longer than a publish takes)"))

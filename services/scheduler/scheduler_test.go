@@ -38,7 +38,7 @@ func init() {
 // rig is one test's resources: a tenant table, the report-due topic and the
 // mailer's queue, where the report dues are counted.
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	env   mototest.Env
 	db    *dynamodb.Client
 	sqs   *sqs.Client
@@ -48,7 +48,7 @@ type rig struct {
 	store tenants.Store
 }
 
-func newRig(t *testing.T, start time.Time) *rig {
+func newRig(t testing.TB, start time.Time) *rig {
 	t.Helper()
 	env := mototest.Bootstrap(t, infra.Spec{})
 	pub, err := bus.NewPublisher(env.AWS, env.Names, env.Account, bus.Logger(testLog))
