@@ -13,6 +13,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sqs v1.53.0
 	github.com/boardpack/boardpack/messages v0.0.0
 	github.com/boardpack/boardpack/services/internal v0.0.0-00010101000000-000000000000
+	github.com/stripe/stripe-go/v76 v76.25.0
 )
 
 require (
