@@ -592,6 +592,9 @@ func roleActions(tpl template, roleID string) (map[string]bool, []string) {
 }
 
 func asList(v any) []any {
+	if v == nil {
+		return nil
+	}
 	if l, ok := v.([]any); ok {
 		return l
 	}
