@@ -63,7 +63,7 @@ func runDemoWebhooks(ctx context.Context, app *App, args []string) error {
 		return err
 	}
 	now := time.Now()
-	events, err := stripemap.DemoEvents(fixtures, tenant.ID, now, tenant.Stripe.Livemode)
+	events, err := stripemap.DemoEvents(fixtures, tenant.ID, now, tenant.Stripe.Livemode, tenant.Currency)
 	if err != nil {
 		return err
 	}

@@ -65,8 +65,9 @@ func Sign(payload []byte, secret string, at time.Time) string {
 // and the available balance. Ids, times and amounts are derived from the
 // tenant and now, so each run is fresh and distinct per tenant, and the
 // same (tenant, now) gives the same events. Events are returned in the
-// order Stripe would send them.
-func DemoEvents(f Fixtures, tenantID string, now time.Time, livemode bool) ([]DemoEvent, error) {
+// order Stripe would send them. Money is in currency (the tenant's; an
+// ISO code, any case), and every object has the tenant's mode.
+func DemoEvents(f Fixtures, tenantID string, now time.Time, livemode bool, currency string) ([]DemoEvent, error) {
 	now = now.UTC().Truncate(time.Second)
 	seed := sha256.Sum256([]byte(tenantID + "|" + now.Format(time.RFC3339)))
 	tag := hex.EncodeToString(seed[:5])
@@ -74,7 +75,7 @@ func DemoEvents(f Fixtures, tenantID string, now time.Time, livemode bool) ([]De
 	scale := func(base int64) int64 {
 		return base * (60 + int64(binary.BigEndian.Uint16(seed[6:8])%81)) / 100
 	}
-	b := demoBuilder{f: f, now: now, tag: tag, livemode: livemode}
+	b := demoBuilder{f: f, now: now, tag: tag, livemode: livemode, currency: strings.ToLower(currency)}
 	day := func(d int) int64 { return now.Add(-time.Duration(d) * 24 * time.Hour).Unix() }
 
 	for i, d := range []int{20, 12, 3} {
@@ -198,6 +199,7 @@ type demoBuilder struct {
 	now      time.Time
 	tag      string
 	livemode bool
+	currency string
 	out      []DemoEvent
 	created  []int64
 	err      error
@@ -232,6 +234,9 @@ func (b *demoBuilder) add(typ string, created int64, edit func(o map[string]any)
 	obj := env["data"].(map[string]any)["object"].(map[string]any)
 	edit(obj)
 	obj["livemode"] = b.livemode
+	if b.currency != "" {
+		b.setCurrency(obj)
+	}
 	id := fmt.Sprintf("evt_demo%s%02d%s", b.tag, len(b.out), strings.ReplaceAll(typ, ".", "_"))
 	env["id"], env["type"], env["created"], env["livemode"] = id, typ, created, b.livemode
 	delete(env["data"].(map[string]any), "previous_attributes")
@@ -242,4 +247,24 @@ func (b *demoBuilder) add(typ string, created int64, edit func(o map[string]any)
 	}
 	b.out = append(b.out, DemoEvent{ID: id, Type: typ, Payload: payload})
 	b.created = append(b.created, created)
+}
+
+// setCurrency puts every amount of an object in the demo's currency.
+func (b *demoBuilder) setCurrency(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if k == "currency" {
+				if _, isString := x.(string); isString {
+					v[k] = b.currency
+				}
+				continue
+			}
+			b.setCurrency(x)
+		}
+	case []any:
+		for _, x := range v {
+			b.setCurrency(x)
+		}
+	}
 }

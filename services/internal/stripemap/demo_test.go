@@ -18,7 +18,7 @@ func TestDemoEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-	evs, err := DemoEvents(f, tenant, now, false)
+	evs, err := DemoEvents(f, tenant, now, false, "USD")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,9 +75,9 @@ func TestDemoEvents(t *testing.T) {
 	}
 
 	// Another tenant, or another moment, gets other ids and figures.
-	other, _ := DemoEvents(f, "queen-of-san-diego", now, false)
-	later, _ := DemoEvents(f, tenant, now.Add(time.Minute), false)
-	again, _ := DemoEvents(f, tenant, now, false)
+	other, _ := DemoEvents(f, "queen-of-san-diego", now, false, "USD")
+	later, _ := DemoEvents(f, tenant, now.Add(time.Minute), false, "USD")
+	again, _ := DemoEvents(f, tenant, now, false, "USD")
 	if other[0].ID == evs[0].ID || later[0].ID == evs[0].ID {
 		t.Error("demo ids are not distinct per tenant and time")
 	}
@@ -88,5 +88,22 @@ func TestDemoEvents(t *testing.T) {
 	_ = json.Unmarshal(evs[0].Payload, &ch)
 	if ch.Livemode {
 		t.Error("livemode not applied")
+	}
+	// A EUR tenant's demo is in EUR throughout.
+	eur, err := DemoEvents(f, tenant, now, true, "EUR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, de := range eur {
+		ev, _ := webhook.ConstructEventWithOptions(de.Payload, Sign(de.Payload, "s", now), "s", webhook.ConstructEventOptions{IgnoreTolerance: true})
+		facts, err := Translate(tenant, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range facts {
+			if (e.Currency != "" && e.Currency != "EUR") || !*e.Livemode {
+				t.Errorf("%s: %s in %s, livemode %v", de.Type, e.Metric, e.Currency, *e.Livemode)
+			}
+		}
 	}
 }
