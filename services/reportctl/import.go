@@ -1,0 +1,417 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/importer"
+	"github.com/boardpack/boardpack/services/internal/infra"
+	"github.com/boardpack/boardpack/services/internal/tenants"
+)
+
+func init() {
+	register(command{
+		name:    "import",
+		usage:   "--tenant ID --kind KIND [--check] [--keep-missing] FILE",
+		summary: "import a CSV of expenses, cash, targets, channels or pipeline (validated whole, idempotent)",
+		run:     runImport,
+	})
+}
+
+// publishBatch is how many events go to one Publish call.
+const publishBatch = 100
+
+// The import log lives in the tenant's partition under IMPORT#:
+//
+//	IMPORT#<kind>#LATEST            the last import of the kind: digest, version, complete
+//	IMPORT#<kind>#V#<version>       one item per import, for the record
+//
+// LATEST decides the version of an import: the same content as the last
+// import reuses its version (so its events are the very same events), any
+// other content gets a new, higher version (so it wins). LATEST is written
+// with a condition on the version it replaces, so two concurrent imports
+// of one kind cannot both believe they are the latest.
+const (
+	attrDigest   = "digest"
+	attrVersion  = "version"
+	attrComplete = "complete"
+	attrFile     = "file"
+	attrRows     = "rows"
+	attrEvents   = "events"
+	attrRemoved  = "removed"
+	attrAt       = "imported_at"
+)
+
+type importLogAPI interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+}
+
+type importRecord struct {
+	Digest   string
+	Version  int64
+	Complete bool
+	File     string
+	Rows     int
+	Events   int
+	Removed  int
+}
+
+type importLog struct {
+	db    importLogAPI
+	table string
+}
+
+func latestKey(kind importer.Kind) string { return "IMPORT#" + string(kind) + "#LATEST" }
+
+func (l importLog) latest(ctx context.Context, tenantID string, kind importer.Kind) (importRecord, bool, error) {
+	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(l.table),
+		ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{
+			infra.AttrPK: &types.AttributeValueMemberS{Value: tenants.PK(tenantID)},
+			infra.AttrSK: &types.AttributeValueMemberS{Value: latestKey(kind)},
+		},
+	})
+	if err != nil {
+		return importRecord{}, false, fmt.Errorf("read import log: %w", err)
+	}
+	if len(out.Item) == 0 {
+		return importRecord{}, false, nil
+	}
+	var r importRecord
+	if v, ok := out.Item[attrDigest].(*types.AttributeValueMemberS); ok {
+		r.Digest = v.Value
+	}
+	if v, ok := out.Item[attrVersion].(*types.AttributeValueMemberN); ok {
+		r.Version, _ = strconv.ParseInt(v.Value, 10, 64)
+	}
+	if v, ok := out.Item[attrComplete].(*types.AttributeValueMemberBOOL); ok {
+		r.Complete = v.Value
+	}
+	if v, ok := out.Item[attrFile].(*types.AttributeValueMemberS); ok {
+		r.File = v.Value
+	}
+	return r, true, nil
+}
+
+// errConcurrentImport: LATEST changed since it was read.
+var errConcurrentImport = errors.New("another import of this kind for this tenant ran at the same time; run this one again")
+
+// record writes LATEST (conditionally on prev) and the per-version item.
+func (l importLog) record(ctx context.Context, tenantID string, kind importer.Kind, r importRecord, prev *importRecord) error {
+	item := func(sk string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{
+			infra.AttrPK: &types.AttributeValueMemberS{Value: tenants.PK(tenantID)},
+			infra.AttrSK: &types.AttributeValueMemberS{Value: sk},
+			attrDigest:   &types.AttributeValueMemberS{Value: r.Digest},
+			attrVersion:  &types.AttributeValueMemberN{Value: strconv.FormatInt(r.Version, 10)},
+			attrComplete: &types.AttributeValueMemberBOOL{Value: r.Complete},
+			attrFile:     &types.AttributeValueMemberS{Value: r.File},
+			attrRows:     &types.AttributeValueMemberN{Value: strconv.Itoa(r.Rows)},
+			attrEvents:   &types.AttributeValueMemberN{Value: strconv.Itoa(r.Events)},
+			attrRemoved:  &types.AttributeValueMemberN{Value: strconv.Itoa(r.Removed)},
+			attrAt:       &types.AttributeValueMemberS{Value: time.UnixMilli(r.Version).UTC().Format(time.RFC3339Nano)},
+		}
+	}
+	in := &dynamodb.PutItemInput{TableName: aws.String(l.table), Item: item(latestKey(kind))}
+	if prev == nil {
+		in.ConditionExpression = aws.String("attribute_not_exists(#pk)")
+		in.ExpressionAttributeNames = map[string]string{"#pk": infra.AttrPK}
+	} else {
+		in.ConditionExpression = aws.String("#v = :v")
+		in.ExpressionAttributeNames = map[string]string{"#v": attrVersion}
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{
+			":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(prev.Version, 10)},
+		}
+	}
+	_, err := l.db.PutItem(ctx, in)
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return errConcurrentImport
+	}
+	if err != nil {
+		return fmt.Errorf("write import log: %w", err)
+	}
+	_, err = l.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(l.table),
+		Item:      item(fmt.Sprintf("IMPORT#%s#V#%013d", kind, r.Version)),
+	})
+	if err != nil {
+		return fmt.Errorf("write import log: %w", err)
+	}
+	return nil
+}
+
+type importArgs struct {
+	tenant, file string
+	kind         importer.Kind
+	check        bool
+	keepMissing  bool
+	maxBytes     int64
+}
+
+func parseImportArgs(args []string) (importArgs, error) {
+	var a importArgs
+	fs := newFlags("import")
+	tenant := fs.String("tenant", "", "tenant id")
+	kind := fs.String("kind", "", "expenses, cash, targets, channels or pipeline")
+	fs.BoolVar(&a.check, "check", false, "validate only; publish nothing")
+	fs.BoolVar(&a.keepMissing, "keep-missing", false, "do not remove earlier rows missing from this file (incremental files)")
+	fs.Int64Var(&a.maxBytes, "max-bytes", importer.DefaultMaxBytes, "refuse larger files")
+	// Flags may come before or after FILE.
+	var files []string
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			return a, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	var problems []string
+	if *tenant == "" {
+		problems = append(problems, "--tenant ID is required")
+	} else if !messages.ValidTenantID(*tenant) {
+		problems = append(problems, fmt.Sprintf("invalid tenant id %q", *tenant))
+	}
+	if *kind == "" {
+		problems = append(problems, "--kind is required")
+	} else if k, err := importer.ParseKind(*kind); err != nil {
+		problems = append(problems, err.Error())
+	} else {
+		a.kind = k
+	}
+	switch len(files) {
+	case 0:
+		problems = append(problems, "FILE is required")
+	case 1:
+		a.file = files[0]
+	default:
+		problems = append(problems, fmt.Sprintf("one FILE at a time, got %d", len(files)))
+	}
+	if a.maxBytes <= 0 {
+		problems = append(problems, "--max-bytes must be positive")
+	}
+	if len(problems) > 0 {
+		return a, fmt.Errorf("%w: %s", errUsage, strings.Join(problems, "; "))
+	}
+	a.tenant = *tenant
+	return a, nil
+}
+
+func runImport(ctx context.Context, app *App, args []string) error {
+	a, err := parseImportArgs(args)
+	if err != nil {
+		return err
+	}
+	info, err := os.Stat(a.file)
+	if err != nil {
+		return err
+	}
+	if !info.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file (the file is read twice: once to validate, once to publish)", a.file)
+	}
+	if info.Size() > a.maxBytes {
+		return fmt.Errorf("%s: %d bytes, over the limit of %d (--max-bytes): split the file; nothing imported", a.file, info.Size(), a.maxBytes)
+	}
+
+	store, err := app.Tenants(ctx)
+	if err != nil {
+		return err
+	}
+	tenant, err := store.Get(ctx, a.tenant)
+	if errors.Is(err, tenants.ErrNotFound) {
+		return fmt.Errorf("unknown tenant %q: apply it first with reportctl tenants apply", a.tenant)
+	}
+	if err != nil {
+		return err
+	}
+	opts := importer.Options{
+		TenantID: tenant.ID, Kind: a.kind, Currency: tenant.Currency, Location: tenant.Location(),
+		Version: time.Now().UnixMilli(), MaxBytes: a.maxBytes,
+	}
+
+	// Pass 1: validate the whole file; publish nothing.
+	sum, err := scanFile(a.file, opts, nil)
+	var pe *importer.ProblemsError
+	if errors.As(err, &pe) {
+		for _, line := range pe.Lines() {
+			fmt.Fprintf(app.Stderr, "%s: %s\n", a.file, line)
+		}
+		n := len(pe.Problems) + pe.Omitted
+		return fmt.Errorf("%s: %d problem%s; nothing imported", a.file, n, plural(n))
+	}
+	if err != nil {
+		return err
+	}
+	if a.check {
+		fmt.Fprintf(app.Stdout, "%s: valid %s file for %s: %d rows, %d events (nothing published: --check)\n",
+			a.file, a.kind, tenant.ID, sum.Rows, sum.Events)
+		return nil
+	}
+
+	cfg, err := app.AWS(ctx)
+	if err != nil {
+		return err
+	}
+	log := importLog{db: dynamodb.NewFromConfig(cfg), table: app.Names.Table}
+	last, found, err := log.latest(ctx, tenant.ID, a.kind)
+	if err != nil {
+		return err
+	}
+	var prev *importRecord
+	if found {
+		prev = &last
+	}
+	if found && last.Digest == sum.Digest {
+		if last.Complete {
+			fmt.Fprintf(app.Stdout, "%s: unchanged: same %s content as the import of %s (%s); nothing published\n",
+				a.file, a.kind, time.UnixMilli(last.Version).UTC().Format(time.RFC3339), last.File)
+			return nil
+		}
+		// The same content's import did not finish: publish it again
+		// under its version, so the events already out are the same.
+		opts.Version = last.Version
+	} else if found && opts.Version <= last.Version {
+		opts.Version = last.Version + 1
+	}
+	rec := importRecord{Digest: sum.Digest, Version: opts.Version, File: a.file, Rows: sum.Rows, Events: sum.Events}
+	if err := log.record(ctx, tenant.ID, a.kind, rec, prev); err != nil {
+		return err
+	}
+	prevRec := rec
+
+	var removals []messages.MetricEvent
+	if !a.keepMissing {
+		removals, err = tombstones(ctx, app, opts, sum)
+		if err != nil {
+			return err
+		}
+	}
+
+	pub, err := app.Publisher(ctx)
+	if err != nil {
+		return err
+	}
+	batch := make([]messages.Event, 0, publishBatch)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := pub.Publish(ctx, messages.TopicMetrics, batch...); err != nil {
+			return err
+		}
+		batch = batch[:0]
+		return nil
+	}
+	published := 0
+	// Pass 2: the same rows again, published in batches.
+	sum2, err := scanFile(a.file, opts, func(e messages.MetricEvent) error {
+		batch = append(batch, e)
+		published++
+		if len(batch) == publishBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		for _, e := range removals {
+			batch = append(batch, e)
+			if len(batch) == publishBatch {
+				if err = flush(); err != nil {
+					break
+				}
+			}
+		}
+	}
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return fmt.Errorf("%s: publish failed after %d events (run the same import again to finish it): %w", a.file, published-len(batch), err)
+	}
+	if sum2.Digest != sum.Digest {
+		return fmt.Errorf("%s: the file changed while it was imported; import it again", a.file)
+	}
+	rec.Complete, rec.Removed = true, len(removals)
+	if err := log.record(ctx, tenant.ID, a.kind, rec, &prevRec); err != nil {
+		return err
+	}
+	fmt.Fprintf(app.Stdout, "%s: imported %s for %s: %d rows, %d events published, %d earlier rows removed%s (version %d)\n",
+		a.file, a.kind, tenant.ID, sum.Rows, sum.Events+len(removals), len(removals), scopeText(sum, a.keepMissing, tenant.Location()), opts.Version)
+	return nil
+}
+
+// tombstones reads the kind's facts in the file's scope from the read
+// model and returns the removals of rows the file no longer has. The read
+// model is what the aggregator has recorded so far: an import made seconds
+// after the previous one may miss removals of rows still in flight.
+func tombstones(ctx context.Context, app *App, opts importer.Options, sum *importer.Summary) ([]messages.MetricEvent, error) {
+	scope := sum.Scope()
+	if scope.None {
+		return nil, nil
+	}
+	from, to := scope.From, scope.To
+	if scope.All {
+		from, to = time.Time{}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	rm, err := app.ReadModel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var facts []messages.MetricEvent
+	for _, metric := range opts.Kind.Metrics() {
+		f, err := rm.Facts(ctx, opts.TenantID, metric, from, to)
+		if err != nil {
+			return nil, fmt.Errorf("read %s facts: %w", metric, err)
+		}
+		facts = append(facts, f...)
+	}
+	return importer.Tombstones(opts, sum, facts), nil
+}
+
+func scanFile(path string, opts importer.Options, emit func(messages.MetricEvent) error) (*importer.Summary, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return importer.Scan(f, opts, emit)
+}
+
+func scopeText(sum *importer.Summary, keepMissing bool, loc *time.Location) string {
+	scope := sum.Scope()
+	switch {
+	case keepMissing || scope.None:
+		return ""
+	case scope.All:
+		return " (the file replaces the whole pipeline)"
+	}
+	last := scope.To.In(loc).AddDate(0, -1, 0).Format("2006-01")
+	first := scope.From.In(loc).Format("2006-01")
+	if first == last {
+		return " (the file replaces " + first + ")"
+	}
+	return " (the file replaces " + first + " to " + last + ")"
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
