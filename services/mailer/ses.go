@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -112,12 +113,14 @@ func (s *sender) wait(ctx context.Context) error {
 		burst := max(1, s.rate)
 		s.tokens = min(burst, s.tokens+now.Sub(s.last).Seconds()*s.rate)
 		s.last = now
-		if s.tokens >= 1 {
-			s.tokens--
+		// The epsilon absorbs float rounding, which could otherwise ask
+		// for a zero-length sleep forever.
+		if s.tokens >= 1-1e-9 {
+			s.tokens = max(0, s.tokens-1)
 			s.mu.Unlock()
 			return nil
 		}
-		need := time.Duration((1 - s.tokens) / s.rate * float64(time.Second))
+		need := time.Duration(math.Ceil((1 - s.tokens) / s.rate * float64(time.Second)))
 		s.mu.Unlock()
 		if err := s.sleep(ctx, need); err != nil {
 			return err

@@ -38,7 +38,8 @@ func init() {
 }
 
 // chartOfAccounts maps expense categories (lower case) to a default
-// small-business chart of accounts; unknown categories go to 6900.
+// small-business chart of accounts when the import gives no account code;
+// unknown categories go to 6900.
 var chartOfAccounts = map[string]string{
 	"hosting": "6100 Hosting & cloud", "aws": "6100 Hosting & cloud", "cloud": "6100 Hosting & cloud",
 	"software": "6110 Software subscriptions", "saas": "6110 Software subscriptions",
@@ -156,9 +157,14 @@ func analyseAccounting(d *Data) View {
 	if !cur.expenses.Known {
 		v.Expenses.Missing = srcExpenses.missing(d)
 	} else {
-		fs, _ := d.inCurrency(metricExpenses)
-		by := byDim(fs, "category", d.Period)
-		pby := byDim(fs, "category", d.Prev)
+		by := d.rowsBy(metricExpenses, messages.DimCategory, d.Period)
+		pby := d.rowsBy(metricExpenses, messages.DimCategory, d.Prev)
+		codes := map[string]string{}
+		for _, f := range d.rows(metricExpenses, d.Period) {
+			if c := f.Dimensions[messages.DimAccountCode]; c != "" {
+				codes[f.Dimensions[messages.DimCategory]] = c
+			}
+		}
 		chart, shares := breakdownChart("chart-expenses", "Expenses by category, "+d.Period.Label(), by, m)
 		colour := map[string]string{}
 		for i, s := range shares {
@@ -167,7 +173,11 @@ func analyseAccounting(d *Data) View {
 		keys := sortedKeys(by)
 		sort.SliceStable(keys, func(i, j int) bool { return by[keys[i]] > by[keys[j]] })
 		for _, k := range keys {
-			v.Expenses.Rows = append(v.Expenses.Rows, Row{Cells: []string{k, coa(k), m(by[k]), m(pby[k])}, Swatch: colour[k]})
+			account := coa(k)
+			if c, ok := codes[k]; ok {
+				account = c + " (from the import)"
+			}
+			v.Expenses.Rows = append(v.Expenses.Rows, Row{Cells: []string{k, account, m(by[k]), m(pby[k])}, Swatch: colour[k]})
 		}
 		if len(by) > 0 {
 			v.ExpenseChart = chart
@@ -190,8 +200,7 @@ func analyseAccounting(d *Data) View {
 	check("Disputes", cur.disputes.V, prev.disputes.V, cur.gross.Known)
 	check("AWS cost", cur.aws.V, prev.aws.V, cur.aws.Known)
 	if cur.expenses.Known {
-		fs, _ := d.inCurrency(metricExpenses)
-		by, pby := byDim(fs, "category", d.Period), byDim(fs, "category", d.Prev)
+		by, pby := d.rowsBy(metricExpenses, messages.DimCategory, d.Period), d.rowsBy(metricExpenses, messages.DimCategory, d.Prev)
 		for _, k := range union(by, pby) {
 			check("Expenses: "+k, by[k], pby[k], true)
 		}

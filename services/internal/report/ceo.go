@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/readmodel"
 )
 
 // CEOView is the CEO's report: headline KPIs against the previous period
@@ -152,8 +153,8 @@ func ceoShortfalls(d *Data, cur finance) []Shortfall {
 	if !d.Known(metricPipelineValue) {
 		add(messages.SeverityHigh, "No sales pipeline on record",
 			"No pipeline has been imported, so future revenue cannot be judged.", "Import the pipeline: "+srcPipeline.howTo(d.Tenant.ID))
-	} else if p := d.TotalAt(metricPipelineValue, d.AsOf); p.V <= 0 {
-		add(messages.SeverityHigh, "Empty pipeline", fmt.Sprintf("Open pipeline value is %s as of %s.", money(p.V, cc), dateIn(d.AsOf, d.Loc)),
+	} else if p := d.openPipeline(); p <= 0 {
+		add(messages.SeverityHigh, "Empty pipeline", fmt.Sprintf("Open pipeline value is %s as of %s.", money(p, cc), dateIn(d.AsOf, d.Loc)),
 			"Rebuild the pipeline: outreach and follow-ups this week")
 	}
 	done, lost := d.Count(messages.MetricCheckoutCompleted, d.Period.Start, d.Period.End), d.Count(messages.MetricCheckoutExpired, d.Period.Start, d.Period.End)
@@ -234,4 +235,16 @@ func minTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// openPipeline sums the latest amounts of open deals (tenant currency).
+func (d *Data) openPipeline() int64 {
+	fs, _ := d.inCurrency(metricPipelineValue)
+	var v int64
+	for _, f := range readmodel.StatesAt(fs, d.AsOf.Add(time.Nanosecond)) {
+		if f.Dimensions[messages.DimStatus] == messages.DealOpen {
+			v += f.Value
+		}
+	}
+	return v
 }

@@ -2,8 +2,10 @@ package report
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/readmodel"
 )
 
 // CFOView is the CFO's report: the burn model, net burn and runway,
@@ -216,19 +218,17 @@ func analyseCFO(d *Data) View {
 	return v
 }
 
-// targetInMonth is the imported revenue target of a month (state per
-// month, entity = month).
+// targetInMonth is the imported revenue target of a month (the latest
+// state of "target/<YYYY-MM>/revenue").
 func (d *Data) targetInMonth(mo Period) Num {
-	fs, _ := d.inCurrency(metricRevenueTarget)
 	key := mo.Start.Format("2006-01")
-	var best messages.MetricEvent
-	found := false
-	for _, g := range fs {
-		if (g.Entity == key || g.Dimensions["month"] == key) && (!found || g.Version > best.Version || (g.Version == best.Version && g.EventID > best.EventID)) {
-			best, found = g, true
+	for _, f := range readmodel.StatesAt(d.facts[metricRevenueTarget], d.AsOf.Add(time.Hour*24*31)) {
+		if f.Dimensions[messages.DimMonth] == key && f.Dimensions[messages.DimMetric] == messages.TargetRevenue &&
+			f.Currency == d.Tenant.Currency && f.Dimensions[messages.DimRemoved] != "true" {
+			return Num{V: f.Value, Known: true}
 		}
 	}
-	return Num{V: best.Value, Known: found}
+	return Num{}
 }
 
 func joinLines(s []string) string {

@@ -44,6 +44,10 @@ func analyseCMO(d *Data) View {
 		v.Channels.Missing = srcChannels.missing(d)
 		miles = append(miles, Action{Priority: "30d", Title: "Measure every channel: import channels.csv monthly", Why: "no channel data: spend cannot be judged", By: by(30)})
 	} else {
+		status := map[string]string{}
+		for _, f := range d.rows(metricChannelSessions, d.Period) {
+			status[f.Dimensions[messages.DimChannel]] = f.Dimensions[messages.DimStatus]
+		}
 		best, bestRate := "", -1.0
 		for _, ch := range union(sessions, conv) {
 			s, c := sessions[ch], conv[ch]
@@ -53,6 +57,9 @@ func analyseCMO(d *Data) View {
 				row.Cells[4], row.Status = "no traffic", bad
 			case c == 0:
 				row.Cells[4], row.Status = "traffic, no conversions", warn
+			}
+			if st := status[ch]; st != "" && st != messages.ChannelActive {
+				row.Cells[4] += " (" + st + ")"
 			}
 			if s > 0 && float64(c)/float64(s) > bestRate {
 				best, bestRate = ch, float64(c)/float64(s)
@@ -104,8 +111,7 @@ func analyseCMO(d *Data) View {
 	if !d.Known(metricChannelSpend) {
 		v.Campaigns.Missing = &Missing{Source: "campaign spend", HowTo: srcChannels.howTo(d.Tenant.ID) + " with a spend column"}
 	} else {
-		fs, _ := d.inCurrency(metricChannelSpend)
-		spend := byDim(fs, "channel", d.Period)
+		spend := d.rowsBy(metricChannelSpend, messages.DimChannel, d.Period)
 		for _, ch := range sortedKeys(spend) {
 			cpc := "n/a (no conversions)"
 			st := bad
@@ -120,7 +126,7 @@ func analyseCMO(d *Data) View {
 	return v
 }
 
-// byDimAny sums an additive metric (counts, any currency) by channel.
+// byDimAny sums imported channel rows dated in p per channel (counts).
 func byDimAny(d *Data, metric string, p Period) map[string]int64 {
-	return byDim(d.Facts(metric), "channel", p)
+	return d.rowsBy(metric, messages.DimChannel, p)
 }

@@ -102,6 +102,45 @@ func (d *Data) TotalAt(metric string, t time.Time) Num {
 	return Num{V: readmodel.TotalAt(fs, t), Known: d.Known(metric), Other: other}
 }
 
+// rows returns the latest state of each imported row dated in p, in the
+// tenant's currency (or without one), tombstones dropped: a corrected
+// re-import replaces rows instead of adding to them.
+func (d *Data) rows(metric string, p Period) []messages.MetricEvent {
+	fs, _ := d.inCurrency(metric)
+	var out []messages.MetricEvent
+	for _, f := range readmodel.StatesAt(fs, minTime(p.End, d.AsOf.Add(time.Nanosecond))) {
+		if f.OccurredAt.Before(p.Start) || f.Dimensions[messages.DimRemoved] == "true" {
+			continue
+		}
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Entity < out[j].Entity })
+	return out
+}
+
+// RowSum sums the imported rows dated in p.
+func (d *Data) RowSum(metric string, p Period) Num {
+	_, other := d.inCurrency(metric)
+	var v int64
+	for _, f := range d.rows(metric, p) {
+		v += f.Value
+	}
+	return Num{V: v, Known: d.Known(metric), Other: other}
+}
+
+// rowsBy sums the imported rows dated in p per dimension.
+func (d *Data) rowsBy(metric, dim string, p Period) map[string]int64 {
+	out := map[string]int64{}
+	for _, f := range d.rows(metric, p) {
+		k := f.Dimensions[dim]
+		if k == "" {
+			k = "(uncategorised)"
+		}
+		out[k] += f.Value
+	}
+	return out
+}
+
 // LatestAt returns the time of the metric's latest fact before t.
 func (d *Data) LatestAt(metric string, t time.Time) (time.Time, bool) {
 	f, ok := readmodel.Latest(d.facts[metric], t)

@@ -48,7 +48,7 @@ func (d *Data) finance(p Period) finance {
 	stripe := f.gross.Known
 	f.net = Num{V: f.gross.V - f.refunds.V - f.disputes.V - f.fees.V, Known: stripe}
 	f.awsBy, f.aws = d.awsCostByService(p)
-	f.expenses = d.Sum(metricExpenses, p.Start, p.End)
+	f.expenses = d.RowSum(metricExpenses, p)
 	f.costs = Num{V: f.aws.V + f.expenses.V, Known: f.aws.Known || f.expenses.Known}
 	f.netBurn = Num{V: f.costs.V - f.net.V, Known: f.costs.Known && f.net.Known}
 	if f.days > 0 {

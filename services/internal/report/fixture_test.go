@@ -10,8 +10,8 @@ import (
 	"github.com/boardpack/boardpack/services/internal/tenants"
 )
 
-// memSource is an in-memory Source with readmodel.Store's semantics, for
-// pure tests of the analyses.
+// memSource is an in-memory Source with readmodel.Store's semantics (a
+// fact is stored once per event id), for pure tests of the analyses.
 type memSource struct {
 	facts    []messages.MetricEvent
 	findings []messages.Finding
@@ -19,8 +19,10 @@ type memSource struct {
 
 func (s *memSource) Facts(_ context.Context, tenantID, metric string, from, until time.Time) ([]messages.MetricEvent, error) {
 	var out []messages.MetricEvent
+	seen := map[string]bool{}
 	for _, f := range s.facts {
-		if f.TenantID == tenantID && f.Metric == metric && !f.OccurredAt.Before(from) && f.OccurredAt.Before(until) {
+		if f.TenantID == tenantID && f.Metric == metric && !f.OccurredAt.Before(from) && f.OccurredAt.Before(until) && !seen[f.EventID] {
+			seen[f.EventID] = true
 			out = append(out, f)
 		}
 	}
@@ -122,19 +124,25 @@ func fullData(tenantID string, end time.Time) *memSource {
 		// Imports: expenses, channels.
 		if day.Day() == 1 {
 			for ci, cat := range []string{"payroll", "software", "marketing", "rent"} {
-				add(messages.MetricEvent{Header: h(at, messages.SourceImport), Metric: metricExpenses, Kind: messages.KindAdditive, Value: int64(150000 - 30000*ci + 1000*int(day.Month())), Currency: "USD", Dimensions: map[string]string{"category": cat}})
+				add(messages.MetricEvent{Header: h(at, messages.SourceImport), Metric: metricExpenses, Kind: messages.KindState, Version: 1,
+					Entity: fmt.Sprintf("expense/%s/vendor/%s/#1", day.Format(time.DateOnly), cat), Value: int64(150000 - 30000*ci + 1000*int(day.Month())), Currency: "USD",
+					Dimensions: map[string]string{"category": cat, "vendor": "vendor", "account_code": map[bool]string{true: "6000", false: ""}[cat == "payroll"]}})
 			}
-			add(messages.MetricEvent{Header: h(at, messages.SourceImport), Metric: metricCashBalance, Kind: messages.KindGauge, Entity: "bank", Value: 4000000 - int64(i)*5000, Currency: "USD"})
+			add(messages.MetricEvent{Header: h(at, messages.SourceImport), Metric: metricCashBalance, Kind: messages.KindGauge, Entity: "cash/bank", Version: int64(i), Value: 4000000 - int64(i)*5000, Currency: "USD", Dimensions: map[string]string{"account": "Bank"}})
+			add(messages.MetricEvent{Header: h(day, messages.SourceImport), Metric: metricRevenueTarget, Kind: messages.KindState, Version: 1, Entity: "target/" + day.Format("2006-01") + "/revenue",
+				Value: 1200000, Currency: "USD", Dimensions: map[string]string{"month": day.Format("2006-01"), "metric": "revenue"}})
 		}
 		for ci, ch := range []string{"google-ads", "instagram", "email"} {
-			add(messages.MetricEvent{Header: h(at, messages.SourceImport), Metric: metricChannelSessions, Kind: messages.KindAdditive, Value: int64(100 + 40*ci + i%13), Unit: messages.UnitCount, Dimensions: map[string]string{"channel": ch}})
-			add(messages.MetricEvent{Header: h(at, messages.SourceImport), Metric: metricChannelConversion, Kind: messages.KindAdditive, Value: int64((3 - ci) * (i % 3)), Unit: messages.UnitCount, Dimensions: map[string]string{"channel": ch}})
-			add(messages.MetricEvent{Header: h(at, messages.SourceImport), Metric: metricChannelSpend, Kind: messages.KindAdditive, Value: int64(2000 * (3 - ci)), Currency: "USD", Dimensions: map[string]string{"channel": ch}})
+			ent := "channel/" + ch + "/" + day.Format(time.DateOnly)
+			dims := map[string]string{"channel": ch, "status": "active"}
+			add(messages.MetricEvent{Header: h(day, messages.SourceImport), Metric: metricChannelSessions, Kind: messages.KindState, Version: 1, Entity: ent, Value: int64(100 + 40*ci + i%13), Unit: messages.UnitCount, Dimensions: dims})
+			add(messages.MetricEvent{Header: h(day, messages.SourceImport), Metric: metricChannelConversion, Kind: messages.KindState, Version: 1, Entity: ent, Value: int64((3 - ci) * (i % 3)), Unit: messages.UnitCount, Dimensions: dims})
+			add(messages.MetricEvent{Header: h(day, messages.SourceImport), Metric: metricChannelSpend, Kind: messages.KindState, Version: 1, Entity: ent, Value: int64(2000 * (3 - ci)), Currency: "USD", Dimensions: dims})
 		}
 	}
 	add(messages.MetricEvent{Header: h(end.AddDate(0, 0, -12), messages.SourceAWS), Metric: messages.MetricAWSLambdaDeploys, Kind: messages.KindAdditive, Value: 1, Dimensions: map[string]string{"function": "api"}})
 	add(messages.MetricEvent{Header: h(end.AddDate(0, 0, -40), messages.SourceAWS), Metric: messages.MetricAWSLambdaDeploys, Kind: messages.KindAdditive, Value: 1, Dimensions: map[string]string{"function": "worker"}})
-	add(messages.MetricEvent{Header: h(end.AddDate(0, 0, -3), messages.SourceImport), Metric: metricPipelineValue, Kind: messages.KindState, Entity: "deal-1", Version: 1, Value: 1200000, Currency: "USD"})
+	add(messages.MetricEvent{Header: h(end.AddDate(0, 0, -3), messages.SourceImport), Metric: metricPipelineValue, Kind: messages.KindState, Entity: "deal/acme", Version: 1, Value: 1200000, Currency: "USD", Dimensions: map[string]string{"deal": "Acme <b>fleet</b>", "stage": "proposal", "status": "open"}})
 	for _, f := range []messages.Finding{
 		{FindingID: "f1", Check: messages.CheckCloudFrontNoWAF, Resource: "E1ABC", Severity: messages.SeverityHigh, Status: messages.FindingOpen, Title: "CloudFront distribution without WAF"},
 		{FindingID: "f2", Check: messages.CheckS3NoPublicAccessBlock, Resource: "queen-logs", Severity: messages.SeverityHigh, Status: messages.FindingOpen, Title: "Bucket without public access block"},

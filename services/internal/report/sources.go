@@ -6,18 +6,16 @@ import (
 	"github.com/boardpack/boardpack/messages"
 )
 
-// Metrics of `reportctl import` (CSV). Their names follow
-// messages/metrics_import.go once it exists; until a source has delivered
-// facts under these names, every section that needs it says the source is
-// missing.
+// Metrics of `reportctl import` (messages/metrics_import.go). Imported
+// rows are entity states dated by the row (see rows).
 const (
-	metricExpenses          = "expenses.amount"
-	metricCashBalance       = "cash.balance"
-	metricRevenueTarget     = "targets.revenue"
-	metricChannelSessions   = "marketing.sessions"
-	metricChannelConversion = "marketing.conversions"
-	metricChannelSpend      = "marketing.spend"
-	metricPipelineValue     = "pipeline.value"
+	metricExpenses          = messages.MetricExpense
+	metricCashBalance       = messages.MetricCashBalance
+	metricRevenueTarget     = messages.MetricTarget
+	metricChannelSessions   = messages.MetricChannelVisits
+	metricChannelConversion = messages.MetricChannelConversions
+	metricChannelSpend      = messages.MetricChannelSpend
+	metricPipelineValue     = messages.MetricPipelineAmount
 )
 
 // Sources a figure can come from, for "missing" notes and coverage.
