@@ -53,8 +53,10 @@ type MetricEvent struct {
 	// Entity is the entity (KindState) or series (KindGauge) the value
 	// belongs to: a subscription id, a bank account, an AWS service.
 	Entity string `json:"entity,omitempty"`
-	// Version orders the states of one entity (KindState); for Stripe the
-	// event's created time in seconds. Ties are broken by EventID.
+	// Version orders the states of one entity (KindState): any number that
+	// only grows as the entity changes. The producer documents its rule
+	// (stripemap: a charge's cumulative refunded amount; a subscription's
+	// time and lifecycle rank). Ties are broken by OccurredAt, then EventID.
 	Version int64 `json:"version,omitempty"`
 	// Dimensions break a metric down (product, service, function, channel,
 	// category). Keep them few and low-cardinality.
