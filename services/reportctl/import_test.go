@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/importer"
 	"github.com/boardpack/boardpack/services/internal/infra"
 	"github.com/boardpack/boardpack/services/internal/mototest"
 	"github.com/boardpack/boardpack/services/internal/readmodel"
@@ -221,5 +222,53 @@ func TestImportRefusals(t *testing.T) {
 	}
 	if leaked := ie.drain(t); len(leaked) != 0 {
 		t.Fatalf("refused imports published %d events", len(leaked))
+	}
+}
+
+// Every demo file (deploy/demo/<tenant>.<kind>.csv) is valid for its
+// tenant, as `make run` imports them.
+func TestDemoFilesAreValid(t *testing.T) {
+	f, err := os.Open(repoFile(t, "deploy/demo/tenants.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	file, err := tenants.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]tenants.Tenant{}
+	for _, tn := range file.Tenants {
+		byID[tn.ID] = tn
+	}
+	paths, err := filepath.Glob(filepath.Join(filepath.Dir(repoFile(t, "deploy/demo/tenants.yaml")), "*.csv"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no demo files: %v", err)
+	}
+	kinds := map[importer.Kind]int{}
+	for _, p := range paths {
+		base := strings.TrimSuffix(filepath.Base(p), ".csv")
+		id, kindName, ok := strings.Cut(base, ".")
+		tn, known := byID[id]
+		kind, kerr := importer.ParseKind(kindName)
+		if !ok || !known || kerr != nil {
+			t.Errorf("%s: want <tenant>.<kind>.csv with a demo tenant and a kind", p)
+			continue
+		}
+		kinds[kind]++
+		sum, err := scanFile(p, importer.Options{TenantID: id, Kind: kind, Currency: tn.Currency,
+			Location: tn.Location(), Version: time.Now().UnixMilli()}, nil)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if sum.Rows == 0 {
+			t.Errorf("%s: no rows", p)
+		}
+	}
+	for _, k := range importer.Kinds {
+		if kinds[k] == 0 {
+			t.Errorf("no demo file of kind %s", k)
+		}
 	}
 }
