@@ -2,11 +2,6 @@ module github.com/boardpack/boardpack/deploy
 
 go 1.26.0
 
-replace (
-	github.com/boardpack/boardpack/messages => ../messages
-	github.com/boardpack/boardpack/services/internal => ../services/internal
-)
-
 require (
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/config v1.33.18

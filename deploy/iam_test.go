@@ -93,10 +93,11 @@ var iamActions = map[string][]string{
 	"dynamodb:TransactGetItems": {"dynamodb:GetItem"},
 	// A transaction needs the action of each item it writes: the code's
 	// transactions put items and check conditions.
-	"dynamodb:TransactWriteItems": {"dynamodb:PutItem", "dynamodb:ConditionCheckItem"},
-	"sqs:SendMessageBatch":        {"sqs:SendMessage"},
-	"sqs:DeleteMessageBatch":      {"sqs:DeleteMessage"},
-	"dynamodb:BatchWriteItem":     {"dynamodb:BatchWriteItem"},
+	"dynamodb:TransactWriteItems":      {"dynamodb:PutItem", "dynamodb:ConditionCheckItem"},
+	"sqs:SendMessageBatch":             {"sqs:SendMessage"},
+	"sqs:DeleteMessageBatch":           {"sqs:DeleteMessage"},
+	"sqs:ChangeMessageVisibilityBatch": {"sqs:ChangeMessageVisibility"},
+	"dynamodb:BatchWriteItem":          {"dynamodb:BatchWriteItem"},
 }
 
 const (
