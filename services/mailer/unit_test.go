@@ -102,7 +102,11 @@ func fastSender(api sesAPI) (*sender, *[]time.Duration) {
 	var slept []time.Duration
 	clock := time.Unix(0, 0)
 	s.now = func() time.Time { return clock }
-	s.sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); clock = clock.Add(d); return nil }
+	s.sleep = func(_ context.Context, d time.Duration) error {
+		slept = append(slept, d)
+		clock = clock.Add(d)
+		return nil
+	}
 	return s, &slept
 }
 
