@@ -29,10 +29,10 @@ type importEnv struct {
 	rm    readmodel.Store
 }
 
-func newImportEnv(t *testing.T) importEnv {
+func newImportEnv(t testing.TB) importEnv {
 	t.Helper()
 	env := mototest.Bootstrap(t, infra.Spec{})
-	f, err := os.Open(repoFile(t, "deploy/demo/tenants.yaml"))
+	f, err := os.Open(filepath.Join("..", "..", "deploy", "demo", "tenants.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func newImportEnv(t *testing.T) importEnv {
 // drain reads and deletes every message on the aggregator's queue until a
 // one-second long poll finds none (moto delivers SNS to SQS during
 // Publish, so they are all there by then).
-func (e importEnv) drain(t *testing.T) []messages.MetricEvent {
+func (e importEnv) drain(t testing.TB) []messages.MetricEvent {
 	t.Helper()
 	ctx := context.Background()
 	var out []messages.MetricEvent
@@ -93,7 +93,7 @@ func (e importEnv) aggregate(t *testing.T, events []messages.MetricEvent) {
 	}
 }
 
-func writeFile(t *testing.T, name, content string) string {
+func writeFile(t testing.TB, name, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
