@@ -51,7 +51,9 @@ type world struct {
 	db     *dynamodb.Client
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldTB(t) }
+
+func newWorldTB(t testing.TB) *world {
 	t.Helper()
 	env := mototest.Bootstrap(t, infra.Spec{Identities: []string{testSender, "queen.example.com"}})
 	db := dynamodb.NewFromConfig(env.AWS)
@@ -69,7 +71,7 @@ func newWorld(t *testing.T) *world {
 	return &world{env: env, tenant: tn, store: delivery.Store{DB: db, Table: env.Names.Table}, db: db}
 }
 
-func (w *world) mailer(t *testing.T, sender string) *mailer {
+func (w *world) mailer(t testing.TB, sender string) *mailer {
 	cfg := Config{Names: w.env.Names, Sender: sender, PublicURL: "https://boardpack.example.com", UnsubscribeKey: "0123456789abcdef0123",
 		UnsubscribeTTL: time.Hour, VisibilityTimeout: 30 * time.Second}
 	return &mailer{
