@@ -65,29 +65,55 @@ func setDefault(k, v string) {
 // StartMoto starts moto_server on a free loopback port and waits until it
 // answers. stop kills it.
 func StartMoto() (endpoint string, stop func(), err error) {
+	m, err := StartMotoProcess()
+	if err != nil {
+		return "", nil, err
+	}
+	return m.Endpoint, m.Stop, nil
+}
+
+// Moto is a moto_server process this test run owns, so that fault tests
+// can pause it (an unreachable AWS) and resume it with its state intact.
+type Moto struct {
+	Endpoint string
+	cmd      *exec.Cmd
+}
+
+// StartMotoProcess starts a moto_server of its own on a free port.
+func StartMotoProcess() (*Moto, error) {
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
-		return "", nil, fmt.Errorf("moto_server not found on PATH (pip install 'moto[server]'): %w", err)
+		return nil, fmt.Errorf("moto_server not found on PATH (pip install 'moto[server]'): %w", err)
 	}
 	port, err := FreePort()
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("start moto_server: %w", err)
+		return nil, fmt.Errorf("start moto_server: %w", err)
 	}
-	stop = func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
+	m := &Moto{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd}
+	if err := WaitReady(m.Endpoint, 60*time.Second); err != nil {
+		m.Stop()
+		return nil, err
 	}
-	endpoint = fmt.Sprintf("http://127.0.0.1:%d", port)
-	if err := WaitReady(endpoint, 60*time.Second); err != nil {
-		stop()
-		return "", nil, err
-	}
-	return endpoint, stop, nil
+	return m, nil
+}
+
+// Pause freezes the emulator (SIGSTOP): connections are accepted by the
+// kernel but nothing answers, as when AWS is unreachable.
+func (m *Moto) Pause() error { return syscall.Kill(-m.cmd.Process.Pid, syscall.SIGSTOP) }
+
+// Resume lets a paused emulator go on, with all its state.
+func (m *Moto) Resume() error { return syscall.Kill(-m.cmd.Process.Pid, syscall.SIGCONT) }
+
+// Stop kills the emulator.
+func (m *Moto) Stop() {
+	_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGCONT)
+	_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
+	_ = m.cmd.Wait()
 }
 
 // WaitReady polls moto until it answers or the timeout passes.
