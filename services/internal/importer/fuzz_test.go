@@ -54,5 +54,10 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("invalid event %+v: %v", e, err)
 			}
 		}
+		// Deterministic: the same input gives the same events and digest.
+		again, sum2, err := Parse(strings.NewReader(in), o)
+		if err != nil || sum2.Digest != sum.Digest || !sameEvents(again, events) {
+			t.Fatalf("second parse differs: %v", err)
+		}
 	})
 }

@@ -241,13 +241,15 @@ type Summary struct {
 	// To) (the scope of a dated kind); zero for pipeline.
 	From, To time.Time
 
-	keys map[string]keyInfo // entity -> first line, bit per metric present
+	// keys: entity (hashed, to keep memory small) -> first line and a bit
+	// per metric present.
+	keys map[keyHash]keyInfo
 }
 
 // Has reports whether the file has a row for the entity with a value of
 // metric.
 func (s *Summary) Has(metric, entity string) bool {
-	k, ok := s.keys[entity]
+	k, ok := s.keys[hashKey(entity)]
 	if !ok {
 		return false
 	}

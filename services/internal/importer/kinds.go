@@ -81,8 +81,9 @@ func expenseRow(c *rowCtx) {
 		return
 	}
 	base := fmt.Sprintf("expense/%s/%s/%s/%s", day.Format(time.DateOnly), lowerKey(vendor), lowerKey(category), lowerKey(code))
-	c.s.occ[base]++
-	entity := fmt.Sprintf("%s#%d", base, c.s.occ[base])
+	h := hashKey(base)
+	c.s.occ[h]++
+	entity := fmt.Sprintf("%s#%d", base, c.s.occ[h])
 	c.key(entity, "expense")
 	c.monthSpan(day)
 	c.event(messages.MetricExpense, entity, day, c.s.opts.Version, amount, cur, "", map[string]string{

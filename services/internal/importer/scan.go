@@ -77,8 +77,8 @@ func Scan(r io.Reader, opts Options, emit func(messages.MetricEvent) error) (*Su
 		opts: opts,
 		spec: specs[opts.Kind],
 		emit: emit,
-		sum:  &Summary{Kind: opts.Kind, keys: map[string]keyInfo{}},
-		occ:  map[string]int{},
+		sum:  &Summary{Kind: opts.Kind, keys: map[keyHash]keyInfo{}},
+		occ:  map[keyHash]int32{},
 	}
 	lr := &limitedReader{r: r, max: opts.MaxBytes}
 	err := s.scan(lr)
@@ -91,6 +91,15 @@ func Scan(r io.Reader, opts Options, emit func(messages.MetricEvent) error) (*Su
 	}
 	s.sum.Digest = s.digest()
 	return s.sum, nil
+}
+
+// keyHash identifies an entity key in memory: 16 bytes of SHA-256 instead
+// of the key itself, so a file's key set stays small.
+type keyHash [16]byte
+
+func hashKey(s string) keyHash {
+	sum := sha256.Sum256([]byte(s))
+	return keyHash(sum[:16])
 }
 
 type keyInfo struct {
@@ -111,7 +120,7 @@ type scanner struct {
 	col   map[string]int // name -> 1-based column
 	sep   rune
 	// occ counts occurrences of an expense key (the occurrence index).
-	occ map[string]int
+	occ map[keyHash]int32
 	// lanes is an order-independent sum of the events' content hashes.
 	lanes [4]uint64
 }
@@ -347,11 +356,12 @@ const maxText = 200
 // key registers an entity of the row, reporting a duplicate of a kind
 // whose key must be unique within the file.
 func (c *rowCtx) key(entity, what string) bool {
-	if k, dup := c.s.sum.keys[entity]; dup {
+	h := hashKey(entity)
+	if k, dup := c.s.sum.keys[h]; dup {
 		c.fail(0, "duplicate %s (first on line %d)", what, k.line)
 		return false
 	}
-	c.s.sum.keys[entity] = keyInfo{line: int32(min(c.line, 1<<31-1))}
+	c.s.sum.keys[h] = keyInfo{line: int32(min(c.line, 1<<31-1))}
 	return true
 }
 
@@ -381,12 +391,13 @@ func (c *rowCtx) event(metric, entity string, at time.Time, version int64, value
 	c.hashes = append(c.hashes, h)
 	for i, m := range c.s.spec.metrics {
 		if m == metric {
-			k := c.s.sum.keys[entity]
+			h := hashKey(entity)
+			k := c.s.sum.keys[h]
 			k.mask |= 1 << i
 			if k.line == 0 {
 				k.line = int32(min(c.line, 1<<31-1))
 			}
-			c.s.sum.keys[entity] = k
+			c.s.sum.keys[h] = k
 		}
 	}
 	c.events = append(c.events, e)
