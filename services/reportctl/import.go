@@ -28,8 +28,8 @@ func init() {
 	})
 }
 
-// publishBatch is how many events go to one Publish call.
-const publishBatch = 100
+// importPublishBatch is how many events go to one Publish call.
+const importPublishBatch = 100
 
 // The import log lives in the tenant's partition under IMPORT#:
 //
@@ -42,14 +42,14 @@ const publishBatch = 100
 // with a condition on the version it replaces, so two concurrent imports
 // of one kind cannot both believe they are the latest.
 const (
-	attrDigest   = "digest"
-	attrVersion  = "version"
-	attrComplete = "complete"
-	attrFile     = "file"
-	attrRows     = "rows"
-	attrEvents   = "events"
-	attrRemoved  = "removed"
-	attrAt       = "imported_at"
+	importAttrDigest   = "digest"
+	importAttrVersion  = "version"
+	importAttrComplete = "complete"
+	importAttrFile     = "file"
+	importAttrRows     = "rows"
+	importAttrEvents   = "events"
+	importAttrRemoved  = "removed"
+	importAttrAt       = "imported_at"
 )
 
 type importLogAPI interface {
@@ -72,7 +72,7 @@ type importLog struct {
 	table string
 }
 
-func latestKey(kind importer.Kind) string { return "IMPORT#" + string(kind) + "#LATEST" }
+func importLatestKey(kind importer.Kind) string { return "IMPORT#" + string(kind) + "#LATEST" }
 
 func (l importLog) latest(ctx context.Context, tenantID string, kind importer.Kind) (importRecord, bool, error) {
 	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{
@@ -80,7 +80,7 @@ func (l importLog) latest(ctx context.Context, tenantID string, kind importer.Ki
 		ConsistentRead: aws.Bool(true),
 		Key: map[string]types.AttributeValue{
 			infra.AttrPK: &types.AttributeValueMemberS{Value: tenants.PK(tenantID)},
-			infra.AttrSK: &types.AttributeValueMemberS{Value: latestKey(kind)},
+			infra.AttrSK: &types.AttributeValueMemberS{Value: importLatestKey(kind)},
 		},
 	})
 	if err != nil {
@@ -90,16 +90,16 @@ func (l importLog) latest(ctx context.Context, tenantID string, kind importer.Ki
 		return importRecord{}, false, nil
 	}
 	var r importRecord
-	if v, ok := out.Item[attrDigest].(*types.AttributeValueMemberS); ok {
+	if v, ok := out.Item[importAttrDigest].(*types.AttributeValueMemberS); ok {
 		r.Digest = v.Value
 	}
-	if v, ok := out.Item[attrVersion].(*types.AttributeValueMemberN); ok {
+	if v, ok := out.Item[importAttrVersion].(*types.AttributeValueMemberN); ok {
 		r.Version, _ = strconv.ParseInt(v.Value, 10, 64)
 	}
-	if v, ok := out.Item[attrComplete].(*types.AttributeValueMemberBOOL); ok {
+	if v, ok := out.Item[importAttrComplete].(*types.AttributeValueMemberBOOL); ok {
 		r.Complete = v.Value
 	}
-	if v, ok := out.Item[attrFile].(*types.AttributeValueMemberS); ok {
+	if v, ok := out.Item[importAttrFile].(*types.AttributeValueMemberS); ok {
 		r.File = v.Value
 	}
 	return r, true, nil
@@ -114,23 +114,23 @@ func (l importLog) record(ctx context.Context, tenantID string, kind importer.Ki
 		return map[string]types.AttributeValue{
 			infra.AttrPK: &types.AttributeValueMemberS{Value: tenants.PK(tenantID)},
 			infra.AttrSK: &types.AttributeValueMemberS{Value: sk},
-			attrDigest:   &types.AttributeValueMemberS{Value: r.Digest},
-			attrVersion:  &types.AttributeValueMemberN{Value: strconv.FormatInt(r.Version, 10)},
-			attrComplete: &types.AttributeValueMemberBOOL{Value: r.Complete},
-			attrFile:     &types.AttributeValueMemberS{Value: r.File},
-			attrRows:     &types.AttributeValueMemberN{Value: strconv.Itoa(r.Rows)},
-			attrEvents:   &types.AttributeValueMemberN{Value: strconv.Itoa(r.Events)},
-			attrRemoved:  &types.AttributeValueMemberN{Value: strconv.Itoa(r.Removed)},
-			attrAt:       &types.AttributeValueMemberS{Value: time.UnixMilli(r.Version).UTC().Format(time.RFC3339Nano)},
+			importAttrDigest:   &types.AttributeValueMemberS{Value: r.Digest},
+			importAttrVersion:  &types.AttributeValueMemberN{Value: strconv.FormatInt(r.Version, 10)},
+			importAttrComplete: &types.AttributeValueMemberBOOL{Value: r.Complete},
+			importAttrFile:     &types.AttributeValueMemberS{Value: r.File},
+			importAttrRows:     &types.AttributeValueMemberN{Value: strconv.Itoa(r.Rows)},
+			importAttrEvents:   &types.AttributeValueMemberN{Value: strconv.Itoa(r.Events)},
+			importAttrRemoved:  &types.AttributeValueMemberN{Value: strconv.Itoa(r.Removed)},
+			importAttrAt:       &types.AttributeValueMemberS{Value: time.UnixMilli(r.Version).UTC().Format(time.RFC3339Nano)},
 		}
 	}
-	in := &dynamodb.PutItemInput{TableName: aws.String(l.table), Item: item(latestKey(kind))}
+	in := &dynamodb.PutItemInput{TableName: aws.String(l.table), Item: item(importLatestKey(kind))}
 	if prev == nil {
 		in.ConditionExpression = aws.String("attribute_not_exists(#pk)")
 		in.ExpressionAttributeNames = map[string]string{"#pk": infra.AttrPK}
 	} else {
 		in.ConditionExpression = aws.String("#v = :v")
-		in.ExpressionAttributeNames = map[string]string{"#v": attrVersion}
+		in.ExpressionAttributeNames = map[string]string{"#v": importAttrVersion}
 		in.ExpressionAttributeValues = map[string]types.AttributeValue{
 			":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(prev.Version, 10)},
 		}
@@ -246,14 +246,14 @@ func runImport(ctx context.Context, app *App, args []string) error {
 	}
 
 	// Pass 1: validate the whole file; publish nothing.
-	sum, err := scanFile(a.file, opts, nil)
+	sum, err := scanImportFile(a.file, opts, nil)
 	var pe *importer.ProblemsError
 	if errors.As(err, &pe) {
 		for _, line := range pe.Lines() {
 			fmt.Fprintf(app.Stderr, "%s: %s\n", a.file, line)
 		}
 		n := len(pe.Problems) + pe.Omitted
-		return fmt.Errorf("%s: %d problem%s; nothing imported", a.file, n, plural(n))
+		return fmt.Errorf("%s: %d problem%s; nothing imported", a.file, n, importPlural(n))
 	}
 	if err != nil {
 		return err
@@ -297,7 +297,7 @@ func runImport(ctx context.Context, app *App, args []string) error {
 
 	var removals []messages.MetricEvent
 	if !a.keepMissing {
-		removals, err = tombstones(ctx, app, opts, sum)
+		removals, err = importTombstones(ctx, app, opts, sum)
 		if err != nil {
 			return err
 		}
@@ -307,7 +307,7 @@ func runImport(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	batch := make([]messages.Event, 0, publishBatch)
+	batch := make([]messages.Event, 0, importPublishBatch)
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -320,10 +320,10 @@ func runImport(ctx context.Context, app *App, args []string) error {
 	}
 	published := 0
 	// Pass 2: the same rows again, published in batches.
-	sum2, err := scanFile(a.file, opts, func(e messages.MetricEvent) error {
+	sum2, err := scanImportFile(a.file, opts, func(e messages.MetricEvent) error {
 		batch = append(batch, e)
 		published++
-		if len(batch) == publishBatch {
+		if len(batch) == importPublishBatch {
 			return flush()
 		}
 		return nil
@@ -331,7 +331,7 @@ func runImport(ctx context.Context, app *App, args []string) error {
 	if err == nil {
 		for _, e := range removals {
 			batch = append(batch, e)
-			if len(batch) == publishBatch {
+			if len(batch) == importPublishBatch {
 				if err = flush(); err != nil {
 					break
 				}
@@ -352,15 +352,15 @@ func runImport(ctx context.Context, app *App, args []string) error {
 		return err
 	}
 	fmt.Fprintf(app.Stdout, "%s: imported %s for %s: %d rows, %d events published, %d earlier rows removed%s (version %d)\n",
-		a.file, a.kind, tenant.ID, sum.Rows, sum.Events+len(removals), len(removals), scopeText(sum, a.keepMissing, tenant.Location()), opts.Version)
+		a.file, a.kind, tenant.ID, sum.Rows, sum.Events+len(removals), len(removals), importScopeText(sum, a.keepMissing, tenant.Location()), opts.Version)
 	return nil
 }
 
-// tombstones reads the kind's facts in the file's scope from the read
+// importTombstones reads the kind's facts in the file's scope from the read
 // model and returns the removals of rows the file no longer has. The read
 // model is what the aggregator has recorded so far: an import made seconds
 // after the previous one may miss removals of rows still in flight.
-func tombstones(ctx context.Context, app *App, opts importer.Options, sum *importer.Summary) ([]messages.MetricEvent, error) {
+func importTombstones(ctx context.Context, app *App, opts importer.Options, sum *importer.Summary) ([]messages.MetricEvent, error) {
 	scope := sum.Scope()
 	if scope.None {
 		return nil, nil
@@ -384,7 +384,7 @@ func tombstones(ctx context.Context, app *App, opts importer.Options, sum *impor
 	return importer.Tombstones(opts, sum, facts), nil
 }
 
-func scanFile(path string, opts importer.Options, emit func(messages.MetricEvent) error) (*importer.Summary, error) {
+func scanImportFile(path string, opts importer.Options, emit func(messages.MetricEvent) error) (*importer.Summary, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -393,7 +393,7 @@ func scanFile(path string, opts importer.Options, emit func(messages.MetricEvent
 	return importer.Scan(f, opts, emit)
 }
 
-func scopeText(sum *importer.Summary, keepMissing bool, loc *time.Location) string {
+func importScopeText(sum *importer.Summary, keepMissing bool, loc *time.Location) string {
 	scope := sum.Scope()
 	switch {
 	case keepMissing || scope.None:
@@ -409,7 +409,7 @@ func scopeText(sum *importer.Summary, keepMissing bool, loc *time.Location) stri
 	return " (the file replaces " + first + " to " + last + ")"
 }
 
-func plural(n int) string {
+func importPlural(n int) string {
 	if n == 1 {
 		return ""
 	}

@@ -25,7 +25,7 @@ func BenchmarkImportExpenses500(b *testing.B) {
 		for r := range rows {
 			fmt.Fprintf(&sb, "2026-10-%02d,Hosting,Vendor %d,%d.%02d,6100\n", r%28+1, r, 100+i, r%100)
 		}
-		file := writeFile(b, "expenses.csv", sb.String())
+		file := writeImportFile(b, "expenses.csv", sb.String())
 		b.StartTimer()
 		var out, errb bytes.Buffer
 		app := NewApp(&out, &errb)

@@ -93,7 +93,7 @@ func (e importEnv) aggregate(t *testing.T, events []messages.MetricEvent) {
 	}
 }
 
-func writeFile(t testing.TB, name, content string) string {
+func writeImportFile(t testing.TB, name, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
@@ -107,7 +107,7 @@ func TestImportPublishesOnceRefusesBadFilesAndReplacesCorrections(t *testing.T) 
 	ie := newImportEnv(t)
 	names := ie.env.Names
 	const tenant = "queen-of-san-diego" // USD, America/Los_Angeles
-	october := writeFile(t, "expenses.csv", "date,category,vendor,amount,account_code\n"+
+	october := writeImportFile(t, "expenses.csv", "date,category,vendor,amount,account_code\n"+
 		"2026-10-01,Rent,Harbor Properties,4500.00,6200\n"+
 		"2026-10-03,Hosting,AWS,312.40,6100\n"+
 		"2026-10-15,Fuel,Chevron,880.15,6400\n")
@@ -140,7 +140,7 @@ func TestImportPublishesOnceRefusesBadFilesAndReplacesCorrections(t *testing.T) 
 	}
 
 	// One bad line among good ones: nothing published, the line named.
-	bad := writeFile(t, "expenses-bad.csv", "date,category,vendor,amount,account_code\n"+
+	bad := writeImportFile(t, "expenses-bad.csv", "date,category,vendor,amount,account_code\n"+
 		"2026-10-01,Rent,Harbor Properties,4500.00,6200\n"+
 		"2026-10-03,Hosting,AWS,31x.40,6100\n"+
 		"2026-10-21,Fuel,Chevron,900.00,6400\n")
@@ -154,7 +154,7 @@ func TestImportPublishesOnceRefusesBadFilesAndReplacesCorrections(t *testing.T) 
 	}
 
 	// A corrected file: AWS amount fixed, the fuel row removed.
-	corrected := writeFile(t, "expenses.csv", "Date;Category;Vendor;Amount;Account Code\n"+
+	corrected := writeImportFile(t, "expenses.csv", "Date;Category;Vendor;Amount;Account Code\n"+
 		"2026-10-01;Rent;Harbor Properties;4500,00;6200\n"+
 		"2026-10-03;Hosting;AWS;298,10;6100\n")
 	r = cli(t, names, importArgs(corrected)...)
@@ -193,7 +193,7 @@ func TestImportRefusals(t *testing.T) {
 	mototest.Endpoint(t)
 	ie := newImportEnv(t)
 	names := ie.env.Names
-	cash := writeFile(t, "cash.csv", "date,account,balance\n2026-10-31,Checking,182400.10\n")
+	cash := writeImportFile(t, "cash.csv", "date,account,balance\n2026-10-31,Checking,182400.10\n")
 	cases := []struct {
 		args []string
 		code int
@@ -206,8 +206,8 @@ func TestImportRefusals(t *testing.T) {
 		{[]string{"import", "--kind", "cash", cash}, 2, "--tenant ID is required"},
 		{[]string{"import", "--tenant", "jada", "--kind", "cash"}, 2, "FILE is required"},
 		{[]string{"import", "--tenant", "jada", "--kind", "expenses", cash}, 1, `missing required column "category"`},
-		{[]string{"import", "--tenant", "jada", "--kind", "cash", writeFile(t, "neg.csv", "date,account,balance\n2026-10-31,Checking,-1\n")}, 1, "line 2, column 3 (balance): negative balance"},
-		{[]string{"import", "--tenant", "jada", "--kind", "cash", writeFile(t, "empty.csv", "")}, 1, "empty file"},
+		{[]string{"import", "--tenant", "jada", "--kind", "cash", writeImportFile(t, "neg.csv", "date,account,balance\n2026-10-31,Checking,-1\n")}, 1, "line 2, column 3 (balance): negative balance"},
+		{[]string{"import", "--tenant", "jada", "--kind", "cash", writeImportFile(t, "empty.csv", "")}, 1, "empty file"},
 	}
 	for _, c := range cases {
 		r := cli(t, names, c.args...)
@@ -256,7 +256,7 @@ func TestDemoFilesAreValid(t *testing.T) {
 			continue
 		}
 		kinds[kind]++
-		sum, err := scanFile(p, importer.Options{TenantID: id, Kind: kind, Currency: tn.Currency,
+		sum, err := scanImportFile(p, importer.Options{TenantID: id, Kind: kind, Currency: tn.Currency,
 			Location: tn.Location(), Version: time.Now().UnixMilli()}, nil)
 		if err != nil {
 			t.Errorf("%s: %v", p, err)
