@@ -112,8 +112,8 @@ var errConcurrentImport = errors.New("another import of this kind for this tenan
 func (l importLog) record(ctx context.Context, tenantID string, kind importer.Kind, r importRecord, prev *importRecord) error {
 	item := func(sk string) map[string]types.AttributeValue {
 		return map[string]types.AttributeValue{
-			infra.AttrPK: &types.AttributeValueMemberS{Value: tenants.PK(tenantID)},
-			infra.AttrSK: &types.AttributeValueMemberS{Value: sk},
+			infra.AttrPK:       &types.AttributeValueMemberS{Value: tenants.PK(tenantID)},
+			infra.AttrSK:       &types.AttributeValueMemberS{Value: sk},
 			importAttrDigest:   &types.AttributeValueMemberS{Value: r.Digest},
 			importAttrVersion:  &types.AttributeValueMemberN{Value: strconv.FormatInt(r.Version, 10)},
 			importAttrComplete: &types.AttributeValueMemberBOOL{Value: r.Complete},
