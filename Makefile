@@ -5,7 +5,7 @@ MODULE_DIRS := $(shell go list -m -f '{{.Dir}}')
 SERVICES := $(notdir $(wildcard services/*-collector services/aggregator services/scheduler services/mailer services/reportctl))
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: build test test-short lint bench run up down fmt
+.PHONY: build test test-short lint bench chaos run up down fmt
 
 build: ## Build every service into ./bin
 	@mkdir -p bin
@@ -35,3 +35,6 @@ down: ## Stop what `make up` started
 
 bench: ## Every benchmark against one local moto; writes BENCHMARKS.md
 	@deploy/local/bench.sh
+
+chaos: ## 1,000 signed events x3 with SIGKILLs and a 10 s AWS outage; ledger comparison
+	@cd services/e2e && BOARDPACK_CHAOS_EVENTS=$${BOARDPACK_CHAOS_EVENTS:-1000} go test -count=1 -run 'TestChaos$$' -v -timeout 60m . | grep -E 'chaos|PASS|FAIL|ok|---'
