@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -270,5 +271,79 @@ func TestDemoFilesAreValid(t *testing.T) {
 		if kinds[k] == 0 {
 			t.Errorf("no demo file of kind %s", k)
 		}
+	}
+}
+
+// All of a demo tenant's files import, and importing them again publishes
+// nothing.
+func TestImportDemoTenant(t *testing.T) {
+	mototest.Endpoint(t)
+	ie := newImportEnv(t)
+	const tenant = "queen-of-san-diego"
+	paths, _ := filepath.Glob(filepath.Join("..", "..", "deploy", "demo", tenant+".*.csv"))
+	if len(paths) != len(importer.Kinds) {
+		t.Fatalf("want a demo file per kind for %s, got %v", tenant, paths)
+	}
+	for round := range 2 {
+		for _, p := range paths {
+			kind := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), tenant+"."), ".csv")
+			r := cli(t, ie.env.Names, "import", "--tenant", tenant, "--kind", kind, p)
+			if r.Code != 0 {
+				t.Fatalf("import %s: exit %d: %s", p, r.Code, r.Stderr)
+			}
+			got := ie.drain(t)
+			if round == 1 {
+				if len(got) != 0 || !strings.Contains(r.Stdout, "unchanged") {
+					t.Errorf("re-import of %s published %d events: %s", p, len(got), r.Stdout)
+				}
+				continue
+			}
+			want := fmt.Sprintf("%d events published", len(got))
+			if len(got) == 0 || !strings.Contains(r.Stdout, want) {
+				t.Errorf("import of %s: %q, and %d events on the queue", p, r.Stdout, len(got))
+			}
+			for _, e := range got {
+				if err := e.Validate(); err != nil || e.TenantID != tenant {
+					t.Errorf("event %+v: %v", e, err)
+				}
+			}
+		}
+	}
+}
+
+// An import that stopped half way (its log says incomplete) is finished by
+// running it again: the same version, so the events already out are the
+// very same events.
+func TestImportFinishesAnInterruptedImport(t *testing.T) {
+	mototest.Endpoint(t)
+	ie := newImportEnv(t)
+	file := writeImportFile(t, "targets.csv", "month,metric,amount\n2026-11,revenue,25000\n2026-12,revenue,27000\n")
+	tn := tenants.Tenant{ID: "jada", Currency: "USD", Timezone: "America/New_York"}
+	sum, err := scanImportFile(file, importer.Options{TenantID: tn.ID, Kind: importer.Targets, Currency: tn.Currency,
+		Location: tn.Location(), Version: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const version = int64(1764000000000)
+	log := importLog{db: dynamodb.NewFromConfig(ie.env.AWS), table: ie.env.Names.Table}
+	if err := log.record(context.Background(), tn.ID, importer.Targets,
+		importRecord{Digest: sum.Digest, Version: version, File: file, Rows: sum.Rows, Events: sum.Events}, nil); err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, ie.env.Names, "import", "--tenant", tn.ID, "--kind", "targets", file)
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	got := ie.drain(t)
+	if len(got) != 2 {
+		t.Fatalf("%d events", len(got))
+	}
+	for _, e := range got {
+		if e.Version != version {
+			t.Errorf("event version %d, want the interrupted import's %d", e.Version, version)
+		}
+	}
+	if r := cli(t, ie.env.Names, "import", "--tenant", tn.ID, "--kind", "targets", file); !strings.Contains(r.Stdout, "unchanged") {
+		t.Errorf("after finishing: %s %s", r.Stdout, r.Stderr)
 	}
 }
