@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/boardpack/boardpack/messages"
 )
@@ -80,7 +81,8 @@ func coverageMetrics() []string {
 
 func importSource(name, file string, metrics ...string) source {
 	return source{name: name, metrics: metrics, howTo: func(id string) string {
-		return fmt.Sprintf("import %s (`reportctl import --tenant %s -f %s`)", file, id, file)
+		kind := strings.TrimSuffix(file, ".csv")
+		return fmt.Sprintf("import %s (`reportctl import --tenant %s --kind %s %s`)", file, id, kind, file)
 	}}
 }
 
