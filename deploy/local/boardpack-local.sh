@@ -101,17 +101,18 @@ demo() {
 		"$ctl" demo webhooks --tenant "$t" --url http://127.0.0.1:8080 --dir deploy/demo/stripe | tail -n 1
 	done
 	say "import demo spreadsheets"
-	for kind in expenses cash targets channels pipeline; do
-		f=deploy/demo/$demo_tenant-$kind.csv
-		[[ -f $f ]] || f=deploy/demo/$kind.csv
-		[[ -f $f ]] && "$ctl" import --tenant "$demo_tenant" --kind "$kind" "$f" | tail -n 1
+	local f b
+	for f in deploy/demo/*.csv; do # <tenant>.<kind>.csv
+		b=$(basename "$f" .csv)
+		printf '    %-45s ' "$b"
+		"$ctl" import --tenant "${b%%.*}" --kind "${b#*.}" "$f" | tail -n 1
 	done
-	"$ctl" wait drained --timeout 60s
+	"$ctl" wait drained --timeout 120s
 	say "send one report per role for $demo_tenant"
 	for role in ceo cto cfo cmo accounting; do
 		"$ctl" report send --tenant "$demo_tenant" --role "$role"
 	done
-	"$ctl" wait drained --timeout 60s
+	"$ctl" wait drained --timeout 120s
 	say "sent"
 	"$ctl" report status --tenant "$demo_tenant" || true
 	cat <<MSG
