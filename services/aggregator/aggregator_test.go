@@ -83,7 +83,7 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() (bool, 
 }
 
 // scrape returns the sum of a counter's series from /metrics.
-func scrape(t *testing.T, base, name string) float64 {
+func scrape(t testing.TB, base, name string) float64 {
 	t.Helper()
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
@@ -234,5 +234,61 @@ func TestTenantlessMessageReachesTheDLQAfterTheRedriveCount(t *testing.T) {
 	}
 	if len(out.Messages) != 1 || aws.ToString(out.Messages[0].Body) != body {
 		t.Fatalf("DLQ holds %+v, want the refused message", out.Messages)
+	}
+}
+
+// While the table is unavailable every write fails; the message must
+// survive (retried in process, then redelivered by the queue) and be
+// recorded once the table is back.
+func TestTransientWriteFailuresAreRetriedNotLost(t *testing.T) {
+	spec := infra.Spec{VisibilityTimeout: time.Second, MaxReceiveCount: 100}
+	env := mototest.Bootstrap(t, spec)
+	spec.Names = env.Names
+	ctx := context.Background()
+	db := dynamodb.NewFromConfig(env.AWS)
+	if _, err := db.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(env.Names.Table)}); err != nil {
+		t.Fatal(err)
+	}
+	port, err := mototest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config{Names: env.Names, HTTPAddr: fmt.Sprintf("127.0.0.1:%d", port), Workers: 2, BatchSize: 10, HandlerTimeout: 5 * time.Second}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- serve(runCtx, quiet, cfg) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("aggregator shutdown: %v", err)
+		}
+	})
+	base := "http://" + cfg.HTTPAddr
+
+	e := sampleMetric("evt_survivor")
+	if err := newPublisher(t, env).Publish(ctx, messages.TopicMetrics, e); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 60*time.Second, "failed writes", func() (bool, error) {
+		return scrape(t, base, "boardpack_aggregator_write_failures_total") >= 2, nil
+	})
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/readyz without the table: %d, want 503", resp.StatusCode)
+	}
+	if _, err := infra.Bootstrap(ctx, env.AWS, spec); err != nil { // the table comes back
+		t.Fatal(err)
+	}
+	store := readmodel.Store{DB: db, Table: env.Names.Table}
+	waitFor(t, 60*time.Second, "fact recorded after the outage", func() (bool, error) {
+		facts, err := store.Facts(ctx, e.TenantID, e.Metric, time.Time{}, e.OccurredAt.Add(time.Second))
+		return len(facts) == 1, err
+	})
+	if d, err := queueDepth(ctx, sqs.NewFromConfig(env.AWS), env.Resource.DLQURLs[infra.QueueAggregatorMetrics]); err != nil || d != 0 {
+		t.Errorf("DLQ holds %d (err %v), want 0", d, err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/boardpack/boardpack/services/internal/envconfig"
 	"github.com/boardpack/boardpack/services/internal/infra"
 )
@@ -23,6 +25,9 @@ type config struct {
 	// shutdown's wait for in-flight messages; it must stay well inside the
 	// queue's visibility timeout (60 s from bootstrap).
 	HandlerTimeout time.Duration
+
+	// awsOpts adds SDK options (tests and benchmarks count requests).
+	awsOpts []func(*awsconfig.LoadOptions) error
 }
 
 func loadConfig(log *slog.Logger) (config, error) {

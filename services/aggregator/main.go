@@ -61,7 +61,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 // serve runs the aggregator until ctx ends, then stops taking messages,
 // lets the in-flight ones finish (within HandlerTimeout) and returns.
 func serve(ctx context.Context, log *slog.Logger, cfg config) error {
-	awsCfg, err := awsconf.Load(ctx)
+	awsCfg, err := awsconf.Load(ctx, cfg.awsOpts...)
 	if err != nil {
 		return err
 	}
