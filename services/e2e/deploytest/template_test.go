@@ -1,4 +1,4 @@
-package deploy
+package deploytest
 
 import (
 	"encoding/json"
@@ -13,14 +13,15 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// repoRoot is the repository's root directory (this file lives in deploy/).
+// repoRoot is the repository's root directory (this file lives in
+// services/e2e/deploytest/).
 func repoRoot(t testing.TB) string {
 	t.Helper()
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
 		t.Fatal("cannot locate the test source")
 	}
-	return filepath.Dir(filepath.Dir(file))
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
 const templatePath = "deploy/cloudformation/boardpack.yaml"
