@@ -44,9 +44,9 @@
 //
 // Query is the API reports use: per tenant, metric and period (Sum,
 // Count, ByDimension, Daily, TotalAt, Change, StatesAt, Latest,
-// MRRMovements, MonthlyMRRMovements, OpenFindings). It reads from a
-// Source: Store (DynamoDB) or Memory (the same semantics in memory, for
-// tests and previews). Periods are instants; the tenant's time zone is
+// MRRMovements, MonthlyMRRMovements, OpenFindings, FindingStates). It
+// reads from a Source: Store (DynamoDB) or Memory (the same semantics in
+// memory, for tests and previews). Periods are instants; the tenant's time zone is
 // applied by the caller (MonthBounds) or passed in (Daily), at read time.
 //
 // # Why no materialized rollups (daily/monthly items)

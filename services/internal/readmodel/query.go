@@ -160,3 +160,21 @@ func (q Query) OpenFindings(ctx context.Context, tenantID string, t time.Time) (
 	}
 	return OpenFindings(findings), nil
 }
+
+// FindingStates returns every finding observed before t with its latest
+// status and first/last observation: open ones first, most severe first.
+func (q Query) FindingStates(ctx context.Context, tenantID string, t time.Time) ([]FindingState, error) {
+	if !messages.ValidTenantID(tenantID) {
+		return nil, fmt.Errorf("invalid tenant id %q", tenantID)
+	}
+	findings, err := q.Source.Findings(ctx, tenantID, t)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range findings {
+		if f.TenantID != tenantID {
+			return nil, fmt.Errorf("read model returned a finding of tenant %q for tenant %q", f.TenantID, tenantID)
+		}
+	}
+	return FindingStates(findings), nil
+}

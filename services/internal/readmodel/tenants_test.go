@@ -107,6 +107,17 @@ var queryCalls = []queryCall{
 		}
 		return readmodel.OpenFindings(before)
 	}},
+	{"FindingStates", func(ctx context.Context, q readmodel.Query, tn string) (any, error) {
+		return q.FindingStates(ctx, tn, fzTo)
+	}, func(_ []messages.MetricEvent, findings []messages.Finding) any {
+		var before []messages.Finding
+		for _, f := range findings {
+			if f.OccurredAt.Before(fzTo) {
+				before = append(before, f)
+			}
+		}
+		return readmodel.FindingStates(before)
+	}},
 }
 
 // fuzzTenantID favours ids that are prefixes or near-copies of each other
