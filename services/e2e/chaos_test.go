@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/e2e/stack"
 	"github.com/boardpack/boardpack/services/internal/awsconf"
 	"github.com/boardpack/boardpack/services/internal/mototest"
 	"github.com/boardpack/boardpack/services/internal/readmodel"
@@ -47,7 +48,7 @@ func TestChaos(t *testing.T) {
 	// One mailer worker: moto does not serialise concurrent conditional
 	// writes to one item (AWS does), which would let two workers both win
 	// a claim; see services/internal/delivery.
-	s := startStack(t, "AWS_ENDPOINT_URL="+moto.Endpoint, "BOARDPACK_WORKERS=1")
+	s := stack.Start(t, "AWS_ENDPOINT_URL="+moto.Endpoint, "BOARDPACK_WORKERS=1")
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	t.Logf("chaos: %d events, seed printed by time; moto %s", n, moto.Endpoint)
 
@@ -71,7 +72,7 @@ func TestChaos(t *testing.T) {
 		id := fmt.Sprintf("chaos%s%04d", run, i)
 		amount := int64(100 + rng.IntN(99_900))
 		at := base.Add(time.Duration(i) * time.Second)
-		events := []map[string]any{chargeEvent(t, id, amount, at)}
+		events := []map[string]any{stack.ChargeEvent(t, id, amount, at)}
 		gross[tn.id] += amount
 		charges[tn.id]++
 		if rng.IntN(4) == 0 { // a quarter of the charges get one or two partial refunds
@@ -102,7 +103,7 @@ func TestChaos(t *testing.T) {
 	}
 	sendDues := func() {
 		for _, d := range dues {
-			s.reportctl("report", "send", "--tenant", "queen-of-san-diego", "--role", d.role, "--period", d.period)
+			s.Reportctl("report", "send", "--tenant", "queen-of-san-diego", "--role", d.role, "--period", d.period)
 		}
 	}
 
@@ -120,7 +121,7 @@ func TestChaos(t *testing.T) {
 			for d := range work {
 				backoff := 250 * time.Millisecond
 				for {
-					code := s.postWebhookCode(d.tenant, d.secret, d.event)
+					code := s.PostWebhookCode(d.tenant, d.secret, d.event)
 					if code == http.StatusOK {
 						posted.Add(1)
 						break
@@ -147,9 +148,9 @@ func TestChaos(t *testing.T) {
 		defer close(chaosDone)
 		crash := func(name string) {
 			t.Logf("chaos: kill -9 %s", name)
-			s.procs[name].kill9()
+			s.Procs[name].Kill9()
 			time.Sleep(time.Duration(500+rng.IntN(1500)) * time.Millisecond)
-			s.procs[name].start()
+			s.Procs[name].Start()
 		}
 		time.Sleep(time.Duration(500+rng.IntN(1000)) * time.Millisecond)
 		crash("aggregator")
@@ -179,14 +180,14 @@ func TestChaos(t *testing.T) {
 	if len(failures) > 0 {
 		t.Fatalf("%d deliveries never accepted, e.g. %v", len(failures), failures[:min(5, len(failures))])
 	}
-	s.reportctl("wait", "drained", "--timeout", "5m")
+	s.Reportctl("wait", "drained", "--timeout", "5m")
 
 	// The read model equals the ledger.
 	cfg, err := awsconf.Load(context.Background(), config.WithBaseEndpoint(moto.Endpoint))
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := readmodel.Store{DB: dynamodb.NewFromConfig(cfg), Table: s.names.Table}
+	store := readmodel.Store{DB: dynamodb.NewFromConfig(cfg), Table: s.Names.Table}
 	until := time.Now().Add(time.Hour)
 	for _, tn := range tenantsUsed {
 		g, err := store.Facts(context.Background(), tn.id, messages.MetricRevenueGross, time.Time{}, until)
@@ -260,7 +261,7 @@ func TestChaos(t *testing.T) {
 // refundEvent is a charge.refunded fixture: the charge of amount with a
 // cumulative refunded amount.
 func refundEvent(t testing.TB, id string, amount, cumulative int64, n int, at time.Time) map[string]any {
-	ev := chargeEvent(t, id, amount, at.Add(-time.Duration(n)*time.Minute))
+	ev := stack.ChargeEvent(t, id, amount, at.Add(-time.Duration(n)*time.Minute))
 	ev["id"] = fmt.Sprintf("evt_%s_refund%d", id, n)
 	ev["type"] = "charge.refunded"
 	ev["created"] = at.Unix()
@@ -268,16 +269,4 @@ func refundEvent(t testing.TB, id string, amount, cumulative int64, n int, at ti
 	obj["amount_refunded"] = cumulative
 	obj["refunded"] = cumulative == amount
 	return ev
-}
-
-// header returns a header's value from a raw email.
-func header(raw, name string) string {
-	head := headerBlock(raw)
-	for _, line := range strings.Split(head, "\n") {
-		k, v, ok := strings.Cut(strings.TrimRight(line, "\r"), ":")
-		if ok && strings.EqualFold(strings.TrimSpace(k), name) {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }

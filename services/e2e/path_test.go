@@ -7,25 +7,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/boardpack/boardpack/services/e2e/stack"
 	"github.com/boardpack/boardpack/services/internal/mototest"
 )
 
 // TestWebhookToEmail is the walking skeleton's promise: a signed Stripe
 // event becomes a figure in the CFO's emailed report, BCC the audit address.
 func TestWebhookToEmail(t *testing.T) {
-	s := startStack(t)
+	s := stack.Start(t)
 	const tenant, secret = "queen-of-san-diego", "whsec_demo_queen_of_san_diego"
 	id := "e2e" + mototest.UniqueID()
 	// 4321.87 USD: a figure no other test or demo data produces.
-	if code := s.postWebhook(tenant, secret, chargeEvent(t, id, 432187, time.Now())); code != http.StatusOK {
+	if code := s.PostWebhook(tenant, secret, stack.ChargeEvent(t, id, 432187, time.Now())); code != http.StatusOK {
 		t.Fatalf("webhook answered %d, want 200", code)
 	}
-	if code := s.postWebhook(tenant, "whsec_wrong", chargeEvent(t, id+"x", 100, time.Now())); code != http.StatusBadRequest {
+	if code := s.PostWebhook(tenant, "whsec_wrong", stack.ChargeEvent(t, id+"x", 100, time.Now())); code != http.StatusBadRequest {
 		t.Fatalf("webhook with a bad signature answered %d, want 400", code)
 	}
-	s.reportctl("wait", "drained", "--timeout", "60s")
-	s.reportctl("report", "send", "--tenant", tenant, "--role", "cfo")
-	msg, ok := waitForEmail(t, 60*time.Second, func(m mototest.SESMessage) bool {
+	s.Reportctl("wait", "drained", "--timeout", "60s")
+	s.Reportctl("report", "send", "--tenant", tenant, "--role", "cfo")
+	msg, ok := stack.WaitForEmail(t, 60*time.Second, func(m mototest.SESMessage) bool {
 		return slices.Contains(m.Destinations, "cfo@queenofsandiego.example.com") && strings.Contains(m.RawData, "4,321.87")
 	})
 	if !ok {
@@ -40,11 +41,4 @@ func TestWebhookToEmail(t *testing.T) {
 	if strings.Contains(strings.ToLower(headerBlock(msg.RawData)), "\nbcc:") {
 		t.Errorf("the Bcc header leaked into the message")
 	}
-}
-
-func headerBlock(raw string) string {
-	if i := strings.Index(raw, "\r\n\r\n"); i >= 0 {
-		return "\n" + raw[:i]
-	}
-	return raw
 }
