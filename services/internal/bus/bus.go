@@ -173,7 +173,10 @@ func NewRouter(log watermill.LoggerAdapter, handlerTimeout time.Duration) (*mess
 			Multiplier:      2,
 			MaxElapsedTime:  handlerTimeout / 2,
 			ShouldRetry:     func(p middleware.RetryParams) bool { return !errors.Is(p.Err, ErrPermanent) },
-			Logger:          log,
+			// Each attempt gets a fresh handler timeout, not the expired
+			// context of the attempt before.
+			ResetContextOnRetry: true,
+			Logger:              log,
 		}.Middleware,
 		middleware.Timeout(handlerTimeout),
 		middleware.Recoverer,
