@@ -58,19 +58,16 @@ func stackParameters(prefix string, net network) []cftypes.Parameter {
 	}
 }
 
-func TestTemplateDeploysIntoMoto(t *testing.T) {
-	cfg := awsConfig(t)
-	tpl := loadTemplate(t)
-	names := loadInfraNames(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-
-	prefix := fmt.Sprintf("t%x-", time.Now().UnixNano()&0xffffffff)
+// deployStack creates the template as a stack with a unique prefix and
+// waits for CREATE_COMPLETE; it returns the prefix and the stack's outputs.
+func deployStack(ctx context.Context, t *testing.T, cfg aws.Config) (prefix string, outputs map[string]string) {
+	t.Helper()
+	prefix = fmt.Sprintf("t%x-", time.Now().UnixNano()&0xffffffff)
 	cf := cloudformation.NewFromConfig(cfg)
-	stack := "boardpack-" + strings.TrimSuffix(prefix, "-")
+	stack := stackName(prefix)
 	_, err := cf.CreateStack(ctx, &cloudformation.CreateStackInput{
 		StackName:    aws.String(stack),
-		TemplateBody: aws.String(tpl.JSON(t)),
+		TemplateBody: aws.String(loadTemplate(t).JSON(t)),
 		Parameters:   stackParameters(prefix, makeNetwork(ctx, t, cfg)),
 		Capabilities: []cftypes.Capability{cftypes.CapabilityCapabilityIam},
 	})
@@ -84,10 +81,22 @@ func TestTemplateDeploysIntoMoto(t *testing.T) {
 	if err != nil {
 		t.Fatalf("stack %s did not reach CREATE_COMPLETE: %v", stack, err)
 	}
-	outputs := map[string]string{}
+	outputs = map[string]string{}
 	for _, o := range out.Stacks[0].Outputs {
 		outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
 	}
+	return prefix, outputs
+}
+
+func stackName(prefix string) string { return "boardpack-" + strings.TrimSuffix(prefix, "-") }
+
+func TestTemplateDeploysIntoMoto(t *testing.T) {
+	cfg := awsConfig(t)
+	names := loadInfraNames(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	prefix, outputs := deployStack(ctx, t, cfg)
+
 	table := prefix + "boardpack"
 	if outputs["TableName"] != table || outputs["Prefix"] != prefix {
 		t.Errorf("outputs TableName=%q Prefix=%q, want %q %q", outputs["TableName"], outputs["Prefix"], table, prefix)
@@ -161,7 +170,9 @@ func TestTemplateDeploysIntoMoto(t *testing.T) {
 
 	// The stack's resources as CloudFormation recorded them: everything
 	// moto supports must be there.
-	res, err := cf.DescribeStackResources(ctx, &cloudformation.DescribeStackResourcesInput{StackName: aws.String(stack)})
+	tpl := loadTemplate(t)
+	cf := cloudformation.NewFromConfig(cfg)
+	res, err := cf.DescribeStackResources(ctx, &cloudformation.DescribeStackResourcesInput{StackName: aws.String(stackName(prefix))})
 	if err != nil {
 		t.Fatal(err)
 	}
