@@ -1,0 +1,196 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wsqs "github.com/ThreeDotsLabs/watermill-aws/sqs"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// sqsAPI is what BatchSubscriber needs of SQS.
+type sqsAPI interface {
+	GetQueueUrl(context.Context, *sqs.GetQueueUrlInput, ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error)
+	ReceiveMessage(context.Context, *sqs.ReceiveMessageInput, ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
+	DeleteMessageBatch(context.Context, *sqs.DeleteMessageBatchInput, ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error)
+}
+
+// BatchSubscriber is a watermill Subscriber for a high-volume SQS queue.
+// Unlike watermill-aws v1.0.3's subscriber, which hands out a received
+// batch one message at a time, deletes each acked message with its own
+// request and abandons the rest of the batch when one message is nacked,
+// it hands out the whole batch at once (the router runs each message's
+// handler concurrently), deletes the acked ones with one
+// DeleteMessageBatch, and leaves only the nacked ones to come back after
+// the visibility timeout. Per message that is 0.1 receive and 0.1 delete
+// requests at full batches, instead of 0.1 + 1.
+//
+// Like watermill-aws's, it never creates the queue.
+type BatchSubscriber struct {
+	sqs     sqsAPI
+	cfg     SubscriberConfig
+	log     watermill.LoggerAdapter
+	closing chan struct{}
+	once    sync.Once
+	wg      sync.WaitGroup
+}
+
+// NewBatchSubscriber reads a queue that bootstrap or CloudFormation created.
+func NewBatchSubscriber(cfg aws.Config, sc SubscriberConfig, log watermill.LoggerAdapter) *BatchSubscriber {
+	return newBatchSubscriber(sqs.NewFromConfig(cfg), sc, log)
+}
+
+func newBatchSubscriber(api sqsAPI, sc SubscriberConfig, log watermill.LoggerAdapter) *BatchSubscriber {
+	if sc.BatchSize < 1 || sc.BatchSize > 10 {
+		sc.BatchSize = 10
+	}
+	if sc.Workers < 1 {
+		sc.Workers = 1
+	}
+	return &BatchSubscriber{sqs: api, cfg: sc, log: log, closing: make(chan struct{})}
+}
+
+// Subscribe starts the receive loops on the queue named topic.
+func (s *BatchSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	out, err := s.sqs.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(topic)})
+	if err != nil {
+		return nil, fmt.Errorf("queue %s: %w", topic, err)
+	}
+	url := aws.ToString(out.QueueUrl)
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-s.closing:
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
+	output := make(chan *message.Message)
+	var loops sync.WaitGroup
+	for range s.cfg.Workers {
+		loops.Add(1)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer loops.Done()
+			s.receive(ctx, url, output)
+		}()
+	}
+	go func() { loops.Wait(); close(output) }()
+	return output, nil
+}
+
+func (s *BatchSubscriber) receive(ctx context.Context, url string, output chan<- *message.Message) {
+	fields := watermill.LogFields{"queue": url}
+	for ctx.Err() == nil {
+		res, err := s.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl:              aws.String(url),
+			MaxNumberOfMessages:   s.cfg.BatchSize,
+			WaitTimeSeconds:       20,
+			MessageAttributeNames: []string{"All"},
+		})
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("receive messages", err, fields)
+				sleep(ctx, time.Second)
+			}
+			continue
+		}
+		if len(res.Messages) > 0 {
+			s.handleBatch(ctx, url, res.Messages, output)
+		}
+	}
+}
+
+// handleBatch hands every message out, waits for each ack or nack, and
+// deletes the acked ones together. A message whose handler is still
+// running shutdownGrace after Close is not deleted: it comes back.
+func (s *BatchSubscriber) handleBatch(ctx context.Context, url string, batch []sqstypes.Message, output chan<- *message.Message) {
+	type pending struct {
+		msg    *message.Message
+		handle *string
+	}
+	var out []pending
+	for i := range batch {
+		msg, err := wsqs.DefaultMarshalerUnmarshaler{}.Unmarshal(&batch[i])
+		if err != nil {
+			s.log.Error("cannot unmarshal message", err, watermill.LogFields{"queue": url})
+			continue
+		}
+		msgCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		msg.SetContext(msgCtx)
+		select {
+		case output <- msg:
+			out = append(out, pending{msg, batch[i].ReceiptHandle})
+		case <-ctx.Done():
+			return
+		}
+	}
+	var acked []sqstypes.DeleteMessageBatchRequestEntry
+	done, grace := ctx.Done(), (<-chan time.Time)(nil)
+	for i, p := range out {
+	wait:
+		for {
+			select {
+			case <-p.msg.Acked():
+				acked = append(acked, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: p.handle})
+				break wait
+			case <-p.msg.Nacked():
+				// Left in the queue: back after the visibility timeout, to
+				// the DLQ after the redrive count. Batch-mates go on.
+				break wait
+			case <-done:
+				// Shutting down: give in-flight handlers a moment to
+				// finish, so their messages are deleted, not redelivered.
+				done, grace = nil, time.After(shutdownGrace)
+			case <-grace:
+				s.deleteBatch(context.WithoutCancel(ctx), url, acked)
+				return
+			}
+		}
+	}
+	s.deleteBatch(context.WithoutCancel(ctx), url, acked)
+}
+
+// shutdownGrace bounds how long Close waits for in-flight handlers.
+const shutdownGrace = 10 * time.Second
+
+func (s *BatchSubscriber) deleteBatch(ctx context.Context, url string, entries []sqstypes.DeleteMessageBatchRequestEntry) {
+	if len(entries) == 0 {
+		return
+	}
+	// A failed delete only means a redelivery, which consumers absorb.
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := s.sqs.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(url), Entries: entries})
+	if err != nil {
+		s.log.Error("delete acked messages (they will be redelivered)", err, watermill.LogFields{"queue": url, "count": len(entries)})
+		return
+	}
+	for _, f := range out.Failed {
+		s.log.Error("delete acked message (it will be redelivered)", errors.New(aws.ToString(f.Message)), watermill.LogFields{"queue": url, "code": aws.ToString(f.Code)})
+	}
+}
+
+// Close stops receiving and waits for the loops to hand back.
+func (s *BatchSubscriber) Close() error {
+	s.once.Do(func() { close(s.closing) })
+	s.wg.Wait()
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
