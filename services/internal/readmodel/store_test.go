@@ -2,6 +2,7 @@ package readmodel_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -54,5 +55,47 @@ func TestStoreRefundsAddUpInAnyOrderAndOnce(t *testing.T) {
 	dup, err := store.PutFact(ctx, refund("evt_1", 1, 500))
 	if err != nil || !dup {
 		t.Fatalf("redelivery: duplicate=%v err=%v, want duplicate", dup, err)
+	}
+}
+
+func TestWriteBatchIsIdempotentAndEqualsPutFact(t *testing.T) {
+	env := mototest.Bootstrap(t, infra.Spec{})
+	db := dynamodb.NewFromConfig(env.AWS)
+	store := readmodel.Store{DB: db, Table: env.Names.Table}
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
+	var recs []readmodel.Record
+	for i := range 10 {
+		e := messages.MetricEvent{
+			Header: messages.Header{EventID: fmt.Sprintf("evt_%d", i), TenantID: "jada", OccurredAt: t0.Add(time.Duration(i) * time.Minute), Source: messages.SourceStripe},
+			Metric: messages.MetricRevenueGross, Kind: messages.KindAdditive, Value: int64(100 * (i + 1)), Currency: "USD",
+		}
+		r, err := readmodel.FactRecord(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r, r) // each twice in one batch: DynamoDB refuses duplicate keys unless deduplicated
+	}
+	for range 2 { // the whole batch redelivered
+		if err := readmodel.WriteBatch(ctx, db, env.Names.Table, recs[:20]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A fact written by PutFact and again by a batch is still one fact.
+	if dup, err := store.PutFact(ctx, messages.MetricEvent{
+		Header: messages.Header{EventID: "evt_0", TenantID: "jada", OccurredAt: t0, Source: messages.SourceStripe},
+		Metric: messages.MetricRevenueGross, Kind: messages.KindAdditive, Value: 100, Currency: "USD",
+	}); err != nil || !dup {
+		t.Fatalf("PutFact of a batch-written fact: duplicate=%v err=%v, want duplicate", dup, err)
+	}
+	facts, err := store.Facts(ctx, "jada", messages.MetricRevenueGross, time.Time{}, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(facts) != 10 || readmodel.Sum(facts, t0, t0.Add(time.Hour)) != 5500 {
+		t.Fatalf("got %d facts summing to %d, want 10 summing to 5500", len(facts), readmodel.Sum(facts, t0, t0.Add(time.Hour)))
+	}
+	if err := readmodel.WriteBatch(ctx, db, env.Names.Table, make([]readmodel.Record, 26)); err == nil {
+		t.Fatal("a batch over 25 records was accepted")
 	}
 }
