@@ -11,6 +11,12 @@ import (
 	"github.com/boardpack/boardpack/services/internal/infra"
 )
 
+// Write modes (BOARDPACK_AGGREGATOR_WRITES).
+const (
+	writesBatch       = "batch"
+	writesConditional = "conditional"
+)
+
 // config is everything the aggregator reads from the environment.
 type config struct {
 	Names infra.Names
@@ -25,6 +31,12 @@ type config struct {
 	// shutdown's wait for in-flight messages; it must stay well inside the
 	// queue's visibility timeout (60 s from bootstrap).
 	HandlerTimeout time.Duration
+	// Writes is "batch" (facts of concurrent messages coalesced into one
+	// BatchWriteItem) or "conditional" (one conditional PutItem per fact,
+	// which also counts duplicates).
+	Writes string
+	// Linger is how long a batch of facts waits for more after its first.
+	Linger time.Duration
 
 	// awsOpts adds SDK options (tests and benchmarks count requests).
 	awsOpts []func(*awsconfig.LoadOptions) error
@@ -38,6 +50,8 @@ func loadConfig(log *slog.Logger) (config, error) {
 		Workers:        r.Int("BOARDPACK_AGGREGATOR_WORKERS", 4),
 		BatchSize:      r.Int("BOARDPACK_AGGREGATOR_BATCH_SIZE", 10),
 		HandlerTimeout: r.Duration("BOARDPACK_HANDLER_TIMEOUT", 20*time.Second),
+		Writes:         r.String("BOARDPACK_AGGREGATOR_WRITES", writesBatch),
+		Linger:         r.Duration("BOARDPACK_AGGREGATOR_LINGER", 5*time.Millisecond),
 	}
 	if err := r.Err(); err != nil {
 		return c, err
@@ -60,6 +74,12 @@ func (c config) validate() error {
 	}
 	if c.BatchSize < 1 || c.BatchSize > 10 {
 		errs = append(errs, errors.New("BOARDPACK_AGGREGATOR_BATCH_SIZE: must be between 1 and 10 (an SQS limit)"))
+	}
+	if c.Writes != writesBatch && c.Writes != writesConditional {
+		errs = append(errs, errors.New("BOARDPACK_AGGREGATOR_WRITES: must be batch or conditional"))
+	}
+	if c.Linger > time.Second {
+		errs = append(errs, errors.New("BOARDPACK_AGGREGATOR_LINGER: at most 1s"))
 	}
 	if c.HandlerTimeout < time.Second {
 		errs = append(errs, errors.New("BOARDPACK_HANDLER_TIMEOUT: must be at least 1s"))

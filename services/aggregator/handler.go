@@ -33,7 +33,7 @@ func newCounters(reg prometheus.Registerer) *counters {
 	c := &counters{
 		written: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "boardpack_aggregator_facts_written_total",
-			Help: "Facts recorded in the read model for the first time, by event name.",
+			Help: "Facts recorded in the read model, by event name (with batched writes this includes rewrites of redelivered facts).",
 		}, []string{"event"}),
 		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "boardpack_aggregator_duplicates_total",

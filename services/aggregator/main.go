@@ -78,20 +78,24 @@ func serve(ctx context.Context, log *slog.Logger, cfg config) error {
 	}
 
 	wlog := bus.Logger(log)
-	sub, err := bus.NewSubscriber(awsCfg, bus.SubscriberConfig{
+	sub := bus.NewBatchSubscriber(awsCfg, bus.SubscriberConfig{
 		Queue: queue, Workers: cfg.Workers, BatchSize: int32(cfg.BatchSize),
 	}, wlog)
-	if err != nil {
-		listener.Close()
-		return err
-	}
 	router, err := bus.NewRouter(wlog, cfg.HandlerTimeout)
 	if err != nil {
 		listener.Close()
 		return err
 	}
+	var store factWriter = readmodel.Store{DB: db, Table: cfg.Names.Table}
+	if cfg.Writes == writesBatch {
+		c := newCoalescer(db, cfg.Names.Table, cfg.Linger)
+		coalesceCtx, stopCoalescing := context.WithCancel(context.WithoutCancel(ctx))
+		defer stopCoalescing() // after the router has finished its handlers
+		go c.run(coalesceCtx)
+		store = c
+	}
 	h := &handler{
-		store:   readmodel.Store{DB: db, Table: cfg.Names.Table},
+		store:   store,
 		count:   newCounters(srv.Registry),
 		log:     log,
 		timeout: cfg.HandlerTimeout,
