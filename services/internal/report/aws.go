@@ -54,12 +54,18 @@ func monthsUTC(from, to time.Time) []string {
 
 // dayStates sums per-day state metrics (one entity per resource and UTC
 // day) over the days of p, per resource dimension dim.
+// utcDays is the first and last UTC day that [p.Start, p.End) touches: a
+// period ending mid-day (month to date) includes that day's figures so far.
+func utcDays(p Period) (first, last string) {
+	return p.Start.UTC().Format(time.DateOnly), p.End.Add(-time.Nanosecond).UTC().Format(time.DateOnly)
+}
+
 func (d *Data) dayStates(metric, dim string, p Period) map[string]int64 {
 	out := map[string]int64{}
-	from, to := p.Start.UTC().Format(time.DateOnly), p.End.UTC().Format(time.DateOnly)
+	from, last := utcDays(p)
 	for _, f := range readmodel.StatesAt(d.facts[metric], d.AsOf) {
 		day := f.Dimensions["day"]
-		if day >= from && day < to {
+		if day >= from && day <= last {
 			out[f.Dimensions[dim]] += f.Value
 		}
 	}
@@ -70,10 +76,10 @@ func (d *Data) dayStates(metric, dim string, p Period) map[string]int64 {
 // duration, error rates): the worst day is what needs attention.
 func (d *Data) dayGaugeMax(metric, dim string, p Period) map[string]int64 {
 	out := map[string]int64{}
-	from, to := p.Start.UTC().Format(time.DateOnly), p.End.UTC().Format(time.DateOnly)
+	from, last := utcDays(p)
 	for _, f := range readmodel.StatesAt(d.facts[metric], d.AsOf) {
 		day := f.Dimensions["day"]
-		if day >= from && day < to {
+		if day >= from && day <= last {
 			if v, ok := out[f.Dimensions[dim]]; !ok || f.Value > v {
 				out[f.Dimensions[dim]] = f.Value
 			}
