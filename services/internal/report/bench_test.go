@@ -29,3 +29,32 @@ func BenchmarkBuild(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRender is BenchmarkBuild without reading the facts: the year of
+// data is loaded once, then each iteration analyses and renders (HTML with
+// CSS inlined, text, PNG charts). Reading is I/O against DynamoDB in
+// production and is measured apart (BenchmarkBuild includes it, from
+// memory).
+//
+//	go test -run '^$' -bench BenchmarkRender -benchtime 20x ./services/internal/report
+func BenchmarkRender(b *testing.B) {
+	tn := testTenant()
+	src := fullData(tn.ID, fixtureEnd)
+	for _, role := range messages.Roles {
+		due := monthDue(tn, role, 2026, time.October)
+		a := analysts[role]
+		d, err := load(context.Background(), src, tn, due, fixtureNow, a.metrics, a.findings)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(role, func(b *testing.B) {
+			for b.Loop() {
+				d.split = nil // as fresh as a new report's data
+				r, err := Render(a.analyse(d))
+				if err != nil || r.HTML == "" {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

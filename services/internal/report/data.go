@@ -26,6 +26,14 @@ type Data struct {
 	Now      time.Time
 	facts    map[string][]messages.MetricEvent
 	findings []messages.Finding
+	// split memoises inCurrency: analyses ask for the same metric many
+	// times (each period, each comparison), and a year of facts is large.
+	split map[string]currencySplit
+}
+
+type currencySplit struct {
+	mine  []messages.MetricEvent
+	other []string
 }
 
 func load(ctx context.Context, src Source, t tenants.Tenant, due messages.ReportDue, now time.Time, metrics []string, findings bool) (*Data, error) {
@@ -67,6 +75,9 @@ func (d *Data) Known(metric string) bool { return len(d.facts[metric]) > 0 }
 // inCurrency splits facts into those in the tenant's currency (or without
 // one, for counts) and the set of other currencies seen.
 func (d *Data) inCurrency(metric string) ([]messages.MetricEvent, []string) {
+	if c, ok := d.split[metric]; ok {
+		return c.mine, c.other
+	}
 	var mine []messages.MetricEvent
 	other := map[string]bool{}
 	for _, f := range d.facts[metric] {
@@ -76,7 +87,11 @@ func (d *Data) inCurrency(metric string) ([]messages.MetricEvent, []string) {
 			other[f.Currency] = true
 		}
 	}
-	return mine, sortedKeys(other)
+	if d.split == nil {
+		d.split = map[string]currencySplit{}
+	}
+	d.split[metric] = currencySplit{mine: mine, other: sortedKeys(other)}
+	return mine, d.split[metric].other
 }
 
 // Sum is an additive metric over [from, to) in the tenant's currency.
