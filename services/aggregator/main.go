@@ -21,9 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,15 +37,7 @@ import (
 	"github.com/boardpack/boardpack/services/internal/readmodel"
 )
 
-func main() {
-	log := logging.New("aggregator")
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, log); err != nil {
-		log.Error("aggregator stopped", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { logging.Main("aggregator", run) }
 
 func run(ctx context.Context, log *slog.Logger) error {
 	cfg, err := loadConfig(log)

@@ -10,9 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -30,15 +27,7 @@ import (
 	"github.com/boardpack/boardpack/services/internal/tenants"
 )
 
-func main() {
-	log := logging.New("mailer")
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, log); err != nil {
-		log.Error("mailer stopped", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { logging.Main("mailer", run) }
 
 // run starts the mailer and blocks until ctx ends.
 func run(ctx context.Context, log *slog.Logger) error {

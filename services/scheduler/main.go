@@ -14,9 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,15 +29,7 @@ import (
 	"github.com/boardpack/boardpack/services/internal/tenants"
 )
 
-func main() {
-	log := logging.New("scheduler")
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, log); err != nil {
-		log.Error("scheduler stopped", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { logging.Main("scheduler", run) }
 
 func run(ctx context.Context, log *slog.Logger) error {
 	cfg, err := loadConfig(log)

@@ -37,9 +37,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -51,15 +48,7 @@ import (
 	"github.com/boardpack/boardpack/services/internal/tenants"
 )
 
-func main() {
-	log := logging.New("stripe-collector")
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, log); err != nil {
-		log.Error("stripe-collector stopped", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { logging.Main("stripe-collector", run) }
 
 func run(ctx context.Context, log *slog.Logger) error {
 	cfg, err := loadConfig(log)

@@ -44,6 +44,33 @@ type Stack struct {
 	URLs  map[string]string
 	Procs map[string]*Proc
 	Env   []string
+
+	logDir string
+}
+
+// AddProcess starts one more process of service (a replica) on a free
+// port, registered as key in URLs; it is stopped when the test ends.
+func (s *Stack) AddProcess(key, service string) *Proc {
+	t := s.t
+	t.Helper()
+	port, err := mototest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	p := &Proc{t: t, name: key, path: filepath.Join(s.bin, service), logPath: filepath.Join(s.logDir, key+".log"),
+		env: append(append([]string{}, s.Env...), "BOARDPACK_HTTP_ADDR="+addr, "BOARDPACK_VISIBILITY_TIMEOUT=20s")}
+	p.Start()
+	s.URLs[key] = "http://" + addr
+	t.Cleanup(func() {
+		p.Stop()
+		if t.Failed() {
+			if b, err := os.ReadFile(p.logPath); err == nil {
+				t.Logf("%s log:\n%s", key, tail(string(b), 4000))
+			}
+		}
+	})
+	return p
 }
 
 // Proc is one service process that a test can kill and start again.
@@ -144,26 +171,9 @@ func StartWith(t testing.TB, opts Options) *Stack {
 		s.Reportctl("bootstrap", "--visibility-timeout", "20s", "--max-receive-count", "5")
 	}
 	s.Reportctl("tenants", "apply", "-f", filepath.Join(RepoRoot(), "deploy/demo/tenants.yaml"))
-	logDir := t.TempDir()
+	s.logDir = t.TempDir()
 	for _, name := range Services {
-		port, err := mototest.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		p := &Proc{t: t, name: name, path: filepath.Join(s.bin, name), logPath: filepath.Join(logDir, name+".log"),
-			env: append(append([]string{}, s.Env...), "BOARDPACK_HTTP_ADDR="+addr, "BOARDPACK_VISIBILITY_TIMEOUT=20s")}
-		p.Start()
-		s.Procs[name] = p
-		s.URLs[name] = "http://" + addr
-		t.Cleanup(func() {
-			p.Stop()
-			if t.Failed() {
-				if b, err := os.ReadFile(p.logPath); err == nil {
-					t.Logf("%s log:\n%s", name, tail(string(b), 4000))
-				}
-			}
-		})
+		s.Procs[name] = s.AddProcess(name, name)
 	}
 	for name, url := range s.URLs {
 		if err := WaitHealthy(url+"/healthz", 30*time.Second); err != nil {
