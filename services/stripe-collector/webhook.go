@@ -163,12 +163,12 @@ func (h *Webhook) handle(r *http.Request, tenantID string) (outcome, string) {
 	switch {
 	case errors.Is(err, stripemap.ErrUnhandled):
 		h.Metrics.unhandled.WithLabelValues(tenantID).Inc()
-		log.Info("webhook event type not handled", "stripe_event", ev.ID, "type", string(ev.Type))
+		log.Info("webhook event type not handled")
 		return outcome{status: http.StatusOK, msg: "event type not handled"}, tenantID
 	case err != nil:
 		// Signed by Stripe yet undecodable: a version drift or our bug.
 		// Stripe retries; the log says which event to look at.
-		log.Error("webhook event not decodable", "stripe_event", ev.ID, "type", string(ev.Type), "err", err)
+		log.Error("webhook event not decodable", "err", err)
 		return outcome{status: http.StatusBadRequest, reason: reasonMalformed, msg: "event object does not decode"}, tenantID
 	}
 	if len(facts) > 0 {
@@ -179,7 +179,7 @@ func (h *Webhook) handle(r *http.Request, tenantID string) (outcome, string) {
 		pctx := bus.WithCorrelationID(ctx, ev.ID)
 		if err := h.publish(pctx, events); err != nil {
 			h.Metrics.publishFailures.WithLabelValues(tenantID).Inc()
-			log.Error("publish metric events failed", "stripe_event", ev.ID, "facts", len(facts), "err", err)
+			log.Error("publish metric events failed", "facts", len(facts), "err", err)
 			return outcome{status: http.StatusServiceUnavailable, reason: "publish_failed", msg: "could not record the event; retry later"}, tenantID
 		}
 		h.Metrics.facts.WithLabelValues(tenantID).Add(float64(len(facts)))
@@ -189,7 +189,7 @@ func (h *Webhook) handle(r *http.Request, tenantID string) (outcome, string) {
 		// idempotency keys), and it covers a first answer that was lost.
 		h.Metrics.duplicates.WithLabelValues(tenantID).Inc()
 	}
-	log.Info("webhook accepted", "stripe_event", ev.ID, "type", string(ev.Type), "facts", len(facts))
+	log.Info("webhook accepted", "facts", len(facts))
 	return outcome{status: http.StatusOK, msg: fmt.Sprintf("recorded %d metric events", len(facts))}, tenantID
 }
 

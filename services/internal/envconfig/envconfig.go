@@ -95,7 +95,7 @@ func (r *Reader) Err() error { return errors.Join(r.errs...) }
 // Log prints the effective configuration, secrets masked, plus the AWS
 // variables that select the endpoint.
 func (r *Reader) Log(log *slog.Logger, service string) {
-	attrs := []any{slog.String("service", service)}
+	attrs := []any{}
 	for _, e := range r.entries {
 		v := e.value
 		if e.secret {
