@@ -152,11 +152,21 @@ func TestChaos(t *testing.T) {
 			time.Sleep(time.Duration(500+rng.IntN(1500)) * time.Millisecond)
 			s.Procs[name].Start()
 		}
-		time.Sleep(time.Duration(500+rng.IntN(1000)) * time.Millisecond)
+		// Faults spread over the run: each waits until a share of the
+		// deliveries has been accepted (with a random offset), so a long
+		// run is disturbed throughout, not only at its start.
+		at := func(share float64) {
+			target := int64((share + (rng.Float64()-0.5)*0.05) * float64(len(sends)))
+			for posted.Load() < target && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		at(0.10)
 		crash("aggregator")
 		sendDues()
+		at(0.25)
 		crash("mailer")
-		time.Sleep(time.Duration(rng.IntN(1000)) * time.Millisecond)
+		at(0.40)
 		t.Logf("chaos: moto paused for 10s")
 		if err := moto.Pause(); err != nil {
 			t.Error(err)
@@ -166,10 +176,13 @@ func TestChaos(t *testing.T) {
 			t.Error(err)
 		}
 		t.Logf("chaos: moto resumed")
-		time.Sleep(time.Duration(500+rng.IntN(2000)) * time.Millisecond)
+		at(0.60)
 		crash("aggregator")
 		sendDues()
+		at(0.75)
 		crash("mailer")
+		at(0.90)
+		crash("aggregator")
 	}()
 	for _, d := range sends {
 		work <- d
