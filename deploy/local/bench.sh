@@ -32,7 +32,8 @@ runs=(
 	"services/stripe-collector;^BenchmarkWebhookToSNS$;200x;30x"
 	"services/aws-collector;^BenchmarkPassOneTenant$;5x;1x"
 	"services/scheduler;^BenchmarkCatchUpPass$;1x;1x"
-	"services/internal/schedule;.;200x;20x"
+	"services/internal/schedule;^BenchmarkCatchUpWeekOfMinutes$;5x;1x"
+	"services/internal/schedule;^BenchmarkNextWeekly$;200x;20x"
 	"services/internal/importer;^BenchmarkScanExpenses$;2x;1x"
 	"services/aggregator;^BenchmarkAggregatorMoto$;1x;1x"
 )
