@@ -60,7 +60,10 @@ func BenchmarkIngest(b *testing.B) {
 			}
 		}
 	}
-	cpuBefore := s.CPUSeconds()
+	cpuBefore := map[string]float64{}
+	for name, p := range s.Procs {
+		cpuBefore[name] = p.CPUSeconds()
+	}
 	reqBefore := s.AWSRequests()
 	work := make(chan int)
 	var wg, probes sync.WaitGroup
@@ -101,7 +104,13 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	reqs := s.AWSRequests() - reqBefore
 	b.ReportMetric(reqs/float64(events), "aws-req/event")
-	b.ReportMetric((s.CPUSeconds()-cpuBefore)/float64(events)*1e6, "cpu-µs/event")
+	total := 0.0
+	for name, p := range s.Procs {
+		used := p.CPUSeconds() - cpuBefore[name]
+		total += used
+		b.ReportMetric(used/float64(events)*1e6, name+"-cpu-µs/event")
+	}
+	b.ReportMetric(total/float64(events)*1e6, "cpu-µs/event")
 }
 
 // factKey is the read-model sort key of the charge's gross revenue fact.

@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,6 +45,14 @@ func New(addr string, log *slog.Logger) *Server {
 	})
 	s.Mux.HandleFunc("GET /readyz", s.ready)
 	s.Mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	if os.Getenv("BOARDPACK_PPROF") == "true" {
+		// Profiling for benchmarks and incidents; off by default because
+		// it exposes internals on the service's port.
+		s.Mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		s.Mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		s.Mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+		s.Mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	}
 	s.srv = &http.Server{
 		Addr:              addr,
 		Handler:           s.Mux,
