@@ -23,17 +23,15 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/boardpack/boardpack/services/internal/awsconf"
 	"github.com/boardpack/boardpack/services/internal/bus"
 	"github.com/boardpack/boardpack/services/internal/httpserver"
 	"github.com/boardpack/boardpack/services/internal/infra"
 	"github.com/boardpack/boardpack/services/internal/logging"
+	"github.com/boardpack/boardpack/services/internal/readiness"
 	"github.com/boardpack/boardpack/services/internal/readmodel"
 )
 
@@ -59,8 +57,8 @@ func serve(ctx context.Context, log *slog.Logger, cfg config) error {
 	sqsc := sqs.NewFromConfig(awsCfg)
 
 	srv := httpserver.New(cfg.HTTPAddr, log)
-	srv.AddReadyCheck("table", tableReady(db, cfg.Names.Table))
-	srv.AddReadyCheck("queue", queueReady(sqsc, queue))
+	srv.AddReadyCheck("table", readiness.Table(db, cfg.Names.Table))
+	srv.AddReadyCheck("queue", readiness.Queue(sqsc, queue))
 	listener, err := srv.Listen()
 	if err != nil {
 		return err
@@ -124,44 +122,4 @@ func serve(ctx context.Context, log *slog.Logger, cfg config) error {
 	}
 	log.Info("aggregator stopped")
 	return runErr
-}
-
-// tableDescriber and queueAttributes are what /readyz needs.
-type tableDescriber interface {
-	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
-}
-
-type queueLookup interface {
-	GetQueueUrl(context.Context, *sqs.GetQueueUrlInput, ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error)
-	GetQueueAttributes(context.Context, *sqs.GetQueueAttributesInput, ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
-}
-
-func tableReady(db tableDescriber, table string) httpserver.ReadyCheck {
-	return func(ctx context.Context) error {
-		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
-		if err != nil {
-			return fmt.Errorf("describe table %s: %w", table, err)
-		}
-		if s := out.Table.TableStatus; s != ddbtypes.TableStatusActive && s != ddbtypes.TableStatusUpdating {
-			return fmt.Errorf("table %s is %s", table, s)
-		}
-		return nil
-	}
-}
-
-func queueReady(c queueLookup, queue string) httpserver.ReadyCheck {
-	return func(ctx context.Context) error {
-		u, err := c.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(queue)})
-		if err != nil {
-			return fmt.Errorf("find queue %s: %w", queue, err)
-		}
-		_, err = c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-			QueueUrl:       u.QueueUrl,
-			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages},
-		})
-		if err != nil {
-			return fmt.Errorf("read queue %s: %w", queue, err)
-		}
-		return nil
-	}
 }

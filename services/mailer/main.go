@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/boardpack/boardpack/services/internal/awsconf"
@@ -23,6 +24,7 @@ import (
 	"github.com/boardpack/boardpack/services/internal/httpserver"
 	"github.com/boardpack/boardpack/services/internal/infra"
 	"github.com/boardpack/boardpack/services/internal/logging"
+	"github.com/boardpack/boardpack/services/internal/readiness"
 	"github.com/boardpack/boardpack/services/internal/readmodel"
 	"github.com/boardpack/boardpack/services/internal/tenants"
 )
@@ -77,6 +79,10 @@ func run(ctx context.Context, log *slog.Logger) error {
 	router.AddConsumerHandler("ses_events", cfg.Names.Queue(infra.QueueMailerSESEvents), evSub, events.handle)
 
 	srv := httpserver.New(cfg.HTTPAddr, log)
+	sqsc := sqs.NewFromConfig(awsCfg)
+	srv.AddReadyCheck("table", readiness.Table(db, cfg.Names.Table))
+	srv.AddReadyCheck("report_due_queue", readiness.Queue(sqsc, cfg.Names.Queue(infra.QueueMailerReportDue)))
+	srv.AddReadyCheck("ses_events_queue", readiness.Queue(sqsc, cfg.Names.Queue(infra.QueueMailerSESEvents)))
 	srv.Mux.HandleFunc("POST /unsubscribe", unsubscribeHandler([]byte(cfg.UnsubscribeKey), store, time.Now, log))
 	registerMetrics(srv, m)
 	l, err := srv.Listen()

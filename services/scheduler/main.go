@@ -16,15 +16,14 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/boardpack/boardpack/services/internal/awsconf"
 	"github.com/boardpack/boardpack/services/internal/bus"
 	"github.com/boardpack/boardpack/services/internal/httpserver"
 	"github.com/boardpack/boardpack/services/internal/infra"
 	"github.com/boardpack/boardpack/services/internal/logging"
+	"github.com/boardpack/boardpack/services/internal/readiness"
 	"github.com/boardpack/boardpack/services/internal/schedule"
 	"github.com/boardpack/boardpack/services/internal/tenants"
 )
@@ -69,7 +68,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg config, clock schedule.Clo
 		Lease:     cfg.Lease,
 		Late:      2 * cfg.Tick,
 	}
-	srv.AddReadyCheck("table", tableReady(db, cfg.Names.Table))
+	srv.AddReadyCheck("table", readiness.Table(db, cfg.Names.Table))
 	started := clock.Now()
 	srv.AddReadyCheck("passes", func(context.Context) error {
 		// Ready once a pass succeeded, and as long as one did recently.
@@ -128,22 +127,5 @@ func loop(ctx context.Context, log *slog.Logger, sched *Scheduler, clock schedul
 			return nil
 		case <-timer.C:
 		}
-	}
-}
-
-type tableDescriber interface {
-	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
-}
-
-func tableReady(db tableDescriber, table string) httpserver.ReadyCheck {
-	return func(ctx context.Context) error {
-		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
-		if err != nil {
-			return fmt.Errorf("describe table %s: %w", table, err)
-		}
-		if s := out.Table.TableStatus; s != ddbtypes.TableStatusActive && s != ddbtypes.TableStatusUpdating {
-			return fmt.Errorf("table %s is %s", table, s)
-		}
-		return nil
 	}
 }
