@@ -11,8 +11,9 @@ build: ## Build every service into ./bin
 	@mkdir -p bin
 	@for s in $(SERVICES); do echo "go build bin/$$s"; (cd services/$$s && go build -o ../../bin/$$s .) || exit 1; done
 
-test: ## Unit and integration tests (moto started by the harness)
-	@for d in $(MODULE_DIRS); do (cd $$d && go vet ./... && go test $(GO_TEST_FLAGS) ./...) || exit 1; done
+test: ## Unit and integration tests (moto started by the harness); every module runs, failures listed at the end
+	@failed=""; for d in $(MODULE_DIRS); do (cd $$d && go vet ./... && go test $(GO_TEST_FLAGS) ./...) || failed="$$failed $$d"; done; \
+	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi
 
 test-short: ## Unit tests only
 	@for d in $(MODULE_DIRS); do (cd $$d && go test -short -count=1 ./...) || exit 1; done
