@@ -1,12 +1,28 @@
 // Command aggregator consumes metric events and findings from its SQS queue
 // (subscribed to SNS metrics-v1) into the DynamoDB read model.
 //
-// Exactly once in effect: each event becomes one immutable fact written
-// with a single conditional PutItem keyed by its event id (see package
-// readmodel), so a redelivery, a duplicate from the source, an SDK retry of
-// a write whose response was lost, or a crash between the write and the
-// SQS delete all end with the fact recorded once. A message is deleted
-// from the queue only after its fact is durably written.
+// Exactly once in effect: each event becomes one immutable fact keyed by
+// its event id (see package readmodel), so a redelivery, a duplicate from
+// the source, an SDK retry of a write whose response was lost, or a crash
+// between the write and the SQS delete all end with the fact recorded once.
+// A message is deleted from the queue only after its fact is durably
+// written.
+//
+// Throughput: the queue is read with bus.BatchSubscriber (whole batches of
+// 10 handled concurrently, acked ones deleted with one DeleteMessageBatch),
+// and by default the facts of concurrent messages are coalesced into one
+// BatchWriteItem of up to 25 (readmodel.WriteBatch explains why an
+// unconditional write of an immutable fact is still exactly once).
+//
+// Settings (BOARDPACK_*, printed at start):
+//
+//	BOARDPACK_HTTP_ADDR              127.0.0.1:8081  /healthz, /readyz, /metrics
+//	BOARDPACK_AGGREGATOR_WORKERS     4               receive loops (each hands out up to a batch)
+//	BOARDPACK_AGGREGATOR_BATCH_SIZE  10              messages per ReceiveMessage (1-10)
+//	BOARDPACK_AGGREGATOR_WRITES      batch           batch (BatchWriteItem) or conditional (PutItem per fact, counts duplicates)
+//	BOARDPACK_AGGREGATOR_LINGER      5ms             how long a batch of facts waits for more
+//	BOARDPACK_HANDLER_TIMEOUT        20s             per message, retries included; well inside the visibility timeout
+//	BOARDPACK_PREFIX, BOARDPACK_TABLE                resource names
 //
 // Failures: transient DynamoDB errors are retried by the SDK (standard
 // retryer, 5 attempts with jittered backoff), then by the router (a short
