@@ -5,7 +5,7 @@ MODULE_DIRS := $(shell go list -m -f '{{.Dir}}')
 SERVICES := $(notdir $(wildcard services/*-collector services/aggregator services/scheduler services/mailer services/reportctl))
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: build test test-short lint bench chaos run up down fmt
+.PHONY: build test test-short lint fuzz bench chaos run up down fmt
 
 build: ## Build every service into ./bin
 	@mkdir -p bin
@@ -17,6 +17,12 @@ test: ## Unit and integration tests (moto started by the harness); every module 
 
 test-short: ## Unit tests only
 	@for d in $(MODULE_DIRS); do (cd $$d && go test -short -count=1 ./...) || exit 1; done
+
+FUZZTIME ?= 10s
+fuzz: ## Every fuzz target (webhook, CSV import, tenants file) for FUZZTIME each
+	@cd services/stripe-collector && go test -short -run '^$$' -fuzz '^FuzzWebhook$$' -fuzztime $(FUZZTIME) .
+	@cd services/internal/importer && go test -short -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) .
+	@cd services/internal/tenants && go test -short -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) .
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $(MODULE_DIRS)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
