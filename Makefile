@@ -20,9 +20,7 @@ test-short: ## Unit tests only
 
 FUZZTIME ?= 10s
 fuzz: ## Every fuzz target (webhook, CSV import, tenants file) for FUZZTIME each
-	@cd services/stripe-collector && go test -short -run '^$$' -fuzz '^FuzzWebhook$$' -fuzztime $(FUZZTIME) .
-	@cd services/internal/importer && go test -short -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) .
-	@cd services/internal/tenants && go test -short -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) .
+	@FUZZTIME=$(FUZZTIME) deploy/local/fuzz.sh
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $(MODULE_DIRS)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
