@@ -7,9 +7,10 @@ GO_TEST_FLAGS ?= -count=1 -timeout 20m
 
 .PHONY: build test test-short lint fuzz bench chaos run up down fmt
 
-build: ## Build every service into ./bin
+build: ## Build every service into ./bin (one go build: packages compile in parallel)
 	@mkdir -p bin
-	@for s in $(SERVICES); do echo "go build bin/$$s"; (cd services/$$s && go build -o ../../bin/$$s .) || exit 1; done
+	@echo "go build -o bin/ $(SERVICES)"
+	@go build -o bin/ $(addprefix github.com/boardpack/boardpack/services/,$(SERVICES))
 
 test: ## Unit and integration tests (moto started by the harness); every module runs, failures listed at the end
 	@failed=""; for d in $(MODULE_DIRS); do (cd $$d && go vet ./... && go test $(GO_TEST_FLAGS) ./...) || failed="$$failed $$d"; done; \
