@@ -146,17 +146,9 @@ func (q Query) MonthlyMRRMovements(ctx context.Context, tenantID string, loc *ti
 
 // OpenFindings returns the findings open at t, most severe first.
 func (q Query) OpenFindings(ctx context.Context, tenantID string, t time.Time) ([]messages.Finding, error) {
-	if !messages.ValidTenantID(tenantID) {
-		return nil, fmt.Errorf("invalid tenant id %q", tenantID)
-	}
-	findings, err := q.Source.Findings(ctx, tenantID, t)
+	findings, err := q.findings(ctx, tenantID, t)
 	if err != nil {
 		return nil, err
-	}
-	for _, f := range findings {
-		if f.TenantID != tenantID {
-			return nil, fmt.Errorf("read model returned a finding of tenant %q for tenant %q", f.TenantID, tenantID)
-		}
 	}
 	return OpenFindings(findings), nil
 }
@@ -164,6 +156,16 @@ func (q Query) OpenFindings(ctx context.Context, tenantID string, t time.Time) (
 // FindingStates returns every finding observed before t with its latest
 // status and first/last observation: open ones first, most severe first.
 func (q Query) FindingStates(ctx context.Context, tenantID string, t time.Time) ([]FindingState, error) {
+	findings, err := q.findings(ctx, tenantID, t)
+	if err != nil {
+		return nil, err
+	}
+	return FindingStates(findings), nil
+}
+
+// findings reads the tenant's finding observations before t and refuses
+// any that belongs to another tenant.
+func (q Query) findings(ctx context.Context, tenantID string, t time.Time) ([]messages.Finding, error) {
 	if !messages.ValidTenantID(tenantID) {
 		return nil, fmt.Errorf("invalid tenant id %q", tenantID)
 	}
@@ -176,5 +178,5 @@ func (q Query) FindingStates(ctx context.Context, tenantID string, t time.Time) 
 			return nil, fmt.Errorf("read model returned a finding of tenant %q for tenant %q", f.TenantID, tenantID)
 		}
 	}
-	return FindingStates(findings), nil
+	return findings, nil
 }
