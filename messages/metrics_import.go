@@ -23,7 +23,7 @@ package messages
 //     in the period).
 //   - A row removed from a corrected file is removed from the figures by a
 //     tombstone: a state with Value 0 and Dimensions[DimRemoved]="true" at
-//     the row's OccurredAt (see package services/internal/importer for the
+//     the row's OccurredAt (see package services/internal/domain/importer for the
 //     scope of a file).
 //   - Money values carry Currency (the row's currency column, else the
 //     tenant's currency); counts carry Unit=UnitCount. A blank cell is

@@ -7,8 +7,8 @@ cd "$(dirname "$0")/../.."
 fuzztime=${FUZZTIME:-10s}
 targets=(
 	"services/stripe-collector FuzzWebhook"
-	"services/internal/importer FuzzParse"
-	"services/internal/tenants FuzzParse"
+	"services/internal/domain/importer FuzzParse"
+	"services/internal/domain/tenants FuzzParse"
 )
 failed=0
 for t in "${targets[@]}"; do

@@ -19,10 +19,10 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/bus"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/mototest"
-	"github.com/boardpack/boardpack/services/internal/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 func TestMain(m *testing.M) { mototest.Main(m) }
@@ -140,7 +140,7 @@ func TestPublishedEventsBecomeFactsOnce(t *testing.T) {
 }
 
 func testPublishedEventsBecomeFactsOnce(t *testing.T, writes string) {
-	env := mototest.Bootstrap(t, infra.Spec{VisibilityTimeout: 5 * time.Second, MaxReceiveCount: 2})
+	env := mototest.Bootstrap(t, resources.Spec{VisibilityTimeout: 5 * time.Second, MaxReceiveCount: 2})
 	base := startAggregator(t, env, writes)
 	pub := newPublisher(t, env)
 	ctx := context.Background()
@@ -175,7 +175,7 @@ func testPublishedEventsBecomeFactsOnce(t *testing.T, writes string) {
 		return n >= 42, nil
 	})
 	waitFor(t, 30*time.Second, "queue drained", func() (bool, error) {
-		d, err := queueDepth(ctx, sqsc, env.Resource.QueueURLs[infra.QueueAggregatorMetrics])
+		d, err := queueDepth(ctx, sqsc, env.Resource.QueueURLs[resources.QueueAggregatorMetrics])
 		return d == 0, err
 	})
 	// Conditional writes tell new facts from redeliveries; batched writes
@@ -213,7 +213,7 @@ func testPublishedEventsBecomeFactsOnce(t *testing.T, writes string) {
 }
 
 func TestTenantlessMessageReachesTheDLQAfterTheRedriveCount(t *testing.T) {
-	env := mototest.Bootstrap(t, infra.Spec{VisibilityTimeout: time.Second, MaxReceiveCount: 2})
+	env := mototest.Bootstrap(t, resources.Spec{VisibilityTimeout: time.Second, MaxReceiveCount: 2})
 	base := startAggregator(t, env, writesBatch)
 	ctx := context.Background()
 
@@ -231,7 +231,7 @@ func TestTenantlessMessageReachesTheDLQAfterTheRedriveCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	sqsc := sqs.NewFromConfig(env.AWS)
-	dlq := env.Resource.DLQURLs[infra.QueueAggregatorMetrics]
+	dlq := env.Resource.DLQURLs[resources.QueueAggregatorMetrics]
 	waitFor(t, 60*time.Second, "message in the DLQ", func() (bool, error) {
 		d, err := queueDepth(ctx, sqsc, dlq)
 		return d == 1, err
@@ -255,7 +255,7 @@ func TestTenantlessMessageReachesTheDLQAfterTheRedriveCount(t *testing.T) {
 // survive (retried in process, then redelivered by the queue) and be
 // recorded once the table is back.
 func TestTransientWriteFailuresAreRetriedNotLost(t *testing.T) {
-	spec := infra.Spec{VisibilityTimeout: time.Second, MaxReceiveCount: 100}
+	spec := resources.Spec{VisibilityTimeout: time.Second, MaxReceiveCount: 100}
 	env := mototest.Bootstrap(t, spec)
 	spec.Names = env.Names
 	ctx := context.Background()
@@ -294,7 +294,7 @@ func TestTransientWriteFailuresAreRetriedNotLost(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("/readyz without the table: %d, want 503", resp.StatusCode)
 	}
-	if _, err := infra.Bootstrap(ctx, env.AWS, spec); err != nil { // the table comes back
+	if _, err := resources.Bootstrap(ctx, env.AWS, spec); err != nil { // the table comes back
 		t.Fatal(err)
 	}
 	store := readmodel.Store{DB: db, Table: env.Names.Table}
@@ -302,7 +302,7 @@ func TestTransientWriteFailuresAreRetriedNotLost(t *testing.T) {
 		facts, err := store.Facts(ctx, e.TenantID, e.Metric, time.Time{}, e.OccurredAt.Add(time.Second))
 		return len(facts) == 1, err
 	})
-	if d, err := queueDepth(ctx, sqs.NewFromConfig(env.AWS), env.Resource.DLQURLs[infra.QueueAggregatorMetrics]); err != nil || d != 0 {
+	if d, err := queueDepth(ctx, sqs.NewFromConfig(env.AWS), env.Resource.DLQURLs[resources.QueueAggregatorMetrics]); err != nil || d != 0 {
 		t.Errorf("DLQ holds %d (err %v), want 0", d, err)
 	}
 }

@@ -23,11 +23,11 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/bus"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/mototest"
-	"github.com/boardpack/boardpack/services/internal/readmodel"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 // requestCounter counts the aggregator's AWS calls per service and
@@ -158,11 +158,11 @@ func BenchmarkAggregatorMoto(b *testing.B) {
 		maxDepth = 50 // moto's SQS cost grows with depth: keep it shallow
 	)
 	sizes := []int{0, 2500, 5000, 10000} // facts in the table when a stage starts
-	env := mototest.Bootstrap(b, infra.Spec{})
+	env := mototest.Bootstrap(b, resources.Spec{})
 	ctx := context.Background()
 	sqsc := sqs.NewFromConfig(env.AWS)
 	db := dynamodb.NewFromConfig(env.AWS)
-	queueURL := env.Resource.QueueURLs[infra.QueueAggregatorMetrics]
+	queueURL := env.Resource.QueueURLs[resources.QueueAggregatorMetrics]
 	counter := newRequestCounter()
 	port, err := mototest.FreePort()
 	if err != nil {
@@ -289,9 +289,9 @@ func fillTable(ctx context.Context, db *dynamodb.Client, table string, from, n i
 			return err
 		}
 		batch = append(batch, ddbtypes.WriteRequest{PutRequest: &ddbtypes.PutRequest{Item: map[string]ddbtypes.AttributeValue{
-			infra.AttrPK: &ddbtypes.AttributeValueMemberS{Value: tenants.PK(e.TenantID)},
-			infra.AttrSK: &ddbtypes.AttributeValueMemberS{Value: readmodel.FactKey(e)},
-			"doc":        &ddbtypes.AttributeValueMemberS{Value: string(doc)},
+			resources.AttrPK: &ddbtypes.AttributeValueMemberS{Value: tenants.PK(e.TenantID)},
+			resources.AttrSK: &ddbtypes.AttributeValueMemberS{Value: readmodel.FactKey(e)},
+			"doc":            &ddbtypes.AttributeValueMemberS{Value: string(doc)},
 		}}})
 		if len(batch) == 25 {
 			if err := flush(); err != nil {

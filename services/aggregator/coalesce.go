@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
 )
 
 // coalescer gathers the facts that concurrent handlers write into batches

@@ -7,8 +7,8 @@ import (
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/boardpack/boardpack/services/internal/envconfig"
-	"github.com/boardpack/boardpack/services/internal/infra"
+	"github.com/boardpack/boardpack/services/internal/platform/envconfig"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 // Write modes (BOARDPACK_AGGREGATOR_WRITES).
@@ -19,7 +19,7 @@ const (
 
 // config is everything the aggregator reads from the environment.
 type config struct {
-	Names infra.Names
+	Names resources.Names
 	// HTTPAddr serves /healthz, /readyz and /metrics.
 	HTTPAddr string
 	// Workers is how many receive loops run at once (ConsumeWorkers): the
@@ -45,7 +45,7 @@ type config struct {
 func loadConfig(log *slog.Logger) (config, error) {
 	var r envconfig.Reader
 	c := config{
-		Names:          infra.NamesFromEnv(&r),
+		Names:          resources.NamesFromEnv(&r),
 		HTTPAddr:       r.String("BOARDPACK_HTTP_ADDR", "127.0.0.1:8081"),
 		Workers:        r.Int("BOARDPACK_AGGREGATOR_WORKERS", 4),
 		BatchSize:      r.Int("BOARDPACK_AGGREGATOR_BATCH_SIZE", 10),

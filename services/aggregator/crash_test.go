@@ -15,9 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/mototest"
-	"github.com/boardpack/boardpack/services/internal/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 // buildAggregator compiles this service into a temporary directory.
@@ -82,7 +82,7 @@ func TestKill9LosesNothingAndCountsNothingTwice(t *testing.T) {
 	// Each kill also costs up to workers*batch in-flight messages one
 	// receive (watermill-aws abandons the rest of a batch), so the redrive
 	// count is generous here; the DLQ must stay empty.
-	env := mototest.Bootstrap(t, infra.Spec{VisibilityTimeout: 3 * time.Second, MaxReceiveCount: 50})
+	env := mototest.Bootstrap(t, resources.Spec{VisibilityTimeout: 3 * time.Second, MaxReceiveCount: 50})
 	bin := buildAggregator(t)
 	logFile, err := os.Create(filepath.Join(t.TempDir(), "aggregator.log"))
 	if err != nil {
@@ -90,7 +90,7 @@ func TestKill9LosesNothingAndCountsNothingTwice(t *testing.T) {
 	}
 	pub := newPublisher(t, env)
 	sqsc := sqs.NewFromConfig(env.AWS)
-	queueURL := env.Resource.QueueURLs[infra.QueueAggregatorMetrics]
+	queueURL := env.Resource.QueueURLs[resources.QueueAggregatorMetrics]
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
 
@@ -155,7 +155,7 @@ func TestKill9LosesNothingAndCountsNothingTwice(t *testing.T) {
 	}
 	t.Logf("published %d deliveries (%d distinct), killed the aggregator %d times", len(events), distinct, kills)
 
-	dlqURL := env.Resource.DLQURLs[infra.QueueAggregatorMetrics]
+	dlqURL := env.Resource.DLQURLs[resources.QueueAggregatorMetrics]
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		d, err := queueDepth(ctx, sqsc, queueURL)

@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
 )
 
 // factWriter is what the handler needs of the read model.

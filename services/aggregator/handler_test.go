@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
 )
 
 // memWriter records facts by event id, like the conditional put does.

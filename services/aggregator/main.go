@@ -42,13 +42,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/boardpack/boardpack/services/internal/awsconf"
-	"github.com/boardpack/boardpack/services/internal/bus"
-	"github.com/boardpack/boardpack/services/internal/httpserver"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/logging"
-	"github.com/boardpack/boardpack/services/internal/readiness"
-	"github.com/boardpack/boardpack/services/internal/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
+	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/readiness"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 func main() { logging.Main("aggregator", run) }
@@ -68,7 +68,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg config) error {
 	if err != nil {
 		return err
 	}
-	queue := cfg.Names.Queue(infra.QueueAggregatorMetrics)
+	queue := cfg.Names.Queue(resources.QueueAggregatorMetrics)
 	db := dynamodb.NewFromConfig(awsCfg)
 	sqsc := sqs.NewFromConfig(awsCfg)
 

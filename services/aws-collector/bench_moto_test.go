@@ -4,9 +4,9 @@ import (
 	"context"
 	"testing"
 
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/mototest"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 // BenchmarkPassOneTenant measures one complete pass (every API read, the
@@ -18,7 +18,7 @@ import (
 // moto answers GetCostForecast with a 500 (not implemented): the
 // with-cost figure includes that failed call and its one retry.
 func BenchmarkPassOneTenant(b *testing.B) {
-	env := mototest.Bootstrap(b, infra.Spec{})
+	env := mototest.Bootstrap(b, resources.Spec{})
 	seed(b, env.AWS, env.Endpoint)
 	svc, _ := newTestService(b, env, &tenants.AWS{RoleARN: "arn:aws:iam::" + env.Account.ID + ":role/boardpack-reader"})
 	ctx := context.Background()

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
 )
 
 var testChecks = Checks{ErrorRateBP: 500, MinInvocations: 20, TTLMin: 5 * time.Minute, TTLMax: 24 * time.Hour}

@@ -32,11 +32,11 @@ import (
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/bus"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/mototest"
-	"github.com/boardpack/boardpack/services/internal/readmodel"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 func TestMain(m *testing.M) { mototest.Main(m) }
@@ -300,12 +300,12 @@ func (r received) metric(metric, entity string) []messages.MetricEvent {
 }
 
 func TestOnePassAgainstMoto(t *testing.T) {
-	env := mototest.Bootstrap(t, infra.Spec{})
+	env := mototest.Bootstrap(t, resources.Spec{})
 	s := seed(t, env.AWS, env.Endpoint)
 	svc, tenantID := newTestService(t, env, &tenants.AWS{
 		RoleARN: "arn:aws:iam::" + env.Account.ID + ":role/boardpack-reader", ExternalID: "ext-123",
 	})
-	queue := env.Resource.QueueURLs[infra.QueueAggregatorMetrics]
+	queue := env.Resource.QueueURLs[resources.QueueAggregatorMetrics]
 	ctx := context.Background()
 
 	results, err := svc.Pass(ctx)
@@ -416,7 +416,7 @@ func TestOnePassAgainstMoto(t *testing.T) {
 // the refusal is injected in front of the real accounts) fails alone: the
 // other tenant is collected, and -once reports both and exits non-zero.
 func TestOneTenantFailingDoesNotStopTheOthers(t *testing.T) {
-	env := mototest.Bootstrap(t, infra.Spec{})
+	env := mototest.Bootstrap(t, resources.Spec{})
 	svc, healthy := newTestService(t, env, &tenants.AWS{})
 	broken := "broken-" + mototest.UniqueID()
 	store := svc.Tenants.(tenants.Store)

@@ -5,13 +5,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/boardpack/boardpack/services/internal/envconfig"
-	"github.com/boardpack/boardpack/services/internal/infra"
+	"github.com/boardpack/boardpack/services/internal/platform/envconfig"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 // Config is the collector's configuration, read from BOARDPACK_* variables.
 type Config struct {
-	Names    infra.Names
+	Names    resources.Names
 	HTTPAddr string
 	// Interval between passes.
 	Interval time.Duration
@@ -26,7 +26,7 @@ type Config struct {
 func loadConfig() (Config, *envconfig.Reader) {
 	r := &envconfig.Reader{}
 	c := Config{
-		Names:        infra.NamesFromEnv(r),
+		Names:        resources.NamesFromEnv(r),
 		HTTPAddr:     r.String("BOARDPACK_HTTP_ADDR", "127.0.0.1:8084"),
 		Interval:     r.Duration("BOARDPACK_AWS_COLLECT_INTERVAL", 15*time.Minute),
 		CostInterval: r.Duration("BOARDPACK_AWS_COST_INTERVAL", 6*time.Hour),

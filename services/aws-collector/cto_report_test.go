@@ -9,11 +9,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/mototest"
-	"github.com/boardpack/boardpack/services/internal/readmodel"
-	"github.com/boardpack/boardpack/services/internal/report"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/report"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 // The promise: after one pass over an account with a Lambda holding
@@ -21,14 +21,14 @@ import (
 // public access block and a record with TTL 60, the CTO report shows all
 // four findings and the cost by service.
 func TestOnePassFeedsTheCTOReport(t *testing.T) {
-	env := mototest.Bootstrap(t, infra.Spec{})
+	env := mototest.Bootstrap(t, resources.Spec{})
 	s := seed(t, env.AWS, env.Endpoint)
 	svc, tenantID := newTestService(t, env, &tenants.AWS{})
 	ctx := context.Background()
 	if _, err := svc.Pass(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got := drain(t, env.AWS, env.Resource.QueueURLs[infra.QueueAggregatorMetrics])
+	got := drain(t, env.AWS, env.Resource.QueueURLs[resources.QueueAggregatorMetrics])
 	ledger := readmodel.NewMemory()
 	for _, e := range got.metrics {
 		if _, err := ledger.PutFact(ctx, e); err != nil {

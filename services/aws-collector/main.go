@@ -24,13 +24,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/boardpack/boardpack/services/internal/awsconf"
-	"github.com/boardpack/boardpack/services/internal/bus"
-	"github.com/boardpack/boardpack/services/internal/httpserver"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/logging"
-	"github.com/boardpack/boardpack/services/internal/readmodel"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
+	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 const serviceName = "aws-collector"
@@ -66,7 +66,7 @@ func run(ctx context.Context, log *slog.Logger, args []string, stdout io.Writer)
 	if err != nil {
 		return err
 	}
-	acct, err := infra.ResolveAccount(ctx, awsCfg)
+	acct, err := resources.ResolveAccount(ctx, awsCfg)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 )
 
 // failingAccounts refuses the tenants it names, like an AssumeRole denied.

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
 )
 
 func ptr[T any](v T) *T { return &v }

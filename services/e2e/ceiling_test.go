@@ -22,18 +22,18 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/awsconf"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 // BenchmarkRawSQSCeiling is the emulator's ceiling for our shape of work:
 // an aws-sdk-go-v2 loop of SendMessageBatch(10) + ReceiveMessage(10) +
 // DeleteMessageBatch on a shallow queue. Reports msgs/s.
 func BenchmarkRawSQSCeiling(b *testing.B) {
-	env := mototest.Bootstrap(b, infra.Spec{})
+	env := mototest.Bootstrap(b, resources.Spec{})
 	c := sqs.NewFromConfig(env.AWS)
-	url := aws.String(env.Resource.QueueURLs[infra.QueueAggregatorMetrics])
+	url := aws.String(env.Resource.QueueURLs[resources.QueueAggregatorMetrics])
 	ctx := context.Background()
 	body := aws.String(`{"event_id":"x","tenant_id":"jada"}`)
 	moved := 0
@@ -75,7 +75,7 @@ func BenchmarkRawSQSCeiling(b *testing.B) {
 // transaction per event (an idempotency marker plus an ADD to a rollup).
 // Reports events/s and AWS requests per event.
 func BenchmarkNaiveWatermillPeer(b *testing.B) {
-	env := mototest.Bootstrap(b, infra.Spec{})
+	env := mototest.Bootstrap(b, resources.Spec{})
 	logger := watermill.NopLogger{}
 	pub, err := wsns.NewPublisher(wsns.PublisherConfig{
 		AWSConfig:     env.AWS,
@@ -91,7 +91,7 @@ func BenchmarkNaiveWatermillPeer(b *testing.B) {
 	ddb := dynamodb.NewFromConfig(env.AWS)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	msgs, err := sub.Subscribe(ctx, env.Names.Queue(infra.QueueAggregatorMetrics))
+	msgs, err := sub.Subscribe(ctx, env.Names.Queue(resources.QueueAggregatorMetrics))
 	if err != nil {
 		b.Fatal(err)
 	}

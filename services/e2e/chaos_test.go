@@ -18,9 +18,9 @@ import (
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/e2e/stack"
-	"github.com/boardpack/boardpack/services/internal/awsconf"
-	"github.com/boardpack/boardpack/services/internal/mototest"
-	"github.com/boardpack/boardpack/services/internal/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
 )
 
 // TestChaos delivers every signed Stripe event three times in random order
@@ -47,7 +47,7 @@ func TestChaos(t *testing.T) {
 	t.Cleanup(moto.Stop)
 	// One mailer worker: moto does not serialise concurrent conditional
 	// writes to one item (AWS does), which would let two workers both win
-	// a claim; see services/internal/delivery.
+	// a claim; see services/internal/domain/delivery.
 	s := stack.Start(t, "AWS_ENDPOINT_URL="+moto.Endpoint, "BOARDPACK_WORKERS=1")
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	t.Logf("chaos: %d events, seed printed by time; moto %s", n, moto.Endpoint)

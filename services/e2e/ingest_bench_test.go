@@ -16,11 +16,11 @@ import (
 	"github.com/stripe/stripe-go/v76"
 
 	"github.com/boardpack/boardpack/services/e2e/stack"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/mototest"
-	"github.com/boardpack/boardpack/services/internal/readmodel"
-	"github.com/boardpack/boardpack/services/internal/stripemap"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 // BenchmarkIngest is Boardpack's own path under load: signed webhooks
@@ -48,8 +48,8 @@ func BenchmarkIngest(b *testing.B) {
 			out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{
 				TableName: aws.String(s.Names.Table),
 				Key: map[string]types.AttributeValue{
-					infra.AttrPK: &types.AttributeValueMemberS{Value: tenants.PK(tenant)},
-					infra.AttrSK: &types.AttributeValueMemberS{Value: p.key},
+					resources.AttrPK: &types.AttributeValueMemberS{Value: tenants.PK(tenant)},
+					resources.AttrSK: &types.AttributeValueMemberS{Value: p.key},
 				},
 			})
 			if err == nil && out.Item != nil {

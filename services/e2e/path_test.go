@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/boardpack/boardpack/services/e2e/stack"
-	"github.com/boardpack/boardpack/services/internal/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
 )
 
 // TestWebhookToEmail is the walking skeleton's promise: a signed Stripe

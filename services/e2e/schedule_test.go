@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/boardpack/boardpack/services/e2e/stack"
-	"github.com/boardpack/boardpack/services/internal/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
 )
 
 // TestEveryMinuteOneEmailWithTwoSchedulers is the scheduler's promise in

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 )
 
 // BenchmarkThroughput sends one report to 30 recipients through the whole

@@ -6,13 +6,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/boardpack/boardpack/services/internal/envconfig"
-	"github.com/boardpack/boardpack/services/internal/infra"
+	"github.com/boardpack/boardpack/services/internal/platform/envconfig"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 // Config is the mailer's configuration, read from BOARDPACK_* variables.
 type Config struct {
-	Names infra.Names
+	Names resources.Names
 	// Sender is the verified envelope sender (SES Source).
 	Sender   string
 	HTTPAddr string
@@ -37,7 +37,7 @@ type Config struct {
 // LoadConfig reads the configuration and reports every problem at once.
 func LoadConfig(r *envconfig.Reader) (Config, error) {
 	c := Config{
-		Names:             infra.NamesFromEnv(r),
+		Names:             resources.NamesFromEnv(r),
 		Sender:            r.String("BOARDPACK_SENDER", "reports@boardpack.example.com"),
 		HTTPAddr:          r.String("BOARDPACK_HTTP_ADDR", "127.0.0.1:8083"),
 		PublicURL:         strings.TrimRight(r.String("BOARDPACK_PUBLIC_URL", "http://127.0.0.1:8083"), "/"),

@@ -12,8 +12,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/bus"
-	"github.com/boardpack/boardpack/services/internal/delivery"
+	"github.com/boardpack/boardpack/services/internal/domain/delivery"
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
 )
 
 // sesEvent is the part of an SES event (configuration-set event

@@ -13,10 +13,10 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/bus"
-	"github.com/boardpack/boardpack/services/internal/delivery"
-	"github.com/boardpack/boardpack/services/internal/report"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/delivery"
+	"github.com/boardpack/boardpack/services/internal/domain/report"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
 )
 
 type tenantGetter interface {

@@ -18,12 +18,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/bus"
-	"github.com/boardpack/boardpack/services/internal/delivery"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/mototest"
-	"github.com/boardpack/boardpack/services/internal/readmodel"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/delivery"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 func TestMain(m *testing.M) { mototest.Main(m) }
@@ -55,7 +55,7 @@ func newWorld(t *testing.T) *world { return newWorldTB(t) }
 
 func newWorldTB(t testing.TB) *world {
 	t.Helper()
-	env := mototest.Bootstrap(t, infra.Spec{Identities: []string{testSender, "queen.example.com"}})
+	env := mototest.Bootstrap(t, resources.Spec{Identities: []string{testSender, "queen.example.com"}})
 	db := dynamodb.NewFromConfig(env.AWS)
 	tn := testTenant("queen-" + mototest.UniqueID())
 	if err := (tenants.Store{DB: db, Table: env.Names.Table}).Apply(context.Background(), tenants.File{Tenants: []tenants.Tenant{tn}}); err != nil {
@@ -172,7 +172,7 @@ func TestServiceSendsEachReportOncePerRecipient(t *testing.T) {
 		}
 		return sent == 2
 	})
-	queueDrained(t, w, infra.QueueMailerReportDue)
+	queueDrained(t, w, resources.QueueMailerReportDue)
 	got := emailsFor(t, d.ReportID)
 	if len(got) != 2 {
 		recs, _ := w.store.Recent(context.Background(), w.tenant.ID, 10)
@@ -345,11 +345,11 @@ func TestSESEventsUpdateStatusOnceAndSuppress(t *testing.T) {
 	h := &sesEvents{store: w.store, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sub, err := bus.NewSubscriber(w.env.AWS, bus.SubscriberConfig{Queue: w.env.Names.Queue(infra.QueueMailerSESEvents), Workers: 1}, bus.Logger(h.log))
+	sub, err := bus.NewSubscriber(w.env.AWS, bus.SubscriberConfig{Queue: w.env.Names.Queue(resources.QueueMailerSESEvents), Workers: 1}, bus.Logger(h.log))
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs, err := sub.Subscribe(ctx, w.env.Names.Queue(infra.QueueMailerSESEvents))
+	msgs, err := sub.Subscribe(ctx, w.env.Names.Queue(resources.QueueMailerSESEvents))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +373,7 @@ func TestSESEventsUpdateStatusOnceAndSuppress(t *testing.T) {
 		cfo, _, _ := w.store.Get(context.Background(), w.tenant.ID, d.ReportID, "cfo@queen.example.com")
 		return books.Status == delivery.StatusBounced && cfo.Status == delivery.StatusComplained
 	})
-	queueDrained(t, w, infra.QueueMailerSESEvents)
+	queueDrained(t, w, resources.QueueMailerSESEvents)
 	out, err := w.db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(w.env.Names.Table),
 		Key: map[string]dynamodbAV{"pk": strAV(tenants.PK(w.tenant.ID)), "sk": strAV("SEND#" + d.ReportID + "#cfo@queen.example.com")}})
 	if err != nil {

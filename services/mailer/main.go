@@ -17,16 +17,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/boardpack/boardpack/services/internal/awsconf"
-	"github.com/boardpack/boardpack/services/internal/bus"
-	"github.com/boardpack/boardpack/services/internal/delivery"
-	"github.com/boardpack/boardpack/services/internal/envconfig"
-	"github.com/boardpack/boardpack/services/internal/httpserver"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/logging"
-	"github.com/boardpack/boardpack/services/internal/readiness"
-	"github.com/boardpack/boardpack/services/internal/readmodel"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/delivery"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/envconfig"
+	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
+	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/readiness"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 func main() { logging.Main("mailer", run) }
@@ -67,22 +67,22 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	dueSub, err := bus.NewSubscriber(awsCfg, bus.SubscriberConfig{Queue: cfg.Names.Queue(infra.QueueMailerReportDue), Workers: cfg.Workers, BatchSize: 1}, wlog)
+	dueSub, err := bus.NewSubscriber(awsCfg, bus.SubscriberConfig{Queue: cfg.Names.Queue(resources.QueueMailerReportDue), Workers: cfg.Workers, BatchSize: 1}, wlog)
 	if err != nil {
 		return err
 	}
-	evSub, err := bus.NewSubscriber(awsCfg, bus.SubscriberConfig{Queue: cfg.Names.Queue(infra.QueueMailerSESEvents), Workers: 1}, wlog)
+	evSub, err := bus.NewSubscriber(awsCfg, bus.SubscriberConfig{Queue: cfg.Names.Queue(resources.QueueMailerSESEvents), Workers: 1}, wlog)
 	if err != nil {
 		return err
 	}
-	router.AddConsumerHandler("send_report", cfg.Names.Queue(infra.QueueMailerReportDue), dueSub, m.handleReportDue)
-	router.AddConsumerHandler("ses_events", cfg.Names.Queue(infra.QueueMailerSESEvents), evSub, events.handle)
+	router.AddConsumerHandler("send_report", cfg.Names.Queue(resources.QueueMailerReportDue), dueSub, m.handleReportDue)
+	router.AddConsumerHandler("ses_events", cfg.Names.Queue(resources.QueueMailerSESEvents), evSub, events.handle)
 
 	srv := httpserver.New(cfg.HTTPAddr, log)
 	sqsc := sqs.NewFromConfig(awsCfg)
 	srv.AddReadyCheck("table", readiness.Table(db, cfg.Names.Table))
-	srv.AddReadyCheck("report_due_queue", readiness.Queue(sqsc, cfg.Names.Queue(infra.QueueMailerReportDue)))
-	srv.AddReadyCheck("ses_events_queue", readiness.Queue(sqsc, cfg.Names.Queue(infra.QueueMailerSESEvents)))
+	srv.AddReadyCheck("report_due_queue", readiness.Queue(sqsc, cfg.Names.Queue(resources.QueueMailerReportDue)))
+	srv.AddReadyCheck("ses_events_queue", readiness.Queue(sqsc, cfg.Names.Queue(resources.QueueMailerSESEvents)))
 	srv.Mux.HandleFunc("POST /unsubscribe", unsubscribeHandler([]byte(cfg.UnsubscribeKey), store, time.Now, log))
 	registerMetrics(srv, m)
 	l, err := srv.Listen()

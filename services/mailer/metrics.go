@@ -3,7 +3,7 @@ package main
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/boardpack/boardpack/services/internal/httpserver"
+	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
 )
 
 func registerMetrics(srv *httpserver.Server, m *mailer) {

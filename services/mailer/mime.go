@@ -13,7 +13,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
-	"github.com/boardpack/boardpack/services/internal/report"
+	"github.com/boardpack/boardpack/services/internal/domain/report"
 )
 
 // ErrBadHeader marks a subject, name or address that cannot go into a

@@ -16,8 +16,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/delivery"
-	"github.com/boardpack/boardpack/services/internal/report"
+	"github.com/boardpack/boardpack/services/internal/domain/delivery"
+	"github.com/boardpack/boardpack/services/internal/domain/report"
 )
 
 func TestHeadersWithLineBreaksFailBeforeMIME(t *testing.T) {

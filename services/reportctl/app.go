@@ -10,33 +10,33 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/boardpack/boardpack/services/internal/awsconf"
-	"github.com/boardpack/boardpack/services/internal/bus"
-	"github.com/boardpack/boardpack/services/internal/envconfig"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/readmodel"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/envconfig"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 // App gives commands what they need, each piece made on first use, so a
 // command that needs no AWS never touches it.
 type App struct {
 	Stdout, Stderr io.Writer
-	Names          infra.Names
+	Names          resources.Names
 	// Sender is the verified envelope sender (BOARDPACK_SENDER).
 	Sender string
 	envErr error
 
 	mu        sync.Mutex
 	awsCfg    *aws.Config
-	account   *infra.Account
+	account   *resources.Account
 	publisher *bus.Publisher
 }
 
 // NewApp reads the shared BOARDPACK_* settings.
 func NewApp(stdout, stderr io.Writer) *App {
 	var r envconfig.Reader
-	a := &App{Stdout: stdout, Stderr: stderr, Names: infra.NamesFromEnv(&r)}
+	a := &App{Stdout: stdout, Stderr: stderr, Names: resources.NamesFromEnv(&r)}
 	a.Sender = r.String("BOARDPACK_SENDER", "reports@boardpack.example.com")
 	a.envErr = r.Err()
 	return a
@@ -60,17 +60,17 @@ func (a *App) AWS(ctx context.Context) (aws.Config, error) {
 }
 
 // Account returns the AWS account the topics live in.
-func (a *App) Account(ctx context.Context) (infra.Account, error) {
+func (a *App) Account(ctx context.Context) (resources.Account, error) {
 	cfg, err := a.AWS(ctx)
 	if err != nil {
-		return infra.Account{}, err
+		return resources.Account{}, err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.account == nil {
-		acct, err := infra.ResolveAccount(ctx, cfg)
+		acct, err := resources.ResolveAccount(ctx, cfg)
 		if err != nil {
-			return infra.Account{}, err
+			return resources.Account{}, err
 		}
 		a.account = &acct
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/boardpack/boardpack/services/internal/infra"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 func init() {
@@ -62,7 +62,7 @@ func runBootstrap(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := infra.Bootstrap(ctx, cfg, infra.Spec{
+	res, err := resources.Bootstrap(ctx, cfg, resources.Spec{
 		Names:             app.Names,
 		VisibilityTimeout: *vis,
 		MaxReceiveCount:   *maxRecv,

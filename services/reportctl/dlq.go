@@ -15,7 +15,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/infra"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 func init() {
@@ -54,7 +54,7 @@ func runDLQList(ctx context.Context, app *App, args []string) error {
 		msg   sqstypes.Message
 	}
 	var samples []sample
-	for _, sub := range infra.Subscriptions {
+	for _, sub := range resources.Subscriptions {
 		dlqName := app.Names.DLQ(sub.Queue)
 		url, err := queueURL(ctx, c, dlqName)
 		if err != nil {
@@ -200,7 +200,7 @@ func redrive(ctx context.Context, c *sqs.Client, from, to string, maxN int) (int
 
 func queueNames() []string {
 	var names []string
-	for _, s := range infra.Subscriptions {
+	for _, s := range resources.Subscriptions {
 		names = append(names, s.Queue)
 	}
 	return names
@@ -212,11 +212,11 @@ func resolveQueue(app *App, name string) (string, error) {
 	if name == "" {
 		return "", fmt.Errorf("%w: --queue is required (one of %s)", errUsage, strings.Join(queueNames(), ", "))
 	}
-	for _, s := range infra.Subscriptions {
+	for _, s := range resources.Subscriptions {
 		if name == s.Queue || name == app.Names.Queue(s.Queue) {
 			return s.Queue, nil
 		}
-		if name == app.Names.DLQ(s.Queue) || name == s.Queue+infra.DLQSuffix {
+		if name == app.Names.DLQ(s.Queue) || name == s.Queue+resources.DLQSuffix {
 			return "", fmt.Errorf("%w: --queue names the work queue, not its DLQ: use --queue %s", errUsage, s.Queue)
 		}
 	}
@@ -340,7 +340,7 @@ func diagnose(queue string, m sqstypes.Message) string {
 	}
 	var err error
 	switch queue {
-	case infra.QueueAggregatorMetrics:
+	case resources.QueueAggregatorMetrics:
 		switch eventName {
 		case messages.EventNameMetric:
 			err = validateJSON[messages.MetricEvent](body)
@@ -349,7 +349,7 @@ func diagnose(queue string, m sqstypes.Message) string {
 		default:
 			err = fmt.Errorf("unknown %s %q", messages.MetadataEventName, eventName)
 		}
-	case infra.QueueMailerReportDue:
+	case resources.QueueMailerReportDue:
 		err = validateJSON[messages.ReportDue](body)
 	default:
 		var v map[string]any

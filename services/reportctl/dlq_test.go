@@ -11,12 +11,12 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 func TestDLQRedriveRefusesBadArguments(t *testing.T) {
-	names := infra.Names{Prefix: "x-", Table: "x"}
+	names := resources.Names{Prefix: "x-", Table: "x"}
 	for _, args := range [][]string{
 		{"dlq", "redrive"},
 		{"dlq", "redrive", "--queue", "nope"},
@@ -53,10 +53,10 @@ func depthOf(t *testing.T, c *sqs.Client, url string) int {
 }
 
 func TestDLQListShowsWhyAndRedriveMovesBack(t *testing.T) {
-	env := mototest.Bootstrap(t, infra.Spec{})
+	env := mototest.Bootstrap(t, resources.Spec{})
 	c := sqs.NewFromConfig(env.AWS)
-	aggDLQ := env.Resource.DLQURLs[infra.QueueAggregatorMetrics]
-	aggQueue := env.Resource.QueueURLs[infra.QueueAggregatorMetrics]
+	aggDLQ := env.Resource.DLQURLs[resources.QueueAggregatorMetrics]
+	aggQueue := env.Resource.QueueURLs[resources.QueueAggregatorMetrics]
 	orphan := `{"event_id":"evt_orphan","occurred_at":"2026-11-01T00:00:00Z","source":"stripe","metric":"revenue.gross","kind":"additive","value":100}`
 	sendTo(t, c, aggDLQ, orphan, messages.EventNameMetric)
 
@@ -64,12 +64,12 @@ func TestDLQListShowsWhyAndRedriveMovesBack(t *testing.T) {
 	if r.Code != 0 {
 		t.Fatalf("dlq list: exit %d: %s", r.Code, r.Stderr)
 	}
-	for _, want := range []string{env.Names.DLQ(infra.QueueAggregatorMetrics), "evt_orphan", "missing tenant_id", "redriving will not help"} {
+	for _, want := range []string{env.Names.DLQ(resources.QueueAggregatorMetrics), "evt_orphan", "missing tenant_id", "redriving will not help"} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("dlq list output lacks %q:\n%s", want, r.Stdout)
 		}
 	}
-	if !strings.Contains(r.Stdout, infra.QueueMailerReportDue) {
+	if !strings.Contains(r.Stdout, resources.QueueMailerReportDue) {
 		t.Errorf("dlq list does not show every DLQ:\n%s", r.Stdout)
 	}
 	// Listing leaves the message where it was.
@@ -77,7 +77,7 @@ func TestDLQListShowsWhyAndRedriveMovesBack(t *testing.T) {
 		t.Fatalf("after list the DLQ holds %d messages, want 1", d)
 	}
 
-	r = cli(t, env.Names, "dlq", "redrive", "--queue", infra.QueueAggregatorMetrics)
+	r = cli(t, env.Names, "dlq", "redrive", "--queue", resources.QueueAggregatorMetrics)
 	if r.Code != 0 || !strings.Contains(r.Stdout, "moved 1 message") {
 		t.Fatalf("dlq redrive: exit %d: %s %s", r.Code, r.Stdout, r.Stderr)
 	}
@@ -95,20 +95,20 @@ func TestDLQListShowsWhyAndRedriveMovesBack(t *testing.T) {
 }
 
 func TestDLQRedriveStopsAtMax(t *testing.T) {
-	env := mototest.Bootstrap(t, infra.Spec{})
+	env := mototest.Bootstrap(t, resources.Spec{})
 	c := sqs.NewFromConfig(env.AWS)
-	dlq := env.Resource.DLQURLs[infra.QueueMailerReportDue]
+	dlq := env.Resource.DLQURLs[resources.QueueMailerReportDue]
 	for i := range 13 {
 		sendTo(t, c, dlq, fmt.Sprintf(`{"event_id":"evt_%d"}`, i), messages.EventNameReportDue)
 	}
-	r := cli(t, env.Names, "dlq", "redrive", "--queue", env.Names.Queue(infra.QueueMailerReportDue), "--max", "12")
+	r := cli(t, env.Names, "dlq", "redrive", "--queue", env.Names.Queue(resources.QueueMailerReportDue), "--max", "12")
 	if r.Code != 0 || !strings.Contains(r.Stdout, "moved 12 message") {
 		t.Fatalf("dlq redrive --max 12: exit %d: %s %s", r.Code, r.Stdout, r.Stderr)
 	}
 	if d := depthOf(t, c, dlq); d != 1 {
 		t.Fatalf("DLQ holds %d messages after moving 12 of 13, want 1", d)
 	}
-	if d := depthOf(t, c, env.Resource.QueueURLs[infra.QueueMailerReportDue]); d != 12 {
+	if d := depthOf(t, c, env.Resource.QueueURLs[resources.QueueMailerReportDue]); d != 12 {
 		t.Fatalf("work queue holds %d messages, want 12", d)
 	}
 }

@@ -14,9 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/importer"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/importer"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 func init() {
@@ -79,8 +79,8 @@ func (l importLog) latest(ctx context.Context, tenantID string, kind importer.Ki
 		TableName:      aws.String(l.table),
 		ConsistentRead: aws.Bool(true),
 		Key: map[string]types.AttributeValue{
-			infra.AttrPK: &types.AttributeValueMemberS{Value: tenants.PK(tenantID)},
-			infra.AttrSK: &types.AttributeValueMemberS{Value: importLatestKey(kind)},
+			resources.AttrPK: &types.AttributeValueMemberS{Value: tenants.PK(tenantID)},
+			resources.AttrSK: &types.AttributeValueMemberS{Value: importLatestKey(kind)},
 		},
 	})
 	if err != nil {
@@ -112,8 +112,8 @@ var errConcurrentImport = errors.New("another import of this kind for this tenan
 func (l importLog) record(ctx context.Context, tenantID string, kind importer.Kind, r importRecord, prev *importRecord) error {
 	item := func(sk string) map[string]types.AttributeValue {
 		return map[string]types.AttributeValue{
-			infra.AttrPK:       &types.AttributeValueMemberS{Value: tenants.PK(tenantID)},
-			infra.AttrSK:       &types.AttributeValueMemberS{Value: sk},
+			resources.AttrPK:   &types.AttributeValueMemberS{Value: tenants.PK(tenantID)},
+			resources.AttrSK:   &types.AttributeValueMemberS{Value: sk},
 			importAttrDigest:   &types.AttributeValueMemberS{Value: r.Digest},
 			importAttrVersion:  &types.AttributeValueMemberN{Value: strconv.FormatInt(r.Version, 10)},
 			importAttrComplete: &types.AttributeValueMemberBOOL{Value: r.Complete},
@@ -127,7 +127,7 @@ func (l importLog) record(ctx context.Context, tenantID string, kind importer.Ki
 	in := &dynamodb.PutItemInput{TableName: aws.String(l.table), Item: item(importLatestKey(kind))}
 	if prev == nil {
 		in.ConditionExpression = aws.String("attribute_not_exists(#pk)")
-		in.ExpressionAttributeNames = map[string]string{"#pk": infra.AttrPK}
+		in.ExpressionAttributeNames = map[string]string{"#pk": resources.AttrPK}
 	} else {
 		in.ConditionExpression = aws.String("#v = :v")
 		in.ExpressionAttributeNames = map[string]string{"#v": importAttrVersion}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/boardpack/boardpack/services/internal/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
 )
 
 // BenchmarkImportExpenses500 imports a 500-row expenses file (validation,

@@ -15,11 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/importer"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/mototest"
-	"github.com/boardpack/boardpack/services/internal/readmodel"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/importer"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 // importEnv is a bootstrapped deployment with the demo tenants applied.
@@ -32,7 +32,7 @@ type importEnv struct {
 
 func newImportEnv(t testing.TB) importEnv {
 	t.Helper()
-	env := mototest.Bootstrap(t, infra.Spec{})
+	env := mototest.Bootstrap(t, resources.Spec{})
 	f, err := os.Open(filepath.Join("..", "..", "deploy", "demo", "tenants.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func newImportEnv(t testing.TB) importEnv {
 	}
 	return importEnv{
 		env:   env,
-		queue: env.Resource.QueueURLs[infra.QueueAggregatorMetrics],
+		queue: env.Resource.QueueURLs[resources.QueueAggregatorMetrics],
 		sqs:   sqs.NewFromConfig(env.AWS),
 		rm:    readmodel.Store{DB: db, Table: env.Names.Table},
 	}

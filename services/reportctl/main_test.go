@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 // TestMain is the package's only TestMain: every verb's tests share it.
@@ -22,7 +22,7 @@ type cliResult struct {
 	Code           int
 }
 
-func cli(t *testing.T, names infra.Names, args ...string) cliResult {
+func cli(t *testing.T, names resources.Names, args ...string) cliResult {
 	t.Helper()
 	t.Setenv("BOARDPACK_PREFIX", names.Prefix)
 	t.Setenv("BOARDPACK_TABLE", names.Table)
@@ -92,7 +92,7 @@ func TestTenantsApplyRejectsBadFileAndAppliesNothing(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	names := infra.Names{Table: "unused"}
+	names := resources.Names{Table: "unused"}
 	cases := [][]string{{"tenants", "apply"}, {"bootstrap", "--max-receive-count", "0"}, {"no-such-verb"}, {"tenants", "list", "extra"}}
 	for _, args := range cases {
 		if r := cli(t, names, args...); r.Code != 2 || r.Stderr == "" {

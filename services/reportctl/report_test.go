@@ -11,13 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/mototest"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 func TestReportUsageErrors(t *testing.T) {
-	names := infra.Names{Prefix: "x-", Table: "x", ConfigurationSet: "x"}
+	names := resources.Names{Prefix: "x-", Table: "x", ConfigurationSet: "x"}
 	for _, args := range [][]string{
 		{"report", "send", "--role", "cfo"},
 		{"report", "send", "--tenant", "jada", "--role", "cfoo"},
@@ -56,7 +56,7 @@ func TestReportDuePeriods(t *testing.T) {
 }
 
 func TestReportSendPreviewStatus(t *testing.T) {
-	env := mototest.Bootstrap(t, infra.Spec{})
+	env := mototest.Bootstrap(t, resources.Spec{})
 	names := env.Names
 	if r := cli(t, names, "tenants", "apply", "-f", repoFile(t, "deploy/demo/tenants.yaml")); r.Code != 0 {
 		t.Fatalf("tenants apply: %s", r.Stderr)
@@ -72,7 +72,7 @@ func TestReportSendPreviewStatus(t *testing.T) {
 		t.Fatalf("send: exit %d %s", r.Code, r.Stderr)
 	}
 	out, err := sqs.NewFromConfig(env.AWS).ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
-		QueueUrl: aws.String(env.Resource.QueueURLs[infra.QueueMailerReportDue]), WaitTimeSeconds: 5, MaxNumberOfMessages: 1,
+		QueueUrl: aws.String(env.Resource.QueueURLs[resources.QueueMailerReportDue]), WaitTimeSeconds: 5, MaxNumberOfMessages: 1,
 	})
 	if err != nil || len(out.Messages) != 1 {
 		t.Fatalf("receive: %v, %d messages", err, len(out.Messages))

@@ -2,7 +2,7 @@ package main
 
 import (
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 )
 
 // rolesOf lists the roles that have recipients, in display order.

@@ -7,8 +7,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/boardpack/boardpack/services/internal/schedule"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/schedule"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 )
 
 func init() {

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 const schedulesFile = `tenants:
@@ -31,7 +31,7 @@ const schedulesFile = `tenants:
 `
 
 func TestSchedulesList(t *testing.T) {
-	env := mototest.Bootstrap(t, infra.Spec{})
+	env := mototest.Bootstrap(t, resources.Spec{})
 	file := filepath.Join(t.TempDir(), "tenants.yaml")
 	if err := os.WriteFile(file, []byte(schedulesFile), 0o600); err != nil {
 		t.Fatal(err)

@@ -16,8 +16,8 @@ import (
 	"github.com/stripe/stripe-go/v76/client"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/stripemap"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 )
 
 func init() {

@@ -21,10 +21,10 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/mototest"
-	"github.com/boardpack/boardpack/services/internal/stripemap"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 func applyStripeTenant(t *testing.T, env mototest.Env, id string, s tenants.Stripe) {
@@ -42,7 +42,7 @@ func applyStripeTenant(t *testing.T, env mototest.Env, id string, s tenants.Stri
 // signature with the tenant's secret (resolved from an env: reference) and
 // translates it, as the collector does.
 func TestDemoWebhooks(t *testing.T) {
-	env := mototest.Bootstrap(t, infra.Spec{})
+	env := mototest.Bootstrap(t, resources.Spec{})
 	t.Setenv("BOARDPACK_TEST_DEMO_SECRET", "whsec_demo_from_env")
 	applyStripeTenant(t, env, "demo-co", tenants.Stripe{WebhookSecrets: []string{"env:BOARDPACK_TEST_DEMO_SECRET", "whsec_second"}})
 
@@ -151,7 +151,7 @@ func startStripeMock(t *testing.T) string {
 func drain(t *testing.T, env mototest.Env) []messages.MetricEvent {
 	t.Helper()
 	c := sqs.NewFromConfig(env.AWS)
-	q := env.Resource.QueueURLs[infra.QueueAggregatorMetrics]
+	q := env.Resource.QueueURLs[resources.QueueAggregatorMetrics]
 	var out []messages.MetricEvent
 	for {
 		resp, err := c.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(q), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
@@ -176,7 +176,7 @@ func drain(t *testing.T, env mototest.Env) []messages.MetricEvent {
 // tenant's reference, base URL, every list, publishing) against
 // stripe-mock, and that a second run publishes the same event ids.
 func TestStripeBackfillAgainstStripeMock(t *testing.T) {
-	env := mototest.Bootstrap(t, infra.Spec{})
+	env := mototest.Bootstrap(t, resources.Spec{})
 	base := startStripeMock(t)
 	t.Setenv("BOARDPACK_TEST_STRIPE_KEY", "sk_test_123")
 	applyStripeTenant(t, env, "backfilled", tenants.Stripe{WebhookSecrets: []string{"whsec_x"}, APIKey: "env:BOARDPACK_TEST_STRIPE_KEY"})

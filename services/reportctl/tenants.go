@@ -7,7 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 )
 
 func init() {

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/boardpack/boardpack/services/internal/infra"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 func init() {
@@ -36,7 +36,7 @@ func runWaitDrained(ctx context.Context, app *App, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	urls := map[string]string{}
-	for _, sub := range infra.Subscriptions {
+	for _, sub := range resources.Subscriptions {
 		name := app.Names.Queue(sub.Queue)
 		out, err := c.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
 		if err != nil {

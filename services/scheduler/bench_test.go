@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 )
 
 // BenchmarkCatchUpPass: one pass after an hour of downtime for a tenant

@@ -7,13 +7,13 @@ import (
 	"os"
 	"time"
 
-	"github.com/boardpack/boardpack/services/internal/envconfig"
-	"github.com/boardpack/boardpack/services/internal/infra"
+	"github.com/boardpack/boardpack/services/internal/platform/envconfig"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 // config is everything the scheduler reads from the environment.
 type config struct {
-	Names infra.Names
+	Names resources.Names
 	// HTTPAddr serves /healthz, /readyz and /metrics.
 	HTTPAddr string
 	// Tick is the longest time between two passes. A pass also runs right
@@ -34,7 +34,7 @@ func loadConfig(log *slog.Logger) (config, error) {
 	var r envconfig.Reader
 	host, _ := os.Hostname()
 	c := config{
-		Names:    infra.NamesFromEnv(&r),
+		Names:    resources.NamesFromEnv(&r),
 		HTTPAddr: r.String("BOARDPACK_HTTP_ADDR", "127.0.0.1:8082"),
 		Tick:     r.Duration("BOARDPACK_SCHEDULER_TICK", 15*time.Second),
 		Catchup:  r.Duration("BOARDPACK_SCHEDULER_CATCHUP", 7*24*time.Hour),

@@ -5,11 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/boardpack/boardpack/services/internal/infra"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 func TestConfigValidate(t *testing.T) {
-	good := config{Names: infra.Names{Table: "boardpack"}, Tick: 15 * time.Second, Catchup: 7 * 24 * time.Hour, Lease: time.Minute, Owner: "a"}
+	good := config{Names: resources.Names{Table: "boardpack"}, Tick: 15 * time.Second, Catchup: 7 * 24 * time.Hour, Lease: time.Minute, Owner: "a"}
 	if err := good.validate(); err != nil {
 		t.Fatalf("default-like config refused: %v", err)
 	}

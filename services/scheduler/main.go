@@ -18,14 +18,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/boardpack/boardpack/services/internal/awsconf"
-	"github.com/boardpack/boardpack/services/internal/bus"
-	"github.com/boardpack/boardpack/services/internal/httpserver"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/logging"
-	"github.com/boardpack/boardpack/services/internal/readiness"
-	"github.com/boardpack/boardpack/services/internal/schedule"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/schedule"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
+	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/readiness"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 func main() { logging.Main("scheduler", run) }
@@ -44,7 +44,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg config, clock schedule.Clo
 	if err != nil {
 		return err
 	}
-	acct, err := infra.ResolveAccount(ctx, awsCfg)
+	acct, err := resources.ResolveAccount(ctx, awsCfg)
 	if err != nil {
 		return err
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/schedule"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/schedule"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 )
 
 // publisher is what the scheduler needs of the bus (bus.Publisher).

@@ -19,11 +19,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/bus"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/mototest"
-	"github.com/boardpack/boardpack/services/internal/schedule"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/schedule"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 func TestMain(m *testing.M) { mototest.Main(m) }
@@ -51,7 +51,7 @@ type rig struct {
 
 func newRig(t testing.TB, start time.Time) *rig {
 	t.Helper()
-	env := mototest.Bootstrap(t, infra.Spec{})
+	env := mototest.Bootstrap(t, resources.Spec{})
 	pub, err := bus.NewPublisher(env.AWS, env.Names, env.Account, bus.Logger(testLog))
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ func newRig(t testing.TB, start time.Time) *rig {
 	db := dynamodb.NewFromConfig(env.AWS)
 	return &rig{
 		t: t, env: env, db: db, sqs: sqs.NewFromConfig(env.AWS),
-		queue: env.Resource.QueueURLs[infra.QueueMailerReportDue],
+		queue: env.Resource.QueueURLs[resources.QueueMailerReportDue],
 		pub:   pub, clock: schedule.NewFakeClock(start),
 		store: tenants.Store{DB: db, Table: env.Names.Table},
 	}

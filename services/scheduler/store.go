@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/schedule"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/schedule"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 // Key schema of the scheduler's items (sort-key prefix DUE#, owned by the
@@ -75,8 +75,8 @@ func n(v int64) types.AttributeValue {
 
 func dueKey(tenantID, reportID string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
-		infra.AttrPK: s(tenants.PK(tenantID)),
-		infra.AttrSK: s(skDuePrefix + reportID),
+		resources.AttrPK: s(tenants.PK(tenantID)),
+		resources.AttrSK: s(skDuePrefix + reportID),
 	}
 }
 
@@ -104,15 +104,15 @@ func (st store) create(ctx context.Context, f schedule.Firing, now time.Time, le
 	item[attrWrittenBy] = s(owner)
 	item[attrClaimUntil] = n(now.Add(lease).UnixMilli())
 	item[attrClaimedBy] = s(owner)
-	item[infra.AttrGSI1PK] = s(pendingGSIPK)
-	item[infra.AttrGSI1SK] = s(f.At.UTC().Format(time.RFC3339) + "#" + f.Schedule.TenantID + "#" + f.ReportID)
-	item[infra.AttrExpiresAt] = n(f.At.Add(retention).Unix())
+	item[resources.AttrGSI1PK] = s(pendingGSIPK)
+	item[resources.AttrGSI1SK] = s(f.At.UTC().Format(time.RFC3339) + "#" + f.Schedule.TenantID + "#" + f.ReportID)
+	item[resources.AttrExpiresAt] = n(f.At.Add(retention).Unix())
 	_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(st.table),
 		Item:                item,
 		ConditionExpression: aws.String("attribute_not_exists(#pk)"),
 		ExpressionAttributeNames: map[string]string{
-			"#pk": infra.AttrPK,
+			"#pk": resources.AttrPK,
 		},
 	})
 	if isConditionFailed(err) {
@@ -134,8 +134,8 @@ func (st store) markPublished(ctx context.Context, tenantID, reportID string, no
 		ConditionExpression: aws.String("attribute_exists(#pk)"),
 		ExpressionAttributeNames: map[string]string{
 			"#pa": attrPublishedAt, "#pb": attrPublishedBy,
-			"#gpk": infra.AttrGSI1PK, "#gsk": infra.AttrGSI1SK, "#cu": attrClaimUntil,
-			"#pk": infra.AttrPK,
+			"#gpk": resources.AttrGSI1PK, "#gsk": resources.AttrGSI1SK, "#cu": attrClaimUntil,
+			"#pk": resources.AttrPK,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":now": s(now.UTC().Format(time.RFC3339Nano)), ":owner": s(owner),
@@ -157,7 +157,7 @@ func (st store) claim(ctx context.Context, tenantID, reportID string, now time.T
 		UpdateExpression:    aws.String("SET #cu = :until, #cb = :owner"),
 		ConditionExpression: aws.String("attribute_exists(#gpk) AND (attribute_not_exists(#cu) OR #cu < :now)"),
 		ExpressionAttributeNames: map[string]string{
-			"#cu": attrClaimUntil, "#cb": attrClaimedBy, "#gpk": infra.AttrGSI1PK,
+			"#cu": attrClaimUntil, "#cb": attrClaimedBy, "#gpk": resources.AttrGSI1PK,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":until": n(now.Add(lease).UnixMilli()), ":now": n(now.UnixMilli()), ":owner": s(owner),
@@ -181,7 +181,7 @@ func (st store) release(ctx context.Context, tenantID, reportID, owner string) e
 		UpdateExpression:    aws.String("SET #cu = :zero"),
 		ConditionExpression: aws.String("attribute_exists(#gpk) AND #cb = :owner"),
 		ExpressionAttributeNames: map[string]string{
-			"#cu": attrClaimUntil, "#cb": attrClaimedBy, "#gpk": infra.AttrGSI1PK,
+			"#cu": attrClaimUntil, "#cb": attrClaimedBy, "#gpk": resources.AttrGSI1PK,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":zero": n(0), ":owner": s(owner),
@@ -204,11 +204,11 @@ type pendingDue struct {
 func (st store) pending(ctx context.Context, now time.Time, limit int) ([]pendingDue, error) {
 	p := dynamodb.NewQueryPaginator(st.db, &dynamodb.QueryInput{
 		TableName:              aws.String(st.table),
-		IndexName:              aws.String(infra.IndexGSI1),
+		IndexName:              aws.String(resources.IndexGSI1),
 		KeyConditionExpression: aws.String("#gpk = :p"),
 		FilterExpression:       aws.String("attribute_not_exists(#cu) OR #cu < :now"),
 		ExpressionAttributeNames: map[string]string{
-			"#gpk": infra.AttrGSI1PK, "#cu": attrClaimUntil,
+			"#gpk": resources.AttrGSI1PK, "#cu": attrClaimUntil,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":p": s(pendingGSIPK), ":now": n(now.UnixMilli()),
@@ -244,8 +244,8 @@ func (st store) cursor(ctx context.Context, tenantID string) (at time.Time, ok b
 	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(st.table),
 		Key: map[string]types.AttributeValue{
-			infra.AttrPK: s(tenants.PK(tenantID)),
-			infra.AttrSK: s(skCursor),
+			resources.AttrPK: s(tenants.PK(tenantID)),
+			resources.AttrSK: s(skCursor),
 		},
 		ConsistentRead: aws.Bool(true),
 	})
@@ -269,8 +269,8 @@ func (st store) advance(ctx context.Context, tenantID string, at time.Time) erro
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(st.table),
 		Key: map[string]types.AttributeValue{
-			infra.AttrPK: s(tenants.PK(tenantID)),
-			infra.AttrSK: s(skCursor),
+			resources.AttrPK: s(tenants.PK(tenantID)),
+			resources.AttrSK: s(skCursor),
 		},
 		UpdateExpression:    aws.String("SET #c = :at"),
 		ConditionExpression: aws.String("attribute_not_exists(#c) OR #c < :at"),

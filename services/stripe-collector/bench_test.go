@@ -21,8 +21,8 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/stripemap"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 )
 
 // In-process stand-ins for the fuzz target and the no-I/O benchmarks only;

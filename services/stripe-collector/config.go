@@ -5,13 +5,13 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/boardpack/boardpack/services/internal/envconfig"
-	"github.com/boardpack/boardpack/services/internal/infra"
+	"github.com/boardpack/boardpack/services/internal/platform/envconfig"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 // config is everything the stripe-collector reads from the environment.
 type config struct {
-	Names infra.Names
+	Names resources.Names
 	// HTTPAddr serves the webhook, /healthz, /readyz and /metrics.
 	HTTPAddr string
 	// TenantCacheTTL: an applied tenant change (a new webhook secret) is
@@ -30,7 +30,7 @@ type config struct {
 func loadConfig(log *slog.Logger) (config, error) {
 	var r envconfig.Reader
 	c := config{
-		Names:           infra.NamesFromEnv(&r),
+		Names:           resources.NamesFromEnv(&r),
 		HTTPAddr:        r.String("BOARDPACK_HTTP_ADDR", "127.0.0.1:8080"),
 		TenantCacheTTL:  r.Duration("BOARDPACK_TENANT_CACHE_TTL", 10*time.Second),
 		SecretCacheTTL:  r.Duration("BOARDPACK_SECRET_CACHE_TTL", time.Minute),

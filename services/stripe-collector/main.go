@@ -25,7 +25,7 @@
 //	BOARDPACK_SECRET_CACHE_TTL  1m              ssm:/secretsmanager: secrets re-read
 //	BOARDPACK_PUBLISH_TIMEOUT   10s             publish bound before answering 503
 //	BOARDPACK_SHUTDOWN_TIMEOUT  15s             graceful shutdown
-//	BOARDPACK_PREFIX, BOARDPACK_TABLE           resource names (infra.NamesFromEnv)
+//	BOARDPACK_PREFIX, BOARDPACK_TABLE           resource names (resources.NamesFromEnv)
 //	BOARDPACK_LOG_LEVEL         info
 //
 // AWS is selected by the SDK's own variables (AWS_REGION, AWS_ENDPOINT_URL).
@@ -40,12 +40,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/boardpack/boardpack/services/internal/awsconf"
-	"github.com/boardpack/boardpack/services/internal/bus"
-	"github.com/boardpack/boardpack/services/internal/httpserver"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/logging"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
+	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 func main() { logging.Main("stripe-collector", run) }
@@ -65,7 +65,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg config, ready chan<- strin
 	if err != nil {
 		return err
 	}
-	account, err := infra.ResolveAccount(ctx, awsCfg)
+	account, err := resources.ResolveAccount(ctx, awsCfg)
 	if err != nil {
 		return err
 	}

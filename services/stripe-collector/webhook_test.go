@@ -23,10 +23,10 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/bus"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/mototest"
-	"github.com/boardpack/boardpack/services/internal/tenants"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 func TestMain(m *testing.M) { mototest.Main(m) }
@@ -100,7 +100,7 @@ type harness struct {
 // serves the webhook over real HTTP on loopback.
 func newHarness(t testing.TB, configure func(*Webhook)) *harness {
 	t.Helper()
-	env := mototest.Bootstrap(t, infra.Spec{})
+	env := mototest.Bootstrap(t, resources.Spec{})
 	t.Setenv(secretEnv, secretNew)
 	store := tenants.Store{DB: dynamodb.NewFromConfig(env.AWS), Table: env.Names.Table}
 	ctx := context.Background()
@@ -133,7 +133,7 @@ func newHarness(t testing.TB, configure func(*Webhook)) *harness {
 	mux.Handle("POST /webhooks/stripe/{tenant}", h)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &harness{url: srv.URL, sqs: sqs.NewFromConfig(env.AWS), queue: env.Resource.QueueURLs[infra.QueueAggregatorMetrics], metrics: m, env: env}
+	return &harness{url: srv.URL, sqs: sqs.NewFromConfig(env.AWS), queue: env.Resource.QueueURLs[resources.QueueAggregatorMetrics], metrics: m, env: env}
 }
 
 func (h *harness) post(t testing.TB, tenant string, body []byte, sig string) int {
@@ -335,8 +335,8 @@ func TestWebhookAnswers503WhenPublishingFails(t *testing.T) {
 	h := newHarness(t, func(w *Webhook) {
 		// A publisher to topics that do not exist: SNS refuses every
 		// publish, as it would without permission or with a deleted topic.
-		names := infra.Names{Prefix: "missing-" + mototest.UniqueID() + "-", Table: "x"}
-		acct := infra.Account{ID: "123456789012", Region: "us-east-1", Partition: "aws"}
+		names := resources.Names{Prefix: "missing-" + mototest.UniqueID() + "-", Table: "x"}
+		acct := resources.Account{ID: "123456789012", Region: "us-east-1", Partition: "aws"}
 		cfg := mototest.Config(t)
 		pub, err := bus.NewPublisher(cfg, names, acct, bus.Logger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 		if err != nil {
@@ -360,7 +360,7 @@ func TestWebhookAnswers503WhenPublishingFails(t *testing.T) {
 // TestServe starts the service as main does and checks its operational
 // routes and the webhook route.
 func TestServe(t *testing.T) {
-	env := mototest.Bootstrap(t, infra.Spec{})
+	env := mototest.Bootstrap(t, resources.Spec{})
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)

@@ -97,7 +97,7 @@ func constString(t testing.TB, pkgPath, name string) string {
 	return constant.StringVal(c.Val())
 }
 
-// infraNames is what services/internal/infra says the AWS side looks like:
+// infraNames is what services/internal/platform/resources says the AWS side looks like:
 // the deploy module cannot import it (Go's internal rule), so the values
 // are read from its type-checked source.
 type infraNames struct {
@@ -111,7 +111,7 @@ type infraNames struct {
 	ExpiresAt     string
 }
 
-const infraPkg = modulePrefix + "services/internal/infra"
+const infraPkg = modulePrefix + "services/internal/platform/resources"
 
 func loadInfraNames(t testing.TB) infraNames {
 	t.Helper()
@@ -159,7 +159,7 @@ func loadInfraNames(t testing.TB) infraNames {
 		})
 	}
 	if len(n.Topics) == 0 || len(n.Subscriptions) == 0 {
-		t.Fatalf("infra.Topics or infra.Subscriptions not found in %s", infraPkg)
+		t.Fatalf("resources.Topics or resources.Subscriptions not found in %s", infraPkg)
 	}
 	return n
 }

@@ -5,7 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/boardpack/boardpack/services/internal/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
 )
 
 func TestMain(m *testing.M) { mototest.Main(m) }

@@ -15,8 +15,8 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/boardpack/boardpack/services/e2e/stack"
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 // TestWebhookToEmailOnTheStack runs the walking skeleton's path on the
@@ -34,7 +34,7 @@ func TestWebhookToEmailOnTheStack(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	prefix, outputs := deployStack(ctx, t, cfg)
-	names := infra.Names{Prefix: outputs["Prefix"], Table: outputs["TableName"], ConfigurationSet: outputs["ConfigurationSetName"]}
+	names := resources.Names{Prefix: outputs["Prefix"], Table: outputs["TableName"], ConfigurationSet: outputs["ConfigurationSetName"]}
 	if names.Prefix != prefix || names.Table == "" || names.ConfigurationSet == "" {
 		t.Fatalf("stack outputs lack the names the services read: %v", outputs)
 	}
@@ -45,7 +45,7 @@ func TestWebhookToEmailOnTheStack(t *testing.T) {
 		"report-due-v1": outputs["ReportDueTopicArn"],
 		"ses-events":    outputs["SESEventsTopicArn"],
 	}
-	for _, sub := range infra.Subscriptions {
+	for _, sub := range resources.Subscriptions {
 		url, err := sqsc.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(names.Queue(sub.Queue))})
 		if err != nil {
 			t.Fatalf("the stack has no queue %s: %v", names.Queue(sub.Queue), err)

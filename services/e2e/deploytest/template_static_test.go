@@ -66,7 +66,7 @@ func (tpl template) byName(typ, prop string) map[string]string {
 
 // TestTemplateStatic checks from the parsed template what moto's
 // CloudFormation skips (see motoSkips) or ignores, and that the names
-// equal services/internal/infra's.
+// equal services/internal/platform/resources's.
 func TestTemplateStatic(t *testing.T) {
 	tpl := loadTemplate(t)
 	names := loadInfraNames(t)

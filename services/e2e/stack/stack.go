@@ -24,8 +24,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/boardpack/boardpack/services/internal/infra"
-	"github.com/boardpack/boardpack/services/internal/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 // RepoRoot is the repository's root directory.
@@ -40,7 +40,7 @@ var Services = []string{"stripe-collector", "aggregator", "scheduler", "mailer"}
 type Stack struct {
 	t     testing.TB
 	bin   string
-	Names infra.Names
+	Names resources.Names
 	URLs  map[string]string
 	Procs map[string]*Proc
 	Env   []string
@@ -146,7 +146,7 @@ func Start(t testing.TB, extraEnv ...string) *Stack {
 // Options say how StartWith starts the stack.
 type Options struct {
 	// Names of the resources the services use.
-	Names infra.Names
+	Names resources.Names
 	// Bootstrap creates them with `reportctl bootstrap` first; leave it
 	// false when they come from elsewhere (a CloudFormation stack).
 	Bootstrap bool

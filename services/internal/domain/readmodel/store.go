@@ -1,0 +1,161 @@
+package readmodel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
+)
+
+// timeKey is fixed width so that keys sort in time order.
+const timeKey = "2006-01-02T15:04:05.000000000Z"
+
+const attrDoc = "doc"
+
+// DynamoAPI is what the read model needs of DynamoDB.
+type DynamoAPI interface {
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+// Store reads and writes facts.
+type Store struct {
+	DB    DynamoAPI
+	Table string
+}
+
+// FactKey is the sort key of a metric fact.
+func FactKey(e messages.MetricEvent) string {
+	return fmt.Sprintf("F#%s#%s#%s", e.Metric, e.OccurredAt.UTC().Format(timeKey), e.EventID)
+}
+
+func findingKey(f messages.Finding) string {
+	return fmt.Sprintf("X#%s#%s", f.OccurredAt.UTC().Format(timeKey), f.EventID)
+}
+
+// PutFact records a metric event. It returns duplicate=true when the fact
+// was already recorded (a redelivery), which is success.
+func (s Store) PutFact(ctx context.Context, e messages.MetricEvent) (duplicate bool, err error) {
+	if err := e.Validate(); err != nil {
+		return false, err
+	}
+	return s.put(ctx, e.TenantID, FactKey(e), e)
+}
+
+// PutFinding records a finding observation, idempotently.
+func (s Store) PutFinding(ctx context.Context, f messages.Finding) (duplicate bool, err error) {
+	if err := f.Validate(); err != nil {
+		return false, err
+	}
+	return s.put(ctx, f.TenantID, findingKey(f), f)
+}
+
+func (s Store) put(ctx context.Context, tenantID, sk string, v any) (bool, error) {
+	doc, err := json.Marshal(v)
+	if err != nil {
+		return false, fmt.Errorf("encode fact: %w", err)
+	}
+	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.Table),
+		Item: map[string]types.AttributeValue{
+			resources.AttrPK: &types.AttributeValueMemberS{Value: tenants.PK(tenantID)},
+			resources.AttrSK: &types.AttributeValueMemberS{Value: sk},
+			attrDoc:          &types.AttributeValueMemberS{Value: string(doc)},
+		},
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": resources.AttrPK},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("put %s/%s: %w", tenantID, sk, err)
+	}
+	return false, nil
+}
+
+// Facts returns the tenant's facts of one metric that occurred in
+// [from, until). A zero from means since the beginning (state metrics and
+// gauges need the history to know the state at a time).
+func (s Store) Facts(ctx context.Context, tenantID, metric string, from, until time.Time) ([]messages.MetricEvent, error) {
+	prefix := "F#" + metric + "#"
+	lo := prefix
+	if !from.IsZero() {
+		lo = prefix + from.UTC().Format(timeKey)
+	}
+	hi := prefix + until.UTC().Format(timeKey)
+	var out []messages.MetricEvent
+	err := s.query(ctx, tenantID, lo, hi, func(doc []byte) error {
+		var e messages.MetricEvent
+		if err := json.Unmarshal(doc, &e); err != nil {
+			return err
+		}
+		// The key range of metric "a" would also cover a metric named
+		// "a#b": keep only the metric asked for.
+		if e.TenantID == tenantID && e.Metric == metric && e.OccurredAt.Before(until) {
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Findings returns the tenant's finding observations before until.
+func (s Store) Findings(ctx context.Context, tenantID string, until time.Time) ([]messages.Finding, error) {
+	var out []messages.Finding
+	err := s.query(ctx, tenantID, "X#", "X#"+until.UTC().Format(timeKey), func(doc []byte) error {
+		var f messages.Finding
+		if err := json.Unmarshal(doc, &f); err != nil {
+			return err
+		}
+		if f.TenantID == tenantID {
+			out = append(out, f)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s Store) query(ctx context.Context, tenantID, lo, hi string, each func([]byte) error) error {
+	if !messages.ValidTenantID(tenantID) {
+		return fmt.Errorf("invalid tenant id %q", tenantID)
+	}
+	p := dynamodb.NewQueryPaginator(s.DB, &dynamodb.QueryInput{
+		TableName:              aws.String(s.Table),
+		KeyConditionExpression: aws.String("#pk = :pk AND #sk BETWEEN :lo AND :hi"),
+		ExpressionAttributeNames: map[string]string{
+			"#pk": resources.AttrPK, "#sk": resources.AttrSK,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: tenants.PK(tenantID)},
+			":lo": &types.AttributeValueMemberS{Value: lo},
+			":hi": &types.AttributeValueMemberS{Value: hi},
+		},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("query %s %s..%s: %w", tenantID, lo, hi, err)
+		}
+		for _, item := range page.Items {
+			doc, ok := item[attrDoc].(*types.AttributeValueMemberS)
+			if !ok {
+				continue
+			}
+			if err := each([]byte(doc.Value)); err != nil {
+				return fmt.Errorf("decode %s: %w", tenantID, err)
+			}
+		}
+	}
+	return nil
+}

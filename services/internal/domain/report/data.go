@@ -1,0 +1,290 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+)
+
+// Data is what an analyst reads: the tenant, the period, and the facts of
+// the metrics it asked for, from the beginning up to AsOf.
+type Data struct {
+	Tenant tenants.Tenant
+	Loc    *time.Location
+	Due    messages.ReportDue
+	// Period is the report's period; Prev the one before, of the same kind
+	// (the previous calendar month, or the same span shifted back).
+	Period, Prev Period
+	// AsOf is min(now, period end): no fact after it is read.
+	AsOf time.Time
+	// Now is the build time.
+	Now      time.Time
+	facts    map[string][]messages.MetricEvent
+	findings []messages.Finding
+	// split memoises inCurrency: analyses ask for the same metric many
+	// times (each period, each comparison), and a year of facts is large.
+	split map[string]currencySplit
+}
+
+type currencySplit struct {
+	mine  []messages.MetricEvent
+	other []string
+}
+
+func load(ctx context.Context, src Source, t tenants.Tenant, due messages.ReportDue, now time.Time, metrics []string, findings bool) (*Data, error) {
+	loc := t.Location()
+	p := Period{Start: due.PeriodStart, End: due.PeriodEnd, Kind: due.PeriodKind, Loc: loc}
+	asOf := due.PeriodEnd
+	if now.Before(asOf) {
+		asOf = now
+	}
+	if asOf.Before(due.PeriodStart) {
+		return nil, fmt.Errorf("%w: period [%s, %s) starts after now (%s)", ErrInvalid,
+			due.PeriodStart.Format(time.RFC3339), due.PeriodEnd.Format(time.RFC3339), now.Format(time.RFC3339))
+	}
+	d := &Data{Tenant: t, Loc: loc, Due: due, Period: p, Prev: p.previous(), AsOf: asOf, Now: now, facts: map[string][]messages.MetricEvent{}}
+	for _, m := range metrics {
+		fs, err := src.Facts(ctx, t.ID, m, time.Time{}, asOf)
+		if err != nil {
+			return nil, fmt.Errorf("read %s facts of %s: %w", m, t.ID, err)
+		}
+		d.facts[m] = fs
+	}
+	if findings {
+		fs, err := src.Findings(ctx, t.ID, asOf)
+		if err != nil {
+			return nil, fmt.Errorf("read findings of %s: %w", t.ID, err)
+		}
+		d.findings = fs
+	}
+	return d, nil
+}
+
+// Facts returns the loaded facts of a metric (in any currency).
+func (d *Data) Facts(metric string) []messages.MetricEvent { return d.facts[metric] }
+
+// Known reports whether the metric's source ever delivered a fact (up to
+// AsOf): without one, a figure is unknown rather than zero.
+func (d *Data) Known(metric string) bool { return len(d.facts[metric]) > 0 }
+
+// inCurrency splits facts into those in the tenant's currency (or without
+// one, for counts) and the set of other currencies seen.
+func (d *Data) inCurrency(metric string) ([]messages.MetricEvent, []string) {
+	if c, ok := d.split[metric]; ok {
+		return c.mine, c.other
+	}
+	var mine []messages.MetricEvent
+	other := map[string]bool{}
+	for _, f := range d.facts[metric] {
+		if f.Currency == "" || f.Currency == d.Tenant.Currency {
+			mine = append(mine, f)
+		} else {
+			other[f.Currency] = true
+		}
+	}
+	if d.split == nil {
+		d.split = map[string]currencySplit{}
+	}
+	d.split[metric] = currencySplit{mine: mine, other: sortedKeys(other)}
+	return mine, d.split[metric].other
+}
+
+// Sum is an additive metric over [from, to) in the tenant's currency.
+func (d *Data) Sum(metric string, from, to time.Time) Num {
+	fs, other := d.inCurrency(metric)
+	return Num{V: readmodel.Sum(fs, from, to), Known: d.Known(metric), Other: other}
+}
+
+// Count counts additive facts over [from, to).
+func (d *Data) Count(metric string, from, to time.Time) Num {
+	return Num{V: int64(readmodel.Count(d.facts[metric], from, to)), Known: d.Known(metric)}
+}
+
+// Change is a state metric's movement over [from, to).
+func (d *Data) Change(metric string, from, to time.Time) Num {
+	fs, other := d.inCurrency(metric)
+	return Num{V: readmodel.Change(fs, from, to), Known: d.Known(metric), Other: other}
+}
+
+// TotalAt is a state metric's (or gauge's) total just before t.
+func (d *Data) TotalAt(metric string, t time.Time) Num {
+	fs, other := d.inCurrency(metric)
+	return Num{V: readmodel.TotalAt(fs, t), Known: d.Known(metric), Other: other}
+}
+
+// rows returns the latest state of each imported row dated in p, in the
+// tenant's currency (or without one), tombstones dropped: a corrected
+// re-import replaces rows instead of adding to them.
+func (d *Data) rows(metric string, p Period) []messages.MetricEvent {
+	fs, _ := d.inCurrency(metric)
+	var out []messages.MetricEvent
+	for _, f := range readmodel.StatesAt(fs, minTime(p.End, d.AsOf.Add(time.Nanosecond))) {
+		if f.OccurredAt.Before(p.Start) || f.Dimensions[messages.DimRemoved] == "true" {
+			continue
+		}
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Entity < out[j].Entity })
+	return out
+}
+
+// RowSum sums the imported rows dated in p.
+func (d *Data) RowSum(metric string, p Period) Num {
+	_, other := d.inCurrency(metric)
+	var v int64
+	for _, f := range d.rows(metric, p) {
+		v += f.Value
+	}
+	return Num{V: v, Known: d.Known(metric), Other: other}
+}
+
+// rowsBy sums the imported rows dated in p per dimension.
+func (d *Data) rowsBy(metric, dim string, p Period) map[string]int64 {
+	out := map[string]int64{}
+	for _, f := range d.rows(metric, p) {
+		k := f.Dimensions[dim]
+		if k == "" {
+			k = "(uncategorised)"
+		}
+		out[k] += f.Value
+	}
+	return out
+}
+
+// LatestAt returns the time of the metric's latest fact before t.
+func (d *Data) LatestAt(metric string, t time.Time) (time.Time, bool) {
+	f, ok := readmodel.Latest(d.facts[metric], t)
+	return f.OccurredAt, ok
+}
+
+// Findings returns the open findings as of AsOf, most severe first.
+func (d *Data) Findings() []messages.Finding { return readmodel.OpenFindings(d.findings) }
+
+// FindingsKnown reports whether any finding was ever observed.
+func (d *Data) FindingsKnown() bool { return len(d.findings) > 0 }
+
+// Num is a figure and whether its source is known.
+type Num struct {
+	V     int64
+	Known bool
+	// Other lists currencies whose facts were left out of V (never
+	// converted).
+	Other []string
+}
+
+// Period is [Start, End) in the tenant's time zone.
+type Period struct {
+	Start, End time.Time
+	Kind       string
+	Loc        *time.Location
+}
+
+// Days is the number of calendar days the period spans.
+func (p Period) Days() int {
+	n := 0
+	for d := startOfDay(p.Start.In(p.Loc)); d.Before(p.End); d = d.AddDate(0, 0, 1) {
+		n++
+	}
+	return n
+}
+
+func (p Period) monthly() bool {
+	s := p.Start.In(p.Loc)
+	return s.Day() == 1 && s.Hour() == 0 && s.Minute() == 0 &&
+		(p.Kind == messages.PeriodMonth || p.Kind == messages.PeriodPreviousMonth || p.Kind == messages.PeriodMonthToDate)
+}
+
+// previous is the period before: the previous calendar month (the same
+// number of days into it for month-to-date), otherwise the same span
+// shifted back.
+func (p Period) previous() Period {
+	q := Period{Kind: p.Kind, Loc: p.Loc}
+	if p.monthly() {
+		s := p.Start.In(p.Loc)
+		q.Start = s.AddDate(0, -1, 0)
+		q.End = q.Start.Add(p.End.Sub(p.Start))
+		if q.End.After(s) || p.Kind != messages.PeriodMonthToDate {
+			q.End = s
+		}
+		return q
+	}
+	span := p.End.Sub(p.Start)
+	q.Start, q.End = p.Start.Add(-span), p.Start
+	return q
+}
+
+// Label names the period for a reader ("October 2026", "1–15 Nov 2026
+// (month to date)").
+func (p Period) Label() string {
+	s := p.Start.In(p.Loc)
+	last := p.End.Add(-time.Nanosecond).In(p.Loc)
+	if p.monthly() && p.End.Equal(s.AddDate(0, 1, 0)) {
+		return s.Format("January 2006")
+	}
+	var label string
+	switch {
+	case s.Year() != last.Year():
+		label = s.Format("2 Jan 2006") + " – " + last.Format("2 Jan 2006")
+	case s.Month() != last.Month():
+		label = s.Format("2 Jan") + " – " + last.Format("2 Jan 2006")
+	case s.Day() != last.Day():
+		label = fmt.Sprintf("%d–%s", s.Day(), last.Format("2 Jan 2006"))
+	default:
+		label = s.Format("2 Jan 2006")
+	}
+	switch p.Kind {
+	case messages.PeriodMonthToDate:
+		label += " (month to date)"
+	case messages.PeriodPreviousWeek:
+		label += " (week)"
+	}
+	return label
+}
+
+// Short is a compact label for table cells ("Oct 2026", "1–15 Nov").
+func (p Period) Short() string {
+	s := p.Start.In(p.Loc)
+	last := p.End.Add(-time.Nanosecond).In(p.Loc)
+	if p.monthly() && p.End.Equal(s.AddDate(0, 1, 0)) {
+		return s.Format("Jan 2006")
+	}
+	if s.Month() != last.Month() {
+		return s.Format("2 Jan") + "–" + last.Format("2 Jan")
+	}
+	if s.Day() == last.Day() {
+		return s.Format("2 Jan")
+	}
+	return fmt.Sprintf("%d–%s", s.Day(), last.Format("2 Jan"))
+}
+
+// months returns the n calendar months ending with the one containing t
+// (oldest first), in loc.
+func months(t time.Time, loc *time.Location, n int) []Period {
+	s := t.In(loc)
+	first := time.Date(s.Year(), s.Month(), 1, 0, 0, 0, 0, loc)
+	out := make([]Period, n)
+	for i := 0; i < n; i++ {
+		m := first.AddDate(0, -(n - 1 - i), 0)
+		out[i] = Period{Start: m, End: m.AddDate(0, 1, 0), Kind: messages.PeriodMonth, Loc: loc}
+	}
+	return out
+}
+
+func startOfDay(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

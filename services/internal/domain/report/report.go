@@ -1,0 +1,121 @@
+// Package report turns a tenant's read model into the email of one role:
+// one analyst per role (ceo.go, cto.go, cfo.go, accounting.go, cmo.go) —
+// pure functions from the facts and the tenant's configuration to a typed
+// view model — and one renderer (render.go) that writes the HTML part
+// (html/template, CSS inlined by go-premailer, table layout no wider than
+// 640 px), the plain-text part with the same figures, and the charts as
+// PNG images referenced by Content-ID.
+//
+// Rules every analyst follows:
+//
+//   - Every figure names its period; the email states its "as of" time.
+//   - A figure whose source never delivered anything is unknown, not zero:
+//     it says which source is missing and how to add it. A source that
+//     delivered facts, none in the period, gives a real zero.
+//   - Money is summed per currency, never converted: amounts in another
+//     currency than the tenant's are named beside the figure.
+//   - Data is never trusted as markup: the templates escape everything and
+//     no template.HTML is ever built from data.
+//
+// reportctl preview and the mailer both call Build.
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+)
+
+// Source is what a report reads: satisfied by readmodel.Store.
+type Source interface {
+	// Facts returns the tenant's facts of one metric in [from, until); a
+	// zero from means since the beginning.
+	Facts(ctx context.Context, tenantID, metric string, from, until time.Time) ([]messages.MetricEvent, error)
+	// Findings returns the tenant's finding observations before until.
+	Findings(ctx context.Context, tenantID string, until time.Time) ([]messages.Finding, error)
+}
+
+// Image is an inline image, referenced from the HTML as cid:ContentID.
+type Image struct {
+	ContentID string
+	PNG       []byte
+}
+
+// Rendered is a report ready to be put into an email.
+type Rendered struct {
+	Subject string
+	HTML    string
+	Text    string
+	Images  []Image
+}
+
+// ErrInvalid marks a report that can never be built (bad role, period or
+// tenant): retrying does not help.
+var ErrInvalid = errors.New("invalid report request")
+
+// Build reads what the role's analysis needs from src and renders the
+// report for due's period. now is the build time: figures are as of
+// min(now, period end).
+func Build(ctx context.Context, src Source, t tenants.Tenant, due messages.ReportDue, now time.Time) (Rendered, error) {
+	v, err := Analyse(ctx, src, t, due, now)
+	if err != nil {
+		return Rendered{}, err
+	}
+	return Render(v)
+}
+
+// Analyse runs the role's analyst and returns its view model.
+func Analyse(ctx context.Context, src Source, t tenants.Tenant, due messages.ReportDue, now time.Time) (View, error) {
+	if err := check(t, due); err != nil {
+		return nil, err
+	}
+	a, ok := analysts[due.Role]
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown role %q", ErrInvalid, due.Role)
+	}
+	d, err := load(ctx, src, t, due, now, a.metrics, a.findings)
+	if err != nil {
+		return nil, err
+	}
+	return a.analyse(d), nil
+}
+
+func check(t tenants.Tenant, due messages.ReportDue) error {
+	var errs []error
+	if t.ID == "" || t.ID != due.TenantID {
+		errs = append(errs, fmt.Errorf("tenant %q does not match report tenant %q", t.ID, due.TenantID))
+	}
+	if !messages.ValidRole(due.Role) {
+		errs = append(errs, fmt.Errorf("unknown role %q", due.Role))
+	}
+	if due.PeriodStart.IsZero() || !due.PeriodEnd.After(due.PeriodStart) {
+		errs = append(errs, fmt.Errorf("invalid period [%s, %s)", due.PeriodStart, due.PeriodEnd))
+	}
+	if strings.ContainsAny(t.Name, "\r\n") {
+		errs = append(errs, errors.New("tenant name contains a line break"))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
+	}
+	return nil
+}
+
+// analyst is one role's analysis: what it reads and how it reads it.
+type analyst struct {
+	metrics  []string
+	findings bool
+	analyse  func(*Data) View
+}
+
+var analysts = map[string]analyst{}
+
+// View is a role's view model; each role has its own type.
+type View interface {
+	header() *Header
+	template() string
+}

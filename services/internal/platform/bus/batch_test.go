@@ -1,0 +1,145 @@
+package bus_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
+)
+
+func TestMain(m *testing.M) { mototest.Main(m) }
+
+// A nacked message must not hold back its batch-mates: they are handled
+// concurrently and deleted with one request, while the nacked one stays.
+func TestBatchSubscriberDeletesAckedBatchAndKeepsNacked(t *testing.T) {
+	env := mototest.Bootstrap(t, resources.Spec{VisibilityTimeout: 2 * time.Second, MaxReceiveCount: 100})
+	queue := env.Names.Queue(resources.QueueAggregatorMetrics)
+	url := env.Resource.QueueURLs[resources.QueueAggregatorMetrics]
+	c := sqs.NewFromConfig(env.AWS)
+	ctx := context.Background()
+	var entries []sqstypes.SendMessageBatchRequestEntry
+	for i := range 10 {
+		entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(strconv.Itoa(i))})
+	}
+	if _, err := c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries}); err != nil {
+		t.Fatal(err)
+	}
+
+	sub := bus.NewBatchSubscriber(env.AWS, bus.SubscriberConfig{Queue: queue, Workers: 1, BatchSize: 10}, watermill.NopLogger{})
+	msgs, err := sub.Subscribe(ctx, queue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	concurrent, maxConcurrent := 0, 0
+	var wg sync.WaitGroup
+	deadline := time.After(30 * time.Second)
+	for handled := 0; handled < 10; {
+		select {
+		case msg := <-msgs:
+			handled++
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				mu.Lock()
+				seen[string(msg.Payload)]++
+				concurrent++
+				maxConcurrent = max(maxConcurrent, concurrent)
+				mu.Unlock()
+				time.Sleep(200 * time.Millisecond)
+				mu.Lock()
+				concurrent--
+				mu.Unlock()
+				if string(msg.Payload) == "3" {
+					msg.Nack()
+					return
+				}
+				msg.Ack()
+			}()
+		case <-deadline:
+			t.Fatalf("only %d of 10 messages handed out", handled)
+		}
+	}
+	wg.Wait()
+	// The nacked message comes back after the visibility timeout; the
+	// nine others never do.
+	select {
+	case msg := <-msgs:
+		if string(msg.Payload) != "3" {
+			t.Fatalf("redelivered %q, want only the nacked message 3", msg.Payload)
+		}
+		msg.Ack()
+	case <-time.After(30 * time.Second):
+		t.Fatal("the nacked message never came back")
+	}
+	if err := sub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if maxConcurrent < 2 {
+		t.Errorf("handled at most %d messages at once: the batch was handed out one by one", maxConcurrent)
+	}
+	out, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Attributes["ApproximateNumberOfMessages"] != "0" || out.Attributes["ApproximateNumberOfMessagesNotVisible"] != "0" {
+		t.Errorf("queue not empty after all were acked: %v", out.Attributes)
+	}
+}
+
+// The subscriber works under the router, with its middleware.
+func TestBatchSubscriberUnderRouter(t *testing.T) {
+	env := mototest.Bootstrap(t, resources.Spec{})
+	queue := env.Names.Queue(resources.QueueAggregatorMetrics)
+	url := env.Resource.QueueURLs[resources.QueueAggregatorMetrics]
+	c := sqs.NewFromConfig(env.AWS)
+	for i := range 25 {
+		if _, err := c.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(strconv.Itoa(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	router, err := bus.NewRouter(watermill.NopLogger{}, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	got := map[string]bool{}
+	done := make(chan struct{})
+	router.AddConsumerHandler("h", queue, bus.NewBatchSubscriber(env.AWS, bus.SubscriberConfig{Queue: queue, Workers: 2}, watermill.NopLogger{}),
+		func(msg *message.Message) error {
+			mu.Lock()
+			defer mu.Unlock()
+			got[string(msg.Payload)] = true
+			if len(got) == 25 {
+				select {
+				case <-done:
+				default:
+					close(done)
+				}
+			}
+			return nil
+		})
+	go func() { _ = router.Run(context.Background()) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("handled %d of 25", len(got))
+	}
+	if err := router.Close(); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,119 @@
+// Package httpserver serves a service's HTTP endpoints with the timeouts
+// and operational routes every Boardpack service has: GET /healthz
+// (liveness), GET /readyz (dependencies reachable) and GET /metrics
+// (Prometheus).
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
+)
+
+// ReadyCheck reports whether a dependency is reachable.
+type ReadyCheck func(ctx context.Context) error
+
+// Server is an http.Server with Boardpack's operational routes.
+type Server struct {
+	Mux      *http.ServeMux
+	Registry *prometheus.Registry
+	srv      *http.Server
+	log      *slog.Logger
+	checks   map[string]ReadyCheck
+}
+
+// New returns a server for addr with /healthz, /readyz and /metrics.
+func New(addr string, log *slog.Logger) *Server {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), awsconf.Requests)
+	s := &Server{Mux: http.NewServeMux(), Registry: reg, log: log, checks: map[string]ReadyCheck{}}
+	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	s.Mux.HandleFunc("GET /readyz", s.ready)
+	s.Mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	if os.Getenv("BOARDPACK_PPROF") == "true" {
+		// Profiling for benchmarks and incidents; off by default because
+		// it exposes internals on the service's port.
+		s.Mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		s.Mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		s.Mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+		s.Mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	}
+	s.srv = &http.Server{
+		Addr:              addr,
+		Handler:           s.Mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	return s
+}
+
+// AddReadyCheck adds a dependency check to /readyz.
+func (s *Server) AddReadyCheck(name string, c ReadyCheck) { s.checks[name] = c }
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	failed := false
+	for name, check := range s.checks {
+		if err := check(ctx); err != nil {
+			failed = true
+			s.log.Warn("not ready", "check", name, "err", err)
+			defer fmt.Fprintf(w, "%s: %v\n", name, err)
+		}
+	}
+	if failed {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// Listen binds the address now, so a port conflict is reported at start.
+func (s *Server) Listen() (net.Listener, error) {
+	l, err := net.Listen("tcp", s.srv.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", s.srv.Addr, err)
+	}
+	return l, nil
+}
+
+// Serve serves on l until ctx ends, then shuts down gracefully within
+// shutdownTimeout.
+func (s *Server) Serve(ctx context.Context, l net.Listener, shutdownTimeout time.Duration) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.srv.Serve(l) }()
+	s.log.Info("http listening", "addr", l.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := s.srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server: %w", err)
+	}
+	return nil
+}
