@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -286,12 +287,39 @@ func build(t testing.TB) string {
 	for _, s := range Services {
 		pkgs = append(pkgs, "github.com/boardpack/boardpack/services/"+s)
 	}
+	// The binaries live in other modules: build them through the repository's
+	// go.work even when the tests themselves run with GOWORK=off.
+	work, err := findGoWork()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command("go", append([]string{"build", "-o", dir + "/"}, pkgs...)...)
+	cmd.Dir = filepath.Dir(work)
+	cmd.Env = append(os.Environ(), "GOWORK="+work)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	builtDir = dir
 	return dir
+}
+
+// findGoWork walks up from the working directory to the repository's go.work.
+func findGoWork() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, "go.work")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.work not found above the working directory")
+		}
+		dir = parent
+	}
 }
 
 // CPUSeconds is the user+system CPU time the services have used so far.

@@ -18,7 +18,7 @@ import (
 
 	"github.com/adhocore/gronx"
 	"github.com/bojanz/currency"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/boardpack/boardpack/messages"
 )
