@@ -36,6 +36,14 @@ var motoSkips = []string{
 	"AWS::SecretsManager::Secret",
 }
 
+// Resource types moto 5.2.1's CloudFormation cannot create at all: the
+// dashboard's body names the target group's TargetGroupFullName, which moto
+// does not implement (CreateStack answers 500). They are removed before the
+// stack is deployed into moto and checked statically (TestOperatorAlarms).
+var motoFails = []string{
+	"AWS::CloudWatch::Dashboard",
+}
+
 // Properties moto accepts but ignores on resources it creates.
 // DynamoDB: TimeToLiveSpecification, PointInTimeRecoverySpecification.
 
@@ -67,7 +75,7 @@ func deployStack(ctx context.Context, t *testing.T, cfg aws.Config) (prefix stri
 	stack := stackName(prefix)
 	_, err := cf.CreateStack(ctx, &cloudformation.CreateStackInput{
 		StackName:    aws.String(stack),
-		TemplateBody: aws.String(loadTemplate(t).JSON(t)),
+		TemplateBody: aws.String(loadTemplate(t).withoutTypes(motoFails...).JSON(t)),
 		Parameters:   stackParameters(prefix, makeNetwork(ctx, t, cfg)),
 		Capabilities: []cftypes.Capability{cftypes.CapabilityCapabilityIam},
 	})
@@ -181,7 +189,7 @@ func TestTemplateDeploysIntoMoto(t *testing.T) {
 		got[aws.ToString(r.LogicalResourceId)] = true
 	}
 	skipped := map[string]bool{}
-	for _, typ := range motoSkips {
+	for _, typ := range append(motoSkips, motoFails...) {
 		skipped[typ] = true
 	}
 	for id, r := range tpl.Resources {

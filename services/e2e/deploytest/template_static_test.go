@@ -105,8 +105,12 @@ func TestTemplateStatic(t *testing.T) {
 		if refTo(rp["deadLetterTargetArn"]) != dlqID {
 			t.Errorf("%s: RedrivePolicy %v does not target %s", queueID, rp, dlqID)
 		}
-		if n, _ := rp["maxReceiveCount"].(float64); n < 1 || n > 10 {
-			t.Errorf("%s: maxReceiveCount %v, want 1..10", queueID, rp["maxReceiveCount"])
+		// A DynamoDB or SES outage of 30 minutes must send nothing to a DLQ:
+		// a message reaches it after visibility timeout x receives.
+		n, _ := rp["maxReceiveCount"].(float64)
+		vt, _ := q["VisibilityTimeout"].(float64)
+		if n < 1 || n > 50 || n*vt < 1800 {
+			t.Errorf("%s: maxReceiveCount %v x visibility %vs = %vs, want 1..50 receives lasting at least 30 minutes", queueID, n, vt, n*vt)
 		}
 		if q["MessageRetentionPeriod"].(float64) >= dlq["MessageRetentionPeriod"].(float64) {
 			t.Errorf("%s keeps messages no longer than its queue", dlqID)

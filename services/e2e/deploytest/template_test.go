@@ -3,9 +3,11 @@ package deploytest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -73,6 +75,22 @@ func (tpl template) JSON(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// withoutTypes is the template with the resources of these types removed.
+func (tpl template) withoutTypes(types ...string) template {
+	res, _ := tpl.raw["Resources"].(map[string]any)
+	kept := map[string]any{}
+	for id, r := range res {
+		if typ, _ := r.(map[string]any)["Type"].(string); !slices.Contains(types, typ) {
+			kept[id] = r
+		}
+	}
+	raw := maps.Clone(tpl.raw)
+	raw["Resources"] = kept
+	out := tpl
+	out.raw = raw
+	return out
 }
 
 // ofType lists the logical ids of resources of a type.
