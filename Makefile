@@ -5,7 +5,7 @@ MODULE_DIRS := $(shell go list -m -f '{{.Dir}}')
 SERVICES := $(notdir $(wildcard services/*-collector services/aggregator services/scheduler services/mailer services/reportctl))
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: build test test-short lint fuzz bench chaos run up down fmt
+.PHONY: build test test-short lint fuzz mutation bench chaos run up down fmt
 
 build: ## Build every service into ./bin (one go build: packages compile in parallel)
 	@mkdir -p bin
@@ -25,6 +25,9 @@ test-short: ## Unit tests only
 FUZZTIME ?= 10s
 fuzz: ## Every fuzz target (webhook, CSV import, tenants file) for FUZZTIME each
 	@FUZZTIME=$(FUZZTIME) deploy/local/fuzz.sh
+
+mutation: ## Mutation testing (gremlins v0.6.0) of stripemap, readmodel, report and importer; MUTATION_PKGS for a subset
+	@deploy/local/mutation.sh
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $(MODULE_DIRS)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
