@@ -11,8 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/domain/tenants"
-	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 // Record is one ledger item ready to write.
@@ -84,11 +82,7 @@ func WriteBatch(ctx context.Context, db BatchAPI, table string, recs []Record) e
 			continue
 		}
 		seen[k] = true
-		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
-			resources.AttrPK: &types.AttributeValueMemberS{Value: tenants.PK(r.TenantID)},
-			resources.AttrSK: &types.AttributeValueMemberS{Value: r.SK},
-			attrDoc:          &types.AttributeValueMemberS{Value: string(r.Doc)},
-		}}})
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item(r.TenantID, r.SK, r.Doc)}})
 	}
 	backoff := 50 * time.Millisecond
 	for {

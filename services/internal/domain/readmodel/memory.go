@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/platform/table"
 )
 
 // Memory is an in-memory ledger with the same semantics as Store: one
@@ -65,7 +66,7 @@ func (m *Memory) Facts(_ context.Context, tenantID, metric string, from, until t
 	var keys []string
 	for sk, v := range m.items[tenantID] {
 		e, ok := v.(messages.MetricEvent)
-		if ok && strings.HasPrefix(sk, "F#") && e.Metric == metric && !e.OccurredAt.Before(from) && e.OccurredAt.Before(until) {
+		if ok && strings.HasPrefix(sk, table.PrefixFact) && e.Metric == metric && !e.OccurredAt.Before(from) && e.OccurredAt.Before(until) {
 			keys = append(keys, sk)
 		}
 	}
