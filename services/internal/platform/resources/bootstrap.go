@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/platform/table"
 )
 
@@ -106,14 +107,11 @@ func Bootstrap(ctx context.Context, cfg aws.Config, spec Spec) (Result, error) {
 	if err := ensureTable(ctx, dynamodb.NewFromConfig(cfg), spec.Names.Table); err != nil {
 		return res, err
 	}
-	if err := ensureSES(ctx, ses.NewFromConfig(cfg), spec, res.TopicARNs[TopicSESEventsKey]); err != nil {
+	if err := ensureSES(ctx, ses.NewFromConfig(cfg), spec, res.TopicARNs[messages.TopicSESEvents]); err != nil {
 		return res, err
 	}
 	return res, nil
 }
-
-// TopicSESEventsKey is the key of the SES events topic in Result.TopicARNs.
-const TopicSESEventsKey = "ses-events"
 
 func ensureQueue(ctx context.Context, c *sqs.Client, name string, attrs map[string]string) (url, arn string, err error) {
 	out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
