@@ -176,7 +176,7 @@ func analyseCTO(d *Data) View {
 		v.Security.Missing = aws
 	} else {
 		first := map[string]time.Time{}
-		for _, f := range d.findings {
+		for _, f := range d.snap.Findings() {
 			if t, ok := first[f.FindingID]; !ok || f.OccurredAt.Before(t) {
 				first[f.FindingID] = f.OccurredAt
 			}
@@ -266,7 +266,7 @@ func analyseCTO(d *Data) View {
 // gaugeBy is each series' latest reading as of AsOf, by Entity.
 func gaugeBy(d *Data, metric string) map[string]int64 {
 	out := map[string]int64{}
-	for k, f := range readmodel.StatesAt(d.facts[metric], d.AsOf) {
+	for k, f := range readmodel.StatesAt(d.Facts(metric), d.AsOf) {
 		out[k] = f.Value
 	}
 	return out
