@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -231,7 +233,7 @@ func analyseCTO(d *Data) View {
 		for i, s := range shares {
 			colour[s.Label] = paletteHex[i]
 		}
-		svcs := sortedKeys(cur)
+		svcs := slices.Sorted(maps.Keys(cur))
 		sort.SliceStable(svcs, func(i, j int) bool { return cur[svcs[i]] > cur[svcs[j]] })
 		for _, s := range svcs {
 			v.Cost.Rows = append(v.Cost.Rows, Row{Cells: []string{s, money(cur[s], cc), money(prev[s], cc), change(cur[s], prev[s])}, Swatch: colour[s]})

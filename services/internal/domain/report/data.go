@@ -3,6 +3,8 @@ package report
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -79,7 +81,7 @@ func (d *Data) inCurrency(metric string) ([]messages.MetricEvent, []string) {
 	if d.split == nil {
 		d.split = map[string]currencySplit{}
 	}
-	d.split[metric] = currencySplit{mine: mine, other: sortedKeys(other)}
+	d.split[metric] = currencySplit{mine: mine, other: slices.Sorted(maps.Keys(other))}
 	return mine, d.split[metric].other
 }
 
@@ -267,13 +269,4 @@ func months(t time.Time, loc *time.Location, n int) []Period {
 func startOfDay(t time.Time) time.Time {
 	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
