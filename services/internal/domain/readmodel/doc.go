@@ -25,12 +25,15 @@
 // # Writing
 //
 // The aggregator writes facts and findings in one of two ways
-// (BOARDPACK_AGGREGATOR_WRITES): WriteBatch, the default, up to 25 records
-// per BatchWriteItem, unconditional, which is still exactly once in effect
-// because a fact is immutable and keyed by its event id (see WriteBatch);
-// or PutFact and PutFinding, one conditional PutItem
-// (attribute_not_exists) each, which also tell a duplicate from a new fact
-// (the duplicates counter).
+// (BOARDPACK_AGGREGATOR_WRITES), both taking the Record that FactRecord or
+// FindingRecord encodes from a validated message: a Coalescer, the
+// default, gathers the records of concurrent handlers into WriteBatch
+// calls of up to 25 items, unconditional, which is still exactly once in
+// effect because a fact is immutable and keyed by its event id (see
+// WriteBatch); or Store.Put, one conditional PutItem (attribute_not_exists)
+// each, which also tells a duplicate from a new fact (the duplicates
+// counter). PutFact and PutFinding validate, encode and Put, for callers
+// holding an unchecked event.
 //
 // # Items (table BOARDPACK_TABLE; package table owns the key shapes)
 //

@@ -33,21 +33,29 @@ func FactKey(e messages.MetricEvent) string { return table.FactSK(e.Metric, e.Oc
 
 func findingKey(f messages.Finding) string { return table.FindingSK(f.OccurredAt, f.EventID) }
 
-// PutFact records a metric event. It returns duplicate=true when the fact
-// was already recorded (a redelivery), which is success.
+// PutFact validates and records a metric event. It returns duplicate=true
+// when the fact was already recorded (a redelivery), which is success.
 func (s Store) PutFact(ctx context.Context, e messages.MetricEvent) (duplicate bool, err error) {
 	if err := e.Validate(); err != nil {
 		return false, err
 	}
-	return s.put(ctx, e.TenantID, FactKey(e), e)
+	rec, err := FactRecord(e)
+	if err != nil {
+		return false, err
+	}
+	return s.Put(ctx, rec)
 }
 
-// PutFinding records a finding observation, idempotently.
+// PutFinding validates and records a finding observation, idempotently.
 func (s Store) PutFinding(ctx context.Context, f messages.Finding) (duplicate bool, err error) {
 	if err := f.Validate(); err != nil {
 		return false, err
 	}
-	return s.put(ctx, f.TenantID, findingKey(f), f)
+	rec, err := FindingRecord(f)
+	if err != nil {
+		return false, err
+	}
+	return s.Put(ctx, rec)
 }
 
 // item is a ledger item: the fact's JSON under its key.
@@ -57,14 +65,16 @@ func item(tenantID, sk string, doc []byte) map[string]types.AttributeValue {
 	return it
 }
 
-func (s Store) put(ctx context.Context, tenantID, sk string, v any) (bool, error) {
-	doc, err := json.Marshal(v)
-	if err != nil {
-		return false, fmt.Errorf("encode fact: %w", err)
+// Put records one encoded fact or finding with a conditional PutItem. It
+// returns duplicate=true when the item was already there (a redelivery),
+// which is success.
+func (s Store) Put(ctx context.Context, rec Record) (duplicate bool, err error) {
+	if !messages.ValidTenantID(rec.TenantID) {
+		return false, fmt.Errorf("put: invalid tenant id %q", rec.TenantID)
 	}
 	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                aws.String(s.Table),
-		Item:                     item(tenantID, sk, doc),
+		Item:                     item(rec.TenantID, rec.SK, rec.Doc),
 		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
 		ExpressionAttributeNames: map[string]string{"#pk": table.AttrPK},
 	})
@@ -72,7 +82,7 @@ func (s Store) put(ctx context.Context, tenantID, sk string, v any) (bool, error
 		return true, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("put %s/%s: %w", tenantID, sk, err)
+		return false, fmt.Errorf("put %s/%s: %w", rec.TenantID, rec.SK, err)
 	}
 	return false, nil
 }
