@@ -2,7 +2,8 @@
 // tenants apply -f`), its validation, and its storage in the table.
 //
 // Every service reads tenants from the table (item pk=TENANT#<id>,
-// sk=CONFIG, listed through the sparse index gsi1 with gsi1pk=TENANTS), so
+// sk=CONFIG, listed through the sparse index gsi1 with gsi1pk=TENANTS; the
+// shapes are package table's), so
 // a change applied with reportctl reaches running services without a
 // restart (see Cache).
 package tenants
