@@ -31,7 +31,9 @@
 // prefix of another owner's, so a begins_with or BETWEEN over one owner's
 // prefix never returns another owner's items. The one key inside another
 // shape's range is DUE#CURSOR, which the scheduler owns as well; report
-// ids never equal "CURSOR".
+// ids (messages.ReportIDFor: rpt_<hex>) never equal "CURSOR". Tenant ids
+// hold only [a-z0-9-] (messages.ValidTenantID), and every read checks
+// them, so one tenant's partition key is never another's.
 //
 // Times in sort keys are UTC in the fixed-width TimeKey layout, so that
 // keys sort in time order and a period is one BETWEEN.
