@@ -14,8 +14,9 @@ import (
 
 // Memory is an in-memory ledger with the same semantics as Store: one
 // immutable fact per key under the tenant, a second put of the same fact
-// is a duplicate. It is for tests and previews that need no DynamoDB; the
-// same test suite runs against both (see the package tests).
+// is a duplicate. It is for tests that need no DynamoDB (nothing in
+// production uses it); the same test suite runs against both (see the
+// package tests).
 type Memory struct {
 	mu    sync.Mutex
 	items map[string]map[string]any // tenant -> sort key -> fact
