@@ -12,13 +12,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
 )
 
-// factWriter is what the handler needs of the read model.
+// factWriter is what the handler needs of the read model: a conditional
+// put (readmodel.Store) or a batched one (readmodel.Coalescer).
 type factWriter interface {
-	PutFact(ctx context.Context, e messages.MetricEvent) (duplicate bool, err error)
-	PutFinding(ctx context.Context, f messages.Finding) (duplicate bool, err error)
+	Put(ctx context.Context, rec readmodel.Record) (duplicate bool, err error)
 }
 
 // counters are the aggregator's Prometheus counters.
@@ -72,28 +73,31 @@ func (h *handler) Handle(msg *message.Message) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(msg.Context()), h.timeout)
 	defer cancel()
 	var (
-		dup    bool
-		tenant string
-		err    error
+		rec readmodel.Record
+		dup bool
+		err error
 	)
+	// bus.Decode validates the message, once: the record is encoded from
+	// the validated event, and the write does not validate again.
 	switch name {
 	case messages.EventNameMetric:
 		var e messages.MetricEvent
 		if e, err = bus.Decode[messages.MetricEvent](msg); err == nil {
-			tenant = e.TenantID
-			dup, err = h.store.PutFact(ctx, e)
+			rec, err = readmodel.FactRecord(e)
 		}
 	case messages.EventNameFinding:
 		var f messages.Finding
 		if f, err = bus.Decode[messages.Finding](msg); err == nil {
-			tenant = f.TenantID
-			dup, err = h.store.PutFinding(ctx, f)
+			rec, err = readmodel.FindingRecord(f)
 		}
 	default:
 		err = bus.Permanent(fmt.Errorf("message %s: unknown %s %q (want %q or %q)",
 			msg.UUID, messages.MetadataEventName, name, messages.EventNameMetric, messages.EventNameFinding))
 	}
-	log := h.log.With("message_id", msg.UUID, "event", name, "tenant", tenant)
+	if err == nil {
+		dup, err = h.store.Put(ctx, rec)
+	}
+	log := h.log.With("message_id", msg.UUID, "event", name, "tenant", rec.TenantID)
 	switch {
 	case err == nil && dup:
 		h.count.duplicates.WithLabelValues(name).Inc()

@@ -15,10 +15,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
 )
 
-// memWriter records facts by event id, like the conditional put does.
+// memWriter records facts by key, like the conditional put does.
 type memWriter struct {
 	seen map[string]bool
 	err  error
@@ -35,12 +36,8 @@ func (m *memWriter) put(id string) (bool, error) {
 	return false, nil
 }
 
-func (m *memWriter) PutFact(_ context.Context, e messages.MetricEvent) (bool, error) {
-	return m.put(e.EventID)
-}
-
-func (m *memWriter) PutFinding(_ context.Context, f messages.Finding) (bool, error) {
-	return m.put(f.EventID)
+func (m *memWriter) Put(_ context.Context, rec readmodel.Record) (bool, error) {
+	return m.put(rec.TenantID + "/" + rec.SK)
 }
 
 func newTestHandler(w factWriter) (*handler, *counters) {

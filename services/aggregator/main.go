@@ -91,10 +91,10 @@ func serve(ctx context.Context, log *slog.Logger, cfg config) error {
 	}
 	var store factWriter = readmodel.Store{DB: db, Table: cfg.Names.Table}
 	if cfg.Writes == writesBatch {
-		c := newCoalescer(db, cfg.Names.Table, cfg.Linger)
+		c := readmodel.NewCoalescer(db, cfg.Names.Table, cfg.Linger)
 		coalesceCtx, stopCoalescing := context.WithCancel(context.WithoutCancel(ctx))
 		defer stopCoalescing() // after the router has finished its handlers
-		go c.run(coalesceCtx)
+		go c.Run(coalesceCtx)
 		store = c
 	}
 	h := &handler{

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -278,7 +280,7 @@ func Reconcile(current, prior []messages.Finding, covered map[string]bool, at ti
 		}
 		out = append(out, withEventID(f))
 	}
-	for _, id := range sortedKeys(latest) {
+	for _, id := range slices.Sorted(maps.Keys(latest)) {
 		p := latest[id]
 		if seen[id] || p.Status != messages.FindingOpen || !findingCovered(p, covered) {
 			continue

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -198,7 +200,7 @@ func readMetrics(ctx context.Context, api metricsAPI, qs []metricQuery, start, e
 		}
 		for i, q := range batch {
 			var dims []cwtypes.Dimension
-			for _, k := range sortedKeys(q.dims) {
+			for _, k := range slices.Sorted(maps.Keys(q.dims)) {
 				dims = append(dims, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(q.dims[k])})
 			}
 			in.MetricDataQueries = append(in.MetricDataQueries, cwtypes.MetricDataQuery{
@@ -572,7 +574,7 @@ func bucketMetrics(ctx context.Context, acct Account, buckets []Bucket, at time.
 	// S3 reports storage once a day, about a day late: look three days back.
 	start := at.Truncate(24*time.Hour).AddDate(0, 0, -3)
 	var errs []error
-	for _, region := range sortedKeys(byRegion) {
+	for _, region := range slices.Sorted(maps.Keys(byRegion)) {
 		if err := readMetrics(ctx, acct.CloudWatch(region), byRegion[region], start, metricsEnd(at)); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", region, err))
 		}

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -147,7 +149,7 @@ func seed(t testing.TB, cfg aws.Config, endpoint string) seeded {
 	})
 	put := func(ns, name string, dims map[string]string, unit cwtypes.StandardUnit, values ...float64) {
 		var ds []cwtypes.Dimension
-		for _, k := range sortedKeys(dims) {
+		for _, k := range slices.Sorted(maps.Keys(dims)) {
 			ds = append(ds, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(dims[k])})
 		}
 		var data []cwtypes.MetricDatum

@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -75,7 +77,7 @@ func Events(o Observation) []messages.MetricEvent {
 		sort.Strings(months)
 		for _, m := range months {
 			mc := o.Cost.Months[m]
-			for _, svc := range sortedKeys(mc.ByService) {
+			for _, svc := range slices.Sorted(maps.Keys(mc.ByService)) {
 				a := mc.ByService[svc]
 				b.gauge(messages.MetricAWSCostMonthToDate, svc+"@"+m, a.Minor, "", a.Currency,
 					map[string]string{"service": svc, "month": m})
@@ -178,15 +180,6 @@ func sortedDays[V any](m map[time.Time]V) []time.Time {
 	}
 	sort.Slice(days, func(i, j int) bool { return days[i].Before(days[j]) })
 	return days
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // parseMinor converts Cost Explorer's decimal string ("12.3456789") to

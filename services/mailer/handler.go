@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 
@@ -160,13 +159,4 @@ func (m *mailer) compose(t tenants.Tenant, due messages.ReportDue, r report.Rend
 		From: t.Email.From, ReplyTo: t.Email.ReplyTo, To: rcpt, Subject: r.Subject, ReportID: due.ReportID,
 		Unsub: m.cfg.PublicURL + "/unsubscribe?token=" + url.QueryEscape(token), UnsubMail: mailto, Date: m.now(),
 	}, r, m.cfg.Sender)
-}
-
-func sortedTagKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

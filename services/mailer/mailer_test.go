@@ -24,6 +24,7 @@ import (
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
 	"github.com/boardpack/boardpack/services/internal/platform/mototest"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/internal/platform/table"
 )
 
 func TestMain(m *testing.M) { mototest.Main(m) }
@@ -375,7 +376,7 @@ func TestSESEventsUpdateStatusOnceAndSuppress(t *testing.T) {
 	})
 	queueDrained(t, w, resources.QueueMailerSESEvents)
 	out, err := w.db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(w.env.Names.Table),
-		Key: map[string]dynamodbAV{"pk": strAV(tenants.PK(w.tenant.ID)), "sk": strAV("SEND#" + d.ReportID + "#cfo@queen.example.com")}})
+		Key: table.Key(w.tenant.ID, table.SendSK(d.ReportID, "cfo@queen.example.com"))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -145,7 +147,7 @@ func (s *sender) send(ctx context.Context, e rawEmail) (string, error) {
 	if s.configurationSet != "" {
 		in.ConfigurationSetName = aws.String(s.configurationSet)
 	}
-	for _, k := range sortedTagKeys(e.Tags) {
+	for _, k := range slices.Sorted(maps.Keys(e.Tags)) {
 		in.Tags = append(in.Tags, sestypes.MessageTag{Name: aws.String(k), Value: aws.String(e.Tags[k])})
 	}
 	var lastErr error

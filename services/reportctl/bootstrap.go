@@ -5,7 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,21 +73,12 @@ func runBootstrap(ctx context.Context, app *App, args []string) error {
 		return err
 	}
 	fmt.Fprintf(app.Stdout, "table     %s\n", app.Names.Table)
-	for _, t := range sortedKeys(res.TopicARNs) {
+	for _, t := range slices.Sorted(maps.Keys(res.TopicARNs)) {
 		fmt.Fprintf(app.Stdout, "topic     %s\n", res.TopicARNs[t])
 	}
-	for _, q := range sortedKeys(res.QueueURLs) {
+	for _, q := range slices.Sorted(maps.Keys(res.QueueURLs)) {
 		fmt.Fprintf(app.Stdout, "queue     %s (dlq %s)\n", res.QueueURLs[q], res.DLQURLs[q])
 	}
 	fmt.Fprintf(app.Stdout, "sender    %s\n", app.Sender)
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

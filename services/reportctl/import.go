@@ -16,7 +16,7 @@ import (
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/importer"
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
-	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/internal/platform/table"
 )
 
 func init() {
@@ -31,7 +31,8 @@ func init() {
 // importPublishBatch is how many events go to one Publish call.
 const importPublishBatch = 100
 
-// The import log lives in the tenant's partition under IMPORT#:
+// The import log lives in the tenant's partition under IMPORT# (the key
+// shapes are package table's):
 //
 //	IMPORT#<kind>#LATEST            the last import of the kind: digest, version, complete
 //	IMPORT#<kind>#V#<version>       one item per import, for the record
@@ -72,16 +73,13 @@ type importLog struct {
 	table string
 }
 
-func importLatestKey(kind importer.Kind) string { return "IMPORT#" + string(kind) + "#LATEST" }
+func importLatestKey(kind importer.Kind) string { return table.ImportLatestSK(string(kind)) }
 
 func (l importLog) latest(ctx context.Context, tenantID string, kind importer.Kind) (importRecord, bool, error) {
 	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(l.table),
 		ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{
-			resources.AttrPK: &types.AttributeValueMemberS{Value: tenants.PK(tenantID)},
-			resources.AttrSK: &types.AttributeValueMemberS{Value: importLatestKey(kind)},
-		},
+		Key:            table.Key(tenantID, importLatestKey(kind)),
 	})
 	if err != nil {
 		return importRecord{}, false, fmt.Errorf("read import log: %w", err)
@@ -111,33 +109,30 @@ var errConcurrentImport = errors.New("another import of this kind for this tenan
 // record writes LATEST (conditionally on prev) and the per-version item.
 func (l importLog) record(ctx context.Context, tenantID string, kind importer.Kind, r importRecord, prev *importRecord) error {
 	item := func(sk string) map[string]types.AttributeValue {
-		return map[string]types.AttributeValue{
-			resources.AttrPK:   &types.AttributeValueMemberS{Value: tenants.PK(tenantID)},
-			resources.AttrSK:   &types.AttributeValueMemberS{Value: sk},
-			importAttrDigest:   &types.AttributeValueMemberS{Value: r.Digest},
-			importAttrVersion:  &types.AttributeValueMemberN{Value: strconv.FormatInt(r.Version, 10)},
-			importAttrComplete: &types.AttributeValueMemberBOOL{Value: r.Complete},
-			importAttrFile:     &types.AttributeValueMemberS{Value: r.File},
-			importAttrRows:     &types.AttributeValueMemberN{Value: strconv.Itoa(r.Rows)},
-			importAttrEvents:   &types.AttributeValueMemberN{Value: strconv.Itoa(r.Events)},
-			importAttrRemoved:  &types.AttributeValueMemberN{Value: strconv.Itoa(r.Removed)},
-			importAttrAt:       &types.AttributeValueMemberS{Value: time.UnixMilli(r.Version).UTC().Format(time.RFC3339Nano)},
-		}
+		it := table.Key(tenantID, sk)
+		it[importAttrDigest] = table.S(r.Digest)
+		it[importAttrVersion] = table.N(r.Version)
+		it[importAttrComplete] = &types.AttributeValueMemberBOOL{Value: r.Complete}
+		it[importAttrFile] = table.S(r.File)
+		it[importAttrRows] = table.N(int64(r.Rows))
+		it[importAttrEvents] = table.N(int64(r.Events))
+		it[importAttrRemoved] = table.N(int64(r.Removed))
+		it[importAttrAt] = table.S(time.UnixMilli(r.Version).UTC().Format(time.RFC3339Nano))
+		return it
 	}
 	in := &dynamodb.PutItemInput{TableName: aws.String(l.table), Item: item(importLatestKey(kind))}
 	if prev == nil {
 		in.ConditionExpression = aws.String("attribute_not_exists(#pk)")
-		in.ExpressionAttributeNames = map[string]string{"#pk": resources.AttrPK}
+		in.ExpressionAttributeNames = map[string]string{"#pk": table.AttrPK}
 	} else {
 		in.ConditionExpression = aws.String("#v = :v")
 		in.ExpressionAttributeNames = map[string]string{"#v": importAttrVersion}
 		in.ExpressionAttributeValues = map[string]types.AttributeValue{
-			":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(prev.Version, 10)},
+			":v": table.N(prev.Version),
 		}
 	}
 	_, err := l.db.PutItem(ctx, in)
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	if table.IsConditionalCheckFailed(err) {
 		return errConcurrentImport
 	}
 	if err != nil {
@@ -145,7 +140,7 @@ func (l importLog) record(ctx context.Context, tenantID string, kind importer.Ki
 	}
 	_, err = l.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(l.table),
-		Item:      item(fmt.Sprintf("IMPORT#%s#V#%013d", kind, r.Version)),
+		Item:      item(table.ImportVersionSK(string(kind), r.Version)),
 	})
 	if err != nil {
 		return fmt.Errorf("write import log: %w", err)

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -69,7 +71,7 @@ func runWaitDrained(ctx context.Context, app *App, args []string) error {
 
 // queueBacklog describes the first queue with messages, or "" when all are empty.
 func queueBacklog(ctx context.Context, c *sqs.Client, urls map[string]string) (string, error) {
-	for _, name := range sortedKeys(urls) {
+	for _, name := range slices.Sorted(maps.Keys(urls)) {
 		out, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 			QueueUrl: aws.String(urls[name]),
 			AttributeNames: []sqstypes.QueueAttributeName{

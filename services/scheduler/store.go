@@ -15,11 +15,10 @@ import (
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/schedule"
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
-	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/internal/platform/table"
 )
 
-// Key schema of the scheduler's items (sort-key prefix DUE#, owned by the
-// scheduler):
+// The scheduler's items (their key shapes are package table's):
 //
 //	pk           sk                 item
 //	TENANT#<id>  DUE#<report id>    a report due: written once, before it is
@@ -33,10 +32,6 @@ import (
 // record a crash left unpublished, across tenants, without scanning the
 // ever-growing history.
 const (
-	skDuePrefix  = "DUE#"
-	skCursor     = "DUE#CURSOR"
-	pendingGSIPK = "DUE#PENDING"
-
 	attrDoc         = "doc"
 	attrRole        = "role"
 	attrPeriodKind  = "period_kind"
@@ -68,21 +63,8 @@ type store struct {
 	table string
 }
 
-func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-func n(v int64) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
-}
-
 func dueKey(tenantID, reportID string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		resources.AttrPK: s(tenants.PK(tenantID)),
-		resources.AttrSK: s(skDuePrefix + reportID),
-	}
-}
-
-func isConditionFailed(err error) bool {
-	var ccf *types.ConditionalCheckFailedException
-	return errors.As(err, &ccf)
+	return table.Key(tenantID, table.DueSK(reportID))
 }
 
 // create writes the record of a firing, claimed by owner until
@@ -95,27 +77,27 @@ func (st store) create(ctx context.Context, f schedule.Firing, now time.Time, le
 		return false, fmt.Errorf("encode report due %s: %w", f.ReportID, err)
 	}
 	item := dueKey(f.Schedule.TenantID, f.ReportID)
-	item[attrDoc] = s(string(doc))
-	item[attrRole] = s(f.Schedule.Role)
-	item[attrPeriodKind] = s(f.Schedule.Period)
-	item[attrDueAt] = s(f.At.UTC().Format(time.RFC3339))
-	item[attrCron] = s(f.Schedule.Cron)
-	item[attrWrittenAt] = s(now.UTC().Format(time.RFC3339Nano))
-	item[attrWrittenBy] = s(owner)
-	item[attrClaimUntil] = n(now.Add(lease).UnixMilli())
-	item[attrClaimedBy] = s(owner)
-	item[resources.AttrGSI1PK] = s(pendingGSIPK)
-	item[resources.AttrGSI1SK] = s(f.At.UTC().Format(time.RFC3339) + "#" + f.Schedule.TenantID + "#" + f.ReportID)
-	item[resources.AttrExpiresAt] = n(f.At.Add(retention).Unix())
+	item[attrDoc] = table.S(string(doc))
+	item[attrRole] = table.S(f.Schedule.Role)
+	item[attrPeriodKind] = table.S(f.Schedule.Period)
+	item[attrDueAt] = table.S(f.At.UTC().Format(time.RFC3339))
+	item[attrCron] = table.S(f.Schedule.Cron)
+	item[attrWrittenAt] = table.S(now.UTC().Format(time.RFC3339Nano))
+	item[attrWrittenBy] = table.S(owner)
+	item[attrClaimUntil] = table.N(now.Add(lease).UnixMilli())
+	item[attrClaimedBy] = table.S(owner)
+	item[table.AttrGSI1PK] = table.S(table.GSI1DuePending)
+	item[table.AttrGSI1SK] = table.S(table.DuePendingSK(f.At, f.Schedule.TenantID, f.ReportID))
+	item[table.AttrExpiresAt] = table.N(f.At.Add(retention).Unix())
 	_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(st.table),
 		Item:                item,
 		ConditionExpression: aws.String("attribute_not_exists(#pk)"),
 		ExpressionAttributeNames: map[string]string{
-			"#pk": resources.AttrPK,
+			"#pk": table.AttrPK,
 		},
 	})
-	if isConditionFailed(err) {
+	if table.IsConditionalCheckFailed(err) {
 		return false, nil
 	}
 	if err != nil {
@@ -134,11 +116,11 @@ func (st store) markPublished(ctx context.Context, tenantID, reportID string, no
 		ConditionExpression: aws.String("attribute_exists(#pk)"),
 		ExpressionAttributeNames: map[string]string{
 			"#pa": attrPublishedAt, "#pb": attrPublishedBy,
-			"#gpk": resources.AttrGSI1PK, "#gsk": resources.AttrGSI1SK, "#cu": attrClaimUntil,
-			"#pk": resources.AttrPK,
+			"#gpk": table.AttrGSI1PK, "#gsk": table.AttrGSI1SK, "#cu": attrClaimUntil,
+			"#pk": table.AttrPK,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now": s(now.UTC().Format(time.RFC3339Nano)), ":owner": s(owner),
+			":now": table.S(now.UTC().Format(time.RFC3339Nano)), ":owner": table.S(owner),
 		},
 	})
 	if err != nil {
@@ -157,13 +139,13 @@ func (st store) claim(ctx context.Context, tenantID, reportID string, now time.T
 		UpdateExpression:    aws.String("SET #cu = :until, #cb = :owner"),
 		ConditionExpression: aws.String("attribute_exists(#gpk) AND (attribute_not_exists(#cu) OR #cu < :now)"),
 		ExpressionAttributeNames: map[string]string{
-			"#cu": attrClaimUntil, "#cb": attrClaimedBy, "#gpk": resources.AttrGSI1PK,
+			"#cu": attrClaimUntil, "#cb": attrClaimedBy, "#gpk": table.AttrGSI1PK,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":until": n(now.Add(lease).UnixMilli()), ":now": n(now.UnixMilli()), ":owner": s(owner),
+			":until": table.N(now.Add(lease).UnixMilli()), ":now": table.N(now.UnixMilli()), ":owner": table.S(owner),
 		},
 	})
-	if isConditionFailed(err) {
+	if table.IsConditionalCheckFailed(err) {
 		return false, nil
 	}
 	if err != nil {
@@ -181,13 +163,13 @@ func (st store) release(ctx context.Context, tenantID, reportID, owner string) e
 		UpdateExpression:    aws.String("SET #cu = :zero"),
 		ConditionExpression: aws.String("attribute_exists(#gpk) AND #cb = :owner"),
 		ExpressionAttributeNames: map[string]string{
-			"#cu": attrClaimUntil, "#cb": attrClaimedBy, "#gpk": resources.AttrGSI1PK,
+			"#cu": attrClaimUntil, "#cb": attrClaimedBy, "#gpk": table.AttrGSI1PK,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":zero": n(0), ":owner": s(owner),
+			":zero": table.N(0), ":owner": table.S(owner),
 		},
 	})
-	if err != nil && !isConditionFailed(err) {
+	if err != nil && !table.IsConditionalCheckFailed(err) {
 		return fmt.Errorf("release report due %s of tenant %s: %w", reportID, tenantID, err)
 	}
 	return nil
@@ -204,14 +186,14 @@ type pendingDue struct {
 func (st store) pending(ctx context.Context, now time.Time, limit int) ([]pendingDue, error) {
 	p := dynamodb.NewQueryPaginator(st.db, &dynamodb.QueryInput{
 		TableName:              aws.String(st.table),
-		IndexName:              aws.String(resources.IndexGSI1),
+		IndexName:              aws.String(table.IndexGSI1),
 		KeyConditionExpression: aws.String("#gpk = :p"),
 		FilterExpression:       aws.String("attribute_not_exists(#cu) OR #cu < :now"),
 		ExpressionAttributeNames: map[string]string{
-			"#gpk": resources.AttrGSI1PK, "#cu": attrClaimUntil,
+			"#gpk": table.AttrGSI1PK, "#cu": attrClaimUntil,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":p": s(pendingGSIPK), ":now": n(now.UnixMilli()),
+			":p": table.S(table.GSI1DuePending), ":now": table.N(now.UnixMilli()),
 		},
 	})
 	var res []pendingDue
@@ -242,11 +224,8 @@ func (st store) pending(ctx context.Context, now time.Time, limit int) ([]pendin
 // has never passed over.
 func (st store) cursor(ctx context.Context, tenantID string) (at time.Time, ok bool, err error) {
 	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(st.table),
-		Key: map[string]types.AttributeValue{
-			resources.AttrPK: s(tenants.PK(tenantID)),
-			resources.AttrSK: s(skCursor),
-		},
+		TableName:      aws.String(st.table),
+		Key:            table.Key(tenantID, table.SKDueCursor),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
@@ -267,21 +246,18 @@ func (st store) cursor(ctx context.Context, tenantID string) (at time.Time, ok b
 // slow replica finishing an old pass cannot undo a newer one.
 func (st store) advance(ctx context.Context, tenantID string, at time.Time) error {
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(st.table),
-		Key: map[string]types.AttributeValue{
-			resources.AttrPK: s(tenants.PK(tenantID)),
-			resources.AttrSK: s(skCursor),
-		},
+		TableName:           aws.String(st.table),
+		Key:                 table.Key(tenantID, table.SKDueCursor),
 		UpdateExpression:    aws.String("SET #c = :at"),
 		ConditionExpression: aws.String("attribute_not_exists(#c) OR #c < :at"),
 		ExpressionAttributeNames: map[string]string{
 			"#c": attrCursorAt,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":at": n(at.UnixMilli()),
+			":at": table.N(at.UnixMilli()),
 		},
 	})
-	if err != nil && !isConditionFailed(err) {
+	if err != nil && !table.IsConditionalCheckFailed(err) {
 		return fmt.Errorf("advance cursor of tenant %s: %w", tenantID, err)
 	}
 	return nil

@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -107,7 +109,7 @@ func analyseAccounting(d *Data) View {
 				by[name] += f.Value
 			}
 		}
-		keys := sortedKeys(by)
+		keys := slices.Sorted(maps.Keys(by))
 		sort.SliceStable(keys, func(i, j int) bool { return by[keys[i]] > by[keys[j]] })
 		for _, k := range keys {
 			v.ByProduct.Rows = append(v.ByProduct.Rows, Row{Cells: []string{k, m(by[k])}})
@@ -170,7 +172,7 @@ func analyseAccounting(d *Data) View {
 		for i, s := range shares {
 			colour[s.Label] = paletteHex[i]
 		}
-		keys := sortedKeys(by)
+		keys := slices.Sorted(maps.Keys(by))
 		sort.SliceStable(keys, func(i, j int) bool { return by[keys[i]] > by[keys[j]] })
 		for _, k := range keys {
 			account := coa(k)
@@ -270,7 +272,7 @@ func union(a, b map[string]int64) []string {
 	for k := range b {
 		keys[k] = true
 	}
-	return sortedKeys(keys)
+	return slices.Sorted(maps.Keys(keys))
 }
 
 // minorUnits converts a whole amount of major units to minor units.

@@ -222,7 +222,7 @@ func analyseCFO(d *Data) View {
 // state of "target/<YYYY-MM>/revenue").
 func (d *Data) targetInMonth(mo Period) Num {
 	key := mo.Start.Format("2006-01")
-	for _, f := range readmodel.StatesAt(d.facts[metricRevenueTarget], d.AsOf.Add(time.Hour*24*31)) {
+	for _, f := range readmodel.StatesAt(d.Facts(metricRevenueTarget), d.AsOf.Add(time.Hour*24*31)) {
 		if f.Dimensions[messages.DimMonth] == key && f.Dimensions[messages.DimMetric] == messages.TargetRevenue &&
 			f.Currency == d.Tenant.Currency && f.Dimensions[messages.DimRemoved] != "true" {
 			return Num{V: f.Value, Known: true}

@@ -13,22 +13,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/internal/platform/table"
 )
 
 // ErrNotFound is returned for a tenant that was never applied.
 var ErrNotFound = errors.New("tenant not found")
 
 const (
-	skConfig     = "CONFIG"
-	registryPK   = "TENANTS"
 	attrConfig   = "config"
 	attrApplied  = "applied_at"
 	maxTxnTenant = 100
 )
-
-// PK is the partition key of everything that belongs to a tenant.
-func PK(tenantID string) string { return "TENANT#" + tenantID }
 
 // DynamoAPI is what the store needs of DynamoDB.
 type DynamoAPI interface {
@@ -62,12 +57,12 @@ func (s Store) Apply(ctx context.Context, f File) error {
 		items = append(items, types.TransactWriteItem{Put: &types.Put{
 			TableName: aws.String(s.Table),
 			Item: map[string]types.AttributeValue{
-				resources.AttrPK:     &types.AttributeValueMemberS{Value: PK(t.ID)},
-				resources.AttrSK:     &types.AttributeValueMemberS{Value: skConfig},
-				resources.AttrGSI1PK: &types.AttributeValueMemberS{Value: registryPK},
-				resources.AttrGSI1SK: &types.AttributeValueMemberS{Value: t.ID},
-				attrConfig:           &types.AttributeValueMemberS{Value: string(doc)},
-				attrApplied:          &types.AttributeValueMemberS{Value: now},
+				table.AttrPK:     table.S(table.PK(t.ID)),
+				table.AttrSK:     table.S(table.SKConfig),
+				table.AttrGSI1PK: table.S(table.GSI1Tenants),
+				table.AttrGSI1SK: table.S(t.ID),
+				attrConfig:       table.S(string(doc)),
+				attrApplied:      table.S(now),
 			},
 		}})
 	}
@@ -81,10 +76,7 @@ func (s Store) Apply(ctx context.Context, f File) error {
 func (s Store) Get(ctx context.Context, id string) (Tenant, error) {
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.Table),
-		Key: map[string]types.AttributeValue{
-			resources.AttrPK: &types.AttributeValueMemberS{Value: PK(id)},
-			resources.AttrSK: &types.AttributeValueMemberS{Value: skConfig},
-		},
+		Key:       table.Key(id, table.SKConfig),
 	})
 	if err != nil {
 		return Tenant{}, fmt.Errorf("get tenant %s: %w", id, err)
@@ -99,15 +91,11 @@ func (s Store) Get(ctx context.Context, id string) (Tenant, error) {
 func (s Store) List(ctx context.Context) ([]Tenant, error) {
 	var out []Tenant
 	p := dynamodb.NewQueryPaginator(s.DB, &dynamodb.QueryInput{
-		TableName:              aws.String(s.Table),
-		IndexName:              aws.String(resources.IndexGSI1),
-		KeyConditionExpression: aws.String("#pk = :pk"),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": resources.AttrGSI1PK,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: registryPK},
-		},
+		TableName:                 aws.String(s.Table),
+		IndexName:                 aws.String(table.IndexGSI1),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": table.AttrGSI1PK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": table.S(table.GSI1Tenants)},
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)

@@ -2,7 +2,8 @@
 // tenants apply -f`), its validation, and its storage in the table.
 //
 // Every service reads tenants from the table (item pk=TENANT#<id>,
-// sk=CONFIG, listed through the sparse index gsi1 with gsi1pk=TENANTS), so
+// sk=CONFIG, listed through the sparse index gsi1 with gsi1pk=TENANTS; the
+// shapes are package table's), so
 // a change applied with reportctl reaches running services without a
 // restart (see Cache).
 package tenants
@@ -16,11 +17,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/adhocore/gronx"
 	"github.com/bojanz/currency"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/cron"
 )
 
 // File is the tenants file.
@@ -211,16 +212,13 @@ func (t Tenant) problems() []error {
 	if t.AWS != nil && t.AWS.RoleARN != "" && !strings.HasPrefix(t.AWS.RoleARN, "arn:") {
 		bad("aws.role_arn", "%q is not an ARN", t.AWS.RoleARN)
 	}
-	g := gronx.New()
 	for i, s := range t.Schedules {
 		f := fmt.Sprintf("schedules[%d]", i)
 		if !messages.ValidRole(s.Role) {
 			bad(f+".role", "%q is not one of %s", s.Role, strings.Join(messages.Roles, ", "))
 		}
-		if !g.IsValid(s.Cron) {
-			bad(f+".cron", "%q is not a valid cron expression", s.Cron)
-		} else if p := cronProblem(s.Cron, time.Now()); p != "" {
-			bad(f+".cron", "%q %s", s.Cron, p)
+		if err := cron.Check(s.Cron, time.Now()); err != nil {
+			bad(f+".cron", "%q %v", s.Cron, err)
 		}
 		switch s.Period {
 		case messages.PeriodPreviousWeek, messages.PeriodPreviousMonth, messages.PeriodMonthToDate, messages.PeriodInterval:
@@ -265,3 +263,7 @@ func validAddress(s string) bool {
 }
 
 func hasCRLF(s string) bool { return strings.ContainsAny(s, "\r\n") }
+
+// timezoneProblem refuses "Local", which time.LoadLocation accepts but
+// which means whatever zone the server runs in.
+func timezoneProblem(name string) bool { return name == "Local" }
