@@ -34,7 +34,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -46,12 +45,12 @@ import (
 	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
 	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
-	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 	"github.com/boardpack/boardpack/services/internal/platform/readiness"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
-func main() { logging.Main("aggregator", run) }
+func main() { lifecycle.Main("aggregator", run) }
 
 func run(ctx context.Context, log *slog.Logger) error {
 	cfg, err := loadConfig(log)
@@ -75,10 +74,6 @@ func serve(ctx context.Context, log *slog.Logger, cfg config) error {
 	srv := httpserver.New(cfg.HTTPAddr, log)
 	srv.AddReadyCheck("table", readiness.Table(db, cfg.Names.Table))
 	srv.AddReadyCheck("queue", readiness.Queue(sqsc, queue))
-	listener, err := srv.Listen()
-	if err != nil {
-		return err
-	}
 
 	wlog := bus.Logger(log)
 	sub := bus.NewBatchSubscriber(awsCfg, bus.SubscriberConfig{
@@ -86,15 +81,20 @@ func serve(ctx context.Context, log *slog.Logger, cfg config) error {
 	}, wlog)
 	router, err := bus.NewRouter(wlog, cfg.HandlerTimeout)
 	if err != nil {
-		listener.Close()
 		return err
 	}
+	// Started in this order, stopped in reverse: the router drains its
+	// in-flight messages (within HandlerTimeout) while the coalescer still
+	// writes their facts, and /healthz answers until the end.
+	runner := lifecycle.New(log)
+	runner.Add(srv.Component(5 * time.Second))
 	var store factWriter = readmodel.Store{DB: db, Table: cfg.Names.Table}
 	if cfg.Writes == writesBatch {
 		c := newCoalescer(db, cfg.Names.Table, cfg.Linger)
-		coalesceCtx, stopCoalescing := context.WithCancel(context.WithoutCancel(ctx))
-		defer stopCoalescing() // after the router has finished its handlers
-		go c.run(coalesceCtx)
+		runner.Add(lifecycle.Component{Name: "coalescer", Run: func(ctx context.Context) error {
+			c.run(ctx)
+			return nil
+		}, Timeout: 5 * time.Second})
 		store = c
 	}
 	h := &handler{
@@ -104,38 +104,9 @@ func serve(ctx context.Context, log *slog.Logger, cfg config) error {
 		timeout: cfg.HandlerTimeout,
 	}
 	router.AddConsumerHandler("aggregate_metrics", queue, sub, h.Handle)
+	runner.Add(bus.RouterComponent("router", router, cfg.HandlerTimeout+5*time.Second))
 
-	httpDone := make(chan error, 1)
-	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopHTTP()
-	go func() { httpDone <- srv.Serve(httpCtx, listener, 5*time.Second) }()
-
-	routerDone := make(chan error, 1)
-	// The router gets its own context: cancelling it would cut in-flight
-	// handlers, while Close stops receiving and waits for them.
-	go func() { routerDone <- router.Run(context.WithoutCancel(ctx)) }()
-
-	var runErr error
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down: finishing in-flight messages")
-	case err := <-routerDone:
-		runErr = fmt.Errorf("router stopped: %w", err)
-		routerDone <- nil
-	case err := <-httpDone:
-		runErr = err
-		httpDone <- nil
-	}
-	if err := router.Close(); err != nil {
-		runErr = errors.Join(runErr, fmt.Errorf("close router: %w", err))
-	}
-	if err := <-routerDone; err != nil && runErr == nil {
-		runErr = err
-	}
-	stopHTTP()
-	if err := <-httpDone; err != nil {
-		runErr = errors.Join(runErr, err)
-	}
+	err = runner.Run(ctx)
 	log.Info("aggregator stopped")
-	return runErr
+	return err
 }

@@ -18,8 +18,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -29,21 +27,16 @@ import (
 	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
 	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
-	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 const serviceName = "aws-collector"
 
 func main() {
-	log := logging.New(serviceName)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, log, os.Args[1:], os.Stdout)
-	stop()
-	if err != nil {
-		log.Error("exit", "err", err)
-		os.Exit(1)
-	}
+	lifecycle.Main(serviceName, func(ctx context.Context, log *slog.Logger) error {
+		return run(ctx, log, os.Args[1:], os.Stdout)
+	})
 }
 
 // errTenantsFailed is returned by -once when a tenant could not be
@@ -99,18 +92,19 @@ func run(ctx context.Context, log *slog.Logger, args []string, stdout io.Writer)
 		_, err := svc.Tenants.List(ctx)
 		return err
 	})
-	l, err := srv.Listen()
-	if err != nil {
-		return err
-	}
-	loopDone := make(chan struct{})
-	go func() {
-		defer close(loopDone)
-		svc.Loop(ctx, cfg.Interval)
-	}()
-	err = srv.Serve(ctx, l, 10*time.Second)
-	<-loopDone
-	return err
+	runner := lifecycle.New(log)
+	runner.Add(srv.Component(10 * time.Second))
+	runner.Add(lifecycle.Component{
+		Name: "passes",
+		// Stopping cancels the pass in progress: a pass only reads and
+		// publishes, and the next start reads everything again.
+		Run: func(ctx context.Context) error {
+			svc.Loop(ctx, cfg.Interval)
+			return nil
+		},
+		Timeout: 10 * time.Second,
+	})
+	return runner.Run(ctx)
 }
 
 // runOnce runs one pass and prints each tenant's outcome.

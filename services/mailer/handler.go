@@ -42,6 +42,9 @@ type mailer struct {
 	log      *slog.Logger
 	now      func() time.Time
 	claimTTL time.Duration
+	// timeout bounds one message's handling, detached from the
+	// subscriber's cancellation (0: no bound of its own, tests).
+	timeout time.Duration
 	// afterSend runs between SES accepting and the record (tests use it to
 	// simulate a crash in that window).
 	afterSend func(delivery.Send) error
@@ -53,7 +56,17 @@ func (m *mailer) handleReportDue(msg *message.Message) error {
 	if err != nil {
 		return err
 	}
-	return m.deliver(msg.Context(), due)
+	// The subscriber cancels message contexts when it closes at shutdown;
+	// a send in flight then finishes instead (the router's Close waits for
+	// it), bounded by the handler timeout, so a shutdown never leaves an
+	// email accepted by SES but unrecorded more often than a crash would.
+	ctx := context.WithoutCancel(msg.Context())
+	if m.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, m.timeout)
+		defer cancel()
+	}
+	return m.deliver(ctx, due)
 }
 
 // deliver sends the report to each recipient once. A failure for one

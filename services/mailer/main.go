@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/boardpack/boardpack/services/internal/domain/delivery"
 	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
@@ -24,12 +22,12 @@ import (
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
 	"github.com/boardpack/boardpack/services/internal/platform/envconfig"
 	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
-	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 	"github.com/boardpack/boardpack/services/internal/platform/readiness"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
-func main() { logging.Main("mailer", run) }
+func main() { lifecycle.Main("mailer", run) }
 
 // run starts the mailer and blocks until ctx ends.
 func run(ctx context.Context, log *slog.Logger) error {
@@ -57,13 +55,15 @@ func run(ctx context.Context, log *slog.Logger) error {
 		log:      log,
 		now:      time.Now,
 		claimTTL: cfg.VisibilityTimeout,
+		timeout:  cfg.VisibilityTimeout * 3 / 4,
 	}
 	events := &sesEvents{store: store, log: log}
 
 	wlog := bus.Logger(log)
 	// Handlers finish well inside the visibility timeout, so a message is
 	// never redelivered while its handler still runs.
-	router, err := bus.NewRouter(wlog, cfg.VisibilityTimeout*3/4)
+	handlerTimeout := cfg.VisibilityTimeout * 3 / 4
+	router, err := bus.NewRouter(wlog, handlerTimeout)
 	if err != nil {
 		return err
 	}
@@ -85,22 +85,12 @@ func run(ctx context.Context, log *slog.Logger) error {
 	srv.AddReadyCheck("ses_events_queue", readiness.Queue(sqsc, cfg.Names.Queue(resources.QueueMailerSESEvents)))
 	srv.Mux.HandleFunc("POST /unsubscribe", unsubscribeHandler([]byte(cfg.UnsubscribeKey), store, time.Now, log))
 	registerMetrics(srv, m)
-	l, err := srv.Listen()
-	if err != nil {
-		return err
-	}
 
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Serve(gctx, l, 10*time.Second) })
-	g.Go(func() error {
-		if err := router.Run(gctx); err != nil && !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("router: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		return router.Close()
-	})
-	return g.Wait()
+	// On shutdown the router drains: it stops receiving and lets the
+	// sends in flight finish (each bounded by the handler timeout) rather
+	// than cutting them between SES accepting an email and its record.
+	runner := lifecycle.New(log)
+	runner.Add(srv.Component(10 * time.Second))
+	runner.Add(bus.RouterComponent("router", router, handlerTimeout+5*time.Second))
+	return runner.Run(ctx)
 }

@@ -23,12 +23,12 @@ import (
 	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
 	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
-	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 	"github.com/boardpack/boardpack/services/internal/platform/readiness"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
-func main() { logging.Main("scheduler", run) }
+func main() { lifecycle.Main("scheduler", run) }
 
 func run(ctx context.Context, log *slog.Logger) error {
 	cfg, err := loadConfig(log)
@@ -84,22 +84,18 @@ func serve(ctx context.Context, log *slog.Logger, cfg config, clock schedule.Clo
 		}
 		return nil
 	})
-	listener, err := srv.Listen()
-	if err != nil {
-		return err
-	}
-	httpDone := make(chan error, 1)
-	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopHTTP()
-	go func() { httpDone <- srv.Serve(httpCtx, listener, 5*time.Second) }()
-
-	loopErr := loop(ctx, log, sched, clock, cfg.Tick)
-	stopHTTP()
-	if err := <-httpDone; err != nil {
-		loopErr = errors.Join(loopErr, err)
-	}
+	runner := lifecycle.New(log)
+	runner.Add(srv.Component(5 * time.Second))
+	runner.Add(lifecycle.Component{
+		Name: "passes",
+		Run:  func(ctx context.Context) error { return loop(ctx, log, sched, clock, cfg.Tick) },
+		// A pass in progress finishes first (loop bounds it by the tick
+		// plus 30 s).
+		Timeout: cfg.Tick + 35*time.Second,
+	})
+	err = runner.Run(ctx)
 	log.Info("scheduler stopped")
-	return loopErr
+	return err
 }
 
 // loop runs a pass, then sleeps until the earlier of the next firing and

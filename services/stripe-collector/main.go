@@ -44,11 +44,11 @@ import (
 	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
 	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
-	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
-func main() { logging.Main("stripe-collector", run) }
+func main() { lifecycle.Main("stripe-collector", run) }
 
 func run(ctx context.Context, log *slog.Logger) error {
 	cfg, err := loadConfig(log)
@@ -99,5 +99,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg config, ready chan<- strin
 	if ready != nil {
 		ready <- listener.Addr().String()
 	}
-	return srv.Serve(ctx, listener, cfg.ShutdownTimeout)
+	runner := lifecycle.New(log)
+	runner.Add(srv.Component(cfg.ShutdownTimeout))
+	return runner.Run(ctx)
 }
