@@ -16,13 +16,15 @@
 //
 // Settings (BOARDPACK_*, printed at start):
 //
-//	BOARDPACK_HTTP_ADDR              127.0.0.1:8081  /healthz, /readyz, /metrics
-//	BOARDPACK_AGGREGATOR_WORKERS     4               receive loops (each hands out up to a batch)
-//	BOARDPACK_AGGREGATOR_BATCH_SIZE  10              messages per ReceiveMessage (1-10)
-//	BOARDPACK_AGGREGATOR_WRITES      batch           batch (BatchWriteItem) or conditional (PutItem per fact, counts duplicates)
-//	BOARDPACK_AGGREGATOR_LINGER      5ms             how long a batch of facts waits for more
-//	BOARDPACK_HANDLER_TIMEOUT        20s             per message, retries included; well inside the visibility timeout
-//	BOARDPACK_PREFIX, BOARDPACK_TABLE                resource names
+//	BOARDPACK_HTTP_ADDR                   127.0.0.1:8081  /healthz, /readyz, /metrics
+//	BOARDPACK_AGGREGATOR_WORKERS          4               receive loops (each hands out up to a batch)
+//	BOARDPACK_AGGREGATOR_BATCH_SIZE       10              messages per ReceiveMessage (1-10)
+//	BOARDPACK_AGGREGATOR_WRITES           batch           batch (BatchWriteItem) or conditional (PutItem per fact, counts duplicates)
+//	BOARDPACK_AGGREGATOR_LINGER           5ms             how long a batch of facts waits for more
+//	BOARDPACK_AGGREGATOR_HANDLER_TIMEOUT  20s             per message, retries included; well inside the visibility timeout
+//	BOARDPACK_PREFIX, BOARDPACK_TABLE                     resource names
+//
+// Deprecated name, still read with a warning: BOARDPACK_HANDLER_TIMEOUT.
 //
 // Failures: transient DynamoDB errors are retried by the SDK (standard
 // retryer, 5 attempts with jittered backoff), then by the router (a short

@@ -130,11 +130,13 @@ func TestServiceSendsEachReportOncePerRecipient(t *testing.T) {
 	t.Setenv("BOARDPACK_TABLE", w.env.Names.Table)
 	t.Setenv("BOARDPACK_SES_CONFIGURATION_SET", w.env.Names.ConfigurationSet)
 	t.Setenv("BOARDPACK_HTTP_ADDR", fmt.Sprintf("127.0.0.1:%d", port))
-	t.Setenv("BOARDPACK_VISIBILITY_TIMEOUT", "60s")
+	t.Setenv("BOARDPACK_MAILER_VISIBILITY_TIMEOUT", "60s")
+	t.Setenv("BOARDPACK_LOCAL", "true")
 	// One worker: moto's DynamoDB does not serialise concurrent
 	// conditional writes (two racing claims can both succeed there, never
 	// on AWS), so the duplicate ReportDue is handled after the first.
-	t.Setenv("BOARDPACK_WORKERS", "1")
+	t.Setenv("BOARDPACK_MAILER_WORKERS", "1")
+	// A deprecated name still works.
 	t.Setenv("BOARDPACK_PUBLIC_URL", "https://boardpack.example.com")
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

@@ -3,6 +3,29 @@
 // SendRawEmail; it consumes SES events (delivery, bounce, complaint) to
 // track each send and suppress bad recipients, and serves the one-click
 // unsubscribe endpoint.
+//
+// Settings (BOARDPACK_*, printed at start, the key masked):
+//
+//	BOARDPACK_HTTP_ADDR                  127.0.0.1:8083  /unsubscribe, /healthz, /readyz, /metrics
+//	BOARDPACK_SENDER                     reports@boardpack.example.com  envelope sender (verified identity)
+//	BOARDPACK_MAILER_PUBLIC_URL          http://127.0.0.1:8083  base of the unsubscribe links
+//	BOARDPACK_MAILER_UNSUBSCRIBE_KEY     (development key)  HMAC key of unsubscribe links; required unless BOARDPACK_LOCAL=true
+//	BOARDPACK_MAILER_UNSUBSCRIBE_TTL     2160h           how long a link stays valid
+//	BOARDPACK_MAILER_VISIBILITY_TIMEOUT  60s             of both queues; handlers finish within 3/4 of it
+//	BOARDPACK_MAILER_WORKERS             2               report-due messages handled at once
+//	BOARDPACK_MAILER_MAX_SEND_RATE       0               emails per second; 0 = SES GetSendQuota's rate
+//	BOARDPACK_MAILER_SES_QUOTA_REFRESH   10m             how often the quota is read again
+//	BOARDPACK_TENANT_CACHE_TTL           30s             tenant changes seen without restart
+//	BOARDPACK_LOCAL                      false           a local run (make run, compose, tests)
+//	BOARDPACK_PREFIX, BOARDPACK_TABLE, BOARDPACK_SES_CONFIGURATION_SET  resource names
+//
+// Deprecated names, still read with a warning: BOARDPACK_PUBLIC_URL,
+// BOARDPACK_UNSUBSCRIBE_KEY, BOARDPACK_UNSUBSCRIBE_TTL,
+// BOARDPACK_VISIBILITY_TIMEOUT, BOARDPACK_WORKERS, BOARDPACK_MAX_SEND_RATE,
+// BOARDPACK_SES_QUOTA_REFRESH.
+//
+// On SIGTERM the mailer stops receiving and lets the sends in flight
+// finish (each within the handler timeout) before it exits.
 package main
 
 import (
@@ -20,7 +43,6 @@ import (
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
-	"github.com/boardpack/boardpack/services/internal/platform/envconfig"
 	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
 	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 	"github.com/boardpack/boardpack/services/internal/platform/readiness"
@@ -31,9 +53,7 @@ func main() { lifecycle.Main("mailer", run) }
 
 // run starts the mailer and blocks until ctx ends.
 func run(ctx context.Context, log *slog.Logger) error {
-	var r envconfig.Reader
-	cfg, err := LoadConfig(&r)
-	r.Log(log, "mailer")
+	cfg, err := loadConfig(log)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}

@@ -20,13 +20,16 @@
 //
 // Configuration (environment, defaults for the local run):
 //
-//	BOARDPACK_HTTP_ADDR         127.0.0.1:8080  webhook, /healthz, /readyz, /metrics
-//	BOARDPACK_TENANT_CACHE_TTL  10s             tenant changes seen without restart
-//	BOARDPACK_SECRET_CACHE_TTL  1m              ssm:/secretsmanager: secrets re-read
-//	BOARDPACK_PUBLISH_TIMEOUT   10s             publish bound before answering 503
-//	BOARDPACK_SHUTDOWN_TIMEOUT  15s             graceful shutdown
-//	BOARDPACK_PREFIX, BOARDPACK_TABLE           resource names (resources.NamesFromEnv)
-//	BOARDPACK_LOG_LEVEL         info
+//	BOARDPACK_HTTP_ADDR                          127.0.0.1:8080  webhook, /healthz, /readyz, /metrics
+//	BOARDPACK_TENANT_CACHE_TTL                   10s             tenant changes seen without restart
+//	BOARDPACK_STRIPE_COLLECTOR_SECRET_CACHE_TTL  1m              ssm:/secretsmanager: secrets re-read
+//	BOARDPACK_STRIPE_COLLECTOR_PUBLISH_TIMEOUT   10s             publish bound before answering 503
+//	BOARDPACK_SHUTDOWN_TIMEOUT                   15s             graceful shutdown
+//	BOARDPACK_PREFIX, BOARDPACK_TABLE                            resource names (resources.NamesFromEnv)
+//	BOARDPACK_LOG_LEVEL                          info
+//
+// Deprecated names, still read with a warning: BOARDPACK_SECRET_CACHE_TTL,
+// BOARDPACK_PUBLISH_TIMEOUT.
 //
 // AWS is selected by the SDK's own variables (AWS_REGION, AWS_ENDPOINT_URL).
 // Logs never contain secrets or request bodies.
