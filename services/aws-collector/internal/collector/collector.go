@@ -1,4 +1,11 @@
-package main
+// Package collector runs the aws-collector's passes: for every tenant
+// that configures AWS it observes the account (Observe calls the
+// collectors in packages lambda, cost, cloudfront, s3 and route53),
+// translates what it saw into metric events and findings (packages
+// translate and checks), reconciles findings with those already open, and
+// publishes the result on metrics-v1. One tenant's failure never stops
+// the others.
+package collector
 
 import (
 	"context"
@@ -12,6 +19,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/aws-collector/internal/checks"
+	"github.com/boardpack/boardpack/services/aws-collector/internal/observation"
+	"github.com/boardpack/boardpack/services/aws-collector/internal/translate"
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 )
 
@@ -42,7 +52,7 @@ type Service struct {
 	// findings are open.
 	Ledger findingLedger
 	Log    *slog.Logger
-	Checks Checks
+	Checks checks.Checks
 	// LookbackDays of CloudWatch figures (today included).
 	LookbackDays int
 	// CostInterval spaces Cost Explorer reads (each request is billed);
@@ -53,7 +63,7 @@ type Service struct {
 	// PublishBatch is how many events one Publish call carries.
 	PublishBatch int
 	Now          func() time.Time
-	Metrics      *serviceMetrics
+	Metrics      *Metrics
 
 	mu       sync.Mutex
 	findings map[string][]messages.Finding // tenant → observations published by this process
@@ -123,16 +133,16 @@ func (s *Service) collectTenant(ctx context.Context, t tenants.Tenant) (res Tena
 	}
 	at := s.now().UTC()
 	wantCost := s.costDue(t.ID, at)
-	obs, collectErr := collect(ctx, acct, t.ID, collectOptions{
+	obs, collectErr := Observe(ctx, acct, t.ID, Options{
 		Regions: regions, At: at, LookbackDays: s.LookbackDays, Cost: wantCost,
 	})
 	res.Notes = obs.Notes
 
-	events := Events(obs)
-	current := Findings(obs, s.Checks)
+	events := translate.Events(obs)
+	current := checks.Findings(obs, s.Checks)
 	res.Open = len(current)
 	prior, ledgerErr := s.priorFindings(ctx, t.ID, at)
-	changes := Reconcile(current, prior, obs.Covered, at)
+	changes := checks.Reconcile(current, prior, obs.Covered, at)
 
 	var errs []error
 	if collectErr != nil {
@@ -147,7 +157,7 @@ func (s *Service) collectTenant(ctx context.Context, t tenants.Tenant) (res Tena
 		errs = append(errs, err)
 	}
 	if err == nil {
-		if obs.Covered[scopeCost] {
+		if obs.Covered[observation.ScopeCost] {
 			s.costDone(t.ID, at)
 		}
 		if _, err := s.publish(ctx, asEvents(changes)); err != nil {
@@ -265,9 +275,9 @@ func (s *Service) Loop(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// serviceMetrics are the collector's Prometheus metrics. A nil
-// *serviceMetrics records nothing (tests, -once).
-type serviceMetrics struct {
+// Metrics are the collector's Prometheus metrics. A nil
+// *Metrics records nothing (tests, -once).
+type Metrics struct {
 	passes       prometheus.Counter
 	passFailures prometheus.Counter
 	passDuration prometheus.Histogram
@@ -277,8 +287,9 @@ type serviceMetrics struct {
 	findings     *prometheus.CounterVec
 }
 
-func newServiceMetrics(reg prometheus.Registerer) *serviceMetrics {
-	m := &serviceMetrics{
+// NewMetrics registers the collector's metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
 		passes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "boardpack_aws_collector_passes_total", Help: "Collection passes started."}),
 		passFailures: prometheus.NewCounter(prometheus.CounterOpts{
@@ -301,26 +312,26 @@ func newServiceMetrics(reg prometheus.Registerer) *serviceMetrics {
 	return m
 }
 
-func (m *serviceMetrics) passStarted() {
+func (m *Metrics) passStarted() {
 	if m != nil {
 		m.passes.Inc()
 	}
 }
 
-func (m *serviceMetrics) passFailed() {
+func (m *Metrics) passFailed() {
 	if m != nil {
 		m.passFailures.Inc()
 	}
 }
 
-func (m *serviceMetrics) passDone(d time.Duration) {
+func (m *Metrics) passDone(d time.Duration) {
 	if m != nil {
 		m.passDuration.Observe(d.Seconds())
 		m.lastPass.SetToCurrentTime()
 	}
 }
 
-func (m *serviceMetrics) observe(r TenantResult) {
+func (m *Metrics) observe(r TenantResult) {
 	if m == nil {
 		return
 	}

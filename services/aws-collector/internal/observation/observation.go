@@ -1,12 +1,24 @@
-package main
+// Package observation is the collector's data model: what one pass saw of
+// one tenant's AWS account. It is plain data: the collectors (packages
+// lambda, cost, cloudfront, s3, route53) fill it, the pure functions
+// (packages translate and checks) turn it into metric events and findings.
+package observation
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"time"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
 )
 
 // Observation is everything one pass saw of one tenant's AWS account. It
-// is plain data: the adapters (collect.go) fill it, the pure functions
-// (translate.go, checks.go) turn it into events and findings.
+// is plain data: the collectors (packages lambda, cost, cloudfront, s3,
+// route53) fill it, the pure functions (packages translate and checks)
+// turn it into events and findings.
 type Observation struct {
 	TenantID string
 	// At is the pass's observation time (UTC): OccurredAt of every gauge.
@@ -33,14 +45,17 @@ type Observation struct {
 
 // Scopes of Observation.Covered.
 const (
-	scopeCost       = "cost"
-	scopeCloudFront = "cloudfront"
-	scopeS3         = "s3"
-	scopeRoute53    = "route53"
+	ScopeCost       = "cost"
+	ScopeCloudFront = "cloudfront"
+	ScopeS3         = "s3"
+	ScopeRoute53    = "route53"
 )
 
-func scopeLambda(region string) string        { return "lambda/" + region }
-func scopeLambdaMetrics(region string) string { return "cloudwatch/lambda/" + region }
+// ScopeLambda is the scope of a region's function list.
+func ScopeLambda(region string) string { return "lambda/" + region }
+
+// ScopeLambdaMetrics is the scope of a region's Lambda CloudWatch figures.
+func ScopeLambdaMetrics(region string) string { return "cloudwatch/lambda/" + region }
 
 // Function is one Lambda function.
 type Function struct {
@@ -49,7 +64,7 @@ type Function struct {
 	Runtime      string
 	LastModified time.Time
 	// Env is the function's environment. Values are only ever inspected by
-	// secretVariables and never leave this process.
+	// the secret check (package checks) and never leave this process.
 	Env map[string]string
 	// Days holds CloudWatch figures per UTC day (key: day start); nil when
 	// the metrics could not be read.
@@ -118,9 +133,9 @@ type Bucket struct {
 
 // Public access block states.
 const (
-	pabFull    = "full"
-	pabPartial = "partial"
-	pabNone    = "none"
+	PABFull    = "full"
+	PABPartial = "partial"
+	PABNone    = "none"
 )
 
 // Zone is one Route53 hosted zone with its records.
@@ -138,4 +153,38 @@ type Record struct {
 	Values []string
 	// AliasTarget is the alias's DNS name, "" for plain records.
 	AliasTarget string
+}
+
+// ID derives an event id from the parts that make a fact what it is, so
+// observing the same fact again yields the same id.
+func ID(prefix string, parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0x1f})
+	}
+	return prefix + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// DayFormat is how a UTC day is written in ids and dimensions.
+const DayFormat = time.DateOnly
+
+// Month is a time's UTC month, as "2006-01".
+func Month(t time.Time) string { return t.UTC().Format("2006-01") }
+
+// Global services answer in us-east-1: Cost Explorer, CloudFront (and its
+// CloudWatch metrics, dimension Region=Global), Route53.
+const GlobalRegion = "us-east-1"
+
+// ShortErr is an SDK error without the operation preamble.
+func ShortErr(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode() + ": " + apiErr.ErrorMessage()
+	}
+	var respErr *awshttp.ResponseError
+	if errors.As(err, &respErr) {
+		return fmt.Sprintf("HTTP %d from the endpoint", respErr.HTTPStatusCode())
+	}
+	return err.Error()
 }

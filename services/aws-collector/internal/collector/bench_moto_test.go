@@ -1,4 +1,4 @@
-package main
+package collector_test
 
 import (
 	"context"
@@ -32,7 +32,7 @@ func BenchmarkPassOneTenant(b *testing.B) {
 	}
 	// Every pass reads Cost Explorer (the first pass, and -once).
 	b.Run("with-cost", pass)
-	// Passes between two cost reads (BOARDPACK_AWS_COST_INTERVAL).
+	// Passes between two cost reads (BOARDPACK_AWS_COLLECTOR_COST_INTERVAL).
 	svc.CostInterval = 1 << 62
 	b.Run("without-cost", pass)
 }

@@ -1,12 +1,18 @@
-package main
+package checks
 
 import (
+	"github.com/boardpack/boardpack/services/aws-collector/internal/observation"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+)
+
+var (
+	day1 = time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)
+	day2 = day1.AddDate(0, 0, 1)
 )
 
 var testChecks = Checks{ErrorRateBP: 500, MinInvocations: 20, TTLMin: 5 * time.Minute, TTLMax: 24 * time.Hour}
@@ -34,7 +40,7 @@ func TestSecretVariablesNameButNeverReveal(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("secretVariables = %q\nwant %q", got, want)
 	}
-	f := Findings(Observation{TenantID: "jada", At: day2, Functions: []Function{{Region: "eu-west-1", Name: "api", Env: env}}}, testChecks)
+	f := Findings(observation.Observation{TenantID: "jada", At: day2, Functions: []observation.Function{{Region: "eu-west-1", Name: "api", Env: env}}}, testChecks)
 	if len(f) != 1 || f[0].Check != messages.CheckLambdaSecretInEnv || f[0].Severity != messages.SeverityCritical {
 		t.Fatalf("findings = %+v", f)
 	}
@@ -55,37 +61,37 @@ func checksOf(fs []messages.Finding) map[string]messages.Finding {
 
 func TestFindings(t *testing.T) {
 	ttl := func(n int64) *int64 { return &n }
-	all := map[string]bool{scopeCloudFront: true, scopeS3: true, scopeRoute53: true}
+	all := map[string]bool{observation.ScopeCloudFront: true, observation.ScopeS3: true, observation.ScopeRoute53: true}
 	cases := []struct {
 		name string
-		obs  Observation
+		obs  observation.Observation
 		want []string // check + " " + resource
 	}{
-		{"nothing wrong", Observation{
-			Distributions: []Distribution{{ID: "E1", Domain: "d1.cloudfront.net", Enabled: true, WebACLID: "arn:waf"}},
-			Buckets:       []Bucket{{Name: "b", PublicAccessBlock: pabFull}},
-			Functions: []Function{{Region: "r", Name: "f", Days: map[time.Time]FunctionDay{
+		{"nothing wrong", observation.Observation{
+			Distributions: []observation.Distribution{{ID: "E1", Domain: "d1.cloudfront.net", Enabled: true, WebACLID: "arn:waf"}},
+			Buckets:       []observation.Bucket{{Name: "b", PublicAccessBlock: observation.PABFull}},
+			Functions: []observation.Function{{Region: "r", Name: "f", Days: map[time.Time]observation.FunctionDay{
 				day1: {Invocations: 100, Errors: 5}}}},
 		}, nil},
-		{"disabled distribution without waf is fine", Observation{
-			Distributions: []Distribution{{ID: "E2", Enabled: false}},
+		{"disabled distribution without waf is fine", observation.Observation{
+			Distributions: []observation.Distribution{{ID: "E2", Enabled: false}},
 		}, nil},
-		{"no waf, partial and missing access block", Observation{
-			Distributions: []Distribution{{ID: "E1", Domain: "d1.cloudfront.net", Enabled: true}},
-			Buckets:       []Bucket{{Name: "a", PublicAccessBlock: pabNone}, {Name: "b", PublicAccessBlock: pabPartial}},
+		{"no waf, partial and missing access block", observation.Observation{
+			Distributions: []observation.Distribution{{ID: "E1", Domain: "d1.cloudfront.net", Enabled: true}},
+			Buckets:       []observation.Bucket{{Name: "a", PublicAccessBlock: observation.PABNone}, {Name: "b", PublicAccessBlock: observation.PABPartial}},
 		}, []string{"cloudfront.no_waf E1", "s3.no_public_access_block a", "s3.no_public_access_block b"}},
-		{"error rate above threshold over the window", Observation{
-			Functions: []Function{
-				{Region: "r", Name: "bad", Days: map[time.Time]FunctionDay{day1: {Invocations: 50, Errors: 2}, day2: {Invocations: 50, Errors: 4}}},
-				{Region: "r", Name: "few", Days: map[time.Time]FunctionDay{day1: {Invocations: 10, Errors: 10}}},
+		{"error rate above threshold over the window", observation.Observation{
+			Functions: []observation.Function{
+				{Region: "r", Name: "bad", Days: map[time.Time]observation.FunctionDay{day1: {Invocations: 50, Errors: 2}, day2: {Invocations: 50, Errors: 4}}},
+				{Region: "r", Name: "few", Days: map[time.Time]observation.FunctionDay{day1: {Invocations: 10, Errors: 10}}},
 				{Region: "r", Name: "nometrics"},
 			},
 		}, []string{"lambda.error_rate r/bad"}},
-		{"route53 hygiene", Observation{
+		{"route53 hygiene", observation.Observation{
 			Covered:       all,
-			Distributions: []Distribution{{ID: "E1", Domain: "d1.cloudfront.net", Enabled: true, WebACLID: "w"}},
-			Buckets:       []Bucket{{Name: "assets.example.com", PublicAccessBlock: pabFull}},
-			Zones: []Zone{{ID: "Z1", Name: "example.com.", Records: []Record{
+			Distributions: []observation.Distribution{{ID: "E1", Domain: "d1.cloudfront.net", Enabled: true, WebACLID: "w"}},
+			Buckets:       []observation.Bucket{{Name: "assets.example.com", PublicAccessBlock: observation.PABFull}},
+			Zones: []observation.Zone{{ID: "Z1", Name: "example.com.", Records: []observation.Record{
 				{Name: "example.com.", Type: "NS", TTL: ttl(172800), Values: []string{"ns-1.awsdns-00.com."}},
 				{Name: "example.com.", Type: "SOA", TTL: ttl(900)},
 				{Name: "api.example.com.", Type: "A", TTL: ttl(60), Values: []string{"192.0.2.1"}},
@@ -110,9 +116,9 @@ func TestFindings(t *testing.T) {
 			"route53.cname_should_be_alias Z1/files.example.com/CNAME",
 			"route53.dangling_target Z1/static.example.com/A",
 		}},
-		{"no cross-account takeover claims when cloudfront or s3 was not read", Observation{
-			Covered: map[string]bool{scopeRoute53: true},
-			Zones: []Zone{{ID: "Z1", Name: "example.com.", Records: []Record{
+		{"no cross-account takeover claims when cloudfront or s3 was not read", observation.Observation{
+			Covered: map[string]bool{observation.ScopeRoute53: true},
+			Zones: []observation.Zone{{ID: "Z1", Name: "example.com.", Records: []observation.Record{
 				{Name: "img.example.com.", Type: "A", AliasTarget: "d9.cloudfront.net."},
 			}}},
 		}, nil},
@@ -144,11 +150,11 @@ func TestFindings(t *testing.T) {
 
 func TestReconcileOpensChangesAndResolves(t *testing.T) {
 	at1 := day2.Add(time.Hour)
-	obs := Observation{TenantID: "jada", At: at1,
-		Distributions: []Distribution{{ID: "E1", Enabled: true}},
-		Buckets:       []Bucket{{Name: "a", PublicAccessBlock: pabNone}},
-		Functions:     []Function{{Region: "r", Name: "f", Env: map[string]string{"K": "sk_live_0123456789"}}},
-		Covered:       map[string]bool{scopeCloudFront: true, scopeS3: true, scopeLambda("r"): true},
+	obs := observation.Observation{TenantID: "jada", At: at1,
+		Distributions: []observation.Distribution{{ID: "E1", Enabled: true}},
+		Buckets:       []observation.Bucket{{Name: "a", PublicAccessBlock: observation.PABNone}},
+		Functions:     []observation.Function{{Region: "r", Name: "f", Env: map[string]string{"K": "sk_live_0123456789"}}},
+		Covered:       map[string]bool{observation.ScopeCloudFront: true, observation.ScopeS3: true, observation.ScopeLambda("r"): true},
 	}
 	first := Reconcile(Findings(obs, testChecks), nil, obs.Covered, at1)
 	if len(first) != 3 {
@@ -171,10 +177,10 @@ func TestReconcileOpensChangesAndResolves(t *testing.T) {
 	// the Lambda one stays open (not observed is not fixed).
 	at3 := at1.Add(2 * time.Hour)
 	obs.At = at3
-	obs.Buckets[0].PublicAccessBlock = pabFull
+	obs.Buckets[0].PublicAccessBlock = observation.PABFull
 	obs.Distributions[0].WebACLID = "arn:waf"
 	obs.Functions = nil
-	delete(obs.Covered, scopeLambda("r"))
+	delete(obs.Covered, observation.ScopeLambda("r"))
 	third := Reconcile(Findings(obs, testChecks), first, obs.Covered, at3)
 	got := checksOf(third)
 	if len(third) != 2 || got["s3.no_public_access_block a"].Status != messages.FindingResolved ||

@@ -1,13 +1,21 @@
-package main
+// Package checks runs the CTO report's checks over an observation (Lambda
+// error rates, secrets in function environments, CloudFront without WAF,
+// S3 public access, Route53 TTL hygiene and dangling records) and
+// reconciles the open findings with those seen before, resolving a finding
+// only when its scope was observed completely. Pure: no SDK.
+package checks
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/aws-collector/internal/observation"
 )
 
 // Checks holds the thresholds of the checks (from the configuration).
@@ -23,7 +31,7 @@ type Checks struct {
 }
 
 // FindingID is stable per (check, resource).
-func FindingID(check, resource string) string { return idOf("awsf_", check, resource) }
+func FindingID(check, resource string) string { return observation.ID("awsf_", check, resource) }
 
 // secretPatterns recognise values that are credentials. Only the variable
 // name of a match is ever reported.
@@ -64,7 +72,7 @@ func secretVariables(env map[string]string) []string {
 
 // Findings runs every check on the observation and returns the open
 // findings, sorted by FindingID (EventID is set by Reconcile).
-func Findings(o Observation, c Checks) []messages.Finding {
+func Findings(o observation.Observation, c Checks) []messages.Finding {
 	var out []messages.Finding
 	add := func(check, resource, severity, title, detail string) {
 		out = append(out, messages.Finding{
@@ -105,9 +113,9 @@ func Findings(o Observation, c Checks) []messages.Finding {
 	}
 
 	for _, b := range o.Buckets {
-		if b.PublicAccessBlock != pabFull {
+		if b.PublicAccessBlock != observation.PABFull {
 			detail := "No public access block is configured on the bucket."
-			if b.PublicAccessBlock == pabPartial {
+			if b.PublicAccessBlock == observation.PABPartial {
 				detail = "The bucket's public access block leaves some of its four settings off."
 			}
 			add(messages.CheckS3NoPublicAccessBlock, b.Name, messages.SeverityHigh,
@@ -123,7 +131,7 @@ func Findings(o Observation, c Checks) []messages.Finding {
 	for _, b := range o.Buckets {
 		buckets[b.Name] = true
 	}
-	crossCheck := o.Covered[scopeCloudFront] && o.Covered[scopeS3]
+	crossCheck := o.Covered[observation.ScopeCloudFront] && o.Covered[observation.ScopeS3]
 	for _, z := range o.Zones {
 		names := map[string]bool{}
 		for _, r := range z.Records {
@@ -228,7 +236,7 @@ func windowText(days []time.Time) string {
 	if len(days) == 0 {
 		return "the collection window"
 	}
-	return fmt.Sprintf("%s..%s (UTC)", days[0].Format(dayFormat), days[len(days)-1].Format(dayFormat))
+	return fmt.Sprintf("%s..%s (UTC)", days[0].Format(observation.DayFormat), days[len(days)-1].Format(observation.DayFormat))
 }
 
 // findingCovered reports whether the pass observed everything the
@@ -237,17 +245,17 @@ func findingCovered(f messages.Finding, covered map[string]bool) bool {
 	region, _, _ := strings.Cut(f.Resource, "/")
 	switch f.Check {
 	case messages.CheckLambdaSecretInEnv:
-		return covered[scopeLambda(region)]
+		return covered[observation.ScopeLambda(region)]
 	case messages.CheckLambdaErrorRate:
-		return covered[scopeLambda(region)] && covered[scopeLambdaMetrics(region)]
+		return covered[observation.ScopeLambda(region)] && covered[observation.ScopeLambdaMetrics(region)]
 	case messages.CheckCloudFrontNoWAF:
-		return covered[scopeCloudFront]
+		return covered[observation.ScopeCloudFront]
 	case messages.CheckS3NoPublicAccessBlock:
-		return covered[scopeS3]
+		return covered[observation.ScopeS3]
 	case messages.CheckRoute53TTL, messages.CheckRoute53CNAMEToAWS:
-		return covered[scopeRoute53]
+		return covered[observation.ScopeRoute53]
 	case messages.CheckRoute53DanglingTarget:
-		return covered[scopeRoute53] && covered[scopeCloudFront] && covered[scopeS3]
+		return covered[observation.ScopeRoute53] && covered[observation.ScopeCloudFront] && covered[observation.ScopeS3]
 	}
 	return false
 }
@@ -278,7 +286,7 @@ func Reconcile(current, prior []messages.Finding, covered map[string]bool, at ti
 		}
 		out = append(out, withEventID(f))
 	}
-	for _, id := range sortedKeys(latest) {
+	for _, id := range slices.Sorted(maps.Keys(latest)) {
 		p := latest[id]
 		if seen[id] || p.Status != messages.FindingOpen || !findingCovered(p, covered) {
 			continue
@@ -293,7 +301,7 @@ func Reconcile(current, prior []messages.Finding, covered map[string]bool, at ti
 }
 
 func withEventID(f messages.Finding) messages.Finding {
-	f.EventID = idOf("awsx_", f.TenantID, f.FindingID, f.Status, f.Severity, f.Title, f.Detail,
+	f.EventID = observation.ID("awsx_", f.TenantID, f.FindingID, f.Status, f.Severity, f.Title, f.Detail,
 		f.OccurredAt.UTC().Format(time.RFC3339Nano))
 	return f
 }

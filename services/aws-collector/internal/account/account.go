@@ -1,4 +1,9 @@
-package main
+// Package account reaches each tenant's AWS account: from the ambient
+// configuration, assuming the tenant's role (aws.role_arn, aws.external_id)
+// when it names one, with clients set up for where each service answers
+// (global services in us-east-1, awsQuery for CloudWatch, path-style S3
+// against emulators).
+package account
 
 import (
 	"context"
@@ -18,29 +23,38 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
+	cfpkg "github.com/boardpack/boardpack/services/aws-collector/internal/cloudfront"
+	"github.com/boardpack/boardpack/services/aws-collector/internal/collector"
+	"github.com/boardpack/boardpack/services/aws-collector/internal/cost"
+	lambdapkg "github.com/boardpack/boardpack/services/aws-collector/internal/lambda"
+	"github.com/boardpack/boardpack/services/aws-collector/internal/metricdata"
+	"github.com/boardpack/boardpack/services/aws-collector/internal/observation"
+	r53pkg "github.com/boardpack/boardpack/services/aws-collector/internal/route53"
+	s3pkg "github.com/boardpack/boardpack/services/aws-collector/internal/s3"
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 )
 
 // sessionName identifies the collector in the tenant's CloudTrail.
 const sessionName = "boardpack-aws-collector"
 
-// sdkAccounts builds each tenant's clients from the ambient configuration,
+// SDK builds each tenant's clients from the ambient configuration,
 // assuming the tenant's role when it names one. Credentials are cached per
 // (role, external id) and refreshed by the SDK before they expire.
-type sdkAccounts struct {
+type SDK struct {
 	base aws.Config
 	mu   sync.Mutex
 	// creds caches the assumed-role credentials across passes.
 	creds map[string]aws.CredentialsProvider
 }
 
-func newSDKAccounts(base aws.Config) *sdkAccounts {
-	return &sdkAccounts{base: base, creds: map[string]aws.CredentialsProvider{}}
+// NewSDK returns the accounts reached from base.
+func NewSDK(base aws.Config) *SDK {
+	return &SDK{base: base, creds: map[string]aws.CredentialsProvider{}}
 }
 
 // For returns the tenant's account and the regions to read (the tenant's,
 // or the ambient region).
-func (s *sdkAccounts) For(_ context.Context, t tenants.Tenant) (Account, []string, error) {
+func (s *SDK) For(_ context.Context, t tenants.Tenant) (collector.Account, []string, error) {
 	if t.AWS == nil {
 		return nil, nil, fmt.Errorf("tenant %s configures no aws", t.ID)
 	}
@@ -72,35 +86,35 @@ func (s *sdkAccounts) For(_ context.Context, t tenants.Tenant) (Account, []strin
 
 type sdkAccount struct{ cfg aws.Config }
 
-func (a *sdkAccount) Lambda(region string) lambdaAPI {
+func (a *sdkAccount) Lambda(region string) lambdapkg.API {
 	return lambda.NewFromConfig(a.cfg, func(o *lambda.Options) { o.Region = region })
 }
 
 // CloudWatch speaks awsQuery: SDK releases since v1.53.0 default to Smithy
 // RPCv2 CBOR, which moto 5.2.1 does not understand; AWS still serves
 // awsQuery, so one protocol works everywhere.
-func (a *sdkAccount) CloudWatch(region string) metricsAPI {
+func (a *sdkAccount) CloudWatch(region string) metricdata.API {
 	return cloudwatch.NewFromConfig(a.cfg, func(o *cloudwatch.Options) {
 		o.Region = region
 		o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
 	})
 }
 
-func (a *sdkAccount) Cost() costAPI {
-	return costexplorer.NewFromConfig(a.cfg, func(o *costexplorer.Options) { o.Region = globalRegion })
+func (a *sdkAccount) Cost() cost.API {
+	return costexplorer.NewFromConfig(a.cfg, func(o *costexplorer.Options) { o.Region = observation.GlobalRegion })
 }
 
-func (a *sdkAccount) CloudFront() cloudfrontAPI {
-	return cloudfront.NewFromConfig(a.cfg, func(o *cloudfront.Options) { o.Region = globalRegion })
+func (a *sdkAccount) CloudFront() cfpkg.API {
+	return cloudfront.NewFromConfig(a.cfg, func(o *cloudfront.Options) { o.Region = observation.GlobalRegion })
 }
 
 // S3 uses path-style addressing only against a custom endpoint (moto,
 // LocalStack), where <bucket>.127.0.0.1 cannot resolve.
-func (a *sdkAccount) S3() s3API {
+func (a *sdkAccount) S3() s3pkg.API {
 	custom := a.cfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
 	return s3.NewFromConfig(a.cfg, func(o *s3.Options) { o.UsePathStyle = custom })
 }
 
-func (a *sdkAccount) Route53() route53API {
-	return route53.NewFromConfig(a.cfg, func(o *route53.Options) { o.Region = globalRegion })
+func (a *sdkAccount) Route53() r53pkg.API {
+	return route53.NewFromConfig(a.cfg, func(o *route53.Options) { o.Region = observation.GlobalRegion })
 }

@@ -1,38 +1,26 @@
-package main
+// Package translate turns an observation into metric events, in a
+// deterministic order, with ids derived from what each fact is so that
+// observing the same fact again yields the same event (see
+// messages/metrics_aws.go for each metric's modelling). Pure: no SDK.
+package translate
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/aws-collector/internal/observation"
 )
-
-// idOf derives an event id from the parts that make a fact what it is, so
-// observing the same fact again yields the same id.
-func idOf(prefix string, parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0x1f})
-	}
-	return prefix + hex.EncodeToString(h.Sum(nil)[:16])
-}
-
-const dayFormat = time.DateOnly
-
-func monthOf(t time.Time) string { return t.UTC().Format("2006-01") }
 
 // Events turns an observation into metric events, in a deterministic order
 // (see messages/metrics_aws.go for each metric's modelling).
-func Events(o Observation) []messages.MetricEvent {
+func Events(o observation.Observation) []messages.MetricEvent {
 	b := eventBuilder{o: o}
-	fns := append([]Function(nil), o.Functions...)
+	fns := append([]observation.Function(nil), o.Functions...)
 	sort.Slice(fns, func(i, j int) bool {
 		if fns[i].Region != fns[j].Region {
 			return fns[i].Region < fns[j].Region
@@ -47,17 +35,17 @@ func Events(o Observation) []messages.MetricEvent {
 			deployed := f.LastModified.UTC().Format(time.RFC3339Nano)
 			b.add(messages.MetricEvent{
 				Header: messages.Header{
-					EventID:    idOf("aws_", o.TenantID, messages.MetricAWSLambdaDeploys, series, deployed),
+					EventID:    observation.ID("aws_", o.TenantID, messages.MetricAWSLambdaDeploys, series, deployed),
 					OccurredAt: f.LastModified.UTC(),
 				},
 				Metric: messages.MetricAWSLambdaDeploys, Kind: messages.KindAdditive, Value: 1,
 				Unit: messages.UnitCount, Dimensions: dims,
 			})
 		}
-		for _, day := range sortedDays(f.Days) {
+		for _, day := range slices.SortedFunc(maps.Keys(f.Days), time.Time.Compare) {
 			d := f.Days[day]
-			entity := series + "@" + day.Format(dayFormat)
-			ddims := map[string]string{"region": f.Region, "function": f.Name, "day": day.Format(dayFormat)}
+			entity := series + "@" + day.Format(observation.DayFormat)
+			ddims := map[string]string{"region": f.Region, "function": f.Name, "day": day.Format(observation.DayFormat)}
 			b.dayCount(messages.MetricAWSLambdaInvocations, entity, day, d.Invocations, ddims)
 			b.dayCount(messages.MetricAWSLambdaErrors, entity, day, d.Errors, ddims)
 			b.dayCount(messages.MetricAWSLambdaThrottles, entity, day, d.Throttles, ddims)
@@ -68,36 +56,31 @@ func Events(o Observation) []messages.MetricEvent {
 	}
 
 	if o.Cost != nil {
-		months := make([]string, 0, len(o.Cost.Months))
-		for m := range o.Cost.Months {
-			months = append(months, m)
-		}
-		sort.Strings(months)
-		for _, m := range months {
+		for _, m := range slices.Sorted(maps.Keys(o.Cost.Months)) {
 			mc := o.Cost.Months[m]
-			for _, svc := range sortedKeys(mc.ByService) {
+			for _, svc := range slices.Sorted(maps.Keys(mc.ByService)) {
 				a := mc.ByService[svc]
 				b.gauge(messages.MetricAWSCostMonthToDate, svc+"@"+m, a.Minor, "", a.Currency,
 					map[string]string{"service": svc, "month": m})
 			}
 		}
 		if f := o.Cost.Forecast; f != nil {
-			m := monthOf(o.At)
+			m := observation.Month(o.At)
 			b.gauge(messages.MetricAWSCostForecast, "total@"+m, f.Minor, "", f.Currency, map[string]string{"month": m})
 		}
 	}
 
-	dists := append([]Distribution(nil), o.Distributions...)
+	dists := append([]observation.Distribution(nil), o.Distributions...)
 	sort.Slice(dists, func(i, j int) bool { return dists[i].ID < dists[j].ID })
 	for _, d := range dists {
 		b.gauge(messages.MetricAWSCloudFrontDistribution, d.ID, 1, messages.UnitCount, "", map[string]string{
 			"distribution": d.ID, "domain": d.Domain,
 			"enabled": strconv.FormatBool(d.Enabled), "waf": strconv.FormatBool(d.WebACLID != ""),
 		})
-		for _, day := range sortedDays(d.Days) {
+		for _, day := range slices.SortedFunc(maps.Keys(d.Days), time.Time.Compare) {
 			dd := d.Days[day]
-			entity := d.ID + "@" + day.Format(dayFormat)
-			dims := map[string]string{"distribution": d.ID, "day": day.Format(dayFormat)}
+			entity := d.ID + "@" + day.Format(observation.DayFormat)
+			dims := map[string]string{"distribution": d.ID, "day": day.Format(observation.DayFormat)}
 			b.dayCount(messages.MetricAWSCloudFrontRequests, entity, day, dd.Requests, dims)
 			if dd.Rate4xxBP != nil {
 				b.gauge(messages.MetricAWSCloudFront4xxRate, entity, *dd.Rate4xxBP, messages.UnitBasisPoints, "", dims)
@@ -108,7 +91,7 @@ func Events(o Observation) []messages.MetricEvent {
 		}
 	}
 
-	buckets := append([]Bucket(nil), o.Buckets...)
+	buckets := append([]observation.Bucket(nil), o.Buckets...)
 	sort.Slice(buckets, func(i, j int) bool { return buckets[i].Name < buckets[j].Name })
 	for _, bk := range buckets {
 		dims := map[string]string{"bucket": bk.Name, "region": bk.Region}
@@ -123,7 +106,7 @@ func Events(o Observation) []messages.MetricEvent {
 		}
 	}
 
-	zones := append([]Zone(nil), o.Zones...)
+	zones := append([]observation.Zone(nil), o.Zones...)
 	sort.Slice(zones, func(i, j int) bool { return zones[i].ID < zones[j].ID })
 	for _, z := range zones {
 		b.gauge(messages.MetricAWSRoute53Records, z.ID, int64(len(z.Records)), messages.UnitCount, "", map[string]string{
@@ -134,7 +117,7 @@ func Events(o Observation) []messages.MetricEvent {
 }
 
 type eventBuilder struct {
-	o   Observation
+	o   observation.Observation
 	out []messages.MetricEvent
 }
 
@@ -149,7 +132,7 @@ func (b *eventBuilder) gauge(metric, series string, value int64, unit, currency 
 	at := b.o.At.UTC()
 	b.add(messages.MetricEvent{
 		Header: messages.Header{
-			EventID:    idOf("aws_", b.o.TenantID, metric, series, at.Format(time.RFC3339Nano)),
+			EventID:    observation.ID("aws_", b.o.TenantID, metric, series, at.Format(time.RFC3339Nano)),
 			OccurredAt: at,
 		},
 		Metric: metric, Kind: messages.KindGauge, Value: value, Unit: unit, Currency: currency,
@@ -163,67 +146,10 @@ func (b *eventBuilder) gauge(metric, series string, value int64, unit, currency 
 func (b *eventBuilder) dayCount(metric, entity string, day time.Time, value int64, dims map[string]string) {
 	b.add(messages.MetricEvent{
 		Header: messages.Header{
-			EventID:    idOf("aws_", b.o.TenantID, metric, entity, strconv.FormatInt(value, 10)),
+			EventID:    observation.ID("aws_", b.o.TenantID, metric, entity, strconv.FormatInt(value, 10)),
 			OccurredAt: day.UTC(),
 		},
 		Metric: metric, Kind: messages.KindState, Value: value, Unit: messages.UnitCount,
 		Entity: entity, Version: value, Dimensions: dims,
 	})
-}
-
-func sortedDays[V any](m map[time.Time]V) []time.Time {
-	days := make([]time.Time, 0, len(m))
-	for d := range m {
-		days = append(days, d)
-	}
-	sort.Slice(days, func(i, j int) bool { return days[i].Before(days[j]) })
-	return days
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// parseMinor converts Cost Explorer's decimal string ("12.3456789") to
-// minor units of a currency with digits decimals, rounding half away from
-// zero, without floats.
-func parseMinor(amount string, digits int) (int64, error) {
-	s := strings.TrimSpace(amount)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
-	intPart, frac, _ := strings.Cut(s, ".")
-	if intPart == "" && frac == "" {
-		return 0, fmt.Errorf("amount %q is not a decimal number", amount)
-	}
-	if intPart == "" {
-		intPart = "0"
-	}
-	if !allDigits(intPart) || !allDigits(frac) || len(intPart) > 15 {
-		return 0, fmt.Errorf("amount %q is not a decimal number", amount)
-	}
-	for len(frac) < digits+1 {
-		frac += "0"
-	}
-	v, _ := strconv.ParseInt(intPart+frac[:digits], 10, 64)
-	if frac[digits] >= '5' {
-		v++
-	}
-	if neg {
-		v = -v
-	}
-	return v, nil
-}
-
-func allDigits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }

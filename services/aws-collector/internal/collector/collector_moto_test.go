@@ -1,4 +1,4 @@
-package main
+package collector_test
 
 import (
 	"archive/zip"
@@ -7,9 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/boardpack/boardpack/services/aws-collector/internal/account"
+	"github.com/boardpack/boardpack/services/aws-collector/internal/checks"
+	"github.com/boardpack/boardpack/services/aws-collector/internal/collector"
+	"github.com/boardpack/boardpack/services/aws-collector/internal/observation"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -147,7 +153,7 @@ func seed(t testing.TB, cfg aws.Config, endpoint string) seeded {
 	})
 	put := func(ns, name string, dims map[string]string, unit cwtypes.StandardUnit, values ...float64) {
 		var ds []cwtypes.Dimension
-		for _, k := range sortedKeys(dims) {
+		for _, k := range slices.Sorted(maps.Keys(dims)) {
 			ds = append(ds, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(dims[k])})
 		}
 		var data []cwtypes.MetricDatum
@@ -189,7 +195,7 @@ func setCostResults(t testing.TB, endpoint string, at time.Time) {
 	}
 	body, _ := json.Marshal(map[string]any{"results": []any{map[string]any{
 		"ResultsByTime": []any{map[string]any{
-			"TimePeriod": map[string]string{"Start": start.Format(dayFormat), "End": at.AddDate(0, 0, 1).Format(dayFormat)},
+			"TimePeriod": map[string]string{"Start": start.Format(observation.DayFormat), "End": at.AddDate(0, 0, 1).Format(observation.DayFormat)},
 			"Total":      map[string]any{},
 			"Groups":     []any{group("AWS Lambda", "12.345"), group("Amazon Simple Storage Service", "0.994")},
 			"Estimated":  true,
@@ -206,7 +212,7 @@ func setCostResults(t testing.TB, endpoint string, at time.Time) {
 }
 
 // newTestService wires the service as main does, against moto.
-func newTestService(t testing.TB, env mototest.Env, tenantAWS *tenants.AWS) (*Service, string) {
+func newTestService(t testing.TB, env mototest.Env, tenantAWS *tenants.AWS) (*collector.Service, string) {
 	t.Helper()
 	ctx := context.Background()
 	db := dynamodb.NewFromConfig(env.AWS)
@@ -225,8 +231,8 @@ func newTestService(t testing.TB, env mototest.Env, tenantAWS *tenants.AWS) (*Se
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pub.Close() })
-	return &Service{
-		Tenants: store, Accounts: newSDKAccounts(env.AWS), Publisher: pub,
+	return &collector.Service{
+		Tenants: store, Accounts: account.NewSDK(env.AWS), Publisher: pub,
 		Ledger: readmodel.Store{DB: db, Table: env.Names.Table},
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)), Checks: testChecks,
 		LookbackDays: 2, Concurrency: 2, PublishBatch: 50,
@@ -351,8 +357,8 @@ func TestOnePassAgainstMoto(t *testing.T) {
 		t.Error("TTL 300 reported")
 	}
 
-	month := monthOf(s.MetricsAt)
-	day := s.MetricsAt.Truncate(24 * time.Hour).Format(dayFormat)
+	month := observation.Month(s.MetricsAt)
+	day := s.MetricsAt.Truncate(24 * time.Hour).Format(observation.DayFormat)
 	expect := func(metric, entity string, value int64) {
 		t.Helper()
 		evs := got.metric(metric, entity)
@@ -433,9 +439,9 @@ func TestOneTenantFailingDoesNotStopTheOthers(t *testing.T) {
 	svc.CostInterval = time.Hour
 
 	var out bytes.Buffer
-	err := runOnce(context.Background(), svc, &out)
-	if !errors.Is(err, errTenantsFailed) {
-		t.Fatalf("runOnce = %v, want errTenantsFailed\n%s", err, out.String())
+	err := svc.Once(context.Background(), &out)
+	if !errors.Is(err, collector.ErrTenantsFailed) {
+		t.Fatalf("Once = %v, want collector.ErrTenantsFailed\n%s", err, out.String())
 	}
 	text := out.String()
 	if !strings.Contains(text, "tenant "+healthy+": ok") || !strings.Contains(text, "tenant "+broken+": FAILED") ||
@@ -443,3 +449,20 @@ func TestOneTenantFailingDoesNotStopTheOthers(t *testing.T) {
 		t.Fatalf("output:\n%s", text)
 	}
 }
+
+// failingAccounts refuses the tenants it names, like an AssumeRole denied.
+type failingAccounts struct {
+	fail map[string]error
+	next interface {
+		For(context.Context, tenants.Tenant) (collector.Account, []string, error)
+	}
+}
+
+func (f failingAccounts) For(ctx context.Context, t tenants.Tenant) (collector.Account, []string, error) {
+	if err := f.fail[t.ID]; err != nil {
+		return nil, nil, err
+	}
+	return f.next.For(ctx, t)
+}
+
+var testChecks = checks.Checks{ErrorRateBP: 500, MinInvocations: 20, TTLMin: 5 * time.Minute, TTLMax: 24 * time.Hour}

@@ -1,6 +1,7 @@
-package main
+package translate
 
 import (
+	"github.com/boardpack/boardpack/services/aws-collector/internal/observation"
 	"testing"
 	"time"
 
@@ -15,24 +16,24 @@ var (
 	day2 = day1.AddDate(0, 0, 1)
 )
 
-func sampleObservation(at time.Time, invocations int64) Observation {
-	return Observation{
+func sampleObservation(at time.Time, invocations int64) observation.Observation {
+	return observation.Observation{
 		TenantID: "jada", At: at, Days: []time.Time{day1, day2},
-		Functions: []Function{{
+		Functions: []observation.Function{{
 			Region: "us-east-1", Name: "checkout", Runtime: "nodejs20.x",
 			LastModified: time.Date(2026, 3, 8, 12, 0, 0, 0, time.UTC),
-			Days: map[time.Time]FunctionDay{
+			Days: map[time.Time]observation.FunctionDay{
 				day1: {Invocations: 100, Errors: 2, P95Ms: ptr(123.6)},
 				day2: {Invocations: invocations, Errors: 1},
 			},
 		}},
-		Cost: &CostObservation{Months: map[string]MonthCost{
-			"2026-03": {ByService: map[string]Amount{"AWS Lambda": {1234, "USD"}, "Amazon S3": {56, "USD"}}},
+		Cost: &observation.CostObservation{Months: map[string]observation.MonthCost{
+			"2026-03": {ByService: map[string]observation.Amount{"AWS Lambda": {Minor: 1234, Currency: "USD"}, "Amazon S3": {Minor: 56, Currency: "USD"}}},
 		}},
-		Distributions: []Distribution{{ID: "E1", Domain: "d1.cloudfront.net", Enabled: true,
-			Days: map[time.Time]DistributionDay{day2: {Requests: 10, Rate5xxBP: ptr(int64(250))}}}},
-		Buckets: []Bucket{{Name: "assets", Region: "us-east-1", PublicAccessBlock: pabNone, Bytes: ptr(int64(2048))}},
-		Zones:   []Zone{{ID: "Z1", Name: "example.com.", Records: make([]Record, 3)}},
+		Distributions: []observation.Distribution{{ID: "E1", Domain: "d1.cloudfront.net", Enabled: true,
+			Days: map[time.Time]observation.DistributionDay{day2: {Requests: 10, Rate5xxBP: ptr(int64(250))}}}},
+		Buckets: []observation.Bucket{{Name: "assets", Region: "us-east-1", PublicAccessBlock: observation.PABNone, Bytes: ptr(int64(2048))}},
+		Zones:   []observation.Zone{{ID: "Z1", Name: "example.com.", Records: make([]observation.Record, 3)}},
 	}
 }
 
@@ -140,33 +141,5 @@ func TestRecollectingADayNeitherDuplicatesNorDoubleCounts(t *testing.T) {
 	}
 	if got := readmodel.TotalAt(all, day2.AddDate(0, 0, 1)); got != 155 {
 		t.Fatalf("invocations total = %d, want 155", got)
-	}
-}
-
-func TestParseMinor(t *testing.T) {
-	cases := []struct {
-		in     string
-		digits int
-		want   int64
-		ok     bool
-	}{
-		{"12.3456", 2, 1235, true},
-		{"12.344", 2, 1234, true},
-		{"0.0101516483", 2, 1, true},
-		{"0.004", 2, 0, true},
-		{"-1.005", 2, -101, true},
-		{"7", 2, 700, true},
-		{"1500", 0, 1500, true},
-		{"1e3", 2, 0, false},
-		{"", 2, 0, false},
-		{".5", 0, 1, true},
-		{"12.3.4", 2, 0, false},
-		{"abc", 2, 0, false},
-	}
-	for _, c := range cases {
-		got, err := parseMinor(c.in, c.digits)
-		if (err == nil) != c.ok || (c.ok && got != c.want) {
-			t.Errorf("parseMinor(%q, %d) = %d, %v; want %d ok=%v", c.in, c.digits, got, err, c.want, c.ok)
-		}
 	}
 }
