@@ -33,6 +33,9 @@
 //
 // AWS is selected by the SDK's own variables (AWS_REGION, AWS_ENDPOINT_URL).
 // Logs never contain secrets or request bodies.
+//
+// This package only wires; the webhook handler (verification, mapping,
+// publishing, its metrics) is package internal/webhook.
 package main
 
 import (
@@ -49,6 +52,8 @@ import (
 	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
 	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+
+	"github.com/boardpack/boardpack/services/stripe-collector/internal/webhook"
 )
 
 func main() { lifecycle.Main("stripe-collector", run) }
@@ -87,12 +92,12 @@ func serve(ctx context.Context, log *slog.Logger, cfg config, ready chan<- strin
 		}
 		return err
 	})
-	srv.Mux.Handle("POST /webhooks/stripe/{tenant}", &Webhook{
+	srv.Mux.Handle("POST /webhooks/stripe/{tenant}", &webhook.Webhook{
 		Tenants:        &tenants.Cache{Store: store, TTL: cfg.TenantCacheTTL},
 		Secrets:        tenants.NewSecretResolver(awsCfg, cfg.SecretCacheTTL),
 		Publisher:      pub,
 		Log:            log,
-		Metrics:        NewMetrics(srv.Registry),
+		Metrics:        webhook.NewMetrics(srv.Registry),
 		PublishTimeout: cfg.PublishTimeout,
 	})
 	listener, err := srv.Listen()

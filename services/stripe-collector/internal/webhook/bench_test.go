@@ -1,4 +1,4 @@
-package main
+package webhook
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/stripe/stripe-go/v76/webhook"
+	stripehook "github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
@@ -118,7 +118,7 @@ func BenchmarkVerifyTranslate(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		ev, err := webhook.ConstructEventWithOptions(body, header, secretOld, webhook.ConstructEventOptions{Tolerance: Tolerance, IgnoreAPIVersionMismatch: true})
+		ev, err := stripehook.ConstructEventWithOptions(body, header, secretOld, stripehook.ConstructEventOptions{Tolerance: Tolerance, IgnoreAPIVersionMismatch: true})
 		if err != nil {
 			b.Fatal(err)
 		}

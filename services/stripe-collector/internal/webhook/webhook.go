@@ -1,4 +1,4 @@
-package main
+package webhook
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
-	"github.com/stripe/stripe-go/v76/webhook"
+	stripehook "github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
@@ -212,7 +212,7 @@ func (h *Webhook) verify(ctx context.Context, log *slog.Logger, tenant tenants.T
 		// The signature alone, then one light decode (decodeEvent): the
 		// API version is checked by the caller, with the tenant's policy
 		// and a clear answer.
-		err = webhook.ValidatePayloadWithTolerance(body, sig, secret, Tolerance)
+		err = stripehook.ValidatePayloadWithTolerance(body, sig, secret, Tolerance)
 		switch {
 		case err == nil:
 			ev, err := decodeEvent(body)
@@ -220,13 +220,13 @@ func (h *Webhook) verify(ctx context.Context, log *slog.Logger, tenant tenants.T
 				return reject(http.StatusBadRequest, reasonMalformed, "body is not a Stripe event")
 			}
 			return ev, outcome{}, true
-		case errors.Is(err, webhook.ErrNoValidSignature):
+		case errors.Is(err, stripehook.ErrNoValidSignature):
 			continue // maybe the next secret (rotation)
-		case errors.Is(err, webhook.ErrTooOld):
+		case errors.Is(err, stripehook.ErrTooOld):
 			return reject(http.StatusBadRequest, reasonStale, "signature timestamp outside the 300 s tolerance")
-		case errors.Is(err, webhook.ErrNotSigned):
+		case errors.Is(err, stripehook.ErrNotSigned):
 			return reject(http.StatusBadRequest, reasonNoSignature, "missing Stripe-Signature header")
-		case errors.Is(err, webhook.ErrInvalidHeader):
+		case errors.Is(err, stripehook.ErrInvalidHeader):
 			return reject(http.StatusBadRequest, reasonBadSignature, "malformed Stripe-Signature header")
 		default:
 			return reject(http.StatusBadRequest, reasonBadSignature, "signature not verifiable")
