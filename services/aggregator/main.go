@@ -32,6 +32,10 @@
 // timeout). A message that can never succeed (no tenant, bad JSON, unknown
 // event name) is refused as permanent and reaches the DLQ after the queue's
 // redrive count; `reportctl dlq list|redrive` handles it from there.
+//
+// This package wires; the handler is package internal/aggregate. The
+// coalescer of batched writes (coalesce.go) stays here until it moves next
+// to readmodel.WriteBatch.
 package main
 
 import (
@@ -50,6 +54,8 @@ import (
 	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 	"github.com/boardpack/boardpack/services/internal/platform/readiness"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+
+	"github.com/boardpack/boardpack/services/aggregator/internal/aggregate"
 )
 
 func main() { lifecycle.Main("aggregator", run) }
@@ -90,7 +96,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg config) error {
 	// writes their facts, and /healthz answers until the end.
 	runner := lifecycle.New(log)
 	runner.Add(srv.Component(5 * time.Second))
-	var store factWriter = readmodel.Store{DB: db, Table: cfg.Names.Table}
+	var store aggregate.FactWriter = readmodel.Store{DB: db, Table: cfg.Names.Table}
 	if cfg.Writes == writesBatch {
 		c := newCoalescer(db, cfg.Names.Table, cfg.Linger)
 		runner.Add(lifecycle.Component{Name: "coalescer", Run: func(ctx context.Context) error {
@@ -99,11 +105,11 @@ func serve(ctx context.Context, log *slog.Logger, cfg config) error {
 		}, Timeout: 5 * time.Second})
 		store = c
 	}
-	h := &handler{
-		store:   store,
-		count:   newCounters(srv.Registry),
-		log:     log,
-		timeout: cfg.HandlerTimeout,
+	h := &aggregate.Handler{
+		Store:   store,
+		Count:   aggregate.NewCounters(srv.Registry),
+		Log:     log,
+		Timeout: cfg.HandlerTimeout,
 	}
 	router.AddConsumerHandler("aggregate_metrics", queue, sub, h.Handle)
 	runner.Add(bus.RouterComponent("router", router, cfg.HandlerTimeout+5*time.Second))

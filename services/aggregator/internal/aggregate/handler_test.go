@@ -1,4 +1,4 @@
-package main
+package aggregate
 
 import (
 	"context"
@@ -43,9 +43,9 @@ func (m *memWriter) PutFinding(_ context.Context, f messages.Finding) (bool, err
 	return m.put(f.EventID)
 }
 
-func newTestHandler(w factWriter) (*handler, *counters) {
-	c := newCounters(prometheus.NewRegistry())
-	return &handler{store: w, count: c, log: slog.New(slog.NewTextHandler(io.Discard, nil)), timeout: time.Second}, c
+func newTestHandler(w FactWriter) (*Handler, *Counters) {
+	c := NewCounters(prometheus.NewRegistry())
+	return &Handler{Store: w, Count: c, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Timeout: time.Second}, c
 }
 
 func metricMsg(t *testing.T, e messages.MetricEvent) *message.Message {

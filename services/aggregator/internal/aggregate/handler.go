@@ -1,4 +1,8 @@
-package main
+// Package aggregate is the aggregator's message handler: it records each
+// metric event or finding from the metrics-v1 queue as one immutable fact
+// in the read model (see package readmodel for why that is exactly once
+// in effect), and refuses invalid messages as permanent failures.
+package aggregate
 
 import (
 	"context"
@@ -15,22 +19,24 @@ import (
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
 )
 
-// factWriter is what the handler needs of the read model.
-type factWriter interface {
+// FactWriter is what the handler needs of the read model (readmodel.Store,
+// or the aggregator's coalescer of batched writes).
+type FactWriter interface {
 	PutFact(ctx context.Context, e messages.MetricEvent) (duplicate bool, err error)
 	PutFinding(ctx context.Context, f messages.Finding) (duplicate bool, err error)
 }
 
-// counters are the aggregator's Prometheus counters.
-type counters struct {
+// Counters are the aggregator's Prometheus Counters.
+type Counters struct {
 	written    *prometheus.CounterVec
 	duplicates *prometheus.CounterVec
 	rejected   *prometheus.CounterVec
 	failed     prometheus.Counter
 }
 
-func newCounters(reg prometheus.Registerer) *counters {
-	c := &counters{
+// NewCounters registers the counters on reg.
+func NewCounters(reg prometheus.Registerer) *Counters {
+	c := &Counters{
 		written: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "boardpack_aggregator_facts_written_total",
 			Help: "Facts recorded in the read model, by event name (with batched writes this includes rewrites of redelivered facts).",
@@ -52,24 +58,25 @@ func newCounters(reg prometheus.Registerer) *counters {
 	return c
 }
 
-// handler records each metric event or finding as one immutable fact.
-type handler struct {
-	store   factWriter
-	count   *counters
-	log     *slog.Logger
-	timeout time.Duration
+// Handler records each metric event or finding as one immutable fact.
+type Handler struct {
+	Store FactWriter
+	Count *Counters
+	Log   *slog.Logger
+	// Timeout bounds one message's write, retries included.
+	Timeout time.Duration
 }
 
 // Handle is the watermill handler. A nil return acks (deletes) the message;
 // an error nacks it, and bus.Permanent errors skip the in-process retry.
-func (h *handler) Handle(msg *message.Message) error {
+func (h *Handler) Handle(msg *message.Message) error {
 	name := msg.Metadata.Get(messages.MetadataEventName)
 	// The write runs on a context detached from the message's: on shutdown
 	// the subscriber cancels the message context, and a write that already
 	// started should finish rather than be cut (its redelivery would be a
 	// harmless duplicate either way). The timeout keeps it inside the
 	// visibility timeout.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(msg.Context()), h.timeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(msg.Context()), h.Timeout)
 	defer cancel()
 	var (
 		dup    bool
@@ -81,35 +88,35 @@ func (h *handler) Handle(msg *message.Message) error {
 		var e messages.MetricEvent
 		if e, err = bus.Decode[messages.MetricEvent](msg); err == nil {
 			tenant = e.TenantID
-			dup, err = h.store.PutFact(ctx, e)
+			dup, err = h.Store.PutFact(ctx, e)
 		}
 	case messages.EventNameFinding:
 		var f messages.Finding
 		if f, err = bus.Decode[messages.Finding](msg); err == nil {
 			tenant = f.TenantID
-			dup, err = h.store.PutFinding(ctx, f)
+			dup, err = h.Store.PutFinding(ctx, f)
 		}
 	default:
 		err = bus.Permanent(fmt.Errorf("message %s: unknown %s %q (want %q or %q)",
 			msg.UUID, messages.MetadataEventName, name, messages.EventNameMetric, messages.EventNameFinding))
 	}
-	log := h.log.With("message_id", msg.UUID, "event", name, "tenant", tenant)
+	log := h.Log.With("message_id", msg.UUID, "event", name, "tenant", tenant)
 	switch {
 	case err == nil && dup:
-		h.count.duplicates.WithLabelValues(name).Inc()
+		h.Count.duplicates.WithLabelValues(name).Inc()
 		log.Debug("duplicate event, already recorded")
 		return nil
 	case err == nil:
-		h.count.written.WithLabelValues(name).Inc()
+		h.Count.written.WithLabelValues(name).Inc()
 		return nil
 	}
 	err = classify(err)
 	if errors.Is(err, bus.ErrPermanent) {
-		h.count.rejected.WithLabelValues(rejectReason(err)).Inc()
+		h.Count.rejected.WithLabelValues(rejectReason(err)).Inc()
 		log.Warn("event rejected", "err", err)
 		return err
 	}
-	h.count.failed.Inc()
+	h.Count.failed.Inc()
 	log.Warn("write failed, will retry", "err", err)
 	return err
 }
