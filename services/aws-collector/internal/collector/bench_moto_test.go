@@ -13,7 +13,7 @@ import (
 // folds, the publishes to SNS) for one tenant with the seeded resources of
 // TestOnePassAgainstMoto, against moto:
 //
-//	cd services/aws-collector && go test -run '^$' -bench PassOneTenant -benchtime 5x
+//	cd services/aws-collector && go test -run '^$' -bench PassOneTenant -benchtime 5x ./internal/collector
 //
 // moto answers GetCostForecast with a 500 (not implemented): the
 // with-cost figure includes that failed call and its one retry.

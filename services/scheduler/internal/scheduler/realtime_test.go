@@ -1,4 +1,4 @@
-package main
+package scheduler
 
 import (
 	"bufio"
@@ -47,7 +47,7 @@ func TestRealTimeTwoProcesses(t *testing.T) {
 
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "scheduler")
-	build := exec.Command("go", "build", "-o", bin, ".")
+	build := exec.Command("go", "build", "-o", bin, "../..") // the scheduler command
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		t.Fatalf("build scheduler: %v", err)

@@ -1,4 +1,4 @@
-package main
+package scheduler
 
 import (
 	"context"
@@ -94,7 +94,7 @@ func (r *rig) replica(owner string, pub publisher) *Scheduler {
 		Publisher: pub,
 		Clock:     r.clock,
 		Log:       testLog.With("replica", owner),
-		Metrics:   newMetrics(nil),
+		Metrics:   NewMetrics(nil),
 		Owner:     owner,
 		Catchup:   24 * time.Hour,
 		Lease:     time.Minute,

@@ -1,4 +1,9 @@
-package main
+// Package scheduler is the scheduler service's durable part over package
+// schedule's pure firings: each pass writes a report's record with a
+// conditional put before publishing its report due, advances a per-tenant
+// cursor over the firings handled, and republishes, under a claim, the
+// records a crash left unpublished (see store.go).
+package scheduler
 
 import (
 	"context"
@@ -275,7 +280,8 @@ type metrics struct {
 	lastPass                                                                                                   prometheus.Gauge
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+// NewMetrics registers the scheduler's metrics on reg (nil: none).
+func NewMetrics(reg prometheus.Registerer) *metrics {
 	c := func(name, help string) prometheus.Counter {
 		ctr := prometheus.NewCounter(prometheus.CounterOpts{Namespace: "boardpack", Subsystem: "scheduler", Name: name, Help: help})
 		if reg != nil {
@@ -299,3 +305,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	return m
 }
+
+// NewStore returns the DynamoDB store of report records and cursors in
+// table.
+func NewStore(db dynamoAPI, table string) store { return store{db: db, table: table} }
