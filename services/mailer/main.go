@@ -26,6 +26,8 @@
 //
 // On SIGTERM the mailer stops receiving and lets the sends in flight
 // finish (each within the handler timeout) before it exits.
+//
+// This package wires; the work is package internal/mailer.
 package main
 
 import (
@@ -47,6 +49,8 @@ import (
 	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 	"github.com/boardpack/boardpack/services/internal/platform/readiness"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+
+	"github.com/boardpack/boardpack/services/mailer/internal/mailer"
 )
 
 func main() { lifecycle.Main("mailer", run) }
@@ -66,22 +70,27 @@ func run(ctx context.Context, log *slog.Logger) error {
 	// backoff), not by the SDK, so that retries stay within the rate.
 	sesc := ses.NewFromConfig(awsCfg, func(o *ses.Options) { o.RetryMaxAttempts = 1 })
 	store := delivery.Store{DB: db, Table: cfg.Names.Table}
-	m := &mailer{
-		tenants:  &tenants.Cache{Store: tenants.Store{DB: db, Table: cfg.Names.Table}, TTL: cfg.TenantCacheTTL},
-		source:   readmodel.Store{DB: db, Table: cfg.Names.Table},
-		store:    store,
-		sender:   newSender(sesc, cfg.Sender, cfg.Names.ConfigurationSet, cfg.MaxSendRate, cfg.QuotaRefresh),
-		cfg:      cfg,
-		log:      log,
-		now:      time.Now,
-		claimTTL: cfg.VisibilityTimeout,
-		timeout:  cfg.VisibilityTimeout * 3 / 4,
-	}
-	events := &sesEvents{store: store, log: log}
+	m := mailer.New(mailer.Options{
+		Tenants:          &tenants.Cache{Store: tenants.Store{DB: db, Table: cfg.Names.Table}, TTL: cfg.TenantCacheTTL},
+		Source:           readmodel.Store{DB: db, Table: cfg.Names.Table},
+		Store:            store,
+		SES:              sesc,
+		ConfigurationSet: cfg.Names.ConfigurationSet,
+		MaxSendRate:      cfg.MaxSendRate,
+		QuotaRefresh:     cfg.QuotaRefresh,
+		Settings: mailer.Settings{
+			Sender: cfg.Sender, PublicURL: cfg.PublicURL,
+			UnsubscribeKey: cfg.UnsubscribeKey, UnsubscribeTTL: cfg.UnsubscribeTTL,
+		},
+		Log:      log,
+		ClaimTTL: cfg.VisibilityTimeout,
+		// Handlers finish well inside the visibility timeout, so a message
+		// is never redelivered while its handler still runs.
+		Timeout: cfg.VisibilityTimeout * 3 / 4,
+	})
+	events := mailer.NewSESEvents(store, log)
 
 	wlog := bus.Logger(log)
-	// Handlers finish well inside the visibility timeout, so a message is
-	// never redelivered while its handler still runs.
 	handlerTimeout := cfg.VisibilityTimeout * 3 / 4
 	router, err := bus.NewRouter(wlog, handlerTimeout)
 	if err != nil {
@@ -95,16 +104,16 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	router.AddConsumerHandler("send_report", cfg.Names.Queue(resources.QueueMailerReportDue), dueSub, m.handleReportDue)
-	router.AddConsumerHandler("ses_events", cfg.Names.Queue(resources.QueueMailerSESEvents), evSub, events.handle)
+	router.AddConsumerHandler("send_report", cfg.Names.Queue(resources.QueueMailerReportDue), dueSub, m.HandleReportDue)
+	router.AddConsumerHandler("ses_events", cfg.Names.Queue(resources.QueueMailerSESEvents), evSub, events.Handle)
 
 	srv := httpserver.New(cfg.HTTPAddr, log)
 	sqsc := sqs.NewFromConfig(awsCfg)
 	srv.AddReadyCheck("table", readiness.Table(db, cfg.Names.Table))
 	srv.AddReadyCheck("report_due_queue", readiness.Queue(sqsc, cfg.Names.Queue(resources.QueueMailerReportDue)))
 	srv.AddReadyCheck("ses_events_queue", readiness.Queue(sqsc, cfg.Names.Queue(resources.QueueMailerSESEvents)))
-	srv.Mux.HandleFunc("POST /unsubscribe", unsubscribeHandler([]byte(cfg.UnsubscribeKey), store, time.Now, log))
-	registerMetrics(srv, m)
+	srv.Mux.HandleFunc("POST /unsubscribe", mailer.UnsubscribeHandler([]byte(cfg.UnsubscribeKey), store, time.Now, log))
+	mailer.RegisterMetrics(srv, m)
 
 	// On shutdown the router drains: it stops receiving and lets the
 	// sends in flight finish (each bounded by the handler timeout) rather

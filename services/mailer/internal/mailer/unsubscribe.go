@@ -1,4 +1,4 @@
-package main
+package mailer
 
 import (
 	"context"
@@ -70,10 +70,10 @@ type unsubscriber interface {
 	Unsubscribe(ctx context.Context, tenantID, role, address string) error
 }
 
-// unsubscribeHandler serves POST /unsubscribe?token=... (RFC 8058 one-click:
+// UnsubscribeHandler serves POST /unsubscribe?token=... (RFC 8058 one-click:
 // the body is "List-Unsubscribe=One-Click"; any POST with a valid token
 // unsubscribes). Repeating it succeeds again and changes nothing.
-func unsubscribeHandler(key []byte, store unsubscriber, now func() time.Time, log *slog.Logger) http.HandlerFunc {
+func UnsubscribeHandler(key []byte, store unsubscriber, now func() time.Time, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 		if err := r.ParseForm(); err != nil {

@@ -1,4 +1,4 @@
-package main
+package mailer
 
 import (
 	"context"
@@ -152,7 +152,7 @@ func TestUnsubscribeEndpoint(t *testing.T) {
 	key := []byte("0123456789abcdef0123")
 	now := time.Now()
 	h := http.NewServeMux()
-	h.HandleFunc("POST /unsubscribe", unsubscribeHandler(key, w.store, func() time.Time { return now }, discard()))
+	h.HandleFunc("POST /unsubscribe", UnsubscribeHandler(key, w.store, func() time.Time { return now }, discard()))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	post := func(token string) int {

@@ -1,4 +1,4 @@
-package main
+package mailer
 
 import (
 	"context"
@@ -127,13 +127,19 @@ func parseSESEvent(body []byte) ([]delivery.Event, error) {
 	return out, nil
 }
 
-// sesEvents handles the mailer-ses-events queue.
-type sesEvents struct {
+// NewSESEvents returns the handler of the mailer-ses-events queue.
+func NewSESEvents(store feedbackStore, log *slog.Logger) *SESEvents {
+	return &SESEvents{store: store, log: log}
+}
+
+// SESEvents handles the mailer-ses-events queue.
+type SESEvents struct {
 	store feedbackStore
 	log   *slog.Logger
 }
 
-func (h *sesEvents) handle(msg *message.Message) error {
+// Handle is the watermill handler.
+func (h *SESEvents) Handle(msg *message.Message) error {
 	evs, err := parseSESEvent(msg.Payload)
 	if err != nil {
 		return bus.Permanent(err)

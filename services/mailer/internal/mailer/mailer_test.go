@@ -1,4 +1,4 @@
-package main
+package mailer
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -71,13 +70,13 @@ func newWorldTB(t testing.TB) *world {
 	return &world{env: env, tenant: tn, store: delivery.Store{DB: db, Table: env.Names.Table}, db: db}
 }
 
-func (w *world) mailer(t testing.TB, sender string) *mailer {
-	cfg := Config{Names: w.env.Names, Sender: sender, PublicURL: "https://boardpack.example.com", UnsubscribeKey: "0123456789abcdef0123",
-		UnsubscribeTTL: time.Hour, VisibilityTimeout: 30 * time.Second}
-	return &mailer{
+func (w *world) mailer(t testing.TB, sender string) *Mailer {
+	cfg := Settings{Sender: sender, PublicURL: "https://boardpack.example.com", UnsubscribeKey: "0123456789abcdef0123",
+		UnsubscribeTTL: time.Hour}
+	return &Mailer{
 		tenants: tenants.Store{DB: w.db, Table: w.env.Names.Table},
 		source:  readmodel.Store{DB: w.db, Table: w.env.Names.Table},
-		store:   w.store, cfg: cfg, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now, claimTTL: cfg.VisibilityTimeout,
+		store:   w.store, cfg: cfg, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now, claimTTL: 30 * time.Second,
 		sender: newSender(ses.NewFromConfig(w.env.AWS), sender, w.env.Names.ConfigurationSet, 0, time.Minute),
 	}
 }
@@ -113,97 +112,6 @@ func eventually(t *testing.T, what string, timeout time.Duration, ok func() bool
 			t.Fatalf("timed out after %s waiting for %s", timeout, what)
 		}
 		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// TestServiceSendsEachReportOncePerRecipient runs the mailer's run() in
-// process: a ReportDue published twice on the topic gives one email per
-// recipient, from the envelope sender, with the audit BCC among the
-// destinations.
-func TestServiceSendsEachReportOncePerRecipient(t *testing.T) {
-	w := newWorld(t)
-	port, err := mototest.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("BOARDPACK_PREFIX", w.env.Names.Prefix)
-	t.Setenv("BOARDPACK_TABLE", w.env.Names.Table)
-	t.Setenv("BOARDPACK_SES_CONFIGURATION_SET", w.env.Names.ConfigurationSet)
-	t.Setenv("BOARDPACK_HTTP_ADDR", fmt.Sprintf("127.0.0.1:%d", port))
-	t.Setenv("BOARDPACK_MAILER_VISIBILITY_TIMEOUT", "60s")
-	t.Setenv("BOARDPACK_LOCAL", "true")
-	// One worker: moto's DynamoDB does not serialise concurrent
-	// conditional writes (two racing claims can both succeed there, never
-	// on AWS), so the duplicate ReportDue is handled after the first.
-	t.Setenv("BOARDPACK_MAILER_WORKERS", "1")
-	// A deprecated name still works.
-	t.Setenv("BOARDPACK_PUBLIC_URL", "https://boardpack.example.com")
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	var runErr error
-	go func() { defer wg.Done(); runErr = run(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-		if runErr != nil {
-			t.Errorf("run: %v", runErr)
-		}
-	})
-
-	pub, err := bus.NewPublisher(w.env.AWS, w.env.Names, w.env.Account, bus.Logger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := due(w.tenant.ID, messages.RoleCFO)
-	again := d
-	again.EventID = "due-again-" + mototest.UniqueID()
-	if err := pub.Publish(context.Background(), messages.TopicReportDue, d, again); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "both recipients recorded as sent", 60*time.Second, func() bool {
-		recs, err := w.store.Recent(context.Background(), w.tenant.ID, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sent := 0
-		for _, r := range recs {
-			if r.ReportID == d.ReportID && r.Status == delivery.StatusSent {
-				sent++
-			}
-		}
-		return sent == 2
-	})
-	queueDrained(t, w, resources.QueueMailerReportDue)
-	got := emailsFor(t, d.ReportID)
-	if len(got) != 2 {
-		recs, _ := w.store.Recent(context.Background(), w.tenant.ID, 10)
-		for _, m := range got {
-			t.Logf("email %s to %v message-id %s date %s", m.ID, m.Destinations, header(m.RawData, "Message-Id"), header(m.RawData, "Date"))
-		}
-		t.Fatalf("got %d emails for report %s, want 2 (one per recipient, duplicate ReportDue ignored); records %+v", len(got), d.ReportID, recs)
-	}
-	to := map[string]bool{}
-	for _, m := range got {
-		if m.Source != testSender {
-			t.Errorf("envelope sender = %q, want %q", m.Source, testSender)
-		}
-		if !contains(m.Destinations, "audit@queen.example.com") {
-			t.Errorf("destinations %v lack the BCC audit address", m.Destinations)
-		}
-		for _, want := range []string{"From: \"Queen Reports\" <reports@queen.example.com>", "Reply-To: <owner@queen.example.com>",
-			"List-Unsubscribe-Post: List-Unsubscribe=One-Click", "List-Unsubscribe: <https://boardpack.example.com/unsubscribe?token=", "Content-Type: text/plain", "Content-Type: text/html"} {
-			if !strings.Contains(unfold(m.RawData), want) {
-				t.Errorf("email lacks %q", want)
-			}
-		}
-		if strings.Contains(m.RawData, "audit@queen.example.com") {
-			t.Error("the audit address appears in the headers: BCC must be an envelope destination only")
-		}
-		to[m.Destinations[0]] = true
-	}
-	if !to["cfo@queen.example.com"] || !to["books@queen.example.com"] {
-		t.Errorf("recipients = %v", to)
 	}
 }
 
@@ -344,7 +252,7 @@ func TestSESEventsUpdateStatusOnceAndSuppress(t *testing.T) {
 	bounce := event("Bounce", `"bounce":{"bounceType":"Permanent","bounceSubType":"General","timestamp":"2026-11-02T10:00:03.000Z","feedbackId":"fb1","bouncedRecipients":[{"emailAddress":"books@queen.example.com","diagnosticCode":"smtp; 550 5.1.1 user unknown"}]}`)
 	complaint := event("Complaint", `"complaint":{"timestamp":"2026-11-02T11:00:00.000Z","feedbackId":"fb2","complaintFeedbackType":"abuse","complainedRecipients":[{"emailAddress":"cfo@queen.example.com"}]}`)
 
-	h := &sesEvents{store: w.store, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	h := &SESEvents{store: w.store, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sub, err := bus.NewSubscriber(w.env.AWS, bus.SubscriberConfig{Queue: w.env.Names.Queue(resources.QueueMailerSESEvents), Workers: 1}, bus.Logger(h.log))
@@ -357,7 +265,7 @@ func TestSESEventsUpdateStatusOnceAndSuppress(t *testing.T) {
 	}
 	go func() {
 		for msg := range msgs {
-			if err := h.handle(msg); err != nil {
+			if err := h.Handle(msg); err != nil {
 				msg.Nack()
 				continue
 			}

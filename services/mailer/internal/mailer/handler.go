@@ -1,4 +1,9 @@
-package main
+// Package mailer is the mailer service's work: it turns each report due
+// into one email per recipient (claim, render, MIME, SES SendRawEmail at
+// the account's rate, record), consumes SES delivery, bounce and complaint
+// events to track sends and suppress recipients, and signs and serves the
+// one-click unsubscribe links.
+package mailer
 
 import (
 	"context"
@@ -32,13 +37,61 @@ type sendStore interface {
 	Blocked(ctx context.Context, tenantID, role, address string) (string, string, error)
 }
 
-// mailer turns a ReportDue into one email per recipient.
-type mailer struct {
+// Settings are what the emails need from the configuration.
+type Settings struct {
+	// Sender is the verified envelope sender (SES Source).
+	Sender string
+	// PublicURL is where recipients reach the one-click unsubscribe
+	// endpoint.
+	PublicURL string
+	// UnsubscribeKey signs unsubscribe tokens (HMAC-SHA256).
+	UnsubscribeKey string
+	// UnsubscribeTTL is how long an unsubscribe link stays valid.
+	UnsubscribeTTL time.Duration
+}
+
+// Options build a Mailer.
+type Options struct {
+	Tenants tenantGetter
+	Source  report.Source
+	Store   sendStore
+	// SES sends; throttling is retried by the Mailer within the account's
+	// rate (MaxSendRate, or GetSendQuota's, read every QuotaRefresh).
+	SES              sesAPI
+	ConfigurationSet string
+	MaxSendRate      float64
+	QuotaRefresh     time.Duration
+	Settings         Settings
+	Log              *slog.Logger
+	// ClaimTTL is how long a send's claim holds (the queue's visibility
+	// timeout).
+	ClaimTTL time.Duration
+	// Timeout bounds one message's handling, also during a shutdown.
+	Timeout time.Duration
+}
+
+// New returns a Mailer.
+func New(o Options) *Mailer {
+	return &Mailer{
+		tenants:  o.Tenants,
+		source:   o.Source,
+		store:    o.Store,
+		sender:   newSender(o.SES, o.Settings.Sender, o.ConfigurationSet, o.MaxSendRate, o.QuotaRefresh),
+		cfg:      o.Settings,
+		log:      o.Log,
+		now:      time.Now,
+		claimTTL: o.ClaimTTL,
+		timeout:  o.Timeout,
+	}
+}
+
+// Mailer turns a ReportDue into one email per recipient.
+type Mailer struct {
 	tenants  tenantGetter
 	source   report.Source
 	store    sendStore
 	sender   *sender
-	cfg      Config
+	cfg      Settings
 	log      *slog.Logger
 	now      func() time.Time
 	claimTTL time.Duration
@@ -50,8 +103,8 @@ type mailer struct {
 	afterSend func(delivery.Send) error
 }
 
-// handleReportDue is the watermill handler of the mailer-report-due queue.
-func (m *mailer) handleReportDue(msg *message.Message) error {
+// HandleReportDue is the watermill handler of the mailer-report-due queue.
+func (m *Mailer) HandleReportDue(msg *message.Message) error {
 	due, err := bus.Decode[messages.ReportDue](msg)
 	if err != nil {
 		return err
@@ -73,7 +126,7 @@ func (m *mailer) handleReportDue(msg *message.Message) error {
 // recipient does not stop the others; the message is retried (through the
 // queue) only for transient failures, and recipients already done are
 // skipped by their claims.
-func (m *mailer) deliver(ctx context.Context, due messages.ReportDue) error {
+func (m *Mailer) deliver(ctx context.Context, due messages.ReportDue) error {
 	log := m.log.With("tenant_id", due.TenantID, "report_id", due.ReportID, "role", due.Role)
 	t, err := m.tenants.Get(ctx, due.TenantID)
 	if errors.Is(err, tenants.ErrNotFound) {
@@ -103,7 +156,7 @@ func (m *mailer) deliver(ctx context.Context, due messages.ReportDue) error {
 	return errors.Join(transient...)
 }
 
-func (m *mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string) error {
+func (m *Mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string) error {
 	snd := delivery.Send{TenantID: t.ID, ReportID: due.ReportID, Recipient: rcpt, Role: due.Role,
 		PeriodStart: due.PeriodStart, PeriodEnd: due.PeriodEnd, Subject: r.Subject}
 	log = log.With("recipient_hash", hashAddr(rcpt))
@@ -161,7 +214,7 @@ func (m *mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant
 }
 
 // compose builds the raw email for one recipient.
-func (m *mailer) compose(t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string) ([]byte, error) {
+func (m *Mailer) compose(t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string) ([]byte, error) {
 	token := signUnsubscribe([]byte(m.cfg.UnsubscribeKey), unsubClaims{
 		Tenant: t.ID, Role: due.Role, Address: strings.ToLower(rcpt), Expires: m.now().Add(m.cfg.UnsubscribeTTL).Unix(),
 	})

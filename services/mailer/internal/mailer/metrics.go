@@ -1,4 +1,4 @@
-package main
+package mailer
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
@@ -6,7 +6,8 @@ import (
 	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
 )
 
-func registerMetrics(srv *httpserver.Server, m *mailer) {
+// RegisterMetrics adds the send rate and throttle counts to srv's /metrics.
+func RegisterMetrics(srv *httpserver.Server, m *Mailer) {
 	srv.Registry.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "boardpack_mailer_send_rate_limit", Help: "Emails per second allowed (SES max send rate)."},
 			m.sender.Rate),
