@@ -311,3 +311,34 @@ func TestSESEventsUpdateStatusOnceAndSuppress(t *testing.T) {
 	}
 	_ = json.Valid
 }
+
+// TestShutdownLetsAnInFlightSendFinish: at shutdown the SQS subscriber
+// cancels the contexts of the messages it handed out, while the router
+// waits for their handlers. A report due already being handled must still
+// be sent and recorded, not cut between the claim and SES.
+func TestShutdownLetsAnInFlightSendFinish(t *testing.T) {
+	w := newWorld(t)
+	m := w.mailer(t, testSender)
+	m.timeout = 30 * time.Second
+	d := due(w.tenant.ID, messages.RoleCEO)
+	msg, err := bus.NewMessage(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	msg.SetContext(ctx)
+	cancel() // the subscriber closed
+	if err := m.HandleReportDue(msg); err != nil {
+		t.Fatalf("HandleReportDue after the subscriber's cancellation = %v, want the send to finish", err)
+	}
+	if n := len(emailsFor(t, d.ReportID)); n != 1 {
+		t.Fatalf("%d emails, want 1", n)
+	}
+	rec, _, err := w.store.Get(context.Background(), w.tenant.ID, d.ReportID, "ceo@queen.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status != delivery.StatusSent {
+		t.Errorf("record = %+v, want sent", rec)
+	}
+}
