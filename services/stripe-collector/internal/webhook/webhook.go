@@ -1,3 +1,10 @@
+// Package webhook is the stripe-collector's endpoint,
+// POST /webhooks/stripe/{tenant}: it verifies a delivery with the tenant's
+// signing secrets (any of them, during a rotation), translates the event
+// into metric events (package stripemap), publishes them, and answers 2xx
+// only once they are published; 4xx for anything invalid, 503 when
+// publishing failed so that Stripe retries. The command's doc lists the
+// answers in full.
 package webhook
 
 import (
