@@ -80,7 +80,9 @@ start_services() {
 		listening "${ports[$s]}" && die "port ${ports[$s]} (for $s) is taken by another process"
 	done
 	for s in "${services[@]}"; do
-		BOARDPACK_HTTP_ADDR=127.0.0.1:${ports[$s]} setsid "$bin/$s" >"$logs/$s.log" 2>&1 &
+		# BOARDPACK_LOCAL: the local run, where the mailer may sign
+		# unsubscribe links with its development key.
+		BOARDPACK_LOCAL=${BOARDPACK_LOCAL:-true} BOARDPACK_HTTP_ADDR=127.0.0.1:${ports[$s]} setsid "$bin/$s" >"$logs/$s.log" 2>&1 &
 		echo $! >"$pids/$s.pid"
 	done
 	for s in "${services[@]}"; do

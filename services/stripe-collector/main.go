@@ -20,16 +20,22 @@
 //
 // Configuration (environment, defaults for the local run):
 //
-//	BOARDPACK_HTTP_ADDR         127.0.0.1:8080  webhook, /healthz, /readyz, /metrics
-//	BOARDPACK_TENANT_CACHE_TTL  10s             tenant changes seen without restart
-//	BOARDPACK_SECRET_CACHE_TTL  1m              ssm:/secretsmanager: secrets re-read
-//	BOARDPACK_PUBLISH_TIMEOUT   10s             publish bound before answering 503
-//	BOARDPACK_SHUTDOWN_TIMEOUT  15s             graceful shutdown
-//	BOARDPACK_PREFIX, BOARDPACK_TABLE           resource names (resources.NamesFromEnv)
-//	BOARDPACK_LOG_LEVEL         info
+//	BOARDPACK_HTTP_ADDR                          127.0.0.1:8080  webhook, /healthz, /readyz, /metrics
+//	BOARDPACK_TENANT_CACHE_TTL                   10s             tenant changes seen without restart
+//	BOARDPACK_STRIPE_COLLECTOR_SECRET_CACHE_TTL  1m              ssm:/secretsmanager: secrets re-read
+//	BOARDPACK_STRIPE_COLLECTOR_PUBLISH_TIMEOUT   10s             publish bound before answering 503
+//	BOARDPACK_SHUTDOWN_TIMEOUT                   15s             graceful shutdown
+//	BOARDPACK_PREFIX, BOARDPACK_TABLE                            resource names (resources.NamesFromEnv)
+//	BOARDPACK_LOG_LEVEL                          info
+//
+// Deprecated names, still read with a warning: BOARDPACK_SECRET_CACHE_TTL,
+// BOARDPACK_PUBLISH_TIMEOUT.
 //
 // AWS is selected by the SDK's own variables (AWS_REGION, AWS_ENDPOINT_URL).
 // Logs never contain secrets or request bodies.
+//
+// This package only wires; the webhook handler (verification, mapping,
+// publishing, its metrics) is package internal/webhook.
 package main
 
 import (
@@ -44,11 +50,13 @@ import (
 	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
 	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
-	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+
+	"github.com/boardpack/boardpack/services/stripe-collector/internal/webhook"
 )
 
-func main() { logging.Main("stripe-collector", run) }
+func main() { lifecycle.Main("stripe-collector", run) }
 
 func run(ctx context.Context, log *slog.Logger) error {
 	cfg, err := loadConfig(log)
@@ -84,12 +92,12 @@ func serve(ctx context.Context, log *slog.Logger, cfg config, ready chan<- strin
 		}
 		return err
 	})
-	srv.Mux.Handle("POST /webhooks/stripe/{tenant}", &Webhook{
+	srv.Mux.Handle("POST /webhooks/stripe/{tenant}", &webhook.Webhook{
 		Tenants:        &tenants.Cache{Store: store, TTL: cfg.TenantCacheTTL},
 		Secrets:        tenants.NewSecretResolver(awsCfg, cfg.SecretCacheTTL),
 		Publisher:      pub,
 		Log:            log,
-		Metrics:        NewMetrics(srv.Registry),
+		Metrics:        webhook.NewMetrics(srv.Registry),
 		PublishTimeout: cfg.PublishTimeout,
 	})
 	listener, err := srv.Listen()
@@ -99,5 +107,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg config, ready chan<- strin
 	if ready != nil {
 		ready <- listener.Addr().String()
 	}
-	return srv.Serve(ctx, listener, cfg.ShutdownTimeout)
+	runner := lifecycle.New(log)
+	runner.Add(srv.Component(cfg.ShutdownTimeout))
+	return runner.Run(ctx)
 }
