@@ -1,4 +1,7 @@
-package main
+// Package app is what every reportctl command shares: the process's
+// streams and settings, AWS clients made on first use, usage errors (exit
+// 2), the -o table|json output switch and progress on a terminal.
+package app
 
 import (
 	"context"
@@ -21,6 +24,7 @@ import (
 // App gives commands what they need, each piece made on first use, so a
 // command that needs no AWS never touches it.
 type App struct {
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Names          resources.Names
 	// Sender is the verified envelope sender (BOARDPACK_SENDER).
@@ -34,9 +38,9 @@ type App struct {
 }
 
 // NewApp reads the shared BOARDPACK_* settings.
-func NewApp(stdout, stderr io.Writer) *App {
+func New(stdin io.Reader, stdout, stderr io.Writer) *App {
 	var r envconfig.Reader
-	a := &App{Stdout: stdout, Stderr: stderr, Names: resources.NamesFromEnv(&r)}
+	a := &App{Stdin: stdin, Stdout: stdout, Stderr: stderr, Names: resources.NamesFromEnv(&r)}
 	a.Sender = r.String("BOARDPACK_SENDER", "reports@boardpack.example.com")
 	a.envErr = r.Err()
 	return a

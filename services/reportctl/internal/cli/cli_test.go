@@ -1,8 +1,6 @@
-package main
+package cli_test
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,39 +8,16 @@ import (
 
 	"github.com/boardpack/boardpack/services/internal/platform/mototest"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/reportctl/internal/clitest"
 )
 
 // TestMain is the package's only TestMain: every verb's tests share it.
 func TestMain(m *testing.M) { mototest.Main(m) }
 
-// cli runs reportctl in-process, as a user would from the shell, against
-// the resources named by names.
-type cliResult struct {
-	Stdout, Stderr string
-	Code           int
-}
-
-func cli(t *testing.T, names resources.Names, args ...string) cliResult {
-	t.Helper()
-	t.Setenv("BOARDPACK_PREFIX", names.Prefix)
-	t.Setenv("BOARDPACK_TABLE", names.Table)
-	t.Setenv("BOARDPACK_SES_CONFIGURATION_SET", names.ConfigurationSet)
-	var out, errb bytes.Buffer
-	app := NewApp(&out, &errb)
-	defer app.Close()
-	code := run(context.Background(), app, args)
-	return cliResult{Stdout: out.String(), Stderr: errb.String(), Code: code}
-}
-
-// repoFile returns the path of a file in the repository.
-func repoFile(t *testing.T, rel string) string {
-	t.Helper()
-	p := filepath.Join("..", "..", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+var (
+	cli      = clitest.Run
+	repoFile = clitest.RepoFile
+)
 
 func TestBootstrapThenTenantsApplyAndList(t *testing.T) {
 	mototest.Endpoint(t)
@@ -93,7 +68,11 @@ func TestTenantsApplyRejectsBadFileAndAppliesNothing(t *testing.T) {
 
 func TestUsageErrors(t *testing.T) {
 	names := resources.Names{Table: "unused"}
-	cases := [][]string{{"tenants", "apply"}, {"bootstrap", "--max-receive-count", "0"}, {"no-such-verb"}, {"tenants", "list", "extra"}}
+	cases := [][]string{
+		{"tenants", "apply"}, {"bootstrap", "--max-receive-count", "0"}, {"no-such-verb"}, {"tenants", "list", "extra"},
+		{"tenants"}, {"tenants", "nope"}, {"tenants", "list", "--bogus"}, {"tenants", "delete"}, {"version", "extra"},
+		{"report", "send", "--tenant", "jada", "--role", "cfo", "--to", "Ann <a@example.com>"},
+	}
 	for _, args := range cases {
 		if r := cli(t, names, args...); r.Code != 2 || r.Stderr == "" {
 			t.Errorf("reportctl %v: exit %d stderr %q, want exit 2 with a message", args, r.Code, r.Stderr)

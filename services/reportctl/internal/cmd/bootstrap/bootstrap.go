@@ -1,92 +1,64 @@
-package main
+// Package bootstrap is `reportctl bootstrap`: create the topics, queues,
+// DLQs, table and SES identities on the configured endpoint, for local
+// runs and tests (on AWS the CloudFormation stack owns them).
+package bootstrap
 
 import (
-	"context"
-	"flag"
 	"fmt"
-	"io"
-	"sort"
-	"strings"
+	"maps"
+	"slices"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/reportctl/internal/app"
 )
 
-func init() {
-	register(command{
-		name:    "bootstrap",
-		usage:   "[--visibility-timeout 60s] [--max-receive-count 5] [--identity ADDRESS_OR_DOMAIN ...]",
-		summary: "create topics, queues, DLQs, table and SES identities (idempotent; local runs and tests)",
-		run:     runBootstrap,
-	})
-}
-
-type stringList []string
-
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
-func newFlags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	return fs
-}
-
-// parseFlags parses and turns every problem into a usage error.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+// Command is `reportctl bootstrap`.
+func Command(a *app.App) *cobra.Command {
+	var vis time.Duration
+	var maxRecv int
+	var ids []string
+	c := &cobra.Command{
+		Use:   "bootstrap",
+		Short: "create topics, queues, DLQs, table and SES identities (idempotent; local runs and tests)",
+		Args:  app.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if vis < time.Second || vis > 12*time.Hour {
+				return app.Usagef("--visibility-timeout must be between 1s and 12h")
+			}
+			if maxRecv < 1 || maxRecv > 1000 {
+				return app.Usagef("--max-receive-count must be between 1 and 1000")
+			}
+			ctx := cmd.Context()
+			cfg, err := a.AWS(ctx)
+			if err != nil {
+				return err
+			}
+			res, err := resources.Bootstrap(ctx, cfg, resources.Spec{
+				Names:             a.Names,
+				VisibilityTimeout: vis,
+				MaxReceiveCount:   maxRecv,
+				Identities:        append([]string{a.Sender}, ids...),
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.Stdout, "table     %s\n", a.Names.Table)
+			for _, t := range slices.Sorted(maps.Keys(res.TopicARNs)) {
+				fmt.Fprintf(a.Stdout, "topic     %s\n", res.TopicARNs[t])
+			}
+			for _, q := range slices.Sorted(maps.Keys(res.QueueURLs)) {
+				fmt.Fprintf(a.Stdout, "queue     %s (dlq %s)\n", res.QueueURLs[q], res.DLQURLs[q])
+			}
+			fmt.Fprintf(a.Stdout, "sender    %s\n", a.Sender)
+			return nil
+		},
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	return nil
-}
-
-func runBootstrap(ctx context.Context, app *App, args []string) error {
-	fs := newFlags("bootstrap")
-	vis := fs.Duration("visibility-timeout", 60*time.Second, "visibility timeout of the work queues")
-	maxRecv := fs.Int("max-receive-count", 5, "deliveries before a message moves to its DLQ")
-	var ids stringList
-	fs.Var(&ids, "identity", "SES identity (address or domain) to verify; repeatable")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *vis < time.Second || *vis > 12*time.Hour {
-		return fmt.Errorf("%w: --visibility-timeout must be between 1s and 12h", errUsage)
-	}
-	if *maxRecv < 1 || *maxRecv > 1000 {
-		return fmt.Errorf("%w: --max-receive-count must be between 1 and 1000", errUsage)
-	}
-	cfg, err := app.AWS(ctx)
-	if err != nil {
-		return err
-	}
-	res, err := resources.Bootstrap(ctx, cfg, resources.Spec{
-		Names:             app.Names,
-		VisibilityTimeout: *vis,
-		MaxReceiveCount:   *maxRecv,
-		Identities:        append([]string{app.Sender}, ids...),
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(app.Stdout, "table     %s\n", app.Names.Table)
-	for _, t := range sortedKeys(res.TopicARNs) {
-		fmt.Fprintf(app.Stdout, "topic     %s\n", res.TopicARNs[t])
-	}
-	for _, q := range sortedKeys(res.QueueURLs) {
-		fmt.Fprintf(app.Stdout, "queue     %s (dlq %s)\n", res.QueueURLs[q], res.DLQURLs[q])
-	}
-	fmt.Fprintf(app.Stdout, "sender    %s\n", app.Sender)
-	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	f := c.Flags()
+	f.DurationVar(&vis, "visibility-timeout", 60*time.Second, "visibility timeout of the work queues")
+	f.IntVar(&maxRecv, "max-receive-count", 5, "deliveries before a message moves to its DLQ")
+	f.StringArrayVar(&ids, "identity", nil, "SES identity (address or domain) to verify; repeatable")
+	return c
 }

@@ -1,4 +1,7 @@
-package main
+// Package dlq is `reportctl dlq`: what each dead-letter queue holds and
+// why (where the message shows it), and moving messages back to their
+// work queue once the cause is fixed.
+package dlq
 
 import (
 	"context"
@@ -13,49 +16,87 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/spf13/cobra"
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/reportctl/internal/app"
 )
-
-func init() {
-	register(command{
-		name:    "dlq list",
-		usage:   "",
-		summary: "each dead-letter queue: depth, oldest message age, a sample message and why it failed (where known)",
-		run:     runDLQList,
-	})
-	register(command{
-		name:    "dlq redrive",
-		usage:   "--queue NAME [--max N]",
-		summary: "move messages from NAME's dead-letter queue back to NAME (all, or at most N)",
-		run:     runDLQRedrive,
-	})
-}
 
 // dlqPeekLimit bounds how many messages `dlq list` looks at per DLQ to
 // find the oldest one (SQS has no attribute for the oldest message's age;
 // CloudWatch's ApproximateAgeOfOldestMessage is not on every emulator).
 const dlqPeekLimit = 100
 
-func runDLQList(ctx context.Context, app *App, args []string) error {
-	if err := parseFlags(newFlags("dlq list"), args); err != nil {
-		return err
+// Command is `reportctl dlq` and its verbs.
+func Command(a *app.App) *cobra.Command {
+	var out app.Output
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "each dead-letter queue: depth, oldest message age, a sample message and why it failed (where known)",
+		Args:  app.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return listDLQs(cmd.Context(), a, out)
+		},
 	}
-	cfg, err := app.AWS(ctx)
+	app.AddOutputFlag(list, &out)
+
+	var queue string
+	var maxN int
+	redriveCmd := &cobra.Command{
+		Use:   "redrive --queue NAME [--max N]",
+		Short: "move messages from NAME's dead-letter queue back to NAME (all, or at most N)",
+		Long: `Move messages from a work queue's dead-letter queue back to the queue (all,
+or at most N), after fixing what made them fail. A message leaves the DLQ only
+once the work queue has accepted it. Progress goes to stderr on a terminal.`,
+		Args: app.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return redriveQueue(cmd.Context(), a, queue, maxN)
+		},
+	}
+	redriveCmd.Flags().StringVar(&queue, "queue", "", "the work queue whose DLQ to drain: "+strings.Join(queueNames(), ", "))
+	redriveCmd.Flags().IntVar(&maxN, "max", 0, "move at most N messages (0: all)")
+	_ = redriveCmd.RegisterFlagCompletionFunc("queue", cobra.FixedCompletions(queueNames(), cobra.ShellCompDirectiveNoFileComp))
+	return app.Group("dlq", "inspect and redrive dead-letter queues", list, redriveCmd)
+}
+
+// Queue is one dead-letter queue in `dlq list -o json` (the output is a
+// JSON array of Queue; the field names are stable).
+type Queue struct {
+	// Queue is the work queue's logical name (what --queue takes).
+	Queue    string `json:"queue"`
+	DLQ      string `json:"dlq"`
+	Depth    int    `json:"depth"`
+	InFlight int    `json:"in_flight"`
+	// Oldest is the oldest sampled message, when the DLQ has any.
+	Oldest *Message `json:"oldest,omitempty"`
+}
+
+// Message is a dead-lettered message.
+type Message struct {
+	MessageID    string    `json:"message_id"`
+	SentAt       time.Time `json:"sent_at"`
+	AgeSeconds   int64     `json:"age_seconds"`
+	ReceiveCount int       `json:"receive_count"`
+	EventName    string    `json:"event_name,omitempty"`
+	TenantID     string    `json:"tenant_id,omitempty"`
+	// Reason says why it failed, where the message shows it.
+	Reason string `json:"reason"`
+	// Body is the message body, clipped to 300 bytes.
+	Body string `json:"body"`
+	// Sampled is how many messages were read to find the oldest.
+	Sampled int `json:"sampled"`
+}
+
+func listDLQs(ctx context.Context, a *app.App, out app.Output) error {
+	cfg, err := a.AWS(ctx)
 	if err != nil {
 		return err
 	}
 	c := sqs.NewFromConfig(cfg)
-	w := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "QUEUE\tDLQ\tDEPTH\tIN FLIGHT\tOLDEST")
-	type sample struct {
-		queue string
-		msg   sqstypes.Message
-	}
-	var samples []sample
+	rows := []Queue{}
 	for _, sub := range resources.Subscriptions {
-		dlqName := app.Names.DLQ(sub.Queue)
+		dlqName := a.Names.DLQ(sub.Queue)
 		url, err := queueURL(ctx, c, dlqName)
 		if err != nil {
 			return err
@@ -64,75 +105,107 @@ func runDLQList(ctx context.Context, app *App, args []string) error {
 		if err != nil {
 			return fmt.Errorf("queue %s: %w", dlqName, err)
 		}
-		oldest := "-"
+		row := Queue{Queue: sub.Queue, DLQ: dlqName, Depth: visible, InFlight: inFlight}
 		if visible > 0 {
 			msgs, err := peek(ctx, c, url, dlqPeekLimit)
 			if err != nil {
 				return fmt.Errorf("peek %s: %w", dlqName, err)
 			}
 			if len(msgs) > 0 {
-				first := msgs[0]
-				oldest = age(sentAt(first))
-				if len(msgs) < visible {
-					oldest += fmt.Sprintf(" (of %d sampled)", len(msgs))
+				m := msgs[0]
+				rc, _ := strconv.Atoi(m.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
+				row.Oldest = &Message{
+					MessageID: aws.ToString(m.MessageId), SentAt: sentAt(m).UTC(), ReceiveCount: rc,
+					EventName: attr(m, messages.MetadataEventName), TenantID: attr(m, messages.MetadataTenantID),
+					Reason: diagnose(sub.Queue, m), Body: clip(aws.ToString(m.Body), 300), Sampled: len(msgs),
 				}
-				samples = append(samples, sample{queue: sub.Queue, msg: first})
+				if !row.Oldest.SentAt.IsZero() {
+					row.Oldest.AgeSeconds = int64(time.Since(row.Oldest.SentAt).Seconds())
+				}
 			}
 		}
-		fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\n", sub.Queue, dlqName, visible, inFlight, oldest)
+		rows = append(rows, row)
+	}
+	if out.JSON() {
+		return app.WriteJSON(a.Stdout, rows)
+	}
+	w := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "QUEUE\tDLQ\tDEPTH\tIN FLIGHT\tOLDEST")
+	for _, r := range rows {
+		oldest := "-"
+		if r.Oldest != nil {
+			oldest = age(r.Oldest.SentAt)
+			if r.Oldest.Sampled < r.Depth {
+				oldest += fmt.Sprintf(" (of %d sampled)", r.Oldest.Sampled)
+			}
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\n", r.Queue, r.DLQ, r.Depth, r.InFlight, oldest)
 	}
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	for _, s := range samples {
-		m := s.msg
-		fmt.Fprintf(app.Stdout, "\noldest message in %s:\n", app.Names.DLQ(s.queue))
-		fmt.Fprintf(app.Stdout, "  message id   %s\n", aws.ToString(m.MessageId))
-		fmt.Fprintf(app.Stdout, "  sent         %s\n", sentAt(m).UTC().Format(time.RFC3339))
-		fmt.Fprintf(app.Stdout, "  received     %s times\n", m.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
-		for _, k := range []string{messages.MetadataEventName, messages.MetadataTenantID} {
-			if v, ok := m.MessageAttributes[k]; ok {
-				fmt.Fprintf(app.Stdout, "  %-12s %s\n", k, aws.ToString(v.StringValue))
-			}
+	samples := 0
+	for _, r := range rows {
+		m := r.Oldest
+		if m == nil {
+			continue
 		}
-		fmt.Fprintf(app.Stdout, "  reason       %s\n", diagnose(s.queue, m))
-		fmt.Fprintf(app.Stdout, "  body         %s\n", clip(aws.ToString(m.Body), 300))
+		samples++
+		fmt.Fprintf(a.Stdout, "\noldest message in %s:\n", r.DLQ)
+		fmt.Fprintf(a.Stdout, "  message id   %s\n", m.MessageID)
+		fmt.Fprintf(a.Stdout, "  sent         %s\n", m.SentAt.Format(time.RFC3339))
+		fmt.Fprintf(a.Stdout, "  received     %d times\n", m.ReceiveCount)
+		if m.EventName != "" {
+			fmt.Fprintf(a.Stdout, "  %-12s %s\n", messages.MetadataEventName, m.EventName)
+		}
+		if m.TenantID != "" {
+			fmt.Fprintf(a.Stdout, "  %-12s %s\n", messages.MetadataTenantID, m.TenantID)
+		}
+		fmt.Fprintf(a.Stdout, "  reason       %s\n", m.Reason)
+		fmt.Fprintf(a.Stdout, "  body         %s\n", m.Body)
 	}
-	if len(samples) > 0 {
-		fmt.Fprintln(app.Stdout, "\nFix the cause, then: reportctl dlq redrive --queue QUEUE [--max N]")
+	if samples > 0 {
+		fmt.Fprintln(a.Stdout, "\nFix the cause, then: reportctl dlq redrive --queue QUEUE [--max N]")
 	}
 	return nil
 }
 
-func runDLQRedrive(ctx context.Context, app *App, args []string) error {
-	fs := newFlags("dlq redrive")
-	queue := fs.String("queue", "", "the work queue whose DLQ to drain: "+strings.Join(queueNames(), ", "))
-	maxN := fs.Int("max", 0, "move at most N messages (0: all)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+func attr(m sqstypes.Message, k string) string {
+	if v, ok := m.MessageAttributes[k]; ok {
+		return aws.ToString(v.StringValue)
 	}
-	if *maxN < 0 {
-		return fmt.Errorf("%w: --max must be 0 (all) or more", errUsage)
+	return ""
+}
+
+func redriveQueue(ctx context.Context, a *app.App, queue string, maxN int) error {
+	if maxN < 0 {
+		return app.Usagef("--max must be 0 (all) or more")
 	}
-	base, err := resolveQueue(app, *queue)
+	base, err := resolveQueue(a, queue)
 	if err != nil {
 		return err
 	}
-	cfg, err := app.AWS(ctx)
+	cfg, err := a.AWS(ctx)
 	if err != nil {
 		return err
 	}
 	c := sqs.NewFromConfig(cfg)
-	from, err := queueURL(ctx, c, app.Names.DLQ(base))
+	from, err := queueURL(ctx, c, a.Names.DLQ(base))
 	if err != nil {
 		return err
 	}
-	to, err := queueURL(ctx, c, app.Names.Queue(base))
+	to, err := queueURL(ctx, c, a.Names.Queue(base))
 	if err != nil {
 		return err
 	}
-	moved, err := redrive(ctx, c, from, to, *maxN)
-	fmt.Fprintf(app.Stdout, "moved %d message(s) from %s to %s\n", moved, app.Names.DLQ(base), app.Names.Queue(base))
+	total := maxN
+	if visible, _, err := depth(ctx, c, from); err == nil && (total == 0 || visible < total) {
+		total = visible
+	}
+	p := a.Progress("redrive "+a.Names.DLQ(base), total)
+	moved, err := redrive(ctx, c, from, to, maxN, p.Add)
+	p.Done()
+	fmt.Fprintf(a.Stdout, "moved %d message(s) from %s to %s\n", moved, a.Names.DLQ(base), a.Names.Queue(base))
 	return err
 }
 
@@ -140,7 +213,7 @@ func runDLQRedrive(ctx context.Context, app *App, args []string) error {
 // is not on every emulator). A message is deleted from the DLQ only after
 // the work queue accepted it, so a crash in between leaves it in both:
 // consumers are idempotent, and a copy is better than a loss.
-func redrive(ctx context.Context, c *sqs.Client, from, to string, maxN int) (int, error) {
+func redrive(ctx context.Context, c *sqs.Client, from, to string, maxN int, progress func(int)) (int, error) {
 	moved, empty := 0, 0
 	for maxN == 0 || moved < maxN {
 		want := int32(10)
@@ -188,6 +261,7 @@ func redrive(ctx context.Context, c *sqs.Client, from, to string, maxN int) (int
 				return moved, fmt.Errorf("delete from dlq (the copies already sent will be handled twice, harmlessly): %w", err)
 			}
 			moved += len(d.Successful)
+			progress(len(d.Successful))
 		}
 		if len(sent.Failed) > 0 {
 			f := sent.Failed[0]
@@ -208,19 +282,19 @@ func queueNames() []string {
 
 // resolveQueue accepts a queue's logical name (aggregator-metrics) or its
 // deployed name (with BOARDPACK_PREFIX), and returns the logical one.
-func resolveQueue(app *App, name string) (string, error) {
+func resolveQueue(a *app.App, name string) (string, error) {
 	if name == "" {
-		return "", fmt.Errorf("%w: --queue is required (one of %s)", errUsage, strings.Join(queueNames(), ", "))
+		return "", app.Usagef("--queue is required (one of %s)", strings.Join(queueNames(), ", "))
 	}
 	for _, s := range resources.Subscriptions {
-		if name == s.Queue || name == app.Names.Queue(s.Queue) {
+		if name == s.Queue || name == a.Names.Queue(s.Queue) {
 			return s.Queue, nil
 		}
-		if name == app.Names.DLQ(s.Queue) || name == s.Queue+resources.DLQSuffix {
-			return "", fmt.Errorf("%w: --queue names the work queue, not its DLQ: use --queue %s", errUsage, s.Queue)
+		if name == a.Names.DLQ(s.Queue) || name == s.Queue+resources.DLQSuffix {
+			return "", app.Usagef("--queue names the work queue, not its DLQ: use --queue %s", s.Queue)
 		}
 	}
-	return "", fmt.Errorf("%w: unknown queue %q (one of %s)", errUsage, name, strings.Join(queueNames(), ", "))
+	return "", app.Usagef("unknown queue %q (one of %s)", name, strings.Join(queueNames(), ", "))
 }
 
 func queueURL(ctx context.Context, c *sqs.Client, name string) (string, error) {

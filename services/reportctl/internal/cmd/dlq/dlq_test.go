@@ -1,4 +1,4 @@
-package main
+package dlq_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/platform/mototest"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/reportctl/internal/cmd/dlq"
 )
 
 func TestDLQRedriveRefusesBadArguments(t *testing.T) {
@@ -45,7 +46,7 @@ func sendTo(t *testing.T, c *sqs.Client, url, body, eventName string) {
 
 func depthOf(t *testing.T, c *sqs.Client, url string) int {
 	t.Helper()
-	v, f, err := depth(context.Background(), c, url)
+	v, f, err := dlq.Depth(context.Background(), c, url)
 	if err != nil {
 		t.Fatal(err)
 	}

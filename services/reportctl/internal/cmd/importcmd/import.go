@@ -1,4 +1,8 @@
-package main
+// Package importcmd is `reportctl import`: bring a CSV of expenses, cash,
+// targets, channels or pipeline into a tenant's figures, validated whole
+// and idempotent (package importer does the parsing; this package keeps
+// the import log and publishes).
+package importcmd
 
 import (
 	"context"
@@ -12,21 +16,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/spf13/cobra"
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/importer"
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/reportctl/internal/app"
 )
-
-func init() {
-	register(command{
-		name:    "import",
-		usage:   "--tenant ID --kind KIND [--check] [--keep-missing] FILE",
-		summary: "import a CSV of expenses, cash, targets, channels or pipeline (validated whole, idempotent)",
-		run:     runImport,
-	})
-}
 
 // importPublishBatch is how many events go to one Publish call.
 const importPublishBatch = 100
@@ -161,63 +158,65 @@ type importArgs struct {
 	maxBytes     int64
 }
 
-func parseImportArgs(args []string) (importArgs, error) {
-	var a importArgs
-	fs := newFlags("import")
-	tenant := fs.String("tenant", "", "tenant id")
-	kind := fs.String("kind", "", "expenses, cash, targets, channels or pipeline")
-	fs.BoolVar(&a.check, "check", false, "validate only; publish nothing")
-	fs.BoolVar(&a.keepMissing, "keep-missing", false, "do not remove earlier rows missing from this file (incremental files)")
-	fs.Int64Var(&a.maxBytes, "max-bytes", importer.DefaultMaxBytes, "refuse larger files")
-	// Flags may come before or after FILE.
-	var files []string
-	rest := args
-	for {
-		if err := fs.Parse(rest); err != nil {
-			return a, fmt.Errorf("%w: %v", errUsage, err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		rest = fs.Args()[1:]
+// Command is `reportctl import`.
+func Command(a *app.App) *cobra.Command {
+	var ia importArgs
+	var kind string
+	c := &cobra.Command{
+		Use:   "import --tenant ID --kind KIND [--check] [--keep-missing] FILE",
+		Short: "import a CSV of expenses, cash, targets, channels or pipeline (validated whole, idempotent)",
+		Long: `Import a CSV file into a tenant's figures. KIND is expenses, cash, targets,
+channels or pipeline. The whole file is checked first: each problem is printed
+with its line, column and reason, and nothing is imported. Importing the same
+content again publishes nothing; a changed file replaces the months (or, for
+pipeline, the whole pipeline) it covers unless --keep-missing.`,
+		Args: func(_ *cobra.Command, args []string) error {
+			switch len(args) {
+			case 0:
+				return app.Usagef("FILE is required")
+			case 1:
+				return nil
+			}
+			return app.Usagef("one FILE at a time, got %d", len(args))
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var problems []string
+			if ia.tenant == "" {
+				problems = append(problems, "--tenant ID is required")
+			} else if !messages.ValidTenantID(ia.tenant) {
+				problems = append(problems, fmt.Sprintf("invalid tenant id %q", ia.tenant))
+			}
+			if kind == "" {
+				problems = append(problems, "--kind is required")
+			} else if k, err := importer.ParseKind(kind); err != nil {
+				problems = append(problems, err.Error())
+			} else {
+				ia.kind = k
+			}
+			if ia.maxBytes <= 0 {
+				problems = append(problems, "--max-bytes must be positive")
+			}
+			if len(problems) > 0 {
+				return app.Usagef("%s", strings.Join(problems, "; "))
+			}
+			ia.file = args[0]
+			return runImport(cmd.Context(), a, ia)
+		},
 	}
-	var problems []string
-	if *tenant == "" {
-		problems = append(problems, "--tenant ID is required")
-	} else if !messages.ValidTenantID(*tenant) {
-		problems = append(problems, fmt.Sprintf("invalid tenant id %q", *tenant))
+	f := c.Flags()
+	f.StringVar(&ia.tenant, "tenant", "", "tenant id")
+	f.StringVar(&kind, "kind", "", "expenses, cash, targets, channels or pipeline")
+	f.BoolVar(&ia.check, "check", false, "validate only; publish nothing")
+	f.BoolVar(&ia.keepMissing, "keep-missing", false, "do not remove earlier rows missing from this file (incremental files)")
+	f.Int64Var(&ia.maxBytes, "max-bytes", importer.DefaultMaxBytes, "refuse larger files")
+	_ = c.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions([]string{"expenses", "cash", "targets", "channels", "pipeline"}, cobra.ShellCompDirectiveNoFileComp))
+	c.ValidArgsFunction = func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"csv"}, cobra.ShellCompDirectiveFilterFileExt
 	}
-	if *kind == "" {
-		problems = append(problems, "--kind is required")
-	} else if k, err := importer.ParseKind(*kind); err != nil {
-		problems = append(problems, err.Error())
-	} else {
-		a.kind = k
-	}
-	switch len(files) {
-	case 0:
-		problems = append(problems, "FILE is required")
-	case 1:
-		a.file = files[0]
-	default:
-		problems = append(problems, fmt.Sprintf("one FILE at a time, got %d", len(files)))
-	}
-	if a.maxBytes <= 0 {
-		problems = append(problems, "--max-bytes must be positive")
-	}
-	if len(problems) > 0 {
-		return a, fmt.Errorf("%w: %s", errUsage, strings.Join(problems, "; "))
-	}
-	a.tenant = *tenant
-	return a, nil
+	return c
 }
 
-func runImport(ctx context.Context, app *App, args []string) error {
-	a, err := parseImportArgs(args)
-	if err != nil {
-		return err
-	}
+func runImport(ctx context.Context, app *app.App, a importArgs) error {
 	info, err := os.Stat(a.file)
 	if err != nil {
 		return err
@@ -307,6 +306,8 @@ func runImport(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
+	progress := app.Progress("import "+a.file, sum.Events+len(removals))
+	defer progress.Done()
 	batch := make([]messages.Event, 0, importPublishBatch)
 	flush := func() error {
 		if len(batch) == 0 {
@@ -315,6 +316,7 @@ func runImport(ctx context.Context, app *App, args []string) error {
 		if err := pub.Publish(ctx, messages.TopicMetrics, batch...); err != nil {
 			return err
 		}
+		progress.Add(len(batch))
 		batch = batch[:0]
 		return nil
 	}
@@ -341,6 +343,7 @@ func runImport(ctx context.Context, app *App, args []string) error {
 	if err == nil {
 		err = flush()
 	}
+	progress.Done()
 	if err != nil {
 		return fmt.Errorf("%s: publish failed after %d events (run the same import again to finish it): %w", a.file, published-len(batch), err)
 	}
@@ -360,7 +363,7 @@ func runImport(ctx context.Context, app *App, args []string) error {
 // model and returns the removals of rows the file no longer has. The read
 // model is what the aggregator has recorded so far: an import made seconds
 // after the previous one may miss removals of rows still in flight.
-func importTombstones(ctx context.Context, app *App, opts importer.Options, sum *importer.Summary) ([]messages.MetricEvent, error) {
+func importTombstones(ctx context.Context, app *app.App, opts importer.Options, sum *importer.Summary) ([]messages.MetricEvent, error) {
 	scope := sum.Scope()
 	if scope.None {
 		return nil, nil

@@ -1,4 +1,4 @@
-package main
+package importcmd_test
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/reportctl/internal/app"
+	reportctl "github.com/boardpack/boardpack/services/reportctl/internal/cli"
 )
 
 // BenchmarkImportExpenses500 imports a 500-row expenses file (validation,
@@ -28,10 +30,10 @@ func BenchmarkImportExpenses500(b *testing.B) {
 		file := writeImportFile(b, "expenses.csv", sb.String())
 		b.StartTimer()
 		var out, errb bytes.Buffer
-		app := NewApp(&out, &errb)
-		app.Names = ie.env.Names
-		code := run(context.Background(), app, []string{"import", "--tenant", "jada", "--kind", "expenses", file})
-		app.Close()
+		a := app.New(strings.NewReader(""), &out, &errb)
+		a.Names = ie.env.Names
+		code := reportctl.Run(context.Background(), a, "", []string{"import", "--tenant", "jada", "--kind", "expenses", file})
+		a.Close()
 		if code != 0 {
 			b.Fatalf("import: %s", errb.String())
 		}

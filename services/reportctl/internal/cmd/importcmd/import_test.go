@@ -1,4 +1,4 @@
-package main
+package importcmd_test
 
 import (
 	"context"
@@ -20,6 +20,7 @@ import (
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 	"github.com/boardpack/boardpack/services/internal/platform/mototest"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/reportctl/internal/cmd/importcmd"
 )
 
 // importEnv is a bootstrapped deployment with the demo tenants applied.
@@ -33,7 +34,7 @@ type importEnv struct {
 func newImportEnv(t testing.TB) importEnv {
 	t.Helper()
 	env := mototest.Bootstrap(t, resources.Spec{})
-	f, err := os.Open(filepath.Join("..", "..", "deploy", "demo", "tenants.yaml"))
+	f, err := os.Open(repoFile(t, "deploy/demo/tenants.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +258,7 @@ func TestDemoFilesAreValid(t *testing.T) {
 			continue
 		}
 		kinds[kind]++
-		sum, err := scanImportFile(p, importer.Options{TenantID: id, Kind: kind, Currency: tn.Currency,
+		sum, err := importcmd.ScanFile(p, importer.Options{TenantID: id, Kind: kind, Currency: tn.Currency,
 			Location: tn.Location(), Version: time.Now().UnixMilli()}, nil)
 		if err != nil {
 			t.Errorf("%s: %v", p, err)
@@ -280,7 +281,7 @@ func TestImportDemoTenant(t *testing.T) {
 	mototest.Endpoint(t)
 	ie := newImportEnv(t)
 	const tenant = "queen-of-san-diego"
-	paths, _ := filepath.Glob(filepath.Join("..", "..", "deploy", "demo", tenant+".*.csv"))
+	paths, _ := filepath.Glob(filepath.Join(repoFile(t, "deploy/demo"), tenant+".*.csv"))
 	if len(paths) != len(importer.Kinds) {
 		t.Fatalf("want a demo file per kind for %s, got %v", tenant, paths)
 	}
@@ -319,15 +320,14 @@ func TestImportFinishesAnInterruptedImport(t *testing.T) {
 	ie := newImportEnv(t)
 	file := writeImportFile(t, "targets.csv", "month,metric,amount\n2026-11,revenue,25000\n2026-12,revenue,27000\n")
 	tn := tenants.Tenant{ID: "jada", Currency: "USD", Timezone: "America/New_York"}
-	sum, err := scanImportFile(file, importer.Options{TenantID: tn.ID, Kind: importer.Targets, Currency: tn.Currency,
+	sum, err := importcmd.ScanFile(file, importer.Options{TenantID: tn.ID, Kind: importer.Targets, Currency: tn.Currency,
 		Location: tn.Location(), Version: 1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const version = int64(1764000000000)
-	log := importLog{db: dynamodb.NewFromConfig(ie.env.AWS), table: ie.env.Names.Table}
-	if err := log.record(context.Background(), tn.ID, importer.Targets,
-		importRecord{Digest: sum.Digest, Version: version, File: file, Rows: sum.Rows, Events: sum.Events}, nil); err != nil {
+	if err := importcmd.RecordStarted(context.Background(), dynamodb.NewFromConfig(ie.env.AWS), ie.env.Names.Table, tn.ID, importer.Targets,
+		file, sum, version); err != nil {
 		t.Fatal(err)
 	}
 	r := cli(t, ie.env.Names, "import", "--tenant", tn.ID, "--kind", "targets", file)

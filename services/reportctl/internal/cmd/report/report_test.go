@@ -1,4 +1,4 @@
-package main
+package report_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 	"github.com/boardpack/boardpack/services/internal/platform/mototest"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/reportctl/internal/cmd/report"
 )
 
 func TestReportUsageErrors(t *testing.T) {
@@ -34,23 +35,23 @@ func TestReportUsageErrors(t *testing.T) {
 func TestReportDuePeriods(t *testing.T) {
 	tn := tenants.Tenant{ID: "jada", Timezone: "America/New_York"}
 	now := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
-	a, err := reportDue(tn, "cfo", "2026-10", now)
+	a, err := report.ReportDue(tn, "cfo", "2026-10", now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := reportDue(tn, "cfo", "2026-10", now.Add(time.Hour))
+	b, _ := report.ReportDue(tn, "cfo", "2026-10", now.Add(time.Hour))
 	if a.ReportID != b.ReportID || a.EventID == b.EventID {
 		t.Fatalf("--period: report ids %s/%s must match, event ids %s/%s differ", a.ReportID, b.ReportID, a.EventID, b.EventID)
 	}
 	if want := time.Date(2026, 10, 1, 4, 0, 0, 0, time.UTC); !a.PeriodStart.Equal(want) {
 		t.Errorf("period start %s, want %s (midnight in New York)", a.PeriodStart, want)
 	}
-	c, _ := reportDue(tn, "cfo", "", now)
-	d, _ := reportDue(tn, "cfo", "", now.Add(time.Minute))
+	c, _ := report.ReportDue(tn, "cfo", "", now)
+	d, _ := report.ReportDue(tn, "cfo", "", now.Add(time.Minute))
 	if c.ReportID == d.ReportID || c.PeriodKind != messages.PeriodMonthToDate || !c.PeriodEnd.Equal(now) {
 		t.Errorf("month to date: %+v / %+v", c, d)
 	}
-	if _, err := reportDue(tn, "cfo", "2027-01", now); err == nil {
+	if _, err := report.ReportDue(tn, "cfo", "2027-01", now); err == nil {
 		t.Error("a future month was accepted")
 	}
 }

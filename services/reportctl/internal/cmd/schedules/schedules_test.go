@@ -1,4 +1,4 @@
-package main
+package schedules_test
 
 import (
 	"os"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/boardpack/boardpack/services/internal/platform/mototest"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/reportctl/internal/cmd/schedules"
 )
 
 const schedulesFile = `tenants:
@@ -39,9 +40,9 @@ func TestSchedulesList(t *testing.T) {
 	if r := cli(t, env.Names, "tenants", "apply", "-f", file); r.Code != 0 {
 		t.Fatalf("tenants apply: exit %d: %s", r.Code, r.Stderr)
 	}
-	orig := schedulesNow
-	schedulesNow = func() time.Time { return time.Date(2024, 3, 9, 0, 0, 0, 0, time.UTC) }
-	defer func() { schedulesNow = orig }()
+	orig := schedules.Now
+	schedules.Now = func() time.Time { return time.Date(2024, 3, 9, 0, 0, 0, 0, time.UTC) }
+	defer func() { schedules.Now = orig }()
 
 	r := cli(t, env.Names, "schedules", "list", "--tenant", "west")
 	if r.Code != 0 {

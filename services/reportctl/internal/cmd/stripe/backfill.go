@@ -1,162 +1,66 @@
-package main
+// Package stripe is `reportctl stripe backfill`: a tenant's Stripe history
+// read through the API and published as the webhooks would have
+// (translation in package stripemap).
+package stripe
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/reportctl/internal/app"
 )
 
-func init() {
-	register(command{
-		name:    "stripe backfill",
-		usage:   "--tenant ID [--since DATE] [--api-base URL] [--dry-run]",
-		summary: "read Stripe history through the API and publish it as the webhooks would (same event ids)",
-		run:     runStripeBackfill,
-	})
-	register(command{
-		name:    "demo webhooks",
-		usage:   "--tenant ID [--url URL] [--dir DIR]",
-		summary: "post a month of signed demo Stripe events for a tenant to the stripe-collector",
-		run:     runDemoWebhooks,
-	})
+// Command is `reportctl stripe` and its verbs.
+func Command(a *app.App) *cobra.Command {
+	var tenantID, sinceFlag, apiBase string
+	var dryRun bool
+	backfill := &cobra.Command{
+		Use:   "backfill --tenant ID [--since DATE] [--api-base URL] [--dry-run]",
+		Short: "read Stripe history through the API and publish it as the webhooks would (same event ids)",
+		Long: `Read a tenant's Stripe history (charges, subscriptions, disputes, paid
+invoices, payouts, checkout sessions, customers, balance) through the API with
+the tenant's stripe.api_key and publish it as metric events with the same ids
+the webhooks produce, so running it twice, or after the webhooks, changes
+nothing. Progress goes to stderr on a terminal.`,
+		Args: app.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return backfill(cmd.Context(), a, tenantID, sinceFlag, apiBase, dryRun)
+		},
+	}
+	f := backfill.Flags()
+	f.StringVar(&tenantID, "tenant", "", "tenant id")
+	f.StringVar(&sinceFlag, "since", "", "only objects created on or after DATE (YYYY-MM-DD or RFC 3339); default: all history")
+	f.StringVar(&apiBase, "api-base", stripe.APIURL, "Stripe API base URL (stripe-mock for tests)")
+	f.BoolVar(&dryRun, "dry-run", false, "read and translate, print the counts, publish nothing")
+	return app.Group("stripe", "Stripe history", backfill)
 }
 
-func runDemoWebhooks(ctx context.Context, app *App, args []string) error {
-	fs := newFlags("demo webhooks")
-	tenantID := fs.String("tenant", "", "tenant id")
-	base := fs.String("url", "http://127.0.0.1:8080", "stripe-collector base URL")
-	dir := fs.String("dir", "deploy/demo/stripe", "directory of Stripe event fixtures")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *tenantID == "" {
-		return fmt.Errorf("%w: --tenant is required", errUsage)
-	}
-	if u, err := url.Parse(*base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%w: --url %q is not an http(s) URL", errUsage, *base)
-	}
-	tenant, secret, err := tenantSecret(ctx, app, *tenantID, func(t tenants.Tenant) (string, string) {
-		if len(t.Stripe.WebhookSecrets) == 0 {
-			return "", "stripe.webhook_secrets"
-		}
-		return t.Stripe.WebhookSecrets[0], ""
-	})
-	if err != nil {
-		return err
-	}
-	fixtures, err := stripemap.LoadFixtures(*dir)
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	events, err := stripemap.DemoEvents(fixtures, tenant.ID, now, tenant.Stripe.Livemode, tenant.Currency)
-	if err != nil {
-		return err
-	}
-	endpoint := strings.TrimRight(*base, "/") + "/webhooks/stripe/" + url.PathEscape(tenant.ID)
-	httpc := &http.Client{Timeout: 30 * time.Second}
-	failed := 0
-	for _, ev := range events {
-		status, err := postSigned(ctx, httpc, endpoint, ev.Payload, stripemap.Sign(ev.Payload, secret, time.Now()))
-		if err != nil {
-			return fmt.Errorf("post %s to %s: %w", ev.Type, endpoint, err)
-		}
-		mark := "ok"
-		if status/100 != 2 {
-			mark, failed = "FAILED", failed+1
-		}
-		fmt.Fprintf(app.Stdout, "%d %-6s %-32s %s\n", status, mark, ev.Type, ev.ID)
-	}
-	fmt.Fprintf(app.Stdout, "%s: posted %d demo Stripe events to %s, %d accepted, %d failed\n",
-		tenant.ID, len(events), endpoint, len(events)-failed, failed)
-	if failed > 0 {
-		return fmt.Errorf("%d of %d webhooks were not accepted", failed, len(events))
-	}
-	return nil
-}
-
-func postSigned(ctx context.Context, c *http.Client, endpoint string, body []byte, sig string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	req.Header.Set("Stripe-Signature", sig)
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	return resp.StatusCode, nil
-}
-
-// tenantSecret reads a tenant and resolves the secret reference pick
-// chooses (pick returns the reference, or the name of the missing field).
-func tenantSecret(ctx context.Context, app *App, id string, pick func(tenants.Tenant) (ref, missing string)) (tenants.Tenant, string, error) {
-	store, err := app.Tenants(ctx)
-	if err != nil {
-		return tenants.Tenant{}, "", err
-	}
-	t, err := store.Get(ctx, id)
-	if err != nil {
-		if errors.Is(err, tenants.ErrNotFound) {
-			return tenants.Tenant{}, "", fmt.Errorf("tenant %s is not applied (reportctl tenants apply -f FILE)", id)
-		}
-		return tenants.Tenant{}, "", err
-	}
-	ref, missing := pick(t)
-	if missing != "" {
-		return tenants.Tenant{}, "", fmt.Errorf("tenant %s: %s is not set", id, missing)
-	}
-	cfg, err := app.AWS(ctx)
-	if err != nil {
-		return tenants.Tenant{}, "", err
-	}
-	secret, err := tenants.NewSecretResolver(cfg, time.Minute).Resolve(ctx, ref)
-	if err != nil {
-		return tenants.Tenant{}, "", fmt.Errorf("tenant %s: %w", id, err)
-	}
-	return t, secret, nil
-}
-
-func runStripeBackfill(ctx context.Context, app *App, args []string) error {
-	fs := newFlags("stripe backfill")
-	tenantID := fs.String("tenant", "", "tenant id")
-	sinceFlag := fs.String("since", "", "only objects created on or after DATE (YYYY-MM-DD or RFC 3339); default: all history")
-	apiBase := fs.String("api-base", stripe.APIURL, "Stripe API base URL (stripe-mock for tests)")
-	dryRun := fs.Bool("dry-run", false, "read and translate, print the counts, publish nothing")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *tenantID == "" {
-		return fmt.Errorf("%w: --tenant is required", errUsage)
+func backfill(ctx context.Context, a *app.App, tenantID, sinceFlag, apiBase string, dryRun bool) error {
+	if tenantID == "" {
+		return app.Usagef("--tenant is required")
 	}
 	var since time.Time
-	if *sinceFlag != "" {
+	if sinceFlag != "" {
 		var err error
-		if since, err = parseSince(*sinceFlag); err != nil {
-			return fmt.Errorf("%w: --since: %v", errUsage, err)
+		if since, err = parseSince(sinceFlag); err != nil {
+			return app.Usagef("--since: %v", err)
 		}
 	}
-	if u, err := url.Parse(*apiBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%w: --api-base %q is not an http(s) URL", errUsage, *apiBase)
+	if u, err := url.Parse(apiBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return app.Usagef("--api-base %q is not an http(s) URL", apiBase)
 	}
-	tenant, key, err := tenantSecret(ctx, app, *tenantID, func(t tenants.Tenant) (string, string) {
+	tenant, key, err := a.TenantSecret(ctx, tenantID, func(t tenants.Tenant) (string, string) {
 		if t.Stripe.APIKey == "" {
 			return "", "stripe.api_key (a reference to a restricted read-only key)"
 		}
@@ -165,8 +69,10 @@ func runStripeBackfill(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	sc := stripeClient(key, *apiBase)
-	facts, err := readHistory(ctx, sc, tenant.ID, since, time.Now())
+	sc := stripeClient(key, apiBase)
+	reading := a.Progress(tenant.ID+": reading Stripe history", 0)
+	facts, err := readHistory(ctx, sc, tenant.ID, since, time.Now(), reading.Add)
+	reading.Done()
 	if err != nil {
 		return fmt.Errorf("tenant %s: %w", tenant.ID, err)
 	}
@@ -180,16 +86,18 @@ func runStripeBackfill(ctx context.Context, app *App, args []string) error {
 	}
 	sort.Strings(metrics)
 	for _, m := range metrics {
-		fmt.Fprintf(app.Stdout, "%-24s %d\n", m, counts[m])
+		fmt.Fprintf(a.Stdout, "%-24s %d\n", m, counts[m])
 	}
-	if *dryRun {
-		fmt.Fprintf(app.Stdout, "%s: %d metric events (dry run: nothing published)\n", tenant.ID, len(facts))
+	if dryRun {
+		fmt.Fprintf(a.Stdout, "%s: %d metric events (dry run: nothing published)\n", tenant.ID, len(facts))
 		return nil
 	}
-	pub, err := app.Publisher(ctx)
+	pub, err := a.Publisher(ctx)
 	if err != nil {
 		return err
 	}
+	publishing := a.Progress(tenant.ID+": publishing", len(facts))
+	defer publishing.Done()
 	for i := 0; i < len(facts); i += 50 {
 		batch := facts[i:min(i+50, len(facts))]
 		events := make([]messages.Event, len(batch))
@@ -199,8 +107,10 @@ func runStripeBackfill(ctx context.Context, app *App, args []string) error {
 		if err := pub.Publish(ctx, messages.TopicMetrics, events...); err != nil {
 			return fmt.Errorf("tenant %s: published %d of %d metric events, then: %w (running it again is safe)", tenant.ID, i, len(facts), err)
 		}
+		publishing.Add(len(batch))
 	}
-	fmt.Fprintf(app.Stdout, "%s: published %d metric events from Stripe history\n", tenant.ID, len(facts))
+	publishing.Done()
+	fmt.Fprintf(a.Stdout, "%s: published %d metric events from Stripe history\n", tenant.ID, len(facts))
 	return nil
 }
 
@@ -229,8 +139,11 @@ func stripeClient(key, apiBase string) *client.API {
 // webhooks would have been (package stripemap). Subscriptions are read
 // whatever their creation date: an old subscription still paying is part
 // of today's MRR.
-func readHistory(ctx context.Context, sc *client.API, tenantID string, since, now time.Time) ([]messages.MetricEvent, error) {
+func readHistory(ctx context.Context, sc *client.API, tenantID string, since, now time.Time, progress func(int)) ([]messages.MetricEvent, error) {
 	var out []messages.MetricEvent
+	if progress == nil {
+		progress = func(int) {}
+	}
 	created := func() *stripe.RangeQueryParams {
 		if since.IsZero() {
 			return nil
@@ -247,6 +160,7 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 	cp.AddExpand("data.refunds")
 	cit := sc.Charges.List(cp)
 	for cit.Next() {
+		progress(1)
 		out = append(out, stripemap.ChargeHistory(tenantID, cit.Charge())...)
 	}
 	if err := cit.Err(); err != nil {
@@ -257,6 +171,7 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 	list(&sp.ListParams)
 	it := sc.Subscriptions.List(sp)
 	for it.Next() {
+		progress(1)
 		facts, err := stripemap.SubscriptionHistory(tenantID, it.Subscription())
 		if err != nil {
 			return nil, err
@@ -271,6 +186,7 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 	list(&dp.ListParams)
 	dit := sc.Disputes.List(dp)
 	for dit.Next() {
+		progress(1)
 		out = append(out, stripemap.DisputeHistory(tenantID, dit.Dispute())...)
 	}
 	if err := dit.Err(); err != nil {
@@ -281,6 +197,7 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 	list(&ip.ListParams)
 	iit := sc.Invoices.List(ip)
 	for iit.Next() {
+		progress(1)
 		out = append(out, stripemap.InvoicePaid(tenantID, iit.Invoice())...)
 	}
 	if err := iit.Err(); err != nil {
@@ -291,6 +208,7 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 	list(&pp.ListParams)
 	pit := sc.Payouts.List(pp)
 	for pit.Next() {
+		progress(1)
 		out = append(out, stripemap.Payout(tenantID, pit.Payout())...)
 	}
 	if err := pit.Err(); err != nil {
@@ -303,6 +221,7 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 	list(&csp.ListParams)
 	csit := sc.CheckoutSessions.List(csp)
 	for csit.Next() {
+		progress(1)
 		if cs := csit.CheckoutSession(); cs.Created >= since.Unix() || since.IsZero() {
 			out = append(out, stripemap.CheckoutSession(tenantID, cs)...)
 		}
@@ -315,6 +234,7 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 	list(&cup.ListParams)
 	cuit := sc.Customers.List(cup)
 	for cuit.Next() {
+		progress(1)
 		out = append(out, stripemap.Customer(tenantID, cuit.Customer())...)
 	}
 	if err := cuit.Err(); err != nil {

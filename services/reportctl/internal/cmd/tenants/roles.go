@@ -1,4 +1,4 @@
-package main
+package tenants
 
 import (
 	"github.com/boardpack/boardpack/messages"

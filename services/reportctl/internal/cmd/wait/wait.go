@@ -1,43 +1,50 @@
-package main
+// Package wait is `reportctl wait drained`: block until every work queue
+// is empty, so scripts know the pipeline has finished.
+package wait
 
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/spf13/cobra"
 
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/reportctl/internal/app"
 )
 
-func init() {
-	register(command{
-		name:    "wait drained",
-		usage:   "[--timeout 60s]",
-		summary: "wait until every work queue is empty (nothing queued or in flight), for scripts",
-		run:     runWaitDrained,
-	})
+// Command is `reportctl wait` and its verbs.
+func Command(a *app.App) *cobra.Command {
+	var timeout time.Duration
+	drained := &cobra.Command{
+		Use:   "drained",
+		Short: "wait until every work queue is empty (nothing queued or in flight), for scripts",
+		Args:  app.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return waitDrained(cmd.Context(), a, timeout)
+		},
+	}
+	drained.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "give up after this long")
+	return app.Group("wait", "wait for a condition (scripts)", drained)
 }
 
-func runWaitDrained(ctx context.Context, app *App, args []string) error {
-	fs := newFlags("wait drained")
-	timeout := fs.Duration("timeout", 60*time.Second, "give up after this long")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	cfg, err := app.AWS(ctx)
+func waitDrained(ctx context.Context, a *app.App, timeout time.Duration) error {
+	cfg, err := a.AWS(ctx)
 	if err != nil {
 		return err
 	}
 	c := sqs.NewFromConfig(cfg)
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	urls := map[string]string{}
 	for _, sub := range resources.Subscriptions {
-		name := app.Names.Queue(sub.Queue)
+		name := a.Names.Queue(sub.Queue)
 		out, err := c.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
 		if err != nil {
 			return fmt.Errorf("queue %s: %w (run `reportctl bootstrap`?)", name, err)
@@ -61,7 +68,7 @@ func runWaitDrained(ctx context.Context, app *App, args []string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("not drained after %s: %s", *timeout, busy)
+			return fmt.Errorf("not drained after %s: %s", timeout, busy)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
@@ -69,7 +76,7 @@ func runWaitDrained(ctx context.Context, app *App, args []string) error {
 
 // queueBacklog describes the first queue with messages, or "" when all are empty.
 func queueBacklog(ctx context.Context, c *sqs.Client, urls map[string]string) (string, error) {
-	for _, name := range sortedKeys(urls) {
+	for _, name := range slices.Sorted(maps.Keys(urls)) {
 		out, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 			QueueUrl: aws.String(urls[name]),
 			AttributeNames: []sqstypes.QueueAttributeName{
