@@ -33,7 +33,7 @@ report of that month has them. The same tenant and month give the same events
 (posting them again changes nothing).`,
 		Args: app.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return webhooks(cmd.Context(), a, tenantID, base, dir, month)
+			return webhooks(cmd.Context(), a, tenantID, base, dir, month, true)
 		},
 	}
 	f := c.Flags()
@@ -42,10 +42,12 @@ report of that month has them. The same tenant and month give the same events
 	f.StringVar(&dir, "dir", "deploy/demo/stripe", "directory of Stripe event fixtures")
 	f.StringVar(&month, "month", "", "date the events inside this past calendar month YYYY-MM (default: the 20 days before now)")
 	_ = c.MarkFlagDirname("dir")
-	return app.Group("demo", "demo data for local runs", c)
+	return app.Group("demo", "demo data for local runs", c, loadCommand(a))
 }
 
-func webhooks(ctx context.Context, a *app.App, tenantID, base, dir, month string) error {
+// webhooks posts the demo events; verbose prints a line per event, else
+// only the summary line.
+func webhooks(ctx context.Context, a *app.App, tenantID, base, dir, month string, verbose bool) error {
 	if tenantID == "" {
 		return app.Usagef("--tenant is required")
 	}
@@ -95,7 +97,9 @@ func webhooks(ctx context.Context, a *app.App, tenantID, base, dir, month string
 		if status/100 != 2 {
 			mark, failed = "FAILED", failed+1
 		}
-		fmt.Fprintf(a.Stdout, "%d %-6s %-32s %s\n", status, mark, ev.Type, ev.ID)
+		if verbose || status/100 != 2 {
+			fmt.Fprintf(a.Stdout, "%d %-6s %-32s %s\n", status, mark, ev.Type, ev.ID)
+		}
 	}
 	fmt.Fprintf(a.Stdout, "%s: posted %d demo Stripe events to %s, %d accepted, %d failed\n",
 		tenant.ID, len(events), endpoint, len(events)-failed, failed)

@@ -216,6 +216,12 @@ pipeline, the whole pipeline) it covers unless --keep-missing.`,
 	return c
 }
 
+// File imports one file of kind for the tenant, as `reportctl import`
+// does with no other flag.
+func File(ctx context.Context, a *app.App, tenantID string, kind importer.Kind, file string) error {
+	return runImport(ctx, a, importArgs{tenant: tenantID, kind: kind, file: file, maxBytes: importer.DefaultMaxBytes})
+}
+
 func runImport(ctx context.Context, app *app.App, a importArgs) error {
 	info, err := os.Stat(a.file)
 	if err != nil {

@@ -4,6 +4,7 @@
 package report
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -109,48 +110,55 @@ starts with "[TEST] ", it has no BCC, and it is not recorded as the period's
 send, so the real report still goes out. Each --to is sent again.`,
 		Args: app.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := r.check(); err != nil {
-				return err
-			}
-			if to != "" {
-				if err := messages.ValidTestRecipient(to); err != nil {
-					return app.Usagef("--to: %v", err)
-				}
-			}
-			ctx := cmd.Context()
-			t, err := a.LoadTenant(ctx, r.tenant)
-			if err != nil {
-				return err
-			}
-			due, err := reportDue(t, r.role, r.period, time.Now())
-			if err != nil {
-				return err
-			}
-			recipients := len(t.RecipientsFor(r.role))
-			if to != "" {
-				due.TestRecipient, recipients = to, 1
-			} else if recipients == 0 {
-				fmt.Fprintf(a.Stderr, "warning: tenant %s has no recipients for %s; the mailer will send nothing\n", t.ID, r.role)
-			}
-			pub, err := a.Publisher(ctx)
-			if err != nil {
-				return err
-			}
-			if err := pub.Publish(ctx, messages.TopicReportDue, due); err != nil {
-				return err
-			}
-			what := "report"
-			if to != "" {
-				what = "test copy of report"
-			}
-			fmt.Fprintf(a.Stdout, "published %s %s (%s, %s, %s to %s) for %d recipient(s)\n", what, due.ReportID, t.ID, r.role,
-				due.PeriodStart.In(t.Location()).Format(time.DateOnly), due.PeriodEnd.In(t.Location()).Format("2006-01-02 15:04"), recipients)
-			return nil
+			return Send(cmd.Context(), a, r.tenant, r.role, r.period, to)
 		},
 	}
 	r.bind(c)
 	c.Flags().StringVar(&to, "to", "", "send a test copy to this one address only (subject marked [TEST], not recorded as the period's send)")
 	return c
+}
+
+// Send publishes a report due for the tenant's role and period (YYYY-MM,
+// or "" for month to date), to the role's recipients, or as a test copy to
+// one address when to is set.
+func Send(ctx context.Context, a *app.App, tenant, role, period, to string) error {
+	r := reportArgs{tenant: tenant, role: role, period: period}
+	if err := r.check(); err != nil {
+		return err
+	}
+	if to != "" {
+		if err := messages.ValidTestRecipient(to); err != nil {
+			return app.Usagef("--to: %v", err)
+		}
+	}
+	t, err := a.LoadTenant(ctx, r.tenant)
+	if err != nil {
+		return err
+	}
+	due, err := reportDue(t, r.role, r.period, time.Now())
+	if err != nil {
+		return err
+	}
+	recipients := len(t.RecipientsFor(r.role))
+	if to != "" {
+		due.TestRecipient, recipients = to, 1
+	} else if recipients == 0 {
+		fmt.Fprintf(a.Stderr, "warning: tenant %s has no recipients for %s; the mailer will send nothing\n", t.ID, r.role)
+	}
+	pub, err := a.Publisher(ctx)
+	if err != nil {
+		return err
+	}
+	if err := pub.Publish(ctx, messages.TopicReportDue, due); err != nil {
+		return err
+	}
+	what := "report"
+	if to != "" {
+		what = "test copy of report"
+	}
+	fmt.Fprintf(a.Stdout, "published %s %s (%s, %s, %s to %s) for %d recipient(s)\n", what, due.ReportID, t.ID, r.role,
+		due.PeriodStart.In(t.Location()).Format(time.DateOnly), due.PeriodEnd.In(t.Location()).Format("2006-01-02 15:04"), recipients)
+	return nil
 }
 
 func previewCommand(a *app.App) *cobra.Command {
@@ -208,9 +216,9 @@ func previewCommand(a *app.App) *cobra.Command {
 	return c
 }
 
-// Send is one send in `report status -o json` (the output is a JSON array
-// of Send, newest first; the field names are stable).
-type Send struct {
+// StatusRow is one send in `report status -o json` (the output is a JSON
+// array of StatusRow, newest first; the field names are stable).
+type StatusRow struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 	ReportID    string    `json:"report_id"`
 	Role        string    `json:"role"`
@@ -256,9 +264,9 @@ func statusCommand(a *app.App) *cobra.Command {
 				return err
 			}
 			if out.JSON() {
-				sends := make([]Send, 0, len(recs))
+				sends := make([]StatusRow, 0, len(recs))
 				for _, r := range recs {
-					sends = append(sends, Send{
+					sends = append(sends, StatusRow{
 						UpdatedAt: r.UpdatedAt.UTC(), ReportID: r.ReportID, Role: r.Role,
 						PeriodStart: r.PeriodStart.UTC(), PeriodEnd: r.PeriodEnd.UTC(), Recipient: r.Recipient,
 						Subject: r.Subject, Status: r.Status, MessageID: r.MessageID, Reason: r.Reason,

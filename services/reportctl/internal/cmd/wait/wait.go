@@ -27,14 +27,16 @@ func Command(a *app.App) *cobra.Command {
 		Short: "wait until every work queue is empty (nothing queued or in flight), for scripts",
 		Args:  app.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return waitDrained(cmd.Context(), a, timeout)
+			return Drained(cmd.Context(), a, timeout)
 		},
 	}
 	drained.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "give up after this long")
 	return app.Group("wait", "wait for a condition (scripts)", drained)
 }
 
-func waitDrained(ctx context.Context, a *app.App, timeout time.Duration) error {
+// Drained waits until every work queue is empty (nothing queued or in
+// flight), or fails after timeout.
+func Drained(ctx context.Context, a *app.App, timeout time.Duration) error {
 	cfg, err := a.AWS(ctx)
 	if err != nil {
 		return err
