@@ -29,7 +29,10 @@ type App struct {
 	Names          resources.Names
 	// Sender is the verified envelope sender (BOARDPACK_SENDER).
 	Sender string
-	envErr error
+	// Terminal makes stdin and stderr count as terminals whatever they
+	// are (tests of the confirmation prompt and of progress).
+	Terminal bool
+	envErr   error
 
 	mu        sync.Mutex
 	awsCfg    *aws.Config

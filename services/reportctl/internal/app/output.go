@@ -56,6 +56,9 @@ func WriteJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// StdinIsTerminal reports whether a person may be typing on stdin.
+func (a *App) StdinIsTerminal() bool { return a.Terminal || IsTerminal(a.Stdin) }
+
 // IsTerminal reports whether w is a terminal (progress is drawn only
 // there; elsewhere a command prints one summary line).
 func IsTerminal(w any) bool {

@@ -23,7 +23,7 @@ type Progress struct {
 
 // Progress starts progress for total steps (0: unknown) on Stderr.
 func (a *App) Progress(label string, total int) *Progress {
-	return &Progress{w: a.Stderr, label: label, total: total, on: IsTerminal(a.Stderr)}
+	return &Progress{w: a.Stderr, label: label, total: total, on: a.Terminal || IsTerminal(a.Stderr)}
 }
 
 // Add counts n more steps done.

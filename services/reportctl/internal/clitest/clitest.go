@@ -30,11 +30,24 @@ func Run(t testing.TB, names resources.Names, args ...string) Result {
 // RunStdin is Run with stdin.
 func RunStdin(t testing.TB, names resources.Names, stdin string, args ...string) Result {
 	t.Helper()
+	return run(t, names, stdin, false, args)
+}
+
+// RunTerminal is RunStdin as if stdin and stderr were a terminal (a
+// person answering prompts, progress drawn on stderr).
+func RunTerminal(t testing.TB, names resources.Names, stdin string, args ...string) Result {
+	t.Helper()
+	return run(t, names, stdin, true, args)
+}
+
+func run(t testing.TB, names resources.Names, stdin string, terminal bool, args []string) Result {
+	t.Helper()
 	t.Setenv("BOARDPACK_PREFIX", names.Prefix)
 	t.Setenv("BOARDPACK_TABLE", names.Table)
 	t.Setenv("BOARDPACK_SES_CONFIGURATION_SET", names.ConfigurationSet)
 	var out, errb bytes.Buffer
 	a := app.New(strings.NewReader(stdin), &out, &errb)
+	a.Terminal = terminal
 	defer a.Close()
 	code := cli.Run(context.Background(), a, "v0.0.0-test", args)
 	return Result{Stdout: out.String(), Stderr: errb.String(), Code: code}

@@ -90,7 +90,7 @@ On a terminal it asks for confirmation; elsewhere it refuses without --yes.`,
 // confirm asks on the terminal; without one it refuses (a script must say
 // --yes).
 func confirm(a *app.App, question string) error {
-	if !app.IsTerminal(a.Stdin) {
+	if !a.StdinIsTerminal() {
 		return app.Usagef("stdin is not a terminal: pass --yes to confirm")
 	}
 	fmt.Fprintf(a.Stderr, "%s\nType yes to confirm: ", question)

@@ -10,6 +10,7 @@ import (
 	tenantsdomain "github.com/boardpack/boardpack/services/internal/domain/tenants"
 	"github.com/boardpack/boardpack/services/internal/platform/mototest"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/reportctl/internal/clitest"
 	"github.com/boardpack/boardpack/services/reportctl/internal/cmd/tenants"
 )
 
@@ -174,5 +175,22 @@ func TestTenantsDeleteRestorePurge(t *testing.T) {
 	applyDemo(t, env.Names) // a purged tenant comes back only by applying it
 	if r := cli(t, env.Names, "tenants", "list"); !strings.Contains(r.Stdout, "jada") {
 		t.Fatalf("re-applied tenant not listed:\n%s", r.Stdout)
+	}
+}
+
+// TestTenantsDeleteAsksOnATerminal: on a terminal, delete asks; anything
+// but yes leaves the tenant alone.
+func TestTenantsDeleteAsksOnATerminal(t *testing.T) {
+	env := mototest.Bootstrap(t, resources.Spec{})
+	applyDemo(t, env.Names)
+	r := clitest.RunTerminal(t, env.Names, "no\n", "tenants", "delete", "jada")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "Type yes to confirm") || !strings.Contains(r.Stderr, "not confirmed") {
+		t.Fatalf("answered no: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+	if r := cli(t, env.Names, "tenants", "list"); !strings.Contains(r.Stdout, "jada") {
+		t.Fatal("a refused delete deleted the tenant")
+	}
+	if r := clitest.RunTerminal(t, env.Names, "yes\n", "tenants", "delete", "jada"); r.Code != 0 || !strings.Contains(r.Stdout, "deleted tenant jada") {
+		t.Fatalf("answered yes: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
 }
