@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/boardpack/boardpack/services/reportctl/internal/app"
 	"github.com/boardpack/boardpack/services/reportctl/internal/cmd/bootstrap"
@@ -117,7 +118,7 @@ resource names by BOARDPACK_PREFIX and BOARDPACK_TABLE.`,
 // Run runs reportctl with args and returns the exit code.
 func Run(ctx context.Context, a *app.App, version string, args []string) int {
 	root := Root(a, Version(version))
-	root.SetArgs(args)
+	root.SetArgs(singleDashLongFlags(root, args))
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
@@ -137,4 +138,36 @@ func Run(ctx context.Context, a *app.App, version string, args []string) int {
 	}
 	fmt.Fprintf(a.Stderr, "%s: %v\n", name, err)
 	return 1
+}
+
+// singleDashLongFlags rewrites -name (and -name=value) to --name when name
+// is a long flag of some command: reportctl used Go's flag package, which
+// accepts both, and scripts written against it must keep working. Single
+// letters (-f, -o, -y) are shorthands and stay as they are; nothing after
+// "--" is touched.
+func singleDashLongFlags(root *cobra.Command, args []string) []string {
+	long := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) { long[f.Name] = true })
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+	}
+	walk(root)
+	out := make([]string, len(args))
+	copy(out, args)
+	for i, arg := range out {
+		if arg == "--" {
+			break
+		}
+		if len(arg) < 3 || arg[0] != '-' || arg[1] == '-' {
+			continue
+		}
+		name, _, _ := strings.Cut(arg[1:], "=")
+		if len(name) > 1 && long[name] {
+			out[i] = "-" + arg
+		}
+	}
+	return out
 }

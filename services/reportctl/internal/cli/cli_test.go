@@ -79,3 +79,16 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSingleDashLongFlags: Go's flag package took -tenant as well as
+// --tenant; scripts written for it keep working.
+func TestSingleDashLongFlags(t *testing.T) {
+	names := resources.Names{Table: "unused"}
+	r := cli(t, names, "report", "send", "-tenant", "jada", "-role=nobody")
+	if r.Code != 2 || !strings.Contains(r.Stderr, `--role "nobody"`) {
+		t.Errorf("-tenant/-role=: exit %d, stderr %q; want the role refused, the flags understood", r.Code, r.Stderr)
+	}
+	if r := cli(t, names, "tenants", "list", "-bogus"); r.Code != 2 {
+		t.Errorf("-bogus: exit %d, want 2", r.Code)
+	}
+}
