@@ -87,7 +87,33 @@ func TestReportSendPreviewStatus(t *testing.T) {
 	if want := messages.ReportIDFor("jada", "cfo", start, start.AddDate(0, 1, 0)); due.ReportID != want || due.Validate() != nil {
 		t.Fatalf("published %+v, want report id %s", due, want)
 	}
+	if due.TestRecipient != "" {
+		t.Fatalf("a real send asks for a test copy: %+v", due)
+	}
 	if r := cli(t, names, "report", "status", "--tenant", "jada"); r.Code != 0 || !strings.Contains(r.Stdout, "no sends recorded") {
 		t.Fatalf("status: exit %d %s %s", r.Code, r.Stdout, r.Stderr)
+	}
+
+	// --to: the same report, as a test copy for one address.
+	if r := cli(t, names, "report", "send", "--tenant", "jada", "--role", "cfo", "--period", "2026-10", "--to", "tester@example.com"); r.Code != 0 || !strings.Contains(r.Stdout, "test copy") {
+		t.Fatalf("send --to: exit %d %s %s", r.Code, r.Stdout, r.Stderr)
+	}
+	out, err = sqs.NewFromConfig(env.AWS).ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+		QueueUrl: aws.String(env.Resource.QueueURLs[resources.QueueMailerReportDue]), WaitTimeSeconds: 5, MaxNumberOfMessages: 1,
+	})
+	if err != nil || len(out.Messages) != 1 {
+		t.Fatalf("receive: %v, %d messages", err, len(out.Messages))
+	}
+	var test messages.ReportDue
+	if err := json.Unmarshal([]byte(aws.ToString(out.Messages[0].Body)), &test); err != nil {
+		t.Fatal(err)
+	}
+	if test.TestRecipient != "tester@example.com" || test.ReportID != due.ReportID || test.EventID == due.EventID {
+		t.Fatalf("test copy %+v, want report %s for tester@example.com as a new event", test, due.ReportID)
+	}
+	for _, bad := range []string{"Tester <tester@example.com>", "not-an-address"} {
+		if r := cli(t, names, "report", "send", "--tenant", "jada", "--role", "cfo", "--to", bad); r.Code != 2 {
+			t.Errorf("--to %q: exit %d, want 2", bad, r.Code)
+		}
 	}
 }
