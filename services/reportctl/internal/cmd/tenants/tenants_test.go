@@ -157,6 +157,9 @@ func TestTenantsDeleteRestorePurge(t *testing.T) {
 	if r := cli(t, env.Names, "tenants", "export"); strings.Contains(r.Stdout, "id: jada") {
 		t.Fatalf("export has the deleted tenant")
 	}
+	if r := cli(t, env.Names, "tenants", "diff", "-f", repoFile(t, "deploy/demo/tenants.yaml")); !strings.Contains(r.Stdout, "~ jada (restored)") {
+		t.Fatalf("diff does not say apply would restore the deleted tenant:\n%s", r.Stdout)
+	}
 	if r := cli(t, env.Names, "tenants", "restore", "jada"); r.Code != 0 {
 		t.Fatalf("restore: exit %d: %s", r.Code, r.Stderr)
 	}
