@@ -128,6 +128,12 @@ func (m *Mailer) HandleReportDue(msg *message.Message) error {
 func (m *Mailer) deliver(ctx context.Context, due messages.ReportDue) error {
 	log := m.log.With("tenant_id", due.TenantID, "report_id", due.ReportID, "role", due.Role)
 	t, err := m.tenants.Get(ctx, due.TenantID)
+	if errors.Is(err, tenants.ErrDeleted) {
+		// `reportctl tenants delete`: stopped on purpose, not a failure
+		// to dead-letter.
+		log.Info("tenant deleted; nothing sent")
+		return nil
+	}
 	if errors.Is(err, tenants.ErrNotFound) {
 		return bus.Permanent(fmt.Errorf("report %s: %w", due.ReportID, err))
 	}
@@ -135,6 +141,9 @@ func (m *Mailer) deliver(ctx context.Context, due messages.ReportDue) error {
 		return fmt.Errorf("tenant %s: %w", due.TenantID, err)
 	}
 	recipients := t.RecipientsFor(due.Role)
+	if due.TestRecipient != "" {
+		recipients = []string{due.TestRecipient}
+	}
 	if len(recipients) == 0 {
 		log.Warn("no recipients for role; nothing sent")
 		return nil
@@ -145,6 +154,9 @@ func (m *Mailer) deliver(ctx context.Context, due messages.ReportDue) error {
 	}
 	if err != nil {
 		return fmt.Errorf("build report %s: %w", due.ReportID, err)
+	}
+	if due.TestRecipient != "" {
+		return m.sendTest(ctx, log, t, due, rendered)
 	}
 	var transient []error
 	for _, rcpt := range recipients {
@@ -210,6 +222,42 @@ func (m *Mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant
 	}
 	log.Info("sent", "ses_message_id", id)
 	return m.store.MarkSent(ctx, snd, id)
+}
+
+// sendTest sends a test copy (`reportctl report send --to`): to
+// due.TestRecipient only, no BCC audit copy, the subject marked with
+// messages.TestSubjectPrefix. It claims and records nothing, so the
+// period's real send is not blocked by it; its SES tags name a report id
+// of its own ("test_" + the report's), so SES events about it never touch
+// the real send's record. A redelivered message may send it twice; a
+// suppressed address gets nothing.
+func (m *Mailer) sendTest(ctx context.Context, log *slog.Logger, t tenants.Tenant, due messages.ReportDue, r report.Rendered) error {
+	rcpt := due.TestRecipient
+	log = log.With("recipient_hash", hashAddr(rcpt), "test_copy", true)
+	if status, _, err := m.store.Blocked(ctx, t.ID, due.Role, rcpt); err != nil {
+		return err
+	} else if status != "" {
+		log.Info("test copy not sent", "status", status)
+		return nil
+	}
+	r.Subject = messages.TestSubjectPrefix + r.Subject
+	raw, err := m.compose(t, due, r, rcpt)
+	if err != nil {
+		log.Error("invalid test copy; not sent", "err", err)
+		return nil
+	}
+	id, err := m.sender.send(ctx, rawEmail{Destinations: []string{rcpt}, Data: raw, Tags: map[string]string{
+		"tenant": t.ID, "role": due.Role, "report_id": "test_" + due.ReportID,
+	}})
+	if errors.Is(err, ErrRejected) {
+		log.Error("test copy rejected by ses", "err", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log.Info("test copy sent", "ses_message_id", id)
+	return nil
 }
 
 // compose builds the raw email for one recipient.

@@ -415,3 +415,35 @@ func TestScheduleChangeWithoutRestart(t *testing.T) {
 		t.Fatalf("09:30: %+v, want the new cfo schedule's report", got)
 	}
 }
+
+// TestDeletedTenantStops: `reportctl tenants delete` stops the tenant's
+// schedules at the next pass; `tenants restore` resumes them.
+func TestDeletedTenantStops(t *testing.T) {
+	start := time.Date(2024, 5, 6, 7, 59, 0, 0, time.UTC)
+	r := newRig(t, start)
+	r.apply(testTenant("gone", "UTC", tenants.Schedule{Role: "ceo", Cron: "0 * * * *", Period: "interval"}),
+		testTenant("stays", "UTC", tenants.Schedule{Role: "ceo", Cron: "0 * * * *", Period: "interval"}))
+	s := r.replica("a", nil)
+	r.passAll(s)
+	if err := r.store.Delete(context.Background(), "gone", r.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	r.clock.Advance(2 * time.Minute) // 08:01
+	r.passAll(s)
+	got := r.drain()
+	if len(got) != 1 || got[0].TenantID != "stays" {
+		t.Fatalf("08:00 with one tenant deleted: %+v, want only stays's report", got)
+	}
+	if err := r.store.Restore(context.Background(), "gone"); err != nil {
+		t.Fatal(err)
+	}
+	r.clock.Advance(time.Hour) // 09:01
+	r.passAll(s)
+	tenantsDue := map[string]bool{}
+	for _, d := range r.drain() {
+		tenantsDue[d.TenantID] = true
+	}
+	if !tenantsDue["gone"] || !tenantsDue["stays"] {
+		t.Fatalf("09:00 after restore: report dues for %v, want both tenants", tenantsDue)
+	}
+}
