@@ -72,12 +72,13 @@ func analyseAccounting(d *Data) View {
 			if !d.Known(messages.MetricRevenueFees) {
 				return "not reported"
 			}
-			return "−" + m(f.fees.V)
+			return deducted(f.fees.V, cc)
 		}
 		v.Recognition.Rows = []Row{
 			{Cells: []string{"Gross charges", m(cur.gross.V), m(prev.gross.V)}},
-			{Cells: []string{"Refunds", "−" + m(cur.refunds.V), "−" + m(prev.refunds.V)}},
-			{Cells: []string{"Disputes (open or lost)", "−" + m(cur.disputes.V), "−" + m(prev.disputes.V)}},
+			{Cells: []string{"Refunds", deducted(cur.refunds.V, cc), deducted(prev.refunds.V, cc)}},
+			{Cells: []string{"Disputes: funds withdrawn", deducted(cur.withdrawn.V, cc), deducted(prev.withdrawn.V, cc)}},
+			{Cells: []string{"Disputes: funds reinstated", deducted(-cur.reinstated.V, cc), deducted(-prev.reinstated.V, cc)}},
 			{Cells: []string{"Processor fees", fees(cur), fees(prev)}},
 			{Cells: []string{"Net revenue", m(cur.net.V), m(prev.net.V)}, Status: neutral},
 		}
@@ -85,6 +86,9 @@ func analyseAccounting(d *Data) View {
 			count(d.Count(messages.MetricRevenueGross, d.Period.Start, d.Period.End).V))
 		if !d.Known(messages.MetricRevenueFees) {
 			v.Recognition.Note += " Fees are not known: net revenue is before fees."
+		}
+		if n := d.disputesNote(d.Period); n != "" {
+			v.Recognition.Note += " " + n
 		}
 	}
 

@@ -100,6 +100,18 @@ func (d *Data) Sum(metric string, from, to time.Time) Num {
 	return Num{V: readmodel.Sum(fs, from, to), Known: d.Known(metric), Other: other}
 }
 
+// sumIf is Sum over the facts that keep selects.
+func (d *Data) sumIf(metric string, from, to time.Time, keep func(messages.MetricEvent) bool) Num {
+	fs, other := d.inCurrency(metric)
+	var sel []messages.MetricEvent
+	for _, f := range fs {
+		if keep(f) {
+			sel = append(sel, f)
+		}
+	}
+	return Num{V: readmodel.Sum(sel, from, to), Known: d.Known(metric), Other: other}
+}
+
 // Count counts additive facts over [from, to).
 func (d *Data) Count(metric string, from, to time.Time) Num {
 	return Num{V: int64(readmodel.Count(d.facts[metric], from, to)), Known: d.Known(metric)}

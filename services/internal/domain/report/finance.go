@@ -5,12 +5,14 @@ import (
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
 )
 
 // money figures shared by the CEO, CFO and Accounting analyses.
 type finance struct {
 	p                                Period
 	gross, refunds, disputes, fees   Num
+	withdrawn, reinstated            Num // disputes = withdrawn − reinstated
 	net                              Num
 	aws                              Num
 	awsBy                            map[string]int64
@@ -28,7 +30,8 @@ type finance struct {
 // financeMetrics are what finance reads.
 var financeMetrics = []string{
 	messages.MetricRevenueGross, messages.MetricRevenueRefunded, messages.MetricRevenueDisputed,
-	messages.MetricRevenueFees, messages.MetricAWSCostMonthToDate, metricExpenses,
+	messages.MetricRevenueFees, messages.MetricDisputesAtStake, messages.MetricDisputesWon, messages.MetricDisputesLost,
+	messages.MetricAWSCostMonthToDate, metricExpenses,
 	messages.MetricCashStripe, metricCashBalance,
 }
 
@@ -41,7 +44,12 @@ func (d *Data) finance(p Period) finance {
 	f.days = end.Sub(p.Start).Hours() / 24
 	f.gross = d.Sum(messages.MetricRevenueGross, p.Start, p.End)
 	f.refunds = d.Change(messages.MetricRevenueRefunded, p.Start, end)
-	f.disputes = d.Change(messages.MetricRevenueDisputed, p.Start, end)
+	// Disputes are money moved (funds withdrawn, less reinstated); the
+	// state facts of earlier versions (amount at stake) are not summed.
+	f.withdrawn = d.sumIf(messages.MetricRevenueDisputed, p.Start, p.End, func(f messages.MetricEvent) bool { return f.Value > 0 })
+	f.reinstated = d.sumIf(messages.MetricRevenueDisputed, p.Start, p.End, func(f messages.MetricEvent) bool { return f.Value < 0 })
+	f.reinstated.V = -f.reinstated.V
+	f.disputes = Num{V: f.withdrawn.V - f.reinstated.V, Known: f.withdrawn.Known, Other: f.withdrawn.Other}
 	f.fees = d.Sum(messages.MetricRevenueFees, p.Start, p.End)
 	// Refunds, disputes and fees are known as zero once Stripe delivers
 	// anything: they arrive on the same webhook.
@@ -109,4 +117,45 @@ func (d *Data) targetFor(p Period) (int64, bool) {
 	}
 	days := end.Sub(p.Start).Hours() / 24
 	return int64(float64(m.Amount) * days / monthDays), true
+}
+
+// disputesNote reports the disputes apart from the money: the amount at
+// stake in disputes and inquiries still open at the period's end, and how
+// many closed won or lost in the period ("" without any dispute).
+func (d *Data) disputesNote(p Period) string {
+	if !d.Known(messages.MetricDisputesAtStake) && !d.Known(messages.MetricDisputesWon) && !d.Known(messages.MetricDisputesLost) {
+		return ""
+	}
+	end := minTime(p.End, d.AsOf)
+	fs, _ := d.inCurrency(messages.MetricDisputesAtStake)
+	var stake int64
+	inquiries := 0
+	for _, f := range readmodel.StatesAt(fs, end) {
+		if f.Value > 0 {
+			stake += f.Value
+			if f.Dimensions["inquiry"] == "true" {
+				inquiries++
+			}
+		}
+	}
+	won := d.countIn(messages.MetricDisputesWon, p.Start, p.End)
+	lost := d.countIn(messages.MetricDisputesLost, p.Start, p.End)
+	noun := "inquiries"
+	if inquiries == 1 {
+		noun = "inquiry"
+	}
+	return fmt.Sprintf("Disputes and inquiries open at %s: %s at stake (not money moved; %d %s). Closed in the period: %d won, %d lost.",
+		dateIn(end, d.Loc), money(stake, d.Tenant.Currency), inquiries, noun, won, lost)
+}
+
+// countIn counts a count metric's facts over [from, to) that belong to the
+// tenant's currency (dimension "currency"), or have none.
+func (d *Data) countIn(metric string, from, to time.Time) int {
+	n := 0
+	for _, f := range d.facts[metric] {
+		if c := f.Dimensions["currency"]; (c == "" || c == d.Tenant.Currency) && f.Kind == messages.KindAdditive && !f.OccurredAt.Before(from) && f.OccurredAt.Before(to) {
+			n++
+		}
+	}
+	return n
 }

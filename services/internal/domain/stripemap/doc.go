@@ -25,9 +25,23 @@
 //     (asynchronous payment methods) lowers amount_refunded, which this
 //     version cannot express; charge.refund.updated carries only the refund,
 //     not the charge's new total, and yields no figure.
-//   - revenue.disputed (state per dispute): the amount while the dispute is
-//     open (including inquiries) or lost, 0 once won, closed as a warning or
-//     refunded.
+//   - revenue.disputed (additive): money a dispute moved, from its
+//     balance_transactions (Stripe: "zero, one, or two balance
+//     transactions that show funds withdrawn and reinstated"): the
+//     dispute's amount when the funds are withdrawn (positive, at that
+//     balance transaction's created time) and minus what is reinstated
+//     (negative). Event ids are the dispute and the direction, so every
+//     event that carries the dispute — and charge.dispute.funds_withdrawn
+//     / funds_reinstated without balance transactions (then at the event's
+//     time) — gives the same two facts at most. Inquiries (warning_*) move
+//     nothing. Each balance transaction's fee (the dispute fee) is a
+//     revenue.fees fact (type=dispute).
+//   - disputes.at_stake (state per dispute): the amount while a dispute or
+//     inquiry is open (needs_response, under_review, warning_needs_response,
+//     warning_under_review; dimension inquiry=true for warning_*), 0 once
+//     closed. Not money.
+//   - disputes.won / disputes.lost (additive count): once per dispute, at
+//     the event that closed it (dimension currency).
 //   - mrr (state per subscription): the sum over items of unit amount ×
 //     quantity normalised to a month (day ×365/12, week ×52/12, year /12,
 //     each divided by interval_count), metered and tiered items excluded

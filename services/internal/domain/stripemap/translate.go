@@ -28,6 +28,7 @@ var Handled = []stripe.EventType{
 	stripe.EventTypeChargeSucceeded, stripe.EventTypeChargeCaptured, stripe.EventTypeChargeRefunded,
 	stripe.EventTypeChargeRefundUpdated,
 	stripe.EventTypeChargeDisputeCreated, stripe.EventTypeChargeDisputeUpdated, stripe.EventTypeChargeDisputeClosed,
+	stripe.EventTypeChargeDisputeFundsWithdrawn, stripe.EventTypeChargeDisputeFundsReinstated,
 	stripe.EventTypeInvoicePaid, stripe.EventTypeInvoicePaymentFailed,
 	stripe.EventTypeCustomerSubscriptionCreated, stripe.EventTypeCustomerSubscriptionUpdated,
 	stripe.EventTypeCustomerSubscriptionDeleted, stripe.EventTypeCustomerSubscriptionPaused,
@@ -63,13 +64,20 @@ func Translate(tenantID string, ev stripe.Event) ([]messages.MetricEvent, error)
 		// amount_refunded; charge.refunded does (see the package doc).
 		var re stripe.Refund
 		err = decode(ev, &re)
-	case stripe.EventTypeChargeDisputeCreated, stripe.EventTypeChargeDisputeUpdated, stripe.EventTypeChargeDisputeClosed:
+	case stripe.EventTypeChargeDisputeCreated, stripe.EventTypeChargeDisputeUpdated, stripe.EventTypeChargeDisputeClosed,
+		stripe.EventTypeChargeDisputeFundsWithdrawn, stripe.EventTypeChargeDisputeFundsReinstated:
 		var d stripe.Dispute
 		if err = decode(ev, &d); err == nil {
 			if ev.Type == stripe.EventTypeChargeDisputeCreated {
 				at = time.Unix(d.Created, 0).UTC()
 			}
 			out = Dispute(tenantID, &d, at)
+			// A funds event whose object carries no balance transaction
+			// for its direction still moved the money, at the event.
+			withdrawn := ev.Type == stripe.EventTypeChargeDisputeFundsWithdrawn
+			if (withdrawn || ev.Type == stripe.EventTypeChargeDisputeFundsReinstated) && !hasFunds(&d, withdrawn) {
+				out = append(out, disputeFunds(tenantID, &d, withdrawn, at, nil)...)
+			}
 		}
 	case stripe.EventTypeInvoicePaid:
 		var inv stripe.Invoice
@@ -139,6 +147,15 @@ func Translate(tenantID string, ev stripe.Event) ([]messages.MetricEvent, error)
 	return out, nil
 }
 
+func hasFunds(d *stripe.Dispute, withdrawn bool) bool {
+	for _, bt := range d.BalanceTransactions {
+		if bt != nil && bt.Amount != 0 && (bt.Amount < 0) == withdrawn {
+			return true
+		}
+	}
+	return false
+}
+
 func decode(ev stripe.Event, v any) error {
 	if err := json.Unmarshal(ev.Data.Raw, v); err != nil {
 		return fmt.Errorf("%w: %s %s: %w", ErrMalformed, ev.Type, ev.ID, err)
@@ -180,22 +197,116 @@ func Charge(tenantID string, ch *stripe.Charge, at time.Time) []messages.MetricE
 	return out
 }
 
-// Dispute returns the amount at stake in a dispute as state, versioned by
-// at (the event's created time; the dispute's created time for its
-// opening).
+// Dispute returns a dispute's figures at at (the event's created time; the
+// dispute's created time for its opening):
+//
+//   - disputes.at_stake, the amount in question while the dispute (or
+//     inquiry) is open, 0 once closed: state, not money;
+//   - revenue.disputed, the money moved: one fact when the funds are
+//     withdrawn (the amount, positive) and one when they are reinstated
+//     (negative), from the dispute's balance_transactions, so whichever
+//     event carries them (funds_withdrawn, updated, closed, a backfill)
+//     yields the same facts; the dispute fee of each as revenue.fees;
+//   - disputes.won / disputes.lost, counted once per dispute when closed.
+//
+// Inquiries (warning_*) have no balance transactions: they move nothing.
 func Dispute(tenantID string, d *stripe.Dispute, at time.Time) []messages.MetricEvent {
-	value, version := d.Amount, at.Unix()
+	cur := currency(d.Currency)
+	chargeID := ""
+	if d.Charge != nil {
+		chargeID = d.Charge.ID
+	}
+	obj := d.ID
+	if chargeID != "" {
+		obj = chargeID
+	}
+	value, version := amount(d.Amount, cur), at.Unix()
+	closed := false
 	switch d.Status {
-	case stripe.DisputeStatusWon, stripe.DisputeStatusWarningClosed, "charge_refunded":
-		value, version = 0, version+terminal
-	case stripe.DisputeStatusLost:
-		version += terminal
+	case stripe.DisputeStatusWarningNeedsResponse, stripe.DisputeStatusWarningUnderReview,
+		stripe.DisputeStatusNeedsResponse, stripe.DisputeStatusUnderReview:
+	default: // won, lost, warning_closed, charge_refunded, prevented, ...
+		value, version, closed = 0, version+terminal, true
 	}
-	e := state(tenantID, messages.MetricRevenueDisputed, d.ID, d.ID, at, d.Livemode, value, version, currency(d.Currency))
+	stake := state(tenantID, messages.MetricDisputesAtStake, d.ID, obj, at, d.Livemode, value, version, cur)
+	if strings.HasPrefix(string(d.Status), "warning_") {
+		stake.Dimensions = map[string]string{"inquiry": "true"}
+		stake.EventID = EventID(tenantID, stake.Metric, d.ID, strconv.FormatInt(version, 10), strconv.FormatInt(value, 10), "inquiry")
+	}
+	out := []messages.MetricEvent{stake}
+	if !strings.HasPrefix(string(d.Status), "warning_") {
+		for _, bt := range d.BalanceTransactions {
+			if bt == nil || bt.Amount == 0 {
+				continue
+			}
+			out = append(out, disputeFunds(tenantID, d, bt.Amount < 0, unix(bt.Created), bt)...)
+		}
+	}
+	if closed {
+		metric := ""
+		switch d.Status {
+		case stripe.DisputeStatusWon:
+			metric = messages.MetricDisputesWon
+		case stripe.DisputeStatusLost:
+			metric = messages.MetricDisputesLost
+		}
+		if metric != "" {
+			e := base(tenantID, metric, obj, at, d.Livemode)
+			e.Kind, e.Value, e.Unit, e.Currency = messages.KindAdditive, 1, messages.UnitCount, ""
+			e.Dimensions = map[string]string{"currency": cur}
+			e.EventID = EventID(tenantID, metric, d.ID)
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// disputeFunds is the money a dispute moved in one direction (withdrawn,
+// or reinstated), at at, with its fee when the balance transaction is
+// known. The event id is the dispute and the direction, so a
+// funds_withdrawn event without balance transactions and a later event
+// with them give one fact.
+func disputeFunds(tenantID string, d *stripe.Dispute, withdrawn bool, at time.Time, bt *stripe.BalanceTransaction) []messages.MetricEvent {
+	cur := currency(d.Currency)
+	obj := d.ID
 	if d.Charge != nil && d.Charge.ID != "" {
-		e.ObjectID = d.Charge.ID
+		obj = d.Charge.ID
 	}
-	return []messages.MetricEvent{e}
+	v := amount(d.Amount, cur)
+	if bt != nil && currency(bt.Currency) == cur && bt.Amount != 0 {
+		v = amount(abs64(bt.Amount), cur)
+	}
+	dir := "withdrawn"
+	if !withdrawn {
+		v, dir = -v, "reinstated"
+	}
+	e := base(tenantID, messages.MetricRevenueDisputed, obj, at, d.Livemode)
+	e.Kind, e.Value, e.Currency = messages.KindAdditive, v, cur
+	e.Dimensions = map[string]string{"dispute": d.ID, "funds": dir}
+	e.EventID = EventID(tenantID, e.Metric, d.ID, dir)
+	out := []messages.MetricEvent{e}
+	if bt != nil && bt.Fee != 0 {
+		out = append(out, fee(tenantID, bt, obj, "dispute", d.Livemode))
+	}
+	return out
+}
+
+// fee is a balance transaction's fee, once per balance transaction, at its
+// created time, in its (settlement) currency.
+func fee(tenantID string, bt *stripe.BalanceTransaction, objectID, kind string, livemode bool) messages.MetricEvent {
+	cur := currency(bt.Currency)
+	e := base(tenantID, messages.MetricRevenueFees, objectID, unix(bt.Created), livemode)
+	e.Kind, e.Value, e.Currency = messages.KindAdditive, amount(bt.Fee, cur), cur
+	e.Dimensions = map[string]string{"type": kind}
+	e.EventID = EventID(tenantID, e.Metric, bt.ID)
+	return e
+}
+
+func abs64(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 // InvoicePaid returns the amount paid on an invoice, once per invoice.
@@ -531,3 +642,29 @@ func state(tenantID, metric, entity, objectID string, at time.Time, livemode boo
 func unix(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
 
 func currency(c stripe.Currency) string { return strings.ToUpper(string(c)) }
+
+// amount converts a Stripe API amount of cur into Boardpack's minor units
+// (ISO 4217 digits). They are the same except where Stripe keeps two
+// decimals for a currency ISO counts in whole units: ISK and UGX (Stripe
+// docs, "Supported currencies", special cases: "an ISK amount of 100
+// represents 1 króna"). HUF and TWD have two ISO digits, as in Stripe.
+func amount(v int64, cur string) int64 {
+	switch cur {
+	case "ISK", "UGX":
+		return divRound(v, 100)
+	}
+	return v
+}
+
+// divRound divides rounding half away from zero.
+func divRound(v, d int64) int64 {
+	q, r := v/d, v%d
+	if abs64(r)*2 >= d {
+		if v < 0 {
+			q--
+		} else {
+			q++
+		}
+	}
+	return q
+}

@@ -97,7 +97,7 @@ func TestTranslateFixtures(t *testing.T) {
 			{messages.MetricCashStripe, messages.KindGauge, 9900, "EUR", "", "EUR", 0, 1703000010, ""},
 		}},
 		{name: "dispute created (open)", file: "charge_dispute_created.json", want: []fact{
-			{messages.MetricRevenueDisputed, messages.KindState, 1000, "USD", "", "dp_1OPoujJN5vQBdWExZXzZC5oN", 1234567890, 1234567890, "ch_1OPoueJN5vQBdWExHvNS496R"}}},
+			{messages.MetricDisputesAtStake, messages.KindState, 1000, "USD", "", "dp_1OPoujJN5vQBdWExZXzZC5oN", 1234567890, 1234567890, "ch_1OPoueJN5vQBdWExHvNS496R"}}},
 		{name: "uncaptured charge refunded is a released authorisation", file: "charge_refunded.json", want: []fact{}},
 		{name: "captured charge refunded in full", file: "charge_refunded.json", edit: captured, want: []fact{
 			{messages.MetricRevenueGross, messages.KindAdditive, 100, "USD", "", "", 0, 1234567890, chargeID},
@@ -194,13 +194,14 @@ func TestTranslateOtherTypes(t *testing.T) {
 	ev = loadEvent(t, "charge_dispute_created.json", func(o map[string]any) { o["status"] = "won" })
 	ev.Type, ev.Created = stripe.EventTypeChargeDisputeClosed, 1703100000
 	got, err = Translate(tenant, ev)
-	if err != nil || len(got) != 1 || got[0].Value != 0 || got[0].Version != terminal+1703100000 {
+	if err != nil || len(got) != 2 || got[0].Value != 0 || got[0].Version != terminal+1703100000 ||
+		got[1].Metric != messages.MetricDisputesWon || got[1].Value != 1 || got[1].OccurredAt.Unix() != 1703100000 {
 		t.Fatalf("dispute won = %+v, %v", got, err)
 	}
 	ev = loadEvent(t, "charge_dispute_created.json", func(o map[string]any) { o["status"] = "lost" })
 	ev.Type, ev.Created = stripe.EventTypeChargeDisputeClosed, 1703100000
 	got, err = Translate(tenant, ev)
-	if err != nil || len(got) != 1 || got[0].Value != 1000 {
+	if err != nil || len(got) != 2 || got[0].Value != 0 || got[1].Metric != messages.MetricDisputesLost {
 		t.Fatalf("dispute lost = %+v, %v", got, err)
 	}
 

@@ -1,0 +1,120 @@
+package report
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+
+	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
+)
+
+// stripeFacts translates Stripe events (type, created, data.object) the
+// way the stripe-collector does, into the tenant's facts.
+func stripeFacts(t *testing.T, tenantID string, evs ...stripeEv) []messages.MetricEvent {
+	t.Helper()
+	var out []messages.MetricEvent
+	for i, e := range evs {
+		raw, err := json.Marshal(e.obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := stripe.Event{ID: "evt_" + itoa(i), Type: stripe.EventType(e.typ), Created: e.at.Unix(), APIVersion: stripe.APIVersion, Data: &stripe.EventData{Raw: raw}}
+		fs, err := stripemap.Translate(tenantID, ev)
+		if err != nil {
+			t.Fatalf("translate %s: %v", e.typ, err)
+		}
+		out = append(out, fs...)
+	}
+	return out
+}
+
+type stripeEv struct {
+	typ string
+	at  time.Time
+	obj map[string]any
+}
+
+// pdt is a time in the test tenant's zone (America/Los_Angeles).
+func pdt(month time.Month, day, hour int) time.Time {
+	loc, _ := time.LoadLocation("America/Los_Angeles")
+	return time.Date(2026, month, day, hour, 0, 0, 0, loc)
+}
+
+func chargeObj(id string, amount int64, cur string, created time.Time, captured bool) map[string]any {
+	o := map[string]any{"id": id, "object": "charge", "amount": amount, "currency": cur, "created": created.Unix(), "captured": captured, "status": "succeeded", "livemode": true}
+	if captured {
+		o["amount_captured"] = amount
+	}
+	return o
+}
+
+func disputeObj(id, charge string, amount int64, status string, created time.Time, bts ...map[string]any) map[string]any {
+	list := []any{}
+	for _, b := range bts {
+		list = append(list, b)
+	}
+	return map[string]any{"id": id, "object": "dispute", "amount": amount, "currency": "usd", "charge": charge, "status": status,
+		"created": created.Unix(), "livemode": true, "balance_transactions": list}
+}
+
+func btObj(id string, amount, fee int64, created time.Time) map[string]any {
+	return map[string]any{"id": id, "object": "balance_transaction", "amount": amount, "fee": fee, "net": amount - fee, "currency": "usd",
+		"created": created.Unix(), "type": "adjustment", "reporting_category": "dispute"}
+}
+
+func accountingText(t *testing.T, facts []messages.MetricEvent, month time.Month) string {
+	t.Helper()
+	tn := testTenant()
+	r, err := Build(context.Background(), &memSource{facts: facts}, tn, monthDue(tn, messages.RoleAccounting, 2026, month), fixtureNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Text
+}
+
+func mustContain(t *testing.T, text string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("missing %q in:\n%s", w, text)
+		}
+	}
+}
+
+// Issue 14, problem 2: a $100 dispute (funds withdrawn, $15 fee) and a $50
+// inquiry are $100 of disputes, not $150; the dispute won in November
+// gives the $100 back there, shown as a reinstatement, never "−-$100.00".
+func TestDisputesAreMoneyMovedNotInquiries(t *testing.T) {
+	tn := testTenant()
+	opened, won := pdt(time.October, 10, 12), pdt(time.November, 1, 12)
+	facts := stripeFacts(t, tn.ID,
+		stripeEv{"charge.succeeded", pdt(time.October, 1, 12), chargeObj("ch_a", 10000, "usd", pdt(time.October, 1, 12), true)},
+		stripeEv{"charge.succeeded", pdt(time.October, 2, 12), chargeObj("ch_b", 5000, "usd", pdt(time.October, 2, 12), true)},
+		stripeEv{"charge.dispute.created", opened, disputeObj("dp_a", "ch_a", 10000, "needs_response", opened, btObj("txn_dpa1", -10000, 1500, opened))},
+		stripeEv{"charge.dispute.funds_withdrawn", opened, disputeObj("dp_a", "ch_a", 10000, "needs_response", opened, btObj("txn_dpa1", -10000, 1500, opened))},
+		stripeEv{"charge.dispute.created", opened, disputeObj("dp_b", "ch_b", 5000, "warning_needs_response", opened)},
+		stripeEv{"charge.dispute.updated", opened.Add(time.Hour), disputeObj("dp_b", "ch_b", 5000, "warning_under_review", opened)},
+		stripeEv{"charge.dispute.funds_reinstated", won, disputeObj("dp_a", "ch_a", 10000, "won", opened, btObj("txn_dpa1", -10000, 1500, opened), btObj("txn_dpa2", 10000, 0, won))},
+		stripeEv{"charge.dispute.closed", won, disputeObj("dp_a", "ch_a", 10000, "won", opened, btObj("txn_dpa1", -10000, 1500, opened), btObj("txn_dpa2", 10000, 0, won))},
+	)
+	oct := accountingText(t, facts, time.October)
+	mustContain(t, oct,
+		"- Gross charges — Oct 2026: $150.00",
+		"- Disputes: funds withdrawn — Oct 2026: −$100.00",
+		"- Disputes: funds reinstated — Oct 2026: $0.00",
+		"- Net revenue — Oct 2026: $35.00", // 150 − 100 − 15 dispute fee
+		"Disputes and inquiries open at 1 Nov 2026: $150.00 at stake (not money moved; 1 inquiry). Closed in the period: 0 won, 0 lost.")
+	nov := accountingText(t, append(facts, stripeFacts(t, tn.ID)...), time.November)
+	mustContain(t, nov,
+		"- Disputes: funds withdrawn — Nov 2026: $0.00; Oct 2026: −$100.00",
+		"- Disputes: funds reinstated — Nov 2026: +$100.00; Oct 2026: $0.00",
+		"Closed in the period: 1 won, 0 lost.")
+	if strings.Contains(nov, "−-") || strings.Contains(oct, "−-") {
+		t.Errorf("double sign rendered:\n%s\n%s", oct, nov)
+	}
+}

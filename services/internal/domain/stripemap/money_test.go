@@ -1,0 +1,125 @@
+package stripemap
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+
+	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+)
+
+// event builds a Stripe event of type typ at created around obj.
+func event(t *testing.T, typ string, created int64, obj map[string]any) stripe.Event {
+	t.Helper()
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stripe.Event{ID: "evt_" + typ, Type: stripe.EventType(typ), Created: created, APIVersion: stripe.APIVersion, Data: &stripe.EventData{Raw: raw}}
+}
+
+// store translates events into one fact per event id, as the aggregator
+// keeps them, failing when an id is reused for different content.
+func store(t *testing.T, evs ...stripe.Event) map[string][]messages.MetricEvent {
+	t.Helper()
+	byID := map[string]messages.MetricEvent{}
+	for _, ev := range evs {
+		out, err := Translate(tenant, ev)
+		if err != nil {
+			t.Fatalf("%s: %v", ev.Type, err)
+		}
+		for _, e := range out {
+			if _, dup := byID[e.EventID]; !dup {
+				byID[e.EventID] = e
+			}
+		}
+	}
+	by := map[string][]messages.MetricEvent{}
+	for _, e := range byID {
+		by[e.Metric] = append(by[e.Metric], e)
+	}
+	return by
+}
+
+func dispute(id string, amount int64, status string, bts ...map[string]any) map[string]any {
+	list := []any{}
+	for _, b := range bts {
+		list = append(list, b)
+	}
+	return map[string]any{"id": id, "object": "dispute", "amount": amount, "currency": "usd", "charge": "ch_" + id,
+		"status": status, "created": 1759000000, "balance_transactions": list}
+}
+
+func bt(id string, amount, fee, created int64) map[string]any {
+	return map[string]any{"id": id, "object": "balance_transaction", "amount": amount, "fee": fee, "net": amount - fee,
+		"currency": "usd", "created": created, "reporting_category": "dispute"}
+}
+
+var (
+	all   = time.Unix(0, 0)
+	never = time.Unix(1<<40, 0)
+)
+
+// Disputes move money only when funds are withdrawn or reinstated; an
+// inquiry moves nothing, whatever its status.
+func TestDisputeMoneyMoved(t *testing.T) {
+	const withdrawnAt, reinstatedAt = 1759000100, 1761000000
+	withdrawal := bt("txn_w", -10000, 1500, withdrawnAt)
+	reinstatement := bt("txn_r", 10000, 0, reinstatedAt)
+	for _, c := range []struct {
+		name                 string
+		evs                  []stripe.Event
+		disputed, fees       int64
+		atStake, won, lost   int64
+		disputedBeforeReturn int64
+	}{
+		{name: "inquiry only", evs: []stripe.Event{
+			event(t, "charge.dispute.created", 1759000000, dispute("dp_i", 5000, "warning_needs_response")),
+			event(t, "charge.dispute.updated", 1759000500, dispute("dp_i", 5000, "warning_under_review")),
+		}, atStake: 5000},
+		{name: "inquiry closed", evs: []stripe.Event{
+			event(t, "charge.dispute.created", 1759000000, dispute("dp_i", 5000, "warning_needs_response")),
+			event(t, "charge.dispute.closed", 1759000500, dispute("dp_i", 5000, "warning_closed")),
+		}},
+		{name: "withdrawn, fee from the balance transaction", evs: []stripe.Event{
+			event(t, "charge.dispute.created", 1759000000, dispute("dp_a", 10000, "needs_response", withdrawal)),
+			event(t, "charge.dispute.funds_withdrawn", withdrawnAt, dispute("dp_a", 10000, "needs_response", withdrawal)),
+		}, disputed: 10000, fees: 1500, atStake: 10000, disputedBeforeReturn: 10000},
+		{name: "withdrawn without balance transactions, then with", evs: []stripe.Event{
+			event(t, "charge.dispute.funds_withdrawn", withdrawnAt, dispute("dp_a", 10000, "needs_response")),
+			event(t, "charge.dispute.updated", withdrawnAt+50, dispute("dp_a", 10000, "under_review", withdrawal)),
+		}, disputed: 10000, fees: 1500, atStake: 10000, disputedBeforeReturn: 10000},
+		{name: "won: reinstated", evs: []stripe.Event{
+			event(t, "charge.dispute.funds_withdrawn", withdrawnAt, dispute("dp_a", 10000, "needs_response", withdrawal)),
+			event(t, "charge.dispute.funds_reinstated", reinstatedAt, dispute("dp_a", 10000, "won", withdrawal, reinstatement)),
+			event(t, "charge.dispute.closed", reinstatedAt, dispute("dp_a", 10000, "won", withdrawal, reinstatement)),
+		}, disputed: 0, fees: 1500, won: 1, disputedBeforeReturn: 10000},
+		{name: "won, reinstatement without balance transaction", evs: []stripe.Event{
+			event(t, "charge.dispute.funds_withdrawn", withdrawnAt, dispute("dp_a", 10000, "needs_response", withdrawal)),
+			event(t, "charge.dispute.funds_reinstated", reinstatedAt, dispute("dp_a", 10000, "won", withdrawal)),
+		}, disputed: 0, fees: 1500, won: 1, disputedBeforeReturn: 10000},
+		{name: "lost", evs: []stripe.Event{
+			event(t, "charge.dispute.created", 1759000000, dispute("dp_a", 10000, "needs_response", withdrawal)),
+			event(t, "charge.dispute.closed", 1762000000, dispute("dp_a", 10000, "lost", withdrawal)),
+		}, disputed: 10000, fees: 1500, lost: 1, disputedBeforeReturn: 10000},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			by := store(t, c.evs...)
+			got := [6]int64{
+				readmodel.Sum(by[messages.MetricRevenueDisputed], all, never),
+				readmodel.Sum(by[messages.MetricRevenueFees], all, never),
+				readmodel.TotalAt(by[messages.MetricDisputesAtStake], never),
+				readmodel.Sum(by[messages.MetricDisputesWon], all, never),
+				readmodel.Sum(by[messages.MetricDisputesLost], all, never),
+				readmodel.Sum(by[messages.MetricRevenueDisputed], all, time.Unix(reinstatedAt, 0)),
+			}
+			want := [6]int64{c.disputed, c.fees, c.atStake, c.won, c.lost, c.disputedBeforeReturn}
+			if got != want {
+				t.Errorf("(disputed, fees, at stake, won, lost, disputed before the return) = %v, want %v", got, want)
+			}
+		})
+	}
+}
