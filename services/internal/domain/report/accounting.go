@@ -82,8 +82,8 @@ func analyseAccounting(d *Data) View {
 			{Cells: []string{"Processor fees", fees(cur), fees(prev)}},
 			{Cells: []string{"Net revenue", m(cur.net.V), m(prev.net.V)}, Status: neutral},
 		}
-		v.Recognition.Note = fmt.Sprintf("%s charges in the period. Refunds and disputes count in the period they were issued; fees as Stripe reports them.",
-			count(d.Count(messages.MetricRevenueGross, d.Period.Start, d.Period.End).V))
+		v.Recognition.Note = fmt.Sprintf("%s in the period. Refunds and disputes count in the period they were issued; fees as Stripe reports them.",
+			plural(d.Count(messages.MetricRevenueGross, d.Period.Start, d.Period.End).V, "charge"))
 		if !d.Known(messages.MetricRevenueFees) {
 			v.Recognition.Note += " Fees are not known: net revenue is before fees."
 		}

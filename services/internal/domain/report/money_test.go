@@ -118,3 +118,25 @@ func TestDisputesAreMoneyMovedNotInquiries(t *testing.T) {
 		t.Errorf("double sign rendered:\n%s\n%s", oct, nov)
 	}
 }
+
+// Issue 14, problem 3: a charge authorised on 29 Sep and captured on 2 Oct
+// is October's revenue, whatever event arrives first: September's figure
+// does not change after its report was sent.
+func TestRevenueCountsAtCapture(t *testing.T) {
+	tn := testTenant()
+	authorised, capturedAt, refundedAt := pdt(time.September, 29, 10), pdt(time.October, 2, 9), pdt(time.October, 5, 9)
+	auth := chargeObj("ch_late", 12000, "usd", authorised, false)
+	capt := chargeObj("ch_late", 12000, "usd", authorised, true)
+	refunded := chargeObj("ch_late", 12000, "usd", authorised, true)
+	refunded["amount_refunded"] = 2000
+	facts := stripeFacts(t, tn.ID,
+		stripeEv{"charge.refunded", refundedAt, refunded}, // delivered first
+		stripeEv{"charge.succeeded", authorised, auth},
+		stripeEv{"charge.captured", capturedAt, capt},
+		stripeEv{"charge.succeeded", pdt(time.September, 20, 10), chargeObj("ch_sep", 3000, "usd", pdt(time.September, 20, 10), true)},
+	)
+	mustContain(t, accountingText(t, facts, time.October),
+		"- Gross charges — Oct 2026: $120.00; Sep 2026: $30.00",
+		"1 charge in the period.")
+	mustContain(t, accountingText(t, facts, time.September), "- Gross charges — Sep 2026: $30.00")
+}

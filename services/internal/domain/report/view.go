@@ -247,3 +247,11 @@ func currencyDigits(code string) (uint8, error) {
 	}
 	return d, nil
 }
+
+// plural is "1 charge", "2 charges".
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return count(n) + " " + noun + "s"
+}

@@ -10,11 +10,17 @@
 // # Figures
 //
 //   - revenue.gross (additive): a captured charge's amount_captured, once per
-//     charge, at the charge's created time. Any charge event carrying a
-//     captured charge (charge.succeeded, charge.captured, charge.refunded)
-//     yields the same fact. invoice.paid is its own metric (invoices.paid)
-//     and never adds to revenue: the invoice's charge already did.
-//     An authorised but uncaptured charge yields nothing.
+//     charge, at capture: charge.captured's created time (manual capture),
+//     the charge's created time for charge.succeeded of a charge already
+//     captured (automatic capture), or its balance transaction's created
+//     time whenever that is expanded (the backfill expands it). Other
+//     charge events (charge.refunded) do not say when a charge was
+//     captured and give no gross. A late capture therefore lands in the
+//     open period and leaves closed ones alone. invoice.paid is its own
+//     metric (invoices.paid) and never adds to revenue: the invoice's
+//     charge already did. An authorised but uncaptured charge yields
+//     nothing. With the balance transaction expanded its fee is a
+//     revenue.fees fact (type=charge), in the settlement currency.
 //   - revenue.refunded (state per charge): the charge's cumulative
 //     amount_refunded less what was released without ever being captured
 //     (an uncaptured charge "refunded" in full is an authorisation

@@ -123,3 +123,60 @@ func TestDisputeMoneyMoved(t *testing.T) {
 		})
 	}
 }
+
+func chargeAt(id string, amount, created int64, captured bool) map[string]any {
+	o := map[string]any{"id": id, "object": "charge", "amount": amount, "currency": "usd", "created": created, "captured": captured, "status": "succeeded"}
+	if captured {
+		o["amount_captured"] = amount
+	}
+	return o
+}
+
+// Revenue counts at capture: charge.captured's time, or the balance
+// transaction's created time when it is expanded; charge.refunded alone
+// does not date the gross.
+func TestGrossAtCapture(t *testing.T) {
+	const created, capturedAt, btAt = 1759140000, 1759400000, 1759400003 // 29 Sep 10:00, 2 Oct UTC
+	withBT := chargeAt("ch_x", 12000, created, true)
+	withBT["balance_transaction"] = map[string]any{"id": "txn_x", "object": "balance_transaction", "amount": 12000, "fee": 378, "net": 11622, "currency": "usd", "created": btAt, "type": "charge"}
+	refunded := chargeAt("ch_x", 12000, created, true)
+	refunded["amount_refunded"] = 2000
+	for _, c := range []struct {
+		name      string
+		ev        stripe.Event
+		at, fee   int64
+		grossFact bool
+	}{
+		{"authorised only", event(t, "charge.succeeded", created, chargeAt("ch_x", 12000, created, false)), 0, 0, false},
+		{"captured at creation", event(t, "charge.succeeded", created, chargeAt("ch_x", 12000, created, true)), created, 0, true},
+		{"captured later", event(t, "charge.captured", capturedAt, chargeAt("ch_x", 12000, created, true)), capturedAt, 0, true},
+		{"refunded, capture time unknown", event(t, "charge.refunded", capturedAt+100, refunded), 0, 0, false},
+		{"balance transaction expanded", event(t, "charge.refunded", capturedAt+100, withBT), btAt, 378, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			by := store(t, c.ev)
+			gross := by[messages.MetricRevenueGross]
+			if !c.grossFact {
+				if len(gross) != 0 {
+					t.Fatalf("gross = %+v, want none", gross)
+				}
+				return
+			}
+			if len(gross) != 1 || gross[0].Value != 12000 || gross[0].OccurredAt.Unix() != c.at {
+				t.Fatalf("gross = %+v, want 12000 at %d", gross, c.at)
+			}
+			if got := readmodel.Sum(by[messages.MetricRevenueFees], all, never); got != c.fee {
+				t.Errorf("fees = %d, want %d", got, c.fee)
+			}
+		})
+	}
+	// The backfill dates a charge by its balance transaction too.
+	var ch stripe.Charge
+	raw, _ := json.Marshal(withBT)
+	if err := json.Unmarshal(raw, &ch); err != nil {
+		t.Fatal(err)
+	}
+	if h := ChargeHistory(tenant, &ch); len(h) == 0 || h[0].OccurredAt.Unix() != btAt {
+		t.Errorf("backfilled gross = %+v, want at %d", h, btAt)
+	}
+}

@@ -57,7 +57,23 @@ func Translate(tenantID string, ev stripe.Event) ([]messages.MetricEvent, error)
 	case stripe.EventTypeChargeSucceeded, stripe.EventTypeChargeCaptured, stripe.EventTypeChargeRefunded:
 		var ch stripe.Charge
 		if err = decode(ev, &ch); err == nil {
-			out = Charge(tenantID, &ch, at)
+			// Revenue counts at capture. charge.captured announces it
+			// (manual capture); a charge that succeeds captured was
+			// captured when created. Any other event (charge.refunded of
+			// a manually captured charge) does not say when, so it gives
+			// the gross only when its balance transaction (created at
+			// capture) is expanded.
+			var capturedAt time.Time
+			switch {
+			case ev.Type == stripe.EventTypeChargeCaptured:
+				capturedAt = at
+			case ev.Type == stripe.EventTypeChargeSucceeded:
+				capturedAt = unix(ch.Created)
+			}
+			if bt := ch.BalanceTransaction; bt != nil && bt.Created > 0 {
+				capturedAt = unix(bt.Created)
+			}
+			out = charge(tenantID, &ch, at, capturedAt)
 		}
 	case stripe.EventTypeChargeRefundUpdated:
 		// The refund alone does not say the charge's new cumulative
@@ -167,18 +183,37 @@ func decode(ev stripe.Event, v any) error {
 // cumulative refunds as state when anything was refunded. at is when the
 // refund state was observed (the event's created time, or the latest
 // refund's created time in a backfill).
+//
+// The gross counts at capture: the charge's balance transaction's created
+// time when it is expanded, otherwise the charge's created time (a backfill
+// of a manually captured charge needs data.balance_transaction expanded to
+// date it right).
 func Charge(tenantID string, ch *stripe.Charge, at time.Time) []messages.MetricEvent {
+	capturedAt := unix(ch.Created)
+	if bt := ch.BalanceTransaction; bt != nil && bt.Created > 0 {
+		capturedAt = unix(bt.Created)
+	}
+	return charge(tenantID, ch, at, capturedAt)
+}
+
+// charge is Charge with the capture time given; zero means unknown: no
+// gross (another event or the backfill will date it).
+func charge(tenantID string, ch *stripe.Charge, at, capturedAt time.Time) []messages.MetricEvent {
 	var out []messages.MetricEvent
-	if ch.Captured {
-		amount := ch.AmountCaptured
-		if amount == 0 {
-			amount = ch.Amount
+	cur := currency(ch.Currency)
+	if ch.Captured && !capturedAt.IsZero() {
+		v := ch.AmountCaptured
+		if v == 0 {
+			v = ch.Amount
 		}
-		if amount > 0 {
-			e := base(tenantID, messages.MetricRevenueGross, ch.ID, unix(ch.Created), ch.Livemode)
-			e.Kind, e.Value, e.Currency = messages.KindAdditive, amount, currency(ch.Currency)
+		if v > 0 {
+			e := base(tenantID, messages.MetricRevenueGross, ch.ID, capturedAt, ch.Livemode)
+			e.Kind, e.Value, e.Currency = messages.KindAdditive, amount(v, cur), cur
 			e.EventID = EventID(tenantID, e.Metric, ch.ID)
 			out = append(out, e)
+		}
+		if bt := ch.BalanceTransaction; bt != nil && bt.ID != "" && bt.Created > 0 {
+			out = append(out, fee(tenantID, bt, ch.ID, "charge", ch.Livemode))
 		}
 	}
 	// amount_refunded also counts authorised amounts released without
