@@ -170,3 +170,29 @@ func startOfDay(t time.Time) time.Time {
 	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
 }
+
+// PreferParts drops an object's whole-object states once any of its parts
+// is known: a state fact whose Entity is its own ObjectID (a charge's
+// cumulative amount_refunded) gives way to the facts of the same ObjectID
+// with other entities (the charge's refunds, each its own state), so each
+// refund counts once whichever events described it. It depends only on the
+// set of facts, not their order.
+func PreferParts(facts []messages.MetricEvent) []messages.MetricEvent {
+	parts := map[string]bool{}
+	for _, f := range facts {
+		if f.Kind == messages.KindState && f.ObjectID != "" && f.Entity != f.ObjectID {
+			parts[f.ObjectID] = true
+		}
+	}
+	if len(parts) == 0 {
+		return facts
+	}
+	out := make([]messages.MetricEvent, 0, len(facts))
+	for _, f := range facts {
+		if f.Kind == messages.KindState && f.Entity == f.ObjectID && parts[f.ObjectID] {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}

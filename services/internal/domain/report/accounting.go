@@ -121,7 +121,7 @@ func analyseAccounting(d *Data) View {
 	// Payouts reconciliation: opening balance + net movements − payouts
 	// should equal the closing balance.
 	v.Payouts = Table{Title: "Payouts reconciliation", Period: d.Period.Label(), Head: []string{"Line", "Amount"}}
-	paid, failed := d.Sum(messages.MetricPayoutsPaid, d.Period.Start, d.Period.End), d.Sum(messages.MetricPayoutsFailed, d.Period.Start, d.Period.End)
+	paid, failed := d.Moved(messages.MetricPayoutsPaid, d.Period.Start, d.Period.End), d.Moved(messages.MetricPayoutsFailed, d.Period.Start, d.Period.End)
 	switch {
 	case !cur.gross.Known:
 		v.Payouts.Missing = srcStripe.missing(d)

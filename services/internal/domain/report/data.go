@@ -53,6 +53,9 @@ func load(ctx context.Context, src Source, t tenants.Tenant, due messages.Report
 		if err != nil {
 			return nil, fmt.Errorf("read %s facts of %s: %w", m, t.ID, err)
 		}
+		if m == messages.MetricRevenueRefunded {
+			fs = readmodel.PreferParts(fs)
+		}
 		d.facts[m] = fs
 	}
 	if findings {
@@ -110,6 +113,14 @@ func (d *Data) sumIf(metric string, from, to time.Time, keep func(messages.Metri
 		}
 	}
 	return Num{V: readmodel.Sum(sel, from, to), Known: d.Known(metric), Other: other}
+}
+
+// Moved is a money metric over [from, to) whose facts are additive (before
+// this round) or states dated at the object (payouts): the additive sum
+// plus the states' change.
+func (d *Data) Moved(metric string, from, to time.Time) Num {
+	a, c := d.Sum(metric, from, to), d.Change(metric, from, to)
+	return Num{V: a.V + c.V, Known: a.Known, Other: a.Other}
 }
 
 // Count counts additive facts over [from, to).

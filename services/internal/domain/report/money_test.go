@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -139,4 +140,68 @@ func TestRevenueCountsAtCapture(t *testing.T) {
 		"- Gross charges — Oct 2026: $120.00; Sep 2026: $30.00",
 		"1 charge in the period.")
 	mustContain(t, accountingText(t, facts, time.September), "- Gross charges — Sep 2026: $30.00")
+}
+
+func refundObj(id, charge string, amount int64, status string, created time.Time) map[string]any {
+	return map[string]any{"id": id, "object": "refund", "amount": amount, "currency": "usd", "charge": charge, "status": status, "created": created.Unix()}
+}
+
+func payoutObj(id string, amount int64, status string, arrival time.Time) map[string]any {
+	return map[string]any{"id": id, "object": "payout", "amount": amount, "currency": "usd", "status": status, "arrival_date": arrival.Unix(), "created": arrival.Add(-48 * time.Hour).Unix()}
+}
+
+// Issue 14, problem 4: each refund counts once, from whichever events
+// describe it (charge.refunded, charge.refund.updated, refund.*), in any
+// order and duplication; failed and cancelled refunds do not count; an
+// endpoint subscribed only to refund.* events records refunds; a payout
+// paid and then failed counts once, as failed.
+func TestRefundsAndPayoutsCountOnceByLatestState(t *testing.T) {
+	tn := testTenant()
+	d := func(day int) time.Time { return pdt(time.October, day, 12) }
+	ch := chargeObj("ch_r", 10000, "usd", d(1), true)
+	refundedOnce := chargeObj("ch_r", 10000, "usd", d(1), true)
+	refundedOnce["amount_refunded"] = 2000
+	refundedTwice := chargeObj("ch_r", 10000, "usd", d(1), true)
+	refundedTwice["amount_refunded"] = 5000
+	refundedTwice["refunds"] = map[string]any{"object": "list", "data": []any{
+		refundObj("re_1", "ch_r", 2000, "succeeded", d(20)), refundObj("re_2", "ch_r", 3000, "pending", d(22))}}
+	evs := []stripeEv{
+		{"charge.succeeded", d(1), ch},
+		// re_1: $20 on 20 Oct, seen through every event type.
+		{"refund.created", d(20), refundObj("re_1", "ch_r", 2000, "pending", d(20))},
+		{"charge.refunded", d(20), refundedOnce},
+		{"charge.refund.updated", d(21), refundObj("re_1", "ch_r", 2000, "succeeded", d(20))},
+		{"refund.updated", d(21), refundObj("re_1", "ch_r", 2000, "succeeded", d(20))},
+		// re_2: $30 on 22 Oct, failed on 24 Oct.
+		{"charge.refunded", d(22), refundedTwice},
+		{"refund.created", d(22), refundObj("re_2", "ch_r", 3000, "pending", d(22))},
+		{"refund.failed", d(24), refundObj("re_2", "ch_r", 3000, "failed", d(22))},
+		// re_3: $10 on 25 Oct, known only from refund.created.
+		{"refund.created", d(25), refundObj("re_3", "ch_r", 1000, "pending", d(25))},
+		// re_4: $5 on 28 Oct, cancelled the next day.
+		{"refund.created", d(28), refundObj("re_4", "ch_r", 500, "requires_action", d(28))},
+		{"refund.updated", d(29), refundObj("re_4", "ch_r", 500, "canceled", d(28))},
+		// A $50 payout that arrived on 15 Oct, then failed.
+		{"payout.paid", d(15), payoutObj("po_1", 5000, "paid", d(15))},
+		{"payout.failed", d(17), payoutObj("po_1", 5000, "failed", d(15))},
+		{"balance.available", d(2), map[string]any{"object": "balance", "available": []any{map[string]any{"amount": 0, "currency": "usd"}}}},
+	}
+	rng := rand.New(rand.NewPCG(14, 4))
+	for round := range 20 {
+		order := append([]stripeEv(nil), evs...)
+		for range 5 {
+			order = append(order, evs[rng.IntN(len(evs))])
+		}
+		if round > 0 {
+			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		}
+		text := accountingText(t, stripeFacts(t, tn.ID, order...), time.October)
+		mustContain(t, text,
+			"- Refunds — Oct 2026: −$30.00",
+			"- Payouts paid to the bank — Amount: $0.00",
+			"- Payouts failed — Amount: $50.00")
+		if t.Failed() {
+			t.Fatalf("round %d", round)
+		}
+	}
 }

@@ -21,16 +21,22 @@
 //     charge already did. An authorised but uncaptured charge yields
 //     nothing. With the balance transaction expanded its fee is a
 //     revenue.fees fact (type=charge), in the settlement currency.
-//   - revenue.refunded (state per charge): the charge's cumulative
-//     amount_refunded less what was released without ever being captured
-//     (an uncaptured charge "refunded" in full is an authorisation
-//     released, not a refund; so is the rest of a partial capture), for
-//     captured charges only. Version = amount_refunded. Refunds only grow a
-//     charge's amount_refunded, so the largest wins whatever the delivery
-//     order and partial refunds add up. Known gap: a refund that fails later
-//     (asynchronous payment methods) lowers amount_refunded, which this
-//     version cannot express; charge.refund.updated carries only the refund,
-//     not the charge's new total, and yields no figure.
+//   - revenue.refunded (state per refund): each refund object (from
+//     refund.created, refund.updated, refund.failed, charge.refund.updated,
+//     or a charge's listed refunds) is its own entity, object = its charge:
+//     its amount while requires_action, pending or succeeded, dated at the
+//     refund's created time; 0 once failed or canceled (final), dated when
+//     that was seen, so the money comes back in that period. Version is the
+//     status's rank (requires_action < pending < succeeded < failed =
+//     canceled + 2^40), so every event describing a refund in a status
+//     gives the same fact. A charge.refunded whose refunds are not listed
+//     (API versions since 2022-11-15 do not include them) gives the
+//     charge's cumulative amount_refunded, less what was released without
+//     being captured, as a state of the charge itself (version =
+//     amount_refunded, at the event); readers drop it once any of the
+//     charge's refunds is known (readmodel.PreferParts). Known gap: a
+//     charge seen only through charge.refunded and one refund event
+//     counts only its known refunds.
 //   - revenue.disputed (additive): money a dispute moved, from its
 //     balance_transactions (Stripe: "zero, one, or two balance
 //     transactions that show funds withdrawn and reinstated"): the
@@ -58,7 +64,10 @@
 //     are 0.
 //   - invoices.paid (additive): amount_paid per invoice at paid_at.
 //   - invoices.failed (additive count): one per (invoice, attempt_count).
-//   - payouts.paid / payouts.failed (additive): per payout at arrival_date.
+//   - payouts.paid / payouts.failed (state per payout, at arrival_date):
+//     paid is the amount once paid and 0 once failed or canceled; failed
+//     the amount once failed. Version is the status's rank (paid < failed
+//     = canceled + 2^40): paid then failed counts once, as failed.
 //   - checkout.completed / checkout.expired (additive count): per session;
 //     completed at the session's created time, expired at expires_at.
 //   - customers.new (additive count): per customer at its created time.

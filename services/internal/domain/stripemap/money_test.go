@@ -2,6 +2,7 @@ package stripemap
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -178,5 +179,84 @@ func TestGrossAtCapture(t *testing.T) {
 	}
 	if h := ChargeHistory(tenant, &ch); len(h) == 0 || h[0].OccurredAt.Unix() != btAt {
 		t.Errorf("backfilled gross = %+v, want at %d", h, btAt)
+	}
+}
+
+func refund(id string, amount int64, status string, created int64) map[string]any {
+	return map[string]any{"id": id, "object": "refund", "amount": amount, "currency": "usd", "charge": "ch_r", "status": status, "created": created}
+}
+
+// Each refund is its own state: failed and cancelled refunds end at 0,
+// in the period they came back; charge.refunded's cumulative figure gives
+// way to the refunds once any is known.
+func TestRefundStates(t *testing.T) {
+	const oct20, oct24, nov3 = 1760961600, 1761307200, 1762171200
+	cum := chargeAt("ch_r", 10000, 1759300000, true)
+	cum["amount_refunded"] = 2000
+	listed := chargeAt("ch_r", 10000, 1759300000, true)
+	listed["amount_refunded"] = 5000
+	listed["refunds"] = map[string]any{"object": "list", "data": []any{refund("re_1", 2000, "succeeded", oct20), refund("re_2", 3000, "pending", oct24)}}
+	for _, c := range []struct {
+		name          string
+		evs           []stripe.Event
+		oct, end      int64 // refunds by the end of October, and in the end
+		refundEntites int
+	}{
+		{"pending then succeeded", []stripe.Event{
+			event(t, "refund.created", oct20, refund("re_1", 2000, "pending", oct20)),
+			event(t, "refund.updated", oct24, refund("re_1", 2000, "succeeded", oct20)),
+		}, 2000, 2000, 1},
+		{"failed in the same month", []stripe.Event{
+			event(t, "refund.created", oct20, refund("re_1", 2000, "pending", oct20)),
+			event(t, "refund.failed", oct24, refund("re_1", 2000, "failed", oct20)),
+		}, 0, 0, 1},
+		{"succeeded, failed next month", []stripe.Event{
+			event(t, "charge.refund.updated", nov3, refund("re_1", 2000, "failed", oct20)),
+			event(t, "refund.updated", oct24, refund("re_1", 2000, "succeeded", oct20)),
+		}, 2000, 0, 1},
+		{"cancelled", []stripe.Event{
+			event(t, "refund.created", oct20, refund("re_1", 2000, "requires_action", oct20)),
+			event(t, "refund.updated", oct24, refund("re_1", 2000, "canceled", oct20)),
+		}, 0, 0, 1},
+		{"cumulative only", []stripe.Event{event(t, "charge.refunded", oct20, cum)}, 2000, 2000, 0},
+		{"cumulative, then the refund", []stripe.Event{
+			event(t, "charge.refunded", oct20, cum),
+			event(t, "refund.created", oct20, refund("re_1", 2000, "succeeded", oct20)),
+		}, 2000, 2000, 1},
+		{"listed refunds", []stripe.Event{
+			event(t, "charge.refunded", oct24, listed),
+			event(t, "refund.created", oct20, refund("re_1", 2000, "pending", oct20)),
+			event(t, "refund.failed", nov3, refund("re_2", 3000, "failed", oct24)),
+		}, 5000, 2000, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rf := readmodel.PreferParts(store(t, c.evs...)[messages.MetricRevenueRefunded])
+			oct, end := readmodel.TotalAt(rf, time.Unix(nov3-86400*2, 0)), readmodel.TotalAt(rf, never)
+			n := 0
+			for e := range readmodel.StatesAt(rf, never) {
+				if strings.HasPrefix(e, "re_") {
+					n++
+				}
+			}
+			if oct != c.oct || end != c.end || n != c.refundEntites {
+				t.Errorf("refunds (October, end, refunds known) = (%d, %d, %d), want (%d, %d, %d)", oct, end, n, c.oct, c.end, c.refundEntites)
+			}
+		})
+	}
+}
+
+// A payout paid then failed counts once, as failed, in either order.
+func TestPayoutLatestState(t *testing.T) {
+	po := map[string]any{"id": "po_1", "object": "payout", "amount": 5000, "currency": "usd", "arrival_date": 1760500000, "created": 1760300000}
+	paid, failed := event(t, "payout.paid", 1760500000, po), event(t, "payout.failed", 1760700000, po)
+	for _, order := range [][]stripe.Event{{paid, failed}, {failed, paid}, {paid, failed, paid}} {
+		by := store(t, order...)
+		p, f := readmodel.TotalAt(by[messages.MetricPayoutsPaid], never), readmodel.TotalAt(by[messages.MetricPayoutsFailed], never)
+		if p != 0 || f != 5000 {
+			t.Errorf("paid, failed = %d, %d; want 0, 5000", p, f)
+		}
+	}
+	if p := readmodel.TotalAt(store(t, paid)[messages.MetricPayoutsPaid], never); p != 5000 {
+		t.Errorf("paid alone = %d, want 5000", p)
 	}
 }

@@ -20,20 +20,24 @@ import (
 // design (it is acknowledged and counted, never published).
 var ErrUnhandled = errors.New("unhandled stripe event type")
 
+// EventTypeRefundFailed is sent when a refund fails (stripe-go v76 has no
+// constant for it).
+const EventTypeRefundFailed stripe.EventType = "refund.failed"
+
 // ErrMalformed is returned for an event whose object does not decode.
 var ErrMalformed = errors.New("malformed stripe event")
 
 // Handled lists the event types Translate understands.
 var Handled = []stripe.EventType{
 	stripe.EventTypeChargeSucceeded, stripe.EventTypeChargeCaptured, stripe.EventTypeChargeRefunded,
-	stripe.EventTypeChargeRefundUpdated,
+	stripe.EventTypeChargeRefundUpdated, stripe.EventTypeRefundCreated, stripe.EventTypeRefundUpdated, EventTypeRefundFailed,
 	stripe.EventTypeChargeDisputeCreated, stripe.EventTypeChargeDisputeUpdated, stripe.EventTypeChargeDisputeClosed,
 	stripe.EventTypeChargeDisputeFundsWithdrawn, stripe.EventTypeChargeDisputeFundsReinstated,
 	stripe.EventTypeInvoicePaid, stripe.EventTypeInvoicePaymentFailed,
 	stripe.EventTypeCustomerSubscriptionCreated, stripe.EventTypeCustomerSubscriptionUpdated,
 	stripe.EventTypeCustomerSubscriptionDeleted, stripe.EventTypeCustomerSubscriptionPaused,
 	stripe.EventTypeCustomerSubscriptionResumed,
-	stripe.EventTypePayoutPaid, stripe.EventTypePayoutFailed,
+	stripe.EventTypePayoutPaid, stripe.EventTypePayoutFailed, stripe.EventTypePayoutCanceled,
 	stripe.EventTypeCheckoutSessionCompleted, stripe.EventTypeCheckoutSessionExpired,
 	stripe.EventTypeCustomerCreated, stripe.EventTypeBalanceAvailable,
 }
@@ -75,11 +79,11 @@ func Translate(tenantID string, ev stripe.Event) ([]messages.MetricEvent, error)
 			}
 			out = charge(tenantID, &ch, at, capturedAt)
 		}
-	case stripe.EventTypeChargeRefundUpdated:
-		// The refund alone does not say the charge's new cumulative
-		// amount_refunded; charge.refunded does (see the package doc).
+	case stripe.EventTypeChargeRefundUpdated, stripe.EventTypeRefundCreated, stripe.EventTypeRefundUpdated, EventTypeRefundFailed:
 		var re stripe.Refund
-		err = decode(ev, &re)
+		if err = decode(ev, &re); err == nil {
+			out = Refund(tenantID, &re, at)
+		}
 	case stripe.EventTypeChargeDisputeCreated, stripe.EventTypeChargeDisputeUpdated, stripe.EventTypeChargeDisputeClosed,
 		stripe.EventTypeChargeDisputeFundsWithdrawn, stripe.EventTypeChargeDisputeFundsReinstated:
 		var d stripe.Dispute
@@ -118,14 +122,17 @@ func Translate(tenantID string, ev stripe.Event) ([]messages.MetricEvent, error)
 			}
 			out, err = Subscription(tenantID, &sub, at)
 		}
-	case stripe.EventTypePayoutPaid, stripe.EventTypePayoutFailed:
+	case stripe.EventTypePayoutPaid, stripe.EventTypePayoutFailed, stripe.EventTypePayoutCanceled:
 		var po stripe.Payout
 		if err = decode(ev, &po); err == nil {
 			// The event type is the truth for the status it announces.
-			if ev.Type == stripe.EventTypePayoutPaid {
+			switch ev.Type {
+			case stripe.EventTypePayoutPaid:
 				po.Status = stripe.PayoutStatusPaid
-			} else {
+			case stripe.EventTypePayoutFailed:
 				po.Status = stripe.PayoutStatusFailed
+			default:
+				po.Status = stripe.PayoutStatusCanceled
 			}
 			out = Payout(tenantID, &po)
 		}
@@ -216,20 +223,89 @@ func charge(tenantID string, ch *stripe.Charge, at, capturedAt time.Time) []mess
 			out = append(out, fee(tenantID, bt, ch.ID, "charge", ch.Livemode))
 		}
 	}
+	if !ch.Captured || ch.AmountRefunded <= 0 {
+		return out
+	}
+	// Listed refunds are facts of their own (see Refund). The charge's
+	// cumulative amount_refunded is the fallback for a charge whose
+	// refunds are not listed (API versions since 2022-11-15 no longer
+	// include them in charge.refunded); the read model prefers a charge's
+	// refunds to its cumulative figure once any refund is known
+	// (readmodel.PreferParts).
+	if ch.Refunds != nil && len(ch.Refunds.Data) > 0 {
+		for _, re := range ch.Refunds.Data {
+			if re == nil {
+				continue
+			}
+			if re.Charge == nil {
+				re.Charge = &stripe.Charge{ID: ch.ID}
+			}
+			if re.Currency == "" {
+				re.Currency = ch.Currency
+			}
+			out = append(out, Refund(tenantID, re, at)...)
+		}
+		return out
+	}
 	// amount_refunded also counts authorised amounts released without
 	// being captured (an uncaptured charge "refunded" in full, or the
 	// remainder of a partial capture): only money that was captured and
 	// returned is a refund.
-	if ch.Captured && ch.AmountRefunded > 0 {
-		released := max(ch.Amount-ch.AmountCaptured, 0)
-		if ch.AmountCaptured == 0 {
-			released = 0
-		}
-		refunded := max(ch.AmountRefunded-released, 0)
-		out = append(out, state(tenantID, messages.MetricRevenueRefunded, ch.ID, ch.ID, at, ch.Livemode,
-			refunded, ch.AmountRefunded, currency(ch.Currency)))
+	released := max(ch.Amount-ch.AmountCaptured, 0)
+	if ch.AmountCaptured == 0 {
+		released = 0
 	}
+	refunded := max(ch.AmountRefunded-released, 0)
+	out = append(out, state(tenantID, messages.MetricRevenueRefunded, ch.ID, ch.ID, at, ch.Livemode,
+		amount(refunded, cur), ch.AmountRefunded, cur))
 	return out
+}
+
+// refundRank orders a refund's statuses: it is created requires_action or
+// pending, then succeeds, and may fail (even after succeeding) or be
+// cancelled; failed and canceled are final.
+var refundRank = map[stripe.RefundStatus]int64{
+	stripe.RefundStatusRequiresAction: 1,
+	stripe.RefundStatusPending:        2,
+	stripe.RefundStatusSucceeded:      3,
+	stripe.RefundStatusFailed:         terminal + 4,
+	stripe.RefundStatusCanceled:       terminal + 4,
+}
+
+// Refund is one refund's state (revenue.refunded, entity = the refund,
+// object = its charge): its amount while requires_action, pending or
+// succeeded, dated at the refund's creation; 0 once failed or cancelled,
+// dated when that was observed (at: the event's time, or the failure
+// balance transaction's when expanded), so the money comes back in the
+// period it came back. The version is the status's rank, not a time, so
+// every event describing the same refund in the same status gives the
+// same fact.
+func Refund(tenantID string, re *stripe.Refund, at time.Time) []messages.MetricEvent {
+	rank, ok := refundRank[re.Status]
+	if !ok || re.ID == "" {
+		return nil
+	}
+	cur := currency(re.Currency)
+	chargeID := ""
+	if re.Charge != nil {
+		chargeID = re.Charge.ID
+	}
+	when, value := unix(re.Created), amount(re.Amount, cur)
+	if rank >= terminal {
+		value = 0
+		if fb := re.FailureBalanceTransaction; fb != nil && fb.Created > 0 {
+			at = unix(fb.Created)
+		}
+		if at.After(when) {
+			when = at
+		}
+	}
+	e := state(tenantID, messages.MetricRevenueRefunded, re.ID, chargeID, when, false, value, rank, cur)
+	e.Livemode = nil
+	if chargeID != "" {
+		e.Dimensions = map[string]string{"charge": chargeID}
+	}
+	return []messages.MetricEvent{e}
 }
 
 // Dispute returns a dispute's figures at at (the event's created time; the
@@ -367,26 +443,43 @@ func InvoiceFailed(tenantID string, inv *stripe.Invoice, at time.Time) []message
 	return []messages.MetricEvent{e}
 }
 
-// Payout returns a paid or failed payout, once per payout, at its arrival
-// date. Other statuses yield nothing.
+// payoutRank orders a payout's statuses; failed and canceled are final (a
+// paid payout can still fail).
+var payoutRank = map[stripe.PayoutStatus]int64{
+	stripe.PayoutStatusPending:   1,
+	stripe.PayoutStatusInTransit: 2,
+	stripe.PayoutStatusPaid:      3,
+	stripe.PayoutStatusFailed:    terminal + 4,
+	stripe.PayoutStatusCanceled:  terminal + 4,
+}
+
+// Payout returns a payout's latest state at its arrival date: payouts.paid
+// is its amount once paid and 0 once failed or cancelled; payouts.failed
+// its amount once failed. Paid then failed counts once, as failed, in any
+// delivery order. Pending and in-transit payouts yield nothing.
 func Payout(tenantID string, po *stripe.Payout) []messages.MetricEvent {
-	var metric string
-	switch po.Status {
-	case stripe.PayoutStatusPaid:
-		metric = messages.MetricPayoutsPaid
-	case stripe.PayoutStatusFailed:
-		metric = messages.MetricPayoutsFailed
-	default:
+	rank := payoutRank[po.Status]
+	if rank < payoutRank[stripe.PayoutStatusPaid] {
 		return nil
 	}
 	t := po.ArrivalDate
 	if t == 0 {
 		t = po.Created
 	}
-	e := base(tenantID, metric, po.ID, unix(t), po.Livemode)
-	e.Kind, e.Value, e.Currency = messages.KindAdditive, po.Amount, currency(po.Currency)
-	e.EventID = EventID(tenantID, metric, po.ID)
-	return []messages.MetricEvent{e}
+	cur := currency(po.Currency)
+	v := amount(po.Amount, cur)
+	paid, failed := v, int64(0)
+	switch po.Status {
+	case stripe.PayoutStatusFailed:
+		paid, failed = 0, v
+	case stripe.PayoutStatusCanceled:
+		paid = 0
+	}
+	out := []messages.MetricEvent{state(tenantID, messages.MetricPayoutsPaid, po.ID, po.ID, unix(t), po.Livemode, paid, rank, cur)}
+	if po.Status == stripe.PayoutStatusFailed {
+		out = append(out, state(tenantID, messages.MetricPayoutsFailed, po.ID, po.ID, unix(t), po.Livemode, failed, rank, cur))
+	}
+	return out
 }
 
 // CheckoutSession counts a completed or expired session, once per session.

@@ -1,0 +1,29 @@
+package readmodel
+
+import (
+	"testing"
+	"time"
+
+	"github.com/boardpack/boardpack/messages"
+)
+
+func TestPreferParts(t *testing.T) {
+	at := time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC)
+	st := func(id, entity, object string, v int64) messages.MetricEvent {
+		return messages.MetricEvent{Header: messages.Header{EventID: id, OccurredAt: at}, Kind: messages.KindState, Entity: entity, ObjectID: object, Value: v, Version: 1}
+	}
+	whole := st("a", "ch_1", "ch_1", 5000)
+	other := st("b", "ch_2", "ch_2", 700)
+	part := st("c", "re_1", "ch_1", 2000)
+	loose := st("d", "ch_3", "", 300)
+	add := messages.MetricEvent{Header: messages.Header{EventID: "e", OccurredAt: at}, Kind: messages.KindAdditive, ObjectID: "ch_1", Value: 1}
+	if got := TotalAt(PreferParts([]messages.MetricEvent{whole, other, loose}), at.Add(time.Hour)); got != 6000 {
+		t.Errorf("without parts = %d, want 6000", got)
+	}
+	for _, order := range [][]messages.MetricEvent{{whole, other, part, loose, add}, {add, loose, part, other, whole}} {
+		got := PreferParts(order)
+		if total := TotalAt(got, at.Add(time.Hour)); total != 3000 || len(got) != 4 {
+			t.Errorf("with a part = %d over %d facts, want 3000 over 4 (whole dropped)", total, len(got))
+		}
+	}
+}
