@@ -12,6 +12,7 @@ import (
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 )
 
 // stripeFacts translates Stripe events (type, created, data.object) the
@@ -204,4 +205,60 @@ func TestRefundsAndPayoutsCountOnceByLatestState(t *testing.T) {
 			t.Fatalf("round %d", round)
 		}
 	}
+}
+
+func ceoText(t *testing.T, tn tenants.Tenant, facts []messages.MetricEvent) string {
+	t.Helper()
+	r, err := Build(context.Background(), &memSource{facts: facts}, tn, monthDue(tn, messages.RoleCEO, 2026, time.October), fixtureNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Text
+}
+
+// Issue 14, problem 5: every amount and count per currency. A €50 plan
+// whose currency is only on the plan (older API shapes) is not $50 of MRR;
+// "1 charge" sits beside a USD total that leaves the EUR charge out; ISK
+// (two decimals in Stripe's API, none in ISO 4217) is not shown 100× too
+// large; zero-decimal JPY is shown as is.
+func TestCurrenciesAreNeverMixed(t *testing.T) {
+	tn := testTenant()
+	oct := pdt(time.October, 3, 12)
+	plan := map[string]any{"id": "plan_eur", "object": "plan", "amount": 5000, "currency": "eur", "interval": "month", "interval_count": 1, "active": true}
+	sub := map[string]any{"id": "sub_eur", "object": "subscription", "status": "active", "created": oct.Unix(),
+		"items": map[string]any{"object": "list", "data": []any{map[string]any{"id": "si_1", "object": "subscription_item", "quantity": 1, "plan": plan}}}}
+	facts := stripeFacts(t, tn.ID,
+		stripeEv{"charge.succeeded", oct, chargeObj("ch_usd", 10000, "usd", oct, true)},
+		stripeEv{"charge.succeeded", oct, chargeObj("ch_eur", 5000, "eur", oct, true)},
+		stripeEv{"customer.subscription.created", oct, sub},
+	)
+	for _, f := range facts {
+		if f.Metric == messages.MetricMRR && (f.Currency != "EUR" || f.Value != 5000) {
+			t.Errorf("MRR fact = %d %q, want 5000 EUR (the plan's currency)", f.Value, f.Currency)
+		}
+	}
+	mustContain(t, accountingText(t, facts, time.October),
+		"- Gross charges — Oct 2026: $100.00",
+		"1 charge in the period.",
+		"Revenue: amounts in EUR are not included (no conversion).")
+	ceo := ceoText(t, tn, facts)
+	mustContain(t, ceo, "- MRR (at 1 Nov 2026): $0.00", "MRR: amounts in EUR are not included (no conversion).")
+
+	// A Stripe money fact without any currency is not the tenant's.
+	bare := facts[len(facts)-1]
+	bare.EventID, bare.Currency, bare.Entity = "bare", "", "sub_bare"
+	mustContain(t, ceoText(t, tn, append(facts, bare)), "- MRR (at 1 Nov 2026): $0.00")
+
+	isk := tn
+	isk.Currency = "ISK"
+	iskFacts := stripeFacts(t, tn.ID, stripeEv{"charge.succeeded", oct, chargeObj("ch_isk", 1250000, "isk", oct, true)}) // 12,500 kr
+	mustContain(t, ceoText(t, isk, iskFacts), "Revenue (gross) (Oct 2026): ISK\u00a012,500")
+	jpy := tn
+	jpy.Currency = "JPY"
+	jpyFacts := stripeFacts(t, tn.ID, stripeEv{"charge.succeeded", oct, chargeObj("ch_jpy", 12500, "jpy", oct, true)})
+	mustContain(t, ceoText(t, jpy, jpyFacts), "Revenue (gross) (Oct 2026): ¥12,500")
+	huf := tn
+	huf.Currency = "HUF"
+	hufFacts := stripeFacts(t, tn.ID, stripeEv{"charge.succeeded", oct, chargeObj("ch_huf", 1250000, "huf", oct, true)})
+	mustContain(t, ceoText(t, huf, hufFacts), "Revenue (gross) (Oct 2026): HUF\u00a012,500.00")
 }

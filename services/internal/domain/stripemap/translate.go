@@ -551,8 +551,29 @@ func Subscription(tenantID string, sub *stripe.Subscription, at time.Time) ([]me
 	if sub.Status == stripe.SubscriptionStatusCanceled || sub.Status == stripe.SubscriptionStatusIncompleteExpired {
 		version += terminal
 	}
-	e := state(tenantID, messages.MetricMRR, sub.ID, sub.ID, at, sub.Livemode, mrr, version, currency(sub.Currency))
+	cur := subscriptionCurrency(sub)
+	e := state(tenantID, messages.MetricMRR, sub.ID, sub.ID, at, sub.Livemode, amount(mrr, cur), version, cur)
 	return []messages.MetricEvent{e}, nil
+}
+
+// subscriptionCurrency is the subscription's currency, or (older API
+// shapes carry it only there) its first item's price's or plan's.
+func subscriptionCurrency(sub *stripe.Subscription) string {
+	if sub.Currency != "" {
+		return currency(sub.Currency)
+	}
+	if sub.Items != nil {
+		for _, it := range sub.Items.Data {
+			switch {
+			case it == nil:
+			case it.Price != nil && it.Price.Currency != "":
+				return currency(it.Price.Currency)
+			case it.Plan != nil && it.Plan.Currency != "":
+				return currency(it.Plan.Currency)
+			}
+		}
+	}
+	return ""
 }
 
 // terminal is added to the version of a final state (a canceled
