@@ -108,6 +108,7 @@ func newHarness(t testing.TB, configure func(*Webhook)) *harness {
 		tenantDoc("acme", tenants.Stripe{WebhookSecrets: []string{secretOld, "env:" + secretEnv}}),
 		tenantDoc("other", tenants.Stripe{WebhookSecrets: []string{secretOther}}),
 		tenantDoc("lenient", tenants.Stripe{WebhookSecrets: []string{secretOther}, Livemode: true, AllowOtherMode: true, IgnoreAPIVersionMismatch: true}),
+		tenantDoc("strict", tenants.Stripe{WebhookSecrets: []string{secretOther}, APIVersions: []string{"2023-10-16", "2025-03-31.basil"}}),
 	}}); err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +223,8 @@ func TestWebhookRejectsBadInputAndPublishesNothing(t *testing.T) {
 		{"stale timestamp", "acme", good, sig{secret: secretOld, offset: -Tolerance - 5*time.Second}, 400, reasonStale},
 		{"future timestamp", "acme", good, sig{secret: secretOld, offset: Tolerance + 5*time.Second}, 400, reasonFuture},
 		{"live event into a test tenant", "acme", fixture(t, "charge_succeeded.json", func(e map[string]any) { e["livemode"] = true }), sig{secret: secretOld}, 400, reasonWrongMode},
-		{"other API version", "acme", fixture(t, "charge_succeeded.json", func(e map[string]any) { e["api_version"] = "2024-06-20" }), sig{secret: secretOld}, 400, reasonAPIVersion},
+		{"API version older than the translator reads", "acme", fixture(t, "charge_succeeded.json", func(e map[string]any) { e["api_version"] = "2019-12-03" }), sig{secret: secretOld}, 400, reasonAPIVersion},
+		{"API version not in the tenant's stripe.api_versions", "strict", fixture(t, "charge_succeeded.json", func(e map[string]any) { e["api_version"] = "2024-06-20" }), sig{secret: secretOther}, 400, reasonAPIVersion},
 		{"signed body that is not an event", "acme", []byte(`[1,2,3]`), sig{secret: secretOld}, 400, reasonMalformed},
 	}
 	for _, c := range cases {
@@ -323,8 +325,27 @@ func TestWebhookPublishesThenAnswers200(t *testing.T) {
 		t.Errorf("unhandled = %v, want 1", n)
 	}
 
+	// Any version the translator reads is accepted, and counted.
+	for _, v := range []string{"2020-03-02", "2024-06-20", "2025-03-31.basil"} {
+		body := fixture(t, "payout_paid.json", func(e map[string]any) { e["api_version"] = v })
+		if got := h.post(t, "acme", body, sign(body, secretOld, now)); got != 200 {
+			t.Fatalf("API version %s: status = %d, want 200", v, got)
+		}
+		if evs := h.received(t, 1); len(evs) != 1 || evs[0].Metric != messages.MetricPayoutsPaid {
+			t.Fatalf("API version %s published %+v", v, evs)
+		}
+		if n := testutil.ToFloat64(h.metrics.versions.WithLabelValues("acme", v)); n != 1 {
+			t.Errorf("events of API version %s = %v, want 1", v, n)
+		}
+	}
+	strict := fixture(t, "payout_paid.json", func(e map[string]any) { e["api_version"] = "2025-03-31.basil" })
+	if got := h.post(t, "strict", strict, sign(strict, secretOther, now)); got != 200 {
+		t.Fatalf("listed API version: status = %d, want 200", got)
+	}
+	h.received(t, 1)
+
 	// A tenant that allows the other mode and other API versions.
-	live := fixture(t, "payout_paid.json", func(e map[string]any) { e["livemode"] = false; e["api_version"] = "2024-06-20" })
+	live := fixture(t, "payout_paid.json", func(e map[string]any) { e["livemode"] = false; e["api_version"] = "2019-12-03" })
 	if got := h.post(t, "lenient", live, sign(live, secretOther, now)); got != 200 {
 		t.Fatalf("lenient tenant: status = %d, want 200", got)
 	}

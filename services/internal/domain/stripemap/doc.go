@@ -1,5 +1,6 @@
-// Package stripemap translates Stripe events and objects (stripe-go v76,
-// API version 2023-10-16) into Boardpack metric events. It is pure: no I/O,
+// Package stripemap translates Stripe events and objects (decoded with
+// stripe-go v76, of every API version from 2020-03-02 on: see
+// KnownVersion and versions.go) into Boardpack metric events. It is pure: no I/O,
 // no clock. The stripe-collector calls Translate for each verified webhook;
 // `reportctl stripe backfill` calls the per-object functions (Charge,
 // Subscription, Dispute, InvoicePaid, Payout, CheckoutSession, Customer,
