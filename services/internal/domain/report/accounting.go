@@ -69,8 +69,11 @@ func analyseAccounting(d *Data) View {
 		v.Recognition.Missing = srcStripe.missing(d)
 	} else {
 		fees := func(f finance) string {
-			if !d.Known(messages.MetricRevenueFees) {
+			switch {
+			case !d.Known(messages.MetricRevenueFees):
 				return "not reported"
+			case !f.chargeFees:
+				return deducted(f.fees.V, cc) + " (dispute fees only)"
 			}
 			return deducted(f.fees.V, cc)
 		}
@@ -80,12 +83,12 @@ func analyseAccounting(d *Data) View {
 			{Cells: []string{"Disputes: funds withdrawn", deducted(cur.withdrawn.V, cc), deducted(prev.withdrawn.V, cc)}},
 			{Cells: []string{"Disputes: funds reinstated", deducted(-cur.reinstated.V, cc), deducted(-prev.reinstated.V, cc)}},
 			{Cells: []string{"Processor fees", fees(cur), fees(prev)}},
-			{Cells: []string{"Net revenue", m(cur.net.V), m(prev.net.V)}, Status: neutral},
+			{Cells: []string{cur.netLabel(), m(cur.net.V), m(prev.net.V)}, Status: neutral},
 		}
 		v.Recognition.Note = fmt.Sprintf("%s in the period. Refunds and disputes count in the period they were issued; fees as Stripe reports them.",
 			plural(d.Count(messages.MetricRevenueGross, d.Period.Start, d.Period.End).V, "charge"))
-		if !d.Known(messages.MetricRevenueFees) {
-			v.Recognition.Note += " Fees are not known: net revenue is before fees."
+		if !cur.chargeFees {
+			v.Recognition.Note += " Stripe's processing fees are not known (they need the tenant's Stripe API key): net revenue is before Stripe fees."
 		}
 		if n := d.disputesNote(d.Period); n != "" {
 			v.Recognition.Note += " " + n
@@ -131,7 +134,7 @@ func analyseAccounting(d *Data) View {
 		end := minTime(d.Period.End, d.AsOf)
 		open, close := d.TotalAt(messages.MetricCashStripe, d.Period.Start), d.TotalAt(messages.MetricCashStripe, end)
 		v.Payouts.Rows = []Row{
-			{Cells: []string{"Net revenue", m(cur.net.V)}},
+			{Cells: []string{cur.netLabel(), m(cur.net.V)}},
 			{Cells: []string{"Payouts paid to the bank", m(paid.V)}},
 			{Cells: []string{"Payouts failed", m(failed.V)}},
 		}

@@ -48,7 +48,7 @@ func analyseCFO(d *Data) View {
 		return Row{Cells: []string{label, m(c.V), m(p.V)}, Status: status}
 	}
 	v.Burn.Rows = []Row{
-		line("Net revenue (Stripe)", cur.net, prev.net, srcStripe.missing(d), ""),
+		line(cur.netLabel()+" (Stripe)", cur.net, prev.net, srcStripe.missing(d), ""),
 		line("AWS cost", cur.aws, prev.aws, srcAWSCost.missing(d), ""),
 		line("Other expenses (imported)", cur.expenses, prev.expenses, srcExpenses.missing(d), ""),
 		line("Total costs", cur.costs, prev.costs, &Missing{Source: "cost data"}, ""),

@@ -25,6 +25,27 @@ type finance struct {
 	cashAsOf                         time.Time
 	runwayMonths                     float64
 	runwayKnown, burning, profitable bool
+	// chargeFees says Stripe's processing fees on charges are known (from
+	// balance transactions, which need the tenant's API key); without
+	// them net revenue is before Stripe fees (a dispute fee alone does not
+	// make them known).
+	chargeFees bool
+}
+
+// netLabel names net revenue truthfully.
+func (f finance) netLabel() string {
+	if f.chargeFees {
+		return "Net revenue"
+	}
+	return "Net revenue (before Stripe fees)"
+}
+
+// netFormula says what net revenue takes off.
+func (f finance) netFormula() string {
+	if f.chargeFees {
+		return "gross − refunds − disputes − fees"
+	}
+	return "gross − refunds − disputes (and dispute fees); Stripe's processing fees are not known: connect the Stripe API key"
 }
 
 // financeMetrics are what finance reads.
@@ -51,6 +72,7 @@ func (d *Data) finance(p Period) finance {
 	f.reinstated.V = -f.reinstated.V
 	f.disputes = Num{V: f.withdrawn.V - f.reinstated.V, Known: f.withdrawn.Known, Other: f.withdrawn.Other}
 	f.fees = d.Sum(messages.MetricRevenueFees, p.Start, p.End)
+	f.chargeFees = d.chargeFeesKnown()
 	// Refunds, disputes and fees are known as zero once Stripe delivers
 	// anything: they arrive on the same webhook.
 	stripe := f.gross.Known
@@ -158,4 +180,15 @@ func (d *Data) countIn(metric string, from, to time.Time) int {
 		}
 	}
 	return n
+}
+
+// chargeFeesKnown reports whether any fee other than a dispute fee was
+// ever recorded.
+func (d *Data) chargeFeesKnown() bool {
+	for _, f := range d.facts[messages.MetricRevenueFees] {
+		if f.Dimensions["type"] != "dispute" {
+			return true
+		}
+	}
+	return false
 }

@@ -109,7 +109,7 @@ func TestDisputesAreMoneyMovedNotInquiries(t *testing.T) {
 		"- Gross charges — Oct 2026: $150.00",
 		"- Disputes: funds withdrawn — Oct 2026: −$100.00",
 		"- Disputes: funds reinstated — Oct 2026: $0.00",
-		"- Net revenue — Oct 2026: $35.00", // 150 − 100 − 15 dispute fee
+		"- Net revenue (before Stripe fees) — Oct 2026: $35.00", // 150 − 100 − 15 dispute fee
 		"Disputes and inquiries open at 1 Nov 2026: $150.00 at stake (not money moved; 1 inquiry). Closed in the period: 0 won, 0 lost.")
 	nov := accountingText(t, append(facts, stripeFacts(t, tn.ID)...), time.November)
 	mustContain(t, nov,
@@ -261,4 +261,33 @@ func TestCurrenciesAreNeverMixed(t *testing.T) {
 	huf.Currency = "HUF"
 	hufFacts := stripeFacts(t, tn.ID, stripeEv{"charge.succeeded", oct, chargeObj("ch_huf", 1250000, "huf", oct, true)})
 	mustContain(t, ceoText(t, huf, hufFacts), "Revenue (gross) (Oct 2026): HUF\u00a012,500.00")
+}
+
+// Issue 14, problem 1: without Stripe's fees (no API key: webhooks carry
+// only the balance transaction's id) net revenue is labelled "before
+// Stripe fees" on every surface, never a formula that claims fees were
+// taken off; a dispute fee alone does not make the charges' fees known.
+func TestNetRevenueWithoutFeesIsLabelledBeforeFees(t *testing.T) {
+	tn := testTenant()
+	oct := pdt(time.October, 3, 12)
+	facts := stripeFacts(t, tn.ID,
+		stripeEv{"charge.succeeded", oct, chargeObj("ch_1", 10000, "usd", oct, true)},
+		stripeEv{"charge.dispute.funds_withdrawn", oct, disputeObj("dp_1", "ch_1", 2000, "needs_response", oct, btObj("txn_d", -2000, 1500, oct))},
+	)
+	for _, role := range []string{messages.RoleCEO, messages.RoleCFO, messages.RoleAccounting} {
+		r, err := Build(context.Background(), &memSource{facts: facts}, tn, monthDue(tn, role, 2026, time.October), fixtureNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(r.Text, "− fees") || !strings.Contains(r.Text, "before Stripe fees") {
+			t.Errorf("%s: net revenue not labelled before fees:\n%s", role, r.Text)
+		}
+		if strings.Contains(r.HTML, "− fees") {
+			t.Errorf("%s: HTML claims fees were deducted", role)
+		}
+	}
+	mustContain(t, ceoText(t, tn, facts), "- Net revenue (before Stripe fees) (Oct 2026): $65.00") // 100 − 20 − 15 dispute fee
+	mustContain(t, accountingText(t, facts, time.October),
+		"- Processor fees — Oct 2026: −$15.00 (dispute fees only); Sep 2026: $0.00 (dispute fees only)",
+		"- Net revenue (before Stripe fees) — Oct 2026: $65.00")
 }
