@@ -63,6 +63,9 @@ func analyseAccounting(d *Data) View {
 	m := func(n int64) string { return money(n, cc) }
 	cur, prev := d.finance(d.Period), d.finance(d.Prev)
 	v.noteOther("Revenue", cur.gross)
+	if n := cur.awsNote(cc); n != "" {
+		v.Notes = append(v.Notes, n)
+	}
 
 	v.Recognition = Table{Title: "Revenue recognition", Period: d.Period.Label() + " (prev. " + d.Prev.Short() + ")", Head: []string{"Line", d.Period.Short(), d.Prev.Short()}}
 	if !cur.gross.Known {
@@ -167,9 +170,18 @@ func analyseAccounting(d *Data) View {
 		by := d.rowsBy(metricExpenses, messages.DimCategory, d.Period)
 		pby := d.rowsBy(metricExpenses, messages.DimCategory, d.Prev)
 		codes := map[string]string{}
+		notAdded := map[string]int64{} // AWS rows Cost Explorer already counts
+		ce := d.ceMonths()
 		for _, f := range d.rows(metricExpenses, d.Period) {
 			if c := f.Dimensions[messages.DimAccountCode]; c != "" {
 				codes[f.Dimensions[messages.DimCategory]] = c
+			}
+			if d.doubleCounted(f, ce) {
+				k := f.Dimensions[messages.DimCategory]
+				if k == "" {
+					k = "(uncategorised)"
+				}
+				notAdded[k] += f.Value
 			}
 		}
 		chart, shares := breakdownChart("chart-expenses", "Expenses by category, "+d.Period.Label(), by, m)
@@ -184,7 +196,15 @@ func analyseAccounting(d *Data) View {
 			if c, ok := codes[k]; ok {
 				account = c + " (from the import)"
 			}
-			v.Expenses.Rows = append(v.Expenses.Rows, Row{Cells: []string{k, account, m(by[k]), m(pby[k])}, Swatch: colour[k]})
+			amount := m(by[k])
+			switch x := notAdded[k]; {
+			case x == 0:
+			case x == by[k]:
+				amount += " (not added: Cost Explorer counted)"
+			default:
+				amount += " (" + m(x) + " not added: Cost Explorer counted)"
+			}
+			v.Expenses.Rows = append(v.Expenses.Rows, Row{Cells: []string{k, account, amount, m(pby[k])}, Swatch: colour[k]})
 		}
 		if len(by) > 0 {
 			v.ExpenseChart = chart

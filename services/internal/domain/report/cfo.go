@@ -38,6 +38,9 @@ func analyseCFO(d *Data) View {
 	cur, prev := d.finance(d.Period), d.finance(d.Prev)
 	v.noteOther("Revenue", cur.gross)
 	v.noteOther("AWS cost", cur.aws)
+	if n := cur.awsNote(d.Tenant.Currency); n != "" {
+		v.Notes = append(v.Notes, n)
+	}
 
 	// Burn model.
 	v.Burn = Table{Title: "Burn model", Period: d.Period.Label() + " vs " + d.Prev.Short(), Head: []string{"Line", d.Period.Short(), d.Prev.Short()}}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
@@ -30,6 +31,10 @@ type finance struct {
 	// them net revenue is before Stripe fees (a dispute fee alone does not
 	// make them known).
 	chargeFees bool
+	// awsRows and awsRowsSum are the imported AWS expense rows of the
+	// period left out because Cost Explorer covers their month.
+	awsRows    int
+	awsRowsSum int64
 }
 
 // netLabel names net revenue truthfully.
@@ -78,7 +83,7 @@ func (d *Data) finance(p Period) finance {
 	stripe := f.gross.Known
 	f.net = Num{V: f.gross.V - f.refunds.V - f.disputes.V - f.fees.V, Known: stripe}
 	f.awsBy, f.aws = d.awsCostByService(p)
-	f.expenses = d.RowSum(metricExpenses, p)
+	f.expenses, f.awsRows, f.awsRowsSum = d.expensesOnce(p)
 	f.costs = Num{V: f.aws.V + f.expenses.V, Known: f.aws.Known || f.expenses.Known}
 	f.netBurn = Num{V: f.costs.V - f.net.V, Known: f.costs.Known && f.net.Known}
 	if f.days > 0 {
@@ -191,4 +196,65 @@ func (d *Data) chargeFeesKnown() bool {
 		}
 	}
 	return false
+}
+
+// awsExpense reports whether an imported expense row is an AWS bill:
+// category "aws", vendor AWS / Amazon Web Services, or category "hosting"
+// without a vendor.
+func awsExpense(f messages.MetricEvent) bool {
+	cat := strings.ToLower(strings.TrimSpace(f.Dimensions[messages.DimCategory]))
+	vendor := strings.ToLower(strings.TrimSpace(f.Dimensions[messages.DimVendor]))
+	switch {
+	case cat == "aws", vendor == "aws", strings.HasPrefix(vendor, "amazon web services"), strings.HasPrefix(vendor, "aws "):
+		return true
+	case cat == "hosting" && vendor == "":
+		return true
+	}
+	return false
+}
+
+// ceMonths are the UTC months (YYYY-MM) Cost Explorer reported a cost for
+// in the tenant's currency.
+func (d *Data) ceMonths() map[string]bool {
+	fs, _ := d.inCurrency(messages.MetricAWSCostMonthToDate)
+	out := map[string]bool{}
+	for _, f := range fs {
+		if m := f.Dimensions["month"]; m != "" {
+			out[m] = true
+		}
+	}
+	return out
+}
+
+// doubleCounted reports whether an imported row is AWS cost Cost Explorer
+// already counts (its month, UTC, is covered).
+func (d *Data) doubleCounted(f messages.MetricEvent, ce map[string]bool) bool {
+	return awsExpense(f) && ce[f.OccurredAt.UTC().Format("2006-01")]
+}
+
+// expensesOnce is the imported expenses of p without the AWS rows whose
+// month Cost Explorer covers (AWS cost is counted once, from Cost
+// Explorer), and how many rows and how much were left out.
+func (d *Data) expensesOnce(p Period) (Num, int, int64) {
+	n := d.RowSum(metricExpenses, p)
+	ce := d.ceMonths()
+	rows, sum := 0, int64(0)
+	for _, f := range d.rows(metricExpenses, p) {
+		if d.doubleCounted(f, ce) {
+			rows++
+			sum += f.Value
+		}
+	}
+	n.V -= sum
+	return n, rows, sum
+}
+
+// awsNote says which source AWS cost was counted from ("" when no
+// imported row overlaps Cost Explorer).
+func (f finance) awsNote(cc string) string {
+	if f.awsRows == 0 {
+		return ""
+	}
+	rows := plural(int64(f.awsRows), "imported AWS expense row")
+	return fmt.Sprintf("AWS cost is counted from Cost Explorer; %s (%s) %s listed, not added again.", rows, money(f.awsRowsSum, cc), map[bool]string{true: "is", false: "are"}[f.awsRows == 1])
 }

@@ -291,3 +291,50 @@ func TestNetRevenueWithoutFeesIsLabelledBeforeFees(t *testing.T) {
 		"- Processor fees — Oct 2026: −$15.00 (dispute fees only); Sep 2026: $0.00 (dispute fees only)",
 		"- Net revenue (before Stripe fees) — Oct 2026: $65.00")
 }
+
+// Issue 14, problem 7: when Cost Explorer covers a month, an imported AWS
+// expense row is listed but not added again: a $12,000 bill is $12,000,
+// not $14,000, and the report says which source it counted.
+func TestAWSCostCountedOnce(t *testing.T) {
+	tn := testTenant()
+	at := pdt(time.October, 31, 12)
+	h := func(id string, src string) messages.Header {
+		return messages.Header{EventID: id, TenantID: tn.ID, OccurredAt: at, Source: src}
+	}
+	ce := func(id, svc string, v int64) messages.MetricEvent {
+		return messages.MetricEvent{Header: h(id, messages.SourceAWS), Metric: messages.MetricAWSCostMonthToDate, Kind: messages.KindGauge,
+			Entity: svc + "@2026-10", Value: v, Currency: "USD", Dimensions: map[string]string{"service": svc, "month": "2026-10"}}
+	}
+	row := func(id, cat, vendor string, v int64, day int) messages.MetricEvent {
+		e := messages.MetricEvent{Header: h(id, messages.SourceImport), Metric: metricExpenses, Kind: messages.KindState, Version: 1,
+			Entity: "expense/" + id, Value: v, Currency: "USD", Dimensions: map[string]string{messages.DimCategory: cat, messages.DimVendor: vendor}}
+		e.OccurredAt = pdt(time.October, day, 12)
+		return e
+	}
+	facts := []messages.MetricEvent{
+		ce("ce1", "Amazon EC2", 900000), ce("ce2", "Amazon S3", 300000), // $12,000 month to date
+		row("aws-invoice", "hosting", "Amazon Web Services", 200000, 3), // $2,000 imported AWS row
+		row("aws-cat", "aws", "", 50000, 4),                             // $500 more, by category
+		row("rent", "rent", "Landlord", 300000, 1),
+		row("hetzner", "hosting", "Hetzner", 10000, 5), // hosting, not AWS: counted
+	}
+	r, err := Build(context.Background(), &memSource{facts: facts}, tn, monthDue(tn, messages.RoleCFO, 2026, time.October), fixtureNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, r.Text,
+		"- AWS cost — Oct 2026: $12,000.00",
+		"- Other expenses (imported) — Oct 2026: $3,100.00",
+		"- Total costs — Oct 2026: $15,100.00",
+		"AWS cost is counted from Cost Explorer; 2 imported AWS expense rows ($2,500.00) are listed, not added again.")
+	mustContain(t, accountingText(t, facts, time.October),
+		"- aws — Account: 6100 Hosting & cloud; Amount: $500.00 (not added: Cost Explorer counted); Previous: $0.00",
+		"AWS cost is counted from Cost Explorer; 2 imported AWS expense rows ($2,500.00) are listed, not added again.")
+
+	// Without Cost Explorer for the month, the imported rows are the AWS cost.
+	r, err = Build(context.Background(), &memSource{facts: facts[2:]}, tn, monthDue(tn, messages.RoleCFO, 2026, time.October), fixtureNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, r.Text, "- Other expenses (imported) — Oct 2026: $5,600.00")
+}
