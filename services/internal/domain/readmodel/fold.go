@@ -196,3 +196,35 @@ func PreferParts(facts []messages.MetricEvent) []messages.MetricEvent {
 	}
 	return out
 }
+
+// Distinct keeps one fact per event id: the earliest (then the least
+// FactKey). An event id names one fact (producers derive it from the
+// object, not the delivery), yet two deliveries may date it differently —
+// a webhook at the event's time, a backfill at the balance transaction's
+// — and the store keys facts by time as well, so it can hold both. Folds
+// over Distinct's result count each fact once, whatever the order.
+func Distinct(facts []messages.MetricEvent) []messages.MetricEvent {
+	best := make(map[string]int, len(facts))
+	dup := false
+	for i, f := range facts {
+		j, ok := best[f.EventID]
+		switch {
+		case !ok:
+			best[f.EventID] = i
+		case f.OccurredAt.Before(facts[j].OccurredAt) || (f.OccurredAt.Equal(facts[j].OccurredAt) && FactKey(f) < FactKey(facts[j])):
+			best[f.EventID], dup = i, true
+		default:
+			dup = true
+		}
+	}
+	if !dup {
+		return facts
+	}
+	out := make([]messages.MetricEvent, 0, len(best))
+	for i, f := range facts {
+		if best[f.EventID] == i {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -27,3 +27,20 @@ func TestPreferParts(t *testing.T) {
 		}
 	}
 }
+
+func TestDistinctKeepsTheEarliestOfAnEventID(t *testing.T) {
+	at := time.Date(2026, 10, 2, 9, 0, 0, 0, time.UTC)
+	f := func(id string, sec int, v int64) messages.MetricEvent {
+		return messages.MetricEvent{Header: messages.Header{EventID: id, OccurredAt: at.Add(time.Duration(sec) * time.Second)}, Metric: "m", Kind: messages.KindAdditive, Value: v}
+	}
+	a1, a2, b := f("a", 3, 100), f("a", 0, 100), f("b", 1, 7)
+	for _, order := range [][]messages.MetricEvent{{a1, a2, b}, {b, a2, a1}, {a2, a1, a2, b}} {
+		got := Distinct(order)
+		if len(got) != 2 || Sum(got, at, at.Add(time.Minute)) != 107 || Sum(got, at, at.Add(time.Second)) != 100 {
+			t.Errorf("Distinct(%v) = %v, want a at +0s and b", order, got)
+		}
+	}
+	if got := Distinct([]messages.MetricEvent{b, a1}); len(got) != 2 {
+		t.Errorf("no duplicates: %v", got)
+	}
+}

@@ -53,6 +53,10 @@ func load(ctx context.Context, src Source, t tenants.Tenant, due messages.Report
 		if err != nil {
 			return nil, fmt.Errorf("read %s facts of %s: %w", m, t.ID, err)
 		}
+		// One fact per event id, however many times it was stored (see
+		// readmodel.Distinct); a charge's refunds before its cumulative
+		// figure.
+		fs = readmodel.Distinct(fs)
 		if m == messages.MetricRevenueRefunded {
 			fs = readmodel.PreferParts(fs)
 		}
