@@ -14,10 +14,9 @@ import (
 
 // event builds a Stripe event of type typ at created around obj.
 func event(t *testing.T, typ string, created int64, obj map[string]any) stripe.Event {
-	t.Helper()
 	raw, err := json.Marshal(obj)
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
 	return stripe.Event{ID: "evt_" + typ, Type: stripe.EventType(typ), Created: created, APIVersion: stripe.APIVersion, Data: &stripe.EventData{Raw: raw}}
 }
