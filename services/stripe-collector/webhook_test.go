@@ -352,6 +352,9 @@ func TestWebhookPublishesThenAnswers200(t *testing.T) {
 	if evs := h.received(t, 2); len(evs) != 1 || evs[0].TenantID != "lenient" || evs[0].Metric != messages.MetricPayoutsPaid {
 		t.Fatalf("lenient tenant published %+v", evs)
 	}
+	if n := testutil.ToFloat64(h.metrics.versions.WithLabelValues("lenient", "other")); n != 1 {
+		t.Errorf("events of a version older than the translator reads, counted as other = %v, want 1", n)
+	}
 }
 
 func TestWebhookAnswers503WhenPublishingFails(t *testing.T) {

@@ -259,3 +259,32 @@ func TestPayoutLatestState(t *testing.T) {
 		t.Errorf("paid alone = %d, want 5000", p)
 	}
 }
+
+// Stripe keeps two decimals for ISK and UGX, ISO 4217 none: amounts are
+// converted, rounding half away from zero; HUF, TWD, JPY are as Stripe
+// sends them.
+func TestAmountInISOMinorUnits(t *testing.T) {
+	for _, c := range []struct {
+		v    int64
+		cur  string
+		want int64
+	}{
+		{1250000, "ISK", 12500}, {150, "ISK", 2}, {149, "ISK", 1}, {-150, "ISK", -2}, {-149, "ISK", -1},
+		{500000, "UGX", 5000}, {1250000, "HUF", 1250000}, {1250000, "TWD", 1250000}, {12500, "JPY", 12500}, {1999, "USD", 1999},
+	} {
+		if got := amount(c.v, c.cur); got != c.want {
+			t.Errorf("amount(%d, %s) = %d, want %d", c.v, c.cur, got, c.want)
+		}
+	}
+	// MRR and payouts convert too.
+	sub := &stripe.Subscription{ID: "sub_isk", Status: stripe.SubscriptionStatusActive, Items: &stripe.SubscriptionItemList{Data: []*stripe.SubscriptionItem{{
+		ID: "si", Quantity: 1, Price: &stripe.Price{Currency: "isk", UnitAmount: 990000, Recurring: &stripe.PriceRecurring{Interval: "month", IntervalCount: 1}}}}}}
+	out, err := Subscription(tenant, sub, time.Unix(1760000000, 0))
+	if err != nil || len(out) != 1 || out[0].Value != 9900 || out[0].Currency != "ISK" {
+		t.Errorf("ISK MRR from the price's currency = %+v, %v; want 9900 ISK", out, err)
+	}
+	po := Payout(tenant, &stripe.Payout{ID: "po_isk", Amount: 500000, Currency: "isk", Status: stripe.PayoutStatusPaid, ArrivalDate: 1760000000})
+	if len(po) != 1 || po[0].Value != 5000 {
+		t.Errorf("ISK payout = %+v, want 5000", po)
+	}
+}
