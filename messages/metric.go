@@ -118,6 +118,15 @@ const (
 	// closed won or lost, once per dispute.
 	MetricDisputesWon  = "disputes.won"
 	MetricDisputesLost = "disputes.lost"
+	// MetricRevenueSettled (additive): a captured charge in the account's
+	// settlement currency (its balance transaction's amount and currency)
+	// when that differs from the charge's; dimensions charge_currency and
+	// exchange_rate.
+	MetricRevenueSettled = "revenue.settled"
+	// MetricRevenueFeeUnknown (additive, count): a captured charge whose
+	// balance transaction Stripe did not return (bad or revoked key, 404):
+	// its figure stands, its fee is unknown. Once per charge.
+	MetricRevenueFeeUnknown = "revenue.fee_unknown"
 	// MetricInvoicesPaid (additive): amount paid on invoices.
 	MetricInvoicesPaid = "invoices.paid"
 	// MetricInvoicesFailed (additive, count): failed invoice payments.

@@ -288,3 +288,27 @@ func TestAmountInISOMinorUnits(t *testing.T) {
 		t.Errorf("ISK payout = %+v, want 5000", po)
 	}
 }
+
+// A balance transaction gives the fee (a known zero included) and, when
+// the account settles in another currency, the settled amount.
+func TestChargeBalance(t *testing.T) {
+	ch := &stripe.Charge{ID: "ch_eur", Amount: 5000, Currency: "eur", Captured: true,
+		BalanceTransaction: &stripe.BalanceTransaction{ID: "txn_1", Amount: 5410, Fee: 187, Net: 5223, Currency: "usd", ExchangeRate: 1.082, Created: 1760000000}}
+	out := ChargeBalance(tenant, ch)
+	if len(out) != 2 || out[0].Metric != messages.MetricRevenueFees || out[0].Value != 187 || out[0].Currency != "USD" || out[0].ObjectID != "ch_eur" ||
+		out[1].Metric != messages.MetricRevenueSettled || out[1].Value != 5410 || out[1].Currency != "USD" ||
+		out[1].Dimensions["charge_currency"] != "EUR" || out[1].Dimensions["exchange_rate"] != "1.082" || out[1].OccurredAt.Unix() != 1760000000 {
+		t.Fatalf("balance facts = %+v", out)
+	}
+	same := &stripe.Charge{ID: "ch_usd", Currency: "usd", BalanceTransaction: &stripe.BalanceTransaction{ID: "txn_2", Amount: 100, Currency: "usd", Created: 1760000000}}
+	if out := ChargeBalance(tenant, same); len(out) != 1 || out[0].Value != 0 {
+		t.Fatalf("same currency, zero fee = %+v", out)
+	}
+	if out := ChargeBalance(tenant, &stripe.Charge{ID: "ch_x", BalanceTransaction: &stripe.BalanceTransaction{ID: "txn_3"}}); len(out) != 0 {
+		t.Fatalf("unexpanded balance transaction = %+v", out)
+	}
+	if e := FeeUnknown(tenant, "ch_x", "USD", time.Unix(1760000000, 0), true); e.Metric != messages.MetricRevenueFeeUnknown || e.Value != 1 ||
+		e.EventID != FeeUnknown(tenant, "ch_x", "USD", time.Unix(1770000000, 0), true).EventID || e.Validate() != nil {
+		t.Fatalf("fee unknown = %+v", e)
+	}
+}

@@ -219,9 +219,7 @@ func charge(tenantID string, ch *stripe.Charge, at, capturedAt time.Time) []mess
 			e.EventID = EventID(tenantID, e.Metric, ch.ID)
 			out = append(out, e)
 		}
-		if bt := ch.BalanceTransaction; bt != nil && bt.ID != "" && bt.Created > 0 {
-			out = append(out, fee(tenantID, bt, ch.ID, "charge", ch.Livemode))
-		}
+		out = append(out, ChargeBalance(tenantID, ch)...)
 	}
 	if !ch.Captured || ch.AmountRefunded <= 0 {
 		return out
