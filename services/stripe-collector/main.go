@@ -93,6 +93,8 @@ func serve(ctx context.Context, log *slog.Logger, cfg config, ready chan<- strin
 		Metrics:        NewMetrics(srv.Registry),
 		PublishTimeout: cfg.PublishTimeout,
 	})
+	// Fees and net from balance transactions, off the webhook's path.
+	go newEnricher(awsCfg, cfg.Names.Table, pub, log, srv.Registry).Run(ctx, EnrichInterval)
 	listener, err := srv.Listen()
 	if err != nil {
 		return err

@@ -69,3 +69,30 @@ func (m *Metrics) observe(tenant string, o outcome, d time.Duration) {
 	}
 	m.latency.WithLabelValues(strconv.Itoa(o.status)).Observe(d.Seconds())
 }
+
+// EnrichMetrics are the enrichment's series, per tenant.
+type EnrichMetrics struct {
+	enriched    *prometheus.CounterVec
+	failures    *prometheus.CounterVec
+	keyRejected *prometheus.GaugeVec
+}
+
+// NewEnrichMetrics registers the enrichment's series on reg.
+func NewEnrichMetrics(reg prometheus.Registerer) *EnrichMetrics {
+	m := &EnrichMetrics{
+		enriched: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "boardpack_stripe_charges_enriched_total",
+			Help: "Charges whose fee and net were read from their balance transaction.",
+		}, []string{"tenant"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "boardpack_stripe_enrichment_failures_total",
+			Help: "Balance-transaction reads that failed, by reason (not_found and no_balance_transaction mark the fee unknown; stripe_unavailable is retried).",
+		}, []string{"tenant", "reason"}),
+		keyRejected: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "boardpack_stripe_api_key_rejected",
+			Help: "1 while Stripe rejects the tenant's stripe.api_key (401/403).",
+		}, []string{"tenant"}),
+	}
+	reg.MustRegister(m.enriched, m.failures, m.keyRejected)
+	return m
+}

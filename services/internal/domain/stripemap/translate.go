@@ -407,7 +407,9 @@ func fee(tenantID string, bt *stripe.BalanceTransaction, objectID, kind string, 
 	e := base(tenantID, messages.MetricRevenueFees, objectID, unix(bt.Created), livemode)
 	e.Kind, e.Value, e.Currency = messages.KindAdditive, amount(bt.Fee, cur), cur
 	e.Dimensions = map[string]string{"type": kind}
-	e.EventID = EventID(tenantID, e.Metric, bt.ID)
+	// The object is part of the key: a balance transaction belongs to one
+	// object, but test servers (stripe-mock) serve one for all.
+	e.EventID = EventID(tenantID, e.Metric, bt.ID, objectID)
 	return e
 }
 
