@@ -93,6 +93,9 @@ func analyseAccounting(d *Data) View {
 		if !cur.chargeFees {
 			v.Recognition.Note += " Stripe's processing fees are not known (they need the tenant's Stripe API key): net revenue is before Stripe fees."
 		}
+		if n := d.feesNote(d.Period); n != "" {
+			v.Recognition.Note += " " + n
+		}
 		if n := d.disputesNote(d.Period); n != "" {
 			v.Recognition.Note += " " + n
 		}

@@ -56,7 +56,7 @@ func (f finance) netFormula() string {
 // financeMetrics are what finance reads.
 var financeMetrics = []string{
 	messages.MetricRevenueGross, messages.MetricRevenueRefunded, messages.MetricRevenueDisputed,
-	messages.MetricRevenueFees, messages.MetricDisputesAtStake, messages.MetricDisputesWon, messages.MetricDisputesLost,
+	messages.MetricRevenueFees, messages.MetricRevenueFeeUnknown, messages.MetricRevenueSettled, messages.MetricDisputesAtStake, messages.MetricDisputesWon, messages.MetricDisputesLost,
 	messages.MetricAWSCostMonthToDate, metricExpenses,
 	messages.MetricCashStripe, metricCashBalance,
 }
@@ -76,7 +76,13 @@ func (d *Data) finance(p Period) finance {
 	f.reinstated = d.sumIf(messages.MetricRevenueDisputed, p.Start, p.End, func(f messages.MetricEvent) bool { return f.Value < 0 })
 	f.reinstated.V = -f.reinstated.V
 	f.disputes = Num{V: f.withdrawn.V - f.reinstated.V, Known: f.withdrawn.Known, Other: f.withdrawn.Other}
-	f.fees = d.Sum(messages.MetricRevenueFees, p.Start, p.End)
+	// Fees are in the settlement currency: a fee on a charge in another
+	// currency belongs with that charge (shown as settled), not with the
+	// tenant-currency gross.
+	f.fees = d.sumIf(messages.MetricRevenueFees, p.Start, p.End, func(e messages.MetricEvent) bool {
+		c := e.Dimensions["charge_currency"]
+		return c == "" || c == d.Tenant.Currency
+	})
 	f.chargeFees = d.chargeFeesKnown()
 	// Refunds, disputes and fees are known as zero once Stripe delivers
 	// anything: they arrive on the same webhook.
@@ -257,4 +263,33 @@ func (f finance) awsNote(cc string) string {
 	}
 	rows := plural(int64(f.awsRows), "imported AWS expense row")
 	return fmt.Sprintf("AWS cost is counted from Cost Explorer; %s (%s) %s listed, not added again.", rows, money(f.awsRowsSum, cc), map[bool]string{true: "is", false: "are"}[f.awsRows == 1])
+}
+
+// feesNote counts the charges whose fee is unknown and shows what charges
+// in other currencies settled as in the tenant's ("" when neither).
+func (d *Data) feesNote(p Period) string {
+	var parts []string
+	if n := d.countIn(messages.MetricRevenueFeeUnknown, p.Start, p.End); n > 0 {
+		parts = append(parts, fmt.Sprintf("%s with fee unknown (Stripe did not return %s balance transaction): net revenue leaves %s fee out.",
+			plural(int64(n), "charge"), map[bool]string{true: "its", false: "their"}[n == 1], map[bool]string{true: "its", false: "their"}[n == 1]))
+	}
+	fs, _ := d.inCurrency(messages.MetricRevenueSettled)
+	by := map[string]int64{}
+	for _, f := range fs {
+		if f.Kind == messages.KindAdditive && !f.OccurredAt.Before(p.Start) && f.OccurredAt.Before(p.End) {
+			by[f.Dimensions["charge_currency"]] += f.Value
+		}
+	}
+	fees, _ := d.inCurrency(messages.MetricRevenueFees)
+	feeBy := map[string]int64{}
+	for _, f := range fees {
+		if c := f.Dimensions["charge_currency"]; c != "" && c != d.Tenant.Currency && !f.OccurredAt.Before(p.Start) && f.OccurredAt.Before(p.End) {
+			feeBy[c] += f.Value
+		}
+	}
+	for _, c := range sortedKeys(by) {
+		parts = append(parts, fmt.Sprintf("Settled in %s: %s from %s charges (fees %s, at Stripe's exchange rate).",
+			d.Tenant.Currency, money(by[c], d.Tenant.Currency), c, money(feeBy[c], d.Tenant.Currency)))
+	}
+	return strings.Join(parts, " ")
 }

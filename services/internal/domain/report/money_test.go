@@ -338,3 +338,28 @@ func TestAWSCostCountedOnce(t *testing.T) {
 	}
 	mustContain(t, r.Text, "- Other expenses (imported) — Oct 2026: $5,600.00")
 }
+
+// Bad input: charges whose balance transaction Stripe did not return keep
+// their figure and are counted as "fee unknown"; a charge settled in
+// another currency shows the settlement amount beside the charge's.
+func TestFeeUnknownAndSettlementCurrency(t *testing.T) {
+	tn := testTenant()
+	oct := pdt(time.October, 3, 12)
+	eur := chargeObj("ch_eur", 5000, "eur", oct, true)
+	eur["balance_transaction"] = map[string]any{"id": "txn_eur", "object": "balance_transaction", "amount": 5410, "fee": 187, "net": 5223, "currency": "usd", "exchange_rate": 1.082, "created": oct.Unix()}
+	usd := chargeObj("ch_usd", 10000, "usd", oct, true)
+	usd["balance_transaction"] = map[string]any{"id": "txn_usd", "object": "balance_transaction", "amount": 10000, "fee": 320, "net": 9680, "currency": "usd", "created": oct.Unix()}
+	facts := stripeFacts(t, tn.ID,
+		stripeEv{"charge.succeeded", oct, usd},
+		stripeEv{"charge.succeeded", oct, eur},
+		stripeEv{"charge.succeeded", oct, chargeObj("ch_nofee", 2000, "usd", oct, true)},
+	)
+	facts = append(facts, stripemap.FeeUnknown(tn.ID, "ch_nofee", "USD", oct, true))
+	mustContain(t, accountingText(t, facts, time.October),
+		"- Gross charges — Oct 2026: $120.00",
+		"- Processor fees — Oct 2026: −$3.20", // the USD charge's; the EUR charge's fee goes with its settlement
+		"- Net revenue — Oct 2026: $116.80",
+		"1 charge with fee unknown (Stripe did not return its balance transaction): net revenue leaves its fee out.",
+		"Settled in USD: $54.10 from EUR charges (fees $1.87, at Stripe's exchange rate).",
+		"Revenue: amounts in EUR are not included (no conversion).")
+}

@@ -21,7 +21,9 @@ func ChargeBalance(tenantID string, ch *stripe.Charge) []messages.MetricEvent {
 	if bt == nil || bt.ID == "" || bt.Created == 0 {
 		return nil
 	}
-	out := []messages.MetricEvent{fee(tenantID, bt, ch.ID, "charge", ch.Livemode)}
+	f := fee(tenantID, bt, ch.ID, "charge", ch.Livemode)
+	f.Dimensions["charge_currency"] = currency(ch.Currency)
+	out := []messages.MetricEvent{f}
 	if settle := currency(bt.Currency); settle != "" && settle != currency(ch.Currency) {
 		e := base(tenantID, messages.MetricRevenueSettled, ch.ID, unix(bt.Created), ch.Livemode)
 		e.Kind, e.Value, e.Currency = messages.KindAdditive, amount(bt.Amount, settle), settle
