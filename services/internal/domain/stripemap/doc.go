@@ -55,6 +55,17 @@
 //     closed. Not money.
 //   - disputes.won / disputes.lost (additive count): once per dispute, at
 //     the event that closed it (dimension currency).
+//   - revenue.fees (additive): a balance transaction's fee, in its
+//     (settlement) currency, once per balance transaction and object, at
+//     its created time: type=charge (dimension charge_currency) when a
+//     charge is read with balance_transaction expanded (ChargeBalance: the
+//     stripe-collector's enrichment, the backfill), type=dispute from a
+//     dispute's balance transactions. A known zero is recorded too.
+//   - revenue.settled (additive): a charge in the settlement currency when
+//     it differs from the charge's (balance transaction amount, dimension
+//     exchange_rate).
+//   - revenue.fee_unknown (additive count): a captured charge whose balance
+//     transaction Stripe would not return (FeeUnknown), once per charge.
 //   - mrr (state per subscription): the sum over items of unit amount ×
 //     quantity normalised to a month (day ×365/12, week ×52/12, year /12,
 //     each divided by interval_count), metered and tiered items excluded
@@ -62,7 +73,7 @@
 //     forever or repeating (not yet ended) discount applied; rounded half
 //     away from zero once per subscription. active and past_due count;
 //     trialing, incomplete, unpaid, paused, canceled and incomplete_expired
-//     are 0.
+//     are 0. Its currency is the subscription's, or its price's or plan's.
 //   - invoices.paid (additive): amount_paid per invoice at paid_at.
 //   - invoices.failed (additive count): one per (invoice, attempt_count).
 //   - payouts.paid / payouts.failed (state per payout, at arrival_date):
@@ -73,6 +84,9 @@
 //     completed at the session's created time, expired at expires_at.
 //   - customers.new (additive count): per customer at its created time.
 //   - cash.stripe_available (gauge per currency): balance.available.
+//
+// Amounts are Boardpack minor units (ISO 4217 digits): Stripe's ISK and UGX
+// amounts, two-decimal in its API, are divided by 100 (see amount).
 //
 // Every metric event carries the object id (ObjectID), livemode, and
 // Source=stripe. The Stripe event id is not the idempotency key (backfill
