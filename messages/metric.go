@@ -127,6 +127,11 @@ const (
 	// balance transaction Stripe did not return (bad or revoked key, 404):
 	// its figure stands, its fee is unknown. Once per charge.
 	MetricRevenueFeeUnknown = "revenue.fee_unknown"
+	// MetricPayoutsUnreconciled (state per payout, at its arrival date): the
+	// payout's amount less the net of the balance transactions Stripe says
+	// it paid out; 0 means reconciled. Dimension transactions (their
+	// count).
+	MetricPayoutsUnreconciled = "payouts.unreconciled"
 	// MetricInvoicesPaid (additive): amount paid on invoices.
 	MetricInvoicesPaid = "invoices.paid"
 	// MetricInvoicesFailed (additive, count): failed invoice payments.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -45,7 +46,7 @@ type Enricher struct {
 	Secrets   secretResolver
 	Publisher publisher
 	// Stripe returns an API client for a key (stripe-mock in tests).
-	Stripe  func(key string) chargeGetter
+	Stripe  func(key string) StripeAPI
 	Log     *slog.Logger
 	Metrics *EnrichMetrics
 	// Window is how far back a pass looks for charges without a fee
@@ -71,16 +72,35 @@ type chargeGetter interface {
 	Get(id string, params *stripe.ChargeParams) (*stripe.Charge, error)
 }
 
-// StripeClient is the production chargeGetter: the Stripe API at base.
-func StripeClient(base string) func(key string) chargeGetter {
-	return func(key string) chargeGetter {
+// StripeAPI is what the enrichment reads of Stripe.
+type StripeAPI struct {
+	Charges chargeGetter
+	// PayoutTransactions lists the balance transactions paid out by a
+	// payout.
+	PayoutTransactions func(ctx context.Context, payoutID string) ([]*stripe.BalanceTransaction, error)
+}
+
+// StripeClient is the production StripeAPI: the Stripe API at base.
+func StripeClient(base string) func(key string) StripeAPI {
+	return func(key string) StripeAPI {
 		cfg := &stripe.BackendConfig{
 			URL:               stripe.String(strings.TrimRight(base, "/")),
 			MaxNetworkRetries: stripe.Int64(2),
 			LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull},
 		}
 		api := stripe.GetBackendWithConfig(stripe.APIBackend, cfg)
-		return client.New(key, &stripe.Backends{API: api, Connect: api, Uploads: api}).Charges
+		sc := client.New(key, &stripe.Backends{API: api, Connect: api, Uploads: api})
+		return StripeAPI{Charges: sc.Charges, PayoutTransactions: func(ctx context.Context, payoutID string) ([]*stripe.BalanceTransaction, error) {
+			p := &stripe.BalanceTransactionListParams{Payout: stripe.String(payoutID)}
+			p.Context = ctx
+			p.Limit = stripe.Int64(100)
+			var out []*stripe.BalanceTransaction
+			it := sc.BalanceTransactions.List(p)
+			for it.Next() {
+				out = append(out, it.BalanceTransaction())
+			}
+			return out, it.Err()
+		}}
 	}
 }
 
@@ -157,7 +177,11 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 			todo = append(todo, g)
 		}
 	}
-	if len(todo) == 0 {
+	payouts, err := e.unreconciledPayouts(ctx, t.ID, from, until)
+	if err != nil {
+		return err
+	}
+	if len(todo) == 0 && len(payouts) == 0 {
 		return nil
 	}
 	key, err := e.Secrets.Resolve(ctx, t.Stripe.APIKey)
@@ -170,7 +194,7 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 		p := &stripe.ChargeParams{}
 		p.Context = ctx
 		p.AddExpand("balance_transaction")
-		ch, err := api.Get(g.ObjectID, p)
+		ch, err := api.Charges.Get(g.ObjectID, p)
 		var se *stripe.Error
 		switch {
 		case errors.As(err, &se) && (se.HTTPStatusCode == http.StatusUnauthorized || se.HTTPStatusCode == http.StatusForbidden):
@@ -195,7 +219,46 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 		}
 		e.Metrics.enriched.WithLabelValues(t.ID).Inc()
 	}
+	for _, po := range payouts[:min(len(payouts), batch)] {
+		bts, err := api.PayoutTransactions(ctx, po.Entity)
+		var se *stripe.Error
+		switch {
+		case errors.As(err, &se) && (se.HTTPStatusCode == http.StatusUnauthorized || se.HTTPStatusCode == http.StatusForbidden):
+			e.keyRejected(t.ID, se)
+			return e.publish(ctx, t.ID, out)
+		case err != nil:
+			e.Metrics.failures.WithLabelValues(t.ID, "stripe_unavailable").Inc()
+			e.Log.Warn("payout transactions fetch failed; retried next pass", "tenant", t.ID, "payout", po.Entity, "err", err)
+			continue
+		}
+		out = append(out, stripemap.PayoutReconciliation(t.ID, po, bts))
+	}
 	return e.publish(ctx, t.ID, out)
+}
+
+// unreconciledPayouts are the paid payouts of [from, until) without a
+// reconciliation yet.
+func (e *Enricher) unreconciledPayouts(ctx context.Context, tenantID string, from, until time.Time) ([]messages.MetricEvent, error) {
+	paid, err := e.Facts.Facts(ctx, tenantID, messages.MetricPayoutsPaid, from, until)
+	if err != nil {
+		return nil, fmt.Errorf("read payouts: %w", err)
+	}
+	rec, err := e.Facts.Facts(ctx, tenantID, messages.MetricPayoutsUnreconciled, from, until)
+	if err != nil {
+		return nil, fmt.Errorf("read payout reconciliations: %w", err)
+	}
+	done := map[string]bool{}
+	for _, f := range rec {
+		done[f.Entity] = true
+	}
+	var out []messages.MetricEvent
+	for _, f := range readmodel.StatesAt(readmodel.Distinct(paid), until) {
+		if f.Kind == messages.KindState && f.Value > 0 && !done[f.Entity] {
+			out = append(out, f)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Entity < out[j].Entity })
+	return out, nil
 }
 
 func (e *Enricher) unknown(tenantID string, g messages.MetricEvent, reason string) messages.MetricEvent {

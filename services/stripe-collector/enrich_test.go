@@ -138,15 +138,31 @@ func TestEnrichmentRecordsFeesFromStripe(t *testing.T) {
 	grossFact(t, mem, "keyed", "ch_two", captured.Add(-time.Hour))
 	grossFact(t, mem, "keyed", "ch_old", captured.Add(-60*24*time.Hour)) // outside the window
 	grossFact(t, mem, "keyless", "ch_free", captured)
+	live := false
+	paid := messages.MetricEvent{Header: messages.Header{EventID: "po-paid", TenantID: "keyed", OccurredAt: captured, Source: messages.SourceStripe},
+		Metric: messages.MetricPayoutsPaid, Kind: messages.KindState, Entity: "po_1", ObjectID: "po_1", Version: 3, Value: 1100, Currency: "USD", Livemode: &live}
+	if _, err := mem.PutFact(context.Background(), paid); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.Pass(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	fees := map[string]messages.MetricEvent{}
+	var rec []messages.MetricEvent
 	for _, f := range l.published {
-		if f.TenantID != "keyed" || f.Metric != messages.MetricRevenueFees {
+		switch {
+		case f.TenantID == "keyed" && f.Metric == messages.MetricRevenueFees:
+			fees[f.ObjectID] = f
+		case f.TenantID == "keyed" && f.Metric == messages.MetricPayoutsUnreconciled:
+			rec = append(rec, f)
+		default:
 			t.Errorf("unexpected fact %+v", f)
 		}
-		fees[f.ObjectID] = f
+	}
+	// stripe-mock lists one balance transaction (a charge, net 100) for
+	// any payout: the $11.00 payout is $10.00 unexplained.
+	if len(rec) != 1 || rec[0].Entity != "po_1" || rec[0].Value != 1000 || rec[0].Dimensions["transactions"] != "1" {
+		t.Errorf("payout reconciliation = %+v", rec)
 	}
 	// stripe-mock's balance transaction: fee 0 in USD, created 1234567890.
 	for _, id := range []string{"ch_one", "ch_two"} {

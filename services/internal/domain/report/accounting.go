@@ -3,10 +3,14 @@ package report
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
 )
+
+func atoi(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
 
 // AccountingView is the bookkeeper's report: revenue recognition for the
 // period, payouts reconciled against the Stripe balance, expenses by
@@ -28,7 +32,7 @@ func (*AccountingView) template() string { return "accounting" }
 
 func init() {
 	analysts[messages.RoleAccounting] = analyst{
-		metrics: append([]string{messages.MetricPayoutsPaid, messages.MetricPayoutsFailed, messages.MetricInvoicesPaid,
+		metrics: append([]string{messages.MetricPayoutsPaid, messages.MetricPayoutsFailed, messages.MetricPayoutsUnreconciled, messages.MetricInvoicesPaid,
 			messages.MetricMRR, messages.MetricCustomersNew, messages.MetricCheckoutCompleted, messages.MetricCheckoutExpired,
 			metricRevenueTarget, metricChannelSessions, metricChannelConversion, metricChannelSpend, metricPipelineValue,
 			messages.MetricAWSLambdaFunction, messages.MetricAWSCloudFrontDistribution, messages.MetricAWSS3Bucket, messages.MetricAWSRoute53Records,
@@ -146,6 +150,23 @@ func analyseAccounting(d *Data) View {
 		}
 		if failed.V > 0 {
 			v.Payouts.Rows[2].Status = bad
+		}
+		// Each payout against the balance transactions Stripe paid out
+		// with it (the stripe-collector's enrichment).
+		recs, _ := d.inCurrency(messages.MetricPayoutsUnreconciled)
+		states := readmodel.StatesAt(recs, minTime(d.Period.End, d.AsOf))
+		for _, id := range sortedKeys(states) {
+			r := states[id]
+			if r.OccurredAt.Before(d.Period.Start) {
+				continue
+			}
+			label := "Payout " + id + " (" + dateIn(r.OccurredAt, d.Loc) + ")"
+			if r.Value == 0 {
+				v.Payouts.Rows = append(v.Payouts.Rows, Row{Cells: []string{label, "reconciled with " + plural(atoi(r.Dimensions["transactions"]), "balance transaction")}, Status: good})
+				continue
+			}
+			v.Payouts.Rows = append(v.Payouts.Rows, Row{Cells: []string{label, signedMoney(r.Value, cc) + " not explained by its " +
+				plural(atoi(r.Dimensions["transactions"]), "balance transaction")}, Status: warn})
 		}
 		if open.Known {
 			expected := open.V + cur.net.V - paid.V

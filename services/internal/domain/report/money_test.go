@@ -363,3 +363,24 @@ func TestFeeUnknownAndSettlementCurrency(t *testing.T) {
 		"Settled in USD: $54.10 from EUR charges (fees $1.87, at Stripe's exchange rate).",
 		"Revenue: amounts in EUR are not included (no conversion).")
 }
+
+// Payout reconciliation: each payout against its balance transactions.
+func TestPayoutsReconciledOneByOne(t *testing.T) {
+	tn := testTenant()
+	oct := pdt(time.October, 15, 12)
+	live := true
+	st := func(id, metric, entity string, v int64, dims map[string]string) messages.MetricEvent {
+		return messages.MetricEvent{Header: messages.Header{EventID: id, TenantID: tn.ID, OccurredAt: oct, Source: messages.SourceStripe},
+			Metric: metric, Kind: messages.KindState, Entity: entity, ObjectID: entity, Version: 3, Value: v, Currency: "USD", Livemode: &live, Dimensions: dims}
+	}
+	facts := append(stripeFacts(t, tn.ID, stripeEv{"charge.succeeded", oct, chargeObj("ch_1", 10000, "usd", oct, true)}),
+		st("p1", messages.MetricPayoutsPaid, "po_a", 9680, nil),
+		st("p2", messages.MetricPayoutsPaid, "po_b", 5000, nil),
+		st("r1", messages.MetricPayoutsUnreconciled, "po_a", 0, map[string]string{"transactions": "1"}),
+		st("r2", messages.MetricPayoutsUnreconciled, "po_b", 2000, map[string]string{"transactions": "2"}),
+	)
+	mustContain(t, accountingText(t, facts, time.October),
+		"- Payouts paid to the bank — Amount: $146.80",
+		"- Payout po_a (15 Oct 2026) — Amount: reconciled with 1 balance transaction",
+		"- Payout po_b (15 Oct 2026) — Amount: +$20.00 not explained by its 2 balance transactions")
+}

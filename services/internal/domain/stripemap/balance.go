@@ -46,3 +46,26 @@ func FeeUnknown(tenantID, chargeID, cur string, at time.Time, livemode bool) mes
 	e.EventID = EventID(tenantID, e.Metric, chargeID)
 	return e
 }
+
+// PayoutReconciliation compares a paid payout (amount, currency, arrival
+// date as its payouts.paid fact has them) with the balance transactions
+// Stripe lists for it (GET /v1/balance_transactions?payout=…): their net,
+// leaving out the payout's own transaction, should equal the payout's
+// amount. The result is payouts.unreconciled, the difference (0 when
+// reconciled), once per payout and difference.
+func PayoutReconciliation(tenantID string, paid messages.MetricEvent, bts []*stripe.BalanceTransaction) messages.MetricEvent {
+	var net int64
+	n := 0
+	for _, bt := range bts {
+		if bt == nil || bt.Type == stripe.BalanceTransactionTypePayout || bt.Type == "payout_cancel" || bt.Type == "payout_failure" {
+			continue
+		}
+		n++
+		net += amount(bt.Net, currency(bt.Currency))
+	}
+	live := paid.Livemode != nil && *paid.Livemode
+	diff := paid.Value - net
+	e := state(tenantID, messages.MetricPayoutsUnreconciled, paid.Entity, paid.ObjectID, paid.OccurredAt, live, diff, 1, paid.Currency)
+	e.Dimensions = map[string]string{"transactions": strconv.Itoa(n)}
+	return e
+}

@@ -312,3 +312,19 @@ func TestChargeBalance(t *testing.T) {
 		t.Fatalf("fee unknown = %+v", e)
 	}
 }
+
+func TestPayoutReconciliation(t *testing.T) {
+	live := true
+	paid := messages.MetricEvent{Header: messages.Header{OccurredAt: time.Unix(1760500000, 0)}, Metric: messages.MetricPayoutsPaid, Entity: "po_1", ObjectID: "po_1", Value: 9680, Currency: "USD", Livemode: &live}
+	bts := []*stripe.BalanceTransaction{
+		{ID: "txn_c", Type: "charge", Amount: 10000, Fee: 320, Net: 9680, Currency: "usd"},
+		{ID: "txn_p", Type: "payout", Amount: -9680, Net: -9680, Currency: "usd"},
+	}
+	if e := PayoutReconciliation(tenant, paid, bts); e.Value != 0 || e.Entity != "po_1" || e.Dimensions["transactions"] != "1" || e.OccurredAt.Unix() != 1760500000 || e.Validate() != nil {
+		t.Errorf("reconciled payout = %+v", e)
+	}
+	bts = append(bts, &stripe.BalanceTransaction{ID: "txn_r", Type: "refund", Amount: -2000, Net: -2000, Currency: "usd"})
+	if e := PayoutReconciliation(tenant, paid, bts); e.Value != 2000 || e.Dimensions["transactions"] != "2" {
+		t.Errorf("unreconciled payout = %+v, want a 2000 difference over 2 transactions", e)
+	}
+}
