@@ -59,6 +59,8 @@ func TestEveryVersionShapeTranslates(t *testing.T) {
 			"items": items(map[string]any{"id": "si_v", "object": "subscription_item", "quantity": 1, "plan": plan})}, messages.MetricMRR, 5000, "sub_v"},
 		{"2020-08-27", "customer.subscription.created", map[string]any{"id": "sub_v", "object": "subscription", "status": "active", "created": created, "currency": "eur",
 			"items": items(map[string]any{"id": "si_v", "object": "subscription_item", "quantity": 1, "price": price, "plan": plan})}, messages.MetricMRR, 5000, "sub_v"},
+		{"2020-08-27", "customer.subscription.updated", map[string]any{"id": "sub_v", "object": "subscription", "status": "active", "created": created,
+			"items": items(map[string]any{"id": "si_v", "object": "subscription_item", "quantity": 1, "price": price})}, messages.MetricMRR, 5000, "sub_v"},
 		// 2025-03-31.basil: current period on the items, discounts a list of ids.
 		{"2025-03-31.basil", "customer.subscription.updated", map[string]any{"id": "sub_v", "object": "subscription", "status": "active", "created": created, "currency": "eur", "discounts": []any{"di_1"},
 			"items": items(map[string]any{"id": "si_v", "object": "subscription_item", "quantity": 1, "price": price, "current_period_start": created, "current_period_end": created + 2678400})},
