@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 type tenantList []tenants.Tenant
@@ -264,5 +266,79 @@ func TestEnrichmentBadInput(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("ch_flaky's fee published %d times after the outage, want 1", n)
+	}
+}
+
+// storeLedger publishes into the DynamoDB read model, as the aggregator
+// would, so that passes read what earlier passes wrote.
+type storeLedger struct {
+	store     readmodel.Store
+	published int
+}
+
+func (l *storeLedger) Publish(ctx context.Context, _ string, evs ...messages.Event) error {
+	for _, e := range evs {
+		if _, err := l.store.PutFact(ctx, e.(messages.MetricEvent)); err != nil {
+			return err
+		}
+		l.published++
+	}
+	return nil
+}
+
+// The production wiring (newEnricher: tenants from the table's GSI, facts
+// by Query) against moto and stripe-mock: fees and the payout
+// reconciliation land in the table once, and a second pass adds nothing.
+func TestEnrichmentOnMotoAndStripeMock(t *testing.T) {
+	base := startStripeMock(t)
+	env := mototest.Bootstrap(t, resources.Spec{})
+	t.Setenv("BOARDPACK_TEST_STRIPE_KEY", "sk_test_123")
+	ctx := context.Background()
+	ts := tenants.Store{DB: dynamodb.NewFromConfig(env.AWS), Table: env.Names.Table}
+	if err := ts.Apply(ctx, tenants.File{Tenants: []tenants.Tenant{
+		tenantDoc("enriched", tenants.Stripe{WebhookSecrets: []string{secretOld}, APIKey: "env:BOARDPACK_TEST_STRIPE_KEY"}),
+		tenantDoc("plain", tenants.Stripe{WebhookSecrets: []string{secretOld}}),
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	ledger := &storeLedger{store: readmodel.Store{DB: dynamodb.NewFromConfig(env.AWS), Table: env.Names.Table}}
+	e := newEnricher(env.AWS, env.Names.Table, ledger, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	e.Stripe = StripeClient(base)
+	captured := time.Unix(1234567890, 0).UTC()
+	e.Now = func() time.Time { return captured.Add(24 * time.Hour) }
+	live := false
+	for _, f := range []messages.MetricEvent{
+		{Header: messages.Header{EventID: "g1", TenantID: "enriched", OccurredAt: captured, Source: messages.SourceStripe}, Metric: messages.MetricRevenueGross, Kind: messages.KindAdditive, Value: 100, Currency: "USD", ObjectID: "ch_1"},
+		{Header: messages.Header{EventID: "g2", TenantID: "plain", OccurredAt: captured, Source: messages.SourceStripe}, Metric: messages.MetricRevenueGross, Kind: messages.KindAdditive, Value: 100, Currency: "USD", ObjectID: "ch_2"},
+		{Header: messages.Header{EventID: "p1", TenantID: "enriched", OccurredAt: captured, Source: messages.SourceStripe}, Metric: messages.MetricPayoutsPaid, Kind: messages.KindState, Entity: "po_1", ObjectID: "po_1", Version: 3, Value: 100, Currency: "USD", Livemode: &live},
+	} {
+		if _, err := ledger.store.PutFact(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for pass := range 2 {
+		if err := e.Pass(ctx); err != nil {
+			t.Fatalf("pass %d: %v", pass, err)
+		}
+		if ledger.published != 2 {
+			t.Fatalf("after pass %d: %d facts published, want 2 (ch_1's fee, po_1's reconciliation)", pass, ledger.published)
+		}
+	}
+	window := func(m string) []messages.MetricEvent {
+		fs, err := ledger.store.Facts(ctx, "enriched", m, captured.Add(-time.Hour), captured.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fs
+	}
+	if fs := window(messages.MetricRevenueFees); len(fs) != 1 || fs[0].ObjectID != "ch_1" || fs[0].Value != 0 {
+		t.Errorf("fees in the table = %+v", fs)
+	}
+	// stripe-mock's payout transaction nets 100: the $1.00 payout reconciles.
+	if fs := window(messages.MetricPayoutsUnreconciled); len(fs) != 1 || fs[0].Value != 0 || fs[0].Entity != "po_1" {
+		t.Errorf("reconciliation in the table = %+v", fs)
+	}
+	if fs, _ := ledger.store.Facts(ctx, "plain", messages.MetricRevenueFees, time.Time{}, captured.Add(time.Hour)); len(fs) != 0 {
+		t.Errorf("a tenant without a key got fees: %+v", fs)
 	}
 }
