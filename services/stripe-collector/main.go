@@ -11,9 +11,10 @@
 //	400 missing or invalid signature (none of the tenant's secrets
 //	    verifies; another tenant's secret never does), timestamp more than
 //	    300 s in the past or the future, test-mode event for a live tenant
-//	    or the reverse (unless stripe.allow_other_mode), API version other
-//	    than 2023-10-16 (unless stripe.ignore_api_version_mismatch), or a
-//	    body that is not a Stripe event
+//	    or the reverse (unless stripe.allow_other_mode), API version older
+//	    than 2020-03-02 (unless stripe.ignore_api_version_mismatch) or not
+//	    in the tenant's stripe.api_versions (when set), or a body that is
+//	    not a Stripe event
 //
 // Event types that yield no figure are answered 200 and counted
 // (boardpack_stripe_webhooks_unhandled_total), never published.
@@ -53,6 +54,7 @@ import (
 	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
 
+	"github.com/boardpack/boardpack/services/stripe-collector/internal/enrich"
 	"github.com/boardpack/boardpack/services/stripe-collector/internal/webhook"
 )
 
@@ -100,6 +102,8 @@ func serve(ctx context.Context, log *slog.Logger, cfg config, ready chan<- strin
 		Metrics:        webhook.NewMetrics(srv.Registry),
 		PublishTimeout: cfg.PublishTimeout,
 	})
+	// Fees and net from balance transactions, off the webhook's path.
+	go enrich.New(awsCfg, cfg.Names.Table, pub, log, srv.Registry).Run(ctx, enrich.Interval)
 	listener, err := srv.Listen()
 	if err != nil {
 		return err

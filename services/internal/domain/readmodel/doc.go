@@ -16,7 +16,12 @@
 //     cumulative refunds of 5 then 20 give 20 in any order; a period's
 //     change is the difference of the totals at its edges;
 //   - a crash at any point leaves either no item (the message is
-//     redelivered) or the complete item.
+//     redelivered) or the complete item;
+//   - one fact delivered with two dates (charge.captured's time and its
+//     balance transaction's) is two items, since the sort key holds the
+//     time: readers fold over Distinct(facts), one fact per event id (the
+//     earliest), and over PreferParts(refund facts), where a charge's
+//     cumulative refund state gives way to its refunds' own states.
 //
 // One write unit per event (facts are well under 1 KB), no transaction:
 // TransactWriteItems would cost twice the write units on AWS and copies

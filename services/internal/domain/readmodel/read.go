@@ -61,6 +61,12 @@ func Read(ctx context.Context, src Source, tenantID string, asOf time.Time, metr
 				return nil, fmt.Errorf("read model returned a %s fact of tenant %q for tenant %q", f.Metric, f.TenantID, tenantID)
 			}
 		}
+		// One fact per event id, however many times it was stored (see
+		// Distinct); a charge's refunds before its cumulative figure.
+		fs = Distinct(fs)
+		if m == messages.MetricRevenueRefunded {
+			fs = PreferParts(fs)
+		}
 		s.facts[m] = fs
 	}
 	if findings {

@@ -38,6 +38,9 @@ func analyseCFO(d *Data) View {
 	cur, prev := d.finance(d.Period), d.finance(d.Prev)
 	v.noteOther("Revenue", cur.gross)
 	v.noteOther("AWS cost", cur.aws)
+	if n := cur.awsNote(d.Tenant.Currency); n != "" {
+		v.Notes = append(v.Notes, n)
+	}
 
 	// Burn model.
 	v.Burn = Table{Title: "Burn model", Period: d.Period.Label() + " vs " + d.Prev.Short(), Head: []string{"Line", d.Period.Short(), d.Prev.Short()}}
@@ -48,7 +51,7 @@ func analyseCFO(d *Data) View {
 		return Row{Cells: []string{label, m(c.V), m(p.V)}, Status: status}
 	}
 	v.Burn.Rows = []Row{
-		line("Net revenue (Stripe)", cur.net, prev.net, srcStripe.missing(d), ""),
+		line(cur.netLabel()+" (Stripe)", cur.net, prev.net, srcStripe.missing(d), ""),
 		line("AWS cost", cur.aws, prev.aws, srcAWSCost.missing(d), ""),
 		line("Other expenses (imported)", cur.expenses, prev.expenses, srcExpenses.missing(d), ""),
 		line("Total costs", cur.costs, prev.costs, &Missing{Source: "cost data"}, ""),

@@ -72,10 +72,17 @@ func (d *Data) inCurrency(metric string) ([]messages.MetricEvent, []string) {
 	var mine []messages.MetricEvent
 	other := map[string]bool{}
 	for _, f := range d.Facts(metric) {
-		if f.Currency == "" || f.Currency == d.Tenant.Currency {
+		switch {
+		case f.Currency == d.Tenant.Currency:
 			mine = append(mine, f)
-		} else {
+		case f.Currency != "":
 			other[f.Currency] = true
+		case f.Unit == "" && f.Source == messages.SourceStripe:
+			// A Stripe amount whose currency is unknown is nobody's:
+			// never counted in the tenant's currency.
+			other["(no currency)"] = true
+		case f.Dimensions["currency"] == "" || f.Dimensions["currency"] == d.Tenant.Currency:
+			mine = append(mine, f) // counts, imported rows
 		}
 	}
 	if d.split == nil {
@@ -91,9 +98,32 @@ func (d *Data) Sum(metric string, from, to time.Time) Num {
 	return Num{V: readmodel.Sum(fs, from, to), Known: d.Known(metric), Other: other}
 }
 
-// Count counts additive facts over [from, to).
+// sumIf is Sum over the facts that keep selects.
+func (d *Data) sumIf(metric string, from, to time.Time, keep func(messages.MetricEvent) bool) Num {
+	fs, other := d.inCurrency(metric)
+	var sel []messages.MetricEvent
+	for _, f := range fs {
+		if keep(f) {
+			sel = append(sel, f)
+		}
+	}
+	return Num{V: readmodel.Sum(sel, from, to), Known: d.Known(metric), Other: other}
+}
+
+// Moved is a money metric over [from, to) whose facts are additive (before
+// this round) or states dated at the object (payouts): the additive sum
+// plus the states' change.
+func (d *Data) Moved(metric string, from, to time.Time) Num {
+	a, c := d.Sum(metric, from, to), d.Change(metric, from, to)
+	return Num{V: a.V + c.V, Known: a.Known, Other: a.Other}
+}
+
+// Count counts additive facts over [from, to) in the tenant's currency
+// (charges), or without one (checkouts): a count never sits beside a total
+// that leaves some of its facts out.
 func (d *Data) Count(metric string, from, to time.Time) Num {
-	return Num{V: int64(readmodel.Count(d.Facts(metric), from, to)), Known: d.Known(metric)}
+	fs, other := d.inCurrency(metric)
+	return Num{V: int64(readmodel.Count(fs, from, to)), Known: d.Known(metric), Other: other}
 }
 
 // Change is a state metric's movement over [from, to).

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
+	"regexp"
 	"strings"
 	"time"
 
@@ -43,6 +44,10 @@ type Tenant struct {
 	Finance    Finance             `yaml:"finance" json:"finance"`
 }
 
+// apiVersionRE is a Stripe API version: a date, and since 2024-09-30 a
+// release name ("2025-03-31.basil").
+var apiVersionRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$`)
+
 // Stripe is the tenant's Stripe account.
 type Stripe struct {
 	// WebhookSecrets verify webhook signatures; any one of them may match
@@ -55,8 +60,13 @@ type Stripe struct {
 	Livemode bool `yaml:"livemode" json:"livemode"`
 	// AllowOtherMode accepts events of the other mode as well.
 	AllowOtherMode bool `yaml:"allow_other_mode,omitempty" json:"allow_other_mode,omitempty"`
-	// IgnoreAPIVersionMismatch decodes events of another API version.
+	// IgnoreAPIVersionMismatch also accepts events of an API version the
+	// translator does not know (older than 2020-03-02, or not a version).
 	IgnoreAPIVersionMismatch bool `yaml:"ignore_api_version_mismatch,omitempty" json:"ignore_api_version_mismatch,omitempty"`
+	// APIVersions, when set, are the only API versions accepted (e.g.
+	// ["2024-06-20", "2025-03-31.basil"]); events of others are refused.
+	// Off by default: any version the translator knows is accepted.
+	APIVersions []string `yaml:"api_versions,omitempty" json:"api_versions,omitempty"`
 }
 
 // Email says how the tenant's reports are sent.
@@ -175,6 +185,11 @@ func (t Tenant) problems() []error {
 	for i, s := range t.Stripe.WebhookSecrets {
 		if err := ValidateSecretRef(s); err != nil {
 			bad(fmt.Sprintf("stripe.webhook_secrets[%d]", i), "%v", err)
+		}
+	}
+	for i, v := range t.Stripe.APIVersions {
+		if !apiVersionRE.MatchString(v) {
+			bad(fmt.Sprintf("stripe.api_versions[%d]", i), "%q is not a Stripe API version (e.g. 2024-06-20 or 2025-03-31.basil)", v)
 		}
 	}
 	if t.Stripe.APIKey != "" {

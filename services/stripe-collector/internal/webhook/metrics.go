@@ -16,6 +16,7 @@ type Metrics struct {
 	unhandled       *prometheus.CounterVec
 	publishFailures *prometheus.CounterVec
 	facts           *prometheus.CounterVec
+	versions        *prometheus.CounterVec
 	latency         *prometheus.HistogramVec
 }
 
@@ -46,13 +47,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "boardpack_stripe_metric_events_published_total",
 			Help: "Metric events SNS accepted.",
 		}, []string{"tenant"}),
+		versions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "boardpack_stripe_webhook_events_by_api_version_total",
+			Help: "Verified webhook events by Stripe API version (\"other\" for a version older than the translator reads).",
+		}, []string{"tenant", "api_version"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "boardpack_stripe_webhook_duration_seconds",
 			Help:    "Time to answer a webhook, including the publish.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"code"}),
 	}
-	reg.MustRegister(m.accepted, m.rejected, m.duplicates, m.unhandled, m.publishFailures, m.facts, m.latency)
+	reg.MustRegister(m.accepted, m.rejected, m.duplicates, m.unhandled, m.publishFailures, m.facts, m.versions, m.latency)
 	return m
 }
 

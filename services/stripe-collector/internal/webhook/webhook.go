@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -160,10 +161,16 @@ func (h *Webhook) handle(r *http.Request, tenantID string) (outcome, string) {
 			fmt.Sprintf("event livemode=%t but tenant expects livemode=%t", ev.Livemode, tenant.Stripe.Livemode),
 			"stripe_event", ev.ID, "livemode", ev.Livemode), tenantID
 	}
-	if ev.APIVersion != stripe.APIVersion && !tenant.Stripe.IgnoreAPIVersionMismatch {
+	h.Metrics.versions.WithLabelValues(tenantID, versionLabel(ev.APIVersion)).Inc()
+	if vs := tenant.Stripe.APIVersions; len(vs) > 0 && !slices.Contains(vs, ev.APIVersion) {
 		return reject(http.StatusBadRequest, reasonAPIVersion,
-			fmt.Sprintf("event API version %q, expected %q: set the endpoint's API version to %s, or ignore_api_version_mismatch for this tenant", ev.APIVersion, stripe.APIVersion, stripe.APIVersion),
-			"stripe_event", ev.ID, "api_version", ev.APIVersion, "expected_api_version", stripe.APIVersion), tenantID
+			fmt.Sprintf("event API version %q is not one of this tenant's stripe.api_versions %v", ev.APIVersion, vs),
+			"stripe_event", ev.ID, "api_version", ev.APIVersion), tenantID
+	}
+	if !stripemap.KnownVersion(ev.APIVersion) && !tenant.Stripe.IgnoreAPIVersionMismatch {
+		return reject(http.StatusBadRequest, reasonAPIVersion,
+			fmt.Sprintf("event API version %q is older than %s, the oldest Boardpack reads: upgrade the endpoint's API version, or set ignore_api_version_mismatch for this tenant", ev.APIVersion, stripemap.OldestVersion),
+			"stripe_event", ev.ID, "api_version", ev.APIVersion), tenantID
 	}
 
 	facts, err := stripemap.Translate(tenantID, ev)
@@ -198,6 +205,15 @@ func (h *Webhook) handle(r *http.Request, tenantID string) (outcome, string) {
 	}
 	log.Info("webhook accepted", "facts", len(facts))
 	return outcome{status: http.StatusOK, msg: fmt.Sprintf("recorded %d metric events", len(facts))}, tenantID
+}
+
+// versionLabel bounds the api_version label to versions Stripe could have
+// sent (verified events only reach it, but a version is still data).
+func versionLabel(v string) string {
+	if stripemap.KnownVersion(v) {
+		return v
+	}
+	return "other"
 }
 
 // verify checks the signature against each of the tenant's secrets (any

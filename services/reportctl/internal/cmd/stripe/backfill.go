@@ -158,6 +158,8 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 	cp := &stripe.ChargeListParams{CreatedRange: created()}
 	list(&cp.ListParams)
 	cp.AddExpand("data.refunds")
+	// The balance transaction dates the capture and carries the fee.
+	cp.AddExpand("data.balance_transaction")
 	cit := sc.Charges.List(cp)
 	for cit.Next() {
 		progress(1)

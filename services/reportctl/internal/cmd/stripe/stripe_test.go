@@ -132,7 +132,7 @@ func TestStripeBackfillAgainstStripeMock(t *testing.T) {
 	// customer, an open dispute, a balance; its payout is in transit, its
 	// charge uncaptured, its invoice a draft and its checkout open, none
 	// of which is a figure yet.
-	for _, m := range []string{messages.MetricMRR, messages.MetricCustomersNew, messages.MetricRevenueDisputed, messages.MetricCashStripe} {
+	for _, m := range []string{messages.MetricMRR, messages.MetricCustomersNew, messages.MetricDisputesAtStake, messages.MetricCashStripe} {
 		if !metrics[m] {
 			t.Errorf("no %s from stripe-mock's objects (got %v)", m, metrics)
 		}
