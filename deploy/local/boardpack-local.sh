@@ -53,6 +53,10 @@ down() {
 	rm -f "$state/env"
 }
 
+# The local run allows what a production deployment refuses: literal
+# secrets in the tenants file.
+export BOARDPACK_ALLOW_LITERAL_SECRETS=true
+
 start_emulator() {
 	export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-test} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-test}
 	export AWS_REGION=${AWS_REGION:-us-east-1}
@@ -129,6 +133,7 @@ MSG
 write_env() {
 	cat >"$state/env" <<ENV
 export AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL AWS_REGION=$AWS_REGION AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
+export BOARDPACK_ALLOW_LITERAL_SECRETS=$BOARDPACK_ALLOW_LITERAL_SECRETS
 ENV
 }
 

@@ -165,6 +165,8 @@ func StartWith(t testing.TB, opts Options) *Stack {
 		"BOARDPACK_TABLE="+s.Names.Table,
 		"BOARDPACK_SES_CONFIGURATION_SET="+s.Names.ConfigurationSet,
 		"BOARDPACK_LOG_LEVEL=warn",
+		// The demo tenants hold literal webhook secrets, as a local run.
+		"BOARDPACK_ALLOW_LITERAL_SECRETS=true",
 	)
 	s.Env = append(s.Env, opts.ExtraEnv...)
 	if opts.Bootstrap {
