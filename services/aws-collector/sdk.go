@@ -29,13 +29,16 @@ const sessionName = "boardpack-aws-collector"
 // (role, external id) and refreshed by the SDK before they expire.
 type sdkAccounts struct {
 	base aws.Config
-	mu   sync.Mutex
+	// allowAmbient: a tenant without a role is read with the base
+	// credentials, in the hosting account (tenants.Policy.AllowAmbientAWS).
+	allowAmbient bool
+	mu           sync.Mutex
 	// creds caches the assumed-role credentials across passes.
 	creds map[string]aws.CredentialsProvider
 }
 
-func newSDKAccounts(base aws.Config) *sdkAccounts {
-	return &sdkAccounts{base: base, creds: map[string]aws.CredentialsProvider{}}
+func newSDKAccounts(base aws.Config, allowAmbient bool) *sdkAccounts {
+	return &sdkAccounts{base: base, allowAmbient: allowAmbient, creds: map[string]aws.CredentialsProvider{}}
 }
 
 // For returns the tenant's account and the regions to read (the tenant's,
@@ -43,6 +46,17 @@ func newSDKAccounts(base aws.Config) *sdkAccounts {
 func (s *sdkAccounts) For(_ context.Context, t tenants.Tenant) (Account, []string, error) {
 	if t.AWS == nil {
 		return nil, nil, fmt.Errorf("tenant %s configures no aws", t.ID)
+	}
+	// Checked again here, not only at apply: a tenant applied before the
+	// rules, or under another deployment's policy, must not be read with
+	// the collector's own credentials or a guessable external id.
+	if t.AWS.RoleARN == "" && !s.allowAmbient {
+		return nil, nil, fmt.Errorf("tenant %s: aws.role_arn: none, and this deployment does not read tenants in its own account (%s=true allows it)", t.ID, tenants.EnvAllowAmbientAWS)
+	}
+	if t.AWS.RoleARN != "" {
+		if err := t.AWS.CheckExternalID(t.ID); err != nil {
+			return nil, nil, fmt.Errorf("tenant %s: aws.external_id: %w", t.ID, err)
+		}
 	}
 	cfg := s.base.Copy()
 	if t.AWS.RoleARN != "" {

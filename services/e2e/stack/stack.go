@@ -165,8 +165,10 @@ func StartWith(t testing.TB, opts Options) *Stack {
 		"BOARDPACK_TABLE="+s.Names.Table,
 		"BOARDPACK_SES_CONFIGURATION_SET="+s.Names.ConfigurationSet,
 		"BOARDPACK_LOG_LEVEL=warn",
-		// The demo tenants hold literal webhook secrets, as a local run.
+		// The demo tenants hold literal webhook secrets, and are read in
+		// the hosting account, as in a local run.
 		"BOARDPACK_ALLOW_LITERAL_SECRETS=true",
+		"BOARDPACK_ALLOW_AMBIENT_AWS=true",
 	)
 	s.Env = append(s.Env, opts.ExtraEnv...)
 	if opts.Bootstrap {

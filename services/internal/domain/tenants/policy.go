@@ -12,6 +12,10 @@ const (
 	// EnvAllowLiteralSecrets allows secrets written into the tenants file
 	// instead of env:, ssm: or secretsmanager: references.
 	EnvAllowLiteralSecrets = "BOARDPACK_ALLOW_LITERAL_SECRETS"
+	// EnvAllowAmbientAWS allows a tenant with an aws section but no
+	// role_arn: the AWS collector then reads the hosting account with its
+	// own credentials.
+	EnvAllowAmbientAWS = "BOARDPACK_ALLOW_AMBIENT_AWS"
 )
 
 // Policy is what a deployment allows of a tenants file beyond what every
@@ -20,12 +24,18 @@ type Policy struct {
 	// AllowLiteralSecrets: a secret that is no reference is taken as the
 	// secret itself.
 	AllowLiteralSecrets bool
+	// AllowAmbientAWS: a tenant without aws.role_arn is read with the
+	// deployment's own credentials, in the hosting account.
+	AllowAmbientAWS bool
 }
 
 // PolicyFromEnv is the deployment's policy: each allowance only when its
 // variable is a true value (true, 1, ...); unset means refused.
 func PolicyFromEnv() Policy {
-	return Policy{AllowLiteralSecrets: envTrue(EnvAllowLiteralSecrets)}
+	return Policy{
+		AllowLiteralSecrets: envTrue(EnvAllowLiteralSecrets),
+		AllowAmbientAWS:     envTrue(EnvAllowAmbientAWS),
+	}
 }
 
 func envTrue(name string) bool {

@@ -136,6 +136,7 @@ func (f File) ValidateWith(p Policy) error {
 	}
 	var errs []error
 	seen := map[string]bool{}
+	externalIDs := map[string]string{} // external id → tenant
 	for i, t := range f.Tenants {
 		label := t.ID
 		if label == "" {
@@ -145,6 +146,15 @@ func (f File) ValidateWith(p Policy) error {
 			errs = append(errs, fmt.Errorf("tenant %s: id: duplicate", label))
 		}
 		seen[t.ID] = true
+		if t.AWS != nil && t.AWS.RoleARN != "" && t.AWS.ExternalID != "" {
+			// One tenant's external id must not open another's role: the
+			// id is what tells the tenant's trust policy who is asking.
+			if other, dup := externalIDs[t.AWS.ExternalID]; dup {
+				errs = append(errs, fmt.Errorf("tenant %s: aws.external_id: the same as tenant %s's; each tenant needs its own", label, other))
+			} else {
+				externalIDs[t.AWS.ExternalID] = label
+			}
+		}
 		for _, e := range t.problems(p) {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", label, e))
 		}
@@ -221,11 +231,10 @@ func (t Tenant) problems(p Policy) []error {
 			}
 		}
 	}
-	if t.AWS != nil && t.AWS.ExternalID != "" && t.AWS.RoleARN == "" {
-		bad("aws.external_id", "needs aws.role_arn")
-	}
-	if t.AWS != nil && t.AWS.RoleARN != "" && !strings.HasPrefix(t.AWS.RoleARN, "arn:") {
-		bad("aws.role_arn", "%q is not an ARN", t.AWS.RoleARN)
+	if t.AWS != nil {
+		for _, e := range t.AWS.problems(t.ID, p) {
+			bad(e.field, "%s", e.problem)
+		}
 	}
 	g := gronx.New()
 	for i, s := range t.Schedules {
