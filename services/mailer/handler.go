@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/url"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -91,9 +90,13 @@ func (m *mailer) deliver(ctx context.Context, due messages.ReportDue) error {
 }
 
 func (m *mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string) error {
-	snd := delivery.Send{TenantID: t.ID, ReportID: due.ReportID, Recipient: rcpt, Role: due.Role,
+	// rcpt may be "Name <Address>" (kept for the To header); every record,
+	// the SES destination and the unsubscribe link use the bare address,
+	// which is what SES events carry.
+	addr := delivery.Address(rcpt)
+	snd := delivery.Send{TenantID: t.ID, ReportID: due.ReportID, Recipient: addr, Role: due.Role,
 		PeriodStart: due.PeriodStart, PeriodEnd: due.PeriodEnd, Subject: r.Subject}
-	log = log.With("recipient_hash", hashAddr(rcpt))
+	log = log.With("recipient_hash", hashAddr(addr))
 	outcome, rec, err := m.store.Claim(ctx, snd, m.claimTTL)
 	if err != nil {
 		return err
@@ -108,7 +111,7 @@ func (m *mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant
 	if rec.Attempts > 1 {
 		log.Warn("resending after an expired claim: possible duplicate", "attempt", rec.Attempts)
 	}
-	if status, reason, err := m.store.Blocked(ctx, t.ID, due.Role, rcpt); err != nil {
+	if status, reason, err := m.store.Blocked(ctx, t.ID, due.Role, addr); err != nil {
 		_ = m.store.Release(ctx, snd)
 		return err
 	} else if status != "" {
@@ -120,7 +123,7 @@ func (m *mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant
 		log.Error("invalid email; not sent", "err", err)
 		return m.store.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	}
-	dest := append([]string{rcpt}, t.Email.BCCAudit...)
+	dest := append([]string{addr}, t.Email.BCCAudit...)
 	id, err := m.sender.send(ctx, rawEmail{Destinations: dest, Data: raw, Tags: map[string]string{
 		"tenant": t.ID, "role": due.Role, "report_id": due.ReportID,
 	}})
@@ -150,7 +153,7 @@ func (m *mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant
 // compose builds the raw email for one recipient.
 func (m *mailer) compose(t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string) ([]byte, error) {
 	token := signUnsubscribe([]byte(m.cfg.UnsubscribeKey), unsubClaims{
-		Tenant: t.ID, Role: due.Role, Address: strings.ToLower(rcpt), Expires: m.now().Add(m.cfg.UnsubscribeTTL).Unix(),
+		Tenant: t.ID, Role: due.Role, Address: delivery.Address(rcpt), Expires: m.now().Add(m.cfg.UnsubscribeTTL).Unix(),
 	})
 	mailto := t.Email.ReplyTo
 	if mailto == "" {

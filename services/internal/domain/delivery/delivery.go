@@ -33,7 +33,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -123,7 +122,7 @@ const (
 var ErrBusy = errors.New("send claimed by another worker")
 
 func sendKey(reportID, recipient string) string {
-	return "SEND#" + reportID + "#" + strings.ToLower(recipient)
+	return "SEND#" + reportID + "#" + Address(recipient)
 }
 
 func key(tenantID, sk string) map[string]types.AttributeValue {
@@ -155,7 +154,7 @@ func (st Store) Claim(ctx context.Context, snd Send, ttl time.Duration) (Outcome
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":sending": s(StatusSending), ":until": n(now.Add(ttl).UnixMilli()), ":now": s(now.UTC().Format(time.RFC3339Nano)),
-			":nowN": n(now.UnixMilli()), ":rid": s(snd.ReportID), ":rcpt": s(strings.ToLower(snd.Recipient)), ":role": s(snd.Role),
+			":nowN": n(now.UnixMilli()), ":rid": s(snd.ReportID), ":rcpt": s(Address(snd.Recipient)), ":role": s(snd.Role),
 			":ps": s(snd.PeriodStart.UTC().Format(time.RFC3339)), ":pe": s(snd.PeriodEnd.UTC().Format(time.RFC3339)),
 			":subj": s(snd.Subject), ":one": n(1),
 		},

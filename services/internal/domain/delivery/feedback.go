@@ -14,23 +14,23 @@ import (
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
-func suppressKey(address string) string { return "SUPPRESS#" + strings.ToLower(address) }
+func suppressKey(address string) string { return "SUPPRESS#" + Address(address) }
 func unsubKey(role, address string) string {
-	return "UNSUB#" + role + "#" + strings.ToLower(address)
+	return "UNSUB#" + role + "#" + Address(address)
 }
 
 // Suppress stops every future email of the tenant to address (hard
 // bounce, complaint). Idempotent: the first reason is kept.
 func (st Store) Suppress(ctx context.Context, tenantID, address, reason string) error {
 	return st.putOnce(ctx, tenantID, suppressKey(address), map[string]types.AttributeValue{
-		"address": s(strings.ToLower(address)), "reason": s(reason),
+		"address": s(Address(address)), "reason": s(reason),
 	})
 }
 
 // Unsubscribe stops the role's report to address. Idempotent.
 func (st Store) Unsubscribe(ctx context.Context, tenantID, role, address string) error {
 	return st.putOnce(ctx, tenantID, unsubKey(role, address), map[string]types.AttributeValue{
-		"address": s(strings.ToLower(address)), "role": s(role),
+		"address": s(Address(address)), "role": s(role),
 	})
 }
 
