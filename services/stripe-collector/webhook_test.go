@@ -202,6 +202,8 @@ func TestWebhookRejectsBadInputAndPublishesNothing(t *testing.T) {
 		signed []byte
 		raw    string
 		none   bool
+		// prefix goes before the signed header (a repeated t=).
+		prefix string
 	}
 	cases := []struct {
 		name   string
@@ -221,6 +223,9 @@ func TestWebhookRejectsBadInputAndPublishesNothing(t *testing.T) {
 		{"body over 1 MiB", "acme", big, sig{secret: secretOld}, 413, reasonTooLarge},
 		{"stale timestamp", "acme", good, sig{secret: secretOld, offset: -Tolerance - 5*time.Second}, 400, reasonStale},
 		{"future timestamp", "acme", good, sig{secret: secretOld, offset: Tolerance + 5*time.Second}, 400, reasonFuture},
+		// stripe-go reads the last t=, so a first t= of now must not hide
+		// the future one the signature is for.
+		{"future timestamp behind a repeated t=", "acme", good, sig{secret: secretOld, offset: time.Hour, prefix: fmt.Sprintf("t=%d,", time.Now().Unix())}, 400, reasonFuture},
 		{"live event into a test tenant", "acme", fixture(t, "charge_succeeded.json", func(e map[string]any) { e["livemode"] = true }), sig{secret: secretOld}, 400, reasonWrongMode},
 		{"other API version", "acme", fixture(t, "charge_succeeded.json", func(e map[string]any) { e["api_version"] = "2024-06-20" }), sig{secret: secretOld}, 400, reasonAPIVersion},
 		{"signed body that is not an event", "acme", []byte(`[1,2,3]`), sig{secret: secretOld}, 400, reasonMalformed},
@@ -233,7 +238,7 @@ func TestWebhookRejectsBadInputAndPublishesNothing(t *testing.T) {
 				if signed == nil {
 					signed = c.body
 				}
-				header = sign(signed, c.sig.secret, time.Now().Add(c.sig.offset))
+				header = c.sig.prefix + sign(signed, c.sig.secret, time.Now().Add(c.sig.offset))
 			}
 			before := testutil.ToFloat64(h.metrics.rejected.WithLabelValues(labelFor(c.tenant, c.want), c.reason))
 			status := h.post(t, c.tenant, c.body, header)
