@@ -94,7 +94,11 @@ func buildMIME(e envelope, r report.Rendered, sender string) ([]byte, error) {
 		lu = append(lu, "<"+e.Unsub+">")
 	}
 	if e.UnsubMail != "" {
-		lu = append(lu, "<mailto:"+e.UnsubMail+"?subject="+url.PathEscape("unsubscribe "+e.ReportID)+">")
+		to, err := mailtoAddress(e.UnsubMail)
+		if err != nil {
+			return nil, fmt.Errorf("%w: unsubscribe mailto: %w", ErrBadHeader, err)
+		}
+		lu = append(lu, "<mailto:"+to+"?subject="+url.PathEscape("unsubscribe "+e.ReportID)+">")
 	}
 	if len(lu) > 0 {
 		m.SetGenHeaderPreformatted(gomail.HeaderListUnsubscribe, strings.Join(lu, ", "))
@@ -115,6 +119,30 @@ func buildMIME(e envelope, r report.Rendered, sender string) ([]byte, error) {
 		return nil, fmt.Errorf("write mime: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// mailtoAddress is the addr-spec of a mailto URI (RFC 6068) for address,
+// which may carry a display name: the bare address, its local part quoted
+// where it must be, and every character outside unreserved and some-delims
+// percent-encoded (and the comma, which RFC 2369 reserves as the separator),
+// so that nothing in it can end the <...> of List-Unsubscribe or start
+// another entry.
+func mailtoAddress(address string) (string, error) {
+	a, err := mail.ParseAddress(address)
+	if err != nil {
+		return "", err
+	}
+	spec := strings.TrimSuffix(strings.TrimPrefix((&mail.Address{Address: a.Address}).String(), "<"), ">")
+	var b strings.Builder
+	for _, c := range []byte(spec) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("-._~!$'()*+;:@", c) >= 0:
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String(), nil
 }
 
 // hashAddr identifies an address in logs without writing it.
