@@ -128,9 +128,19 @@ func (m *mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant
 		"tenant": t.ID, "role": due.Role, "report_id": due.ReportID,
 	}})
 	switch {
+	case errors.Is(err, ErrFromNotAllowed):
+		err = fmt.Errorf("tenant %s: email.from %s: this deployment may not send as it (check the verified identity and the mailer's ses:SendRawEmail policy): %w", t.ID, t.Email.From, err)
+		log.Error("rejected by ses", "err", err)
+		return m.store.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	case errors.Is(err, ErrRejected):
 		log.Error("rejected by ses", "err", err)
 		return m.store.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
+	case errors.Is(err, ErrPaused):
+		// Nothing was sent: give the claim back; the redelivery after the
+		// visibility timeout tries again, and the report is not dropped.
+		log.Warn("ses sending paused; retried later", "err", err)
+		_ = m.store.Release(ctx, snd)
+		return err
 	case errors.Is(err, ErrThrottled):
 		// SES refused it: nothing was sent, so the next delivery may
 		// send at once.
