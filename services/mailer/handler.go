@@ -118,13 +118,12 @@ func (m *mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant
 		log.Info("not sent", "status", status)
 		return m.store.MarkFailed(ctx, snd, status, reason)
 	}
-	raw, err := m.compose(t, due, r, rcpt)
+	raw, err := m.compose(t, due, r, rcpt, false)
 	if err != nil {
 		log.Error("invalid email; not sent", "err", err)
 		return m.store.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	}
-	dest := append([]string{addr}, t.Email.BCCAudit...)
-	id, err := m.sender.send(ctx, rawEmail{Destinations: dest, Data: raw, Tags: map[string]string{
+	id, err := m.sender.send(ctx, rawEmail{Destinations: []string{addr}, Data: raw, Tags: map[string]string{
 		"tenant": t.ID, "role": due.Role, "report_id": due.ReportID,
 	}})
 	switch {
@@ -151,6 +150,7 @@ func (m *mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant
 		// expires within the visibility timeout; the redelivery resends.
 		return err
 	}
+	m.sendAudit(ctx, log, t, due, r, rcpt)
 	if m.afterSend != nil {
 		if err := m.afterSend(snd); err != nil {
 			return err
@@ -160,19 +160,58 @@ func (m *mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant
 	return m.store.MarkSent(ctx, snd, id)
 }
 
-// compose builds the raw email for one recipient.
-func (m *mailer) compose(t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string) ([]byte, error) {
-	token := signUnsubscribe([]byte(m.cfg.UnsubscribeKey), unsubClaims{
-		Tenant: t.ID, Role: due.Role, Address: delivery.Address(rcpt), Expires: m.now().Add(m.cfg.UnsubscribeTTL).Unix(),
-	})
-	mailto := t.Email.ReplyTo
-	if mailto == "" {
-		mailto = m.cfg.Sender
+// sendAudit sends the BCC audit copy of the email to rcpt: the same report
+// and To header, without rcpt's unsubscribe link (one click by an auditor
+// would unsubscribe the recipient), to the audit addresses that are not
+// suppressed. Best effort: a failure is logged and not retried, because a
+// retry would send the recipient's email again.
+func (m *mailer) sendAudit(ctx context.Context, log *slog.Logger, t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string) {
+	var dest []string
+	for _, a := range t.Email.BCCAudit {
+		addr := delivery.Address(a)
+		status, _, err := m.store.Blocked(ctx, t.ID, due.Role, addr)
+		switch {
+		case err != nil:
+			log.Warn("audit copy not sent: suppression check failed", "audit_hash", hashAddr(addr), "err", err)
+			continue
+		case status != "":
+			log.Info("audit copy not sent", "audit_hash", hashAddr(addr), "status", status)
+			continue
+		}
+		dest = append(dest, addr)
 	}
-	return buildMIME(envelope{
+	if len(dest) == 0 {
+		return
+	}
+	raw, err := m.compose(t, due, r, rcpt, true)
+	if err == nil {
+		_, err = m.sender.send(ctx, rawEmail{Destinations: dest, Data: raw, Tags: map[string]string{
+			"tenant": t.ID, "role": due.Role, "report_id": due.ReportID,
+		}})
+	}
+	if err != nil {
+		log.Warn("audit copy not sent", "audit_copies", len(dest), "err", err)
+	}
+}
+
+// compose builds the raw email for one recipient, or its audit copy (no
+// unsubscribe link: the token would be the recipient's).
+func (m *mailer) compose(t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string, audit bool) ([]byte, error) {
+	e := envelope{
 		From: t.Email.From, ReplyTo: t.Email.ReplyTo, To: rcpt, Subject: r.Subject, ReportID: due.ReportID,
-		Unsub: m.cfg.PublicURL + "/unsubscribe?token=" + url.QueryEscape(token), UnsubMail: mailto, Date: m.now(),
-	}, r, m.cfg.Sender)
+		Date: m.now(), Audit: audit,
+	}
+	if !audit {
+		token := signUnsubscribe([]byte(m.cfg.UnsubscribeKey), unsubClaims{
+			Tenant: t.ID, Role: due.Role, Address: delivery.Address(rcpt), Expires: m.now().Add(m.cfg.UnsubscribeTTL).Unix(),
+		})
+		e.Unsub = m.cfg.PublicURL + "/unsubscribe?token=" + url.QueryEscape(token)
+		e.UnsubMail = t.Email.ReplyTo
+		if e.UnsubMail == "" {
+			e.UnsubMail = m.cfg.Sender
+		}
+	}
+	return buildMIME(e, r, m.cfg.Sender)
 }
 
 func sortedTagKeys(m map[string]string) []string {

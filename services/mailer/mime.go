@@ -30,6 +30,10 @@ type envelope struct {
 	Unsub     string // one-click https URL
 	UnsubMail string // mailto address
 	Date      time.Time
+	// Audit marks the BCC audit copy of the email to To: its own
+	// Message-ID and an X-Boardpack-Audit-Copy header (and, by the
+	// caller, no unsubscribe link).
+	Audit bool
 }
 
 // validate refuses CR/LF anywhere in a header value and addresses that do
@@ -68,7 +72,8 @@ func messageID(reportID, recipient, sender string) string {
 
 // buildMIME writes the raw email: multipart/related (HTML + inline PNGs by
 // Content-ID) inside multipart/alternative with the text part. Bcc is not
-// a header: audit copies are envelope destinations only.
+// a header: audit addresses are envelope destinations only, of a separate
+// audit copy (envelope.Audit).
 func buildMIME(e envelope, r report.Rendered, sender string) ([]byte, error) {
 	if err := e.validate(); err != nil {
 		return nil, err
@@ -86,9 +91,16 @@ func buildMIME(e envelope, r report.Rendered, sender string) ([]byte, error) {
 		}
 	}
 	m.Subject(e.Subject)
-	m.SetMessageIDWithValue(messageID(e.ReportID, e.To, sender))
+	idFor := e.To
+	if e.Audit {
+		idFor = "audit|" + e.To
+	}
+	m.SetMessageIDWithValue(messageID(e.ReportID, idFor, sender))
 	m.SetDateWithValue(e.Date)
 	m.SetGenHeader("X-Boardpack-Report", e.ReportID)
+	if e.Audit {
+		m.SetGenHeader("X-Boardpack-Audit-Copy", "true")
+	}
 	var lu []string
 	if e.Unsub != "" {
 		lu = append(lu, "<"+e.Unsub+">")
