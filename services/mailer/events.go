@@ -131,16 +131,20 @@ func parseSESEvent(body []byte) ([]delivery.Event, error) {
 type sesEvents struct {
 	store feedbackStore
 	log   *slog.Logger
+	// hash stands for addresses in logs and in the errors the router logs.
+	hash addrHasher
 }
 
-func (h *sesEvents) handle(msg *message.Message) error {
+func (h *sesEvents) handle(msg *message.Message) error { return h.hash.Err(h.apply(msg)) }
+
+func (h *sesEvents) apply(msg *message.Message) error {
 	evs, err := parseSESEvent(msg.Payload)
 	if err != nil {
 		return bus.Permanent(err)
 	}
 	ctx := msg.Context()
 	for _, ev := range evs {
-		log := h.log.With("tenant_id", ev.TenantID, "report_id", ev.ReportID, "recipient_hash", hashAddr(ev.Recipient), "status", ev.Status)
+		log := h.log.With("tenant_id", ev.TenantID, "report_id", ev.ReportID, "recipient_hash", h.hash.Of(ev.Recipient), "status", ev.Status)
 		// Suppress first: it is idempotent, and a hard bounce or a
 		// complaint must stop future sends even when the send record is
 		// unknown (the audit copy, an older report).

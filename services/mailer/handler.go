@@ -44,6 +44,8 @@ type mailer struct {
 	// afterSend runs between SES accepting and the record (tests use it to
 	// simulate a crash in that window).
 	afterSend func(delivery.Send) error
+	// hash stands for addresses in logs and in the errors the router logs.
+	hash addrHasher
 }
 
 // handleReportDue is the watermill handler of the mailer-report-due queue.
@@ -52,7 +54,7 @@ func (m *mailer) handleReportDue(msg *message.Message) error {
 	if err != nil {
 		return err
 	}
-	return m.deliver(msg.Context(), due)
+	return m.hash.Err(m.deliver(msg.Context(), due))
 }
 
 // deliver sends the report to each recipient once. A failure for one
@@ -96,7 +98,7 @@ func (m *mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant
 	addr := delivery.Address(rcpt)
 	snd := delivery.Send{TenantID: t.ID, ReportID: due.ReportID, Recipient: addr, Role: due.Role,
 		PeriodStart: due.PeriodStart, PeriodEnd: due.PeriodEnd, Subject: r.Subject}
-	log = log.With("recipient_hash", hashAddr(addr))
+	log = log.With("recipient_hash", m.hash.Of(addr))
 	outcome, rec, err := m.store.Claim(ctx, snd, m.claimTTL)
 	if err != nil {
 		return err
@@ -120,7 +122,7 @@ func (m *mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant
 	}
 	raw, err := m.compose(t, due, r, rcpt, false)
 	if err != nil {
-		log.Error("invalid email; not sent", "err", err)
+		log.Error("invalid email; not sent", "err", m.hash.Err(err))
 		return m.store.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	}
 	id, err := m.sender.send(ctx, rawEmail{Destinations: []string{addr}, Data: raw, Tags: map[string]string{
@@ -129,15 +131,15 @@ func (m *mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant
 	switch {
 	case errors.Is(err, ErrFromNotAllowed):
 		err = fmt.Errorf("tenant %s: email.from %s: this deployment may not send as it (check the verified identity and the mailer's ses:SendRawEmail policy): %w", t.ID, t.Email.From, err)
-		log.Error("rejected by ses", "err", err)
+		log.Error("rejected by ses", "err", m.hash.Err(err))
 		return m.store.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	case errors.Is(err, ErrRejected):
-		log.Error("rejected by ses", "err", err)
+		log.Error("rejected by ses", "err", m.hash.Err(err))
 		return m.store.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	case errors.Is(err, ErrPaused):
 		// Nothing was sent: give the claim back; the redelivery after the
 		// visibility timeout tries again, and the report is not dropped.
-		log.Warn("ses sending paused; retried later", "err", err)
+		log.Warn("ses sending paused; retried later", "err", m.hash.Err(err))
 		_ = m.store.Release(ctx, snd)
 		return err
 	case errors.Is(err, ErrThrottled):
@@ -172,10 +174,10 @@ func (m *mailer) sendAudit(ctx context.Context, log *slog.Logger, t tenants.Tena
 		status, _, err := m.store.Blocked(ctx, t.ID, due.Role, addr)
 		switch {
 		case err != nil:
-			log.Warn("audit copy not sent: suppression check failed", "audit_hash", hashAddr(addr), "err", err)
+			log.Warn("audit copy not sent: suppression check failed", "audit_hash", m.hash.Of(addr), "err", m.hash.Err(err))
 			continue
 		case status != "":
-			log.Info("audit copy not sent", "audit_hash", hashAddr(addr), "status", status)
+			log.Info("audit copy not sent", "audit_hash", m.hash.Of(addr), "status", status)
 			continue
 		}
 		dest = append(dest, addr)
@@ -190,7 +192,7 @@ func (m *mailer) sendAudit(ctx context.Context, log *slog.Logger, t tenants.Tena
 		}})
 	}
 	if err != nil {
-		log.Warn("audit copy not sent", "audit_copies", len(dest), "err", err)
+		log.Warn("audit copy not sent", "audit_copies", len(dest), "err", m.hash.Err(err))
 	}
 }
 

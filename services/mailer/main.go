@@ -57,8 +57,9 @@ func run(ctx context.Context, log *slog.Logger) error {
 		log:      log,
 		now:      time.Now,
 		claimTTL: cfg.VisibilityTimeout,
+		hash:     newAddrHasher(cfg.UnsubscribeKey),
 	}
-	events := &sesEvents{store: store, log: log}
+	events := &sesEvents{store: store, log: log, hash: m.hash}
 
 	wlog := bus.Logger(log)
 	// Handlers finish well inside the visibility timeout, so a message is

@@ -156,9 +156,3 @@ func mailtoAddress(address string) (string, error) {
 	}
 	return b.String(), nil
 }
-
-// hashAddr identifies an address in logs without writing it.
-func hashAddr(a string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(a)))
-	return hex.EncodeToString(sum[:6])
-}
