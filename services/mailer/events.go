@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/delivery"
@@ -173,4 +175,13 @@ func (h *sesEvents) apply(msg *message.Message) error {
 		log.Info("ses event applied")
 	}
 	return nil
+}
+
+// sesEventsSubscriber reads the SES-events queue with the batch
+// subscriber: watermill-aws's abandons the rest of a received batch when
+// one message is nacked, so one event that cannot be applied yet made its
+// neighbours wait out the visibility timeout and spend a receive each,
+// and, repeated, sent applicable events to the DLQ unapplied.
+func sesEventsSubscriber(cfg aws.Config, queue string, log watermill.LoggerAdapter) message.Subscriber {
+	return bus.NewBatchSubscriber(cfg, bus.SubscriberConfig{Queue: queue, Workers: 1}, log)
 }

@@ -72,10 +72,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	evSub, err := bus.NewSubscriber(awsCfg, bus.SubscriberConfig{Queue: cfg.Names.Queue(resources.QueueMailerSESEvents), Workers: 1}, wlog)
-	if err != nil {
-		return err
-	}
+	evSub := sesEventsSubscriber(awsCfg, cfg.Names.Queue(resources.QueueMailerSESEvents), wlog)
 	router.AddConsumerHandler("send_report", cfg.Names.Queue(resources.QueueMailerReportDue), dueSub, m.handleReportDue)
 	router.AddConsumerHandler("ses_events", cfg.Names.Queue(resources.QueueMailerSESEvents), evSub, events.handle)
 
