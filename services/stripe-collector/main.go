@@ -85,7 +85,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg config, ready chan<- strin
 		return err
 	})
 	srv.Mux.Handle("POST /webhooks/stripe/{tenant}", &Webhook{
-		Tenants:        &tenants.Cache{Store: store, TTL: cfg.TenantCacheTTL},
+		Tenants:        newTenantLookup(store, cfg.TenantCacheTTL),
 		Secrets:        tenants.NewSecretResolver(awsCfg, cfg.SecretCacheTTL),
 		Publisher:      pub,
 		Log:            log,
