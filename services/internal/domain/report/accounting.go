@@ -72,12 +72,12 @@ func analyseAccounting(d *Data) View {
 			if !d.Known(messages.MetricRevenueFees) {
 				return "not reported"
 			}
-			return "−" + m(f.fees.V)
+			return deduction(f.fees.V, cc)
 		}
 		v.Recognition.Rows = []Row{
 			{Cells: []string{"Gross charges", m(cur.gross.V), m(prev.gross.V)}},
-			{Cells: []string{"Refunds", "−" + m(cur.refunds.V), "−" + m(prev.refunds.V)}},
-			{Cells: []string{"Disputes (open or lost)", "−" + m(cur.disputes.V), "−" + m(prev.disputes.V)}},
+			{Cells: []string{"Refunds", deduction(cur.refunds.V, cc), deduction(prev.refunds.V, cc)}},
+			{Cells: []string{"Disputes (open or lost)", deduction(cur.disputes.V, cc), deduction(prev.disputes.V, cc)}},
 			{Cells: []string{"Processor fees", fees(cur), fees(prev)}},
 			{Cells: []string{"Net revenue", m(cur.net.V), m(prev.net.V)}, Status: neutral},
 		}
@@ -187,22 +187,24 @@ func analyseAccounting(d *Data) View {
 
 	// Anomalies month over month.
 	v.Anomalies = Table{Title: "Anomalies", Period: d.Period.Short() + " vs " + d.Prev.Short() + " (changes over 50 % and at least " + m(minorUnits(cc, 100)) + ")", Head: []string{"Line", d.Period.Short(), d.Prev.Short(), "Change"}, Empty: "Nothing moved by more than 50 %."}
-	check := func(label string, c, p int64, known bool) {
+	check := func(label string, c, p int64, known, higherIsBetter bool) {
 		if !known {
 			return
 		}
 		if abs(c-p) >= minorUnits(cc, 100) && (p == 0 || abs(c-p)*2 > abs(p)) {
-			v.Anomalies.Rows = append(v.Anomalies.Rows, Row{Cells: []string{label, m(c), m(p), change(c, p)}, Status: warn})
+			ch := moneyDelta(c, p, higherIsBetter)
+			row := Row{Cells: []string{label, m(c), m(p), ch.String()}}
+			v.Anomalies.Rows = append(v.Anomalies.Rows, *row.mark(3, ch.Status))
 		}
 	}
-	check("Gross charges", cur.gross.V, prev.gross.V, cur.gross.Known)
-	check("Refunds", cur.refunds.V, prev.refunds.V, cur.gross.Known)
-	check("Disputes", cur.disputes.V, prev.disputes.V, cur.gross.Known)
-	check("AWS cost", cur.aws.V, prev.aws.V, cur.aws.Known)
+	check("Gross charges", cur.gross.V, prev.gross.V, cur.gross.Known, true)
+	check("Refunds", cur.refunds.V, prev.refunds.V, cur.gross.Known, false)
+	check("Disputes", cur.disputes.V, prev.disputes.V, cur.gross.Known, false)
+	check("AWS cost", cur.aws.V, prev.aws.V, cur.aws.Known, false)
 	if cur.expenses.Known {
 		by, pby := d.rowsBy(metricExpenses, messages.DimCategory, d.Period), d.rowsBy(metricExpenses, messages.DimCategory, d.Prev)
 		for _, k := range union(by, pby) {
-			check("Expenses: "+k, by[k], pby[k], true)
+			check("Expenses: "+k, by[k], pby[k], true, false)
 		}
 	}
 	if !cur.gross.Known && !cur.aws.Known && !cur.expenses.Known {

@@ -56,7 +56,7 @@ func analyseCEO(d *Data) View {
 		}
 		k.Value = money(c.V, cc)
 		k.Previous = money(p.V, cc) + " (" + prevLabel + ")"
-		k.Change = change(c.V, p.V)
+		k.setDelta(moneyDelta(c.V, p.V, higherIsBetter))
 		k.Status = trend(c.V, p.V, higherIsBetter)
 		return k
 	}
@@ -80,7 +80,7 @@ func analyseCEO(d *Data) View {
 	if mrr.Previous != "" {
 		mrr.Previous = money(mrrPrev.V, cc) + " (at " + dateIn(d.Period.Start, d.Loc) + ")"
 	}
-	burn := moneyKPI("Net burn", cur.netBurn, prev.netBurn, cur.costsMissing(d), false)
+	burn := burnKPI(moneyKPI("Net burn", cur.netBurn, prev.netBurn, cur.costsMissing(d), false), cur.netBurn, prev.netBurn, cc, prevLabel)
 	if cur.netBurn.Known && !cur.net.Known {
 		burn.Missing = srcStripe.missing(d)
 	}
@@ -109,7 +109,7 @@ func analyseCEO(d *Data) View {
 		errRate.Value, errRate.Status, errRate.Missing = "unknown", unknown, srcAWS.missing(d)
 	} else {
 		i, e, pi, pe := total(inv), total(errs), total(pinv), total(perrs)
-		errRate.Value = pct(e, i)
+		errRate.Value = rate(e, i)
 		errRate.Previous = pct(pe, pi) + " (" + prevLabel + ")"
 		errRate.Note = fmt.Sprintf("%s errors in %s invocations", count(e), count(i))
 		errRate.Status = good
@@ -209,6 +209,38 @@ func agenda(d *Data, fs []Shortfall) []Action {
 		out = append(out, Action{Priority: "P3", Title: "Keep the course; review this report with the team", Why: "No rule fired this period", By: dateIn(d.AsOf.AddDate(0, 0, 30), d.Loc)})
 	}
 	return out
+}
+
+// burnKPI shows a negative net burn as a profit: "Net profit $4,920.92",
+// never a green "−$4,920.92" burn.
+func burnKPI(k KPI, cur, prev Num, cc, prevLabel string) KPI {
+	if !cur.Known || k.Missing != nil {
+		return k
+	}
+	side := func(n int64) string {
+		if n < 0 {
+			return "profit " + money(-n, cc)
+		}
+		return "burn " + money(n, cc)
+	}
+	k.Previous = side(prev.V) + " (" + prevLabel + ")"
+	if cur.V < 0 {
+		k.Label, k.Value = "Net profit", money(-cur.V, cc)
+		k.Status = good
+	} else {
+		k.Status = bad
+		if cur.V == 0 {
+			k.Status = neutral
+		}
+	}
+	if (cur.V < 0) == (prev.V < 0) {
+		// The same side both periods: a bigger profit or a smaller burn
+		// is good.
+		k.setDelta(moneyDelta(abs(cur.V), abs(prev.V), cur.V < 0))
+	} else {
+		k.Change, k.ChangeStatus = "", ""
+	}
+	return k
 }
 
 func trend(cur, prev int64, higherIsBetter bool) string {

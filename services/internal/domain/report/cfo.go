@@ -55,10 +55,7 @@ func analyseCFO(d *Data) View {
 	}
 	nb := line("Net burn (costs − net revenue)", cur.netBurn, prev.netBurn, &Missing{Source: "revenue or cost data"}, "")
 	if cur.netBurn.Known {
-		nb.Status = good
-		if cur.netBurn.V > 0 {
-			nb.Status = bad
-		}
+		nb = burnRow(cur.netBurn.V, prev.netBurn.V, cc)
 	}
 	v.Burn.Rows = append(v.Burn.Rows, nb)
 	var missing []string
@@ -207,8 +204,8 @@ func analyseCFO(d *Data) View {
 	for _, t := range tiers {
 		r := Row{Cells: []string{t.name, t.runway, t.spend}}
 		if (cur.profitable && t.hi > 1e8) || (cur.runwayKnown && cur.runwayMonths >= t.lo && cur.runwayMonths < t.hi) {
-			r.Status = good
 			r.Cells[0] = "► " + t.name
+			r.mark(0, good)
 		}
 		v.Tiers.Rows = append(v.Tiers.Rows, r)
 	}
@@ -216,6 +213,28 @@ func analyseCFO(d *Data) View {
 		v.Tiers.Note = "No tier applies until runway is known."
 	}
 	return v
+}
+
+// burnRow is the burn model's bottom line. A negative burn is a profit
+// and says so ("Net profit (net revenue − costs) $4,920.92"), so no
+// reader meets a green double negative; only the current figure is
+// coloured.
+func burnRow(cur, prev int64, cc string) Row {
+	side := func(n int64) string {
+		if (n < 0) == (cur < 0) {
+			return money(abs(n), cc)
+		}
+		if n < 0 {
+			return "profit " + money(-n, cc)
+		}
+		return "burn " + money(n, cc)
+	}
+	r := Row{Cells: []string{"Net burn (costs − net revenue)", side(cur), side(prev)}}
+	st := bad
+	if cur < 0 {
+		r.Cells[0], st = "Net profit (net revenue − costs)", good
+	}
+	return *r.mark(1, st)
 }
 
 // targetInMonth is the imported revenue target of a month (the latest

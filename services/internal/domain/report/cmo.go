@@ -51,12 +51,16 @@ func analyseCMO(d *Data) View {
 		best, bestRate := "", -1.0
 		for _, ch := range union(sessions, conv) {
 			s, c := sessions[ch], conv[ch]
-			row := Row{Cells: []string{ch, count(s), count(c), pct(c, s), "converting"}, Status: good}
+			row := Row{Cells: []string{ch, count(s), count(c), pct(c, s), "converting"}}
 			switch {
 			case s == 0:
-				row.Cells[4], row.Status = "no traffic", bad
+				row.Cells[4] = "no traffic"
+				row.mark(4, bad)
 			case c == 0:
-				row.Cells[4], row.Status = "traffic, no conversions", warn
+				row.Cells[4] = "traffic, no conversions"
+				row.mark(4, warn)
+			default:
+				row.mark(4, good)
 			}
 			if st := status[ch]; st != "" && st != messages.ChannelActive {
 				row.Cells[4] += " (" + st + ")"
@@ -78,9 +82,10 @@ func analyseCMO(d *Data) View {
 	} else {
 		done, lost := d.Count(messages.MetricCheckoutCompleted, d.Period.Start, d.Period.End).V, d.Count(messages.MetricCheckoutExpired, d.Period.Start, d.Period.End).V
 		pdone, plost := d.Count(messages.MetricCheckoutCompleted, d.Prev.Start, d.Prev.End).V, d.Count(messages.MetricCheckoutExpired, d.Prev.Start, d.Prev.End).V
-		rate := Row{Cells: []string{"Completion rate", pct(done, done+lost), pct(pdone, pdone+plost)}, Status: good}
+		rate := Row{Cells: []string{"Completion rate", pct(done, done+lost), pct(pdone, pdone+plost)}}
+		rate.mark(1, good)
 		if done+lost > 0 && done*2 < done+lost {
-			rate.Status = bad
+			rate.mark(1, bad)
 			miles = append(miles, Action{Priority: "30d", Title: "Fix checkout drop-off", Why: "fewer than half of the sessions complete (" + pct(done, done+lost) + ")", By: by(30)})
 		}
 		v.Funnel.Rows = []Row{
@@ -98,7 +103,8 @@ func analyseCMO(d *Data) View {
 		v.NewCustomers.Value, v.NewCustomers.Status, v.NewCustomers.Missing = "unknown", unknown, srcStripe.missing(d)
 	} else {
 		c, p := d.Sum(messages.MetricCustomersNew, d.Period.Start, d.Period.End), d.Sum(messages.MetricCustomersNew, d.Prev.Start, d.Prev.End)
-		v.NewCustomers.Value, v.NewCustomers.Previous, v.NewCustomers.Change = count(c.V), count(p.V)+" ("+d.Prev.Short()+")", change(c.V, p.V)
+		v.NewCustomers.Value, v.NewCustomers.Previous = count(c.V), count(p.V)+" ("+d.Prev.Short()+")"
+		v.NewCustomers.setDelta(countDelta(c.V, p.V, true))
 		v.NewCustomers.Status = trend(c.V, p.V, true)
 		v.CustomerChart = trendChart("chart-new-customers", "New customers per day, "+per, d.daily(messages.MetricCustomersNew, d.Period), count)
 		v.Charts = append(v.Charts, v.CustomerChart)

@@ -63,7 +63,8 @@ func TestMoneyPerCurrency(t *testing.T) {
 		{123456, "JPY", "¥123,456"},
 		{123456, "EUR", "€1,234.56"},
 		{123456, "KWD", "KWD\u00a0123.456"},
-		{-500, "USD", "-$5.00"},
+		{-500, "USD", "−$5.00"},
+		{0, "USD", "$0.00"},
 	} {
 		if got := money(c.minor, c.code); got != c.want {
 			t.Errorf("money(%d, %s) = %q, want %q", c.minor, c.code, got, c.want)

@@ -47,7 +47,10 @@ type KPI struct {
 	Period   string
 	Previous string
 	Change   string
-	Target   string
+	// ChangeStatus colours the change's arrow: good or bad for this
+	// metric, whichever way it moved.
+	ChangeStatus string
+	Target       string
 	// Status is good, bad, neutral or unknown (drives the colour).
 	Status  string
 	Note    string
@@ -66,12 +69,49 @@ type Table struct {
 	Empty string
 }
 
-// Row is one line of a Table; Status colours it (good, bad, warn, "").
+// Row is one line of a Table. Only the offending cell is coloured: Marks
+// holds a status per cell (set with mark); a Row with only Status colours
+// its last cell.
 type Row struct {
 	Cells  []string
 	Status string
+	Marks  []string
 	// Swatch is a chart colour key shown before the first cell ("#1f77b4").
 	Swatch string
+}
+
+// mark colours cell i with status st (good, bad, warn, neutral) and
+// records st as the row's status.
+func (r *Row) mark(i int, st string) *Row {
+	if len(r.Marks) < len(r.Cells) {
+		r.Marks = append(r.Marks, make([]string, len(r.Cells)-len(r.Marks))...)
+	}
+	if i >= 0 && i < len(r.Marks) {
+		r.Marks[i] = st
+	}
+	if st != "" && (r.Status == "" || st == bad) {
+		r.Status = st
+	}
+	return r
+}
+
+// ClassOf is the status class of cell i ("" for an uncoloured cell).
+func (r Row) ClassOf(i int) string {
+	if r.Marks != nil {
+		if i < len(r.Marks) {
+			return r.Marks[i]
+		}
+		return ""
+	}
+	if i == len(r.Cells)-1 && i > 0 {
+		return r.Status
+	}
+	return ""
+}
+
+// setDelta shows a change with its arrow and colour.
+func (k *KPI) setDelta(d Delta) {
+	k.Change, k.ChangeStatus = d.String(), d.Status
 }
 
 // Action is an item on an agenda.
@@ -146,8 +186,12 @@ var moneyFormatter = func() *currency.Formatter {
 	return f
 }()
 
-// money formats minor units of code per the currency's digits and symbol.
+// money formats minor units of code per the currency's digits and symbol,
+// with a typographic minus and no sign on zero.
 func money(minor int64, code string) string {
+	if minor < 0 {
+		return minusSign + money(-minor, code)
+	}
 	a, err := currency.NewAmountFromInt64(minor, code)
 	if err != nil {
 		return fmt.Sprintf("%d %s (minor units)", minor, code)
@@ -155,13 +199,13 @@ func money(minor int64, code string) string {
 	return moneyFormatter.Format(a)
 }
 
-// signedMoney shows a leading + for positive changes.
+// signedMoney shows a leading + for positive changes and a minus sign
+// for negative ones; zero has no sign.
 func signedMoney(minor int64, code string) string {
-	s := money(minor, code)
 	if minor > 0 {
-		return "+" + s
+		return "+" + money(minor, code)
 	}
-	return s
+	return money(minor, code)
 }
 
 // count formats a whole number with thousands separators.
@@ -179,30 +223,13 @@ func count(n int64) string {
 		b.WriteRune(r)
 	}
 	if neg {
-		return "-" + b.String()
+		return minusSign + b.String()
 	}
 	return b.String()
 }
 
-// pct formats num/den as a percentage with one decimal, or "n/a".
-func pct(num, den int64) string {
-	if den == 0 {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.1f %%", float64(num)*100/float64(den))
-}
-
-// change formats the relative change from prev to cur.
-func change(cur, prev int64) string {
-	if prev == 0 {
-		if cur == 0 {
-			return "no change"
-		}
-		return "new"
-	}
-	d := float64(cur-prev) * 100 / float64(abs(prev))
-	return fmt.Sprintf("%+.1f %%", d)
-}
+// pct formats num/den as a percentage (see rate).
+func pct(num, den int64) string { return rate(num, den) }
 
 func bytesIEC(n int64) string {
 	const unit = 1024
