@@ -40,6 +40,7 @@ type Tenant struct {
 	AWS        *AWS                `yaml:"aws,omitempty" json:"aws,omitempty"`
 	Schedules  []Schedule          `yaml:"schedules" json:"schedules"`
 	Finance    Finance             `yaml:"finance" json:"finance"`
+	Thresholds Thresholds          `yaml:"thresholds,omitempty" json:"thresholds,omitempty"`
 }
 
 // Stripe is the tenant's Stripe account.
@@ -64,6 +65,9 @@ type Email struct {
 	From     string   `yaml:"from" json:"from"`
 	ReplyTo  string   `yaml:"reply_to,omitempty" json:"reply_to,omitempty"`
 	BCCAudit []string `yaml:"bcc_audit,omitempty" json:"bcc_audit,omitempty"`
+	// Operator receives the data-health notice (missing or stale sources
+	// and the commands that fix them), which executives never see.
+	Operator string `yaml:"operator,omitempty" json:"operator,omitempty"`
 }
 
 // AWS is where the tenant's AWS resources live.
@@ -92,6 +96,9 @@ type Finance struct {
 	VariableCostPerUnit  string `yaml:"variable_cost_per_unit,omitempty" json:"variable_cost_per_unit,omitempty"`
 	// MinRunwayMonths is a financial rule: runway below it fails.
 	MinRunwayMonths int `yaml:"min_runway_months,omitempty" json:"min_runway_months,omitempty"`
+	// BurnMonths is how many complete months the monthly burn averages
+	// (default 3).
+	BurnMonths int `yaml:"burn_months,omitempty" json:"burn_months,omitempty"`
 }
 
 // Parse reads and validates a tenants file. Unknown fields are errors, so a
@@ -244,6 +251,7 @@ func (t Tenant) problems() []error {
 	if t.Finance.MinRunwayMonths < 0 {
 		bad("finance.min_runway_months", "must not be negative")
 	}
+	errs = append(errs, t.reportProblems()...)
 	return errs
 }
 
