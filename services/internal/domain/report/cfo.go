@@ -117,8 +117,9 @@ func analyseCFO(d *Data) View {
 
 	// Targets vs actuals, six months.
 	v.Targets = Table{Title: "Revenue targets vs actuals", Period: "gross revenue, last 6 months", Head: []string{"Month", "Target", "Actual", "Variance"}}
-	target, hasTarget := d.Tenant.Amount(fin.MonthlyRevenueTarget)
+	_, hasTarget := d.Tenant.Amount(fin.MonthlyRevenueTarget)
 	imported := d.Known(metricRevenueTarget)
+	v.Targets.Note = "An imported month target (targets.csv) wins over finance.monthly_revenue_target."
 	switch {
 	case !d.Known(messages.MetricRevenueGross):
 		v.Targets.Missing = srcStripe.missing(d)
@@ -128,11 +129,9 @@ func analyseCFO(d *Data) View {
 		var pts []point
 		for _, mo := range months(minTime(d.Period.End, d.AsOf).Add(-1), d.Loc, 6) {
 			actual := d.Sum(messages.MetricRevenueGross, mo.Start, mo.End).V
-			t := target.Amount
-			if imported {
-				if it := d.targetInMonth(mo); it.Known {
-					t = it.V
-				}
+			t, _, ok := d.monthTarget(mo)
+			if !ok {
+				continue
 			}
 			st := good
 			if actual < t {

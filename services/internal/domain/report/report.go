@@ -78,11 +78,13 @@ func Analyse(ctx context.Context, src Source, t tenants.Tenant, due messages.Rep
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown role %q", ErrInvalid, due.Role)
 	}
-	d, err := load(ctx, src, t, due, now, a.metrics, a.findings)
+	d, err := load(ctx, src, t, due, now, withAttention(a.metrics), true)
 	if err != nil {
 		return nil, err
 	}
-	return a.analyse(d), nil
+	v := a.analyse(d)
+	finish(d, v)
+	return v, nil
 }
 
 func check(t tenants.Tenant, due messages.ReportDue) error {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/bojanz/currency"
+
+	"github.com/boardpack/boardpack/services/internal/domain/attention"
 )
 
 // Header opens every role's email.
@@ -27,6 +29,10 @@ type Header struct {
 	Notes []string
 	// Charts holds the PNG images the view references, in order.
 	Charts []*Chart
+	// Attention is what needs attention first, ranked (at most five);
+	// AttentionNone the line shown when nothing crossed a threshold.
+	Attention     []attention.Item
+	AttentionNone string
 }
 
 func (h *Header) header() *Header { return h }

@@ -21,7 +21,7 @@ import (
 //	  refunds_disputes_pct: 5%      # refunds + disputes over gross
 //	  unreconciled_pct: 1%          # payout gap over net revenue
 //	  failed_payouts: 0             # more failed payouts than this
-//	  lambda_error_pct: 1%          # per function
+//	  lambda_error_pct: 0.1%        # per function (99.9 % of invocations succeed)
 //	  cost_growth_pct: 20%          # period over period
 //	  cac_aov_pct: 100%             # CAC over average order value
 //	  finding_severity: high        # this severity and above
@@ -72,7 +72,7 @@ type Limits struct {
 func DefaultLimits() Limits {
 	return Limits{
 		RevenueTargetPct: 100, RevenuePeriods: 3, RefundsDisputesPct: 5, UnreconciledPct: 1,
-		FailedPayouts: 0, LambdaErrorPct: 1, CostGrowthPct: 20, CACAOVPct: 100,
+		FailedPayouts: 0, LambdaErrorPct: 0.1, CostGrowthPct: 20, CACAOVPct: 100,
 		FindingSeverity: messages.SeverityHigh, StaleStreamDays: 3, StaleImportDays: 35,
 		PipelineCoveragePct: 100, MinRunwayMonths: DefaultMinRunwayMonths,
 	}
