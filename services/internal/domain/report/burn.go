@@ -38,7 +38,8 @@ type burnFigures struct {
 	mtdLabel string
 }
 
-// runwayFigures is cash over burn.
+// runwayFigures is cash over burn: known when the business burns cash
+// and both are known; profitable when the trailing burn is a profit.
 type runwayFigures struct {
 	known, profitable bool
 	months            float64
@@ -138,7 +139,7 @@ func (d *Data) runway() runwayFigures {
 		return r
 	}
 	if r.burn.monthly <= 0 {
-		r.profitable, r.known = true, true
+		r.profitable = true
 		return r
 	}
 	r.known = true

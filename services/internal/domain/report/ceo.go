@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
@@ -80,22 +81,28 @@ func analyseCEO(d *Data) View {
 	if mrr.Previous != "" {
 		mrr.Previous = money(mrrPrev.V, cc) + " (at " + dateIn(d.Period.Start, d.Loc) + ")"
 	}
+	rw := d.runway()
 	burn := burnKPI(moneyKPI("Net burn", cur.netBurn, prev.netBurn, cur.costsMissing(d), false), cur.netBurn, prev.netBurn, cc, prevLabel)
-	if cur.netBurn.Known && !cur.net.Known {
-		burn.Missing = srcStripe.missing(d)
+	if !cur.net.Known && cur.costs.Known {
+		// No revenue data: the burn is gross, and says so.
+		burn = moneyKPI("Gross burn", cur.costs, prev.costs, nil, false)
+		burn.Status, burn.Note = bad, "costs only: revenue unknown (no Stripe data)"
 	}
-	runway := KPI{Label: "Runway", Period: "at " + dateIn(minTime(d.Period.End, d.AsOf), d.Loc), Value: cur.runwayText()}
+	if rw.burn.known {
+		burn.Note = strings.TrimPrefix(burn.Note+"; ", "; ") + "monthly " + money(rw.burn.monthly, cc) + " (" + rw.burn.basis() + ")"
+	}
+	runway := KPI{Label: "Runway", Period: "at " + dateIn(minTime(d.Period.End, d.AsOf), d.Loc), Value: rw.text()}
 	switch {
-	case cur.profitable:
+	case rw.profitable:
 		runway.Status = good
-	case !cur.cash.Known:
+	case !rw.cash.Known:
 		runway.Status, runway.Missing = unknown, &Missing{Source: "cash balance", HowTo: srcCash.howTo(d.Tenant.ID) + ", or " + srcStripeBalance.howTo(d.Tenant.ID)}
-	case !cur.runwayKnown:
-		runway.Status, runway.Missing = unknown, burn.Missing
+	case !rw.known:
+		runway.Status, runway.Missing = unknown, cur.costsMissing(d)
 	default:
-		runway.Note = fmt.Sprintf("cash %s / net burn %s a month", money(cur.cash.V, cc), money(cur.monthlyNetBurn, cc))
+		runway.Note = fmt.Sprintf("cash %s / %s a month (%s)", money(rw.cash.V, cc), money(rw.burn.monthly, cc), rw.burn.basis())
 		runway.Status = good
-		if min := d.Tenant.Finance.MinRunwayMonths; min > 0 && cur.runwayMonths < float64(min) {
+		if rw.months < float64(d.Tenant.Limits().MinRunwayMonths) {
 			runway.Status = bad
 		}
 	}
@@ -168,10 +175,6 @@ func ceoShortfalls(d *Data, cur finance) []Shortfall {
 		add(messages.SeverityMedium, "No profitability model",
 			"finance.unit_price, finance.variable_cost_per_unit and finance.fixed_costs_monthly are not all set, so break-even cannot be computed.",
 			"Write down unit price, unit cost and fixed costs in the tenants file")
-	}
-	if min := fin.MinRunwayMonths; min > 0 && cur.runwayKnown && cur.runwayMonths < float64(min) {
-		add(messages.SeverityCritical, "Runway below the company's minimum",
-			fmt.Sprintf("Runway is %.1f months; the rule is at least %d.", cur.runwayMonths, min), "Cut burn or raise cash")
 	}
 	for _, f := range d.Findings() {
 		if f.Severity == messages.SeverityCritical {

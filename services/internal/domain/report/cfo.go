@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
@@ -54,10 +55,26 @@ func analyseCFO(d *Data) View {
 		line("Total costs", cur.costs, prev.costs, &Missing{Source: "cost data"}, ""),
 	}
 	nb := line("Net burn (costs − net revenue)", cur.netBurn, prev.netBurn, &Missing{Source: "revenue or cost data"}, "")
-	if cur.netBurn.Known {
+	switch {
+	case cur.netBurn.Known:
 		nb = burnRow(cur.netBurn.V, prev.netBurn.V, cc)
+	case cur.costs.Known:
+		// No revenue data: the burn is gross, and says so.
+		nb = Row{Cells: []string{"Gross burn (costs; revenue unknown)", m(cur.costs.V), m(prev.costs.V)}}
+		nb.mark(1, bad)
 	}
 	v.Burn.Rows = append(v.Burn.Rows, nb)
+	rw := d.runway()
+	if rw.burn.known {
+		tr := Row{Cells: []string{"Monthly burn used for runway: " + rw.burn.basis(), money(rw.burn.monthly, cc), ""}}
+		if rw.burn.monthly < 0 {
+			tr.Cells[0], tr.Cells[1] = "Monthly profit: "+strings.Replace(rw.burn.basis(), "net burn", "net revenue − costs", 1), money(-rw.burn.monthly, cc)
+		}
+		v.Burn.Rows = append(v.Burn.Rows, tr)
+		if rw.burn.mtd != nil && len(rw.burn.months) > 0 {
+			v.Burn.Rows = append(v.Burn.Rows, Row{Cells: []string{"This month so far (" + rw.burn.mtdLabel + ", actuals, not extrapolated)", money(rw.burn.mtdBurn(), cc), ""}})
+		}
+	}
 	var missing []string
 	for _, s := range []source{srcStripe, srcAWSCost, srcExpenses} {
 		if !s.known(d) {
@@ -67,22 +84,22 @@ func analyseCFO(d *Data) View {
 	v.Burn.Note = joinLines(missing)
 
 	// Runway.
-	v.Runway = KPI{Label: "Runway", Period: "cash as of " + dateIn(cur.cashAsOf, d.Loc), Value: cur.runwayText()}
+	v.Runway = KPI{Label: "Runway", Period: "cash as of " + dateIn(rw.cashAsOf, d.Loc), Value: rw.text()}
 	switch {
-	case !cur.cash.Known:
+	case !rw.cash.Known:
 		v.Runway.Period = "as of " + v.AsOf
 		v.Runway.Status, v.Runway.Missing = unknown, &Missing{Source: "cash balance", HowTo: srcCash.howTo(d.Tenant.ID)}
-	case cur.profitable:
+	case rw.profitable:
 		v.Runway.Status = good
-		v.Runway.Note = "cash " + m(cur.cash.V) + "; revenue covers costs"
-	case !cur.runwayKnown:
+		v.Runway.Note = "cash " + m(rw.cash.V) + "; revenue covers costs"
+	case !rw.known:
 		v.Runway.Status, v.Runway.Missing = unknown, &Missing{Source: "burn figures", HowTo: "see the burn model above"}
 	default:
 		v.Runway.Status = good
-		if min := d.Tenant.Finance.MinRunwayMonths; min > 0 && cur.runwayMonths < float64(min) {
+		if rw.months < float64(d.Tenant.Limits().MinRunwayMonths) {
 			v.Runway.Status = bad
 		}
-		v.Runway.Note = fmt.Sprintf("cash %s / net burn %s a month (period burn scaled to 30.4 days)", m(cur.cash.V), m(cur.monthlyNetBurn))
+		v.Runway.Note = fmt.Sprintf("cash %s / %s a month (%s)", m(rw.cash.V), m(rw.burn.monthly), rw.burn.basis())
 	}
 
 	// Break-even.
@@ -149,19 +166,17 @@ func analyseCFO(d *Data) View {
 	}
 
 	// Rules.
-	min := fin.MinRunwayMonths
+	min := d.Tenant.Limits().MinRunwayMonths
 	runwayRule := Check{Rule: fmt.Sprintf("Runway at least %d months (finance.min_runway_months)", min)}
 	switch {
-	case min == 0:
-		runwayRule.Result, runwayRule.Evidence = "UNKNOWN", "no rule set: finance.min_runway_months"
-	case cur.profitable:
+	case rw.profitable:
 		runwayRule.Result, runwayRule.Evidence = "PASS", "not burning cash"
-	case !cur.runwayKnown:
+	case !rw.known:
 		runwayRule.Result, runwayRule.Evidence = "UNKNOWN", "runway unknown"
-	case cur.runwayMonths >= float64(min):
-		runwayRule.Result, runwayRule.Evidence = "PASS", fmt.Sprintf("%.1f months", cur.runwayMonths)
+	case rw.months >= float64(min):
+		runwayRule.Result, runwayRule.Evidence = "PASS", fmt.Sprintf("%.1f months", rw.months)
 	default:
-		runwayRule.Result, runwayRule.Evidence = "FAIL", fmt.Sprintf("%.1f months", cur.runwayMonths)
+		runwayRule.Result, runwayRule.Evidence = "FAIL", fmt.Sprintf("%.1f months", rw.months)
 	}
 	targetRule := Check{Rule: "Revenue on target (" + d.Period.Short() + ")"}
 	if t, ok := d.targetFor(d.Period); !ok || !cur.gross.Known {
@@ -202,13 +217,13 @@ func analyseCFO(d *Data) View {
 	}
 	for _, t := range tiers {
 		r := Row{Cells: []string{t.name, t.runway, t.spend}}
-		if (cur.profitable && t.hi > 1e8) || (cur.runwayKnown && cur.runwayMonths >= t.lo && cur.runwayMonths < t.hi) {
+		if (rw.profitable && t.hi > 1e8) || (rw.known && rw.months >= t.lo && rw.months < t.hi) {
 			r.Cells[0] = "► " + t.name
 			r.mark(0, good)
 		}
 		v.Tiers.Rows = append(v.Tiers.Rows, r)
 	}
-	if !cur.runwayKnown && !cur.profitable {
+	if !rw.known && !rw.profitable {
 		v.Tiers.Note = "No tier applies until runway is known."
 	}
 	return v
