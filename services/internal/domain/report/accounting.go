@@ -237,13 +237,13 @@ func analyseAccounting(d *Data) View {
 	case !cur.net.Known || !cur.costs.Known:
 		v.Milestones = []Action{{Priority: "1", Title: "Complete the books: connect revenue and cost sources", Why: "break-even cannot be measured without both", By: by(30)}}
 	case cur.profitable:
-		v.Milestones = []Action{{Priority: "✓", Title: "Break-even reached in " + d.Period.Short(), Why: "net revenue " + m(cur.net.V) + " covers costs " + m(cur.costs.V), By: dateIn(d.AsOf, d.Loc)}}
+		v.Milestones = []Action{{Priority: "✓", Title: "Break-even reached in " + d.Period.Short(), Why: "net revenue " + m(cur.net.V) + " covers costs " + m(cur.costs.V) + breakEvenWhy(d), By: dateIn(d.AsOf, d.Loc)}}
 	default:
 		gap := cur.costs.V - cur.net.V
 		v.Milestones = []Action{
 			{Priority: "1", Title: "Close a quarter of the gap: +" + m(gap/4) + " net revenue a period", Why: "gap is " + m(gap) + " in " + d.Period.Short(), By: by(30)},
 			{Priority: "2", Title: "Close half of the gap: +" + m(gap/2), Why: "costs " + m(cur.costs.V) + " vs net revenue " + m(cur.net.V), By: by(60)},
-			{Priority: "3", Title: "Break even: net revenue ≥ " + m(cur.costs.V) + " a period", Why: "at today's costs", By: by(90)},
+			{Priority: "3", Title: "Break even: net revenue ≥ " + m(cur.costs.V) + " a period", Why: "at today's costs" + breakEvenWhy(d), By: by(90)},
 		}
 	}
 	return v

@@ -102,39 +102,38 @@ func analyseCFO(d *Data) View {
 		v.Runway.Note = fmt.Sprintf("cash %s / %s a month (%s)", m(rw.cash.V), m(rw.burn.monthly), rw.burn.basis())
 	}
 
-	// Break-even.
-	fin := d.Tenant.Finance
-	v.BreakEven = Table{Title: "Break-even", Period: "monthly, from the tenant's unit economics", Head: []string{"Input", "Value"}}
-	price, okP := d.Tenant.Amount(fin.UnitPrice)
-	varCost, okV := d.Tenant.Amount(fin.VariableCostPerUnit)
-	fixed, okF := d.Tenant.Amount(fin.FixedCostsMonthly)
-	if !okP || !okV || !okF {
+	// Break-even (one computation with Accounting's: see breakeven.go).
+	be := d.breakEven()
+	v.BreakEven = Table{Title: "Break-even", Period: d.Period.Label(), Head: []string{"Input", "Value"}}
+	if !be.known {
 		v.BreakEven.Missing = configSource("finance.unit_price, finance.variable_cost_per_unit and finance.fixed_costs_monthly", "unit economics")
 	} else {
-		contrib := price.Amount - varCost.Amount
 		v.BreakEven.Rows = []Row{
-			{Cells: []string{"Fixed costs a month", m(fixed.Amount)}},
-			{Cells: []string{"Contribution per unit (price − variable cost)", m(price.Amount) + " − " + m(varCost.Amount) + " = " + m(contrib)}},
+			{Cells: []string{"Costs to cover", m(be.costs)}},
+			{Cells: []string{"Contribution per charge", m(be.perUnit)}},
 		}
-		if contrib <= 0 {
-			v.BreakEven.Rows = append(v.BreakEven.Rows, Row{Cells: []string{"Units a month to break even", "never: each unit loses money"}, Status: bad})
-		} else {
-			units := (fixed.Amount + contrib - 1) / contrib
-			v.BreakEven.Rows = append(v.BreakEven.Rows, Row{Cells: []string{"Units a month to break even", count(units)}})
-			if cur.gross.Known {
-				sold := d.Count(messages.MetricRevenueGross, d.Period.Start, d.Period.End).V
-				st := bad
-				if sold >= units {
-					st = good
-				}
-				v.BreakEven.Rows = append(v.BreakEven.Rows, Row{Cells: []string{"Charges in " + d.Period.Short(), count(sold) + " (" + pct(sold, units) + " of break-even)"}, Status: st})
+		need := Row{Cells: []string{"Charges needed to break even", be.unitsText()}}
+		if be.never {
+			need.mark(1, bad)
+		}
+		v.BreakEven.Rows = append(v.BreakEven.Rows, need)
+		if be.soldKnown && !be.never {
+			st := bad
+			if be.sold >= be.units {
+				st = good
 			}
+			r := Row{Cells: []string{"Charges in " + d.Period.Short(), count(be.sold) + " (" + pct(be.sold, be.units) + " of break-even)"}}
+			v.BreakEven.Rows = append(v.BreakEven.Rows, *r.mark(1, st))
+		}
+		v.BreakEven.Note = "From " + be.basis + "."
+		if be.model {
+			v.BreakEven.Period += " · model"
 		}
 	}
 
 	// Targets vs actuals, six months.
 	v.Targets = Table{Title: "Revenue targets vs actuals", Period: "gross revenue, last 6 months", Head: []string{"Month", "Target", "Actual", "Variance"}}
-	_, hasTarget := d.Tenant.Amount(fin.MonthlyRevenueTarget)
+	_, hasTarget := d.Tenant.Amount(d.Tenant.Finance.MonthlyRevenueTarget)
 	imported := d.Known(metricRevenueTarget)
 	v.Targets.Note = "An imported month target (targets.csv) wins over finance.monthly_revenue_target."
 	switch {

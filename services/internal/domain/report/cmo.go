@@ -108,7 +108,9 @@ func analyseCMO(d *Data) View {
 		v.NewCustomers.Status = trend(c.V, p.V, true)
 		v.CustomerChart = trendChart("chart-new-customers", "New customers per day, "+per, d.daily(messages.MetricCustomersNew, d.Period), count)
 		v.Charts = append(v.Charts, v.CustomerChart)
-		target := p.V + max(1, p.V/10)
+		// The milestone grows from where the business is now, not from
+		// the previous period.
+		target := c.V + max(1, (c.V+5)/10)
 		miles = append(miles, Action{Priority: "60d", Title: fmt.Sprintf("Reach %s new customers a period (+10 %%)", count(target)), Why: "from " + count(c.V) + " in " + d.Period.Short(), By: by(60)})
 	}
 
