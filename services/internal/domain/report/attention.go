@@ -40,6 +40,11 @@ func finish(d *Data, v View) {
 	if len(h.Attention) == 0 {
 		h.AttentionNone = "Nothing crossed a threshold in " + d.Period.Short() + "."
 	}
+	h.Subject = subjectLine(d, v, len(h.Attention))
+	h.Preheader = h.AttentionNone
+	if len(h.Attention) > 0 {
+		h.Preheader = h.Attention[0].Title + ": " + h.Attention[0].Figure
+	}
 	if c, ok := v.(*CEOView); ok {
 		c.Agenda = agendaFrom(d, h.Attention, c.Agenda)
 	}

@@ -25,6 +25,8 @@ type CTOView struct {
 	CostChart  *Chart
 	Savings    Table
 	Actions    []Action
+	// errorRate is the period's Lambda error rate, for the subject.
+	errorRate string
 }
 
 func (*CTOView) template() string { return "cto" }
@@ -59,6 +61,7 @@ func analyseCTO(d *Data) View {
 		inv := d.dayStates(messages.MetricAWSLambdaInvocations, "function", d.Period)
 		errs := d.dayStates(messages.MetricAWSLambdaErrors, "function", d.Period)
 		p95 := d.dayGaugeMax(messages.MetricAWSLambdaDurationP95, "function", d.Period)
+		v.errorRate = rate(total(errs), total(inv))
 		for _, f := range d.inventory(messages.MetricAWSLambdaFunction) {
 			fn := f.Dimensions["function"]
 			row := Row{Cells: []string{fn, count(inv[fn]), count(errs[fn]), rate(errs[fn], inv[fn]), "n/a",

@@ -94,3 +94,32 @@ func TestRenderedSignsAndColours(t *testing.T) {
 		t.Error("ceo: revenue's increase is not coloured good")
 	}
 }
+
+// TestSubjectCarriesTheHeadline: never a bare role name; the inbox line
+// says how the period went and how many items need attention.
+func TestSubjectCarriesTheHeadline(t *testing.T) {
+	want := map[string]string{
+		messages.RoleCEO:        "Queen of San Diego <script>alert(1)</script> · CEO · Oct 2026: $10.5k revenue, 87.5 % of target · 5 need attention",
+		messages.RoleCFO:        "Queen of San Diego <script>alert(1)</script> · CFO · Oct 2026: profitable, $10.5k revenue, 87.5 % of target · 3 need attention",
+		messages.RoleCTO:        "Queen of San Diego <script>alert(1)</script> · CTO · Oct 2026: 0.2 % Lambda errors, $498 AWS · 2 need attention",
+		messages.RoleCMO:        "Queen of San Diego <script>alert(1)</script> · CMO · Oct 2026: 32 new customers, CAC $116 · 3 need attention",
+		messages.RoleAccounting: "Queen of San Diego <script>alert(1)</script> · Accounting · Oct 2026: $10k net revenue, payouts off by $6.9k · 1 needs attention",
+	}
+	for role, w := range want {
+		r := buildFixture(t, role)
+		if r.Subject != w {
+			t.Errorf("%s subject %q, want %q", role, r.Subject, w)
+		}
+	}
+	if r := buildFixture(t, messages.RoleAccounting); !strings.Contains(r.HTML, ">Payouts do not reconcile: −$6,925.92 unreconciled (69 % of net revenue)</div>") {
+		t.Error("accounting preheader is not the top item")
+	}
+	for _, c := range []struct {
+		minor int64
+		want  string
+	}{{1050000, "$10.5k"}, {49800, "$498"}, {-692592, "−$6.9k"}, {123456789, "$1.2M"}, {1000000, "$10k"}} {
+		if got := compactMoney(c.minor, "USD"); got != c.want {
+			t.Errorf("compactMoney(%d) = %q, want %q", c.minor, got, c.want)
+		}
+	}
+}

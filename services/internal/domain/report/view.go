@@ -13,7 +13,9 @@ import (
 
 // Header opens every role's email.
 type Header struct {
-	Subject    string
+	Subject string
+	// Preheader is the inbox preview line: the most pressing item.
+	Preheader  string
 	TenantName string
 	Role       string
 	RoleTitle  string
