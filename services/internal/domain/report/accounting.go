@@ -148,7 +148,7 @@ func analyseAccounting(d *Data) View {
 				Row{Cells: []string{"Unreconciled difference", signedMoney(diff, cc)}, Status: st})
 			v.Payouts.Note = "A difference is usually pending funds (charges not yet available) or adjustments Boardpack does not receive."
 		} else {
-			v.Payouts.Note = "No Stripe balance reading: the closing balance cannot be reconciled (" + srcStripeBalance.howTo(d.Tenant.ID) + ")."
+			v.Payouts.Note = "No Stripe balance reading yet: the closing balance cannot be reconciled."
 		}
 	}
 
@@ -211,24 +211,23 @@ func analyseAccounting(d *Data) View {
 		v.Anomalies.Missing = &Missing{Source: "money data", HowTo: "connect Stripe and import expenses.csv"}
 	}
 
-	// Source coverage.
-	v.Coverage = Table{Title: "Data-source coverage", Period: "as of " + v.AsOf, Head: []string{"Source", "Last data", "Status"}}
+	// Source coverage: only the sources that are missing or stale (the
+	// operator's data-health notice has the steps to fix them).
+	lim := d.Tenant.Limits()
+	v.Coverage = Table{Title: "Data-source coverage", Period: "as of " + v.AsOf, Head: []string{"Source", "Last data", "Status"},
+		Empty: fmt.Sprintf("All %d sources are connected and current.", len(allSources))}
+	stale := map[string]staleSource{}
+	for _, s := range d.staleSources(lim) {
+		stale[s.src.name] = s
+	}
 	for _, s := range allSources {
-		var last string
-		var lastT = d.AsOf.AddDate(-100, 0, 0)
-		for _, mt := range s.metrics {
-			if t, ok := d.LatestAt(mt, d.AsOf); ok && t.After(lastT) {
-				lastT, last = t, dateIn(t, d.Loc)
-			}
+		if st, ok := stale[s.name]; ok {
+			row := Row{Cells: []string{s.name, dateIn(st.last, d.Loc), fmt.Sprintf("stale: nothing for %d days", st.days)}}
+			v.Coverage.Rows = append(v.Coverage.Rows, *row.mark(2, warn))
+		} else if !s.known(d) {
+			row := Row{Cells: []string{s.name, "never", "missing"}}
+			v.Coverage.Rows = append(v.Coverage.Rows, *row.mark(2, bad))
 		}
-		row := Row{Cells: []string{s.name, last, "connected"}, Status: good}
-		switch {
-		case last == "":
-			row.Cells[1], row.Cells[2], row.Status = "never", "missing: "+s.howTo(d.Tenant.ID), bad
-		case d.AsOf.Sub(lastT).Hours() > 24*35:
-			row.Cells[2], row.Status = "stale (over 35 days)", warn
-		}
-		v.Coverage.Rows = append(v.Coverage.Rows, row)
 	}
 
 	// Milestones to break-even.

@@ -36,6 +36,15 @@ func withAttention(metrics []string) []string {
 // attention.
 func finish(d *Data, v View) {
 	h := v.header()
+	h.UnsubscribeURL = UnsubscribePlaceholder
+	h.NoData = true
+	for _, s := range allSources {
+		if s.known(d) {
+			h.NoData = false
+		} else {
+			h.MissingSources = append(h.MissingSources, s.name)
+		}
+	}
 	h.Attention = needsAttention(d)
 	if len(h.Attention) == 0 {
 		h.AttentionNone = "Nothing crossed a threshold in " + d.Period.Short() + "."

@@ -150,7 +150,7 @@ func ceoShortfalls(d *Data, cur finance) []Shortfall {
 	last30 := d.AsOf.AddDate(0, 0, -30)
 	if !d.Known(messages.MetricRevenueGross) {
 		add(messages.SeverityCritical, "No revenue source connected",
-			"No Stripe charge has ever been recorded for this business.", "Connect Stripe: "+srcStripe.howTo(d.Tenant.ID))
+			"No Stripe charge has ever been recorded for this business.", "Connect Stripe (your operator has the steps)")
 	} else if r := d.Sum(messages.MetricRevenueGross, last30, d.AsOf); r.V == 0 {
 		last, _ := d.LatestAt(messages.MetricRevenueGross, d.AsOf)
 		add(messages.SeverityCritical, "No revenue in 30 days",
@@ -159,7 +159,7 @@ func ceoShortfalls(d *Data, cur finance) []Shortfall {
 	}
 	if !d.Known(metricPipelineValue) {
 		add(messages.SeverityHigh, "No sales pipeline on record",
-			"No pipeline has been imported, so future revenue cannot be judged.", "Import the pipeline: "+srcPipeline.howTo(d.Tenant.ID))
+			"No pipeline has been imported, so future revenue cannot be judged.", "Have the pipeline imported monthly (your operator has the steps)")
 	} else if p := d.openPipeline(); p <= 0 {
 		add(messages.SeverityHigh, "Empty pipeline", fmt.Sprintf("Open pipeline value is %s as of %s.", money(p, cc), dateIn(d.AsOf, d.Loc)),
 			"Rebuild the pipeline: outreach and follow-ups this week")
@@ -173,8 +173,8 @@ func ceoShortfalls(d *Data, cur finance) []Shortfall {
 	fin := d.Tenant.Finance
 	if fin.UnitPrice == "" || fin.FixedCostsMonthly == "" || fin.VariableCostPerUnit == "" {
 		add(messages.SeverityMedium, "No profitability model",
-			"finance.unit_price, finance.variable_cost_per_unit and finance.fixed_costs_monthly are not all set, so break-even cannot be computed.",
-			"Write down unit price, unit cost and fixed costs in the tenants file")
+			"Unit price, cost per unit and fixed costs are not all on record, so break-even cannot be worked out without actuals.",
+			"Agree unit price, unit cost and fixed costs, and have them recorded")
 	}
 	for _, f := range d.Findings() {
 		if f.Severity == messages.SeverityCritical {

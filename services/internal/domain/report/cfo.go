@@ -78,7 +78,7 @@ func analyseCFO(d *Data) View {
 	var missing []string
 	for _, s := range []source{srcStripe, srcAWSCost, srcExpenses} {
 		if !s.known(d) {
-			missing = append(missing, "No "+s.name+": "+s.howTo(d.Tenant.ID)+".")
+			missing = append(missing, "No "+s.name+" yet.")
 		}
 	}
 	v.Burn.Note = joinLines(missing)

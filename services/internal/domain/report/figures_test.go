@@ -112,7 +112,13 @@ func TestBreakEvenFromActuals(t *testing.T) {
 	}
 	tn := testTenant()
 	at := time.Date(2026, 11, 2, 12, 0, 0, 0, tn.Location())
-	r, err := Build(context.Background(), &memSource{}, tn, mtdDue(tn, messages.RoleCFO, at), at)
+	onlyPipeline := &memSource{}
+	for _, f := range fixtureSource().facts {
+		if f.Metric == metricPipelineValue {
+			onlyPipeline.facts = append(onlyPipeline.facts, f)
+		}
+	}
+	r, err := Build(context.Background(), onlyPipeline, tn, mtdDue(tn, messages.RoleCFO, at), at)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,8 @@ import "time"
 
 // Target sources, as shown beside a target.
 const (
-	targetImported = "imported targets"
-	targetConfig   = "tenants file"
+	targetImported = "imported month targets"
+	targetConfig   = "standing monthly target"
 )
 
 // revenueTarget is p's revenue target and its source.

@@ -35,7 +35,18 @@ type Header struct {
 	// AttentionNone the line shown when nothing crossed a threshold.
 	Attention     []attention.Item
 	AttentionNone string
+	// NoData: no source ever delivered anything; the email is a short
+	// note naming MissingSources.
+	NoData         bool
+	MissingSources []string
+	// UnsubscribeURL is the visible unsubscribe link; the mailer replaces
+	// UnsubscribePlaceholder with each recipient's signed link.
+	UnsubscribeURL string
 }
+
+// UnsubscribePlaceholder stands for the recipient's unsubscribe link in
+// the rendered HTML and text until the mailer puts in the signed one.
+const UnsubscribePlaceholder = "https://unsubscribe.boardpack.invalid/"
 
 func (h *Header) header() *Header { return h }
 
