@@ -131,8 +131,19 @@ func analyseCEO(d *Data) View {
 		v.KPIs = append(v.KPIs, k)
 	}
 	if cur.gross.Known {
-		v.RevenueChart = trendChart("chart-revenue", "Daily gross revenue, "+d.Period.Label(),
-			d.daily(messages.MetricRevenueGross, d.Period), func(n int64) string { return money(n, cc) })
+		tr := trendSpec{cid: "chart-revenue", title: "Daily gross revenue, " + d.Period.Label(),
+			pts: d.daily(messages.MetricRevenueGross, d.Period), prev: d.daily(messages.MetricRevenueGross, d.Prev), prevLabel: d.Prev.Short(),
+			format: func(n int64) string { return money(n, cc) }}
+		if target, _, ok := d.revenueTarget(d.Period); ok && len(tr.pts) > 0 {
+			// The pace line: the period's target spread evenly over its
+			// days.
+			pace := target / int64(max(1, len(tr.pts)))
+			for range tr.pts {
+				tr.target = append(tr.target, pace)
+			}
+			tr.targetLabel = "pace to target: " + money(pace, cc) + " a day"
+		}
+		v.RevenueChart = drawTrend(tr)
 		v.Charts = append(v.Charts, v.RevenueChart)
 	}
 

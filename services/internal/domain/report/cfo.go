@@ -143,6 +143,7 @@ func analyseCFO(d *Data) View {
 		v.Targets.Missing = configSource("finance.monthly_revenue_target (or import targets.csv)", "revenue target")
 	default:
 		var pts []point
+		var targets []int64
 		for _, mo := range months(minTime(d.Period.End, d.AsOf).Add(-1), d.Loc, 6) {
 			actual := d.Sum(messages.MetricRevenueGross, mo.Start, mo.End).V
 			t, _, ok := d.monthTarget(mo)
@@ -159,8 +160,10 @@ func analyseCFO(d *Data) View {
 			}
 			v.Targets.Rows = append(v.Targets.Rows, Row{Cells: []string{label, m(t), m(actual), signedMoney(actual-t, cc)}, Status: st})
 			pts = append(pts, point{Label: mo.Short(), Value: actual})
+			targets = append(targets, t)
 		}
-		v.TargetChart = trendChart("chart-revenue-months", "Gross revenue by month", pts, m)
+		v.TargetChart = drawTrend(trendSpec{cid: "chart-revenue-months", title: "Gross revenue by month", pts: pts,
+			target: targets, targetLabel: "target of each month", format: m})
 		v.Charts = append(v.Charts, v.TargetChart)
 	}
 

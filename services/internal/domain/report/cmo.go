@@ -106,7 +106,8 @@ func analyseCMO(d *Data) View {
 		v.NewCustomers.Value, v.NewCustomers.Previous = count(c.V), count(p.V)+" ("+d.Prev.Short()+")"
 		v.NewCustomers.setDelta(countDelta(c.V, p.V, true))
 		v.NewCustomers.Status = trend(c.V, p.V, true)
-		v.CustomerChart = trendChart("chart-new-customers", "New customers per day, "+per, d.daily(messages.MetricCustomersNew, d.Period), count)
+		v.CustomerChart = drawTrend(trendSpec{cid: "chart-new-customers", title: "New customers per day, " + per,
+			pts: d.daily(messages.MetricCustomersNew, d.Period), prev: d.daily(messages.MetricCustomersNew, d.Prev), prevLabel: d.Prev.Short(), format: count})
 		v.Charts = append(v.Charts, v.CustomerChart)
 		// The milestone grows from where the business is now, not from
 		// the previous period.

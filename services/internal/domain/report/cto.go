@@ -54,7 +54,7 @@ func analyseCTO(d *Data) View {
 	by := func(days int) string { return dateIn(d.AsOf.AddDate(0, 0, days), d.Loc) }
 
 	// Lambda.
-	v.Lambda = Table{Title: "Lambda", Period: per, Head: []string{"Function", "Invocations", "Errors", "Error rate", "p95 (worst day)", "Last deploy"}, Empty: "No Lambda functions in the account."}
+	v.Lambda = Table{Title: "Lambda", Period: per, Head: []string{"Function", "Invocations", "Errors (rate)", "p95 (worst day)", "Last deploy"}, Empty: "No Lambda functions in the account."}
 	if !d.Known(messages.MetricAWSLambdaFunction) {
 		v.Lambda.Missing = aws
 	} else {
@@ -64,14 +64,16 @@ func analyseCTO(d *Data) View {
 		v.errorRate = rate(total(errs), total(inv))
 		for _, f := range d.inventory(messages.MetricAWSLambdaFunction) {
 			fn := f.Dimensions["function"]
-			row := Row{Cells: []string{fn, count(inv[fn]), count(errs[fn]), rate(errs[fn], inv[fn]), "n/a",
+			// The rate with its count: "64 (<0.1 %)" says more than
+			// "0.0 %".
+			row := Row{Cells: []string{fn, count(inv[fn]), count(errs[fn]) + " (" + rate(errs[fn], inv[fn]) + ")", "n/a",
 				dateIn(time.Unix(f.Value, 0), d.Loc)}}
 			if v, ok := p95[fn]; ok {
-				row.Cells[4] = fmt.Sprintf("%s ms", count(v))
+				row.Cells[3] = fmt.Sprintf("%s ms", count(v))
 			}
-			if inv[fn] > 0 && errs[fn]*100 > inv[fn] {
-				row.mark(3, bad)
-				actions = append(actions, Action{Priority: "P1", Title: "Bring " + fn + " errors under 1 %",
+			if inv[fn] > 0 && float64(errs[fn])*100 > float64(inv[fn])*d.Tenant.Limits().LambdaErrorPct {
+				row.mark(2, bad)
+				actions = append(actions, Action{Priority: "P1", Title: "Bring " + fn + " errors under " + fmtPct(d.Tenant.Limits().LambdaErrorPct),
 					Why: fmt.Sprintf("%s errors in %s invocations (%s)", count(errs[fn]), count(inv[fn]), pct(errs[fn], inv[fn])), By: by(7)})
 			}
 			v.Lambda.Rows = append(v.Lambda.Rows, row)
@@ -231,7 +233,21 @@ func analyseCTO(d *Data) View {
 	} else {
 		var chart *Chart
 		var shares []share
-		chart, shares = breakdownChart("chart-aws-cost", "AWS cost by service, "+per, cur, func(n int64) string { return money(n, cc) })
+		// Cost over six months, by service: a trend, not one stacked bar.
+		var labels []string
+		series := map[string][]int64{}
+		ms := months(minTime(d.Period.End, d.AsOf).Add(-time.Nanosecond), d.Loc, 6)
+		for mi, mo := range ms {
+			by, _ := d.awsCostByService(mo)
+			labels = append(labels, mo.Short())
+			for svc, c := range by {
+				if series[svc] == nil {
+					series[svc] = make([]int64, len(ms))
+				}
+				series[svc][mi] = c
+			}
+		}
+		chart, shares = stackedTrend("chart-aws-cost", "AWS cost by service, last 6 months", labels, series, func(n int64) string { return money(n, cc) })
 		colour := map[string]string{}
 		for i, s := range shares {
 			colour[s.Label] = paletteHex[i]

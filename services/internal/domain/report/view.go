@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/base64"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -88,6 +89,32 @@ type Table struct {
 	Empty string
 }
 
+// numericCell matches a cell that is a figure ("$1,234.56", "−12.5 %",
+// "▲ +3.4 %", "490 ms", "5.4 GiB"): such columns are right-aligned and do
+// not wrap; any other text wraps, so a narrow screen never scrolls.
+var numericCell = regexp.MustCompile(`^[▲▼ ]*[−+-]?[$€£¥]?[\d,.]+ ?(%|ms|[KMGTPE]?i?B)?$|^(n/a|unknown|no change|new|—|-|)$`)
+
+// NumCol reports whether column i holds figures only.
+func (t Table) NumCol(i int) bool {
+	if i == 0 {
+		return false
+	}
+	figures := 0
+	for _, r := range t.Rows {
+		if i >= len(r.Cells) {
+			continue
+		}
+		c := strings.TrimSpace(r.Cells[i])
+		if !numericCell.MatchString(c) {
+			return false
+		}
+		if numericCell.FindStringSubmatch(c)[2] == "" && c != "" {
+			figures++
+		}
+	}
+	return figures > 0
+}
+
 // Row is one line of a Table. Only the offending cell is coloured: Marks
 // holds a status per cell (set with mark); a Row with only Status colours
 // its last cell.
@@ -148,15 +175,26 @@ type Check struct {
 	Evidence string
 }
 
-// Chart is an inline image of the email.
+// Chart is an inline image of the email. Its scale (YTop, YBottom), its
+// axis ends (XStart, XEnd) and its legend are HTML beside the image.
 type Chart struct {
 	CID     string
 	Title   string
 	Alt     string
 	Caption string
+	YTop    string
+	YBottom string
+	XStart  string
+	XEnd    string
+	Legend  []LegendItem
 	Width   int
 	Height  int
 	PNG     []byte
+}
+
+// LegendItem is one series of a chart.
+type LegendItem struct {
+	Colour, Label string
 }
 
 // Statuses.
