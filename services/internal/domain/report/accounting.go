@@ -186,7 +186,7 @@ func analyseAccounting(d *Data) View {
 	}
 
 	// Anomalies month over month.
-	v.Anomalies = Table{Title: "Anomalies", Period: d.Period.Short() + " vs " + d.Prev.Short() + " (changes over 50 % and at least " + m(minorUnits(cc, 100)) + ")", Head: []string{"Line", d.Period.Short(), d.Prev.Short(), "Change"}, Empty: "Nothing moved by more than 50 %."}
+	v.Anomalies = Table{Title: "Anomalies", Period: d.Period.Short() + " vs " + d.Prev.Short() + " (changes over 50 % and at least " + m(minorUnits(cc, 100)) + ")", Head: []string{"Line", d.Period.Short(), d.Prev.Short(), "Change"}, Empty: "Nothing moved by more than 50 %, and the payouts reconcile."}
 	check := func(label string, c, p int64, known, higherIsBetter bool) {
 		if !known {
 			return
@@ -206,6 +206,13 @@ func analyseAccounting(d *Data) View {
 		for _, k := range union(by, pby) {
 			check("Expenses: "+k, by[k], pby[k], true, false)
 		}
+	}
+	// Reconciliation gaps are anomalies too, whatever their size last
+	// period.
+	if g, ok := d.payoutGap(cur); ok && g.diff != 0 {
+		pg, _ := d.payoutGapIn(d.Prev, prev)
+		row := Row{Cells: []string{"Payouts unreconciled (Stripe balance vs payouts)", signedMoney(g.diff, cc), signedMoney(pg.diff, cc), moneyDelta(abs(g.diff), abs(pg.diff), false).String()}}
+		v.Anomalies.Rows = append([]Row{*row.mark(1, bad)}, v.Anomalies.Rows...)
 	}
 	if !cur.gross.Known && !cur.aws.Known && !cur.expenses.Known {
 		v.Anomalies.Missing = &Missing{Source: "money data", HowTo: "connect Stripe and import expenses.csv"}

@@ -243,19 +243,13 @@ func evaluateRules(d *Data) []attention.Item {
 	}
 
 	// Pipeline coverage of next month's target.
-	if d.Known(metricPipelineValue) {
-		end := minTime(d.Period.End, d.AsOf).In(d.Loc)
-		next := Period{Start: time.Date(end.Year(), end.Month(), 1, 0, 0, 0, 0, d.Loc), Loc: d.Loc}
-		if !end.Equal(next.Start) {
-			next.Start = next.Start.AddDate(0, 1, 0)
-		}
-		next.End = next.Start.AddDate(0, 1, 0)
-		if t, src, ok := d.monthTarget(next); ok && t > 0 {
-			open := d.openPipeline()
+	if pc, ok := d.pipelineCoverage(); ok {
+		{
+			open, t, src, next := pc.open, pc.target, pc.src, pc.month
 			cov := float64(open) * 100 / float64(t)
 			if cov < lim.PipelineCoveragePct {
 				add(attention.PipelineCoverage, messages.SeverityMedium, "Pipeline does not cover next month's target",
-					fmt.Sprintf("%s open, %s of %s", m(open), roundPct(open, t), next.Start.Format("January")+"'s target"),
+					fmt.Sprintf("%s open, %s of %s", m(open), pct(open, t), next.Start.Format("January")+"'s target"),
 					fmt.Sprintf("at least %s of the target %s from the %s", fmtPct(lim.PipelineCoveragePct), m(t), src), "at "+dateIn(d.AsOf, d.Loc),
 					"Add deals: outreach and follow-ups this week", 1-cov/max(lim.PipelineCoveragePct, 0.01))
 			}
@@ -283,6 +277,32 @@ func evaluateRules(d *Data) []attention.Item {
 			"Ask the operator to check the "+s.src.name+" connection", float64(s.days)/float64(max(s.limit, 1))-1)
 	}
 	return out
+}
+
+// coverage is the open pipeline against the next month's target.
+type coverage struct {
+	open, target int64
+	src          string
+	month        Period
+}
+
+// pipelineCoverage is the open pipeline against the target of the month
+// after the report's as-of time.
+func (d *Data) pipelineCoverage() (coverage, bool) {
+	if !d.Known(metricPipelineValue) {
+		return coverage{}, false
+	}
+	end := minTime(d.Period.End, d.AsOf).In(d.Loc)
+	next := Period{Start: time.Date(end.Year(), end.Month(), 1, 0, 0, 0, 0, d.Loc), Loc: d.Loc}
+	if !end.Equal(next.Start) {
+		next.Start = next.Start.AddDate(0, 1, 0)
+	}
+	next.End = next.Start.AddDate(0, 1, 0)
+	t, src, ok := d.monthTarget(next)
+	if !ok || t <= 0 {
+		return coverage{}, false
+	}
+	return coverage{open: d.openPipeline(), target: t, src: src, month: next}, true
 }
 
 // monthsBelowTarget counts the calendar months, ending with the report's,
@@ -314,10 +334,13 @@ type gap struct {
 
 // payoutGap reconciles the Stripe balance over the period: opening
 // balance + net revenue − payouts should be the closing balance.
-func (d *Data) payoutGap(cur finance) (gap, bool) {
-	end := minTime(d.Period.End, d.AsOf)
-	open, close := d.TotalAt(messages.MetricCashStripe, d.Period.Start), d.TotalAt(messages.MetricCashStripe, end)
-	paid := d.Sum(messages.MetricPayoutsPaid, d.Period.Start, d.Period.End)
+func (d *Data) payoutGap(cur finance) (gap, bool) { return d.payoutGapIn(d.Period, cur) }
+
+// payoutGapIn reconciles the Stripe balance over p (cur is p's finance).
+func (d *Data) payoutGapIn(p Period, cur finance) (gap, bool) {
+	end := minTime(p.End, d.AsOf)
+	open, close := d.TotalAt(messages.MetricCashStripe, p.Start), d.TotalAt(messages.MetricCashStripe, end)
+	paid := d.Sum(messages.MetricPayoutsPaid, p.Start, p.End)
 	if !cur.gross.Known || !open.Known || !(paid.Known || d.Known(messages.MetricCashStripe)) {
 		return gap{}, false
 	}

@@ -46,7 +46,7 @@ func TestNeedsAttentionFirst(t *testing.T) {
 		messages.RoleCMO: {
 			"high|Customers cost more than they buy|CAC $116.25 vs average order $75.00",
 			"high|Revenue below target 12 months running|$10,500.00, 87.5 % of target",
-			"medium|Pipeline does not cover next month's target|$12,000.00 open, 80 % of November's target",
+			"medium|Pipeline does not cover next month's target|$12,000.00 open, 80.0 % of November's target",
 		},
 		messages.RoleAccounting: {
 			"high|Payouts do not reconcile|−$6,925.92 unreconciled (69 % of net revenue)",

@@ -124,7 +124,21 @@ func analyseCEO(d *Data) View {
 			errRate.Status = bad
 		}
 	}
-	for _, k := range []KPI{rev, net, mrr, burn, runway, awsCost, errRate} {
+	pipe := KPI{Label: "Pipeline (open deals)", Period: "at " + dateIn(d.AsOf, d.Loc)}
+	if !d.Known(metricPipelineValue) {
+		pipe.Value, pipe.Status, pipe.Missing = "unknown", unknown, srcPipeline.missing(d)
+	} else {
+		pipe.Value, pipe.Status = money(d.openPipeline(), cc), neutral
+		if pc, ok := d.pipelineCoverage(); ok {
+			pipe.Target = money(pc.target, cc) + " (" + pc.month.Start.In(d.Loc).Format("January") + ")"
+			pipe.Note = pct(pc.open, pc.target) + " of " + pc.month.Start.In(d.Loc).Format("January") + "'s target covered"
+			pipe.Status = good
+			if float64(pc.open)*100 < float64(pc.target)*d.Tenant.Limits().PipelineCoveragePct {
+				pipe.Status = bad
+			}
+		}
+	}
+	for _, k := range []KPI{rev, net, mrr, pipe, burn, runway, awsCost, errRate} {
 		if k.Missing != nil {
 			v.MissingKPIs = append(v.MissingKPIs, k)
 		}

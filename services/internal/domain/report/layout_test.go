@@ -97,3 +97,35 @@ func TestLayoutBasics(t *testing.T) {
 		t.Error("text lacks the unsubscribe link")
 	}
 }
+
+// TestRoleContent: the CEO sees the pipeline and its coverage among the
+// KPIs, the CTO opens with findings and actions, the CMO's one channel
+// table carries cost per conversion, CAC and ROAS and is reconciled with
+// Stripe, and Accounting's anomalies include the reconciliation gap.
+func TestRoleContent(t *testing.T) {
+	ceo := buildFixture(t, messages.RoleCEO).Text
+	if !strings.Contains(ceo, "- Pipeline (open deals) (at 1 Nov 2026): $12,000.00; target $15,000.00 (November); 80.0 % of November's target covered") {
+		t.Errorf("ceo pipeline KPI:\n%s", ceo)
+	}
+	cto := buildFixture(t, messages.RoleCTO).Text
+	if s, a, l := strings.Index(cto, "SECURITY FINDINGS"), strings.Index(cto, "ENGINEERING ACTIONS"), strings.Index(cto, "LAMBDA"); s < 0 || a < s || l < a {
+		t.Errorf("cto order: findings at %d, actions at %d, lambda at %d", s, a, l)
+	}
+	cmo := buildFixture(t, messages.RoleCMO).Text
+	for _, w := range []string{
+		"- google-ads — Visits: 3,298; Conv.: 93; Spend: $1,860.00; Per conv.: $20.00; CAC: $116.25; ROAS: 3.8×",
+		"- Checkouts no channel claims — Count: −46",
+		"The channels claim 46 more conversions than Stripe completed",
+	} {
+		if !strings.Contains(cmo, w) {
+			t.Errorf("cmo lacks %q", w)
+		}
+	}
+	acc := buildFixture(t, messages.RoleAccounting).Text
+	if !strings.Contains(acc, "- Payouts unreconciled (Stripe balance vs payouts) — Oct 2026: −$6,925.92; Sep 2026: −$6,961.66") {
+		t.Errorf("accounting anomalies lack the payout gap:\n%s", acc)
+	}
+	if strings.Contains(acc, "Status: connected") || !strings.Contains(acc, "All 10 sources are connected and current.") {
+		t.Error("accounting coverage lists connected sources")
+	}
+}
