@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"log/slog"
 	"net/url"
 	"sort"
@@ -156,9 +157,15 @@ func (m *mailer) compose(t tenants.Tenant, due messages.ReportDue, r report.Rend
 	if mailto == "" {
 		mailto = m.cfg.Sender
 	}
+	unsub := m.cfg.PublicURL + "/unsubscribe?token=" + url.QueryEscape(token)
+	// The visible link in the body: the report renders a placeholder,
+	// each recipient gets their own signed link (GET shows a confirm
+	// button; only the POST unsubscribes).
+	r.HTML = strings.ReplaceAll(r.HTML, report.UnsubscribePlaceholder, html.EscapeString(unsub))
+	r.Text = strings.ReplaceAll(r.Text, report.UnsubscribePlaceholder, unsub)
 	return buildMIME(envelope{
 		From: t.Email.From, ReplyTo: t.Email.ReplyTo, To: rcpt, Subject: r.Subject, ReportID: due.ReportID,
-		Unsub: m.cfg.PublicURL + "/unsubscribe?token=" + url.QueryEscape(token), UnsubMail: mailto, Date: m.now(),
+		Unsub: unsub, UnsubMail: mailto, Date: m.now(),
 	}, r, m.cfg.Sender)
 }
 

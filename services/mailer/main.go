@@ -84,6 +84,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	srv.AddReadyCheck("report_due_queue", readiness.Queue(sqsc, cfg.Names.Queue(resources.QueueMailerReportDue)))
 	srv.AddReadyCheck("ses_events_queue", readiness.Queue(sqsc, cfg.Names.Queue(resources.QueueMailerSESEvents)))
 	srv.Mux.HandleFunc("POST /unsubscribe", unsubscribeHandler([]byte(cfg.UnsubscribeKey), store, time.Now, log))
+	srv.Mux.HandleFunc("GET /unsubscribe", unsubscribeConfirm([]byte(cfg.UnsubscribeKey), time.Now))
 	registerMetrics(srv, m)
 	l, err := srv.Listen()
 	if err != nil {
