@@ -89,7 +89,11 @@ func analyseCEO(d *Data) View {
 		burn.Status, burn.Note = bad, "costs only: revenue unknown (no Stripe data)"
 	}
 	if rw.burn.known {
-		burn.Note = strings.TrimPrefix(burn.Note+"; ", "; ") + "monthly " + money(rw.burn.monthly, cc) + " (" + rw.burn.basis() + ")"
+		trailing := "monthly burn " + money(rw.burn.monthly, cc) + " (" + rw.burn.basis() + ")"
+		if rw.burn.monthly < 0 {
+			trailing = "monthly profit " + money(-rw.burn.monthly, cc) + " (" + strings.TrimPrefix(rw.burn.basis(), "net burn, ") + ")"
+		}
+		burn.Note = strings.TrimPrefix(burn.Note+"; ", "; ") + trailing
 	}
 	runway := KPI{Label: "Runway", Period: "at " + dateIn(minTime(d.Period.End, d.AsOf), d.Loc), Value: rw.text()}
 	switch {

@@ -63,7 +63,7 @@ func TestRenderedSignsAndColours(t *testing.T) {
 		want       []string
 		not        []string
 	}{
-		{"ceo", ceo.Text, []string{"Net profit (Oct 2026): $4,920.92 (▲ +11.1 %); prev. profit $4,427.66 (Sep 2026)"}, []string{"-$", "Net burn (Oct 2026): -"}},
+		{"ceo", ceo.Text, []string{"Net profit (Oct 2026): $4,920.92 (▲ +11.1 %); prev. profit $4,427.66 (Sep 2026); monthly profit $4,824.19 (average of 3 months Aug–Oct 2026)"}, []string{"-$", "−$4,824.19", "Net burn (Oct 2026): -"}},
 		{"cfo", cfo.Text, []string{"Net profit (net revenue − costs) — Oct 2026: $4,920.92; Sep 2026: $4,427.66"}, []string{"-$"}},
 		{"cto", cto.Text, []string{"api — Invocations: 1,391,900; Errors (rate): 64 (<0.1 %)", "Deploys (October 2026): 1 (no change)", "Amazon DynamoDB — Cost: $129.00; Previous: $116.00; Change: ▲ +11.2 %"}, []string{"0.0 %", "(+0.0 %)"}},
 		{"accounting", acc.Text, []string{"Disputes (open or lost) — Oct 2026: $0.00"}, []string{"−$0.00", "-$0.00"}},
