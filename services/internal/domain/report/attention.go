@@ -56,6 +56,20 @@ func finish(d *Data, v View) {
 	}
 	if c, ok := v.(*CEOView); ok {
 		c.Agenda = agendaFrom(d, h.Attention, c.Agenda)
+		// A shortfall already among the items that need attention is not
+		// said twice.
+		covered := map[attention.Rule]bool{}
+		for _, it := range h.Attention {
+			covered[it.Rule] = true
+		}
+		var rest []Shortfall
+		for _, f := range c.Shortfalls {
+			if covered[attention.SecurityFindings] && strings.HasPrefix(f.Title, "Critical security finding") {
+				continue
+			}
+			rest = append(rest, f)
+		}
+		c.Shortfalls = rest
 	}
 }
 

@@ -54,6 +54,11 @@ func TestOneValuePerFigure(t *testing.T) {
 			{"cfo", `AWS cost — Oct 2026: ` + amt},
 			{"cto", `Total — Cost: ` + amt},
 		},
+		"October's unreconciled payouts": {
+			{"accounting", `Unreconciled difference — Amount: ` + amt},
+			{"accounting", `Payouts unreconciled \(Stripe balance vs payouts\) — Oct 2026: ` + amt},
+			{"*", `Payouts do not reconcile: ` + amt + ` unreconciled`},
+		},
 		"runway": {
 			{"ceo", `Runway \(at [^)]*\): ([^;\n]+)`},
 			{"cfo", `Runway \(cash as of [^)]*\): ([^;\n]+)`},
