@@ -88,7 +88,43 @@ func (m *mailer) deliver(ctx context.Context, due messages.ReportDue) error {
 			transient = append(transient, err)
 		}
 	}
+	if err := m.sendDataHealth(ctx, log, t, due); err != nil {
+		transient = append(transient, err)
+	}
 	return errors.Join(transient...)
+}
+
+// sendDataHealth sends the operator (email.operator) the data-health
+// notice with a report whose sources are missing or stale: the commands
+// that executives' emails leave out. It is claimed like any send, under
+// the report id with a "-health" suffix, so a redelivered report due
+// does not send it twice.
+func (m *mailer) sendDataHealth(ctx context.Context, log *slog.Logger, t tenants.Tenant, due messages.ReportDue) error {
+	if t.Email.Operator == "" {
+		return nil
+	}
+	h, err := report.AnalyseDataHealth(ctx, m.source, t, minTime(m.now(), due.PeriodEnd))
+	if err != nil {
+		return fmt.Errorf("data health %s: %w", t.ID, err)
+	}
+	if h.Healthy() {
+		return nil
+	}
+	r, err := report.RenderDataHealth(h)
+	if err != nil {
+		log.Error("data health notice not rendered", "err", err)
+		return nil
+	}
+	notice := due
+	notice.ReportID = due.ReportID + "-health"
+	return m.sendOne(ctx, log.With("notice", "data_health"), t, notice, r, t.Email.Operator)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func (m *mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string) error {
