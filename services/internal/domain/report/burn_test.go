@@ -51,8 +51,8 @@ func TestRunwayNotExtrapolatedFromDays(t *testing.T) {
 		{time.August, []string{
 			"Runway (cash as of 1 Nov 2026): 10.0 months; cash $100,000.00 / $10,000.00 a month (gross burn (revenue unknown), average of 3 months Aug–Oct 2026)",
 			"Gross burn (costs; revenue unknown) — 1–2 Nov: $10,000.00",
-			"Monthly burn used for runway: gross burn (revenue unknown), average of 3 months Aug–Oct 2026 — 1–2 Nov: $10,000.00",
-			"This month so far (1–2 Nov, actuals, not extrapolated) — 1–2 Nov: $10,000.00",
+			"- Trailing: gross burn (revenue unknown), average of 3 months Aug–Oct 2026 — A month: $10,000.00",
+			"- This month so far (1–2 Nov, actuals, not extrapolated) — A month: $10,000.00",
 		}},
 		// No complete month yet: the month so far, as it stands.
 		{time.November, []string{

@@ -15,6 +15,7 @@ import (
 type CFOView struct {
 	Header
 	Burn        Table
+	MonthlyBurn Table
 	Runway      KPI
 	BreakEven   Table
 	Targets     Table
@@ -64,15 +65,20 @@ func analyseCFO(d *Data) View {
 		nb.mark(1, bad)
 	}
 	v.Burn.Rows = append(v.Burn.Rows, nb)
+	// The monthly burn that runway uses, beside this month's actuals
+	// (never extrapolated from its days).
 	rw := d.runway()
-	if rw.burn.known {
-		tr := Row{Cells: []string{"Monthly burn used for runway: " + rw.burn.basis(), money(rw.burn.monthly, cc), ""}}
+	v.MonthlyBurn = Table{Title: "Monthly burn", Period: "used for runway", Head: []string{"Basis", "A month"}}
+	if !rw.burn.known {
+		v.MonthlyBurn.Missing = &Missing{Source: "cost data"}
+	} else {
+		tr := Row{Cells: []string{"Trailing: " + rw.burn.basis(), money(rw.burn.monthly, cc)}}
 		if rw.burn.monthly < 0 {
-			tr.Cells[0], tr.Cells[1] = "Monthly profit: "+strings.Replace(rw.burn.basis(), "net burn", "net revenue − costs", 1), money(-rw.burn.monthly, cc)
+			tr.Cells[0], tr.Cells[1] = "Trailing profit: "+strings.Replace(rw.burn.basis(), "net burn", "net revenue − costs", 1), money(-rw.burn.monthly, cc)
 		}
-		v.Burn.Rows = append(v.Burn.Rows, tr)
+		v.MonthlyBurn.Rows = append(v.MonthlyBurn.Rows, tr)
 		if rw.burn.mtd != nil && len(rw.burn.months) > 0 {
-			v.Burn.Rows = append(v.Burn.Rows, Row{Cells: []string{"This month so far (" + rw.burn.mtdLabel + ", actuals, not extrapolated)", money(rw.burn.mtdBurn(), cc), ""}})
+			v.MonthlyBurn.Rows = append(v.MonthlyBurn.Rows, Row{Cells: []string{"This month so far (" + rw.burn.mtdLabel + ", actuals, not extrapolated)", money(rw.burn.mtdBurn(), cc)}})
 		}
 	}
 	var missing []string
