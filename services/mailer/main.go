@@ -112,6 +112,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	srv.AddReadyCheck("report_due_queue", readiness.Queue(sqsc, cfg.Names.Queue(resources.QueueMailerReportDue)))
 	srv.AddReadyCheck("ses_events_queue", readiness.Queue(sqsc, cfg.Names.Queue(resources.QueueMailerSESEvents)))
 	srv.Mux.HandleFunc("POST /unsubscribe", mailer.UnsubscribeHandler([]byte(cfg.UnsubscribeKey), store, time.Now, log))
+	srv.Mux.HandleFunc("GET /unsubscribe", mailer.UnsubscribeConfirm([]byte(cfg.UnsubscribeKey), time.Now))
 	mailer.RegisterMetrics(srv, m)
 
 	// On shutdown the router drains: it stops receiving and lets the

@@ -64,7 +64,7 @@ func TestOnePassFeedsTheCTOReport(t *testing.T) {
 		"cost by service (Lambda)":     "AWS Lambda",
 		"cost by service (S3)":         "Amazon Simple Storage Service",
 		// Today's partial day counts in a month-to-date period.
-		"today's Lambda invocations": "Invocations: 100; Errors: 10",
+		"today's Lambda invocations": "Invocations: 100; Errors (rate): 10 (10.0 %)",
 	} {
 		if !strings.Contains(r.Text, want) {
 			t.Errorf("CTO report lacks the %s (%q):\n%s", what, want, r.Text)

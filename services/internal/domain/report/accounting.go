@@ -184,7 +184,7 @@ func analyseAccounting(d *Data) View {
 				Row{Cells: []string{"Unreconciled difference", signedMoney(diff, cc)}, Status: st})
 			v.Payouts.Note = "A difference is usually pending funds (charges not yet available) or adjustments Boardpack does not receive."
 		} else {
-			v.Payouts.Note = "No Stripe balance reading: the closing balance cannot be reconciled (" + srcStripeBalance.howTo(d.Tenant.ID) + ")."
+			v.Payouts.Note = "No Stripe balance reading yet: the closing balance cannot be reconciled."
 		}
 	}
 
@@ -239,47 +239,55 @@ func analyseAccounting(d *Data) View {
 	}
 
 	// Anomalies month over month.
-	v.Anomalies = Table{Title: "Anomalies", Period: d.Period.Short() + " vs " + d.Prev.Short() + " (changes over 50 % and at least " + m(minorUnits(cc, 100)) + ")", Head: []string{"Line", d.Period.Short(), d.Prev.Short(), "Change"}, Empty: "Nothing moved by more than 50 %."}
-	check := func(label string, c, p int64, known bool) {
+	v.Anomalies = Table{Title: "Anomalies", Period: d.Period.Short() + " vs " + d.Prev.Short() + " (changes over 50 % and at least " + m(minorUnits(cc, 100)) + ")", Head: []string{"Line", d.Period.Short(), d.Prev.Short(), "Change"}, Empty: "Nothing moved by more than 50 %, and the payouts reconcile."}
+	check := func(label string, c, p int64, known, higherIsBetter bool) {
 		if !known {
 			return
 		}
 		if abs(c-p) >= minorUnits(cc, 100) && (p == 0 || abs(c-p)*2 > abs(p)) {
-			v.Anomalies.Rows = append(v.Anomalies.Rows, Row{Cells: []string{label, m(c), m(p), change(c, p)}, Status: warn})
+			ch := moneyDelta(c, p, higherIsBetter)
+			row := Row{Cells: []string{label, m(c), m(p), ch.String()}}
+			v.Anomalies.Rows = append(v.Anomalies.Rows, *row.mark(3, ch.Status))
 		}
 	}
-	check("Gross charges", cur.gross.V, prev.gross.V, cur.gross.Known)
-	check("Refunds", cur.refunds.V, prev.refunds.V, cur.gross.Known)
-	check("Disputes", cur.disputes.V, prev.disputes.V, cur.gross.Known)
-	check("AWS cost", cur.aws.V, prev.aws.V, cur.aws.Known)
+	check("Gross charges", cur.gross.V, prev.gross.V, cur.gross.Known, true)
+	check("Refunds", cur.refunds.V, prev.refunds.V, cur.gross.Known, false)
+	check("Disputes", cur.disputes.V, prev.disputes.V, cur.gross.Known, false)
+	check("AWS cost", cur.aws.V, prev.aws.V, cur.aws.Known, false)
 	if cur.expenses.Known {
 		by, pby := d.rowsBy(metricExpenses, messages.DimCategory, d.Period), d.rowsBy(metricExpenses, messages.DimCategory, d.Prev)
 		for _, k := range union(by, pby) {
-			check("Expenses: "+k, by[k], pby[k], true)
+			check("Expenses: "+k, by[k], pby[k], true, false)
 		}
+	}
+	// Reconciliation gaps are anomalies too, whatever their size last
+	// period.
+	if g, ok := d.payoutGap(cur); ok && g.diff != 0 {
+		pg, _ := d.payoutGapIn(d.Prev, prev)
+		row := Row{Cells: []string{"Payouts unreconciled (Stripe balance vs payouts)", signedMoney(g.diff, cc), signedMoney(pg.diff, cc), moneyDelta(abs(g.diff), abs(pg.diff), false).String()}}
+		v.Anomalies.Rows = append([]Row{*row.mark(1, bad)}, v.Anomalies.Rows...)
 	}
 	if !cur.gross.Known && !cur.aws.Known && !cur.expenses.Known {
 		v.Anomalies.Missing = &Missing{Source: "money data", HowTo: "connect Stripe and import expenses.csv"}
 	}
 
-	// Source coverage.
-	v.Coverage = Table{Title: "Data-source coverage", Period: "as of " + v.AsOf, Head: []string{"Source", "Last data", "Status"}}
+	// Source coverage: only the sources that are missing or stale (the
+	// operator's data-health notice has the steps to fix them).
+	lim := d.Tenant.Limits()
+	v.Coverage = Table{Title: "Data-source coverage", Period: "as of " + v.AsOf, Head: []string{"Source", "Last data", "Status"},
+		Empty: fmt.Sprintf("All %d sources are connected and current.", len(allSources))}
+	stale := map[string]staleSource{}
+	for _, s := range d.staleSources(lim) {
+		stale[s.src.name] = s
+	}
 	for _, s := range allSources {
-		var last string
-		var lastT = d.AsOf.AddDate(-100, 0, 0)
-		for _, mt := range s.metrics {
-			if t, ok := d.LatestAt(mt, d.AsOf); ok && t.After(lastT) {
-				lastT, last = t, dateIn(t, d.Loc)
-			}
+		if st, ok := stale[s.name]; ok {
+			row := Row{Cells: []string{s.name, dateIn(st.last, d.Loc), fmt.Sprintf("stale: nothing for %d days", st.days)}}
+			v.Coverage.Rows = append(v.Coverage.Rows, *row.mark(2, warn))
+		} else if !s.known(d) {
+			row := Row{Cells: []string{s.name, "never", "missing"}}
+			v.Coverage.Rows = append(v.Coverage.Rows, *row.mark(2, bad))
 		}
-		row := Row{Cells: []string{s.name, last, "connected"}, Status: good}
-		switch {
-		case last == "":
-			row.Cells[1], row.Cells[2], row.Status = "never", "missing: "+s.howTo(d.Tenant.ID), bad
-		case d.AsOf.Sub(lastT).Hours() > 24*35:
-			row.Cells[2], row.Status = "stale (over 35 days)", warn
-		}
-		v.Coverage.Rows = append(v.Coverage.Rows, row)
 	}
 
 	// Milestones to break-even.
@@ -288,13 +296,13 @@ func analyseAccounting(d *Data) View {
 	case !cur.net.Known || !cur.costs.Known:
 		v.Milestones = []Action{{Priority: "1", Title: "Complete the books: connect revenue and cost sources", Why: "break-even cannot be measured without both", By: by(30)}}
 	case cur.profitable:
-		v.Milestones = []Action{{Priority: "✓", Title: "Break-even reached in " + d.Period.Short(), Why: "net revenue " + m(cur.net.V) + " covers costs " + m(cur.costs.V), By: dateIn(d.AsOf, d.Loc)}}
+		v.Milestones = []Action{{Priority: "✓", Title: "Break-even reached in " + d.Period.Short(), Why: "net revenue " + m(cur.net.V) + " covers costs " + m(cur.costs.V) + breakEvenWhy(d), By: dateIn(d.AsOf, d.Loc)}}
 	default:
 		gap := cur.costs.V - cur.net.V
 		v.Milestones = []Action{
 			{Priority: "1", Title: "Close a quarter of the gap: +" + m(gap/4) + " net revenue a period", Why: "gap is " + m(gap) + " in " + d.Period.Short(), By: by(30)},
 			{Priority: "2", Title: "Close half of the gap: +" + m(gap/2), Why: "costs " + m(cur.costs.V) + " vs net revenue " + m(cur.net.V), By: by(60)},
-			{Priority: "3", Title: "Break even: net revenue ≥ " + m(cur.costs.V) + " a period", Why: "at today's costs", By: by(90)},
+			{Priority: "3", Title: "Break even: net revenue ≥ " + m(cur.costs.V) + " a period", Why: "at today's costs" + breakEvenWhy(d), By: by(90)},
 		}
 	}
 	return v

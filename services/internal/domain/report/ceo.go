@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
@@ -56,7 +57,7 @@ func analyseCEO(d *Data) View {
 		}
 		k.Value = money(c.V, cc)
 		k.Previous = money(p.V, cc) + " (" + prevLabel + ")"
-		k.Change = change(c.V, p.V)
+		k.setDelta(moneyDelta(c.V, p.V, higherIsBetter))
 		k.Status = trend(c.V, p.V, higherIsBetter)
 		return k
 	}
@@ -81,22 +82,32 @@ func analyseCEO(d *Data) View {
 	if mrr.Previous != "" {
 		mrr.Previous = money(mrrPrev.V, cc) + " (at " + dateIn(d.Period.Start, d.Loc) + ")"
 	}
-	burn := moneyKPI("Net burn", cur.netBurn, prev.netBurn, cur.costsMissing(d), false)
-	if cur.netBurn.Known && !cur.net.Known {
-		burn.Missing = srcStripe.missing(d)
+	rw := d.runway()
+	burn := burnKPI(moneyKPI("Net burn", cur.netBurn, prev.netBurn, cur.costsMissing(d), false), cur.netBurn, prev.netBurn, cc, prevLabel)
+	if !cur.net.Known && cur.costs.Known {
+		// No revenue data: the burn is gross, and says so.
+		burn = moneyKPI("Gross burn", cur.costs, prev.costs, nil, false)
+		burn.Status, burn.Note = bad, "costs only: revenue unknown (no Stripe data)"
 	}
-	runway := KPI{Label: "Runway", Period: "at " + dateIn(minTime(d.Period.End, d.AsOf), d.Loc), Value: cur.runwayText()}
+	if rw.burn.known {
+		trailing := "monthly burn " + money(rw.burn.monthly, cc) + " (" + rw.burn.basis() + ")"
+		if rw.burn.monthly < 0 {
+			trailing = "monthly profit " + money(-rw.burn.monthly, cc) + " (" + strings.TrimPrefix(rw.burn.basis(), "net burn, ") + ")"
+		}
+		burn.Note = strings.TrimPrefix(burn.Note+"; ", "; ") + trailing
+	}
+	runway := KPI{Label: "Runway", Period: "at " + dateIn(minTime(d.Period.End, d.AsOf), d.Loc), Value: rw.text()}
 	switch {
-	case cur.profitable:
+	case rw.profitable:
 		runway.Status = good
-	case !cur.cash.Known:
+	case !rw.cash.Known:
 		runway.Status, runway.Missing = unknown, &Missing{Source: "cash balance", HowTo: srcCash.howTo(d.Tenant.ID) + ", or " + srcStripeBalance.howTo(d.Tenant.ID)}
-	case !cur.runwayKnown:
-		runway.Status, runway.Missing = unknown, burn.Missing
+	case !rw.known:
+		runway.Status, runway.Missing = unknown, cur.costsMissing(d)
 	default:
-		runway.Note = fmt.Sprintf("cash %s / net burn %s a month", money(cur.cash.V, cc), money(cur.monthlyNetBurn, cc))
+		runway.Note = fmt.Sprintf("cash %s / %s a month (%s)", money(rw.cash.V, cc), money(rw.burn.monthly, cc), rw.burn.basis())
 		runway.Status = good
-		if min := d.Tenant.Finance.MinRunwayMonths; min > 0 && cur.runwayMonths < float64(min) {
+		if rw.months < float64(d.Tenant.Limits().MinRunwayMonths) {
 			runway.Status = bad
 		}
 	}
@@ -110,7 +121,7 @@ func analyseCEO(d *Data) View {
 		errRate.Value, errRate.Status, errRate.Missing = "unknown", unknown, srcAWS.missing(d)
 	} else {
 		i, e, pi, pe := total(inv), total(errs), total(pinv), total(perrs)
-		errRate.Value = pct(e, i)
+		errRate.Value = rate(e, i)
 		errRate.Previous = pct(pe, pi) + " (" + prevLabel + ")"
 		errRate.Note = fmt.Sprintf("%s errors in %s invocations", count(e), count(i))
 		errRate.Status = good
@@ -118,15 +129,40 @@ func analyseCEO(d *Data) View {
 			errRate.Status = bad
 		}
 	}
-	for _, k := range []KPI{rev, net, mrr, burn, runway, awsCost, errRate} {
+	pipe := KPI{Label: "Pipeline (open deals)", Period: "at " + dateIn(d.AsOf, d.Loc)}
+	if !d.Known(metricPipelineValue) {
+		pipe.Value, pipe.Status, pipe.Missing = "unknown", unknown, srcPipeline.missing(d)
+	} else {
+		pipe.Value, pipe.Status = money(d.openPipeline(), cc), neutral
+		if pc, ok := d.pipelineCoverage(); ok {
+			pipe.Target = money(pc.target, cc) + " (" + pc.month.Start.In(d.Loc).Format("January") + ")"
+			pipe.Note = pct(pc.open, pc.target) + " of " + pc.month.Start.In(d.Loc).Format("January") + "'s target covered"
+			pipe.Status = good
+			if float64(pc.open)*100 < float64(pc.target)*d.Tenant.Limits().PipelineCoveragePct {
+				pipe.Status = bad
+			}
+		}
+	}
+	for _, k := range []KPI{rev, net, mrr, pipe, burn, runway, awsCost, errRate} {
 		if k.Missing != nil {
 			v.MissingKPIs = append(v.MissingKPIs, k)
 		}
 		v.KPIs = append(v.KPIs, k)
 	}
 	if cur.gross.Known {
-		v.RevenueChart = trendChart("chart-revenue", "Daily gross revenue, "+d.Period.Label(),
-			d.daily(messages.MetricRevenueGross, d.Period), func(n int64) string { return money(n, cc) })
+		tr := trendSpec{cid: "chart-revenue", title: "Daily gross revenue, " + d.Period.Label(),
+			pts: d.daily(messages.MetricRevenueGross, d.Period), prev: d.daily(messages.MetricRevenueGross, d.Prev), prevLabel: d.Prev.Short(),
+			format: func(n int64) string { return money(n, cc) }}
+		if target, _, ok := d.revenueTarget(d.Period); ok && len(tr.pts) > 0 {
+			// The pace line: the period's target spread evenly over its
+			// days.
+			pace := target / int64(max(1, len(tr.pts)))
+			for range tr.pts {
+				tr.target = append(tr.target, pace)
+			}
+			tr.targetLabel = "pace to target: " + money(pace, cc) + " a day"
+		}
+		v.RevenueChart = drawTrend(tr)
 		v.Charts = append(v.Charts, v.RevenueChart)
 	}
 
@@ -144,7 +180,7 @@ func ceoShortfalls(d *Data, cur finance) []Shortfall {
 	last30 := d.AsOf.AddDate(0, 0, -30)
 	if !d.Known(messages.MetricRevenueGross) {
 		add(messages.SeverityCritical, "No revenue source connected",
-			"No Stripe charge has ever been recorded for this business.", "Connect Stripe: "+srcStripe.howTo(d.Tenant.ID))
+			"No Stripe charge has ever been recorded for this business.", "Connect Stripe (your operator has the steps)")
 	} else if r := d.Sum(messages.MetricRevenueGross, last30, d.AsOf); r.V == 0 {
 		last, _ := d.LatestAt(messages.MetricRevenueGross, d.AsOf)
 		add(messages.SeverityCritical, "No revenue in 30 days",
@@ -153,7 +189,7 @@ func ceoShortfalls(d *Data, cur finance) []Shortfall {
 	}
 	if !d.Known(metricPipelineValue) {
 		add(messages.SeverityHigh, "No sales pipeline on record",
-			"No pipeline has been imported, so future revenue cannot be judged.", "Import the pipeline: "+srcPipeline.howTo(d.Tenant.ID))
+			"No pipeline has been imported, so future revenue cannot be judged.", "Have the pipeline imported monthly (your operator has the steps)")
 	} else if p := d.openPipeline(); p <= 0 {
 		add(messages.SeverityHigh, "Empty pipeline", fmt.Sprintf("Open pipeline value is %s as of %s.", money(p, cc), dateIn(d.AsOf, d.Loc)),
 			"Rebuild the pipeline: outreach and follow-ups this week")
@@ -167,12 +203,8 @@ func ceoShortfalls(d *Data, cur finance) []Shortfall {
 	fin := d.Tenant.Finance
 	if fin.UnitPrice == "" || fin.FixedCostsMonthly == "" || fin.VariableCostPerUnit == "" {
 		add(messages.SeverityMedium, "No profitability model",
-			"finance.unit_price, finance.variable_cost_per_unit and finance.fixed_costs_monthly are not all set, so break-even cannot be computed.",
-			"Write down unit price, unit cost and fixed costs in the tenants file")
-	}
-	if min := fin.MinRunwayMonths; min > 0 && cur.runwayKnown && cur.runwayMonths < float64(min) {
-		add(messages.SeverityCritical, "Runway below the company's minimum",
-			fmt.Sprintf("Runway is %.1f months; the rule is at least %d.", cur.runwayMonths, min), "Cut burn or raise cash")
+			"Unit price, cost per unit and fixed costs are not all on record, so break-even cannot be worked out without actuals.",
+			"Agree unit price, unit cost and fixed costs, and have them recorded")
 	}
 	for _, f := range d.Findings() {
 		if f.Severity == messages.SeverityCritical {
@@ -210,6 +242,38 @@ func agenda(d *Data, fs []Shortfall) []Action {
 		out = append(out, Action{Priority: "P3", Title: "Keep the course; review this report with the team", Why: "No rule fired this period", By: dateIn(d.AsOf.AddDate(0, 0, 30), d.Loc)})
 	}
 	return out
+}
+
+// burnKPI shows a negative net burn as a profit: "Net profit $4,920.92",
+// never a green "−$4,920.92" burn.
+func burnKPI(k KPI, cur, prev Num, cc, prevLabel string) KPI {
+	if !cur.Known || k.Missing != nil {
+		return k
+	}
+	side := func(n int64) string {
+		if n < 0 {
+			return "profit " + money(-n, cc)
+		}
+		return "burn " + money(n, cc)
+	}
+	k.Previous = side(prev.V) + " (" + prevLabel + ")"
+	if cur.V < 0 {
+		k.Label, k.Value = "Net profit", money(-cur.V, cc)
+		k.Status = good
+	} else {
+		k.Status = bad
+		if cur.V == 0 {
+			k.Status = neutral
+		}
+	}
+	if (cur.V < 0) == (prev.V < 0) {
+		// The same side both periods: a bigger profit or a smaller burn
+		// is good.
+		k.setDelta(moneyDelta(abs(cur.V), abs(prev.V), cur.V < 0))
+	} else {
+		k.Change, k.ChangeStatus = "", ""
+	}
+	return k
 }
 
 func trend(cur, prev int64, higherIsBetter bool) string {

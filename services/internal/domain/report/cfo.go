@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
@@ -14,6 +15,7 @@ import (
 type CFOView struct {
 	Header
 	Burn        Table
+	MonthlyBurn Table
 	Runway      KPI
 	BreakEven   Table
 	Targets     Table
@@ -57,74 +59,92 @@ func analyseCFO(d *Data) View {
 		line("Total costs", cur.costs, prev.costs, &Missing{Source: "cost data"}, ""),
 	}
 	nb := line("Net burn (costs − net revenue)", cur.netBurn, prev.netBurn, &Missing{Source: "revenue or cost data"}, "")
-	if cur.netBurn.Known {
-		nb.Status = good
-		if cur.netBurn.V > 0 {
-			nb.Status = bad
-		}
+	switch {
+	case cur.netBurn.Known:
+		nb = burnRow(cur.netBurn.V, prev.netBurn.V, cc)
+	case cur.costs.Known:
+		// No revenue data: the burn is gross, and says so.
+		nb = Row{Cells: []string{"Gross burn (costs; revenue unknown)", m(cur.costs.V), m(prev.costs.V)}}
+		nb.mark(1, bad)
 	}
 	v.Burn.Rows = append(v.Burn.Rows, nb)
+	// The monthly burn that runway uses, beside this month's actuals
+	// (never extrapolated from its days).
+	rw := d.runway()
+	v.MonthlyBurn = Table{Title: "Monthly burn", Period: "used for runway", Head: []string{"Basis", "A month"}}
+	if !rw.burn.known {
+		v.MonthlyBurn.Missing = &Missing{Source: "cost data"}
+	} else {
+		tr := Row{Cells: []string{"Trailing: " + rw.burn.basis(), money(rw.burn.monthly, cc)}}
+		if rw.burn.monthly < 0 {
+			tr.Cells[0], tr.Cells[1] = "Trailing profit: "+strings.Replace(rw.burn.basis(), "net burn", "net revenue − costs", 1), money(-rw.burn.monthly, cc)
+		}
+		v.MonthlyBurn.Rows = append(v.MonthlyBurn.Rows, tr)
+		if rw.burn.mtd != nil && len(rw.burn.months) > 0 {
+			v.MonthlyBurn.Rows = append(v.MonthlyBurn.Rows, Row{Cells: []string{"This month so far (" + rw.burn.mtdLabel + ", actuals, not extrapolated)", money(rw.burn.mtdBurn(), cc)}})
+		}
+	}
 	var missing []string
 	for _, s := range []source{srcStripe, srcAWSCost, srcExpenses} {
 		if !s.known(d) {
-			missing = append(missing, "No "+s.name+": "+s.howTo(d.Tenant.ID)+".")
+			missing = append(missing, "No "+s.name+" yet.")
 		}
 	}
 	v.Burn.Note = joinLines(missing)
 
 	// Runway.
-	v.Runway = KPI{Label: "Runway", Period: "cash as of " + dateIn(cur.cashAsOf, d.Loc), Value: cur.runwayText()}
+	v.Runway = KPI{Label: "Runway", Period: "cash as of " + dateIn(rw.cashAsOf, d.Loc), Value: rw.text()}
 	switch {
-	case !cur.cash.Known:
+	case !rw.cash.Known:
 		v.Runway.Period = "as of " + v.AsOf
 		v.Runway.Status, v.Runway.Missing = unknown, &Missing{Source: "cash balance", HowTo: srcCash.howTo(d.Tenant.ID)}
-	case cur.profitable:
+	case rw.profitable:
 		v.Runway.Status = good
-		v.Runway.Note = "cash " + m(cur.cash.V) + "; revenue covers costs"
-	case !cur.runwayKnown:
+		v.Runway.Note = "cash " + m(rw.cash.V) + "; revenue covers costs"
+	case !rw.known:
 		v.Runway.Status, v.Runway.Missing = unknown, &Missing{Source: "burn figures", HowTo: "see the burn model above"}
 	default:
 		v.Runway.Status = good
-		if min := d.Tenant.Finance.MinRunwayMonths; min > 0 && cur.runwayMonths < float64(min) {
+		if rw.months < float64(d.Tenant.Limits().MinRunwayMonths) {
 			v.Runway.Status = bad
 		}
-		v.Runway.Note = fmt.Sprintf("cash %s / net burn %s a month (period burn scaled to 30.4 days)", m(cur.cash.V), m(cur.monthlyNetBurn))
+		v.Runway.Note = fmt.Sprintf("cash %s / %s a month (%s)", m(rw.cash.V), m(rw.burn.monthly), rw.burn.basis())
 	}
 
-	// Break-even.
-	fin := d.Tenant.Finance
-	v.BreakEven = Table{Title: "Break-even", Period: "monthly, from the tenant's unit economics", Head: []string{"Input", "Value"}}
-	price, okP := d.Tenant.Amount(fin.UnitPrice)
-	varCost, okV := d.Tenant.Amount(fin.VariableCostPerUnit)
-	fixed, okF := d.Tenant.Amount(fin.FixedCostsMonthly)
-	if !okP || !okV || !okF {
+	// Break-even (one computation with Accounting's: see breakeven.go).
+	be := d.breakEven()
+	v.BreakEven = Table{Title: "Break-even", Period: d.Period.Label(), Head: []string{"Input", "Value"}}
+	if !be.known {
 		v.BreakEven.Missing = configSource("finance.unit_price, finance.variable_cost_per_unit and finance.fixed_costs_monthly", "unit economics")
 	} else {
-		contrib := price.Amount - varCost.Amount
 		v.BreakEven.Rows = []Row{
-			{Cells: []string{"Fixed costs a month", m(fixed.Amount)}},
-			{Cells: []string{"Contribution per unit (price − variable cost)", m(price.Amount) + " − " + m(varCost.Amount) + " = " + m(contrib)}},
+			{Cells: []string{"Costs to cover", m(be.costs)}},
+			{Cells: []string{"Contribution per charge", m(be.perUnit)}},
 		}
-		if contrib <= 0 {
-			v.BreakEven.Rows = append(v.BreakEven.Rows, Row{Cells: []string{"Units a month to break even", "never: each unit loses money"}, Status: bad})
-		} else {
-			units := (fixed.Amount + contrib - 1) / contrib
-			v.BreakEven.Rows = append(v.BreakEven.Rows, Row{Cells: []string{"Units a month to break even", count(units)}})
-			if cur.gross.Known {
-				sold := d.Count(messages.MetricRevenueGross, d.Period.Start, d.Period.End).V
-				st := bad
-				if sold >= units {
-					st = good
-				}
-				v.BreakEven.Rows = append(v.BreakEven.Rows, Row{Cells: []string{"Charges in " + d.Period.Short(), count(sold) + " (" + pct(sold, units) + " of break-even)"}, Status: st})
+		need := Row{Cells: []string{"Charges needed to break even", be.unitsText()}}
+		if be.never {
+			need.mark(1, bad)
+		}
+		v.BreakEven.Rows = append(v.BreakEven.Rows, need)
+		if be.soldKnown && !be.never {
+			st := bad
+			if be.sold >= be.units {
+				st = good
 			}
+			r := Row{Cells: []string{"Charges in " + d.Period.Short(), count(be.sold) + " (" + pct(be.sold, be.units) + " of break-even)"}}
+			v.BreakEven.Rows = append(v.BreakEven.Rows, *r.mark(1, st))
+		}
+		v.BreakEven.Note = "From " + be.basis + "."
+		if be.model {
+			v.BreakEven.Period += " · model"
 		}
 	}
 
 	// Targets vs actuals, six months.
 	v.Targets = Table{Title: "Revenue targets vs actuals", Period: "gross revenue, last 6 months", Head: []string{"Month", "Target", "Actual", "Variance"}}
-	target, hasTarget := d.Tenant.Amount(fin.MonthlyRevenueTarget)
+	_, hasTarget := d.Tenant.Amount(d.Tenant.Finance.MonthlyRevenueTarget)
 	imported := d.Known(metricRevenueTarget)
+	v.Targets.Note = "An imported month target (targets.csv) wins over finance.monthly_revenue_target."
 	switch {
 	case !d.Known(messages.MetricRevenueGross):
 		v.Targets.Missing = srcStripe.missing(d)
@@ -132,13 +152,12 @@ func analyseCFO(d *Data) View {
 		v.Targets.Missing = configSource("finance.monthly_revenue_target (or import targets.csv)", "revenue target")
 	default:
 		var pts []point
+		var targets []int64
 		for _, mo := range months(minTime(d.Period.End, d.AsOf).Add(-1), d.Loc, 6) {
 			actual := d.Sum(messages.MetricRevenueGross, mo.Start, mo.End).V
-			t := target.Amount
-			if imported {
-				if it := d.targetInMonth(mo); it.Known {
-					t = it.V
-				}
+			t, _, ok := d.monthTarget(mo)
+			if !ok {
+				continue
 			}
 			st := good
 			if actual < t {
@@ -150,25 +169,25 @@ func analyseCFO(d *Data) View {
 			}
 			v.Targets.Rows = append(v.Targets.Rows, Row{Cells: []string{label, m(t), m(actual), signedMoney(actual-t, cc)}, Status: st})
 			pts = append(pts, point{Label: mo.Short(), Value: actual})
+			targets = append(targets, t)
 		}
-		v.TargetChart = trendChart("chart-revenue-months", "Gross revenue by month", pts, m)
+		v.TargetChart = drawTrend(trendSpec{cid: "chart-revenue-months", title: "Gross revenue by month", pts: pts,
+			target: targets, targetLabel: "target of each month", format: m})
 		v.Charts = append(v.Charts, v.TargetChart)
 	}
 
 	// Rules.
-	min := fin.MinRunwayMonths
+	min := d.Tenant.Limits().MinRunwayMonths
 	runwayRule := Check{Rule: fmt.Sprintf("Runway at least %d months (finance.min_runway_months)", min)}
 	switch {
-	case min == 0:
-		runwayRule.Result, runwayRule.Evidence = "UNKNOWN", "no rule set: finance.min_runway_months"
-	case cur.profitable:
+	case rw.profitable:
 		runwayRule.Result, runwayRule.Evidence = "PASS", "not burning cash"
-	case !cur.runwayKnown:
+	case !rw.known:
 		runwayRule.Result, runwayRule.Evidence = "UNKNOWN", "runway unknown"
-	case cur.runwayMonths >= float64(min):
-		runwayRule.Result, runwayRule.Evidence = "PASS", fmt.Sprintf("%.1f months", cur.runwayMonths)
+	case rw.months >= float64(min):
+		runwayRule.Result, runwayRule.Evidence = "PASS", fmt.Sprintf("%.1f months", rw.months)
 	default:
-		runwayRule.Result, runwayRule.Evidence = "FAIL", fmt.Sprintf("%.1f months", cur.runwayMonths)
+		runwayRule.Result, runwayRule.Evidence = "FAIL", fmt.Sprintf("%.1f months", rw.months)
 	}
 	targetRule := Check{Rule: "Revenue on target (" + d.Period.Short() + ")"}
 	if t, ok := d.targetFor(d.Period); !ok || !cur.gross.Known {
@@ -209,16 +228,38 @@ func analyseCFO(d *Data) View {
 	}
 	for _, t := range tiers {
 		r := Row{Cells: []string{t.name, t.runway, t.spend}}
-		if (cur.profitable && t.hi > 1e8) || (cur.runwayKnown && cur.runwayMonths >= t.lo && cur.runwayMonths < t.hi) {
-			r.Status = good
+		if (rw.profitable && t.hi > 1e8) || (rw.known && rw.months >= t.lo && rw.months < t.hi) {
 			r.Cells[0] = "► " + t.name
+			r.mark(0, good)
 		}
 		v.Tiers.Rows = append(v.Tiers.Rows, r)
 	}
-	if !cur.runwayKnown && !cur.profitable {
+	if !rw.known && !rw.profitable {
 		v.Tiers.Note = "No tier applies until runway is known."
 	}
 	return v
+}
+
+// burnRow is the burn model's bottom line. A negative burn is a profit
+// and says so ("Net profit (net revenue − costs) $4,920.92"), so no
+// reader meets a green double negative; only the current figure is
+// coloured.
+func burnRow(cur, prev int64, cc string) Row {
+	side := func(n int64) string {
+		if (n < 0) == (cur < 0) {
+			return money(abs(n), cc)
+		}
+		if n < 0 {
+			return "profit " + money(-n, cc)
+		}
+		return "burn " + money(n, cc)
+	}
+	r := Row{Cells: []string{"Net burn (costs − net revenue)", side(cur), side(prev)}}
+	st := bad
+	if cur < 0 {
+		r.Cells[0], st = "Net profit (net revenue − costs)", good
+	}
+	return *r.mark(1, st)
 }
 
 // targetInMonth is the imported revenue target of a month (the latest

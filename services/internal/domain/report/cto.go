@@ -27,6 +27,8 @@ type CTOView struct {
 	CostChart  *Chart
 	Savings    Table
 	Actions    []Action
+	// errorRate is the period's Lambda error rate, for the subject.
+	errorRate string
 }
 
 func (*CTOView) template() string { return "cto" }
@@ -54,23 +56,26 @@ func analyseCTO(d *Data) View {
 	by := func(days int) string { return dateIn(d.AsOf.AddDate(0, 0, days), d.Loc) }
 
 	// Lambda.
-	v.Lambda = Table{Title: "Lambda", Period: per, Head: []string{"Function", "Invocations", "Errors", "Error rate", "p95 (worst day)", "Last deploy"}, Empty: "No Lambda functions in the account."}
+	v.Lambda = Table{Title: "Lambda", Period: per, Head: []string{"Function", "Invocations", "Errors (rate)", "p95 (worst day)", "Last deploy"}, Empty: "No Lambda functions in the account."}
 	if !d.Known(messages.MetricAWSLambdaFunction) {
 		v.Lambda.Missing = aws
 	} else {
 		inv := d.dayStates(messages.MetricAWSLambdaInvocations, "function", d.Period)
 		errs := d.dayStates(messages.MetricAWSLambdaErrors, "function", d.Period)
 		p95 := d.dayGaugeMax(messages.MetricAWSLambdaDurationP95, "function", d.Period)
+		v.errorRate = rate(total(errs), total(inv))
 		for _, f := range d.inventory(messages.MetricAWSLambdaFunction) {
 			fn := f.Dimensions["function"]
-			row := Row{Cells: []string{fn, count(inv[fn]), count(errs[fn]), pct(errs[fn], inv[fn]), "n/a",
+			// The rate with its count: "64 (<0.1 %)" says more than
+			// "0.0 %".
+			row := Row{Cells: []string{fn, count(inv[fn]), count(errs[fn]) + " (" + rate(errs[fn], inv[fn]) + ")", "n/a",
 				dateIn(time.Unix(f.Value, 0), d.Loc)}}
 			if v, ok := p95[fn]; ok {
-				row.Cells[4] = fmt.Sprintf("%s ms", count(v))
+				row.Cells[3] = fmt.Sprintf("%s ms", count(v))
 			}
-			if inv[fn] > 0 && errs[fn]*100 > inv[fn] {
-				row.Status = bad
-				actions = append(actions, Action{Priority: "P1", Title: "Bring " + fn + " errors under 1 %",
+			if inv[fn] > 0 && float64(errs[fn])*100 > float64(inv[fn])*d.Tenant.Limits().LambdaErrorPct {
+				row.mark(2, bad)
+				actions = append(actions, Action{Priority: "P1", Title: "Bring " + fn + " errors under " + fmtPct(d.Tenant.Limits().LambdaErrorPct),
 					Why: fmt.Sprintf("%s errors in %s invocations (%s)", count(errs[fn]), count(inv[fn]), pct(errs[fn], inv[fn])), By: by(7)})
 			}
 			v.Lambda.Rows = append(v.Lambda.Rows, row)
@@ -85,7 +90,7 @@ func analyseCTO(d *Data) View {
 		n, pn := d.Count(messages.MetricAWSLambdaDeploys, d.Period.Start, d.Period.End), d.Count(messages.MetricAWSLambdaDeploys, d.Prev.Start, d.Prev.End)
 		v.Deploys.Value = count(n.V)
 		v.Deploys.Previous = count(pn.V) + " (" + d.Prev.Short() + ")"
-		v.Deploys.Change = change(n.V, pn.V)
+		v.Deploys.setDelta(countDelta(n.V, pn.V, true))
 		v.Deploys.Status = neutral
 		if last, ok := d.LatestAt(messages.MetricAWSLambdaDeploys, d.AsOf); ok {
 			days := int(d.AsOf.Sub(last).Hours() / 24)
@@ -116,10 +121,11 @@ func analyseCTO(d *Data) View {
 			waf := "yes"
 			row := Row{Cells: []string{name, count(req[id]), bp(e4[id]), bp(e5[id]), waf}}
 			if f.Dimensions["waf"] != "true" {
-				row.Cells[4], row.Status = "NO", warn
+				row.Cells[4] = "NO"
+				row.mark(4, warn)
 			}
 			if e5[id] >= 100 {
-				row.Status = bad
+				row.mark(3, bad)
 			}
 			v.CloudFront.Rows = append(v.CloudFront.Rows, row)
 		}
@@ -163,9 +169,10 @@ func analyseCTO(d *Data) View {
 			}
 			row := Row{Cells: []string{f.Dimensions["zone"], count(f.Value), fmt.Sprint(ttl), fmt.Sprint(dangling)}}
 			if dangling > 0 {
-				row.Status = bad
-			} else if ttl > 0 {
-				row.Status = warn
+				row.mark(3, bad)
+			}
+			if ttl > 0 {
+				row.mark(2, warn)
 			}
 			v.Route53.Rows = append(v.Route53.Rows, row)
 		}
@@ -193,14 +200,14 @@ func analyseCTO(d *Data) View {
 			row := Row{Cells: []string{title, f.Severity, dateIn(first[f.FindingID], d.Loc)}}
 			switch f.Severity {
 			case messages.SeverityCritical, messages.SeverityHigh:
-				row.Status = bad
+				row.mark(1, bad)
 				pri, days := "P2", 14
 				if f.Severity == messages.SeverityCritical {
 					pri, days = "P1", 3
 				}
 				actions = append(actions, Action{Priority: pri, Title: "Fix: " + f.Title + " on " + f.Resource, Why: f.Severity + " security finding", By: by(days)})
 			case messages.SeverityMedium:
-				row.Status = warn
+				row.mark(1, warn)
 			}
 			v.Security.Rows = append(v.Security.Rows, row)
 		}
@@ -228,7 +235,21 @@ func analyseCTO(d *Data) View {
 	} else {
 		var chart *Chart
 		var shares []share
-		chart, shares = breakdownChart("chart-aws-cost", "AWS cost by service, "+per, cur, func(n int64) string { return money(n, cc) })
+		// Cost over six months, by service: a trend, not one stacked bar.
+		var labels []string
+		series := map[string][]int64{}
+		ms := months(minTime(d.Period.End, d.AsOf).Add(-time.Nanosecond), d.Loc, 6)
+		for mi, mo := range ms {
+			by, _ := d.awsCostByService(mo)
+			labels = append(labels, mo.Short())
+			for svc, c := range by {
+				if series[svc] == nil {
+					series[svc] = make([]int64, len(ms))
+				}
+				series[svc][mi] = c
+			}
+		}
+		chart, shares = stackedTrend("chart-aws-cost", "AWS cost by service, last 6 months", labels, series, func(n int64) string { return money(n, cc) })
 		colour := map[string]string{}
 		for i, s := range shares {
 			colour[s.Label] = paletteHex[i]
@@ -236,18 +257,23 @@ func analyseCTO(d *Data) View {
 		svcs := slices.Sorted(maps.Keys(cur))
 		sort.SliceStable(svcs, func(i, j int) bool { return cur[svcs[i]] > cur[svcs[j]] })
 		for _, s := range svcs {
-			v.Cost.Rows = append(v.Cost.Rows, Row{Cells: []string{s, money(cur[s], cc), money(prev[s], cc), change(cur[s], prev[s])}, Swatch: colour[s]})
+			ch := moneyDelta(cur[s], prev[s], false)
+			row := Row{Cells: []string{s, money(cur[s], cc), money(prev[s], cc), ch.String()}, Swatch: colour[s]}
+			v.Cost.Rows = append(v.Cost.Rows, *row.mark(3, ch.Status))
 			grew := prev[s] > 0 && (cur[s]-prev[s])*5 > prev[s] && cur[s]-prev[s] >= 1000
 			big := curTotal.V > 0 && cur[s]*2 > curTotal.V && len(svcs) > 1
 			switch {
 			case grew:
-				v.Savings.Rows = append(v.Savings.Rows, Row{Cells: []string{s, fmt.Sprintf("grew %s vs %s", change(cur[s], prev[s]), d.Prev.Short()), money(cur[s], cc)}, Status: warn})
-				actions = append(actions, Action{Priority: "P3", Title: "Review " + s + " spend", Why: "cost " + change(cur[s], prev[s]) + " period over period", By: by(30)})
+				row := Row{Cells: []string{s, fmt.Sprintf("grew %s vs %s", ch.Text, d.Prev.Short()), money(cur[s], cc)}}
+				v.Savings.Rows = append(v.Savings.Rows, *row.mark(1, warn))
+				actions = append(actions, Action{Priority: "P3", Title: "Review " + s + " spend", Why: "cost " + ch.Text + " period over period", By: by(30)})
 			case big:
 				v.Savings.Rows = append(v.Savings.Rows, Row{Cells: []string{s, "more than half of the bill (" + pct(cur[s], curTotal.V) + ")", money(cur[s], cc)}})
 			}
 		}
-		v.Cost.Rows = append(v.Cost.Rows, Row{Cells: []string{"Total", money(curTotal.V, cc), money(prevTotal.V, cc), change(curTotal.V, prevTotal.V)}, Status: neutral})
+		tch := moneyDelta(curTotal.V, prevTotal.V, false)
+		total := Row{Cells: []string{"Total", money(curTotal.V, cc), money(prevTotal.V, cc), tch.String()}}
+		v.Cost.Rows = append(v.Cost.Rows, *total.mark(3, tch.Status))
 		if len(cur) > 0 {
 			v.CostChart = chart
 			v.Charts = append(v.Charts, chart)

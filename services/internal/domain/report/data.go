@@ -221,8 +221,10 @@ func (p Period) monthly() bool {
 }
 
 // previous is the period before: the previous calendar month (the same
-// number of days into it for month-to-date), otherwise the same span
-// shifted back.
+// number of days into it for month-to-date), otherwise the same span on
+// the wall clock shifted back by calendar: a week is seven calendar days
+// even when one of them has 23 or 25 hours (stepping back by elapsed time
+// made the week before 26 Oct–1 Nov "18–25 Oct").
 func (p Period) previous() Period {
 	q := Period{Kind: p.Kind, Loc: p.Loc}
 	if p.monthly() {
@@ -234,9 +236,19 @@ func (p Period) previous() Period {
 		}
 		return q
 	}
-	span := p.End.Sub(p.Start)
-	q.Start, q.End = p.Start.Add(-span), p.Start
+	q.Start, q.End = stepBack(p.Start.In(p.Loc), p.End.In(p.Loc)), p.Start
 	return q
+}
+
+// stepBack returns start minus the wall-clock distance from start to end:
+// whole calendar days plus the clock difference.
+func stepBack(start, end time.Time) time.Time {
+	days := 0
+	for d := start.AddDate(0, 0, 1); !d.After(end); d = d.AddDate(0, 0, 1) {
+		days++
+	}
+	rest := end.Sub(start.AddDate(0, 0, days))
+	return start.AddDate(0, 0, -days).Add(-rest)
 }
 
 // Label names the period for a reader ("October 2026", "1–15 Nov 2026

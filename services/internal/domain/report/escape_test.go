@@ -29,11 +29,18 @@ func TestDataIsEscapedInHTML(t *testing.T) {
 
 func TestMissingSourcesAreNamedNotZero(t *testing.T) {
 	tn := testTenant()
+	// One source connected (the pipeline) and every other missing: a
+	// report without any data at all is the short no-data email.
 	empty := &memSource{}
+	for _, f := range fixtureSource().facts {
+		if f.Metric == metricPipelineValue {
+			empty.facts = append(empty.facts, f)
+		}
+	}
 	want := map[string][]string{
 		"ceo":        {"Revenue (gross) (Oct 2026): unknown", "No Stripe data", "No revenue source connected"},
 		"cto":        {"No AWS data", "No AWS cost data", "Connect the AWS account"},
-		"cfo":        {"unknown — No Stripe data", "No expense data: import expenses.csv", "No cash balance"},
+		"cfo":        {"unknown — No Stripe data", "No expense data yet.", "No cash balance"},
 		"accounting": {"No Stripe data", "No expense data", "never"},
 		"cmo":        {"No marketing channel data", "No checkout data", "New customers (Oct 2026): unknown"},
 	}
@@ -63,7 +70,8 @@ func TestMoneyPerCurrency(t *testing.T) {
 		{123456, "JPY", "¥123,456"},
 		{123456, "EUR", "€1,234.56"},
 		{123456, "KWD", "KWD\u00a0123.456"},
-		{-500, "USD", "-$5.00"},
+		{-500, "USD", "−$5.00"},
+		{0, "USD", "$0.00"},
 	} {
 		if got := money(c.minor, c.code); got != c.want {
 			t.Errorf("money(%d, %s) = %q, want %q", c.minor, c.code, got, c.want)

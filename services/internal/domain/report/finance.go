@@ -134,24 +134,11 @@ func (f finance) runwayText() string {
 	}
 }
 
-// monthlyTarget is the configured monthly revenue target scaled to p's
-// length (a month-to-date period gets the share of days elapsed).
+// targetFor is p's revenue target (see revenueTarget for the
+// precedence).
 func (d *Data) targetFor(p Period) (int64, bool) {
-	m, ok := d.Tenant.Amount(d.Tenant.Finance.MonthlyRevenueTarget)
-	if !ok {
-		return 0, false
-	}
-	s := p.Start.In(d.Loc)
-	monthDays := float64(time.Date(s.Year(), s.Month()+1, 0, 0, 0, 0, 0, d.Loc).Day())
-	end := p.End
-	if d.AsOf.Before(end) {
-		end = d.AsOf
-	}
-	if p.monthly() && end.Equal(s.AddDate(0, 1, 0)) {
-		return m.Amount, true
-	}
-	days := end.Sub(p.Start).Hours() / 24
-	return int64(float64(m.Amount) * days / monthDays), true
+	t, _, ok := d.revenueTarget(p)
+	return t, ok
 }
 
 // disputesNote reports the disputes apart from the money: the amount at

@@ -2,18 +2,31 @@
 // one analyst per role (ceo.go, cto.go, cfo.go, accounting.go, cmo.go) —
 // pure functions from the facts and the tenant's configuration to a typed
 // view model — and one renderer (render.go) that writes the HTML part
-// (html/template, CSS inlined by go-premailer, table layout no wider than
-// 640 px), the plain-text part with the same figures, and the charts as
-// PNG images referenced by Content-ID.
+// (html/template, CSS inlined by go-premailer, fluid up to 640 px, light
+// and dark colour schemes), the plain-text part with the same figures,
+// and the charts as PNG images referenced by Content-ID.
+//
+// Every role's email opens with "Needs attention": the rules of the
+// catalogue in package attention that speak to the role, evaluated here
+// (attention.go) with the tenant's thresholds, at most five items ranked.
+// The subject and preheader carry the headline (subject.go).
 //
 // Rules every analyst follows:
 //
 //   - Every figure names its period; the email states its "as of" time.
-//   - A figure whose source never delivered anything is unknown, not zero:
-//     it says which source is missing and how to add it. A source that
-//     delivered facts, none in the period, gives a real zero.
+//   - One value per figure: targets (targets.go), burn and runway
+//     (burn.go), break-even (breakeven.go) and unit economics (unit.go)
+//     are computed by one function each, which every section calls.
+//   - A figure whose source never delivered anything is unknown, not zero,
+//     and says which data is missing in plain words. The commands that fix
+//     it go to the operator's data-health notice (datahealth.go), never to
+//     an executive. A source that delivered facts, none in the period,
+//     gives a real zero. A report with no data at all is a short note.
 //   - Money is summed per currency, never converted: amounts in another
 //     currency than the tenant's are named beside the figure.
+//   - Signs and colours (format.go): no "−$0.00", a negative burn is a
+//     profit, only the offending cell is coloured, arrows are coloured by
+//     whether the move is good for that metric.
 //   - Data is never trusted as markup: the templates escape everything and
 //     no template.HTML is ever built from data.
 //
@@ -74,11 +87,13 @@ func Analyse(ctx context.Context, src Source, t tenants.Tenant, due messages.Rep
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown role %q", ErrInvalid, due.Role)
 	}
-	d, err := load(ctx, src, t, due, now, a.metrics, a.findings)
+	d, err := load(ctx, src, t, due, now, withAttention(a.metrics), true)
 	if err != nil {
 		return nil, err
 	}
-	return a.analyse(d), nil
+	v := a.analyse(d)
+	finish(d, v)
+	return v, nil
 }
 
 func check(t tenants.Tenant, due messages.ReportDue) error {

@@ -24,10 +24,14 @@ type source struct {
 	name    string
 	metrics []string
 	howTo   func(tenantID string) string
+	// stream sources deliver continuously (Stripe, AWS); the others are
+	// imported files. They go stale after different spans.
+	stream bool
 }
 
 var (
 	srcStripe = source{
+		stream:  true,
 		name:    "Stripe data",
 		metrics: []string{messages.MetricRevenueGross, messages.MetricCustomersNew, messages.MetricMRR},
 		howTo: func(id string) string {
@@ -35,6 +39,7 @@ var (
 		},
 	}
 	srcStripeBalance = source{
+		stream:  true,
 		name:    "Stripe balance",
 		metrics: []string{messages.MetricCashStripe},
 		howTo: func(id string) string {
@@ -42,6 +47,7 @@ var (
 		},
 	}
 	srcAWSCost = source{
+		stream:  true,
 		name:    "AWS cost data",
 		metrics: []string{messages.MetricAWSCostMonthToDate},
 		howTo: func(id string) string {
@@ -49,6 +55,7 @@ var (
 		},
 	}
 	srcAWS = source{
+		stream:  true,
 		name:    "AWS data",
 		metrics: []string{messages.MetricAWSLambdaFunction, messages.MetricAWSCloudFrontDistribution, messages.MetricAWSS3Bucket, messages.MetricAWSRoute53Records},
 		howTo: func(id string) string {
@@ -60,7 +67,7 @@ var (
 	srcTargets  = importSource("revenue targets", "targets.csv", metricRevenueTarget)
 	srcChannels = importSource("marketing channel data", "channels.csv", metricChannelSessions, metricChannelConversion, metricChannelSpend)
 	srcPipeline = importSource("pipeline data", "pipeline.csv", metricPipelineValue)
-	srcCheckout = source{name: "checkout data", metrics: []string{messages.MetricCheckoutCompleted, messages.MetricCheckoutExpired}, howTo: func(id string) string {
+	srcCheckout = source{name: "checkout data", stream: true, metrics: []string{messages.MetricCheckoutCompleted, messages.MetricCheckoutExpired}, howTo: func(id string) string {
 		return "subscribe the Stripe webhook to checkout.session.completed and checkout.session.expired"
 	}}
 	allSources   = []source{srcStripe, srcStripeBalance, srcCheckout, srcAWSCost, srcAWS, srcExpenses, srcCash, srcTargets, srcChannels, srcPipeline}

@@ -3,15 +3,20 @@ package report
 import (
 	"encoding/base64"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/bojanz/currency"
+
+	"github.com/boardpack/boardpack/services/internal/domain/attention"
 )
 
 // Header opens every role's email.
 type Header struct {
-	Subject    string
+	Subject string
+	// Preheader is the inbox preview line: the most pressing item.
+	Preheader  string
 	TenantName string
 	Role       string
 	RoleTitle  string
@@ -27,7 +32,22 @@ type Header struct {
 	Notes []string
 	// Charts holds the PNG images the view references, in order.
 	Charts []*Chart
+	// Attention is what needs attention first, ranked (at most five);
+	// AttentionNone the line shown when nothing crossed a threshold.
+	Attention     []attention.Item
+	AttentionNone string
+	// NoData: no source ever delivered anything; the email is a short
+	// note naming MissingSources.
+	NoData         bool
+	MissingSources []string
+	// UnsubscribeURL is the visible unsubscribe link; the mailer replaces
+	// UnsubscribePlaceholder with each recipient's signed link.
+	UnsubscribeURL string
 }
+
+// UnsubscribePlaceholder stands for the recipient's unsubscribe link in
+// the rendered HTML and text until the mailer puts in the signed one.
+const UnsubscribePlaceholder = "https://unsubscribe.boardpack.invalid/"
 
 func (h *Header) header() *Header { return h }
 
@@ -47,7 +67,10 @@ type KPI struct {
 	Period   string
 	Previous string
 	Change   string
-	Target   string
+	// ChangeStatus colours the change's arrow: good or bad for this
+	// metric, whichever way it moved.
+	ChangeStatus string
+	Target       string
 	// Status is good, bad, neutral or unknown (drives the colour).
 	Status  string
 	Note    string
@@ -66,12 +89,75 @@ type Table struct {
 	Empty string
 }
 
-// Row is one line of a Table; Status colours it (good, bad, warn, "").
+// numericCell matches a cell that is a figure ("$1,234.56", "−12.5 %",
+// "▲ +3.4 %", "490 ms", "5.4 GiB"): such columns are right-aligned and do
+// not wrap; any other text wraps, so a narrow screen never scrolls.
+var numericCell = regexp.MustCompile(`^[▲▼ ]*[−+-]?[$€£¥]?[\d,.]+ ?(%|ms|[KMGTPE]?i?B)?$|^(n/a|unknown|no change|new|—|-|)$`)
+
+// NumCol reports whether column i holds figures only.
+func (t Table) NumCol(i int) bool {
+	if i == 0 {
+		return false
+	}
+	figures := 0
+	for _, r := range t.Rows {
+		if i >= len(r.Cells) {
+			continue
+		}
+		c := strings.TrimSpace(r.Cells[i])
+		if !numericCell.MatchString(c) {
+			return false
+		}
+		if numericCell.FindStringSubmatch(c)[2] == "" && c != "" {
+			figures++
+		}
+	}
+	return figures > 0
+}
+
+// Row is one line of a Table. Only the offending cell is coloured: Marks
+// holds a status per cell (set with mark); a Row with only Status colours
+// its last cell.
 type Row struct {
 	Cells  []string
 	Status string
+	Marks  []string
 	// Swatch is a chart colour key shown before the first cell ("#1f77b4").
 	Swatch string
+}
+
+// mark colours cell i with status st (good, bad, warn, neutral) and
+// records st as the row's status.
+func (r *Row) mark(i int, st string) *Row {
+	if len(r.Marks) < len(r.Cells) {
+		r.Marks = append(r.Marks, make([]string, len(r.Cells)-len(r.Marks))...)
+	}
+	if i >= 0 && i < len(r.Marks) {
+		r.Marks[i] = st
+	}
+	if st != "" && (r.Status == "" || st == bad) {
+		r.Status = st
+	}
+	return r
+}
+
+// ClassOf is the status class of cell i ("" for an uncoloured cell).
+func (r Row) ClassOf(i int) string {
+	if r.Marks != nil {
+		if i < len(r.Marks) {
+			return r.Marks[i]
+		}
+		return ""
+	}
+	if i == len(r.Cells)-1 && i > 0 {
+		return r.Status
+	}
+	return ""
+}
+
+// setDelta shows a change with its arrow and colour.
+func (k *KPI) setDelta(d Delta) {
+	k.Change, k.ChangeStatus = d.String(), d.Status
 }
 
 // Action is an item on an agenda.
@@ -89,15 +175,26 @@ type Check struct {
 	Evidence string
 }
 
-// Chart is an inline image of the email.
+// Chart is an inline image of the email. Its scale (YTop, YBottom), its
+// axis ends (XStart, XEnd) and its legend are HTML beside the image.
 type Chart struct {
 	CID     string
 	Title   string
 	Alt     string
 	Caption string
+	YTop    string
+	YBottom string
+	XStart  string
+	XEnd    string
+	Legend  []LegendItem
 	Width   int
 	Height  int
 	PNG     []byte
+}
+
+// LegendItem is one series of a chart.
+type LegendItem struct {
+	Colour, Label string
 }
 
 // Statuses.
@@ -146,8 +243,12 @@ var moneyFormatter = func() *currency.Formatter {
 	return f
 }()
 
-// money formats minor units of code per the currency's digits and symbol.
+// money formats minor units of code per the currency's digits and symbol,
+// with a typographic minus and no sign on zero.
 func money(minor int64, code string) string {
+	if minor < 0 {
+		return minusSign + money(-minor, code)
+	}
 	a, err := currency.NewAmountFromInt64(minor, code)
 	if err != nil {
 		return fmt.Sprintf("%d %s (minor units)", minor, code)
@@ -155,13 +256,13 @@ func money(minor int64, code string) string {
 	return moneyFormatter.Format(a)
 }
 
-// signedMoney shows a leading + for positive changes.
+// signedMoney shows a leading + for positive changes and a minus sign
+// for negative ones; zero has no sign.
 func signedMoney(minor int64, code string) string {
-	s := money(minor, code)
 	if minor > 0 {
-		return "+" + s
+		return "+" + money(minor, code)
 	}
-	return s
+	return money(minor, code)
 }
 
 // deducted shows an amount taken off ("−$5.00"); a negative one is money
@@ -191,30 +292,13 @@ func count(n int64) string {
 		b.WriteRune(r)
 	}
 	if neg {
-		return "-" + b.String()
+		return minusSign + b.String()
 	}
 	return b.String()
 }
 
-// pct formats num/den as a percentage with one decimal, or "n/a".
-func pct(num, den int64) string {
-	if den == 0 {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.1f %%", float64(num)*100/float64(den))
-}
-
-// change formats the relative change from prev to cur.
-func change(cur, prev int64) string {
-	if prev == 0 {
-		if cur == 0 {
-			return "no change"
-		}
-		return "new"
-	}
-	d := float64(cur-prev) * 100 / float64(abs(prev))
-	return fmt.Sprintf("%+.1f %%", d)
-}
+// pct formats num/den as a percentage (see rate).
+func pct(num, den int64) string { return rate(num, den) }
 
 func bytesIEC(n int64) string {
 	const unit = 1024

@@ -42,6 +42,7 @@ type Tenant struct {
 	AWS        *AWS                `yaml:"aws,omitempty" json:"aws,omitempty"`
 	Schedules  []Schedule          `yaml:"schedules" json:"schedules"`
 	Finance    Finance             `yaml:"finance" json:"finance"`
+	Thresholds Thresholds          `yaml:"thresholds,omitempty" json:"thresholds,omitempty"`
 }
 
 // apiVersionRE is a Stripe API version: a date, and since 2024-09-30 a
@@ -75,6 +76,9 @@ type Email struct {
 	From     string   `yaml:"from" json:"from"`
 	ReplyTo  string   `yaml:"reply_to,omitempty" json:"reply_to,omitempty"`
 	BCCAudit []string `yaml:"bcc_audit,omitempty" json:"bcc_audit,omitempty"`
+	// Operator receives the data-health notice (missing or stale sources
+	// and the commands that fix them), which executives never see.
+	Operator string `yaml:"operator,omitempty" json:"operator,omitempty"`
 }
 
 // AWS is where the tenant's AWS resources live.
@@ -103,6 +107,9 @@ type Finance struct {
 	VariableCostPerUnit  string `yaml:"variable_cost_per_unit,omitempty" json:"variable_cost_per_unit,omitempty"`
 	// MinRunwayMonths is a financial rule: runway below it fails.
 	MinRunwayMonths int `yaml:"min_runway_months,omitempty" json:"min_runway_months,omitempty"`
+	// BurnMonths is how many complete months the monthly burn averages
+	// (default 3).
+	BurnMonths int `yaml:"burn_months,omitempty" json:"burn_months,omitempty"`
 }
 
 // Parse reads and validates a tenants file. Unknown fields are errors, so a
@@ -282,6 +289,7 @@ func (t Tenant) problems(p Policy) []error {
 	if t.Finance.MinRunwayMonths < 0 {
 		bad("finance.min_runway_months", "must not be negative")
 	}
+	errs = append(errs, t.reportProblems()...)
 	return errs
 }
 

@@ -167,7 +167,43 @@ func (m *Mailer) deliver(ctx context.Context, due messages.ReportDue) error {
 			transient = append(transient, err)
 		}
 	}
+	if err := m.sendDataHealth(ctx, log, t, due); err != nil {
+		transient = append(transient, err)
+	}
 	return errors.Join(transient...)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// sendDataHealth sends the operator (email.operator) the data-health
+// notice with a report whose sources are missing or stale: the commands
+// that executives' emails leave out. It is claimed like any send, under
+// the report id with a "-health" suffix, so a redelivered report due
+// does not send it twice.
+func (m *Mailer) sendDataHealth(ctx context.Context, log *slog.Logger, t tenants.Tenant, due messages.ReportDue) error {
+	if t.Email.Operator == "" {
+		return nil
+	}
+	h, err := report.AnalyseDataHealth(ctx, m.source, t, minTime(m.now(), due.PeriodEnd))
+	if err != nil {
+		return fmt.Errorf("data health %s: %w", t.ID, err)
+	}
+	if h.Healthy() {
+		return nil
+	}
+	r, err := report.RenderDataHealth(h)
+	if err != nil {
+		log.Error("data health notice not rendered", "err", err)
+		return nil
+	}
+	notice := due
+	notice.ReportID = due.ReportID + "-health"
+	return m.sendOne(ctx, log.With("notice", "data_health"), t, notice, r, t.Email.Operator)
 }
 
 func (m *Mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string) error {
@@ -328,14 +364,15 @@ func (m *Mailer) compose(t tenants.Tenant, due messages.ReportDue, r report.Rend
 			e.UnsubMail = m.cfg.Sender
 		}
 	}
-	return buildMIME(e, r, m.cfg.Sender)
-}
-
-func sortedTagKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+	// The visible link in the body: the report renders a placeholder, each
+	// recipient gets their own signed link (GET shows a confirm button;
+	// only the POST unsubscribes). An audit copy gets the sender's
+	// unsubscribe page without a token, never the recipient's link.
+	link := e.Unsub
+	if audit {
+		link = m.cfg.PublicURL + "/unsubscribe"
 	}
-	sort.Strings(out)
-	return out
+	r.HTML = strings.ReplaceAll(r.HTML, report.UnsubscribePlaceholder, html.EscapeString(link))
+	r.Text = strings.ReplaceAll(r.Text, report.UnsubscribePlaceholder, link)
+	return buildMIME(e, r, m.cfg.Sender)
 }

@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -97,5 +99,29 @@ func UnsubscribeHandler(key []byte, store unsubscriber, now func() time.Time, lo
 		log.Info("unsubscribed", "tenant_id", c.Tenant, "role", c.Role)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "You will no longer receive the %s report.\n", c.Role)
+	}
+}
+
+// UnsubscribeConfirm serves GET /unsubscribe?token=...: the visible link
+// in a report's footer. A GET never unsubscribes (mail scanners follow
+// links); it checks the token and shows one button that POSTs it.
+func UnsubscribeConfirm(key []byte, now func() time.Time) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token := r.URL.Query().Get("token")
+		c, err := verifyUnsubscribe(key, token, now())
+		switch {
+		case errors.Is(err, errExpired):
+			http.Error(w, "this unsubscribe link has expired; reply to the report email instead", http.StatusGone)
+			return
+		case err != nil:
+			http.Error(w, "invalid unsubscribe link", http.StatusForbidden)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		fmt.Fprintf(w, `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light dark"><title>Unsubscribe</title></head>`+
+			`<body style="font-family:Helvetica,Arial,sans-serif;font-size:16px;padding:16px"><p>Stop sending the %s report to %s?</p>`+
+			`<form method="post" action="/unsubscribe?token=%s"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit" style="font-size:16px;padding:8px 16px">Unsubscribe</button></form></body></html>`,
+			html.EscapeString(strings.ToUpper(c.Role)), html.EscapeString(c.Address), html.EscapeString(url.QueryEscape(token)))
 	}
 }
