@@ -30,6 +30,9 @@ func loadCode(t testing.TB) map[string]*packages.Package {
 			Mode: packages.NeedName | packages.NeedFiles | packages.NeedImports | packages.NeedTypes |
 				packages.NeedSyntax | packages.NeedTypesInfo,
 			Dir: repoRoot(t),
+			// The services are other modules: load them through the
+			// repository's go.work even when the tests run with GOWORK=off.
+			Env: append(os.Environ(), "GOWORK="+filepath.Join(repoRoot(t), "go.work")),
 		}
 		pkgs, err := packages.Load(cfg, modulePrefix+"messages/...", modulePrefix+"services/...")
 		if err != nil {

@@ -77,12 +77,20 @@ func TestWebhookToEmailOnTheStack(t *testing.T) {
 	s.Reportctl("wait", "drained", "--timeout", "60s")
 	s.Reportctl("report", "send", "--tenant", tenant, "--role", "cfo")
 	msg, ok := stack.WaitForEmail(t, 60*time.Second, func(m mototest.SESMessage) bool {
-		return slices.Contains(m.Destinations, "cfo@jada.example.com") && strings.Contains(m.RawData, "987.65")
+		return slices.Contains(m.Destinations, "cfo@jada.example.com") && strings.Contains(m.RawData, "987.65") &&
+			!strings.Contains(m.RawData, "X-Boardpack-Audit-Copy:")
 	})
 	if !ok {
 		t.Fatal("no CFO email showing $987.65 from the stack's resources after 60s")
 	}
-	if !slices.Contains(msg.Destinations, "audit@boardpack.example.com") || msg.Source != sender {
-		t.Errorf("email from %s to %v: want the stack's sender and the audit BCC", msg.Source, msg.Destinations)
+	if msg.Source != sender {
+		t.Errorf("email from %s: want the stack's sender %s", msg.Source, sender)
+	}
+	// The audit address gets its own copy (security finding 11).
+	audit, ok := stack.WaitForEmail(t, 30*time.Second, func(m mototest.SESMessage) bool {
+		return slices.Contains(m.Destinations, "audit@boardpack.example.com") && strings.Contains(m.RawData, "987.65")
+	})
+	if !ok || audit.Source != sender {
+		t.Errorf("no audit copy from the stack's sender (%v, %+v)", ok, audit.Source)
 	}
 }

@@ -9,9 +9,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"log/slog"
 	"net/url"
-	"sort"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
