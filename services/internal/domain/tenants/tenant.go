@@ -40,6 +40,8 @@ type Tenant struct {
 	AWS        *AWS                `yaml:"aws,omitempty" json:"aws,omitempty"`
 	Schedules  []Schedule          `yaml:"schedules" json:"schedules"`
 	Finance    Finance             `yaml:"finance" json:"finance"`
+	// AlertSettings (alerts:, slack:) are in alerts.go.
+	AlertSettings `yaml:",inline"`
 }
 
 // Stripe is the tenant's Stripe account.
@@ -244,6 +246,7 @@ func (t Tenant) problems() []error {
 	if t.Finance.MinRunwayMonths < 0 {
 		bad("finance.min_runway_months", "must not be negative")
 	}
+	errs = append(errs, t.alertProblems()...)
 	return errs
 }
 
