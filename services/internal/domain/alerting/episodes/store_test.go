@@ -86,7 +86,9 @@ func TestWindowEpisodeOnMotoWithFakeClock(t *testing.T) {
 		})
 	}
 	tick := func() []alerting.Notification {
-		return apply(func(ep alerting.Episode) (alerting.Episode, []alerting.Notification) { return alerting.Tick(c, ep, clock, time.UTC) })
+		return apply(func(ep alerting.Episode) (alerting.Episode, []alerting.Notification) {
+			return alerting.Tick(c, ep, clock, time.UTC)
+		})
 	}
 	if got := observe(900); len(got) != 1 || got[0].Kind != alerting.KindFiring {
 		t.Fatalf("open: %+v", got)
