@@ -16,12 +16,14 @@ import (
 //	ALERT#<rule>#<subject>            the (rule, subject)'s current episode state
 //	ALERTEP#<rule>#<subject>#<seq>    one episode, for history (written on open and close)
 //	ALERTSEEN#<source>                when a source was last heard from (source.stale)
+//	ALERTDEAD#<webhook hash>          a Slack webhook found gone (404/410)
 //
 // Notification claims are delivery sends (SEND#alert.<notification id>#<recipient>).
 const (
 	prefixState   = "ALERT#"
 	prefixEpisode = "ALERTEP#"
 	prefixSeen    = "ALERTSEEN#"
+	prefixDead    = "ALERTDEAD#"
 )
 
 func stateSK(rule, subject string) string { return prefixState + rule + "#" + subject }

@@ -293,3 +293,36 @@ func (st Store) LastSeen(ctx context.Context, tenantID, source string) (time.Tim
 	}
 	return time.Time{}, nil
 }
+
+func deadSK(hash string) string { return prefixDead + hash }
+
+// MarkDeadWebhook records that the tenant's webhook (by hash) is gone and
+// reports whether this call recorded it first (so the operator is told
+// once).
+func (st Store) MarkDeadWebhook(ctx context.Context, tenantID, hash, reason string) (bool, error) {
+	item := key(tenantID, deadSK(hash))
+	item["reason"] = s(reason)
+	item["created_at"] = s(time.Now().UTC().Format(time.RFC3339Nano))
+	_, err := st.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(st.Table), Item: item,
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": resources.AttrPK},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("record dead webhook of %s: %w", tenantID, err)
+	}
+	return true, nil
+}
+
+// DeadWebhook reports whether the webhook (by hash) is known gone.
+func (st Store) DeadWebhook(ctx context.Context, tenantID, hash string) (bool, error) {
+	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Table), Key: key(tenantID, deadSK(hash))})
+	if err != nil {
+		return false, fmt.Errorf("read dead webhook of %s: %w", tenantID, err)
+	}
+	return out.Item != nil, nil
+}
