@@ -1,0 +1,93 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/boardpack/boardpack/services/internal/platform/envconfig"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
+)
+
+// config is everything the alerter reads from the environment.
+type config struct {
+	Names resources.Names
+	// HTTPAddr serves /healthz, /readyz, /metrics and the one-click
+	// unsubscribe POST /alerts/unsubscribe.
+	HTTPAddr string
+	// Sender is the verified envelope sender (SES Source).
+	Sender string
+	// PublicURL is where recipients reach /alerts/unsubscribe, and the base
+	// of the report link in alerts.
+	PublicURL      string
+	UnsubscribeKey string
+	UnsubscribeTTL time.Duration
+	// SlackAllowedHosts are webhook hosts accepted besides hooks.slack.com.
+	SlackAllowedHosts []string
+	Workers           int
+	// VisibilityTimeout of the queue: handlers and send claims stay inside it.
+	VisibilityTimeout time.Duration
+	HandlerTimeout    time.Duration
+	// Tick is how often aggregate rules are re-evaluated and episodes
+	// closed, repeated or released from quiet hours.
+	Tick           time.Duration
+	TenantCacheTTL time.Duration
+}
+
+func loadConfig(log *slog.Logger) (config, error) {
+	var r envconfig.Reader
+	c := config{
+		Names:             resources.NamesFromEnv(&r),
+		HTTPAddr:          r.String("BOARDPACK_HTTP_ADDR", "127.0.0.1:8085"),
+		Sender:            r.String("BOARDPACK_SENDER", "reports@boardpack.example.com"),
+		PublicURL:         strings.TrimRight(r.String("BOARDPACK_PUBLIC_URL", "http://127.0.0.1:8085"), "/"),
+		UnsubscribeKey:    r.Secret("BOARDPACK_UNSUBSCRIBE_KEY", "local-dev-unsubscribe-key-change-me"),
+		UnsubscribeTTL:    r.Duration("BOARDPACK_UNSUBSCRIBE_TTL", 90*24*time.Hour),
+		SlackAllowedHosts: r.List("BOARDPACK_SLACK_ALLOWED_HOSTS", ""),
+		Workers:           r.Int("BOARDPACK_WORKERS", 2),
+		VisibilityTimeout: r.Duration("BOARDPACK_VISIBILITY_TIMEOUT", 60*time.Second),
+		HandlerTimeout:    r.Duration("BOARDPACK_HANDLER_TIMEOUT", 20*time.Second),
+		Tick:              r.Duration("BOARDPACK_ALERTER_TICK", 30*time.Second),
+		TenantCacheTTL:    r.Duration("BOARDPACK_TENANT_CACHE_TTL", 30*time.Second),
+	}
+	for i, h := range c.SlackAllowedHosts {
+		c.SlackAllowedHosts[i] = strings.ToLower(strings.TrimSpace(h))
+	}
+	if err := errors.Join(r.Err(), c.validate()); err != nil {
+		return c, err
+	}
+	r.Log(log, "alerter")
+	return c, nil
+}
+
+// validate returns every problem at once.
+func (c config) validate() error {
+	var errs []error
+	if c.Names.Table == "" {
+		errs = append(errs, errors.New("BOARDPACK_TABLE: must not be empty"))
+	}
+	if a, err := mail.ParseAddress(c.Sender); err != nil || strings.ContainsAny(c.Sender, "\r\n") || a.Name != "" {
+		errs = append(errs, errors.New("BOARDPACK_SENDER: must be a bare email address of a verified SES identity"))
+	}
+	if !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+		errs = append(errs, errors.New("BOARDPACK_PUBLIC_URL: must start with http:// or https://"))
+	}
+	if len(c.UnsubscribeKey) < 16 {
+		errs = append(errs, errors.New("BOARDPACK_UNSUBSCRIBE_KEY: at least 16 characters"))
+	}
+	if c.Workers < 1 || c.Workers > 64 {
+		errs = append(errs, errors.New("BOARDPACK_WORKERS: between 1 and 64"))
+	}
+	if c.VisibilityTimeout < 10*time.Second {
+		errs = append(errs, errors.New("BOARDPACK_VISIBILITY_TIMEOUT: at least 10s"))
+	}
+	if c.HandlerTimeout < time.Second || c.HandlerTimeout >= c.VisibilityTimeout {
+		errs = append(errs, errors.New("BOARDPACK_HANDLER_TIMEOUT: at least 1s and less than BOARDPACK_VISIBILITY_TIMEOUT"))
+	}
+	if c.Tick < time.Second {
+		errs = append(errs, errors.New("BOARDPACK_ALERTER_TICK: at least 1s"))
+	}
+	return errors.Join(errs...)
+}
