@@ -32,7 +32,9 @@ type config struct {
 	HandlerTimeout    time.Duration
 	// Tick is how often aggregate rules are re-evaluated and episodes
 	// closed, repeated or released from quiet hours.
-	Tick           time.Duration
+	Tick time.Duration
+	// Debounce spaces fact-driven evaluations of one aggregate rule.
+	Debounce       time.Duration
 	TenantCacheTTL time.Duration
 }
 
@@ -48,10 +50,13 @@ func loadConfig(log *slog.Logger) (config, error) {
 		SlackAllowedHosts: r.List("BOARDPACK_SLACK_ALLOWED_HOSTS", ""),
 		Workers:           r.Int("BOARDPACK_WORKERS", 2),
 		VisibilityTimeout: r.Duration("BOARDPACK_VISIBILITY_TIMEOUT", 60*time.Second),
-		HandlerTimeout:    r.Duration("BOARDPACK_HANDLER_TIMEOUT", 20*time.Second),
 		Tick:              r.Duration("BOARDPACK_ALERTER_TICK", 30*time.Second),
+		Debounce:          r.Duration("BOARDPACK_ALERTER_DEBOUNCE", 5*time.Second),
 		TenantCacheTTL:    r.Duration("BOARDPACK_TENANT_CACHE_TTL", 30*time.Second),
 	}
+	// A third of the visibility timeout by default: retries and the
+	// deliveries after the state write fit well inside it.
+	c.HandlerTimeout = r.Duration("BOARDPACK_HANDLER_TIMEOUT", c.VisibilityTimeout/3)
 	for i, h := range c.SlackAllowedHosts {
 		c.SlackAllowedHosts[i] = strings.ToLower(strings.TrimSpace(h))
 	}
@@ -85,6 +90,9 @@ func (c config) validate() error {
 	}
 	if c.HandlerTimeout < time.Second || c.HandlerTimeout >= c.VisibilityTimeout {
 		errs = append(errs, errors.New("BOARDPACK_HANDLER_TIMEOUT: at least 1s and less than BOARDPACK_VISIBILITY_TIMEOUT"))
+	}
+	if c.Debounce < 0 || c.Debounce > c.Tick {
+		errs = append(errs, errors.New("BOARDPACK_ALERTER_DEBOUNCE: between 0 and BOARDPACK_ALERTER_TICK"))
 	}
 	if c.Tick < time.Second {
 		errs = append(errs, errors.New("BOARDPACK_ALERTER_TICK: at least 1s"))

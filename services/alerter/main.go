@@ -14,8 +14,9 @@
 //	BOARDPACK_SLACK_ALLOWED_HOSTS   (none)          webhook hosts besides hooks.slack.com (local: 127.0.0.1,localhost)
 //	BOARDPACK_WORKERS               2               receive loops
 //	BOARDPACK_VISIBILITY_TIMEOUT    60s             the queue's; send claims expire within it
-//	BOARDPACK_HANDLER_TIMEOUT       20s             per message
+//	BOARDPACK_HANDLER_TIMEOUT       1/3 of the visibility timeout  per message
 //	BOARDPACK_ALERTER_TICK          30s             re-evaluation, closing, repeats, quiet-hours release
+//	BOARDPACK_ALERTER_DEBOUNCE      5s              at most one fact-driven read-model evaluation per rule per interval (plus a trailing one)
 //	BOARDPACK_TENANT_CACHE_TTL      30s
 //	BOARDPACK_PREFIX, BOARDPACK_TABLE, BOARDPACK_SES_CONFIGURATION_SET
 package main

@@ -39,6 +39,7 @@ func newEngine(awsCfg aws.Config, db *dynamodb.Client, cfg config, m *metrics, l
 		Reader:  engine.ReadModel{Query: readmodel.Query{Source: readmodel.Store{DB: db, Table: table}}},
 		Notify:  n, Log: log,
 		OnNotification: func(kind string) { m.notifications.WithLabelValues(kind).Inc() },
+		Debounce:       cfg.Debounce,
 	}
 	return eng, sends
 }

@@ -56,6 +56,15 @@ type Engine struct {
 	Now     func() time.Time
 	// OnNotification counts notifications created, by kind.
 	OnNotification func(kind string)
+	// Debounce bounds how often one fact-driven evaluation of an aggregate
+	// rule reads the read model: a burst of facts costs one evaluation now
+	// and one trailing evaluation Debounce later, not one per fact (each
+	// reads the day's facts). Zero evaluates every time.
+	Debounce time.Duration
+
+	debMu   sync.Mutex
+	lastRun map[string]time.Time
+	trailer map[string]bool
 
 	// seen remembers the last source time written per tenant, so that
 	// "last heard from" costs one write a minute per source, not one per
@@ -94,9 +103,44 @@ func (e *Engine) HandleFact(ctx context.Context, f messages.MetricEvent) error {
 			}
 			continue
 		}
-		errs = append(errs, e.evaluate(ctx, t, rule, now))
+		errs = append(errs, e.evaluateSoon(ctx, t, rule, now))
 	}
 	return errors.Join(errs...)
+}
+
+// evaluateSoon evaluates an aggregate rule now, or once the debounce
+// interval since the last evaluation has passed.
+func (e *Engine) evaluateSoon(ctx context.Context, t tenants.Tenant, rule alerting.Compiled, now time.Time) error {
+	if e.Debounce <= 0 {
+		return e.evaluate(ctx, t, rule, now)
+	}
+	k := t.ID + "|" + rule.Name
+	e.debMu.Lock()
+	if e.lastRun == nil {
+		e.lastRun, e.trailer = map[string]time.Time{}, map[string]bool{}
+	}
+	since := time.Since(e.lastRun[k])
+	if since >= e.Debounce {
+		e.lastRun[k] = time.Now()
+		e.debMu.Unlock()
+		return e.evaluate(ctx, t, rule, now)
+	}
+	if !e.trailer[k] {
+		e.trailer[k] = true
+		time.AfterFunc(e.Debounce-since, func() {
+			e.debMu.Lock()
+			e.trailer[k] = false
+			e.lastRun[k] = time.Now()
+			e.debMu.Unlock()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if err := e.evaluate(ctx, t, rule, e.now()); err != nil {
+				e.Log.Warn("evaluate alert rule", "tenant_id", t.ID, "rule", rule.Name, "err", err)
+			}
+		})
+	}
+	e.debMu.Unlock()
+	return nil
 }
 
 // HandleFinding applies a finding.
