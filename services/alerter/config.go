@@ -19,9 +19,11 @@ type config struct {
 	HTTPAddr string
 	// Sender is the verified envelope sender (SES Source).
 	Sender string
-	// PublicURL is where recipients reach /alerts/unsubscribe, and the base
-	// of the report link in alerts.
-	PublicURL      string
+	// PublicURL is where recipients reach /alerts/unsubscribe.
+	PublicURL string
+	// ReportViewURL is the base of the report view linked from alerts
+	// ({base}/{tenant}); empty: no link.
+	ReportViewURL  string
 	UnsubscribeKey string
 	UnsubscribeTTL time.Duration
 	// SlackAllowedHosts are webhook hosts accepted besides hooks.slack.com.
@@ -45,6 +47,7 @@ func loadConfig(log *slog.Logger) (config, error) {
 		HTTPAddr:          r.String("BOARDPACK_HTTP_ADDR", "127.0.0.1:8085"),
 		Sender:            r.String("BOARDPACK_SENDER", "reports@boardpack.example.com"),
 		PublicURL:         strings.TrimRight(r.String("BOARDPACK_PUBLIC_URL", "http://127.0.0.1:8085"), "/"),
+		ReportViewURL:     strings.TrimRight(r.String("BOARDPACK_REPORT_VIEW_URL", ""), "/"),
 		UnsubscribeKey:    r.Secret("BOARDPACK_UNSUBSCRIBE_KEY", "local-dev-unsubscribe-key-change-me"),
 		UnsubscribeTTL:    r.Duration("BOARDPACK_UNSUBSCRIBE_TTL", 90*24*time.Hour),
 		SlackAllowedHosts: r.List("BOARDPACK_SLACK_ALLOWED_HOSTS", ""),

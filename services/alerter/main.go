@@ -8,7 +8,8 @@
 //
 //	BOARDPACK_HTTP_ADDR             127.0.0.1:8085  /healthz, /readyz, /metrics, POST /alerts/unsubscribe
 //	BOARDPACK_SENDER                reports@boardpack.example.com  SES envelope sender
-//	BOARDPACK_PUBLIC_URL            http://127.0.0.1:8085  base of the unsubscribe and report links
+//	BOARDPACK_PUBLIC_URL            http://127.0.0.1:8085  base of the one-click unsubscribe link
+//	BOARDPACK_REPORT_VIEW_URL       (none)          alerts link {base}/{tenant}; none: no link
 //	BOARDPACK_UNSUBSCRIBE_KEY       (local default)  HMAC key of unsubscribe links
 //	BOARDPACK_UNSUBSCRIBE_TTL       2160h
 //	BOARDPACK_SLACK_ALLOWED_HOSTS   (none)          webhook hosts besides hooks.slack.com (local: 127.0.0.1,localhost)

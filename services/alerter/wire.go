@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,6 +33,9 @@ func newEngine(awsCfg aws.Config, db *dynamodb.Client, cfg config, m *metrics, l
 		ClaimTTL: cfg.VisibilityTimeout / 2, Log: log,
 		OnDeadWebhook: func(string) { m.deadWebhooks.Inc() },
 		OnSent:        func(channel string, _ alerting.Notification) { m.sent.WithLabelValues(channel).Inc() },
+	}
+	if base := cfg.ReportViewURL; base != "" {
+		n.ReportLink = func(t tenants.Tenant, _ alerting.Compiled) string { return base + "/" + url.PathEscape(t.ID) }
 	}
 	eng := &engine.Engine{
 		Tenants: engine.CachedTenants{Cache: &tenants.Cache{Store: tstore, TTL: cfg.TenantCacheTTL}, Store: tstore},

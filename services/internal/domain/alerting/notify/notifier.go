@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -56,8 +55,11 @@ type Notifier struct {
 	// (BOARDPACK_SLACK_ALLOWED_HOSTS).
 	AllowedHosts []string
 	// PublicURL serves the one-click unsubscribe (POST
-	// /alerts/unsubscribe) and is the base of the report link.
-	PublicURL      string
+	// /alerts/unsubscribe).
+	PublicURL string
+	// ReportLink returns the link to the tenant's report view for an
+	// alert (nil or "": no link).
+	ReportLink     func(t tenants.Tenant, rule alerting.Compiled) string
 	UnsubscribeKey []byte
 	UnsubscribeTTL time.Duration
 	// ClaimTTL bounds a claim (at most the queue's visibility timeout).
@@ -109,8 +111,8 @@ func Recipients(t tenants.Tenant, rule alerting.Compiled) []string {
 // again after an error repeats nothing.
 func (n *Notifier) Deliver(ctx context.Context, t tenants.Tenant, rule alerting.Compiled, note alerting.Notification, test bool) error {
 	a := Alert{TenantID: t.ID, TenantName: t.Name, Currency: t.Currency, Loc: t.Location(), Rule: rule, Note: note, Test: test}
-	if n.PublicURL != "" {
-		a.Link = n.PublicURL + "/reports/" + url.PathEscape(t.ID)
+	if n.ReportLink != nil {
+		a.Link = n.ReportLink(t, rule)
 	}
 	var errs []error
 	if slices.Contains(rule.Channels, alerting.ChannelEmail) {
@@ -181,6 +183,18 @@ func hookHash(u string) string {
 
 func (n *Notifier) slack(ctx context.Context, t tenants.Tenant, a Alert) error {
 	snd := delivery.Send{TenantID: t.ID, ReportID: episodes.SendID(a.Note.ID), Recipient: "slack", Role: SendRole, Subject: a.Subject()}
+	if err := n.postSlack(ctx, t, snd, a.Slack()); err != nil {
+		return err
+	}
+	if n.OnSent != nil {
+		n.OnSent(alerting.ChannelSlack, a.Note)
+	}
+	return nil
+}
+
+// postSlack claims snd, posts msg to the tenant's webhook and records the
+// outcome; a dead webhook is recorded once and reported once.
+func (n *Notifier) postSlack(ctx context.Context, t tenants.Tenant, snd delivery.Send, msg SlackMessage) error {
 	ok, err := n.claim(ctx, snd)
 	if !ok || err != nil {
 		return err
@@ -200,7 +214,7 @@ func (n *Notifier) slack(ctx context.Context, t tenants.Tenant, a Alert) error {
 	} else if dead {
 		return n.Sends.MarkFailed(ctx, snd, delivery.StatusRejected, "slack webhook is gone (reported earlier)")
 	}
-	err = n.Slack.Post(ctx, hook, a.Slack())
+	err = n.Slack.Post(ctx, hook, msg)
 	switch {
 	case errors.Is(err, ErrDeadWebhook):
 		first, derr := n.Dead.MarkDeadWebhook(ctx, t.ID, h, err.Error())
@@ -216,13 +230,53 @@ func (n *Notifier) slack(ctx context.Context, t tenants.Tenant, a Alert) error {
 		}
 		return n.Sends.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	case errors.Is(err, ErrSlackRejected):
-		n.Log.Error("slack refused an alert", "tenant_id", t.ID, "rule", a.Rule.Name, "err", err)
+		n.Log.Error("slack refused a message", "tenant_id", t.ID, "send", snd.ReportID, "err", err)
 		return n.Sends.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	case err != nil:
 		return errors.Join(err, n.Sends.Release(ctx, snd))
 	}
-	if n.OnSent != nil {
-		n.OnSent(alerting.ChannelSlack, a.Note)
-	}
 	return n.Sends.MarkSent(ctx, snd, "")
+}
+
+// Figure is one headline figure of a report digest.
+type Figure struct {
+	Label, Value, Period string
+}
+
+// DigestMessage is the Slack summary of one report: its subject, the
+// headline figures and the view-in-browser link.
+func DigestMessage(subject string, figures []Figure, link string) SlackMessage {
+	var text strings.Builder
+	text.WriteString(oneLine(subject) + "\n")
+	var fields []map[string]any
+	for _, f := range figures {
+		line := fmt.Sprintf("%s: %s", f.Label, f.Value)
+		if f.Period != "" {
+			line += " (" + f.Period + ")"
+		}
+		text.WriteString(line + "\n")
+		fields = append(fields, map[string]any{"type": "mrkdwn", "text": "*" + slackEscape(f.Label) + "*\n" + slackEscape(f.Value)})
+	}
+	blocks := []map[string]any{{"type": "header", "text": map[string]any{"type": "plain_text", "text": truncate(oneLine(subject), 150)}}}
+	for i := 0; i < len(fields); i += 10 { // Slack: at most 10 fields a section
+		blocks = append(blocks, map[string]any{"type": "section", "fields": fields[i:min(i+10, len(fields))]})
+	}
+	if link != "" {
+		text.WriteString("View in browser: " + link + "\n")
+		blocks = append(blocks, map[string]any{"type": "section", "text": map[string]any{"type": "mrkdwn",
+			"text": "<" + slackEscape(link) + "|View in browser>"}})
+	}
+	return SlackMessage{Text: text.String(), Blocks: blocks}
+}
+
+// PostDigest posts a report's summary to the tenant's Slack when the
+// tenant sets slack.digests, once per report however often it is called
+// (claimed as the send (report, "slack")). For the mailer to call after a
+// report is sent.
+func (n *Notifier) PostDigest(ctx context.Context, t tenants.Tenant, reportID, role, subject string, figures []Figure, link string) error {
+	if t.Slack == nil || !t.Slack.Digests || t.Slack.Webhook == "" {
+		return nil
+	}
+	snd := delivery.Send{TenantID: t.ID, ReportID: reportID, Recipient: "slack", Role: role, Subject: subject}
+	return n.postSlack(ctx, t, snd, DigestMessage(subject, figures, link))
 }

@@ -283,3 +283,37 @@ func TestUnsubscribeToken(t *testing.T) {
 		t.Fatal("expired token accepted")
 	}
 }
+
+func TestDigestOncePerReport(t *testing.T) {
+	var got []SlackMessage
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m SlackMessage
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		mu.Lock()
+		got = append(got, m)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	n := &Notifier{Sends: &memSends{}, Dead: &memDead{}, Slack: fastSlack(), Secrets: literal{}, AllowedHosts: []string{"127.0.0.1"},
+		ClaimTTL: time.Minute, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	tn := testTenant(srv.URL)
+	figs := []Figure{{Label: "Revenue", Value: "$1,234.56", Period: "Nov 2026"}, {Label: "Runway", Value: "9.5 months"}}
+	for i := 0; i < 3; i++ {
+		if err := n.PostDigest(context.Background(), tn, "rep_1", "cfo", "JADA CFO report, Nov 2026", figs, "https://bp.example.com/reports/rep_1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != 0 {
+		t.Fatalf("posted %d digests without slack.digests", len(got))
+	}
+	tn.Slack.Digests = true
+	for i := 0; i < 3; i++ {
+		if err := n.PostDigest(context.Background(), tn, "rep_1", "cfo", "JADA CFO report, Nov 2026", figs, "https://bp.example.com/reports/rep_1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != 1 || !strings.Contains(got[0].Text, "Revenue: $1,234.56 (Nov 2026)") || !strings.Contains(got[0].Text, "View in browser") {
+		t.Fatalf("digests %+v, want one with the figures and the link", got)
+	}
+}
