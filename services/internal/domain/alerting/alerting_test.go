@@ -309,3 +309,21 @@ func TestNotificationIDsAreStable(t *testing.T) {
 		t.Errorf("ids %s and %s for the same episode", a[0].ID, b[0].ID)
 	}
 }
+
+func TestLostDisputeEndsItsEpisode(t *testing.T) {
+	c := mustCompile(t, Rule{Name: "d", Metric: MetricDisputeOpened, Condition: Above, Threshold: "0"}, "")
+	e := messages.MetricEvent{Header: messages.Header{EventID: "e", TenantID: "a", OccurredAt: t0}, Metric: messages.MetricRevenueDisputed,
+		Kind: messages.KindState, Entity: "dp_1", Value: 500, Version: t0.Unix(), Currency: "USD"}
+	if o, ok := FromFact(c, "USD", e); !ok || o.Value != 500 || o.Subject != "dp_1" {
+		t.Fatalf("open: %+v %v", o, ok)
+	}
+	e.Version += finalVersion // lost: the amount stays, the dispute is over
+	if o, _ := FromFact(c, "USD", e); o.Value != 0 {
+		t.Fatalf("lost dispute observed as %d, want 0 (closed)", o.Value)
+	}
+	e.Currency = "EUR"
+	c2 := mustCompile(t, Rule{Name: "d", Metric: MetricDisputeOpened, Condition: Above, Threshold: "10.00"}, "")
+	if _, ok := FromFact(c2, "USD", e); ok {
+		t.Fatal("compared a EUR amount with a USD threshold")
+	}
+}

@@ -35,6 +35,12 @@ func FromFact(c Compiled, tenantCurrency string, e messages.MetricEvent) (Observ
 	if c.Def.Unit == UnitMoney && e.Currency != "" && e.Currency != tenantCurrency && c.Threshold != 0 {
 		return Observation{}, false
 	}
+	value := e.Value
+	if c.Metric == MetricDisputeOpened && e.Version >= finalVersion {
+		// Won, closed or lost: the dispute is no longer open, whatever
+		// amount it settled at; its episode ends.
+		value = 0
+	}
 	subject := e.Entity
 	if subject == "" {
 		subject = e.ObjectID
@@ -42,8 +48,12 @@ func FromFact(c Compiled, tenantCurrency string, e messages.MetricEvent) (Observ
 	if subject == "" {
 		subject = e.EventID
 	}
-	return Observation{Subject: subject, At: e.OccurredAt, Value: e.Value, Currency: e.Currency}, true
+	return Observation{Subject: subject, At: e.OccurredAt, Value: value, Currency: e.Currency}, true
 }
+
+// finalVersion is what stripemap adds to the version of a final state
+// (its "terminal": a closed dispute, a cancelled subscription).
+const finalVersion = 1 << 40
 
 // FromFinding observes finding.critical: 1 while a critical finding is
 // open, 0 once resolved.
