@@ -25,12 +25,15 @@ func newEngine(awsCfg aws.Config, db *dynamodb.Client, cfg config, m *metrics, l
 	sends := delivery.Store{DB: db, Table: table}
 	states := episodes.Store{DB: db, Table: table}
 	tstore := tenants.Store{DB: db, Table: table}
+	slack := notify.NewSlack()
+	// A post (Retry-After waits included) must end well inside its claim.
+	slack.MaxWait = cfg.VisibilityTimeout / 4
 	n := &notify.Notifier{
-		Sends: sends, Dead: states, SES: ses.NewFromConfig(awsCfg), Slack: notify.NewSlack(),
+		Sends: sends, Dead: states, SES: ses.NewFromConfig(awsCfg), Slack: slack,
 		Secrets: tenants.NewSecretResolver(awsCfg, 5*time.Minute),
 		Sender:  cfg.Sender, ConfigurationSet: cfg.Names.ConfigurationSet, AllowedHosts: cfg.SlackAllowedHosts,
 		PublicURL: cfg.PublicURL, UnsubscribeKey: []byte(cfg.UnsubscribeKey), UnsubscribeTTL: cfg.UnsubscribeTTL,
-		ClaimTTL: cfg.VisibilityTimeout / 2, Log: log,
+		ClaimTTL: cfg.VisibilityTimeout, Log: log,
 		OnDeadWebhook: func(string) { m.deadWebhooks.Inc() },
 		OnSent:        func(channel string, _ alerting.Notification) { m.sent.WithLabelValues(channel).Inc() },
 	}

@@ -37,6 +37,7 @@ type States interface {
 	Update(ctx context.Context, tenantID, rule, subject string, now time.Time,
 		fn func(alerting.Episode) (alerting.Episode, []alerting.Notification)) (episodes.State, []alerting.Notification, error)
 	List(ctx context.Context, tenantID string) ([]episodes.State, error)
+	Forget(ctx context.Context, tenantID, rule, subject string, version int64) error
 	Seen(ctx context.Context, tenantID, source string, t time.Time) error
 	LastSeen(ctx context.Context, tenantID, source string) (time.Time, error)
 }
@@ -287,6 +288,12 @@ func (e *Engine) TickTenant(ctx context.Context, t tenants.Tenant) error {
 	}
 	for _, st := range states {
 		rule, ok := rules[st.Rule]
+		if ok && alerting.Forgettable(rule, st.Episode, now) {
+			// Keeps the tick's reads bounded by what is live, not by
+			// every dispute ever seen.
+			errs = append(errs, e.States.Forget(ctx, t.ID, st.Rule, st.Subject, st.Version))
+			continue
+		}
 		if !ok || (!st.Open && len(st.Pending) == 0) {
 			continue // a rule since removed keeps its history
 		}

@@ -327,3 +327,27 @@ func TestLostDisputeEndsItsEpisode(t *testing.T) {
 		t.Fatal("compared a EUR amount with a USD threshold")
 	}
 }
+
+// Once a closed per-entity state is forgotten, its facts still cannot
+// reopen it: they are older than any fact that may open an episode.
+func TestForgottenEpisodeStaysClosed(t *testing.T) {
+	c := mustCompile(t, Rule{Name: "d", Metric: MetricDisputeOpened, Condition: Above, Threshold: "0", Window: "1h"}, "")
+	open := Observation{Subject: "dp_1", At: t0, Value: 100}
+	won := Observation{Subject: "dp_1", At: t0.Add(time.Minute), Value: 0}
+	ep, _ := Step(c, Episode{}, open, t0, ny())
+	ep, _ = Step(c, ep, won, t0.Add(time.Minute), ny())
+	ep, _ = Tick(c, ep, t0.Add(2*time.Hour), ny())
+	for _, n := range ep.Pending {
+		ep = ep.Done(n.ID)
+	}
+	if Forgettable(c, ep, t0.Add(3*time.Hour)) {
+		t.Fatal("forgettable while a late fact could still reopen it")
+	}
+	later := t0.Add(2*time.Hour + maxFactAge(c) + time.Minute)
+	if !Forgettable(c, ep, later) {
+		t.Fatalf("not forgettable at %s: %+v", later, ep)
+	}
+	if _, got := Step(c, Episode{}, open, later, ny()); len(got) != 0 {
+		t.Fatalf("a forgotten episode reopened: %+v", got)
+	}
+}

@@ -185,3 +185,12 @@ func (ep Episode) Done(id string) Episode {
 	ep.Pending = keep
 	return ep
 }
+
+// Forgettable reports whether a per-entity episode's state may be
+// deleted: closed, nothing pending, and closed longer ago than the oldest
+// fact that may open an episode. A late fact about it is then older than
+// that bound and cannot reopen it, state or no state; aggregate rules keep
+// their one state item.
+func Forgettable(c Compiled, ep Episode, now time.Time) bool {
+	return c.Def.PerEntity && !ep.Open && ep.Seq > 0 && len(ep.Pending) == 0 && now.Sub(ep.ClosedAt) > maxFactAge(c)
+}

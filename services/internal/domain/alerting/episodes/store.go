@@ -32,6 +32,7 @@ type DynamoAPI interface {
 	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 }
 
 // Store keeps episode state.
@@ -325,4 +326,21 @@ func (st Store) DeadWebhook(ctx context.Context, tenantID, hash string) (bool, e
 		return false, fmt.Errorf("read dead webhook of %s: %w", tenantID, err)
 	}
 	return out.Item != nil, nil
+}
+
+// Forget deletes the state of (rule, subject) if it is still at version
+// (a closed episode with nothing pending, long enough ago that no fact
+// about it can open a new one; see alerting.Forgettable). Its history
+// item stays.
+func (st Store) Forget(ctx context.Context, tenantID, rule, subject string, version int64) error {
+	_, err := st.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(st.Table), Key: key(tenantID, stateSK(rule, subject)),
+		ConditionExpression:       aws.String("version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(version)},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("forget alert state %s/%s of %s: %w", rule, subject, tenantID, err)
+	}
+	return nil
 }
