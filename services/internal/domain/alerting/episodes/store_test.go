@@ -155,3 +155,44 @@ func TestSeenOnlyMovesForward(t *testing.T) {
 		t.Fatalf("never seen = %s", never)
 	}
 }
+
+func TestDeadWebhookFirstOnlyAndForget(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	for i, want := range []bool{true, false, false} {
+		first, err := st.MarkDeadWebhook(ctx, "t4", "abc", "410 Gone")
+		if err != nil || first != want {
+			t.Fatalf("mark %d: first=%v err=%v, want %v", i, first, err, want)
+		}
+	}
+	if dead, err := st.DeadWebhook(ctx, "t4", "abc"); err != nil || !dead {
+		t.Fatalf("dead=%v %v", dead, err)
+	}
+	if dead, _ := st.DeadWebhook(ctx, "t4", "other"); dead {
+		t.Fatal("another webhook reported dead")
+	}
+	c := compile(t, alerting.Rule{Name: "d", Metric: alerting.MetricDisputeOpened, Condition: alerting.Above, Threshold: "0"})
+	now := time.Now().UTC()
+	s1, _, err := st.Update(ctx, "t4", c.Name, "dp_1", now, func(ep alerting.Episode) (alerting.Episode, []alerting.Notification) {
+		return alerting.Step(c, ep, alerting.Observation{Subject: "dp_1", At: now, Value: 5}, now, time.UTC)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A stale version forgets nothing; the current one does.
+	if err := st.Forget(ctx, "t4", c.Name, "dp_1", s1.Version-1); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.Get(ctx, "t4", c.Name, "dp_1"); got.Version != s1.Version {
+		t.Fatalf("forgot with a stale version: %+v", got)
+	}
+	if err := st.Forget(ctx, "t4", c.Name, "dp_1", s1.Version); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.Get(ctx, "t4", c.Name, "dp_1"); got.Version != 0 {
+		t.Fatalf("not forgotten: %+v", got)
+	}
+	if h, _ := st.History(ctx, "t4", 0); len(h) != 1 {
+		t.Fatalf("history lost with the state: %+v", h)
+	}
+}
