@@ -1,7 +1,9 @@
 package messages
 
 import (
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -56,5 +58,33 @@ func TestMetricEventValidate(t *testing.T) {
 		if err := c.ev.Validate(); (err == nil) != c.ok {
 			t.Errorf("%s: Validate() = %v, want ok=%v", name, err, c.ok)
 		}
+	}
+}
+
+func TestReportDueTestRecipient(t *testing.T) {
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	due := ReportDue{
+		Header:   Header{EventID: "e1", TenantID: "jada", OccurredAt: start, Source: SourceReportctl},
+		ReportID: "rpt_1", Role: RoleCFO, PeriodStart: start, PeriodEnd: start.AddDate(0, 1, 0), PeriodKind: PeriodMonth, DueAt: start,
+	}
+	if err := due.Validate(); err != nil {
+		t.Fatalf("no test recipient: %v", err)
+	}
+	for addr, ok := range map[string]bool{
+		"ann@example.com":             true,
+		"Ann <ann@example.com>":       false,
+		"ann@example.com\r\nBcc: x@y": false,
+		"not an address":              false,
+	} {
+		due.TestRecipient = addr
+		if err := due.Validate(); (err == nil) != ok {
+			t.Errorf("TestRecipient %q: Validate() = %v, want ok=%v", addr, err, ok)
+		}
+	}
+	// Optional: a message without it has no such field.
+	due.TestRecipient = ""
+	b, _ := json.Marshal(due)
+	if strings.Contains(string(b), "test_recipient") {
+		t.Errorf("empty test_recipient is serialised: %s", b)
 	}
 }

@@ -104,9 +104,34 @@ const (
 	MetricRevenueRefunded = "revenue.refunded"
 	// MetricRevenueFees (additive): processor fees where known.
 	MetricRevenueFees = "revenue.fees"
-	// MetricRevenueDisputed (state per dispute): the amount at stake while a
-	// dispute is open or lost; 0 once won.
+	// MetricRevenueDisputed (additive): money a dispute moved, in the
+	// dispute's currency: its amount when the funds are withdrawn
+	// (positive), less what is reinstated (negative). Inquiries and
+	// warnings move nothing. (Before this round it was a state per dispute
+	// of the amount at stake; readers sum only the additive facts.)
 	MetricRevenueDisputed = "revenue.disputed"
+	// MetricDisputesAtStake (state per dispute): the amount in question
+	// while a dispute or inquiry is open; 0 once closed. Not money moved.
+	// Dimension "inquiry"="true" for warning_* statuses.
+	MetricDisputesAtStake = "disputes.at_stake"
+	// MetricDisputesWon / MetricDisputesLost (additive, count): disputes
+	// closed won or lost, once per dispute.
+	MetricDisputesWon  = "disputes.won"
+	MetricDisputesLost = "disputes.lost"
+	// MetricRevenueSettled (additive): a captured charge in the account's
+	// settlement currency (its balance transaction's amount and currency)
+	// when that differs from the charge's; dimensions charge_currency and
+	// exchange_rate.
+	MetricRevenueSettled = "revenue.settled"
+	// MetricRevenueFeeUnknown (additive, count): a captured charge whose
+	// balance transaction Stripe did not return (bad or revoked key, 404):
+	// its figure stands, its fee is unknown. Once per charge.
+	MetricRevenueFeeUnknown = "revenue.fee_unknown"
+	// MetricPayoutsUnreconciled (state per payout, at its arrival date): the
+	// payout's amount less the net of the balance transactions Stripe says
+	// it paid out; 0 means reconciled. Dimension transactions (their
+	// count).
+	MetricPayoutsUnreconciled = "payouts.unreconciled"
 	// MetricInvoicesPaid (additive): amount paid on invoices.
 	MetricInvoicesPaid = "invoices.paid"
 	// MetricInvoicesFailed (additive, count): failed invoice payments.

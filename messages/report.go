@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/mail"
+	"strings"
 	"time"
 )
 
@@ -60,6 +62,28 @@ type ReportDue struct {
 	PeriodKind string `json:"period_kind"`
 	// DueAt is when the report was due (the schedule's firing time).
 	DueAt time.Time `json:"due_at"`
+	// TestRecipient, when set, asks for a test copy to this one address
+	// instead of the role's recipients (`reportctl report send --to`): the
+	// subject starts with TestSubjectPrefix, there is no BCC, and the send
+	// is not recorded as the period's, so the real send still happens.
+	// Optional; consumers that predate it send the report normally.
+	TestRecipient string `json:"test_recipient,omitempty"`
+}
+
+// TestSubjectPrefix starts the subject of a test copy.
+const TestSubjectPrefix = "[TEST] "
+
+// ValidTestRecipient checks a test copy's address: one plain address
+// (no display name, no CR/LF).
+func ValidTestRecipient(addr string) error {
+	if strings.ContainsAny(addr, "\r\n") {
+		return errors.New("address contains CR or LF")
+	}
+	a, err := mail.ParseAddress(addr)
+	if err != nil || a.Address != addr {
+		return fmt.Errorf("%q is not a plain email address", addr)
+	}
+	return nil
 }
 
 // Name is the stable event name used in metadata and logs.
@@ -84,6 +108,11 @@ func (r ReportDue) Validate() error {
 	}
 	if r.PeriodStart.IsZero() || r.PeriodEnd.IsZero() || !r.PeriodEnd.After(r.PeriodStart) {
 		errs = append(errs, fmt.Errorf("invalid period [%s, %s)", r.PeriodStart, r.PeriodEnd))
+	}
+	if r.TestRecipient != "" {
+		if err := ValidTestRecipient(r.TestRecipient); err != nil {
+			errs = append(errs, fmt.Errorf("test_recipient: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -20,18 +20,18 @@ if [[ -z ${AWS_ENDPOINT_URL:-} ]]; then
 fi
 
 q=${BENCH_QUICK:-}
-# module dir; benchmark regexp; iterations (full); iterations (quick)
+# package dir; benchmark regexp; iterations (full); iterations (quick)
 runs=(
 	"services/e2e;^BenchmarkRawSQSCeiling$;100x;20x"
 	"services/e2e;^BenchmarkNaiveWatermillPeer$;200x;30x"
 	"services/e2e;^BenchmarkIngest$;50x;10x"
 	"services/e2e;^BenchmarkServiceFootprint$;3x;1x"
 	"services/internal/domain/report;^Benchmark(Build|Render)$;20x;3x"
-	"services/mailer;^BenchmarkThroughput$;3x;1x"
-	"services/stripe-collector;^Benchmark(VerifyTranslate|HandlerNoIO)$;2000x;200x"
-	"services/stripe-collector;^BenchmarkWebhookToSNS$;200x;30x"
-	"services/aws-collector;^BenchmarkPassOneTenant$;5x;1x"
-	"services/scheduler;^BenchmarkCatchUpPass$;1x;1x"
+	"services/mailer/internal/mailer;^BenchmarkThroughput$;3x;1x"
+	"services/stripe-collector/internal/webhook;^Benchmark(VerifyTranslate|HandlerNoIO)$;2000x;200x"
+	"services/stripe-collector/internal/webhook;^BenchmarkWebhookToSNS$;200x;30x"
+	"services/aws-collector/internal/collector;^BenchmarkPassOneTenant$;5x;1x"
+	"services/scheduler/internal/scheduler;^BenchmarkCatchUpPass$;1x;1x"
 	"services/internal/domain/schedule;^BenchmarkCatchUpWeekOfMinutes$;5x;1x"
 	"services/internal/domain/schedule;^BenchmarkNextWeekly$;200x;20x"
 	"services/internal/domain/importer;^BenchmarkScanExpenses$;2x;1x"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Boardpack on this machine against a local AWS emulator.
 #
-#   boardpack-local.sh run    foreground: start everything, send demo reports, Ctrl-C stops all
+#   boardpack-local.sh run    foreground: start everything, send demo reports (saved under
+#                             .run/mail/), Ctrl-C stops all
 #   boardpack-local.sh up     the same in the background; returns once every service is healthy
 #   boardpack-local.sh down   stop exactly what `up` started (pid files in .run/pids)
 #
@@ -80,7 +81,9 @@ start_services() {
 		listening "${ports[$s]}" && die "port ${ports[$s]} (for $s) is taken by another process"
 	done
 	for s in "${services[@]}"; do
-		BOARDPACK_HTTP_ADDR=127.0.0.1:${ports[$s]} setsid "$bin/$s" >"$logs/$s.log" 2>&1 &
+		# BOARDPACK_LOCAL: the local run, where the mailer may sign
+		# unsubscribe links with its development key.
+		BOARDPACK_LOCAL=${BOARDPACK_LOCAL:-true} BOARDPACK_HTTP_ADDR=127.0.0.1:${ports[$s]} setsid "$bin/$s" >"$logs/$s.log" 2>&1 &
 		echo $! >"$pids/$s.pid"
 	done
 	for s in "${services[@]}"; do
@@ -96,30 +99,20 @@ demo() {
 	say "apply demo tenants"
 	"$ctl" tenants apply -f deploy/demo/tenants.yaml
 	start_services
-	say "post signed demo Stripe events"
-	for t in $("$ctl" tenants list | awk 'NR>1 {print $1}'); do
-		"$ctl" demo webhooks --tenant "$t" --url http://127.0.0.1:8080 --dir deploy/demo/stripe | tail -n 1
-	done
-	say "import demo spreadsheets"
-	local f b
-	for f in deploy/demo/*.csv; do # <tenant>.<kind>.csv
-		b=$(basename "$f" .csv)
-		printf '    %-45s ' "$b"
-		"$ctl" import --tenant "${b%%.*}" --kind "${b#*.}" "$f" | tail -n 1
-	done
-	"$ctl" wait drained --timeout 120s
-	say "send one report per role for $demo_tenant"
-	for role in ceo cto cfo cmo accounting; do
-		"$ctl" report send --tenant "$demo_tenant" --role "$role"
-	done
-	"$ctl" wait drained --timeout 120s
+	say "load the demo data (signed Stripe webhooks, spreadsheets) and send one report per role for $demo_tenant"
+	# The demo covers the last complete month of its data (demo load --help).
+	"$ctl" demo load --dir deploy/demo --url http://127.0.0.1:8080 --send "$demo_tenant" --timeout 120s | sed 's/^/    /'
 	say "sent"
 	"$ctl" report status --tenant "$demo_tenant" || true
+	say "emails SES accepted, saved under $state/mail/ (open the .html in a browser)"
+	rm -rf "$state/mail"
+	"$ctl" outbox --save "$state/mail" >/dev/null
+	ls "$state"/mail/*.html 2>/dev/null | sed 's/^/    /' || echo "    (none)"
 	cat <<MSG
 
 Boardpack is running against $AWS_ENDPOINT_URL.
-  Emails SES accepted:  curl -s $AWS_ENDPOINT_URL/moto-api/data.json | python3 -m json.tool   (moto: ses.RawMessage)
-                        curl -s $AWS_ENDPOINT_URL/_aws/ses                                  (LocalStack)
+  Emails SES accepted:  $state/mail/ (each as .eml and .html); list them again with
+                        source $state/env && bin/reportctl outbox [--save DIR]
   Stripe webhooks:      POST http://127.0.0.1:8080/webhooks/stripe/<tenant>
   Operator CLI:         AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL bin/reportctl --help
   Logs:                 $logs/

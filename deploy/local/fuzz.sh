@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 fuzztime=${FUZZTIME:-10s}
 targets=(
-	"services/stripe-collector FuzzWebhook"
+	"services/stripe-collector/internal/webhook FuzzWebhook"
 	"services/internal/domain/importer FuzzParse"
 	"services/internal/domain/tenants FuzzParse"
 )

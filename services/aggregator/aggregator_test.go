@@ -306,3 +306,10 @@ func TestTransientWriteFailuresAreRetriedNotLost(t *testing.T) {
 		t.Errorf("DLQ holds %d (err %v), want 0", d, err)
 	}
 }
+
+func sampleMetric(id string) messages.MetricEvent {
+	return messages.MetricEvent{
+		Header: messages.Header{EventID: id, TenantID: "jada", OccurredAt: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), Source: messages.SourceStripe},
+		Metric: messages.MetricRevenueGross, Kind: messages.KindAdditive, Value: 1200, Currency: "USD",
+	}
+}

@@ -24,10 +24,10 @@ import (
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
-	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
 	"github.com/boardpack/boardpack/services/internal/platform/mototest"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/internal/platform/table"
 )
 
 // requestCounter counts the aggregator's AWS calls per service and
@@ -270,15 +270,15 @@ func BenchmarkAggregatorMoto(b *testing.B) {
 
 // fillTable writes n facts straight into the table (BatchWriteItem, 25 a
 // request) in the item shape readmodel.Store writes.
-func fillTable(ctx context.Context, db *dynamodb.Client, table string, from, n int) error {
+func fillTable(ctx context.Context, db *dynamodb.Client, tableName string, from, n int) error {
 	var batch []ddbtypes.WriteRequest
 	flush := func() error {
 		for len(batch) > 0 {
-			out, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{table: batch}})
+			out, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{tableName: batch}})
 			if err != nil {
 				return err
 			}
-			batch = out.UnprocessedItems[table]
+			batch = out.UnprocessedItems[tableName]
 		}
 		return nil
 	}
@@ -288,11 +288,9 @@ func fillTable(ctx context.Context, db *dynamodb.Client, table string, from, n i
 		if err != nil {
 			return err
 		}
-		batch = append(batch, ddbtypes.WriteRequest{PutRequest: &ddbtypes.PutRequest{Item: map[string]ddbtypes.AttributeValue{
-			resources.AttrPK: &ddbtypes.AttributeValueMemberS{Value: tenants.PK(e.TenantID)},
-			resources.AttrSK: &ddbtypes.AttributeValueMemberS{Value: readmodel.FactKey(e)},
-			"doc":            &ddbtypes.AttributeValueMemberS{Value: string(doc)},
-		}}})
+		item := table.Key(e.TenantID, readmodel.FactKey(e))
+		item["doc"] = table.S(string(doc))
+		batch = append(batch, ddbtypes.WriteRequest{PutRequest: &ddbtypes.PutRequest{Item: item}})
 		if len(batch) == 25 {
 			if err := flush(); err != nil {
 				return err

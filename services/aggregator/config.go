@@ -42,29 +42,34 @@ type config struct {
 	awsOpts []func(*awsconfig.LoadOptions) error
 }
 
+// renamed maps each setting to the deprecated name it replaced, still
+// read (with a warning) when the new name is unset.
+var renamed = map[string]string{
+	"BOARDPACK_AGGREGATOR_HANDLER_TIMEOUT": "BOARDPACK_HANDLER_TIMEOUT",
+}
+
+// loadConfig reads the configuration, prints it, and returns every
+// problem at once.
 func loadConfig(log *slog.Logger) (config, error) {
-	var r envconfig.Reader
+	r := envconfig.Reader{Aliases: renamed}
 	c := config{
 		Names:          resources.NamesFromEnv(&r),
 		HTTPAddr:       r.String("BOARDPACK_HTTP_ADDR", "127.0.0.1:8081"),
 		Workers:        r.Int("BOARDPACK_AGGREGATOR_WORKERS", 4),
 		BatchSize:      r.Int("BOARDPACK_AGGREGATOR_BATCH_SIZE", 10),
-		HandlerTimeout: r.Duration("BOARDPACK_HANDLER_TIMEOUT", 20*time.Second),
+		HandlerTimeout: r.Duration("BOARDPACK_AGGREGATOR_HANDLER_TIMEOUT", 20*time.Second),
 		Writes:         r.String("BOARDPACK_AGGREGATOR_WRITES", writesBatch),
 		Linger:         r.Duration("BOARDPACK_AGGREGATOR_LINGER", 5*time.Millisecond),
 	}
+	r.Log(log, "aggregator")
 	if err := r.Err(); err != nil {
 		return c, err
 	}
-	if err := c.validate(); err != nil {
-		return c, err
-	}
-	r.Log(log, "aggregator")
-	return c, nil
+	return c, c.Validate()
 }
 
-// validate returns every problem at once.
-func (c config) validate() error {
+// Validate returns every problem at once.
+func (c config) Validate() error {
 	var errs []error
 	if c.Names.Table == "" {
 		errs = append(errs, errors.New("BOARDPACK_TABLE: must not be empty"))
@@ -82,7 +87,7 @@ func (c config) validate() error {
 		errs = append(errs, errors.New("BOARDPACK_AGGREGATOR_LINGER: at most 1s"))
 	}
 	if c.HandlerTimeout < time.Second {
-		errs = append(errs, errors.New("BOARDPACK_HANDLER_TIMEOUT: must be at least 1s"))
+		errs = append(errs, errors.New("BOARDPACK_AGGREGATOR_HANDLER_TIMEOUT: must be at least 1s"))
 	}
 	return errors.Join(errs...)
 }

@@ -16,13 +16,15 @@
 //
 // Settings (BOARDPACK_*, printed at start):
 //
-//	BOARDPACK_HTTP_ADDR              127.0.0.1:8081  /healthz, /readyz, /metrics
-//	BOARDPACK_AGGREGATOR_WORKERS     4               receive loops (each hands out up to a batch)
-//	BOARDPACK_AGGREGATOR_BATCH_SIZE  10              messages per ReceiveMessage (1-10)
-//	BOARDPACK_AGGREGATOR_WRITES      batch           batch (BatchWriteItem) or conditional (PutItem per fact, counts duplicates)
-//	BOARDPACK_AGGREGATOR_LINGER      5ms             how long a batch of facts waits for more
-//	BOARDPACK_HANDLER_TIMEOUT        20s             per message, retries included; well inside the visibility timeout
-//	BOARDPACK_PREFIX, BOARDPACK_TABLE                resource names
+//	BOARDPACK_HTTP_ADDR                   127.0.0.1:8081  /healthz, /readyz, /metrics
+//	BOARDPACK_AGGREGATOR_WORKERS          4               receive loops (each hands out up to a batch)
+//	BOARDPACK_AGGREGATOR_BATCH_SIZE       10              messages per ReceiveMessage (1-10)
+//	BOARDPACK_AGGREGATOR_WRITES           batch           batch (BatchWriteItem) or conditional (PutItem per fact, counts duplicates)
+//	BOARDPACK_AGGREGATOR_LINGER           5ms             how long a batch of facts waits for more
+//	BOARDPACK_AGGREGATOR_HANDLER_TIMEOUT  20s             per message, retries included; well inside the visibility timeout
+//	BOARDPACK_PREFIX, BOARDPACK_TABLE                     resource names
+//
+// Deprecated name, still read with a warning: BOARDPACK_HANDLER_TIMEOUT.
 //
 // Failures: transient DynamoDB errors are retried by the SDK (standard
 // retryer, 5 attempts with jittered backoff), then by the router (a short
@@ -30,11 +32,14 @@
 // timeout). A message that can never succeed (no tenant, bad JSON, unknown
 // event name) is refused as permanent and reaches the DLQ after the queue's
 // redrive count; `reportctl dlq list|redrive` handles it from there.
+//
+// This package wires; the handler is package internal/aggregate. The
+// coalescer of batched writes (coalesce.go) stays here until it moves next
+// to readmodel.WriteBatch.
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -46,12 +51,14 @@ import (
 	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
 	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
-	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 	"github.com/boardpack/boardpack/services/internal/platform/readiness"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+
+	"github.com/boardpack/boardpack/services/aggregator/internal/aggregate"
 )
 
-func main() { logging.Main("aggregator", run) }
+func main() { lifecycle.Main("aggregator", run) }
 
 func run(ctx context.Context, log *slog.Logger) error {
 	cfg, err := loadConfig(log)
@@ -75,10 +82,6 @@ func serve(ctx context.Context, log *slog.Logger, cfg config) error {
 	srv := httpserver.New(cfg.HTTPAddr, log)
 	srv.AddReadyCheck("table", readiness.Table(db, cfg.Names.Table))
 	srv.AddReadyCheck("queue", readiness.Queue(sqsc, queue))
-	listener, err := srv.Listen()
-	if err != nil {
-		return err
-	}
 
 	wlog := bus.Logger(log)
 	sub := bus.NewBatchSubscriber(awsCfg, bus.SubscriberConfig{
@@ -86,56 +89,32 @@ func serve(ctx context.Context, log *slog.Logger, cfg config) error {
 	}, wlog)
 	router, err := bus.NewRouter(wlog, cfg.HandlerTimeout)
 	if err != nil {
-		listener.Close()
 		return err
 	}
-	var store factWriter = readmodel.Store{DB: db, Table: cfg.Names.Table}
+	// Started in this order, stopped in reverse: the router drains its
+	// in-flight messages (within HandlerTimeout) while the coalescer still
+	// writes their facts, and /healthz answers until the end.
+	runner := lifecycle.New(log)
+	runner.Add(srv.Component(5 * time.Second))
+	var store aggregate.FactWriter = readmodel.Store{DB: db, Table: cfg.Names.Table}
 	if cfg.Writes == writesBatch {
-		c := newCoalescer(db, cfg.Names.Table, cfg.Linger)
-		coalesceCtx, stopCoalescing := context.WithCancel(context.WithoutCancel(ctx))
-		defer stopCoalescing() // after the router has finished its handlers
-		go c.run(coalesceCtx)
+		c := readmodel.NewCoalescer(db, cfg.Names.Table, cfg.Linger)
+		runner.Add(lifecycle.Component{Name: "coalescer", Run: func(ctx context.Context) error {
+			c.Run(ctx)
+			return nil
+		}, Timeout: 5 * time.Second})
 		store = c
 	}
-	h := &handler{
-		store:   store,
-		count:   newCounters(srv.Registry),
-		log:     log,
-		timeout: cfg.HandlerTimeout,
+	h := &aggregate.Handler{
+		Store:   store,
+		Count:   aggregate.NewCounters(srv.Registry),
+		Log:     log,
+		Timeout: cfg.HandlerTimeout,
 	}
 	router.AddConsumerHandler("aggregate_metrics", queue, sub, h.Handle)
+	runner.Add(bus.RouterComponent("router", router, cfg.HandlerTimeout+5*time.Second))
 
-	httpDone := make(chan error, 1)
-	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopHTTP()
-	go func() { httpDone <- srv.Serve(httpCtx, listener, 5*time.Second) }()
-
-	routerDone := make(chan error, 1)
-	// The router gets its own context: cancelling it would cut in-flight
-	// handlers, while Close stops receiving and waits for them.
-	go func() { routerDone <- router.Run(context.WithoutCancel(ctx)) }()
-
-	var runErr error
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down: finishing in-flight messages")
-	case err := <-routerDone:
-		runErr = fmt.Errorf("router stopped: %w", err)
-		routerDone <- nil
-	case err := <-httpDone:
-		runErr = err
-		httpDone <- nil
-	}
-	if err := router.Close(); err != nil {
-		runErr = errors.Join(runErr, fmt.Errorf("close router: %w", err))
-	}
-	if err := <-routerDone; err != nil && runErr == nil {
-		runErr = err
-	}
-	stopHTTP()
-	if err := <-httpDone; err != nil {
-		runErr = errors.Join(runErr, err)
-	}
+	err = runner.Run(ctx)
 	log.Info("aggregator stopped")
-	return runErr
+	return err
 }

@@ -38,7 +38,14 @@ type config struct {
 	// Debounce spaces fact-driven evaluations of one aggregate rule.
 	Debounce       time.Duration
 	TenantCacheTTL time.Duration
+	// Local is true in the local run: only then is the built-in
+	// development unsubscribe key accepted.
+	Local bool
 }
+
+// devUnsubscribeKey is public (it is in this file): refused unless
+// BOARDPACK_LOCAL=true, as the mailer's.
+const devUnsubscribeKey = "local-dev-unsubscribe-key-change-me"
 
 func loadConfig(log *slog.Logger) (config, error) {
 	var r envconfig.Reader
@@ -46,20 +53,21 @@ func loadConfig(log *slog.Logger) (config, error) {
 		Names:             resources.NamesFromEnv(&r),
 		HTTPAddr:          r.String("BOARDPACK_HTTP_ADDR", "127.0.0.1:8085"),
 		Sender:            r.String("BOARDPACK_SENDER", "reports@boardpack.example.com"),
-		PublicURL:         strings.TrimRight(r.String("BOARDPACK_PUBLIC_URL", "http://127.0.0.1:8085"), "/"),
-		ReportViewURL:     strings.TrimRight(r.String("BOARDPACK_REPORT_VIEW_URL", ""), "/"),
-		UnsubscribeKey:    r.Secret("BOARDPACK_UNSUBSCRIBE_KEY", "local-dev-unsubscribe-key-change-me"),
-		UnsubscribeTTL:    r.Duration("BOARDPACK_UNSUBSCRIBE_TTL", 90*24*time.Hour),
+		PublicURL:         strings.TrimRight(r.String("BOARDPACK_ALERTER_PUBLIC_URL", "http://127.0.0.1:8085"), "/"),
+		ReportViewURL:     strings.TrimRight(r.String("BOARDPACK_ALERTER_REPORT_VIEW_URL", ""), "/"),
+		UnsubscribeKey:    r.Secret("BOARDPACK_ALERTER_UNSUBSCRIBE_KEY", devUnsubscribeKey),
+		UnsubscribeTTL:    r.Duration("BOARDPACK_ALERTER_UNSUBSCRIBE_TTL", 90*24*time.Hour),
 		SlackAllowedHosts: r.List("BOARDPACK_SLACK_ALLOWED_HOSTS", ""),
-		Workers:           r.Int("BOARDPACK_WORKERS", 2),
-		VisibilityTimeout: r.Duration("BOARDPACK_VISIBILITY_TIMEOUT", 60*time.Second),
+		Workers:           r.Int("BOARDPACK_ALERTER_WORKERS", 2),
+		VisibilityTimeout: r.Duration("BOARDPACK_ALERTER_VISIBILITY_TIMEOUT", 60*time.Second),
 		Tick:              r.Duration("BOARDPACK_ALERTER_TICK", 30*time.Second),
 		Debounce:          r.Duration("BOARDPACK_ALERTER_DEBOUNCE", 5*time.Second),
 		TenantCacheTTL:    r.Duration("BOARDPACK_TENANT_CACHE_TTL", 30*time.Second),
+		Local:             r.Bool("BOARDPACK_LOCAL", false),
 	}
 	// A third of the visibility timeout by default: retries and the
 	// deliveries after the state write fit well inside it.
-	c.HandlerTimeout = r.Duration("BOARDPACK_HANDLER_TIMEOUT", c.VisibilityTimeout/3)
+	c.HandlerTimeout = r.Duration("BOARDPACK_ALERTER_HANDLER_TIMEOUT", c.VisibilityTimeout/3)
 	for i, h := range c.SlackAllowedHosts {
 		c.SlackAllowedHosts[i] = strings.ToLower(strings.TrimSpace(h))
 	}
@@ -80,19 +88,22 @@ func (c config) validate() error {
 		errs = append(errs, errors.New("BOARDPACK_SENDER: must be a bare email address of a verified SES identity"))
 	}
 	if !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
-		errs = append(errs, errors.New("BOARDPACK_PUBLIC_URL: must start with http:// or https://"))
+		errs = append(errs, errors.New("BOARDPACK_ALERTER_PUBLIC_URL: must start with http:// or https://"))
 	}
 	if len(c.UnsubscribeKey) < 16 {
-		errs = append(errs, errors.New("BOARDPACK_UNSUBSCRIBE_KEY: at least 16 characters"))
+		errs = append(errs, errors.New("BOARDPACK_ALERTER_UNSUBSCRIBE_KEY: at least 16 characters"))
+	}
+	if c.UnsubscribeKey == devUnsubscribeKey && !c.Local {
+		errs = append(errs, errors.New("BOARDPACK_ALERTER_UNSUBSCRIBE_KEY: must be set: the built-in development key is public and accepted only in the local run (BOARDPACK_LOCAL=true)"))
 	}
 	if c.Workers < 1 || c.Workers > 64 {
-		errs = append(errs, errors.New("BOARDPACK_WORKERS: between 1 and 64"))
+		errs = append(errs, errors.New("BOARDPACK_ALERTER_WORKERS: between 1 and 64"))
 	}
 	if c.VisibilityTimeout < 10*time.Second {
-		errs = append(errs, errors.New("BOARDPACK_VISIBILITY_TIMEOUT: at least 10s"))
+		errs = append(errs, errors.New("BOARDPACK_ALERTER_VISIBILITY_TIMEOUT: at least 10s"))
 	}
 	if c.HandlerTimeout < time.Second || c.HandlerTimeout >= c.VisibilityTimeout {
-		errs = append(errs, errors.New("BOARDPACK_HANDLER_TIMEOUT: at least 1s and less than BOARDPACK_VISIBILITY_TIMEOUT"))
+		errs = append(errs, errors.New("BOARDPACK_ALERTER_HANDLER_TIMEOUT: at least 1s and less than BOARDPACK_ALERTER_VISIBILITY_TIMEOUT"))
 	}
 	if c.Debounce < 0 || c.Debounce > c.Tick {
 		errs = append(errs, errors.New("BOARDPACK_ALERTER_DEBOUNCE: between 0 and BOARDPACK_ALERTER_TICK"))

@@ -43,7 +43,7 @@ func newEngine(awsCfg aws.Config, db *dynamodb.Client, cfg config, m *metrics, l
 	eng := &engine.Engine{
 		Tenants: engine.CachedTenants{Cache: &tenants.Cache{Store: tstore, TTL: cfg.TenantCacheTTL}, Store: tstore},
 		States:  states,
-		Reader:  engine.ReadModel{Query: readmodel.Query{Source: readmodel.Store{DB: db, Table: table}}},
+		Reader:  engine.ReadModel{Source: readmodel.Store{DB: db, Table: table}},
 		Notify:  n, Log: log,
 		OnNotification: func(kind string) { m.notifications.WithLabelValues(kind).Inc() },
 		Debounce:       cfg.Debounce,

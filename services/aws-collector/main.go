@@ -2,24 +2,27 @@
 // Lambda, CloudWatch, Cost Explorer, CloudFront, S3, Route53 — and
 // publishes what it sees as metric events and findings on metrics-v1.
 //
-//	aws-collector          serve: a pass now and every BOARDPACK_AWS_COLLECT_INTERVAL
+//	aws-collector          serve: a pass now and every BOARDPACK_AWS_COLLECTOR_INTERVAL
 //	aws-collector -once    one pass over all tenants; exit 1 if any tenant failed
 //
 // Each tenant's account is read with the tenant's role (aws.role_arn and
 // aws.external_id, assumed through STS) or, without a role, with the
 // ambient credentials; in aws.regions or the ambient region.
+//
+// This package only wires. The work is in internal/: collector (passes
+// over tenants, -once), account (reaching a tenant's account), one package
+// per source (lambda, cost, cloudfront, s3, route53, with metricdata for
+// CloudWatch), observation (what a pass saw), translate (metric events)
+// and checks (findings).
 package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -29,26 +32,20 @@ import (
 	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
 	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
-	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+
+	"github.com/boardpack/boardpack/services/aws-collector/internal/account"
+	"github.com/boardpack/boardpack/services/aws-collector/internal/collector"
 )
 
 const serviceName = "aws-collector"
 
 func main() {
-	log := logging.New(serviceName)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, log, os.Args[1:], os.Stdout)
-	stop()
-	if err != nil {
-		log.Error("exit", "err", err)
-		os.Exit(1)
-	}
+	lifecycle.Main(serviceName, func(ctx context.Context, log *slog.Logger) error {
+		return run(ctx, log, os.Args[1:], os.Stdout)
+	})
 }
-
-// errTenantsFailed is returned by -once when a tenant could not be
-// collected completely.
-var errTenantsFailed = errors.New("some tenants failed")
 
 func run(ctx context.Context, log *slog.Logger, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet(serviceName, flag.ContinueOnError)
@@ -56,9 +53,8 @@ func run(ctx context.Context, log *slog.Logger, args []string, stdout io.Writer)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, env := loadConfig()
-	env.Log(log, serviceName)
-	if err := env.Err(); err != nil {
+	cfg, err := loadConfig(log)
+	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
 
@@ -76,9 +72,9 @@ func run(ctx context.Context, log *slog.Logger, args []string, stdout io.Writer)
 	}
 	defer pub.Close()
 	db := dynamodb.NewFromConfig(awsCfg)
-	svc := &Service{
+	svc := &collector.Service{
 		Tenants:      tenants.Store{DB: db, Table: cfg.Names.Table},
-		Accounts:     newSDKAccounts(awsCfg),
+		Accounts:     account.NewSDK(awsCfg),
 		Publisher:    pub,
 		Ledger:       readmodel.Store{DB: db, Table: cfg.Names.Table},
 		Log:          log,
@@ -90,54 +86,26 @@ func run(ctx context.Context, log *slog.Logger, args []string, stdout io.Writer)
 	}
 
 	if *once {
-		return runOnce(ctx, svc, stdout)
+		return svc.Once(ctx, stdout)
 	}
 
 	srv := httpserver.New(cfg.HTTPAddr, log)
-	svc.Metrics = newServiceMetrics(srv.Registry)
+	svc.Metrics = collector.NewMetrics(srv.Registry)
 	srv.AddReadyCheck("tenants", func(ctx context.Context) error {
 		_, err := svc.Tenants.List(ctx)
 		return err
 	})
-	l, err := srv.Listen()
-	if err != nil {
-		return err
-	}
-	loopDone := make(chan struct{})
-	go func() {
-		defer close(loopDone)
-		svc.Loop(ctx, cfg.Interval)
-	}()
-	err = srv.Serve(ctx, l, 10*time.Second)
-	<-loopDone
-	return err
-}
-
-// runOnce runs one pass and prints each tenant's outcome.
-func runOnce(ctx context.Context, svc *Service, stdout io.Writer) error {
-	results, err := svc.Pass(ctx)
-	if err != nil {
-		return err
-	}
-	if len(results) == 0 {
-		fmt.Fprintln(stdout, "no tenant configures aws")
-	}
-	failed := 0
-	for _, r := range results {
-		if r.Err != nil {
-			failed++
-			fmt.Fprintf(stdout, "tenant %s: FAILED after %s (%d events, %d finding changes published): %v\n",
-				r.TenantID, r.Duration.Round(time.Millisecond), r.Events, r.Findings, r.Err)
-			continue
-		}
-		fmt.Fprintf(stdout, "tenant %s: ok in %s: %d events, %d open findings, %d finding changes published\n",
-			r.TenantID, r.Duration.Round(time.Millisecond), r.Events, r.Open, r.Findings)
-		for _, n := range r.Notes {
-			fmt.Fprintf(stdout, "tenant %s: note: %s\n", r.TenantID, n)
-		}
-	}
-	if failed > 0 {
-		return fmt.Errorf("%w: %d of %d", errTenantsFailed, failed, len(results))
-	}
-	return nil
+	runner := lifecycle.New(log)
+	runner.Add(srv.Component(10 * time.Second))
+	runner.Add(lifecycle.Component{
+		Name: "passes",
+		// Stopping cancels the pass in progress: a pass only reads and
+		// publishes, and the next start reads everything again.
+		Run: func(ctx context.Context) error {
+			svc.Loop(ctx, cfg.Interval)
+			return nil
+		},
+		Timeout: 10 * time.Second,
+	})
+	return runner.Run(ctx)
 }

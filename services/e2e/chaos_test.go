@@ -48,7 +48,7 @@ func TestChaos(t *testing.T) {
 	// One mailer worker: moto does not serialise concurrent conditional
 	// writes to one item (AWS does), which would let two workers both win
 	// a claim; see services/internal/domain/delivery.
-	s := stack.Start(t, "AWS_ENDPOINT_URL="+moto.Endpoint, "BOARDPACK_WORKERS=1")
+	s := stack.Start(t, "AWS_ENDPOINT_URL="+moto.Endpoint, "BOARDPACK_MAILER_WORKERS=1")
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	t.Logf("chaos: %d events, seed printed by time; moto %s", n, moto.Endpoint)
 

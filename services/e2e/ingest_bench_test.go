@@ -12,15 +12,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stripe/stripe-go/v76"
 
 	"github.com/boardpack/boardpack/services/e2e/stack"
 	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
 	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
-	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 	"github.com/boardpack/boardpack/services/internal/platform/mototest"
-	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/internal/platform/table"
 )
 
 // BenchmarkIngest is Boardpack's own path under load: signed webhooks
@@ -47,10 +45,7 @@ func BenchmarkIngest(b *testing.B) {
 		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{
 				TableName: aws.String(s.Names.Table),
-				Key: map[string]types.AttributeValue{
-					resources.AttrPK: &types.AttributeValueMemberS{Value: tenants.PK(tenant)},
-					resources.AttrSK: &types.AttributeValueMemberS{Value: p.key},
-				},
+				Key:       table.Key(tenant, p.key),
 			})
 			if err == nil && out.Item != nil {
 				mu.Lock()

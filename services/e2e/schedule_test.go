@@ -29,7 +29,7 @@ func TestEveryMinuteOneEmailWithTwoSchedulers(t *testing.T) {
 	if err != nil || length < 3*time.Minute {
 		t.Fatalf("BOARDPACK_SCHEDULER_REALTIME=%q: want a duration of at least 3m", spec)
 	}
-	s := stack.Start(t, "BOARDPACK_SCHEDULER_TICK=5s", "BOARDPACK_WORKERS=1")
+	s := stack.Start(t, "BOARDPACK_SCHEDULER_TICK=5s", "BOARDPACK_MAILER_WORKERS=1")
 	second := s.AddProcess("scheduler-2", "scheduler")
 	tenant := "minutely-" + mototest.UniqueID()
 	file := filepath.Join(t.TempDir(), "tenants.yaml")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"log/slog"
 	"net/mail"
 	"strings"
 	"time"
@@ -32,42 +33,76 @@ type Config struct {
 	// QuotaRefresh is how often GetSendQuota is read again.
 	QuotaRefresh   time.Duration
 	TenantCacheTTL time.Duration
+	// Local is true in the local run (make run, compose, tests): only then
+	// is the built-in development unsubscribe key accepted.
+	Local bool
 }
 
-// LoadConfig reads the configuration and reports every problem at once.
-func LoadConfig(r *envconfig.Reader) (Config, error) {
+// devUnsubscribeKey is the default unsubscribe key. It is public (it is in
+// this file), so anyone could forge unsubscribe links signed with it:
+// Validate refuses it unless BOARDPACK_LOCAL=true.
+const devUnsubscribeKey = "local-dev-unsubscribe-key-change-me"
+
+// renamed maps each setting to the deprecated name it replaced, still
+// read (with a warning) when the new name is unset.
+var renamed = map[string]string{
+	"BOARDPACK_MAILER_PUBLIC_URL":         "BOARDPACK_PUBLIC_URL",
+	"BOARDPACK_MAILER_UNSUBSCRIBE_KEY":    "BOARDPACK_UNSUBSCRIBE_KEY",
+	"BOARDPACK_MAILER_UNSUBSCRIBE_TTL":    "BOARDPACK_UNSUBSCRIBE_TTL",
+	"BOARDPACK_MAILER_VISIBILITY_TIMEOUT": "BOARDPACK_VISIBILITY_TIMEOUT",
+	"BOARDPACK_MAILER_WORKERS":            "BOARDPACK_WORKERS",
+	"BOARDPACK_MAILER_MAX_SEND_RATE":      "BOARDPACK_MAX_SEND_RATE",
+	"BOARDPACK_MAILER_SES_QUOTA_REFRESH":  "BOARDPACK_SES_QUOTA_REFRESH",
+}
+
+// loadConfig reads the configuration, prints it, and returns every
+// problem at once.
+func loadConfig(log *slog.Logger) (Config, error) {
+	r := envconfig.Reader{Aliases: renamed}
 	c := Config{
-		Names:             resources.NamesFromEnv(r),
+		Names:             resources.NamesFromEnv(&r),
 		Sender:            r.String("BOARDPACK_SENDER", "reports@boardpack.example.com"),
 		HTTPAddr:          r.String("BOARDPACK_HTTP_ADDR", "127.0.0.1:8083"),
-		PublicURL:         strings.TrimRight(r.String("BOARDPACK_PUBLIC_URL", "http://127.0.0.1:8083"), "/"),
-		UnsubscribeKey:    r.Secret("BOARDPACK_UNSUBSCRIBE_KEY", "local-dev-unsubscribe-key-change-me"),
-		UnsubscribeTTL:    r.Duration("BOARDPACK_UNSUBSCRIBE_TTL", 90*24*time.Hour),
-		VisibilityTimeout: r.Duration("BOARDPACK_VISIBILITY_TIMEOUT", 60*time.Second),
-		Workers:           r.Int("BOARDPACK_WORKERS", 2),
-		QuotaRefresh:      r.Duration("BOARDPACK_SES_QUOTA_REFRESH", 10*time.Minute),
+		PublicURL:         strings.TrimRight(r.String("BOARDPACK_MAILER_PUBLIC_URL", "http://127.0.0.1:8083"), "/"),
+		UnsubscribeKey:    r.Secret("BOARDPACK_MAILER_UNSUBSCRIBE_KEY", devUnsubscribeKey),
+		UnsubscribeTTL:    r.Duration("BOARDPACK_MAILER_UNSUBSCRIBE_TTL", 90*24*time.Hour),
+		VisibilityTimeout: r.Duration("BOARDPACK_MAILER_VISIBILITY_TIMEOUT", 60*time.Second),
+		Workers:           r.Int("BOARDPACK_MAILER_WORKERS", 2),
+		QuotaRefresh:      r.Duration("BOARDPACK_MAILER_SES_QUOTA_REFRESH", 10*time.Minute),
 		TenantCacheTTL:    r.Duration("BOARDPACK_TENANT_CACHE_TTL", 30*time.Second),
+		Local:             r.Bool("BOARDPACK_LOCAL", false),
 	}
-	rate := r.Int("BOARDPACK_MAX_SEND_RATE", 0)
-	c.MaxSendRate = float64(rate)
+	c.MaxSendRate = float64(r.Int("BOARDPACK_MAILER_MAX_SEND_RATE", 0))
+	r.Log(log, "mailer")
+	if err := r.Err(); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// Validate returns every problem at once.
+func (c Config) Validate() error {
 	var errs []error
 	if a, err := mail.ParseAddress(c.Sender); err != nil || strings.ContainsAny(c.Sender, "\r\n") || a.Name != "" {
 		errs = append(errs, errors.New("BOARDPACK_SENDER: must be a bare email address of a verified SES identity"))
 	}
 	if len(c.UnsubscribeKey) < 16 {
-		errs = append(errs, errors.New("BOARDPACK_UNSUBSCRIBE_KEY: at least 16 characters"))
+		errs = append(errs, errors.New("BOARDPACK_MAILER_UNSUBSCRIBE_KEY: at least 16 characters"))
+	}
+	if c.UnsubscribeKey == devUnsubscribeKey && !c.Local {
+		errs = append(errs, errors.New("BOARDPACK_MAILER_UNSUBSCRIBE_KEY: must be set: the built-in development key is public and accepted only in the local run (BOARDPACK_LOCAL=true)"))
 	}
 	if c.VisibilityTimeout < 10*time.Second {
-		errs = append(errs, errors.New("BOARDPACK_VISIBILITY_TIMEOUT: at least 10s"))
+		errs = append(errs, errors.New("BOARDPACK_MAILER_VISIBILITY_TIMEOUT: at least 10s"))
 	}
 	if c.Workers < 1 {
-		errs = append(errs, errors.New("BOARDPACK_WORKERS: at least 1"))
+		errs = append(errs, errors.New("BOARDPACK_MAILER_WORKERS: at least 1"))
 	}
-	if rate < 0 {
-		errs = append(errs, errors.New("BOARDPACK_MAX_SEND_RATE: must not be negative"))
+	if c.MaxSendRate < 0 {
+		errs = append(errs, errors.New("BOARDPACK_MAILER_MAX_SEND_RATE: must not be negative"))
 	}
 	if !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
-		errs = append(errs, errors.New("BOARDPACK_PUBLIC_URL: must start with http:// or https://"))
+		errs = append(errs, errors.New("BOARDPACK_MAILER_PUBLIC_URL: must start with http:// or https://"))
 	}
-	return c, errors.Join(append([]error{r.Err()}, errs...)...)
+	return errors.Join(errs...)
 }

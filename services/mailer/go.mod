@@ -19,7 +19,6 @@ require (
 	github.com/boardpack/boardpack/services/internal v0.0.0-00010101000000-000000000000
 	github.com/prometheus/client_golang v1.25.0
 	github.com/wneessen/go-mail v0.8.1
-	golang.org/x/sync v0.25.0
 )
 
 require (

@@ -3,11 +3,35 @@
 // SendRawEmail; it consumes SES events (delivery, bounce, complaint) to
 // track each send and suppress bad recipients, and serves the one-click
 // unsubscribe endpoint.
+//
+// Settings (BOARDPACK_*, printed at start, the key masked):
+//
+//	BOARDPACK_HTTP_ADDR                  127.0.0.1:8083  /unsubscribe, /healthz, /readyz, /metrics
+//	BOARDPACK_SENDER                     reports@boardpack.example.com  envelope sender (verified identity)
+//	BOARDPACK_MAILER_PUBLIC_URL          http://127.0.0.1:8083  base of the unsubscribe links
+//	BOARDPACK_MAILER_UNSUBSCRIBE_KEY     (development key)  HMAC key of unsubscribe links; required unless BOARDPACK_LOCAL=true
+//	BOARDPACK_MAILER_UNSUBSCRIBE_TTL     2160h           how long a link stays valid
+//	BOARDPACK_MAILER_VISIBILITY_TIMEOUT  60s             of both queues; handlers finish within 3/4 of it
+//	BOARDPACK_MAILER_WORKERS             2               report-due messages handled at once
+//	BOARDPACK_MAILER_MAX_SEND_RATE       0               emails per second; 0 = SES GetSendQuota's rate
+//	BOARDPACK_MAILER_SES_QUOTA_REFRESH   10m             how often the quota is read again
+//	BOARDPACK_TENANT_CACHE_TTL           30s             tenant changes seen without restart
+//	BOARDPACK_LOCAL                      false           a local run (make run, compose, tests)
+//	BOARDPACK_PREFIX, BOARDPACK_TABLE, BOARDPACK_SES_CONFIGURATION_SET  resource names
+//
+// Deprecated names, still read with a warning: BOARDPACK_PUBLIC_URL,
+// BOARDPACK_UNSUBSCRIBE_KEY, BOARDPACK_UNSUBSCRIBE_TTL,
+// BOARDPACK_VISIBILITY_TIMEOUT, BOARDPACK_WORKERS, BOARDPACK_MAX_SEND_RATE,
+// BOARDPACK_SES_QUOTA_REFRESH.
+//
+// On SIGTERM the mailer stops receiving and lets the sends in flight
+// finish (each within the handler timeout) before it exits.
+//
+// This package wires; the work is package internal/mailer.
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -15,27 +39,25 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/boardpack/boardpack/services/internal/domain/delivery"
 	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
-	"github.com/boardpack/boardpack/services/internal/platform/envconfig"
 	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
-	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 	"github.com/boardpack/boardpack/services/internal/platform/readiness"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+
+	"github.com/boardpack/boardpack/services/mailer/internal/mailer"
 )
 
-func main() { logging.Main("mailer", run) }
+func main() { lifecycle.Main("mailer", run) }
 
 // run starts the mailer and blocks until ctx ends.
 func run(ctx context.Context, log *slog.Logger) error {
-	var r envconfig.Reader
-	cfg, err := LoadConfig(&r)
-	r.Log(log, "mailer")
+	cfg, err := loadConfig(log)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
@@ -48,22 +70,29 @@ func run(ctx context.Context, log *slog.Logger) error {
 	// backoff), not by the SDK, so that retries stay within the rate.
 	sesc := ses.NewFromConfig(awsCfg, func(o *ses.Options) { o.RetryMaxAttempts = 1 })
 	store := delivery.Store{DB: db, Table: cfg.Names.Table}
-	m := &mailer{
-		tenants:  &tenants.Cache{Store: tenants.Store{DB: db, Table: cfg.Names.Table}, TTL: cfg.TenantCacheTTL},
-		source:   readmodel.Store{DB: db, Table: cfg.Names.Table},
-		store:    store,
-		sender:   newSender(sesc, cfg.Sender, cfg.Names.ConfigurationSet, cfg.MaxSendRate, cfg.QuotaRefresh),
-		cfg:      cfg,
-		log:      log,
-		now:      time.Now,
-		claimTTL: cfg.VisibilityTimeout,
-	}
-	events := &sesEvents{store: store, log: log}
+	m := mailer.New(mailer.Options{
+		Tenants:          &tenants.Cache{Store: tenants.Store{DB: db, Table: cfg.Names.Table}, TTL: cfg.TenantCacheTTL},
+		Source:           readmodel.Store{DB: db, Table: cfg.Names.Table},
+		Store:            store,
+		SES:              sesc,
+		ConfigurationSet: cfg.Names.ConfigurationSet,
+		MaxSendRate:      cfg.MaxSendRate,
+		QuotaRefresh:     cfg.QuotaRefresh,
+		Settings: mailer.Settings{
+			Sender: cfg.Sender, PublicURL: cfg.PublicURL,
+			UnsubscribeKey: cfg.UnsubscribeKey, UnsubscribeTTL: cfg.UnsubscribeTTL,
+		},
+		Log:      log,
+		ClaimTTL: cfg.VisibilityTimeout,
+		// Handlers finish well inside the visibility timeout, so a message
+		// is never redelivered while its handler still runs.
+		Timeout: cfg.VisibilityTimeout * 3 / 4,
+	})
+	events := mailer.NewSESEvents(store, log)
 
 	wlog := bus.Logger(log)
-	// Handlers finish well inside the visibility timeout, so a message is
-	// never redelivered while its handler still runs.
-	router, err := bus.NewRouter(wlog, cfg.VisibilityTimeout*3/4)
+	handlerTimeout := cfg.VisibilityTimeout * 3 / 4
+	router, err := bus.NewRouter(wlog, handlerTimeout)
 	if err != nil {
 		return err
 	}
@@ -75,32 +104,22 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	router.AddConsumerHandler("send_report", cfg.Names.Queue(resources.QueueMailerReportDue), dueSub, m.handleReportDue)
-	router.AddConsumerHandler("ses_events", cfg.Names.Queue(resources.QueueMailerSESEvents), evSub, events.handle)
+	router.AddConsumerHandler("send_report", cfg.Names.Queue(resources.QueueMailerReportDue), dueSub, m.HandleReportDue)
+	router.AddConsumerHandler("ses_events", cfg.Names.Queue(resources.QueueMailerSESEvents), evSub, events.Handle)
 
 	srv := httpserver.New(cfg.HTTPAddr, log)
 	sqsc := sqs.NewFromConfig(awsCfg)
 	srv.AddReadyCheck("table", readiness.Table(db, cfg.Names.Table))
 	srv.AddReadyCheck("report_due_queue", readiness.Queue(sqsc, cfg.Names.Queue(resources.QueueMailerReportDue)))
 	srv.AddReadyCheck("ses_events_queue", readiness.Queue(sqsc, cfg.Names.Queue(resources.QueueMailerSESEvents)))
-	srv.Mux.HandleFunc("POST /unsubscribe", unsubscribeHandler([]byte(cfg.UnsubscribeKey), store, time.Now, log))
-	registerMetrics(srv, m)
-	l, err := srv.Listen()
-	if err != nil {
-		return err
-	}
+	srv.Mux.HandleFunc("POST /unsubscribe", mailer.UnsubscribeHandler([]byte(cfg.UnsubscribeKey), store, time.Now, log))
+	mailer.RegisterMetrics(srv, m)
 
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Serve(gctx, l, 10*time.Second) })
-	g.Go(func() error {
-		if err := router.Run(gctx); err != nil && !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("router: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		return router.Close()
-	})
-	return g.Wait()
+	// On shutdown the router drains: it stops receiving and lets the
+	// sends in flight finish (each bounded by the handler timeout) rather
+	// than cutting them between SES accepting an email and its record.
+	runner := lifecycle.New(log)
+	runner.Add(srv.Component(10 * time.Second))
+	runner.Add(bus.RouterComponent("router", router, handlerTimeout+5*time.Second))
+	return runner.Run(ctx)
 }

@@ -30,6 +30,8 @@ type config struct {
 	Owner string
 }
 
+// loadConfig reads the configuration, prints it, and returns every
+// problem at once.
 func loadConfig(log *slog.Logger) (config, error) {
 	var r envconfig.Reader
 	host, _ := os.Hostname()
@@ -41,18 +43,15 @@ func loadConfig(log *slog.Logger) (config, error) {
 		Lease:    r.Duration("BOARDPACK_SCHEDULER_LEASE", time.Minute),
 		Owner:    r.String("BOARDPACK_SCHEDULER_REPLICA", fmt.Sprintf("%s-%d", host, os.Getpid())),
 	}
+	r.Log(log, "scheduler")
 	if err := r.Err(); err != nil {
 		return c, err
 	}
-	if err := c.validate(); err != nil {
-		return c, err
-	}
-	r.Log(log, "scheduler")
-	return c, nil
+	return c, c.Validate()
 }
 
-// validate returns every problem at once.
-func (c config) validate() error {
+// Validate returns every problem at once.
+func (c config) Validate() error {
 	var errs []error
 	if c.Names.Table == "" {
 		errs = append(errs, errors.New("BOARDPACK_TABLE: must not be empty"))

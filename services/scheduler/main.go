@@ -3,7 +3,7 @@
 // across restarts, downtime (catch-up) and several replicas running at once.
 //
 // The firings and periods are package schedule's pure logic; this service
-// adds the durable part (see Scheduler and store.go): a conditional write
+// adds the durable part (package internal/scheduler): a conditional write
 // of each report's record before it is published, a per-tenant cursor that
 // says which firings were handled, and a claimed republish of records a
 // crash left unpublished.
@@ -23,12 +23,14 @@ import (
 	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
 	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
-	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 	"github.com/boardpack/boardpack/services/internal/platform/readiness"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+
+	"github.com/boardpack/boardpack/services/scheduler/internal/scheduler"
 )
 
-func main() { logging.Main("scheduler", run) }
+func main() { lifecycle.Main("scheduler", run) }
 
 func run(ctx context.Context, log *slog.Logger) error {
 	cfg, err := loadConfig(log)
@@ -56,13 +58,13 @@ func serve(ctx context.Context, log *slog.Logger, cfg config, clock schedule.Clo
 	defer pub.Close()
 
 	srv := httpserver.New(cfg.HTTPAddr, log)
-	sched := &Scheduler{
+	sched := &scheduler.Scheduler{
 		Tenants:   tenants.Store{DB: db, Table: cfg.Names.Table},
-		Store:     store{db: db, table: cfg.Names.Table},
+		Store:     scheduler.NewStore(db, cfg.Names.Table),
 		Publisher: pub,
 		Clock:     clock,
 		Log:       log,
-		Metrics:   newMetrics(srv.Registry),
+		Metrics:   scheduler.NewMetrics(srv.Registry),
 		Owner:     cfg.Owner,
 		Catchup:   cfg.Catchup,
 		Lease:     cfg.Lease,
@@ -84,28 +86,24 @@ func serve(ctx context.Context, log *slog.Logger, cfg config, clock schedule.Clo
 		}
 		return nil
 	})
-	listener, err := srv.Listen()
-	if err != nil {
-		return err
-	}
-	httpDone := make(chan error, 1)
-	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopHTTP()
-	go func() { httpDone <- srv.Serve(httpCtx, listener, 5*time.Second) }()
-
-	loopErr := loop(ctx, log, sched, clock, cfg.Tick)
-	stopHTTP()
-	if err := <-httpDone; err != nil {
-		loopErr = errors.Join(loopErr, err)
-	}
+	runner := lifecycle.New(log)
+	runner.Add(srv.Component(5 * time.Second))
+	runner.Add(lifecycle.Component{
+		Name: "passes",
+		Run:  func(ctx context.Context) error { return loop(ctx, log, sched, clock, cfg.Tick) },
+		// A pass in progress finishes first (loop bounds it by the tick
+		// plus 30 s).
+		Timeout: cfg.Tick + 35*time.Second,
+	})
+	err = runner.Run(ctx)
 	log.Info("scheduler stopped")
-	return loopErr
+	return err
 }
 
 // loop runs a pass, then sleeps until the earlier of the next firing and
 // one tick, until ctx ends. A pass is not cut short by ctx: it runs under a
 // context that outlives the signal by at most the tick.
-func loop(ctx context.Context, log *slog.Logger, sched *Scheduler, clock schedule.Clock, tick time.Duration) error {
+func loop(ctx context.Context, log *slog.Logger, sched *scheduler.Scheduler, clock schedule.Clock, tick time.Duration) error {
 	for {
 		passCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tick+30*time.Second)
 		next, err := sched.Pass(passCtx)

@@ -27,28 +27,34 @@ type config struct {
 	ShutdownTimeout time.Duration
 }
 
+// renamed maps each setting to the deprecated name it replaced, still
+// read (with a warning) when the new name is unset.
+var renamed = map[string]string{
+	"BOARDPACK_STRIPE_COLLECTOR_SECRET_CACHE_TTL": "BOARDPACK_SECRET_CACHE_TTL",
+	"BOARDPACK_STRIPE_COLLECTOR_PUBLISH_TIMEOUT":  "BOARDPACK_PUBLISH_TIMEOUT",
+}
+
+// loadConfig reads the configuration, prints it, and returns every
+// problem at once.
 func loadConfig(log *slog.Logger) (config, error) {
-	var r envconfig.Reader
+	r := envconfig.Reader{Aliases: renamed}
 	c := config{
 		Names:           resources.NamesFromEnv(&r),
 		HTTPAddr:        r.String("BOARDPACK_HTTP_ADDR", "127.0.0.1:8080"),
 		TenantCacheTTL:  r.Duration("BOARDPACK_TENANT_CACHE_TTL", 10*time.Second),
-		SecretCacheTTL:  r.Duration("BOARDPACK_SECRET_CACHE_TTL", time.Minute),
-		PublishTimeout:  r.Duration("BOARDPACK_PUBLISH_TIMEOUT", 10*time.Second),
+		SecretCacheTTL:  r.Duration("BOARDPACK_STRIPE_COLLECTOR_SECRET_CACHE_TTL", time.Minute),
+		PublishTimeout:  r.Duration("BOARDPACK_STRIPE_COLLECTOR_PUBLISH_TIMEOUT", 10*time.Second),
 		ShutdownTimeout: r.Duration("BOARDPACK_SHUTDOWN_TIMEOUT", 15*time.Second),
 	}
+	r.Log(log, "stripe-collector")
 	if err := r.Err(); err != nil {
 		return c, err
 	}
-	if err := c.validate(); err != nil {
-		return c, err
-	}
-	r.Log(log, "stripe-collector")
-	return c, nil
+	return c, c.Validate()
 }
 
-// validate returns every problem at once.
-func (c config) validate() error {
+// Validate returns every problem at once.
+func (c config) Validate() error {
 	var errs []error
 	if c.Names.Table == "" {
 		errs = append(errs, errors.New("BOARDPACK_TABLE: must not be empty"))
@@ -58,7 +64,7 @@ func (c config) validate() error {
 	}
 	if c.PublishTimeout < time.Second || c.PublishTimeout > 25*time.Second {
 		// Stripe waits at most ~30 s for an answer.
-		errs = append(errs, errors.New("BOARDPACK_PUBLISH_TIMEOUT: must be between 1s and 25s"))
+		errs = append(errs, errors.New("BOARDPACK_STRIPE_COLLECTOR_PUBLISH_TIMEOUT: must be between 1s and 25s"))
 	}
 	return errors.Join(errs...)
 }

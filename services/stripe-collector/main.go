@@ -11,25 +11,32 @@
 //	400 missing or invalid signature (none of the tenant's secrets
 //	    verifies; another tenant's secret never does), timestamp more than
 //	    300 s in the past or the future, test-mode event for a live tenant
-//	    or the reverse (unless stripe.allow_other_mode), API version other
-//	    than 2023-10-16 (unless stripe.ignore_api_version_mismatch), or a
-//	    body that is not a Stripe event
+//	    or the reverse (unless stripe.allow_other_mode), API version older
+//	    than 2020-03-02 (unless stripe.ignore_api_version_mismatch) or not
+//	    in the tenant's stripe.api_versions (when set), or a body that is
+//	    not a Stripe event
 //
 // Event types that yield no figure are answered 200 and counted
 // (boardpack_stripe_webhooks_unhandled_total), never published.
 //
 // Configuration (environment, defaults for the local run):
 //
-//	BOARDPACK_HTTP_ADDR         127.0.0.1:8080  webhook, /healthz, /readyz, /metrics
-//	BOARDPACK_TENANT_CACHE_TTL  10s             tenant changes seen without restart
-//	BOARDPACK_SECRET_CACHE_TTL  1m              ssm:/secretsmanager: secrets re-read
-//	BOARDPACK_PUBLISH_TIMEOUT   10s             publish bound before answering 503
-//	BOARDPACK_SHUTDOWN_TIMEOUT  15s             graceful shutdown
-//	BOARDPACK_PREFIX, BOARDPACK_TABLE           resource names (resources.NamesFromEnv)
-//	BOARDPACK_LOG_LEVEL         info
+//	BOARDPACK_HTTP_ADDR                          127.0.0.1:8080  webhook, /healthz, /readyz, /metrics
+//	BOARDPACK_TENANT_CACHE_TTL                   10s             tenant changes seen without restart
+//	BOARDPACK_STRIPE_COLLECTOR_SECRET_CACHE_TTL  1m              ssm:/secretsmanager: secrets re-read
+//	BOARDPACK_STRIPE_COLLECTOR_PUBLISH_TIMEOUT   10s             publish bound before answering 503
+//	BOARDPACK_SHUTDOWN_TIMEOUT                   15s             graceful shutdown
+//	BOARDPACK_PREFIX, BOARDPACK_TABLE                            resource names (resources.NamesFromEnv)
+//	BOARDPACK_LOG_LEVEL                          info
+//
+// Deprecated names, still read with a warning: BOARDPACK_SECRET_CACHE_TTL,
+// BOARDPACK_PUBLISH_TIMEOUT.
 //
 // AWS is selected by the SDK's own variables (AWS_REGION, AWS_ENDPOINT_URL).
 // Logs never contain secrets or request bodies.
+//
+// This package only wires; the webhook handler (verification, mapping,
+// publishing, its metrics) is package internal/webhook.
 package main
 
 import (
@@ -44,11 +51,14 @@ import (
 	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
 	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
-	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+
+	"github.com/boardpack/boardpack/services/stripe-collector/internal/enrich"
+	"github.com/boardpack/boardpack/services/stripe-collector/internal/webhook"
 )
 
-func main() { logging.Main("stripe-collector", run) }
+func main() { lifecycle.Main("stripe-collector", run) }
 
 func run(ctx context.Context, log *slog.Logger) error {
 	cfg, err := loadConfig(log)
@@ -84,14 +94,16 @@ func serve(ctx context.Context, log *slog.Logger, cfg config, ready chan<- strin
 		}
 		return err
 	})
-	srv.Mux.Handle("POST /webhooks/stripe/{tenant}", &Webhook{
+	srv.Mux.Handle("POST /webhooks/stripe/{tenant}", &webhook.Webhook{
 		Tenants:        &tenants.Cache{Store: store, TTL: cfg.TenantCacheTTL},
 		Secrets:        tenants.NewSecretResolver(awsCfg, cfg.SecretCacheTTL),
 		Publisher:      pub,
 		Log:            log,
-		Metrics:        NewMetrics(srv.Registry),
+		Metrics:        webhook.NewMetrics(srv.Registry),
 		PublishTimeout: cfg.PublishTimeout,
 	})
+	// Fees and net from balance transactions, off the webhook's path.
+	go enrich.New(awsCfg, cfg.Names.Table, pub, log, srv.Registry).Run(ctx, enrich.Interval)
 	listener, err := srv.Listen()
 	if err != nil {
 		return err
@@ -99,5 +111,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg config, ready chan<- strin
 	if ready != nil {
 		ready <- listener.Addr().String()
 	}
-	return srv.Serve(ctx, listener, cfg.ShutdownTimeout)
+	runner := lifecycle.New(log)
+	runner.Add(srv.Component(cfg.ShutdownTimeout))
+	return runner.Run(ctx)
 }

@@ -206,7 +206,7 @@ func (e *Engine) evaluate(ctx context.Context, t tenants.Tenant, rule alerting.C
 			obs, ok = alerting.Stale(rule, last, now)
 		}
 	} else {
-		obs, ok, err = alerting.Aggregate(ctx, e.Reader, rule, t.ID, t.Location(), now)
+		obs, ok, err = alerting.Aggregate(ctx, e.Reader, rule, t.ID, t.Currency, t.Location(), now)
 	}
 	if err != nil || !ok {
 		return err

@@ -112,7 +112,7 @@ func newWorld(t *testing.T, alerts tenants.Alerts, start time.Time) *world {
 		ClaimTTL: 30 * time.Second, Log: log, Now: w.now,
 		OnSent: func(ch string, note alerting.Notification) { w.mu.Lock(); w.sent[ch+":"+note.Kind]++; w.mu.Unlock() }}
 	w.eng = &Engine{Tenants: CachedTenants{Cache: &tenants.Cache{Store: tstore, TTL: time.Minute}, Store: tstore}, States: states,
-		Reader: ReadModel{Query: readmodel.Query{Source: w.facts}}, Notify: n, Log: log, Now: w.now}
+		Reader: ReadModel{Source: w.facts}, Notify: n, Log: log, Now: w.now}
 	return w
 }
 

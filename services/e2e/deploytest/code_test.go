@@ -97,9 +97,10 @@ func constString(t testing.TB, pkgPath, name string) string {
 	return constant.StringVal(c.Val())
 }
 
-// infraNames is what services/internal/platform/resources says the AWS side looks like:
-// the deploy module cannot import it (Go's internal rule), so the values
-// are read from its type-checked source.
+// infraNames is what services/internal/platform/resources (names) and
+// services/internal/platform/table (the key schema) say the AWS side
+// looks like: the deploy module cannot import them (Go's internal rule),
+// so the values are read from their type-checked source.
 type infraNames struct {
 	Topics        []string
 	Subscriptions [][2]string // topic, queue
@@ -111,18 +112,21 @@ type infraNames struct {
 	ExpiresAt     string
 }
 
-const infraPkg = modulePrefix + "services/internal/platform/resources"
+const (
+	infraPkg = modulePrefix + "services/internal/platform/resources"
+	tablePkg = modulePrefix + "services/internal/platform/table"
+)
 
 func loadInfraNames(t testing.TB) infraNames {
 	t.Helper()
 	n := infraNames{
 		DLQSuffix: constString(t, infraPkg, "DLQSuffix"),
-		PK:        constString(t, infraPkg, "AttrPK"),
-		SK:        constString(t, infraPkg, "AttrSK"),
-		GSI1:      constString(t, infraPkg, "IndexGSI1"),
-		GSI1PK:    constString(t, infraPkg, "AttrGSI1PK"),
-		GSI1SK:    constString(t, infraPkg, "AttrGSI1SK"),
-		ExpiresAt: constString(t, infraPkg, "AttrExpiresAt"),
+		PK:        constString(t, tablePkg, "AttrPK"),
+		SK:        constString(t, tablePkg, "AttrSK"),
+		GSI1:      constString(t, tablePkg, "IndexGSI1"),
+		GSI1PK:    constString(t, tablePkg, "AttrGSI1PK"),
+		GSI1SK:    constString(t, tablePkg, "AttrGSI1SK"),
+		ExpiresAt: constString(t, tablePkg, "AttrExpiresAt"),
 	}
 	p := loadCode(t)[infraPkg]
 	for _, f := range p.Syntax {

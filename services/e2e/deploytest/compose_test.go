@@ -39,6 +39,7 @@ type composeService struct {
 	Environment map[string]string `yaml:"environment"`
 	Ports       []string          `yaml:"ports"`
 	Profiles    []string          `yaml:"profiles"`
+	Volumes     []string          `yaml:"volumes"`
 	Healthcheck *struct {
 		Test []string `yaml:"test"`
 	} `yaml:"healthcheck"`
@@ -138,7 +139,28 @@ func TestComposeRunsEveryService(t *testing.T) {
 		tenants.DependsOn["bootstrap"].Condition != "service_completed_successfully" {
 		t.Errorf("tenants: command %q, depends_on %+v; want `tenants apply -f FILE` after bootstrap completed", tenants.Command, tenants.DependsOn)
 	}
-	for _, one := range []composeService{boot, tenants} {
+	// The demo data loads as `make run` loads it, once the services it
+	// goes through are healthy, from the mounted deploy/demo.
+	demo := c.Services["demo"]
+	cmd := strings.Join(demo.Command, " ")
+	if !strings.HasPrefix(cmd, "demo load ") || !strings.Contains(cmd, "--url http://stripe-collector:8080") || !strings.Contains(cmd, "--send ") {
+		t.Errorf("demo: command %q, want `demo load --url http://stripe-collector:8080 --send TENANT ...`", cmd)
+	}
+	if !strings.Contains(cmd, "--dir /demo") || !contains(demo.Volumes, "./deploy/demo:/demo:ro") {
+		t.Errorf("demo: command %q, volumes %v; want --dir /demo with ./deploy/demo mounted there", cmd, demo.Volumes)
+	}
+	for dep, cond := range map[string]string{
+		"tenants": "service_completed_successfully", "stripe-collector": "service_healthy",
+		"aggregator": "service_healthy", "mailer": "service_healthy",
+	} {
+		if demo.DependsOn[dep].Condition != cond {
+			t.Errorf("demo: depends_on %s %+v, want %s", dep, demo.DependsOn[dep], cond)
+		}
+	}
+	if len(demo.Profiles) != 0 {
+		t.Errorf("demo has profiles %v: `docker compose up` would not load the demo data", demo.Profiles)
+	}
+	for _, one := range []composeService{boot, tenants, demo} {
 		if one.Build == nil || one.Build.Dockerfile != "deploy/docker/reportctl.Dockerfile" {
 			t.Errorf("init services must be built from deploy/docker/reportctl.Dockerfile, got %+v", one.Build)
 		}

@@ -291,8 +291,11 @@ func TestTemplateTasks(t *testing.T) {
 					t.Errorf("task environment lacks %s", k)
 				}
 			}
-			if read["BOARDPACK_UNSUBSCRIBE_KEY"] && env["BOARDPACK_UNSUBSCRIBE_KEY"] != "secret" {
-				t.Error("BOARDPACK_UNSUBSCRIBE_KEY must come from Secrets Manager (task definition Secrets)")
+			if read["BOARDPACK_MAILER_UNSUBSCRIBE_KEY"] && env["BOARDPACK_MAILER_UNSUBSCRIBE_KEY"] != "secret" {
+				t.Error("BOARDPACK_MAILER_UNSUBSCRIBE_KEY must come from Secrets Manager (task definition Secrets)")
+			}
+			if env["BOARDPACK_LOCAL"] != nil {
+				t.Error("BOARDPACK_LOCAL is for local runs only: it lets the mailer use its public development key")
 			}
 			port, long := servicePorts[svc]
 			if !long {

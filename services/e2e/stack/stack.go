@@ -60,7 +60,7 @@ func (s *Stack) AddProcess(key, service string) *Proc {
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	p := &Proc{t: t, name: key, path: filepath.Join(s.bin, service), logPath: filepath.Join(s.logDir, key+".log"),
-		env: append(append([]string{}, s.Env...), "BOARDPACK_HTTP_ADDR="+addr, "BOARDPACK_VISIBILITY_TIMEOUT=20s")}
+		env: append(append([]string{}, s.Env...), "BOARDPACK_HTTP_ADDR="+addr, "BOARDPACK_MAILER_VISIBILITY_TIMEOUT=20s")}
 	p.Start()
 	s.URLs[key] = "http://" + addr
 	t.Cleanup(func() {
@@ -166,6 +166,8 @@ func StartWith(t testing.TB, opts Options) *Stack {
 		"BOARDPACK_TABLE="+s.Names.Table,
 		"BOARDPACK_SES_CONFIGURATION_SET="+s.Names.ConfigurationSet,
 		"BOARDPACK_LOG_LEVEL=warn",
+		// A local run: the mailer accepts its development unsubscribe key.
+		"BOARDPACK_LOCAL=true",
 	)
 	s.Env = append(s.Env, opts.ExtraEnv...)
 	if opts.Bootstrap {

@@ -11,13 +11,16 @@ import (
 
 // Reader is what aggregate rules need of the read model (readmodel.Query
 // with a churn adapter in the service; a fake in tests).
+//
+// Money figures are in one currency (cur, the tenant's): facts in other
+// currencies are left out, never added to them. Facts without a currency
+// (counts) always count.
 type Reader interface {
-	Sum(ctx context.Context, tenantID, metric string, from, to time.Time) (int64, error)
-	Change(ctx context.Context, tenantID, metric string, from, to time.Time) (int64, error)
-	TotalAt(ctx context.Context, tenantID, metric string, t time.Time) (int64, error)
-	// Churn is the MRR lost to cancellations and downgrades to zero over
-	// [from, to).
-	Churn(ctx context.Context, tenantID string, from, to time.Time) (int64, error)
+	Sum(ctx context.Context, tenantID, metric, cur string, from, to time.Time) (int64, error)
+	Change(ctx context.Context, tenantID, metric, cur string, from, to time.Time) (int64, error)
+	TotalAt(ctx context.Context, tenantID, metric, cur string, t time.Time) (int64, error)
+	// Churn is the MRR lost to churn over [from, to).
+	Churn(ctx context.Context, tenantID, cur string, from, to time.Time) (int64, error)
 }
 
 // Watches reports whether a fact of metric (a messages.Metric* name or
@@ -72,8 +75,8 @@ func FromFinding(c Compiled, f messages.Finding) (Observation, bool) {
 // the tenant's zone loc). ok is false when the data to decide is missing
 // (no gross today, no invocations): missing data never alerts nor
 // resolves.
-func Aggregate(ctx context.Context, r Reader, c Compiled, tenantID string, loc *time.Location, now time.Time) (Observation, bool, error) {
-	value := func(at time.Time) (int64, bool, error) { return aggregateAt(ctx, r, c, tenantID, loc, at) }
+func Aggregate(ctx context.Context, r Reader, c Compiled, tenantID, cur string, loc *time.Location, now time.Time) (Observation, bool, error) {
+	value := func(at time.Time) (int64, bool, error) { return aggregateAt(ctx, r, c, tenantID, cur, loc, at) }
 	v, ok, err := value(now)
 	if err != nil || !ok {
 		return Observation{}, false, err
@@ -95,17 +98,17 @@ func abs(v int64) int64 {
 	return v
 }
 
-func aggregateAt(ctx context.Context, r Reader, c Compiled, tenantID string, loc *time.Location, now time.Time) (int64, bool, error) {
+func aggregateAt(ctx context.Context, r Reader, c Compiled, tenantID, cur string, loc *time.Location, now time.Time) (int64, bool, error) {
 	wrap := func(err error) error { return fmt.Errorf("evaluate %s for %s: %w", c.Name, tenantID, err) }
 	switch c.Metric {
 	case MetricRefundsTodayPct:
 		lt := now.In(loc)
 		day := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc)
-		gross, err := r.Sum(ctx, tenantID, messages.MetricRevenueGross, day, now)
+		gross, err := r.Sum(ctx, tenantID, messages.MetricRevenueGross, cur, day, now)
 		if err != nil {
 			return 0, false, wrap(err)
 		}
-		refunded, err := r.Change(ctx, tenantID, messages.MetricRevenueRefunded, day, now)
+		refunded, err := r.Change(ctx, tenantID, messages.MetricRevenueRefunded, cur, day, now)
 		if err != nil {
 			return 0, false, wrap(err)
 		}
@@ -115,11 +118,11 @@ func aggregateAt(ctx context.Context, r Reader, c Compiled, tenantID string, loc
 		return refunded * 10000 / gross, true, nil
 	case MetricLambdaErrorRate:
 		from := now.Add(-c.Window)
-		inv, err := r.Change(ctx, tenantID, messages.MetricAWSLambdaInvocations, from, now)
+		inv, err := r.Change(ctx, tenantID, messages.MetricAWSLambdaInvocations, cur, from, now)
 		if err != nil {
 			return 0, false, wrap(err)
 		}
-		errs, err := r.Change(ctx, tenantID, messages.MetricAWSLambdaErrors, from, now)
+		errs, err := r.Change(ctx, tenantID, messages.MetricAWSLambdaErrors, cur, from, now)
 		if err != nil {
 			return 0, false, wrap(err)
 		}
@@ -128,7 +131,7 @@ func aggregateAt(ctx context.Context, r Reader, c Compiled, tenantID string, loc
 		}
 		return errs * 10000 / inv, true, nil
 	case MetricMRRChurnDay:
-		v, err := r.Churn(ctx, tenantID, now.Add(-c.Window), now)
+		v, err := r.Churn(ctx, tenantID, cur, now.Add(-c.Window), now)
 		if err != nil {
 			return 0, false, wrap(err)
 		}
@@ -138,7 +141,7 @@ func aggregateAt(ctx context.Context, r Reader, c Compiled, tenantID string, loc
 		if c.Metric == MetricCostForecast {
 			m = messages.MetricAWSCostForecast
 		}
-		v, err := r.TotalAt(ctx, tenantID, m, now)
+		v, err := r.TotalAt(ctx, tenantID, m, cur, now)
 		if err != nil {
 			return 0, false, wrap(err)
 		}

@@ -3,13 +3,14 @@
 // often its ReportDue is delivered, and so that SES feedback, suppression
 // and unsubscribes are kept per tenant.
 //
-// # Items (pk TENANT#<id>)
+// # Items (pk TENANT#<id>; the shapes are package table's)
 //
 //	SEND#<report id>#<recipient>   one send: status, SES message id, attempts, reason
 //	SUPPRESS#<address>             hard bounce or complaint: never send again
 //	UNSUB#<role>#<address>         one-click unsubscribe from one role's report
-//	EVT#… is not used: applied SES events are kept in the send item's
-//	events set, so a duplicated event applies once.
+//
+// Applied SES events have no items of their own: their keys are kept in
+// the send item's events set, so a duplicated event applies once.
 //
 // # Once-only
 //
@@ -40,8 +41,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/boardpack/boardpack/services/internal/domain/tenants"
-	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/internal/platform/table"
 )
 
 // Statuses of a send.
@@ -122,22 +122,6 @@ const (
 // message is redelivered after the visibility timeout.
 var ErrBusy = errors.New("send claimed by another worker")
 
-func sendKey(reportID, recipient string) string {
-	return "SEND#" + reportID + "#" + strings.ToLower(recipient)
-}
-
-func key(tenantID, sk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		resources.AttrPK: &types.AttributeValueMemberS{Value: tenants.PK(tenantID)},
-		resources.AttrSK: &types.AttributeValueMemberS{Value: sk},
-	}
-}
-
-func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-func n(v int64) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
-}
-
 // Claim takes the send for ttl (at most the visibility timeout). It
 // returns Done with the existing record when the send is final, Busy when
 // another claim is live, and Claimed (with the attempt number) otherwise.
@@ -145,24 +129,23 @@ func (st Store) Claim(ctx context.Context, snd Send, ttl time.Duration) (Outcome
 	now := st.now()
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(st.Table),
-		Key:       key(snd.TenantID, sendKey(snd.ReportID, snd.Recipient)),
+		Key:       table.Key(snd.TenantID, table.SendSK(snd.ReportID, snd.Recipient)),
 		UpdateExpression: aws.String("SET #status = :sending, claimed_until = :until, updated_at = :now, " +
 			"created_at = if_not_exists(created_at, :now), report_id = :rid, recipient = :rcpt, #role = :role, " +
 			"period_start = :ps, period_end = :pe, subject = :subj ADD attempts :one"),
 		ConditionExpression: aws.String("attribute_not_exists(#pk) OR (#status = :sending AND claimed_until < :nowN)"),
 		ExpressionAttributeNames: map[string]string{
-			"#pk": resources.AttrPK, "#status": "status", "#role": "role",
+			"#pk": table.AttrPK, "#status": "status", "#role": "role",
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":sending": s(StatusSending), ":until": n(now.Add(ttl).UnixMilli()), ":now": s(now.UTC().Format(time.RFC3339Nano)),
-			":nowN": n(now.UnixMilli()), ":rid": s(snd.ReportID), ":rcpt": s(strings.ToLower(snd.Recipient)), ":role": s(snd.Role),
-			":ps": s(snd.PeriodStart.UTC().Format(time.RFC3339)), ":pe": s(snd.PeriodEnd.UTC().Format(time.RFC3339)),
-			":subj": s(snd.Subject), ":one": n(1),
+			":sending": table.S(StatusSending), ":until": table.N(now.Add(ttl).UnixMilli()), ":now": table.S(now.UTC().Format(time.RFC3339Nano)),
+			":nowN": table.N(now.UnixMilli()), ":rid": table.S(snd.ReportID), ":rcpt": table.S(strings.ToLower(snd.Recipient)), ":role": table.S(snd.Role),
+			":ps": table.S(snd.PeriodStart.UTC().Format(time.RFC3339)), ":pe": table.S(snd.PeriodEnd.UTC().Format(time.RFC3339)),
+			":subj": table.S(snd.Subject), ":one": table.N(1),
 		},
 		ReturnValues: types.ReturnValueAllNew,
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	if table.IsConditionalCheckFailed(err) {
 		rec, found, gerr := st.Get(ctx, snd.TenantID, snd.ReportID, snd.Recipient)
 		if gerr != nil {
 			return 0, Record{}, gerr
@@ -197,22 +180,21 @@ func (st Store) MarkFailed(ctx context.Context, snd Send, status, reason string)
 func (st Store) finish(ctx context.Context, snd Send, status, messageID, reason string) error {
 	expr := "SET #status = :status, updated_at = :now, reason = :reason"
 	vals := map[string]types.AttributeValue{
-		":status": s(status), ":now": s(st.now().UTC().Format(time.RFC3339Nano)), ":reason": s(reason), ":sending": s(StatusSending),
+		":status": table.S(status), ":now": table.S(st.now().UTC().Format(time.RFC3339Nano)), ":reason": table.S(reason), ":sending": table.S(StatusSending),
 	}
 	if messageID != "" {
 		expr += ", message_id = :mid"
-		vals[":mid"] = s(messageID)
+		vals[":mid"] = table.S(messageID)
 	}
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.Table),
-		Key:                       key(snd.TenantID, sendKey(snd.ReportID, snd.Recipient)),
+		Key:                       table.Key(snd.TenantID, table.SendSK(snd.ReportID, snd.Recipient)),
 		UpdateExpression:          aws.String(expr),
 		ConditionExpression:       aws.String("#status = :sending"),
 		ExpressionAttributeNames:  map[string]string{"#status": "status"},
 		ExpressionAttributeValues: vals,
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	if table.IsConditionalCheckFailed(err) {
 		return nil // already final: an SES event or another worker got there first
 	}
 	if err != nil {
@@ -226,14 +208,13 @@ func (st Store) finish(ctx context.Context, snd Send, status, messageID, reason 
 func (st Store) Release(ctx context.Context, snd Send) error {
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.Table),
-		Key:                       key(snd.TenantID, sendKey(snd.ReportID, snd.Recipient)),
+		Key:                       table.Key(snd.TenantID, table.SendSK(snd.ReportID, snd.Recipient)),
 		UpdateExpression:          aws.String("SET claimed_until = :zero ADD attempts :minus"),
 		ConditionExpression:       aws.String("#status = :sending"),
 		ExpressionAttributeNames:  map[string]string{"#status": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":zero": n(0), ":minus": n(-1), ":sending": s(StatusSending)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":zero": table.N(0), ":minus": table.N(-1), ":sending": table.S(StatusSending)},
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &ccf) {
+	if err != nil && !table.IsConditionalCheckFailed(err) {
 		return fmt.Errorf("release %s for %s: %w", snd.ReportID, snd.Recipient, err)
 	}
 	return nil
@@ -242,7 +223,7 @@ func (st Store) Release(ctx context.Context, snd Send) error {
 // Get reads one send.
 func (st Store) Get(ctx context.Context, tenantID, reportID, recipient string) (Record, bool, error) {
 	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(st.Table), Key: key(tenantID, sendKey(reportID, recipient)), ConsistentRead: aws.Bool(true),
+		TableName: aws.String(st.Table), Key: table.Key(tenantID, table.SendSK(reportID, recipient)), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return Record{}, false, fmt.Errorf("get send %s for %s: %w", reportID, recipient, err)
@@ -287,10 +268,10 @@ func (st Store) Recent(ctx context.Context, tenantID string, limit int) ([]Recor
 		TableName:              aws.String(st.Table),
 		KeyConditionExpression: aws.String("#pk = :pk AND begins_with(#sk, :pre)"),
 		ExpressionAttributeNames: map[string]string{
-			"#pk": resources.AttrPK, "#sk": resources.AttrSK,
+			"#pk": table.AttrPK, "#sk": table.AttrSK,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": s(tenants.PK(tenantID)), ":pre": s("SEND#"),
+			":pk": table.S(table.PK(tenantID)), ":pre": table.S(table.PrefixSend),
 		},
 	})
 	for p.HasMorePages() {

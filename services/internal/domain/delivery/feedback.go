@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,42 +10,36 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/internal/platform/table"
 )
-
-func suppressKey(address string) string { return "SUPPRESS#" + strings.ToLower(address) }
-func unsubKey(role, address string) string {
-	return "UNSUB#" + role + "#" + strings.ToLower(address)
-}
 
 // Suppress stops every future email of the tenant to address (hard
 // bounce, complaint). Idempotent: the first reason is kept.
 func (st Store) Suppress(ctx context.Context, tenantID, address, reason string) error {
-	return st.putOnce(ctx, tenantID, suppressKey(address), map[string]types.AttributeValue{
-		"address": s(strings.ToLower(address)), "reason": s(reason),
+	return st.putOnce(ctx, tenantID, table.SuppressSK(address), map[string]types.AttributeValue{
+		"address": table.S(strings.ToLower(address)), "reason": table.S(reason),
 	})
 }
 
 // Unsubscribe stops the role's report to address. Idempotent.
 func (st Store) Unsubscribe(ctx context.Context, tenantID, role, address string) error {
-	return st.putOnce(ctx, tenantID, unsubKey(role, address), map[string]types.AttributeValue{
-		"address": s(strings.ToLower(address)), "role": s(role),
+	return st.putOnce(ctx, tenantID, table.UnsubSK(role, address), map[string]types.AttributeValue{
+		"address": table.S(strings.ToLower(address)), "role": table.S(role),
 	})
 }
 
 func (st Store) putOnce(ctx context.Context, tenantID, sk string, attrs map[string]types.AttributeValue) error {
-	item := key(tenantID, sk)
+	item := table.Key(tenantID, sk)
 	for k, v := range attrs {
 		item[k] = v
 	}
-	item["created_at"] = s(st.now().UTC().Format(time.RFC3339Nano))
+	item["created_at"] = table.S(st.now().UTC().Format(time.RFC3339Nano))
 	_, err := st.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(st.Table), Item: item,
 		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: map[string]string{"#pk": resources.AttrPK},
+		ExpressionAttributeNames: map[string]string{"#pk": table.AttrPK},
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &ccf) {
+	if err != nil && !table.IsConditionalCheckFailed(err) {
 		return fmt.Errorf("put %s of %s: %w", sk, tenantID, err)
 	}
 	return nil
@@ -56,9 +49,9 @@ func (st Store) putOnce(ctx context.Context, tenantID, sk string, attrs map[stri
 // tenant: StatusSuppressed or StatusUnsubscribed with the reason, or "".
 func (st Store) Blocked(ctx context.Context, tenantID, role, address string) (status, reason string, err error) {
 	for _, c := range []struct{ sk, status string }{
-		{suppressKey(address), StatusSuppressed}, {unsubKey(role, address), StatusUnsubscribed},
+		{table.SuppressSK(address), StatusSuppressed}, {table.UnsubSK(role, address), StatusUnsubscribed},
 	} {
-		out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Table), Key: key(tenantID, c.sk), ConsistentRead: aws.Bool(true)})
+		out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Table), Key: table.Key(tenantID, c.sk), ConsistentRead: aws.Bool(true)})
 		if err != nil {
 			return "", "", fmt.Errorf("check %s of %s: %w", c.sk, tenantID, err)
 		}
@@ -94,22 +87,21 @@ var statusRank = map[string]int{StatusSending: 0, StatusSent: 1, StatusDelivered
 func (st Store) ApplyEvent(ctx context.Context, ev Event) (applied bool, err error) {
 	expr := "ADD events :k SET updated_at = :now"
 	vals := map[string]types.AttributeValue{
-		":k": &types.AttributeValueMemberSS{Value: []string{ev.Key}}, ":key": s(ev.Key),
-		":now": s(st.now().UTC().Format(time.RFC3339Nano)),
+		":k": &types.AttributeValueMemberSS{Value: []string{ev.Key}}, ":key": table.S(ev.Key),
+		":now": table.S(st.now().UTC().Format(time.RFC3339Nano)),
 	}
 	cond := "attribute_exists(#pk) AND NOT contains(events, :key)"
-	names := map[string]string{"#pk": resources.AttrPK}
+	names := map[string]string{"#pk": table.AttrPK}
 	// Recording the event key and raising the status are two conditional
 	// writes (the status only moves forward: delivered < bounced <
 	// complained). Both are idempotent; a crash between them is repaired
 	// by the redelivery, which calls EnsureStatus.
 	_, err = st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(st.Table), Key: key(ev.TenantID, sendKey(ev.ReportID, ev.Recipient)),
+		TableName: aws.String(st.Table), Key: table.Key(ev.TenantID, table.SendSK(ev.ReportID, ev.Recipient)),
 		UpdateExpression: aws.String(expr), ConditionExpression: aws.String(cond),
 		ExpressionAttributeNames: names, ExpressionAttributeValues: vals,
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	if table.IsConditionalCheckFailed(err) {
 		return false, nil
 	}
 	if err != nil {
@@ -127,10 +119,10 @@ func (st Store) raiseStatus(ctx context.Context, ev Event) error {
 	weaker := []types.AttributeValue{}
 	for name, r := range statusRank {
 		if r < statusRank[ev.Status] {
-			weaker = append(weaker, s(name))
+			weaker = append(weaker, table.S(name))
 		}
 	}
-	vals := map[string]types.AttributeValue{":status": s(ev.Status), ":reason": s(ev.Reason)}
+	vals := map[string]types.AttributeValue{":status": table.S(ev.Status), ":reason": table.S(ev.Reason)}
 	var ors []string
 	for i, w := range weaker {
 		k := fmt.Sprintf(":w%d", i)
@@ -141,14 +133,13 @@ func (st Store) raiseStatus(ctx context.Context, ev Event) error {
 		return nil
 	}
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(st.Table), Key: key(ev.TenantID, sendKey(ev.ReportID, ev.Recipient)),
+		TableName: aws.String(st.Table), Key: table.Key(ev.TenantID, table.SendSK(ev.ReportID, ev.Recipient)),
 		UpdateExpression:          aws.String("SET #status = :status, reason = :reason"),
 		ConditionExpression:       aws.String(strings.Join(ors, " OR ")),
 		ExpressionAttributeNames:  map[string]string{"#status": "status"},
 		ExpressionAttributeValues: vals,
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &ccf) {
+	if err != nil && !table.IsConditionalCheckFailed(err) {
 		return fmt.Errorf("set status %s on %s/%s: %w", ev.Status, ev.ReportID, ev.Recipient, err)
 	}
 	return nil

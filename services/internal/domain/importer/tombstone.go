@@ -53,7 +53,7 @@ func Tombstones(opts Options, sum *Summary, facts []messages.MetricEvent) []mess
 	var out []messages.MetricEvent
 	for _, metric := range opts.Kind.Metrics() {
 		states := readmodel.StatesAt(byMetric[metric], end)
-		for _, entity := range sortedKeys(states) {
+		for _, entity := range slices.Sorted(maps.Keys(states)) {
 			f := states[entity]
 			switch {
 			case f.Dimensions[messages.DimRemoved] == "true",
@@ -79,13 +79,4 @@ func Tombstones(opts Options, sum *Summary, facts []messages.MetricEvent) []mess
 		}
 	}
 	return out
-}
-
-func sortedKeys(m map[string]messages.MetricEvent) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

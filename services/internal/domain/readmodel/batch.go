@@ -11,8 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/domain/tenants"
-	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
 // Record is one ledger item ready to write.
@@ -21,19 +19,18 @@ type Record struct {
 	Doc          []byte
 }
 
-// FactRecord encodes a validated metric event as its ledger item.
+// FactRecord encodes a metric event as its ledger item. It does not
+// validate: the event must have passed Validate already, as every message
+// the aggregator decodes has (bus.Decode); PutFact validates for callers
+// that hold an unchecked event. The writes still refuse a malformed tenant
+// id, so an unchecked record can never land in another partition.
 func FactRecord(e messages.MetricEvent) (Record, error) {
-	if err := e.Validate(); err != nil {
-		return Record{}, err
-	}
 	return record(e.TenantID, FactKey(e), e)
 }
 
-// FindingRecord encodes a validated finding as its ledger item.
+// FindingRecord encodes a finding observation as its ledger item; like
+// FactRecord, it does not validate.
 func FindingRecord(f messages.Finding) (Record, error) {
-	if err := f.Validate(); err != nil {
-		return Record{}, err
-	}
 	return record(f.TenantID, findingKey(f), f)
 }
 
@@ -84,11 +81,7 @@ func WriteBatch(ctx context.Context, db BatchAPI, table string, recs []Record) e
 			continue
 		}
 		seen[k] = true
-		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
-			resources.AttrPK: &types.AttributeValueMemberS{Value: tenants.PK(r.TenantID)},
-			resources.AttrSK: &types.AttributeValueMemberS{Value: r.SK},
-			attrDoc:          &types.AttributeValueMemberS{Value: string(r.Doc)},
-		}}})
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item(r.TenantID, r.SK, r.Doc)}})
 	}
 	backoff := 50 * time.Millisecond
 	for {

@@ -4,50 +4,75 @@
 // # Design: an immutable ledger of facts
 //
 // Every metric event is stored once, as an immutable item keyed by its
-// event id, with a single conditional PutItem (attribute_not_exists). All
-// figures (sums, latest states, gauges, MRR movements) are pure functions
+// event id (see Writing for the two ways it is put). All figures (sums, latest states, gauges, MRR movements) are pure functions
 // of the set of facts (fold.go, mrr.go), so:
 //
 //   - a duplicate delivery, or an SDK retry of a write whose response was
-//     lost, finds the item already there and changes nothing (ADD alone
-//     would count it twice);
+//     lost, finds the item already there, or rewrites it with the same
+//     bytes, and changes nothing (ADD alone would count it twice);
 //   - any delivery order gives the same set, hence the same figures: a
 //     state (a charge's cumulative refund, a subscription's MRR) is the
 //     entity's fact with the highest (Version, OccurredAt, EventID), so
 //     cumulative refunds of 5 then 20 give 20 in any order; a period's
 //     change is the difference of the totals at its edges;
 //   - a crash at any point leaves either no item (the message is
-//     redelivered) or the complete item.
+//     redelivered) or the complete item;
+//   - one fact delivered with two dates (charge.captured's time and its
+//     balance transaction's) is two items, since the sort key holds the
+//     time: readers fold over Distinct(facts), one fact per event id (the
+//     earliest), and over PreferParts(refund facts), where a charge's
+//     cumulative refund state gives way to its refunds' own states.
 //
 // One write unit per event (facts are well under 1 KB), no transaction:
 // TransactWriteItems would cost twice the write units on AWS and copies
 // the whole table per call on moto.
 //
-// # Key schema (table BOARDPACK_TABLE)
+// # Writing
+//
+// The aggregator writes facts and findings in one of two ways
+// (BOARDPACK_AGGREGATOR_WRITES), both taking the Record that FactRecord or
+// FindingRecord encodes from a validated message: a Coalescer, the
+// default, gathers the records of concurrent handlers into WriteBatch
+// calls of up to 25 items, unconditional, which is still exactly once in
+// effect because a fact is immutable and keyed by its event id (see
+// WriteBatch); or Store.Put, one conditional PutItem (attribute_not_exists)
+// each, which also tells a duplicate from a new fact (the duplicates
+// counter). PutFact and PutFinding validate, encode and Put, for callers
+// holding an unchecked event.
+//
+// # Items (table BOARDPACK_TABLE; package table owns the key shapes)
 //
 //	pk             sk                                                item
-//	TENANT#<id>    CONFIG                                            tenant config (package tenants)
 //	TENANT#<id>    F#<metric>#<occurred UTC, fixed width>#<event id>  a metric fact (attribute doc: the event's JSON)
 //	TENANT#<id>    X#<occurred UTC, fixed width>#<event id>          a finding observation (doc: JSON)
 //	TENANT#<id>    R#...                                             reserved for rollups (see below); unused
 //
-// Facts of one metric sort by time, so a period is one Query with BETWEEN
-// on the tenant's partition; a state metric's value at t reads the
+// Facts of one metric sort by time, so a period is one DynamoDB Query with
+// BETWEEN on the tenant's partition; a state metric's value at t reads the
 // metric's facts from the beginning up to t. Nothing ever reads across
-// partitions, and Query re-checks the tenant of every fact it folds.
+// partitions. The other owners' items in the same partitions (tenant
+// config, report dues, send records, imports) are listed in package
+// table; their prefixes never overlap F#, X# or R#.
 //
-// Sort-key prefixes are allocated per owner so that items never collide:
-// CONFIG (tenants), F# and X# and R# (read model), DUE# (scheduler), SEND#,
-// SUPPRESS#, UNSUB# and RPT# (mailer delivery records), IMPORT# (imports).
+// # Reading: Read, then fold
 //
-// # Reading: Query
+// There is one read path. Read loads a tenant's Snapshot as of an instant:
+// every fact of the metrics asked for, from the beginning, and optionally
+// the finding observations. It refuses a malformed tenant id, and refuses
+// any fact or finding the source returns for another tenant, so a figure
+// can never include another tenant's data even if a key were wrong.
+// Figures are the pure folds over a snapshot (fold.go, mrr.go,
+// findings.go: Sum, Count, ByDimension, Daily, TotalAt, Change, StatesAt,
+// Latest, MRRMovements, MonthlyMRRMovements, OpenFindings, FindingStates).
+// Package report reads each report through Read and folds the snapshot
+// many times, so every figure of a report comes from one read.
 //
-// Query is the API reports use: per tenant, metric and period (Sum,
-// Count, ByDimension, Daily, TotalAt, Change, StatesAt, Latest,
-// MRRMovements, MonthlyMRRMovements, OpenFindings, FindingStates). It
-// reads from a Source: Store (DynamoDB) or Memory (the same semantics in
-// memory, for tests and previews). Periods are instants; the tenant's time zone is
-// applied by the caller (MonthBounds) or passed in (Daily), at read time.
+// Read reads from a Source: Store (DynamoDB), or Memory, an in-memory
+// ledger with the same semantics for tests; one suite runs over both
+// (tenant isolation, any delivery order). Store.Findings is also read
+// directly by the aws-collector, to know which findings it already
+// reported after a restart. Periods are instants; the tenant's time zone
+// is applied by the caller, at read time.
 //
 // # Why no materialized rollups (daily/monthly items)
 //

@@ -170,3 +170,61 @@ func startOfDay(t time.Time) time.Time {
 	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
 }
+
+// PreferParts drops an object's whole-object states once any of its parts
+// is known: a state fact whose Entity is its own ObjectID (a charge's
+// cumulative amount_refunded) gives way to the facts of the same ObjectID
+// with other entities (the charge's refunds, each its own state), so each
+// refund counts once whichever events described it. It depends only on the
+// set of facts, not their order.
+func PreferParts(facts []messages.MetricEvent) []messages.MetricEvent {
+	parts := map[string]bool{}
+	for _, f := range facts {
+		if f.Kind == messages.KindState && f.ObjectID != "" && f.Entity != f.ObjectID {
+			parts[f.ObjectID] = true
+		}
+	}
+	if len(parts) == 0 {
+		return facts
+	}
+	out := make([]messages.MetricEvent, 0, len(facts))
+	for _, f := range facts {
+		if f.Kind == messages.KindState && f.Entity == f.ObjectID && parts[f.ObjectID] {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// Distinct keeps one fact per event id: the earliest (then the least
+// FactKey). An event id names one fact (producers derive it from the
+// object, not the delivery), yet two deliveries may date it differently —
+// a webhook at the event's time, a backfill at the balance transaction's
+// — and the store keys facts by time as well, so it can hold both. Folds
+// over Distinct's result count each fact once, whatever the order.
+func Distinct(facts []messages.MetricEvent) []messages.MetricEvent {
+	best := make(map[string]int, len(facts))
+	dup := false
+	for i, f := range facts {
+		j, ok := best[f.EventID]
+		switch {
+		case !ok:
+			best[f.EventID] = i
+		case f.OccurredAt.Before(facts[j].OccurredAt) || (f.OccurredAt.Equal(facts[j].OccurredAt) && FactKey(f) < FactKey(facts[j])):
+			best[f.EventID], dup = i, true
+		default:
+			dup = true
+		}
+	}
+	if !dup {
+		return facts
+	}
+	out := make([]messages.MetricEvent, 0, len(best))
+	for i, f := range facts {
+		if best[f.EventID] == i {
+			out = append(out, f)
+		}
+	}
+	return out
+}

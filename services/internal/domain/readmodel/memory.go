@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/platform/table"
 )
 
 // Memory is an in-memory ledger with the same semantics as Store: one
 // immutable fact per key under the tenant, a second put of the same fact
-// is a duplicate. It is for tests and previews that need no DynamoDB; the
-// same test suite runs against both (see the package tests).
+// is a duplicate. It is for tests that need no DynamoDB (nothing in
+// production uses it); the same test suite runs against both (see the
+// package tests).
 type Memory struct {
 	mu    sync.Mutex
 	items map[string]map[string]any // tenant -> sort key -> fact
@@ -65,7 +67,7 @@ func (m *Memory) Facts(_ context.Context, tenantID, metric string, from, until t
 	var keys []string
 	for sk, v := range m.items[tenantID] {
 		e, ok := v.(messages.MetricEvent)
-		if ok && strings.HasPrefix(sk, "F#") && e.Metric == metric && !e.OccurredAt.Before(from) && e.OccurredAt.Before(until) {
+		if ok && strings.HasPrefix(sk, table.PrefixFact) && e.Metric == metric && !e.OccurredAt.Before(from) && e.OccurredAt.Before(until) {
 			keys = append(keys, sk)
 		}
 	}

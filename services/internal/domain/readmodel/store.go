@@ -3,7 +3,6 @@ package readmodel
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,12 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/domain/tenants"
-	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/internal/platform/table"
 )
-
-// timeKey is fixed width so that keys sort in time order.
-const timeKey = "2006-01-02T15:04:05.000000000Z"
 
 const attrDoc = "doc"
 
@@ -34,52 +29,60 @@ type Store struct {
 }
 
 // FactKey is the sort key of a metric fact.
-func FactKey(e messages.MetricEvent) string {
-	return fmt.Sprintf("F#%s#%s#%s", e.Metric, e.OccurredAt.UTC().Format(timeKey), e.EventID)
-}
+func FactKey(e messages.MetricEvent) string { return table.FactSK(e.Metric, e.OccurredAt, e.EventID) }
 
-func findingKey(f messages.Finding) string {
-	return fmt.Sprintf("X#%s#%s", f.OccurredAt.UTC().Format(timeKey), f.EventID)
-}
+func findingKey(f messages.Finding) string { return table.FindingSK(f.OccurredAt, f.EventID) }
 
-// PutFact records a metric event. It returns duplicate=true when the fact
-// was already recorded (a redelivery), which is success.
+// PutFact validates and records a metric event. It returns duplicate=true
+// when the fact was already recorded (a redelivery), which is success.
 func (s Store) PutFact(ctx context.Context, e messages.MetricEvent) (duplicate bool, err error) {
 	if err := e.Validate(); err != nil {
 		return false, err
 	}
-	return s.put(ctx, e.TenantID, FactKey(e), e)
+	rec, err := FactRecord(e)
+	if err != nil {
+		return false, err
+	}
+	return s.Put(ctx, rec)
 }
 
-// PutFinding records a finding observation, idempotently.
+// PutFinding validates and records a finding observation, idempotently.
 func (s Store) PutFinding(ctx context.Context, f messages.Finding) (duplicate bool, err error) {
 	if err := f.Validate(); err != nil {
 		return false, err
 	}
-	return s.put(ctx, f.TenantID, findingKey(f), f)
+	rec, err := FindingRecord(f)
+	if err != nil {
+		return false, err
+	}
+	return s.Put(ctx, rec)
 }
 
-func (s Store) put(ctx context.Context, tenantID, sk string, v any) (bool, error) {
-	doc, err := json.Marshal(v)
-	if err != nil {
-		return false, fmt.Errorf("encode fact: %w", err)
+// item is a ledger item: the fact's JSON under its key.
+func item(tenantID, sk string, doc []byte) map[string]types.AttributeValue {
+	it := table.Key(tenantID, sk)
+	it[attrDoc] = table.S(string(doc))
+	return it
+}
+
+// Put records one encoded fact or finding with a conditional PutItem. It
+// returns duplicate=true when the item was already there (a redelivery),
+// which is success.
+func (s Store) Put(ctx context.Context, rec Record) (duplicate bool, err error) {
+	if !messages.ValidTenantID(rec.TenantID) {
+		return false, fmt.Errorf("put: invalid tenant id %q", rec.TenantID)
 	}
 	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.Table),
-		Item: map[string]types.AttributeValue{
-			resources.AttrPK: &types.AttributeValueMemberS{Value: tenants.PK(tenantID)},
-			resources.AttrSK: &types.AttributeValueMemberS{Value: sk},
-			attrDoc:          &types.AttributeValueMemberS{Value: string(doc)},
-		},
+		TableName:                aws.String(s.Table),
+		Item:                     item(rec.TenantID, rec.SK, rec.Doc),
 		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: map[string]string{"#pk": resources.AttrPK},
+		ExpressionAttributeNames: map[string]string{"#pk": table.AttrPK},
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	if table.IsConditionalCheckFailed(err) {
 		return true, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("put %s/%s: %w", tenantID, sk, err)
+		return false, fmt.Errorf("put %s/%s: %w", rec.TenantID, rec.SK, err)
 	}
 	return false, nil
 }
@@ -88,12 +91,12 @@ func (s Store) put(ctx context.Context, tenantID, sk string, v any) (bool, error
 // [from, until). A zero from means since the beginning (state metrics and
 // gauges need the history to know the state at a time).
 func (s Store) Facts(ctx context.Context, tenantID, metric string, from, until time.Time) ([]messages.MetricEvent, error) {
-	prefix := "F#" + metric + "#"
+	prefix := table.FactPrefix(metric)
 	lo := prefix
 	if !from.IsZero() {
-		lo = prefix + from.UTC().Format(timeKey)
+		lo = prefix + from.UTC().Format(table.TimeKey)
 	}
-	hi := prefix + until.UTC().Format(timeKey)
+	hi := prefix + until.UTC().Format(table.TimeKey)
 	var out []messages.MetricEvent
 	err := s.query(ctx, tenantID, lo, hi, func(doc []byte) error {
 		var e messages.MetricEvent
@@ -113,7 +116,7 @@ func (s Store) Facts(ctx context.Context, tenantID, metric string, from, until t
 // Findings returns the tenant's finding observations before until.
 func (s Store) Findings(ctx context.Context, tenantID string, until time.Time) ([]messages.Finding, error) {
 	var out []messages.Finding
-	err := s.query(ctx, tenantID, "X#", "X#"+until.UTC().Format(timeKey), func(doc []byte) error {
+	err := s.query(ctx, tenantID, table.PrefixFinding, table.PrefixFinding+until.UTC().Format(table.TimeKey), func(doc []byte) error {
 		var f messages.Finding
 		if err := json.Unmarshal(doc, &f); err != nil {
 			return err
@@ -134,12 +137,10 @@ func (s Store) query(ctx context.Context, tenantID, lo, hi string, each func([]b
 		TableName:              aws.String(s.Table),
 		KeyConditionExpression: aws.String("#pk = :pk AND #sk BETWEEN :lo AND :hi"),
 		ExpressionAttributeNames: map[string]string{
-			"#pk": resources.AttrPK, "#sk": resources.AttrSK,
+			"#pk": table.AttrPK, "#sk": table.AttrSK,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: tenants.PK(tenantID)},
-			":lo": &types.AttributeValueMemberS{Value: lo},
-			":hi": &types.AttributeValueMemberS{Value: hi},
+			":pk": table.S(table.PK(tenantID)), ":lo": table.S(lo), ":hi": table.S(hi),
 		},
 	})
 	for p.HasMorePages() {

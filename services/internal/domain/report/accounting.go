@@ -2,11 +2,17 @@ package report
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
 )
+
+func atoi(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
 
 // AccountingView is the bookkeeper's report: revenue recognition for the
 // period, payouts reconciled against the Stripe balance, expenses by
@@ -28,7 +34,7 @@ func (*AccountingView) template() string { return "accounting" }
 
 func init() {
 	analysts[messages.RoleAccounting] = analyst{
-		metrics: append([]string{messages.MetricPayoutsPaid, messages.MetricPayoutsFailed, messages.MetricInvoicesPaid,
+		metrics: append([]string{messages.MetricPayoutsPaid, messages.MetricPayoutsFailed, messages.MetricPayoutsUnreconciled, messages.MetricInvoicesPaid,
 			messages.MetricMRR, messages.MetricCustomersNew, messages.MetricCheckoutCompleted, messages.MetricCheckoutExpired,
 			metricRevenueTarget, metricChannelSessions, metricChannelConversion, metricChannelSpend, metricPipelineValue,
 			messages.MetricAWSLambdaFunction, messages.MetricAWSCloudFrontDistribution, messages.MetricAWSS3Bucket, messages.MetricAWSRoute53Records,
@@ -63,28 +69,41 @@ func analyseAccounting(d *Data) View {
 	m := func(n int64) string { return money(n, cc) }
 	cur, prev := d.finance(d.Period), d.finance(d.Prev)
 	v.noteOther("Revenue", cur.gross)
+	if n := cur.awsNote(cc); n != "" {
+		v.Notes = append(v.Notes, n)
+	}
 
 	v.Recognition = Table{Title: "Revenue recognition", Period: d.Period.Label() + " (prev. " + d.Prev.Short() + ")", Head: []string{"Line", d.Period.Short(), d.Prev.Short()}}
 	if !cur.gross.Known {
 		v.Recognition.Missing = srcStripe.missing(d)
 	} else {
 		fees := func(f finance) string {
-			if !d.Known(messages.MetricRevenueFees) {
+			switch {
+			case !d.Known(messages.MetricRevenueFees):
 				return "not reported"
+			case !f.chargeFees:
+				return deducted(f.fees.V, cc) + " (dispute fees only)"
 			}
-			return "−" + m(f.fees.V)
+			return deducted(f.fees.V, cc)
 		}
 		v.Recognition.Rows = []Row{
 			{Cells: []string{"Gross charges", m(cur.gross.V), m(prev.gross.V)}},
-			{Cells: []string{"Refunds", "−" + m(cur.refunds.V), "−" + m(prev.refunds.V)}},
-			{Cells: []string{"Disputes (open or lost)", "−" + m(cur.disputes.V), "−" + m(prev.disputes.V)}},
+			{Cells: []string{"Refunds", deducted(cur.refunds.V, cc), deducted(prev.refunds.V, cc)}},
+			{Cells: []string{"Disputes: funds withdrawn", deducted(cur.withdrawn.V, cc), deducted(prev.withdrawn.V, cc)}},
+			{Cells: []string{"Disputes: funds reinstated", deducted(-cur.reinstated.V, cc), deducted(-prev.reinstated.V, cc)}},
 			{Cells: []string{"Processor fees", fees(cur), fees(prev)}},
-			{Cells: []string{"Net revenue", m(cur.net.V), m(prev.net.V)}, Status: neutral},
+			{Cells: []string{cur.netLabel(), m(cur.net.V), m(prev.net.V)}, Status: neutral},
 		}
-		v.Recognition.Note = fmt.Sprintf("%s charges in the period. Refunds and disputes count in the period they were issued; fees as Stripe reports them.",
-			count(d.Count(messages.MetricRevenueGross, d.Period.Start, d.Period.End).V))
-		if !d.Known(messages.MetricRevenueFees) {
-			v.Recognition.Note += " Fees are not known: net revenue is before fees."
+		v.Recognition.Note = fmt.Sprintf("%s in the period. Refunds and disputes count in the period they were issued; fees as Stripe reports them.",
+			plural(d.Count(messages.MetricRevenueGross, d.Period.Start, d.Period.End).V, "charge"))
+		if !cur.chargeFees {
+			v.Recognition.Note += " Stripe's processing fees are not known (they need the tenant's Stripe API key): net revenue is before Stripe fees."
+		}
+		if n := d.feesNote(d.Period); n != "" {
+			v.Recognition.Note += " " + n
+		}
+		if n := d.disputesNote(d.Period); n != "" {
+			v.Recognition.Note += " " + n
 		}
 	}
 
@@ -107,7 +126,7 @@ func analyseAccounting(d *Data) View {
 				by[name] += f.Value
 			}
 		}
-		keys := sortedKeys(by)
+		keys := slices.Sorted(maps.Keys(by))
 		sort.SliceStable(keys, func(i, j int) bool { return by[keys[i]] > by[keys[j]] })
 		for _, k := range keys {
 			v.ByProduct.Rows = append(v.ByProduct.Rows, Row{Cells: []string{k, m(by[k])}})
@@ -117,7 +136,7 @@ func analyseAccounting(d *Data) View {
 	// Payouts reconciliation: opening balance + net movements − payouts
 	// should equal the closing balance.
 	v.Payouts = Table{Title: "Payouts reconciliation", Period: d.Period.Label(), Head: []string{"Line", "Amount"}}
-	paid, failed := d.Sum(messages.MetricPayoutsPaid, d.Period.Start, d.Period.End), d.Sum(messages.MetricPayoutsFailed, d.Period.Start, d.Period.End)
+	paid, failed := d.Moved(messages.MetricPayoutsPaid, d.Period.Start, d.Period.End), d.Moved(messages.MetricPayoutsFailed, d.Period.Start, d.Period.End)
 	switch {
 	case !cur.gross.Known:
 		v.Payouts.Missing = srcStripe.missing(d)
@@ -127,12 +146,29 @@ func analyseAccounting(d *Data) View {
 		end := minTime(d.Period.End, d.AsOf)
 		open, close := d.TotalAt(messages.MetricCashStripe, d.Period.Start), d.TotalAt(messages.MetricCashStripe, end)
 		v.Payouts.Rows = []Row{
-			{Cells: []string{"Net revenue", m(cur.net.V)}},
+			{Cells: []string{cur.netLabel(), m(cur.net.V)}},
 			{Cells: []string{"Payouts paid to the bank", m(paid.V)}},
 			{Cells: []string{"Payouts failed", m(failed.V)}},
 		}
 		if failed.V > 0 {
 			v.Payouts.Rows[2].Status = bad
+		}
+		// Each payout against the balance transactions Stripe paid out
+		// with it (the stripe-collector's enrichment).
+		recs, _ := d.inCurrency(messages.MetricPayoutsUnreconciled)
+		states := readmodel.StatesAt(recs, minTime(d.Period.End, d.AsOf))
+		for _, id := range slices.Sorted(maps.Keys(states)) {
+			r := states[id]
+			if r.OccurredAt.Before(d.Period.Start) {
+				continue
+			}
+			label := "Payout " + id + " (" + dateIn(r.OccurredAt, d.Loc) + ")"
+			if r.Value == 0 {
+				v.Payouts.Rows = append(v.Payouts.Rows, Row{Cells: []string{label, "reconciled with " + plural(atoi(r.Dimensions["transactions"]), "balance transaction")}, Status: good})
+				continue
+			}
+			v.Payouts.Rows = append(v.Payouts.Rows, Row{Cells: []string{label, signedMoney(r.Value, cc) + " not explained by its " +
+				plural(atoi(r.Dimensions["transactions"]), "balance transaction")}, Status: warn})
 		}
 		if open.Known {
 			expected := open.V + cur.net.V - paid.V
@@ -160,9 +196,18 @@ func analyseAccounting(d *Data) View {
 		by := d.rowsBy(metricExpenses, messages.DimCategory, d.Period)
 		pby := d.rowsBy(metricExpenses, messages.DimCategory, d.Prev)
 		codes := map[string]string{}
+		notAdded := map[string]int64{} // AWS rows Cost Explorer already counts
+		ce := d.ceMonths()
 		for _, f := range d.rows(metricExpenses, d.Period) {
 			if c := f.Dimensions[messages.DimAccountCode]; c != "" {
 				codes[f.Dimensions[messages.DimCategory]] = c
+			}
+			if d.doubleCounted(f, ce) {
+				k := f.Dimensions[messages.DimCategory]
+				if k == "" {
+					k = "(uncategorised)"
+				}
+				notAdded[k] += f.Value
 			}
 		}
 		chart, shares := breakdownChart("chart-expenses", "Expenses by category, "+d.Period.Label(), by, m)
@@ -170,14 +215,22 @@ func analyseAccounting(d *Data) View {
 		for i, s := range shares {
 			colour[s.Label] = paletteHex[i]
 		}
-		keys := sortedKeys(by)
+		keys := slices.Sorted(maps.Keys(by))
 		sort.SliceStable(keys, func(i, j int) bool { return by[keys[i]] > by[keys[j]] })
 		for _, k := range keys {
 			account := coa(k)
 			if c, ok := codes[k]; ok {
 				account = c + " (from the import)"
 			}
-			v.Expenses.Rows = append(v.Expenses.Rows, Row{Cells: []string{k, account, m(by[k]), m(pby[k])}, Swatch: colour[k]})
+			amount := m(by[k])
+			switch x := notAdded[k]; {
+			case x == 0:
+			case x == by[k]:
+				amount += " (not added: Cost Explorer counted)"
+			default:
+				amount += " (" + m(x) + " not added: Cost Explorer counted)"
+			}
+			v.Expenses.Rows = append(v.Expenses.Rows, Row{Cells: []string{k, account, amount, m(pby[k])}, Swatch: colour[k]})
 		}
 		if len(by) > 0 {
 			v.ExpenseChart = chart
@@ -270,7 +323,7 @@ func union(a, b map[string]int64) []string {
 	for k := range b {
 		keys[k] = true
 	}
-	return sortedKeys(keys)
+	return slices.Sorted(maps.Keys(keys))
 }
 
 // minorUnits converts a whole amount of major units to minor units.

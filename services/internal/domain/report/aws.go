@@ -63,7 +63,7 @@ func utcDays(p Period) (first, last string) {
 func (d *Data) dayStates(metric, dim string, p Period) map[string]int64 {
 	out := map[string]int64{}
 	from, last := utcDays(p)
-	for _, f := range readmodel.StatesAt(d.facts[metric], d.AsOf) {
+	for _, f := range readmodel.StatesAt(d.Facts(metric), d.AsOf) {
 		day := f.Dimensions["day"]
 		if day >= from && day <= last {
 			out[f.Dimensions[dim]] += f.Value
@@ -77,7 +77,7 @@ func (d *Data) dayStates(metric, dim string, p Period) map[string]int64 {
 func (d *Data) dayGaugeMax(metric, dim string, p Period) map[string]int64 {
 	out := map[string]int64{}
 	from, last := utcDays(p)
-	for _, f := range readmodel.StatesAt(d.facts[metric], d.AsOf) {
+	for _, f := range readmodel.StatesAt(d.Facts(metric), d.AsOf) {
 		day := f.Dimensions["day"]
 		if day >= from && day <= last {
 			if v, ok := out[f.Dimensions[dim]]; !ok || f.Value > v {
@@ -92,7 +92,7 @@ func (d *Data) dayGaugeMax(metric, dim string, p Period) map[string]int64 {
 // as of AsOf: a series whose last reading is older than the metric's
 // latest observation pass is gone.
 func (d *Data) inventory(metric string) []messages.MetricEvent {
-	states := readmodel.StatesAt(d.facts[metric], d.AsOf)
+	states := readmodel.StatesAt(d.Facts(metric), d.AsOf)
 	var latest time.Time
 	for _, f := range states {
 		if f.OccurredAt.After(latest) {

@@ -72,9 +72,10 @@ func analyseCEO(d *Data) View {
 	} else if !ok {
 		rev.Note = "no target: set finance.monthly_revenue_target"
 	}
-	net := moneyKPI("Net revenue", cur.net, prev.net, srcStripe.missing(d), true)
-	net.Note = "gross − refunds − disputes − fees"
+	net := moneyKPI(cur.netLabel(), cur.net, prev.net, srcStripe.missing(d), true)
+	net.Note = cur.netFormula()
 	mrrNow, mrrPrev := d.TotalAt(messages.MetricMRR, minTime(d.Period.End, d.AsOf)), d.TotalAt(messages.MetricMRR, d.Period.Start)
+	v.noteOther("MRR", mrrNow)
 	mrr := moneyKPI("MRR", mrrNow, mrrPrev, srcStripe.missing(d), true)
 	mrr.Period = "at " + dateIn(minTime(d.Period.End, d.AsOf), d.Loc)
 	if mrr.Previous != "" {

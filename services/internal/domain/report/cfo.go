@@ -38,6 +38,9 @@ func analyseCFO(d *Data) View {
 	cur, prev := d.finance(d.Period), d.finance(d.Prev)
 	v.noteOther("Revenue", cur.gross)
 	v.noteOther("AWS cost", cur.aws)
+	if n := cur.awsNote(d.Tenant.Currency); n != "" {
+		v.Notes = append(v.Notes, n)
+	}
 
 	// Burn model.
 	v.Burn = Table{Title: "Burn model", Period: d.Period.Label() + " vs " + d.Prev.Short(), Head: []string{"Line", d.Period.Short(), d.Prev.Short()}}
@@ -48,7 +51,7 @@ func analyseCFO(d *Data) View {
 		return Row{Cells: []string{label, m(c.V), m(p.V)}, Status: status}
 	}
 	v.Burn.Rows = []Row{
-		line("Net revenue (Stripe)", cur.net, prev.net, srcStripe.missing(d), ""),
+		line(cur.netLabel()+" (Stripe)", cur.net, prev.net, srcStripe.missing(d), ""),
 		line("AWS cost", cur.aws, prev.aws, srcAWSCost.missing(d), ""),
 		line("Other expenses (imported)", cur.expenses, prev.expenses, srcExpenses.missing(d), ""),
 		line("Total costs", cur.costs, prev.costs, &Missing{Source: "cost data"}, ""),
@@ -222,7 +225,7 @@ func analyseCFO(d *Data) View {
 // state of "target/<YYYY-MM>/revenue").
 func (d *Data) targetInMonth(mo Period) Num {
 	key := mo.Start.Format("2006-01")
-	for _, f := range readmodel.StatesAt(d.facts[metricRevenueTarget], d.AsOf.Add(time.Hour*24*31)) {
+	for _, f := range readmodel.StatesAt(d.Facts(metricRevenueTarget), d.AsOf.Add(time.Hour*24*31)) {
 		if f.Dimensions[messages.DimMonth] == key && f.Dimensions[messages.DimMetric] == messages.TargetRevenue &&
 			f.Currency == d.Tenant.Currency && f.Dimensions[messages.DimRemoved] != "true" {
 			return Num{V: f.Value, Known: true}

@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/boardpack/boardpack/messages"
 )
@@ -112,7 +114,7 @@ func analyseCMO(d *Data) View {
 		v.Campaigns.Missing = &Missing{Source: "campaign spend", HowTo: srcChannels.howTo(d.Tenant.ID) + " with a spend column"}
 	} else {
 		spend := d.rowsBy(metricChannelSpend, messages.DimChannel, d.Period)
-		for _, ch := range sortedKeys(spend) {
+		for _, ch := range slices.Sorted(maps.Keys(spend)) {
 			cpc := "n/a (no conversions)"
 			st := bad
 			if conv[ch] > 0 {

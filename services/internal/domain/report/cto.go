@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -176,7 +178,7 @@ func analyseCTO(d *Data) View {
 		v.Security.Missing = aws
 	} else {
 		first := map[string]time.Time{}
-		for _, f := range d.findings {
+		for _, f := range d.snap.Findings() {
 			if t, ok := first[f.FindingID]; !ok || f.OccurredAt.Before(t) {
 				first[f.FindingID] = f.OccurredAt
 			}
@@ -231,7 +233,7 @@ func analyseCTO(d *Data) View {
 		for i, s := range shares {
 			colour[s.Label] = paletteHex[i]
 		}
-		svcs := sortedKeys(cur)
+		svcs := slices.Sorted(maps.Keys(cur))
 		sort.SliceStable(svcs, func(i, j int) bool { return cur[svcs[i]] > cur[svcs[j]] })
 		for _, s := range svcs {
 			v.Cost.Rows = append(v.Cost.Rows, Row{Cells: []string{s, money(cur[s], cc), money(prev[s], cc), change(cur[s], prev[s])}, Swatch: colour[s]})
@@ -266,7 +268,7 @@ func analyseCTO(d *Data) View {
 // gaugeBy is each series' latest reading as of AsOf, by Entity.
 func gaugeBy(d *Data, metric string) map[string]int64 {
 	out := map[string]int64{}
-	for k, f := range readmodel.StatesAt(d.facts[metric], d.AsOf) {
+	for k, f := range readmodel.StatesAt(d.Facts(metric), d.AsOf) {
 		out[k] = f.Value
 	}
 	return out

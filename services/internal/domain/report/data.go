@@ -3,6 +3,8 @@ package report
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -23,9 +25,9 @@ type Data struct {
 	// AsOf is min(now, period end): no fact after it is read.
 	AsOf time.Time
 	// Now is the build time.
-	Now      time.Time
-	facts    map[string][]messages.MetricEvent
-	findings []messages.Finding
+	Now time.Time
+	// snap is everything the report reads, loaded once (readmodel.Read).
+	snap *readmodel.Snapshot
 	// split memoises inCurrency: analyses ask for the same metric many
 	// times (each period, each comparison), and a year of facts is large.
 	split map[string]currencySplit
@@ -47,30 +49,19 @@ func load(ctx context.Context, src Source, t tenants.Tenant, due messages.Report
 		return nil, fmt.Errorf("%w: period [%s, %s) starts after now (%s)", ErrInvalid,
 			due.PeriodStart.Format(time.RFC3339), due.PeriodEnd.Format(time.RFC3339), now.Format(time.RFC3339))
 	}
-	d := &Data{Tenant: t, Loc: loc, Due: due, Period: p, Prev: p.previous(), AsOf: asOf, Now: now, facts: map[string][]messages.MetricEvent{}}
-	for _, m := range metrics {
-		fs, err := src.Facts(ctx, t.ID, m, time.Time{}, asOf)
-		if err != nil {
-			return nil, fmt.Errorf("read %s facts of %s: %w", m, t.ID, err)
-		}
-		d.facts[m] = fs
+	snap, err := readmodel.Read(ctx, src, t.ID, asOf, metrics, findings)
+	if err != nil {
+		return nil, err
 	}
-	if findings {
-		fs, err := src.Findings(ctx, t.ID, asOf)
-		if err != nil {
-			return nil, fmt.Errorf("read findings of %s: %w", t.ID, err)
-		}
-		d.findings = fs
-	}
-	return d, nil
+	return &Data{Tenant: t, Loc: loc, Due: due, Period: p, Prev: p.previous(), AsOf: asOf, Now: now, snap: snap}, nil
 }
 
 // Facts returns the loaded facts of a metric (in any currency).
-func (d *Data) Facts(metric string) []messages.MetricEvent { return d.facts[metric] }
+func (d *Data) Facts(metric string) []messages.MetricEvent { return d.snap.Facts(metric) }
 
 // Known reports whether the metric's source ever delivered a fact (up to
 // AsOf): without one, a figure is unknown rather than zero.
-func (d *Data) Known(metric string) bool { return len(d.facts[metric]) > 0 }
+func (d *Data) Known(metric string) bool { return len(d.Facts(metric)) > 0 }
 
 // inCurrency splits facts into those in the tenant's currency (or without
 // one, for counts) and the set of other currencies seen.
@@ -80,17 +71,24 @@ func (d *Data) inCurrency(metric string) ([]messages.MetricEvent, []string) {
 	}
 	var mine []messages.MetricEvent
 	other := map[string]bool{}
-	for _, f := range d.facts[metric] {
-		if f.Currency == "" || f.Currency == d.Tenant.Currency {
+	for _, f := range d.Facts(metric) {
+		switch {
+		case f.Currency == d.Tenant.Currency:
 			mine = append(mine, f)
-		} else {
+		case f.Currency != "":
 			other[f.Currency] = true
+		case f.Unit == "" && f.Source == messages.SourceStripe:
+			// A Stripe amount whose currency is unknown is nobody's:
+			// never counted in the tenant's currency.
+			other["(no currency)"] = true
+		case f.Dimensions["currency"] == "" || f.Dimensions["currency"] == d.Tenant.Currency:
+			mine = append(mine, f) // counts, imported rows
 		}
 	}
 	if d.split == nil {
 		d.split = map[string]currencySplit{}
 	}
-	d.split[metric] = currencySplit{mine: mine, other: sortedKeys(other)}
+	d.split[metric] = currencySplit{mine: mine, other: slices.Sorted(maps.Keys(other))}
 	return mine, d.split[metric].other
 }
 
@@ -100,9 +98,32 @@ func (d *Data) Sum(metric string, from, to time.Time) Num {
 	return Num{V: readmodel.Sum(fs, from, to), Known: d.Known(metric), Other: other}
 }
 
-// Count counts additive facts over [from, to).
+// sumIf is Sum over the facts that keep selects.
+func (d *Data) sumIf(metric string, from, to time.Time, keep func(messages.MetricEvent) bool) Num {
+	fs, other := d.inCurrency(metric)
+	var sel []messages.MetricEvent
+	for _, f := range fs {
+		if keep(f) {
+			sel = append(sel, f)
+		}
+	}
+	return Num{V: readmodel.Sum(sel, from, to), Known: d.Known(metric), Other: other}
+}
+
+// Moved is a money metric over [from, to) whose facts are additive (before
+// this round) or states dated at the object (payouts): the additive sum
+// plus the states' change.
+func (d *Data) Moved(metric string, from, to time.Time) Num {
+	a, c := d.Sum(metric, from, to), d.Change(metric, from, to)
+	return Num{V: a.V + c.V, Known: a.Known, Other: a.Other}
+}
+
+// Count counts additive facts over [from, to) in the tenant's currency
+// (charges), or without one (checkouts): a count never sits beside a total
+// that leaves some of its facts out.
 func (d *Data) Count(metric string, from, to time.Time) Num {
-	return Num{V: int64(readmodel.Count(d.facts[metric], from, to)), Known: d.Known(metric)}
+	fs, other := d.inCurrency(metric)
+	return Num{V: int64(readmodel.Count(fs, from, to)), Known: d.Known(metric), Other: other}
 }
 
 // Change is a state metric's movement over [from, to).
@@ -158,15 +179,15 @@ func (d *Data) rowsBy(metric, dim string, p Period) map[string]int64 {
 
 // LatestAt returns the time of the metric's latest fact before t.
 func (d *Data) LatestAt(metric string, t time.Time) (time.Time, bool) {
-	f, ok := readmodel.Latest(d.facts[metric], t)
+	f, ok := readmodel.Latest(d.Facts(metric), t)
 	return f.OccurredAt, ok
 }
 
 // Findings returns the open findings as of AsOf, most severe first.
-func (d *Data) Findings() []messages.Finding { return readmodel.OpenFindings(d.findings) }
+func (d *Data) Findings() []messages.Finding { return readmodel.OpenFindings(d.snap.Findings()) }
 
 // FindingsKnown reports whether any finding was ever observed.
-func (d *Data) FindingsKnown() bool { return len(d.findings) > 0 }
+func (d *Data) FindingsKnown() bool { return len(d.snap.Findings()) > 0 }
 
 // Num is a figure and whether its source is known.
 type Num struct {
@@ -278,13 +299,4 @@ func months(t time.Time, loc *time.Location, n int) []Period {
 func startOfDay(t time.Time) time.Time {
 	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

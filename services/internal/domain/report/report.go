@@ -28,17 +28,13 @@ import (
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 )
 
-// Source is what a report reads: satisfied by readmodel.Store.
-type Source interface {
-	// Facts returns the tenant's facts of one metric in [from, until); a
-	// zero from means since the beginning.
-	Facts(ctx context.Context, tenantID, metric string, from, until time.Time) ([]messages.MetricEvent, error)
-	// Findings returns the tenant's finding observations before until.
-	Findings(ctx context.Context, tenantID string, until time.Time) ([]messages.Finding, error)
-}
+// Source is what a report reads: readmodel.Store in production. A report
+// reads through readmodel.Read, the read model's one read path.
+type Source = readmodel.Source
 
 // Image is an inline image, referenced from the HTML as cid:ContentID.
 type Image struct {

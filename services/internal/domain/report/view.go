@@ -164,6 +164,18 @@ func signedMoney(minor int64, code string) string {
 	return s
 }
 
+// deducted shows an amount taken off ("−$5.00"); a negative one is money
+// given back ("+$5.00"), and zero has no sign: never "−-$5.00" or "−$0.00".
+func deducted(minor int64, code string) string {
+	switch {
+	case minor > 0:
+		return "−" + money(minor, code)
+	case minor < 0:
+		return "+" + money(-minor, code)
+	}
+	return money(0, code)
+}
+
 // count formats a whole number with thousands separators.
 func count(n int64) string {
 	neg := n < 0
@@ -234,4 +246,12 @@ func currencyDigits(code string) (uint8, error) {
 		return 0, fmt.Errorf("unknown currency %q", code)
 	}
 	return d, nil
+}
+
+// plural is "1 charge", "2 charges".
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return count(n) + " " + noun + "s"
 }

@@ -6,10 +6,9 @@
 //
 // # Cron expressions
 //
-// Five fields (minute hour day-of-month month day-of-week), an optional
-// sixth year field, and gronx's tags (@daily, @weekly, ...). Expressions are
-// evaluated on the tenant's wall clock by github.com/adhocore/gronx. A
-// seconds field is refused: reports are not sent more than once a minute.
+// What an expression may be is package cron's one check (also applied by
+// `reportctl tenants apply`). Expressions are evaluated on the tenant's
+// wall clock by github.com/adhocore/gronx.
 //
 // # Daylight saving time
 //
@@ -41,6 +40,7 @@ import (
 	"github.com/adhocore/gronx"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/cron"
 )
 
 // ErrNoFiring is returned when an expression has no firing within the search
@@ -66,9 +66,10 @@ type Schedule struct {
 	hourWild bool
 }
 
-// New compiles a schedule. It refuses what gronx accepts but a report
-// schedule cannot use: a seconds field and an expression that never fires.
-func New(tenantID, role, cron, period string, loc *time.Location) (Schedule, error) {
+// New compiles a schedule. It refuses what package cron refuses (a seconds
+// field); an expression that never fires compiles, and Next returns
+// ErrNoFiring.
+func New(tenantID, role, expr, period string, loc *time.Location) (Schedule, error) {
 	if loc == nil {
 		return Schedule{}, errors.New("no time zone")
 	}
@@ -80,18 +81,12 @@ func New(tenantID, role, cron, period string, loc *time.Location) (Schedule, err
 	default:
 		return Schedule{}, fmt.Errorf("period %q is not one of previous_week, previous_month, month_to_date, interval", period)
 	}
-	if !gronx.IsValid(cron) {
-		return Schedule{}, fmt.Errorf("cron %q is not a valid cron expression", cron)
-	}
-	segs, err := gronx.Segments(cron)
+	segs, err := cron.Fields(expr)
 	if err != nil {
-		return Schedule{}, fmt.Errorf("cron %q: %w", cron, err)
-	}
-	if segs[0] != "0" {
-		return Schedule{}, fmt.Errorf("cron %q: a seconds field is not supported (use 5 fields: minute hour day month weekday)", cron)
+		return Schedule{}, fmt.Errorf("cron %q %w", expr, err)
 	}
 	s := Schedule{
-		TenantID: tenantID, Role: role, Cron: cron, Period: period, Location: loc,
+		TenantID: tenantID, Role: role, Cron: expr, Period: period, Location: loc,
 		hourWild: segs[2] == "*" || segs[2] == "*/1",
 	}
 	return s, nil

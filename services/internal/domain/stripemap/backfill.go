@@ -1,6 +1,7 @@
 package stripemap
 
 import (
+	"strings"
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
@@ -64,20 +65,37 @@ func SubscriptionHistory(tenantID string, sub *stripe.Subscription) ([]messages.
 }
 
 // DisputeHistory is a dispute's amount at stake from its opening and,
-// once closed, its final state at the last movement of funds.
+// once closed, its final state at the last movement of funds; the money it
+// moved comes from its balance transactions, as in the webhooks.
 func DisputeHistory(tenantID string, d *stripe.Dispute) []messages.MetricEvent {
 	open := *d
+	open.BalanceTransactions = nil
 	open.Status = stripe.DisputeStatusNeedsResponse
+	if strings.HasPrefix(string(d.Status), "warning_") {
+		open.Status = stripe.DisputeStatusWarningNeedsResponse
+	}
 	out := Dispute(tenantID, &open, unix(d.Created))
+	at := d.Created
 	switch d.Status {
 	case stripe.DisputeStatusWon, stripe.DisputeStatusLost, stripe.DisputeStatusWarningClosed, "charge_refunded":
-		at := d.Created
 		for _, bt := range d.BalanceTransactions {
 			if bt != nil && bt.Created > at {
 				at = bt.Created
 			}
 		}
-		out = append(out, Dispute(tenantID, d, unix(at))...)
+	}
+	return uniq(append(out, Dispute(tenantID, d, unix(at))...))
+}
+
+// uniq drops repeated facts (same event id), keeping the first.
+func uniq(fs []messages.MetricEvent) []messages.MetricEvent {
+	seen := map[string]bool{}
+	out := fs[:0]
+	for _, f := range fs {
+		if !seen[f.EventID] {
+			seen[f.EventID] = true
+			out = append(out, f)
+		}
 	}
 	return out
 }

@@ -71,11 +71,24 @@ func TestHistoryMatchesWebhooks(t *testing.T) {
 	var d stripe.Dispute
 	_ = json.Unmarshal(loadEvent(t, "charge_dispute_created.json", func(o map[string]any) {
 		o["status"] = "lost"
-		o["balance_transactions"] = []any{map[string]any{"id": "txn_1", "created": 1703000300}}
+		o["balance_transactions"] = []any{map[string]any{"id": "txn_1", "created": 1703000300, "amount": -1000, "fee": 1500, "currency": "usd"}}
 	}).Data.Raw, &d)
 	dh := DisputeHistory(tenant, &d)
 	contains(t, dh, open[0])
-	if len(dh) != 2 || dh[1].Value != 1000 || dh[1].Version != terminal+1703000300 {
-		t.Fatalf("lost dispute history = %+v", dh)
+	got := facts(dh)
+	want := []fact{
+		{messages.MetricDisputesAtStake, messages.KindState, 1000, "USD", "", d.ID, 1234567890, 1234567890, "ch_1OPoueJN5vQBdWExHvNS496R"},
+		{messages.MetricDisputesAtStake, messages.KindState, 0, "USD", "", d.ID, terminal + 1703000300, 1703000300, "ch_1OPoueJN5vQBdWExHvNS496R"},
+		{messages.MetricRevenueDisputed, messages.KindAdditive, 1000, "USD", "", "", 0, 1703000300, "ch_1OPoueJN5vQBdWExHvNS496R"},
+		{messages.MetricRevenueFees, messages.KindAdditive, 1500, "USD", "", "", 0, 1703000300, "ch_1OPoueJN5vQBdWExHvNS496R"},
+		{messages.MetricDisputesLost, messages.KindAdditive, 1, "", messages.UnitCount, "", 0, 1703000300, "ch_1OPoueJN5vQBdWExHvNS496R"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("lost dispute history = %+v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("lost dispute history fact %d = %+v, want %+v", i, got[i], want[i])
+		}
 	}
 }

@@ -1,5 +1,6 @@
-// Package stripemap translates Stripe events and objects (stripe-go v76,
-// API version 2023-10-16) into Boardpack metric events. It is pure: no I/O,
+// Package stripemap translates Stripe events and objects (decoded with
+// stripe-go v76, of every API version from 2020-03-02 on: see
+// KnownVersion and versions.go) into Boardpack metric events. It is pure: no I/O,
 // no clock. The stripe-collector calls Translate for each verified webhook;
 // `reportctl stripe backfill` calls the per-object functions (Charge,
 // Subscription, Dispute, InvoicePaid, Payout, CheckoutSession, Customer,
@@ -10,24 +11,61 @@
 // # Figures
 //
 //   - revenue.gross (additive): a captured charge's amount_captured, once per
-//     charge, at the charge's created time. Any charge event carrying a
-//     captured charge (charge.succeeded, charge.captured, charge.refunded)
-//     yields the same fact. invoice.paid is its own metric (invoices.paid)
-//     and never adds to revenue: the invoice's charge already did.
-//     An authorised but uncaptured charge yields nothing.
-//   - revenue.refunded (state per charge): the charge's cumulative
-//     amount_refunded less what was released without ever being captured
-//     (an uncaptured charge "refunded" in full is an authorisation
-//     released, not a refund; so is the rest of a partial capture), for
-//     captured charges only. Version = amount_refunded. Refunds only grow a
-//     charge's amount_refunded, so the largest wins whatever the delivery
-//     order and partial refunds add up. Known gap: a refund that fails later
-//     (asynchronous payment methods) lowers amount_refunded, which this
-//     version cannot express; charge.refund.updated carries only the refund,
-//     not the charge's new total, and yields no figure.
-//   - revenue.disputed (state per dispute): the amount while the dispute is
-//     open (including inquiries) or lost, 0 once won, closed as a warning or
-//     refunded.
+//     charge, at capture: charge.captured's created time (manual capture),
+//     the charge's created time for charge.succeeded of a charge already
+//     captured (automatic capture), or its balance transaction's created
+//     time whenever that is expanded (the backfill expands it). Other
+//     charge events (charge.refunded) do not say when a charge was
+//     captured and give no gross. A late capture therefore lands in the
+//     open period and leaves closed ones alone. invoice.paid is its own
+//     metric (invoices.paid) and never adds to revenue: the invoice's
+//     charge already did. An authorised but uncaptured charge yields
+//     nothing. With the balance transaction expanded its fee is a
+//     revenue.fees fact (type=charge), in the settlement currency.
+//   - revenue.refunded (state per refund): each refund object (from
+//     refund.created, refund.updated, refund.failed, charge.refund.updated,
+//     or a charge's listed refunds) is its own entity, object = its charge:
+//     its amount while requires_action, pending or succeeded, dated at the
+//     refund's created time; 0 once failed or canceled (final), dated when
+//     that was seen, so the money comes back in that period. Version is the
+//     status's rank (requires_action < pending < succeeded < failed =
+//     canceled + 2^40), so every event describing a refund in a status
+//     gives the same fact. A charge.refunded whose refunds are not listed
+//     (API versions since 2022-11-15 do not include them) gives the
+//     charge's cumulative amount_refunded, less what was released without
+//     being captured, as a state of the charge itself (version =
+//     amount_refunded, at the event); readers drop it once any of the
+//     charge's refunds is known (readmodel.PreferParts). Known gap: a
+//     charge seen only through charge.refunded and one refund event
+//     counts only its known refunds.
+//   - revenue.disputed (additive): money a dispute moved, from its
+//     balance_transactions (Stripe: "zero, one, or two balance
+//     transactions that show funds withdrawn and reinstated"): the
+//     dispute's amount when the funds are withdrawn (positive, at that
+//     balance transaction's created time) and minus what is reinstated
+//     (negative). Event ids are the dispute and the direction, so every
+//     event that carries the dispute — and charge.dispute.funds_withdrawn
+//     / funds_reinstated without balance transactions (then at the event's
+//     time) — gives the same two facts at most. Inquiries (warning_*) move
+//     nothing. Each balance transaction's fee (the dispute fee) is a
+//     revenue.fees fact (type=dispute).
+//   - disputes.at_stake (state per dispute): the amount while a dispute or
+//     inquiry is open (needs_response, under_review, warning_needs_response,
+//     warning_under_review; dimension inquiry=true for warning_*), 0 once
+//     closed. Not money.
+//   - disputes.won / disputes.lost (additive count): once per dispute, at
+//     the event that closed it (dimension currency).
+//   - revenue.fees (additive): a balance transaction's fee, in its
+//     (settlement) currency, once per balance transaction and object, at
+//     its created time: type=charge (dimension charge_currency) when a
+//     charge is read with balance_transaction expanded (ChargeBalance: the
+//     stripe-collector's enrichment, the backfill), type=dispute from a
+//     dispute's balance transactions. A known zero is recorded too.
+//   - revenue.settled (additive): a charge in the settlement currency when
+//     it differs from the charge's (balance transaction amount, dimension
+//     exchange_rate).
+//   - revenue.fee_unknown (additive count): a captured charge whose balance
+//     transaction Stripe would not return (FeeUnknown), once per charge.
 //   - mrr (state per subscription): the sum over items of unit amount ×
 //     quantity normalised to a month (day ×365/12, week ×52/12, year /12,
 //     each divided by interval_count), metered and tiered items excluded
@@ -35,14 +73,20 @@
 //     forever or repeating (not yet ended) discount applied; rounded half
 //     away from zero once per subscription. active and past_due count;
 //     trialing, incomplete, unpaid, paused, canceled and incomplete_expired
-//     are 0.
+//     are 0. Its currency is the subscription's, or its price's or plan's.
 //   - invoices.paid (additive): amount_paid per invoice at paid_at.
 //   - invoices.failed (additive count): one per (invoice, attempt_count).
-//   - payouts.paid / payouts.failed (additive): per payout at arrival_date.
+//   - payouts.paid / payouts.failed (state per payout, at arrival_date):
+//     paid is the amount once paid and 0 once failed or canceled; failed
+//     the amount once failed. Version is the status's rank (paid < failed
+//     = canceled + 2^40): paid then failed counts once, as failed.
 //   - checkout.completed / checkout.expired (additive count): per session;
 //     completed at the session's created time, expired at expires_at.
 //   - customers.new (additive count): per customer at its created time.
 //   - cash.stripe_available (gauge per currency): balance.available.
+//
+// Amounts are Boardpack minor units (ISO 4217 digits): Stripe's ISK and UGX
+// amounts, two-decimal in its API, are divided by 100 (see amount).
 //
 // Every metric event carries the object id (ObjectID), livemode, and
 // Source=stripe. The Stripe event id is not the idempotency key (backfill

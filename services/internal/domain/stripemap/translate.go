@@ -20,19 +20,24 @@ import (
 // design (it is acknowledged and counted, never published).
 var ErrUnhandled = errors.New("unhandled stripe event type")
 
+// EventTypeRefundFailed is sent when a refund fails (stripe-go v76 has no
+// constant for it).
+const EventTypeRefundFailed stripe.EventType = "refund.failed"
+
 // ErrMalformed is returned for an event whose object does not decode.
 var ErrMalformed = errors.New("malformed stripe event")
 
 // Handled lists the event types Translate understands.
 var Handled = []stripe.EventType{
 	stripe.EventTypeChargeSucceeded, stripe.EventTypeChargeCaptured, stripe.EventTypeChargeRefunded,
-	stripe.EventTypeChargeRefundUpdated,
+	stripe.EventTypeChargeRefundUpdated, stripe.EventTypeRefundCreated, stripe.EventTypeRefundUpdated, EventTypeRefundFailed,
 	stripe.EventTypeChargeDisputeCreated, stripe.EventTypeChargeDisputeUpdated, stripe.EventTypeChargeDisputeClosed,
+	stripe.EventTypeChargeDisputeFundsWithdrawn, stripe.EventTypeChargeDisputeFundsReinstated,
 	stripe.EventTypeInvoicePaid, stripe.EventTypeInvoicePaymentFailed,
 	stripe.EventTypeCustomerSubscriptionCreated, stripe.EventTypeCustomerSubscriptionUpdated,
 	stripe.EventTypeCustomerSubscriptionDeleted, stripe.EventTypeCustomerSubscriptionPaused,
 	stripe.EventTypeCustomerSubscriptionResumed,
-	stripe.EventTypePayoutPaid, stripe.EventTypePayoutFailed,
+	stripe.EventTypePayoutPaid, stripe.EventTypePayoutFailed, stripe.EventTypePayoutCanceled,
 	stripe.EventTypeCheckoutSessionCompleted, stripe.EventTypeCheckoutSessionExpired,
 	stripe.EventTypeCustomerCreated, stripe.EventTypeBalanceAvailable,
 }
@@ -56,20 +61,43 @@ func Translate(tenantID string, ev stripe.Event) ([]messages.MetricEvent, error)
 	case stripe.EventTypeChargeSucceeded, stripe.EventTypeChargeCaptured, stripe.EventTypeChargeRefunded:
 		var ch stripe.Charge
 		if err = decode(ev, &ch); err == nil {
-			out = Charge(tenantID, &ch, at)
+			// Revenue counts at capture. charge.captured announces it
+			// (manual capture); a charge that succeeds captured was
+			// captured when created. Any other event (charge.refunded of
+			// a manually captured charge) does not say when, so it gives
+			// the gross only when its balance transaction (created at
+			// capture) is expanded.
+			var capturedAt time.Time
+			switch {
+			case ev.Type == stripe.EventTypeChargeCaptured:
+				capturedAt = at
+			case ev.Type == stripe.EventTypeChargeSucceeded:
+				capturedAt = unix(ch.Created)
+			}
+			if bt := ch.BalanceTransaction; bt != nil && bt.Created > 0 {
+				capturedAt = unix(bt.Created)
+			}
+			out = charge(tenantID, &ch, at, capturedAt)
 		}
-	case stripe.EventTypeChargeRefundUpdated:
-		// The refund alone does not say the charge's new cumulative
-		// amount_refunded; charge.refunded does (see the package doc).
+	case stripe.EventTypeChargeRefundUpdated, stripe.EventTypeRefundCreated, stripe.EventTypeRefundUpdated, EventTypeRefundFailed:
 		var re stripe.Refund
-		err = decode(ev, &re)
-	case stripe.EventTypeChargeDisputeCreated, stripe.EventTypeChargeDisputeUpdated, stripe.EventTypeChargeDisputeClosed:
+		if err = decode(ev, &re); err == nil {
+			out = Refund(tenantID, &re, at)
+		}
+	case stripe.EventTypeChargeDisputeCreated, stripe.EventTypeChargeDisputeUpdated, stripe.EventTypeChargeDisputeClosed,
+		stripe.EventTypeChargeDisputeFundsWithdrawn, stripe.EventTypeChargeDisputeFundsReinstated:
 		var d stripe.Dispute
 		if err = decode(ev, &d); err == nil {
 			if ev.Type == stripe.EventTypeChargeDisputeCreated {
 				at = time.Unix(d.Created, 0).UTC()
 			}
 			out = Dispute(tenantID, &d, at)
+			// A funds event whose object carries no balance transaction
+			// for its direction still moved the money, at the event.
+			withdrawn := ev.Type == stripe.EventTypeChargeDisputeFundsWithdrawn
+			if (withdrawn || ev.Type == stripe.EventTypeChargeDisputeFundsReinstated) && !hasFunds(&d, withdrawn) {
+				out = append(out, disputeFunds(tenantID, &d, withdrawn, at, nil)...)
+			}
 		}
 	case stripe.EventTypeInvoicePaid:
 		var inv stripe.Invoice
@@ -94,14 +122,17 @@ func Translate(tenantID string, ev stripe.Event) ([]messages.MetricEvent, error)
 			}
 			out, err = Subscription(tenantID, &sub, at)
 		}
-	case stripe.EventTypePayoutPaid, stripe.EventTypePayoutFailed:
+	case stripe.EventTypePayoutPaid, stripe.EventTypePayoutFailed, stripe.EventTypePayoutCanceled:
 		var po stripe.Payout
 		if err = decode(ev, &po); err == nil {
 			// The event type is the truth for the status it announces.
-			if ev.Type == stripe.EventTypePayoutPaid {
+			switch ev.Type {
+			case stripe.EventTypePayoutPaid:
 				po.Status = stripe.PayoutStatusPaid
-			} else {
+			case stripe.EventTypePayoutFailed:
 				po.Status = stripe.PayoutStatusFailed
+			default:
+				po.Status = stripe.PayoutStatusCanceled
 			}
 			out = Payout(tenantID, &po)
 		}
@@ -139,6 +170,15 @@ func Translate(tenantID string, ev stripe.Event) ([]messages.MetricEvent, error)
 	return out, nil
 }
 
+func hasFunds(d *stripe.Dispute, withdrawn bool) bool {
+	for _, bt := range d.BalanceTransactions {
+		if bt != nil && bt.Amount != 0 && (bt.Amount < 0) == withdrawn {
+			return true
+		}
+	}
+	return false
+}
+
 func decode(ev stripe.Event, v any) error {
 	if err := json.Unmarshal(ev.Data.Raw, v); err != nil {
 		return fmt.Errorf("%w: %s %s: %w", ErrMalformed, ev.Type, ev.ID, err)
@@ -150,52 +190,234 @@ func decode(ev stripe.Event, v any) error {
 // cumulative refunds as state when anything was refunded. at is when the
 // refund state was observed (the event's created time, or the latest
 // refund's created time in a backfill).
+//
+// The gross counts at capture: the charge's balance transaction's created
+// time when it is expanded, otherwise the charge's created time (a backfill
+// of a manually captured charge needs data.balance_transaction expanded to
+// date it right).
 func Charge(tenantID string, ch *stripe.Charge, at time.Time) []messages.MetricEvent {
+	capturedAt := unix(ch.Created)
+	if bt := ch.BalanceTransaction; bt != nil && bt.Created > 0 {
+		capturedAt = unix(bt.Created)
+	}
+	return charge(tenantID, ch, at, capturedAt)
+}
+
+// charge is Charge with the capture time given; zero means unknown: no
+// gross (another event or the backfill will date it).
+func charge(tenantID string, ch *stripe.Charge, at, capturedAt time.Time) []messages.MetricEvent {
 	var out []messages.MetricEvent
-	if ch.Captured {
-		amount := ch.AmountCaptured
-		if amount == 0 {
-			amount = ch.Amount
+	cur := currency(ch.Currency)
+	if ch.Captured && !capturedAt.IsZero() {
+		v := ch.AmountCaptured
+		if v == 0 {
+			v = ch.Amount
 		}
-		if amount > 0 {
-			e := base(tenantID, messages.MetricRevenueGross, ch.ID, unix(ch.Created), ch.Livemode)
-			e.Kind, e.Value, e.Currency = messages.KindAdditive, amount, currency(ch.Currency)
+		if v > 0 {
+			e := base(tenantID, messages.MetricRevenueGross, ch.ID, capturedAt, ch.Livemode)
+			e.Kind, e.Value, e.Currency = messages.KindAdditive, amount(v, cur), cur
 			e.EventID = EventID(tenantID, e.Metric, ch.ID)
 			out = append(out, e)
 		}
+		out = append(out, ChargeBalance(tenantID, ch)...)
+	}
+	if !ch.Captured || ch.AmountRefunded <= 0 {
+		return out
+	}
+	// Listed refunds are facts of their own (see Refund). The charge's
+	// cumulative amount_refunded is the fallback for a charge whose
+	// refunds are not listed (API versions since 2022-11-15 no longer
+	// include them in charge.refunded); the read model prefers a charge's
+	// refunds to its cumulative figure once any refund is known
+	// (readmodel.PreferParts).
+	if ch.Refunds != nil && len(ch.Refunds.Data) > 0 {
+		for _, re := range ch.Refunds.Data {
+			if re == nil {
+				continue
+			}
+			if re.Charge == nil {
+				re.Charge = &stripe.Charge{ID: ch.ID}
+			}
+			if re.Currency == "" {
+				re.Currency = ch.Currency
+			}
+			out = append(out, Refund(tenantID, re, at)...)
+		}
+		return out
 	}
 	// amount_refunded also counts authorised amounts released without
 	// being captured (an uncaptured charge "refunded" in full, or the
 	// remainder of a partial capture): only money that was captured and
 	// returned is a refund.
-	if ch.Captured && ch.AmountRefunded > 0 {
-		released := max(ch.Amount-ch.AmountCaptured, 0)
-		if ch.AmountCaptured == 0 {
-			released = 0
+	released := max(ch.Amount-ch.AmountCaptured, 0)
+	if ch.AmountCaptured == 0 {
+		released = 0
+	}
+	refunded := max(ch.AmountRefunded-released, 0)
+	out = append(out, state(tenantID, messages.MetricRevenueRefunded, ch.ID, ch.ID, at, ch.Livemode,
+		amount(refunded, cur), ch.AmountRefunded, cur))
+	return out
+}
+
+// refundRank orders a refund's statuses: it is created requires_action or
+// pending, then succeeds, and may fail (even after succeeding) or be
+// cancelled; failed and canceled are final.
+var refundRank = map[stripe.RefundStatus]int64{
+	stripe.RefundStatusRequiresAction: 1,
+	stripe.RefundStatusPending:        2,
+	stripe.RefundStatusSucceeded:      3,
+	stripe.RefundStatusFailed:         terminal + 4,
+	stripe.RefundStatusCanceled:       terminal + 4,
+}
+
+// Refund is one refund's state (revenue.refunded, entity = the refund,
+// object = its charge): its amount while requires_action, pending or
+// succeeded, dated at the refund's creation; 0 once failed or cancelled,
+// dated when that was observed (at: the event's time, or the failure
+// balance transaction's when expanded), so the money comes back in the
+// period it came back. The version is the status's rank, not a time, so
+// every event describing the same refund in the same status gives the
+// same fact.
+func Refund(tenantID string, re *stripe.Refund, at time.Time) []messages.MetricEvent {
+	rank, ok := refundRank[re.Status]
+	if !ok || re.ID == "" {
+		return nil
+	}
+	cur := currency(re.Currency)
+	chargeID := ""
+	if re.Charge != nil {
+		chargeID = re.Charge.ID
+	}
+	when, value := unix(re.Created), amount(re.Amount, cur)
+	if rank >= terminal {
+		value = 0
+		if fb := re.FailureBalanceTransaction; fb != nil && fb.Created > 0 {
+			at = unix(fb.Created)
 		}
-		refunded := max(ch.AmountRefunded-released, 0)
-		out = append(out, state(tenantID, messages.MetricRevenueRefunded, ch.ID, ch.ID, at, ch.Livemode,
-			refunded, ch.AmountRefunded, currency(ch.Currency)))
+		if at.After(when) {
+			when = at
+		}
+	}
+	e := state(tenantID, messages.MetricRevenueRefunded, re.ID, chargeID, when, false, value, rank, cur)
+	e.Livemode = nil
+	if chargeID != "" {
+		e.Dimensions = map[string]string{"charge": chargeID}
+	}
+	return []messages.MetricEvent{e}
+}
+
+// Dispute returns a dispute's figures at at (the event's created time; the
+// dispute's created time for its opening):
+//
+//   - disputes.at_stake, the amount in question while the dispute (or
+//     inquiry) is open, 0 once closed: state, not money;
+//   - revenue.disputed, the money moved: one fact when the funds are
+//     withdrawn (the amount, positive) and one when they are reinstated
+//     (negative), from the dispute's balance_transactions, so whichever
+//     event carries them (funds_withdrawn, updated, closed, a backfill)
+//     yields the same facts; the dispute fee of each as revenue.fees;
+//   - disputes.won / disputes.lost, counted once per dispute when closed.
+//
+// Inquiries (warning_*) have no balance transactions: they move nothing.
+func Dispute(tenantID string, d *stripe.Dispute, at time.Time) []messages.MetricEvent {
+	cur := currency(d.Currency)
+	chargeID := ""
+	if d.Charge != nil {
+		chargeID = d.Charge.ID
+	}
+	obj := d.ID
+	if chargeID != "" {
+		obj = chargeID
+	}
+	value, version := amount(d.Amount, cur), at.Unix()
+	closed := false
+	switch d.Status {
+	case stripe.DisputeStatusWarningNeedsResponse, stripe.DisputeStatusWarningUnderReview,
+		stripe.DisputeStatusNeedsResponse, stripe.DisputeStatusUnderReview:
+	default: // won, lost, warning_closed, charge_refunded, prevented, ...
+		value, version, closed = 0, version+terminal, true
+	}
+	stake := state(tenantID, messages.MetricDisputesAtStake, d.ID, obj, at, d.Livemode, value, version, cur)
+	if strings.HasPrefix(string(d.Status), "warning_") {
+		stake.Dimensions = map[string]string{"inquiry": "true"}
+		stake.EventID = EventID(tenantID, stake.Metric, d.ID, strconv.FormatInt(version, 10), strconv.FormatInt(value, 10), "inquiry")
+	}
+	out := []messages.MetricEvent{stake}
+	if !strings.HasPrefix(string(d.Status), "warning_") {
+		for _, bt := range d.BalanceTransactions {
+			if bt == nil || bt.Amount == 0 {
+				continue
+			}
+			out = append(out, disputeFunds(tenantID, d, bt.Amount < 0, unix(bt.Created), bt)...)
+		}
+	}
+	if closed {
+		metric := ""
+		switch d.Status {
+		case stripe.DisputeStatusWon:
+			metric = messages.MetricDisputesWon
+		case stripe.DisputeStatusLost:
+			metric = messages.MetricDisputesLost
+		}
+		if metric != "" {
+			e := base(tenantID, metric, obj, at, d.Livemode)
+			e.Kind, e.Value, e.Unit, e.Currency = messages.KindAdditive, 1, messages.UnitCount, ""
+			e.Dimensions = map[string]string{"currency": cur}
+			e.EventID = EventID(tenantID, metric, d.ID)
+			out = append(out, e)
+		}
 	}
 	return out
 }
 
-// Dispute returns the amount at stake in a dispute as state, versioned by
-// at (the event's created time; the dispute's created time for its
-// opening).
-func Dispute(tenantID string, d *stripe.Dispute, at time.Time) []messages.MetricEvent {
-	value, version := d.Amount, at.Unix()
-	switch d.Status {
-	case stripe.DisputeStatusWon, stripe.DisputeStatusWarningClosed, "charge_refunded":
-		value, version = 0, version+terminal
-	case stripe.DisputeStatusLost:
-		version += terminal
-	}
-	e := state(tenantID, messages.MetricRevenueDisputed, d.ID, d.ID, at, d.Livemode, value, version, currency(d.Currency))
+// disputeFunds is the money a dispute moved in one direction (withdrawn,
+// or reinstated), at at, with its fee when the balance transaction is
+// known. The event id is the dispute and the direction, so a
+// funds_withdrawn event without balance transactions and a later event
+// with them give one fact.
+func disputeFunds(tenantID string, d *stripe.Dispute, withdrawn bool, at time.Time, bt *stripe.BalanceTransaction) []messages.MetricEvent {
+	cur := currency(d.Currency)
+	obj := d.ID
 	if d.Charge != nil && d.Charge.ID != "" {
-		e.ObjectID = d.Charge.ID
+		obj = d.Charge.ID
 	}
-	return []messages.MetricEvent{e}
+	v := amount(d.Amount, cur)
+	if bt != nil && currency(bt.Currency) == cur && bt.Amount != 0 {
+		v = amount(abs64(bt.Amount), cur)
+	}
+	dir := "withdrawn"
+	if !withdrawn {
+		v, dir = -v, "reinstated"
+	}
+	e := base(tenantID, messages.MetricRevenueDisputed, obj, at, d.Livemode)
+	e.Kind, e.Value, e.Currency = messages.KindAdditive, v, cur
+	e.Dimensions = map[string]string{"dispute": d.ID, "funds": dir}
+	e.EventID = EventID(tenantID, e.Metric, d.ID, dir)
+	out := []messages.MetricEvent{e}
+	if bt != nil && bt.Fee != 0 {
+		out = append(out, fee(tenantID, bt, obj, "dispute", d.Livemode))
+	}
+	return out
+}
+
+// fee is a balance transaction's fee, once per balance transaction, at its
+// created time, in its (settlement) currency.
+func fee(tenantID string, bt *stripe.BalanceTransaction, objectID, kind string, livemode bool) messages.MetricEvent {
+	cur := currency(bt.Currency)
+	e := base(tenantID, messages.MetricRevenueFees, objectID, unix(bt.Created), livemode)
+	e.Kind, e.Value, e.Currency = messages.KindAdditive, amount(bt.Fee, cur), cur
+	e.Dimensions = map[string]string{"type": kind}
+	// The object is part of the key: a balance transaction belongs to one
+	// object, but test servers (stripe-mock) serve one for all.
+	e.EventID = EventID(tenantID, e.Metric, bt.ID, objectID)
+	return e
+}
+
+func abs64(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 // InvoicePaid returns the amount paid on an invoice, once per invoice.
@@ -221,26 +443,43 @@ func InvoiceFailed(tenantID string, inv *stripe.Invoice, at time.Time) []message
 	return []messages.MetricEvent{e}
 }
 
-// Payout returns a paid or failed payout, once per payout, at its arrival
-// date. Other statuses yield nothing.
+// payoutRank orders a payout's statuses; failed and canceled are final (a
+// paid payout can still fail).
+var payoutRank = map[stripe.PayoutStatus]int64{
+	stripe.PayoutStatusPending:   1,
+	stripe.PayoutStatusInTransit: 2,
+	stripe.PayoutStatusPaid:      3,
+	stripe.PayoutStatusFailed:    terminal + 4,
+	stripe.PayoutStatusCanceled:  terminal + 4,
+}
+
+// Payout returns a payout's latest state at its arrival date: payouts.paid
+// is its amount once paid and 0 once failed or cancelled; payouts.failed
+// its amount once failed. Paid then failed counts once, as failed, in any
+// delivery order. Pending and in-transit payouts yield nothing.
 func Payout(tenantID string, po *stripe.Payout) []messages.MetricEvent {
-	var metric string
-	switch po.Status {
-	case stripe.PayoutStatusPaid:
-		metric = messages.MetricPayoutsPaid
-	case stripe.PayoutStatusFailed:
-		metric = messages.MetricPayoutsFailed
-	default:
+	rank := payoutRank[po.Status]
+	if rank < payoutRank[stripe.PayoutStatusPaid] {
 		return nil
 	}
 	t := po.ArrivalDate
 	if t == 0 {
 		t = po.Created
 	}
-	e := base(tenantID, metric, po.ID, unix(t), po.Livemode)
-	e.Kind, e.Value, e.Currency = messages.KindAdditive, po.Amount, currency(po.Currency)
-	e.EventID = EventID(tenantID, metric, po.ID)
-	return []messages.MetricEvent{e}
+	cur := currency(po.Currency)
+	v := amount(po.Amount, cur)
+	paid, failed := v, int64(0)
+	switch po.Status {
+	case stripe.PayoutStatusFailed:
+		paid, failed = 0, v
+	case stripe.PayoutStatusCanceled:
+		paid = 0
+	}
+	out := []messages.MetricEvent{state(tenantID, messages.MetricPayoutsPaid, po.ID, po.ID, unix(t), po.Livemode, paid, rank, cur)}
+	if po.Status == stripe.PayoutStatusFailed {
+		out = append(out, state(tenantID, messages.MetricPayoutsFailed, po.ID, po.ID, unix(t), po.Livemode, failed, rank, cur))
+	}
+	return out
 }
 
 // CheckoutSession counts a completed or expired session, once per session.
@@ -312,8 +551,29 @@ func Subscription(tenantID string, sub *stripe.Subscription, at time.Time) ([]me
 	if sub.Status == stripe.SubscriptionStatusCanceled || sub.Status == stripe.SubscriptionStatusIncompleteExpired {
 		version += terminal
 	}
-	e := state(tenantID, messages.MetricMRR, sub.ID, sub.ID, at, sub.Livemode, mrr, version, currency(sub.Currency))
+	cur := subscriptionCurrency(sub)
+	e := state(tenantID, messages.MetricMRR, sub.ID, sub.ID, at, sub.Livemode, amount(mrr, cur), version, cur)
 	return []messages.MetricEvent{e}, nil
+}
+
+// subscriptionCurrency is the subscription's currency, or (older API
+// shapes carry it only there) its first item's price's or plan's.
+func subscriptionCurrency(sub *stripe.Subscription) string {
+	if sub.Currency != "" {
+		return currency(sub.Currency)
+	}
+	if sub.Items != nil {
+		for _, it := range sub.Items.Data {
+			switch {
+			case it == nil:
+			case it.Price != nil && it.Price.Currency != "":
+				return currency(it.Price.Currency)
+			case it.Plan != nil && it.Plan.Currency != "":
+				return currency(it.Plan.Currency)
+			}
+		}
+	}
+	return ""
 }
 
 // terminal is added to the version of a final state (a canceled
@@ -531,3 +791,29 @@ func state(tenantID, metric, entity, objectID string, at time.Time, livemode boo
 func unix(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
 
 func currency(c stripe.Currency) string { return strings.ToUpper(string(c)) }
+
+// amount converts a Stripe API amount of cur into Boardpack's minor units
+// (ISO 4217 digits). They are the same except where Stripe keeps two
+// decimals for a currency ISO counts in whole units: ISK and UGX (Stripe
+// docs, "Supported currencies", special cases: "an ISK amount of 100
+// represents 1 króna"). HUF and TWD have two ISO digits, as in Stripe.
+func amount(v int64, cur string) int64 {
+	switch cur {
+	case "ISK", "UGX":
+		return divRound(v, 100)
+	}
+	return v
+}
+
+// divRound divides rounding half away from zero.
+func divRound(v, d int64) int64 {
+	q, r := v/d, v%d
+	if abs64(r)*2 >= d {
+		if v < 0 {
+			q--
+		} else {
+			q++
+		}
+	}
+	return q
+}

@@ -97,16 +97,16 @@ func TestTranslateFixtures(t *testing.T) {
 			{messages.MetricCashStripe, messages.KindGauge, 9900, "EUR", "", "EUR", 0, 1703000010, ""},
 		}},
 		{name: "dispute created (open)", file: "charge_dispute_created.json", want: []fact{
-			{messages.MetricRevenueDisputed, messages.KindState, 1000, "USD", "", "dp_1OPoujJN5vQBdWExZXzZC5oN", 1234567890, 1234567890, "ch_1OPoueJN5vQBdWExHvNS496R"}}},
+			{messages.MetricDisputesAtStake, messages.KindState, 1000, "USD", "", "dp_1OPoujJN5vQBdWExZXzZC5oN", 1234567890, 1234567890, "ch_1OPoueJN5vQBdWExHvNS496R"}}},
 		{name: "uncaptured charge refunded is a released authorisation", file: "charge_refunded.json", want: []fact{}},
+		// charge.refunded does not say when the charge was captured: the
+		// gross comes from charge.succeeded or charge.captured.
 		{name: "captured charge refunded in full", file: "charge_refunded.json", edit: captured, want: []fact{
-			{messages.MetricRevenueGross, messages.KindAdditive, 100, "USD", "", "", 0, 1234567890, chargeID},
 			{messages.MetricRevenueRefunded, messages.KindState, 100, "USD", "", chargeID, 100, 1703000002, chargeID},
 		}},
 		{name: "partial capture then partial refund", file: "charge_refunded.json", edit: func(o map[string]any) {
 			o["amount"], o["captured"], o["amount_captured"], o["amount_refunded"] = 100, true, 60, 40+15
 		}, want: []fact{
-			{messages.MetricRevenueGross, messages.KindAdditive, 60, "USD", "", "", 0, 1234567890, chargeID},
 			{messages.MetricRevenueRefunded, messages.KindState, 15, "USD", "", chargeID, 55, 1703000002, chargeID},
 		}},
 		{name: "uncaptured charge succeeded is only authorised", file: "charge_succeeded.json", want: []fact{}},
@@ -130,7 +130,7 @@ func TestTranslateFixtures(t *testing.T) {
 			{messages.MetricInvoicesFailed, messages.KindAdditive, 1, "", messages.UnitCount, "", 0, 1703000004, "in_1OPouhJN5vQBdWExQl3czOuP"}}},
 		{name: "payment intent is not a figure (its charge is)", file: "payment_intent_succeeded.json", wantErr: ErrUnhandled},
 		{name: "payout paid", file: "payout_paid.json", want: []fact{
-			{messages.MetricPayoutsPaid, messages.KindAdditive, 1100, "USD", "", "", 0, 1234567890, "po_1OPounJN5vQBdWExyK5eT2UD"}}},
+			{messages.MetricPayoutsPaid, messages.KindState, 1100, "USD", "", "po_1OPounJN5vQBdWExyK5eT2UD", 3, 1234567890, "po_1OPounJN5vQBdWExyK5eT2UD"}}},
 	}
 	covered := map[string]bool{}
 	for _, c := range cases {
@@ -180,7 +180,8 @@ func TestTranslateOtherTypes(t *testing.T) {
 	ev := loadEvent(t, "payout_paid.json", nil)
 	ev.Type = stripe.EventTypePayoutFailed
 	got, err := Translate(tenant, ev)
-	if err != nil || len(got) != 1 || got[0].Metric != messages.MetricPayoutsFailed || got[0].Value != 1100 {
+	if err != nil || len(got) != 2 || got[0].Metric != messages.MetricPayoutsPaid || got[0].Value != 0 ||
+		got[1].Metric != messages.MetricPayoutsFailed || got[1].Value != 1100 {
 		t.Fatalf("payout.failed = %+v, %v", got, err)
 	}
 
@@ -194,13 +195,14 @@ func TestTranslateOtherTypes(t *testing.T) {
 	ev = loadEvent(t, "charge_dispute_created.json", func(o map[string]any) { o["status"] = "won" })
 	ev.Type, ev.Created = stripe.EventTypeChargeDisputeClosed, 1703100000
 	got, err = Translate(tenant, ev)
-	if err != nil || len(got) != 1 || got[0].Value != 0 || got[0].Version != terminal+1703100000 {
+	if err != nil || len(got) != 2 || got[0].Value != 0 || got[0].Version != terminal+1703100000 ||
+		got[1].Metric != messages.MetricDisputesWon || got[1].Value != 1 || got[1].OccurredAt.Unix() != 1703100000 {
 		t.Fatalf("dispute won = %+v, %v", got, err)
 	}
 	ev = loadEvent(t, "charge_dispute_created.json", func(o map[string]any) { o["status"] = "lost" })
 	ev.Type, ev.Created = stripe.EventTypeChargeDisputeClosed, 1703100000
 	got, err = Translate(tenant, ev)
-	if err != nil || len(got) != 1 || got[0].Value != 1000 {
+	if err != nil || len(got) != 2 || got[0].Value != 0 || got[1].Metric != messages.MetricDisputesLost {
 		t.Fatalf("dispute lost = %+v, %v", got, err)
 	}
 
@@ -213,9 +215,10 @@ func TestTranslateOtherTypes(t *testing.T) {
 	}
 
 	refund := stripe.Event{ID: "evt_r", Type: stripe.EventTypeChargeRefundUpdated, Created: 1703000000,
-		Data: &stripe.EventData{Raw: json.RawMessage(`{"id":"re_1","object":"refund","amount":50,"charge":"ch_1","status":"succeeded"}`)}}
-	if got, err = Translate(tenant, refund); err != nil || len(got) != 0 {
-		t.Fatalf("charge.refund.updated = %+v, %v (want no figure)", got, err)
+		Data: &stripe.EventData{Raw: json.RawMessage(`{"id":"re_1","object":"refund","amount":50,"currency":"usd","charge":"ch_1","status":"succeeded","created":1702999000}`)}}
+	if got, err = Translate(tenant, refund); err != nil || len(got) != 1 || got[0].Entity != "re_1" || got[0].ObjectID != "ch_1" ||
+		got[0].Value != 50 || got[0].OccurredAt.Unix() != 1702999000 {
+		t.Fatalf("charge.refund.updated = %+v, %v (want the refund's state)", got, err)
 	}
 
 	for name, ev := range map[string]stripe.Event{

@@ -13,28 +13,34 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/internal/platform/table"
 )
 
-// ErrNotFound is returned for a tenant that was never applied.
+// ErrNotFound is returned for a tenant that was never applied (or was
+// purged).
 var ErrNotFound = errors.New("tenant not found")
 
+// ErrDeleted is returned by Get for a tenant marked deleted. It wraps
+// ErrNotFound, so every service that skips an unknown tenant (the mailer,
+// the stripe-collector) skips a deleted one too; List leaves deleted
+// tenants out, so the scheduler and the aws-collector stop for them.
+var ErrDeleted = fmt.Errorf("%w: deleted", ErrNotFound)
+
 const (
-	skConfig     = "CONFIG"
-	registryPK   = "TENANTS"
-	attrConfig   = "config"
-	attrApplied  = "applied_at"
+	attrConfig  = "config"
+	attrApplied = "applied_at"
+	attrDeleted = "deleted_at"
+	// maxTxnTenant is DynamoDB's limit of items per transaction.
 	maxTxnTenant = 100
 )
-
-// PK is the partition key of everything that belongs to a tenant.
-func PK(tenantID string) string { return "TENANT#" + tenantID }
 
 // DynamoAPI is what the store needs of DynamoDB.
 type DynamoAPI interface {
 	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 }
 
 // Store keeps tenants in the table.
@@ -43,18 +49,33 @@ type Store struct {
 	Table string
 }
 
-// Apply writes every tenant of a validated file. Up to 100 tenants are
-// written in one transaction, so a file either applies whole or not at all.
+// Apply writes every tenant of a validated file. A file of up to 100
+// tenants (DynamoDB's limit per transaction) is written in one
+// transaction, so it applies whole or not at all. A larger file is written
+// in transactions of 100 tenants, in file order: if one fails, the earlier
+// ones stay applied and the error says how many; applying the same file
+// again finishes it (a write of an unchanged tenant changes nothing).
+// Applying a deleted tenant restores it.
 func (s Store) Apply(ctx context.Context, f File) error {
 	if err := f.Validate(); err != nil {
 		return err
 	}
-	if len(f.Tenants) > maxTxnTenant {
-		return fmt.Errorf("tenants file has %d tenants; at most %d are applied at once", len(f.Tenants), maxTxnTenant)
-	}
 	now := time.Now().UTC().Format(time.RFC3339)
-	items := make([]types.TransactWriteItem, 0, len(f.Tenants))
-	for _, t := range f.Tenants {
+	for i := 0; i < len(f.Tenants); i += maxTxnTenant {
+		chunk := f.Tenants[i:min(i+maxTxnTenant, len(f.Tenants))]
+		if err := s.applyChunk(ctx, chunk, now); err != nil {
+			if i > 0 {
+				return fmt.Errorf("%w (the first %d of %d tenants are applied; apply the file again to finish)", err, i, len(f.Tenants))
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (s Store) applyChunk(ctx context.Context, ts []Tenant, now string) error {
+	items := make([]types.TransactWriteItem, 0, len(ts))
+	for _, t := range ts {
 		doc, err := json.Marshal(t)
 		if err != nil {
 			return fmt.Errorf("tenant %s: encode: %w", t.ID, err)
@@ -62,12 +83,12 @@ func (s Store) Apply(ctx context.Context, f File) error {
 		items = append(items, types.TransactWriteItem{Put: &types.Put{
 			TableName: aws.String(s.Table),
 			Item: map[string]types.AttributeValue{
-				resources.AttrPK:     &types.AttributeValueMemberS{Value: PK(t.ID)},
-				resources.AttrSK:     &types.AttributeValueMemberS{Value: skConfig},
-				resources.AttrGSI1PK: &types.AttributeValueMemberS{Value: registryPK},
-				resources.AttrGSI1SK: &types.AttributeValueMemberS{Value: t.ID},
-				attrConfig:           &types.AttributeValueMemberS{Value: string(doc)},
-				attrApplied:          &types.AttributeValueMemberS{Value: now},
+				table.AttrPK:     table.S(table.PK(t.ID)),
+				table.AttrSK:     table.S(table.SKConfig),
+				table.AttrGSI1PK: table.S(table.GSI1Tenants),
+				table.AttrGSI1SK: table.S(t.ID),
+				attrConfig:       table.S(string(doc)),
+				attrApplied:      table.S(now),
 			},
 		}})
 	}
@@ -81,10 +102,7 @@ func (s Store) Apply(ctx context.Context, f File) error {
 func (s Store) Get(ctx context.Context, id string) (Tenant, error) {
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.Table),
-		Key: map[string]types.AttributeValue{
-			resources.AttrPK: &types.AttributeValueMemberS{Value: PK(id)},
-			resources.AttrSK: &types.AttributeValueMemberS{Value: skConfig},
-		},
+		Key:       table.Key(id, table.SKConfig),
 	})
 	if err != nil {
 		return Tenant{}, fmt.Errorf("get tenant %s: %w", id, err)
@@ -92,22 +110,44 @@ func (s Store) Get(ctx context.Context, id string) (Tenant, error) {
 	if out.Item == nil {
 		return Tenant{}, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
+	if _, deleted := out.Item[attrDeleted]; deleted {
+		return Tenant{}, fmt.Errorf("%w: %s", ErrDeleted, id)
+	}
 	return decode(out.Item)
 }
 
-// List reads every tenant, ordered by id.
+// List reads every tenant not deleted, ordered by id.
 func (s Store) List(ctx context.Context) ([]Tenant, error) {
-	var out []Tenant
+	all, err := s.ListAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Tenant, 0, len(all))
+	for _, st := range all {
+		if st.DeletedAt.IsZero() {
+			out = append(out, st.Tenant)
+		}
+	}
+	return out, nil
+}
+
+// Stored is a tenant as the table holds it.
+type Stored struct {
+	Tenant
+	AppliedAt time.Time
+	// DeletedAt is when `reportctl tenants delete` marked it (zero: active).
+	DeletedAt time.Time
+}
+
+// ListAll reads every tenant, deleted ones included, ordered by id.
+func (s Store) ListAll(ctx context.Context) ([]Stored, error) {
+	var out []Stored
 	p := dynamodb.NewQueryPaginator(s.DB, &dynamodb.QueryInput{
-		TableName:              aws.String(s.Table),
-		IndexName:              aws.String(resources.IndexGSI1),
-		KeyConditionExpression: aws.String("#pk = :pk"),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": resources.AttrGSI1PK,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: registryPK},
-		},
+		TableName:                 aws.String(s.Table),
+		IndexName:                 aws.String(table.IndexGSI1),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": table.AttrGSI1PK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": table.S(table.GSI1Tenants)},
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -119,11 +159,20 @@ func (s Store) List(ctx context.Context) ([]Tenant, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, t)
+			out = append(out, Stored{Tenant: t, AppliedAt: timeAttr(item, attrApplied), DeletedAt: timeAttr(item, attrDeleted)})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
+}
+
+func timeAttr(item map[string]types.AttributeValue, name string) time.Time {
+	v, ok := item[name].(*types.AttributeValueMemberS)
+	if !ok {
+		return time.Time{}
+	}
+	t, _ := time.Parse(time.RFC3339, v.Value)
+	return t
 }
 
 func decode(item map[string]types.AttributeValue) (Tenant, error) {

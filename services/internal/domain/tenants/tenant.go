@@ -2,7 +2,8 @@
 // tenants apply -f`), its validation, and its storage in the table.
 //
 // Every service reads tenants from the table (item pk=TENANT#<id>,
-// sk=CONFIG, listed through the sparse index gsi1 with gsi1pk=TENANTS), so
+// sk=CONFIG, listed through the sparse index gsi1 with gsi1pk=TENANTS; the
+// shapes are package table's), so
 // a change applied with reportctl reaches running services without a
 // restart (see Cache).
 package tenants
@@ -13,14 +14,15 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
+	"regexp"
 	"strings"
 	"time"
 
-	"github.com/adhocore/gronx"
 	"github.com/bojanz/currency"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/cron"
 )
 
 // File is the tenants file.
@@ -44,6 +46,10 @@ type Tenant struct {
 	AlertSettings `yaml:",inline"`
 }
 
+// apiVersionRE is a Stripe API version: a date, and since 2024-09-30 a
+// release name ("2025-03-31.basil").
+var apiVersionRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$`)
+
 // Stripe is the tenant's Stripe account.
 type Stripe struct {
 	// WebhookSecrets verify webhook signatures; any one of them may match
@@ -56,8 +62,13 @@ type Stripe struct {
 	Livemode bool `yaml:"livemode" json:"livemode"`
 	// AllowOtherMode accepts events of the other mode as well.
 	AllowOtherMode bool `yaml:"allow_other_mode,omitempty" json:"allow_other_mode,omitempty"`
-	// IgnoreAPIVersionMismatch decodes events of another API version.
+	// IgnoreAPIVersionMismatch also accepts events of an API version the
+	// translator does not know (older than 2020-03-02, or not a version).
 	IgnoreAPIVersionMismatch bool `yaml:"ignore_api_version_mismatch,omitempty" json:"ignore_api_version_mismatch,omitempty"`
+	// APIVersions, when set, are the only API versions accepted (e.g.
+	// ["2024-06-20", "2025-03-31.basil"]); events of others are refused.
+	// Off by default: any version the translator knows is accepted.
+	APIVersions []string `yaml:"api_versions,omitempty" json:"api_versions,omitempty"`
 }
 
 // Email says how the tenant's reports are sent.
@@ -178,6 +189,11 @@ func (t Tenant) problems() []error {
 			bad(fmt.Sprintf("stripe.webhook_secrets[%d]", i), "%v", err)
 		}
 	}
+	for i, v := range t.Stripe.APIVersions {
+		if !apiVersionRE.MatchString(v) {
+			bad(fmt.Sprintf("stripe.api_versions[%d]", i), "%q is not a Stripe API version (e.g. 2024-06-20 or 2025-03-31.basil)", v)
+		}
+	}
 	if t.Stripe.APIKey != "" {
 		if err := ValidateSecretRef(t.Stripe.APIKey); err != nil {
 			bad("stripe.api_key", "%v", err)
@@ -213,16 +229,13 @@ func (t Tenant) problems() []error {
 	if t.AWS != nil && t.AWS.RoleARN != "" && !strings.HasPrefix(t.AWS.RoleARN, "arn:") {
 		bad("aws.role_arn", "%q is not an ARN", t.AWS.RoleARN)
 	}
-	g := gronx.New()
 	for i, s := range t.Schedules {
 		f := fmt.Sprintf("schedules[%d]", i)
 		if !messages.ValidRole(s.Role) {
 			bad(f+".role", "%q is not one of %s", s.Role, strings.Join(messages.Roles, ", "))
 		}
-		if !g.IsValid(s.Cron) {
-			bad(f+".cron", "%q is not a valid cron expression", s.Cron)
-		} else if p := cronProblem(s.Cron, time.Now()); p != "" {
-			bad(f+".cron", "%q %s", s.Cron, p)
+		if err := cron.Check(s.Cron, time.Now()); err != nil {
+			bad(f+".cron", "%q %v", s.Cron, err)
 		}
 		switch s.Period {
 		case messages.PeriodPreviousWeek, messages.PeriodPreviousMonth, messages.PeriodMonthToDate, messages.PeriodInterval:
@@ -268,3 +281,7 @@ func validAddress(s string) bool {
 }
 
 func hasCRLF(s string) bool { return strings.ContainsAny(s, "\r\n") }
+
+// timezoneProblem refuses "Local", which time.LoadLocation accepts but
+// which means whatever zone the server runs in.
+func timezoneProblem(name string) bool { return name == "Local" }

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
 
@@ -201,4 +202,29 @@ func Decode[T interface {
 		return v, Permanent(fmt.Errorf("message %s: metadata tenant %q differs from payload tenant %q", msg.UUID, meta, v.EventHeader().TenantID))
 	}
 	return v, nil
+}
+
+// RouterComponent runs a watermill router under a lifecycle.Runner. The
+// stop is the router's Close: it stops receiving and waits, up to the
+// router's CloseTimeout (the handler timeout), for the handlers that are
+// running; grace bounds that wait from the runner's side and should be a
+// little longer. The router's own context is cancelled only if the drain
+// overruns.
+func RouterComponent(name string, r *message.Router, grace time.Duration) lifecycle.Component {
+	return lifecycle.Component{
+		Name: name,
+		Run: func(ctx context.Context) error {
+			if err := r.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				return fmt.Errorf("router: %w", err)
+			}
+			return nil
+		},
+		Drain: func(context.Context) error {
+			if err := r.Close(); err != nil {
+				return fmt.Errorf("close router: %w", err)
+			}
+			return nil
+		},
+		Timeout: grace,
+	}
 }

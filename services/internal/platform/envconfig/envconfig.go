@@ -1,6 +1,18 @@
 // Package envconfig reads a service's BOARDPACK_* settings from the
 // environment, with defaults that suit the local run, and prints the
 // effective configuration at start with secrets masked.
+//
+// Names follow one scheme: a setting only one service reads is
+// BOARDPACK_<SERVICE>_<NAME> (BOARDPACK_MAILER_WORKERS,
+// BOARDPACK_AWS_COLLECTOR_INTERVAL); one that means the same to every
+// service that reads it is BOARDPACK_<NAME> (BOARDPACK_HTTP_ADDR,
+// BOARDPACK_TABLE, BOARDPACK_LOCAL). A renamed setting keeps its old name
+// as a deprecated alias (Reader.Aliases): it is still read when the new
+// name is unset, and Log warns that it is deprecated.
+//
+// Each service has one config struct, filled by loadConfig from a Reader
+// with its defaults, checked by Validate (every problem at once), and
+// printed at start.
 package envconfig
 
 import (
@@ -16,8 +28,17 @@ import (
 // Reader reads variables and collects every problem, so a service reports
 // all of its configuration mistakes at once.
 type Reader struct {
-	errs    []error
-	entries []entry
+	// Aliases maps a setting's name to the deprecated name it replaced.
+	Aliases map[string]string
+
+	errs       []error
+	entries    []entry
+	deprecated []deprecation
+}
+
+type deprecation struct {
+	old, key string
+	ignored  bool // both set: the new name wins
 }
 
 type entry struct {
@@ -27,6 +48,15 @@ type entry struct {
 
 func (r *Reader) lookup(key, def string, secret bool) string {
 	v, ok := os.LookupEnv(key)
+	if old, has := r.Aliases[key]; has {
+		if ov, set := os.LookupEnv(old); set && ov != "" {
+			ignored := ok && v != ""
+			if !ignored {
+				v, ok = ov, true
+			}
+			r.deprecated = append(r.deprecated, deprecation{old: old, key: key, ignored: ignored})
+		}
+	}
 	if !ok || v == "" {
 		v = def
 	}
@@ -109,6 +139,23 @@ func (r *Reader) Log(log *slog.Logger, service string) {
 		}
 	}
 	log.Info("effective configuration", attrs...)
+	for _, d := range r.deprecated {
+		if d.ignored {
+			log.Warn("deprecated setting ignored: its new name is set", "deprecated", d.old, "use", d.key)
+			continue
+		}
+		log.Warn("deprecated setting: rename it", "deprecated", d.old, "use", d.key)
+	}
+}
+
+// Deprecated lists the deprecated names the environment set, as
+// "OLD (use NEW)".
+func (r *Reader) Deprecated() []string {
+	var out []string
+	for _, d := range r.deprecated {
+		out = append(out, d.old+" (use "+d.key+")")
+	}
+	return out
 }
 
 // Mask hides a secret, keeping only whether it is set.

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
+	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 )
 
 // ReadyCheck reports whether a dependency is reachable.
@@ -32,6 +33,7 @@ type Server struct {
 	srv      *http.Server
 	log      *slog.Logger
 	checks   map[string]ReadyCheck
+	l        net.Listener
 }
 
 // New returns a server for addr with /healthz, /readyz and /metrics.
@@ -93,27 +95,39 @@ func (s *Server) Listen() (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", s.srv.Addr, err)
 	}
+	s.l = l
 	return l, nil
 }
 
-// Serve serves on l until ctx ends, then shuts down gracefully within
-// shutdownTimeout.
-func (s *Server) Serve(ctx context.Context, l net.Listener, shutdownTimeout time.Duration) error {
-	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(l) }()
-	s.log.Info("http listening", "addr", l.Addr().String())
-	select {
-	case err := <-errc:
-		return fmt.Errorf("http server: %w", err)
-	case <-ctx.Done():
+// Component runs the server under a lifecycle.Runner: Start binds the
+// address (unless Listen already did), Run serves, and the stop is
+// http.Server.Shutdown, which lets in-flight requests finish within
+// timeout before the connections are closed.
+func (s *Server) Component(timeout time.Duration) lifecycle.Component {
+	return lifecycle.Component{
+		Name: "http",
+		Start: func(context.Context) error {
+			if s.l != nil {
+				return nil
+			}
+			_, err := s.Listen()
+			return err
+		},
+		Run: func(ctx context.Context) error {
+			stop := context.AfterFunc(ctx, func() { s.srv.Close() })
+			defer stop()
+			s.log.Info("http listening", "addr", s.l.Addr().String())
+			if err := s.srv.Serve(s.l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("http server: %w", err)
+			}
+			return nil
+		},
+		Drain: func(ctx context.Context) error {
+			if err := s.srv.Shutdown(ctx); err != nil {
+				return fmt.Errorf("http shutdown: %w", err)
+			}
+			return nil
+		},
+		Timeout: timeout,
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	if err := s.srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("http shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("http server: %w", err)
-	}
-	return nil
 }

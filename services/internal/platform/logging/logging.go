@@ -1,13 +1,12 @@
-// Package logging builds the JSON slog logger every service uses.
+// Package logging builds the JSON slog logger every service uses. It only
+// constructs the logger; how a service starts and stops is package
+// lifecycle.
 package logging
 
 import (
-	"context"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 )
 
 // New returns a JSON logger on stdout tagged with the service name. The level
@@ -19,18 +18,4 @@ func New(service string) *slog.Logger {
 	}
 	h := slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level})
 	return slog.New(h).With(slog.String("service", service))
-}
-
-// Main is a service's whole main: it builds the logger, runs run until
-// SIGINT or SIGTERM (which cancel ctx for a graceful shutdown), and exits
-// 1 with the error logged once if run fails.
-func Main(service string, run func(ctx context.Context, log *slog.Logger) error) {
-	log := New(service)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, log)
-	stop()
-	if err != nil {
-		log.Error(service+" stopped", "err", err)
-		os.Exit(1)
-	}
 }

@@ -16,17 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-)
 
-// The table's key schema. Every item's pk begins with TENANT#<id>; the
-// sparse index gsi1 lists items that carry gsi1pk (the tenant registry).
-const (
-	AttrPK        = "pk"
-	AttrSK        = "sk"
-	IndexGSI1     = "gsi1"
-	AttrGSI1PK    = "gsi1pk"
-	AttrGSI1SK    = "gsi1sk"
-	AttrExpiresAt = "expires_at"
+	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/platform/table"
 )
 
 // Spec says what bootstrap creates.
@@ -115,14 +107,11 @@ func Bootstrap(ctx context.Context, cfg aws.Config, spec Spec) (Result, error) {
 	if err := ensureTable(ctx, dynamodb.NewFromConfig(cfg), spec.Names.Table); err != nil {
 		return res, err
 	}
-	if err := ensureSES(ctx, ses.NewFromConfig(cfg), spec, res.TopicARNs[TopicSESEventsKey]); err != nil {
+	if err := ensureSES(ctx, ses.NewFromConfig(cfg), spec, res.TopicARNs[messages.TopicSESEvents]); err != nil {
 		return res, err
 	}
 	return res, nil
 }
-
-// TopicSESEventsKey is the key of the SES events topic in Result.TopicARNs.
-const TopicSESEventsKey = "ses-events"
 
 func ensureQueue(ctx context.Context, c *sqs.Client, name string, attrs map[string]string) (url, arn string, err error) {
 	out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
@@ -171,7 +160,7 @@ func ensureSubscription(ctx context.Context, c *sns.Client, topicARN, queueARN s
 	return nil
 }
 
-func ensureTable(ctx context.Context, c *dynamodb.Client, table string) error {
+func ensureTable(ctx context.Context, c *dynamodb.Client, name string) error {
 	s := func(name string) ddbtypes.AttributeDefinition {
 		return ddbtypes.AttributeDefinition{AttributeName: aws.String(name), AttributeType: ddbtypes.ScalarAttributeTypeS}
 	}
@@ -182,34 +171,34 @@ func ensureTable(ctx context.Context, c *dynamodb.Client, table string) error {
 		}
 	}
 	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(table),
+		TableName:            aws.String(name),
 		BillingMode:          ddbtypes.BillingModePayPerRequest,
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{s(AttrPK), s(AttrSK), s(AttrGSI1PK), s(AttrGSI1SK)},
-		KeySchema:            key(AttrPK, AttrSK),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{s(table.AttrPK), s(table.AttrSK), s(table.AttrGSI1PK), s(table.AttrGSI1SK)},
+		KeySchema:            key(table.AttrPK, table.AttrSK),
 		GlobalSecondaryIndexes: []ddbtypes.GlobalSecondaryIndex{{
-			IndexName:  aws.String(IndexGSI1),
-			KeySchema:  key(AttrGSI1PK, AttrGSI1SK),
+			IndexName:  aws.String(table.IndexGSI1),
+			KeySchema:  key(table.AttrGSI1PK, table.AttrGSI1SK),
 			Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeAll},
 		}},
 	})
 	var inUse *ddbtypes.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {
-		return fmt.Errorf("create table %s: %w", table, err)
+		return fmt.Errorf("create table %s: %w", name, err)
 	}
-	if err := dynamodb.NewTableExistsWaiter(c).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, 2*time.Minute); err != nil {
-		return fmt.Errorf("wait for table %s: %w", table, err)
+	if err := dynamodb.NewTableExistsWaiter(c).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 2*time.Minute); err != nil {
+		return fmt.Errorf("wait for table %s: %w", name, err)
 	}
-	ttl, err := c.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
+	ttl, err := c.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
 	if err != nil {
-		return fmt.Errorf("describe ttl of %s: %w", table, err)
+		return fmt.Errorf("describe ttl of %s: %w", name, err)
 	}
 	if d := ttl.TimeToLiveDescription; d == nil || d.TimeToLiveStatus == ddbtypes.TimeToLiveStatusDisabled {
 		_, err = c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
-			TableName:               aws.String(table),
-			TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(AttrExpiresAt), Enabled: aws.Bool(true)},
+			TableName:               aws.String(name),
+			TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(table.AttrExpiresAt), Enabled: aws.Bool(true)},
 		})
 		if err != nil {
-			return fmt.Errorf("enable ttl on %s: %w", table, err)
+			return fmt.Errorf("enable ttl on %s: %w", name, err)
 		}
 	}
 	return nil

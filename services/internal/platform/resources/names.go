@@ -1,7 +1,7 @@
 // Package resources names Boardpack's AWS resources and creates them for local
 // runs and tests (`reportctl bootstrap`). Outside local runs the same
 // resources come from deploy/cloudformation, and services never create
-// anything at run time.
+// anything at run time. The table's key schema is package table's.
 package resources
 
 import (

@@ -22,8 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/boardpack/boardpack/services/internal/domain/alerting"
-	"github.com/boardpack/boardpack/services/internal/domain/tenants"
-	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/internal/platform/table"
 )
 
 // DynamoAPI is what the store needs of DynamoDB.
@@ -60,7 +59,7 @@ func n(v int64) types.AttributeValue {
 // none exists.
 func (st Store) Get(ctx context.Context, tenantID, rule, subject string) (State, error) {
 	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(st.Table), Key: key(tenantID, stateSK(rule, subject)), ConsistentRead: aws.Bool(true),
+		TableName: aws.String(st.Table), Key: table.Key(tenantID, table.AlertStateSK(rule, subject)), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return State{}, fmt.Errorf("get alert state %s/%s of %s: %w", rule, subject, tenantID, err)
@@ -92,7 +91,7 @@ func (st Store) put(ctx context.Context, tenantID string, prev int64, next alert
 	if err != nil {
 		return false, err
 	}
-	item := key(tenantID, stateSK(next.Rule, next.Subject))
+	item := table.Key(tenantID, table.AlertStateSK(next.Rule, next.Subject))
 	item["doc"] = s(string(doc))
 	item["version"] = n(prev + 1)
 	item["rule"] = s(next.Rule)
@@ -102,7 +101,7 @@ func (st Store) put(ctx context.Context, tenantID string, prev int64, next alert
 	in := &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: item}
 	if prev == 0 {
 		in.ConditionExpression = aws.String("attribute_not_exists(#pk)")
-		in.ExpressionAttributeNames = map[string]string{"#pk": resources.AttrPK}
+		in.ExpressionAttributeNames = map[string]string{"#pk": table.AttrPK}
 	} else {
 		in.ConditionExpression = aws.String("version = :v")
 		in.ExpressionAttributeValues = map[string]types.AttributeValue{":v": n(prev)}
@@ -160,7 +159,7 @@ func same(a, b alerting.Episode) bool {
 // putEpisode records the episode for history. Rewriting it with the same
 // content is harmless, so no condition.
 func (st Store) putEpisode(ctx context.Context, tenantID string, ep alerting.Episode, now time.Time) error {
-	item := key(tenantID, episodeSK(ep.Rule, ep.Subject, ep.Seq))
+	item := table.Key(tenantID, table.AlertEpisodeSK(ep.Rule, ep.Subject, ep.Seq))
 	item["rule"] = s(ep.Rule)
 	item["subject"] = s(ep.Subject)
 	item["seq"] = n(int64(ep.Seq))
@@ -180,7 +179,7 @@ func (st Store) putEpisode(ctx context.Context, tenantID string, ep alerting.Epi
 // List returns the tenant's current states (one per rule and subject
 // ever seen), open ones first.
 func (st Store) List(ctx context.Context, tenantID string) ([]State, error) {
-	items, err := st.query(ctx, tenantID, prefixState)
+	items, err := st.query(ctx, tenantID, table.AlertStatePrefix)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +210,7 @@ func (r Record) Open() bool { return r.ClosedAt.IsZero() }
 // History lists the tenant's episodes, most recently opened first, at
 // most limit (0: all).
 func (st Store) History(ctx context.Context, tenantID string, limit int) ([]Record, error) {
-	items, err := st.query(ctx, tenantID, prefixEpisode)
+	items, err := st.query(ctx, tenantID, table.AlertEpisodePrefix)
 	if err != nil {
 		return nil, err
 	}
@@ -249,9 +248,9 @@ func (st Store) query(ctx context.Context, tenantID, prefix string) ([]map[strin
 	p := dynamodb.NewQueryPaginator(st.DB, &dynamodb.QueryInput{
 		TableName:                aws.String(st.Table),
 		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :pre)"),
-		ExpressionAttributeNames: map[string]string{"#pk": resources.AttrPK, "#sk": resources.AttrSK},
+		ExpressionAttributeNames: map[string]string{"#pk": table.AttrPK, "#sk": table.AttrSK},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": s(tenants.PK(tenantID)), ":pre": s(prefix),
+			":pk": s(table.PK(tenantID)), ":pre": s(prefix),
 		},
 		ConsistentRead: aws.Bool(true),
 	})
@@ -270,7 +269,7 @@ func (st Store) query(ctx context.Context, tenantID, prefix string) ([]map[strin
 func (st Store) Seen(ctx context.Context, tenantID, source string, t time.Time) error {
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.Table),
-		Key:                       key(tenantID, seenSK(source)),
+		Key:                       table.Key(tenantID, table.AlertSeenSK(source)),
 		UpdateExpression:          aws.String("SET seen_at = :t"),
 		ConditionExpression:       aws.String("attribute_not_exists(seen_at) OR seen_at < :t"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":t": n(t.UnixMilli())},
@@ -284,7 +283,7 @@ func (st Store) Seen(ctx context.Context, tenantID, source string, t time.Time) 
 
 // LastSeen is when source was last heard from (zero: never).
 func (st Store) LastSeen(ctx context.Context, tenantID, source string) (time.Time, error) {
-	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Table), Key: key(tenantID, seenSK(source))})
+	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Table), Key: table.Key(tenantID, table.AlertSeenSK(source))})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read %s seen for %s: %w", source, tenantID, err)
 	}
@@ -295,19 +294,17 @@ func (st Store) LastSeen(ctx context.Context, tenantID, source string) (time.Tim
 	return time.Time{}, nil
 }
 
-func deadSK(hash string) string { return prefixDead + hash }
-
 // MarkDeadWebhook records that the tenant's webhook (by hash) is gone and
 // reports whether this call recorded it first (so the operator is told
 // once).
 func (st Store) MarkDeadWebhook(ctx context.Context, tenantID, hash, reason string) (bool, error) {
-	item := key(tenantID, deadSK(hash))
+	item := table.Key(tenantID, table.AlertDeadSK(hash))
 	item["reason"] = s(reason)
 	item["created_at"] = s(time.Now().UTC().Format(time.RFC3339Nano))
 	_, err := st.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(st.Table), Item: item,
 		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: map[string]string{"#pk": resources.AttrPK},
+		ExpressionAttributeNames: map[string]string{"#pk": table.AttrPK},
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
@@ -321,7 +318,7 @@ func (st Store) MarkDeadWebhook(ctx context.Context, tenantID, hash, reason stri
 
 // DeadWebhook reports whether the webhook (by hash) is known gone.
 func (st Store) DeadWebhook(ctx context.Context, tenantID, hash string) (bool, error) {
-	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Table), Key: key(tenantID, deadSK(hash))})
+	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Table), Key: table.Key(tenantID, table.AlertDeadSK(hash))})
 	if err != nil {
 		return false, fmt.Errorf("read dead webhook of %s: %w", tenantID, err)
 	}
@@ -334,7 +331,7 @@ func (st Store) DeadWebhook(ctx context.Context, tenantID, hash string) (bool, e
 // item stays.
 func (st Store) Forget(ctx context.Context, tenantID, rule, subject string, version int64) error {
 	_, err := st.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(st.Table), Key: key(tenantID, stateSK(rule, subject)),
+		TableName: aws.String(st.Table), Key: table.Key(tenantID, table.AlertStateSK(rule, subject)),
 		ConditionExpression:       aws.String("version = :v"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(version)},
 	})

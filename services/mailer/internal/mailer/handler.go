@@ -1,0 +1,276 @@
+// Package mailer is the mailer service's work: it turns each report due
+// into one email per recipient (claim, render, MIME, SES SendRawEmail at
+// the account's rate, record), consumes SES delivery, bounce and complaint
+// events to track sends and suppress recipients, and signs and serves the
+// one-click unsubscribe links.
+package mailer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/delivery"
+	"github.com/boardpack/boardpack/services/internal/domain/report"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
+)
+
+type tenantGetter interface {
+	Get(ctx context.Context, id string) (tenants.Tenant, error)
+}
+
+// sendStore is what the mailer records.
+type sendStore interface {
+	Claim(ctx context.Context, snd delivery.Send, ttl time.Duration) (delivery.Outcome, delivery.Record, error)
+	MarkSent(ctx context.Context, snd delivery.Send, messageID string) error
+	MarkFailed(ctx context.Context, snd delivery.Send, status, reason string) error
+	Release(ctx context.Context, snd delivery.Send) error
+	Blocked(ctx context.Context, tenantID, role, address string) (string, string, error)
+}
+
+// Settings are what the emails need from the configuration.
+type Settings struct {
+	// Sender is the verified envelope sender (SES Source).
+	Sender string
+	// PublicURL is where recipients reach the one-click unsubscribe
+	// endpoint.
+	PublicURL string
+	// UnsubscribeKey signs unsubscribe tokens (HMAC-SHA256).
+	UnsubscribeKey string
+	// UnsubscribeTTL is how long an unsubscribe link stays valid.
+	UnsubscribeTTL time.Duration
+}
+
+// Options build a Mailer.
+type Options struct {
+	Tenants tenantGetter
+	Source  report.Source
+	Store   sendStore
+	// SES sends; throttling is retried by the Mailer within the account's
+	// rate (MaxSendRate, or GetSendQuota's, read every QuotaRefresh).
+	SES              sesAPI
+	ConfigurationSet string
+	MaxSendRate      float64
+	QuotaRefresh     time.Duration
+	Settings         Settings
+	Log              *slog.Logger
+	// ClaimTTL is how long a send's claim holds (the queue's visibility
+	// timeout).
+	ClaimTTL time.Duration
+	// Timeout bounds one message's handling, also during a shutdown.
+	Timeout time.Duration
+}
+
+// New returns a Mailer.
+func New(o Options) *Mailer {
+	return &Mailer{
+		tenants:  o.Tenants,
+		source:   o.Source,
+		store:    o.Store,
+		sender:   newSender(o.SES, o.Settings.Sender, o.ConfigurationSet, o.MaxSendRate, o.QuotaRefresh),
+		cfg:      o.Settings,
+		log:      o.Log,
+		now:      time.Now,
+		claimTTL: o.ClaimTTL,
+		timeout:  o.Timeout,
+	}
+}
+
+// Mailer turns a ReportDue into one email per recipient.
+type Mailer struct {
+	tenants  tenantGetter
+	source   report.Source
+	store    sendStore
+	sender   *sender
+	cfg      Settings
+	log      *slog.Logger
+	now      func() time.Time
+	claimTTL time.Duration
+	// timeout bounds one message's handling, detached from the
+	// subscriber's cancellation (0: no bound of its own, tests).
+	timeout time.Duration
+	// afterSend runs between SES accepting and the record (tests use it to
+	// simulate a crash in that window).
+	afterSend func(delivery.Send) error
+}
+
+// HandleReportDue is the watermill handler of the mailer-report-due queue.
+func (m *Mailer) HandleReportDue(msg *message.Message) error {
+	due, err := bus.Decode[messages.ReportDue](msg)
+	if err != nil {
+		return err
+	}
+	// The subscriber cancels message contexts when it closes at shutdown;
+	// a send in flight then finishes instead (the router's Close waits for
+	// it), bounded by the handler timeout, so a shutdown never leaves an
+	// email accepted by SES but unrecorded more often than a crash would.
+	ctx := context.WithoutCancel(msg.Context())
+	if m.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, m.timeout)
+		defer cancel()
+	}
+	return m.deliver(ctx, due)
+}
+
+// deliver sends the report to each recipient once. A failure for one
+// recipient does not stop the others; the message is retried (through the
+// queue) only for transient failures, and recipients already done are
+// skipped by their claims.
+func (m *Mailer) deliver(ctx context.Context, due messages.ReportDue) error {
+	log := m.log.With("tenant_id", due.TenantID, "report_id", due.ReportID, "role", due.Role)
+	t, err := m.tenants.Get(ctx, due.TenantID)
+	if errors.Is(err, tenants.ErrDeleted) {
+		// `reportctl tenants delete`: stopped on purpose, not a failure
+		// to dead-letter.
+		log.Info("tenant deleted; nothing sent")
+		return nil
+	}
+	if errors.Is(err, tenants.ErrNotFound) {
+		return bus.Permanent(fmt.Errorf("report %s: %w", due.ReportID, err))
+	}
+	if err != nil {
+		return fmt.Errorf("tenant %s: %w", due.TenantID, err)
+	}
+	recipients := t.RecipientsFor(due.Role)
+	if due.TestRecipient != "" {
+		recipients = []string{due.TestRecipient}
+	}
+	if len(recipients) == 0 {
+		log.Warn("no recipients for role; nothing sent")
+		return nil
+	}
+	rendered, err := report.Build(ctx, m.source, t, due, m.now())
+	if errors.Is(err, report.ErrInvalid) {
+		return bus.Permanent(err)
+	}
+	if err != nil {
+		return fmt.Errorf("build report %s: %w", due.ReportID, err)
+	}
+	if due.TestRecipient != "" {
+		return m.sendTest(ctx, log, t, due, rendered)
+	}
+	var transient []error
+	for _, rcpt := range recipients {
+		if err := m.sendOne(ctx, log, t, due, rendered, rcpt); err != nil {
+			transient = append(transient, err)
+		}
+	}
+	return errors.Join(transient...)
+}
+
+func (m *Mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string) error {
+	snd := delivery.Send{TenantID: t.ID, ReportID: due.ReportID, Recipient: rcpt, Role: due.Role,
+		PeriodStart: due.PeriodStart, PeriodEnd: due.PeriodEnd, Subject: r.Subject}
+	log = log.With("recipient_hash", hashAddr(rcpt))
+	outcome, rec, err := m.store.Claim(ctx, snd, m.claimTTL)
+	if err != nil {
+		return err
+	}
+	switch outcome {
+	case delivery.Done:
+		log.Debug("already sent", "status", rec.Status)
+		return nil
+	case delivery.Busy:
+		return fmt.Errorf("%w: %s for one recipient", delivery.ErrBusy, due.ReportID)
+	}
+	if rec.Attempts > 1 {
+		log.Warn("resending after an expired claim: possible duplicate", "attempt", rec.Attempts)
+	}
+	if status, reason, err := m.store.Blocked(ctx, t.ID, due.Role, rcpt); err != nil {
+		_ = m.store.Release(ctx, snd)
+		return err
+	} else if status != "" {
+		log.Info("not sent", "status", status)
+		return m.store.MarkFailed(ctx, snd, status, reason)
+	}
+	raw, err := m.compose(t, due, r, rcpt)
+	if err != nil {
+		log.Error("invalid email; not sent", "err", err)
+		return m.store.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
+	}
+	dest := append([]string{rcpt}, t.Email.BCCAudit...)
+	id, err := m.sender.send(ctx, rawEmail{Destinations: dest, Data: raw, Tags: map[string]string{
+		"tenant": t.ID, "role": due.Role, "report_id": due.ReportID,
+	}})
+	switch {
+	case errors.Is(err, ErrRejected):
+		log.Error("rejected by ses", "err", err)
+		return m.store.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
+	case errors.Is(err, ErrThrottled):
+		// SES refused it: nothing was sent, so the next delivery may
+		// send at once.
+		_ = m.store.Release(ctx, snd)
+		return err
+	case err != nil:
+		// Unknown whether SES accepted (timeout): keep the claim, which
+		// expires within the visibility timeout; the redelivery resends.
+		return err
+	}
+	if m.afterSend != nil {
+		if err := m.afterSend(snd); err != nil {
+			return err
+		}
+	}
+	log.Info("sent", "ses_message_id", id)
+	return m.store.MarkSent(ctx, snd, id)
+}
+
+// sendTest sends a test copy (`reportctl report send --to`): to
+// due.TestRecipient only, no BCC audit copy, the subject marked with
+// messages.TestSubjectPrefix. It claims and records nothing, so the
+// period's real send is not blocked by it; its SES tags name a report id
+// of its own ("test_" + the report's), so SES events about it never touch
+// the real send's record. A redelivered message may send it twice; a
+// suppressed address gets nothing.
+func (m *Mailer) sendTest(ctx context.Context, log *slog.Logger, t tenants.Tenant, due messages.ReportDue, r report.Rendered) error {
+	rcpt := due.TestRecipient
+	log = log.With("recipient_hash", hashAddr(rcpt), "test_copy", true)
+	if status, _, err := m.store.Blocked(ctx, t.ID, due.Role, rcpt); err != nil {
+		return err
+	} else if status != "" {
+		log.Info("test copy not sent", "status", status)
+		return nil
+	}
+	r.Subject = messages.TestSubjectPrefix + r.Subject
+	raw, err := m.compose(t, due, r, rcpt)
+	if err != nil {
+		log.Error("invalid test copy; not sent", "err", err)
+		return nil
+	}
+	id, err := m.sender.send(ctx, rawEmail{Destinations: []string{rcpt}, Data: raw, Tags: map[string]string{
+		"tenant": t.ID, "role": due.Role, "report_id": "test_" + due.ReportID,
+	}})
+	if errors.Is(err, ErrRejected) {
+		log.Error("test copy rejected by ses", "err", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log.Info("test copy sent", "ses_message_id", id)
+	return nil
+}
+
+// compose builds the raw email for one recipient.
+func (m *Mailer) compose(t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string) ([]byte, error) {
+	token := signUnsubscribe([]byte(m.cfg.UnsubscribeKey), unsubClaims{
+		Tenant: t.ID, Role: due.Role, Address: strings.ToLower(rcpt), Expires: m.now().Add(m.cfg.UnsubscribeTTL).Unix(),
+	})
+	mailto := t.Email.ReplyTo
+	if mailto == "" {
+		mailto = m.cfg.Sender
+	}
+	return buildMIME(envelope{
+		From: t.Email.From, ReplyTo: t.Email.ReplyTo, To: rcpt, Subject: r.Subject, ReportID: due.ReportID,
+		Unsub: m.cfg.PublicURL + "/unsubscribe?token=" + url.QueryEscape(token), UnsubMail: mailto, Date: m.now(),
+	}, r, m.cfg.Sender)
+}

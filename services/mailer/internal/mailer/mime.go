@@ -1,0 +1,124 @@
+package mailer
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strings"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/boardpack/boardpack/services/internal/domain/report"
+)
+
+// ErrBadHeader marks a subject, name or address that cannot go into a
+// header: the send fails before any MIME is built, and is never retried.
+var ErrBadHeader = errors.New("invalid email header")
+
+// envelope is everything about one email except its body.
+type envelope struct {
+	From      string // "Display Name <address>"
+	ReplyTo   string
+	To        string
+	Subject   string
+	ReportID  string
+	Unsub     string // one-click https URL
+	UnsubMail string // mailto address
+	Date      time.Time
+}
+
+// validate refuses CR/LF anywhere in a header value and addresses that do
+// not parse.
+func (e envelope) validate() error {
+	var errs []error
+	for name, v := range map[string]string{"subject": e.Subject, "from": e.From, "reply-to": e.ReplyTo, "to": e.To, "unsubscribe url": e.Unsub} {
+		if strings.ContainsAny(v, "\r\n") {
+			errs = append(errs, fmt.Errorf("%w: %s contains a line break", ErrBadHeader, name))
+		}
+	}
+	if a, err := mail.ParseAddress(e.From); err != nil || a.Name == "" {
+		errs = append(errs, fmt.Errorf("%w: from %q is not \"Name <address>\"", ErrBadHeader, e.From))
+	}
+	if _, err := mail.ParseAddress(e.To); err != nil {
+		errs = append(errs, fmt.Errorf("%w: to %q is not an address", ErrBadHeader, e.To))
+	}
+	if e.ReplyTo != "" {
+		if _, err := mail.ParseAddress(e.ReplyTo); err != nil {
+			errs = append(errs, fmt.Errorf("%w: reply-to %q is not an address", ErrBadHeader, e.ReplyTo))
+		}
+	}
+	if strings.TrimSpace(e.Subject) == "" {
+		errs = append(errs, fmt.Errorf("%w: empty subject", ErrBadHeader))
+	}
+	return errors.Join(errs...)
+}
+
+// messageID is the same for every attempt of one (report, recipient), so a
+// duplicate after a crash threads with the first email.
+func messageID(reportID, recipient, sender string) string {
+	sum := sha256.Sum256([]byte(reportID + "|" + strings.ToLower(recipient)))
+	domain := sender[strings.LastIndex(sender, "@")+1:]
+	return reportID + "." + hex.EncodeToString(sum[:8]) + "@" + domain
+}
+
+// buildMIME writes the raw email: multipart/related (HTML + inline PNGs by
+// Content-ID) inside multipart/alternative with the text part. Bcc is not
+// a header: audit copies are envelope destinations only.
+func buildMIME(e envelope, r report.Rendered, sender string) ([]byte, error) {
+	if err := e.validate(); err != nil {
+		return nil, err
+	}
+	m := gomail.NewMsg()
+	if err := m.From(e.From); err != nil {
+		return nil, fmt.Errorf("%w: from: %w", ErrBadHeader, err)
+	}
+	if err := m.To(e.To); err != nil {
+		return nil, fmt.Errorf("%w: to: %w", ErrBadHeader, err)
+	}
+	if e.ReplyTo != "" {
+		if err := m.ReplyTo(e.ReplyTo); err != nil {
+			return nil, fmt.Errorf("%w: reply-to: %w", ErrBadHeader, err)
+		}
+	}
+	m.Subject(e.Subject)
+	m.SetMessageIDWithValue(messageID(e.ReportID, e.To, sender))
+	m.SetDateWithValue(e.Date)
+	m.SetGenHeader("X-Boardpack-Report", e.ReportID)
+	var lu []string
+	if e.Unsub != "" {
+		lu = append(lu, "<"+e.Unsub+">")
+	}
+	if e.UnsubMail != "" {
+		lu = append(lu, "<mailto:"+e.UnsubMail+"?subject="+url.PathEscape("unsubscribe "+e.ReportID)+">")
+	}
+	if len(lu) > 0 {
+		m.SetGenHeaderPreformatted(gomail.HeaderListUnsubscribe, strings.Join(lu, ", "))
+	}
+	if e.Unsub != "" {
+		m.SetGenHeaderPreformatted(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
+	}
+	m.SetBodyString(gomail.TypeTextPlain, r.Text)
+	m.AddAlternativeString(gomail.TypeTextHTML, r.HTML)
+	for _, img := range r.Images {
+		if err := m.EmbedReader(img.ContentID+".png", bytes.NewReader(img.PNG),
+			gomail.WithFileContentID(img.ContentID), gomail.WithFileContentType(gomail.ContentType("image/png"))); err != nil {
+			return nil, fmt.Errorf("embed %s: %w", img.ContentID, err)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := m.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("write mime: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// hashAddr identifies an address in logs without writing it.
+func hashAddr(a string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(a)))
+	return hex.EncodeToString(sum[:6])
+}

@@ -1,0 +1,4 @@
+package dlq
+
+// Depth is depth, for the tests.
+var Depth = depth

@@ -1,0 +1,4 @@
+package report
+
+// ReportDue is reportDue, for the tests.
+var ReportDue = reportDue

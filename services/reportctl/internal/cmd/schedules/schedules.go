@@ -1,0 +1,125 @@
+// Package schedules is `reportctl schedules list`: each tenant's schedules
+// with their next firings, in the tenant's time zone and in UTC.
+package schedules
+
+import (
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/boardpack/boardpack/services/internal/domain/schedule"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/reportctl/internal/app"
+)
+
+// Now is the reference time of `schedules list` (a variable so tests can
+// fix it).
+var Now = time.Now
+
+// firingsShown is how many next firings each schedule lists.
+const firingsShown = 3
+
+// Row is one schedule in `schedules list -o json` (the output is a JSON
+// array of Row; the field names are stable).
+type Row struct {
+	Tenant   string `json:"tenant"`
+	Role     string `json:"role"`
+	Cron     string `json:"cron"`
+	Period   string `json:"period"`
+	Timezone string `json:"timezone"`
+	// Next are the next firings; empty when Problem says why there are none.
+	Next    []Firing `json:"next"`
+	Problem string   `json:"problem,omitempty"`
+}
+
+// Firing is one next firing: when (RFC 3339, UTC) and the period it covers.
+type Firing struct {
+	At          time.Time `json:"at"`
+	PeriodStart time.Time `json:"period_start"`
+	PeriodEnd   time.Time `json:"period_end"`
+	ReportID    string    `json:"report_id"`
+}
+
+// Command is `reportctl schedules` and its verbs.
+func Command(a *app.App) *cobra.Command {
+	var tenantID string
+	var out app.Output
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "each schedule with its next three firings, in the tenant's time zone and in UTC",
+		Args:  app.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			var list []tenants.Tenant
+			if tenantID != "" {
+				t, err := a.LoadTenant(ctx, tenantID)
+				if err != nil {
+					return err
+				}
+				list = []tenants.Tenant{t}
+			} else {
+				store, err := a.Tenants(ctx)
+				if err != nil {
+					return err
+				}
+				if list, err = store.List(ctx); err != nil {
+					return err
+				}
+			}
+			rows := schedule.Rows(list, Now(), firingsShown)
+			if out.JSON() {
+				return app.WriteJSON(a.Stdout, jsonRows(rows))
+			}
+			if err := printRows(a, rows); err != nil {
+				return err
+			}
+			if len(rows) == 0 {
+				fmt.Fprintln(a.Stderr, "no schedules: add `schedules` to a tenant and apply it with `reportctl tenants apply -f FILE`")
+			}
+			return nil
+		},
+	}
+	list.Flags().StringVar(&tenantID, "tenant", "", "only this tenant's schedules")
+	app.AddOutputFlag(list, &out)
+	return app.Group("schedules", "show the tenants' report schedules", list)
+}
+
+func jsonRows(rows []schedule.Row) []Row {
+	out := make([]Row, 0, len(rows))
+	for _, r := range rows {
+		j := Row{Tenant: r.TenantID, Role: r.Role, Cron: r.Cron, Period: r.Period, Timezone: r.Timezone, Problem: r.Problem, Next: []Firing{}}
+		for _, f := range r.Next {
+			j.Next = append(j.Next, Firing{At: f.At.UTC(), PeriodStart: f.Start.UTC(), PeriodEnd: f.End.UTC(), ReportID: f.ReportID})
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+// printRows prints one line per firing; the schedule's columns only on its
+// first line.
+func printRows(a *app.App, rows []schedule.Row) error {
+	w := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "TENANT\tROLE\tCRON\tPERIOD\tTIMEZONE\tNEXT (TENANT TIME)\tNEXT (UTC)\tCOVERS (TENANT TIME)")
+	for _, r := range rows {
+		head := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", r.TenantID, r.Role, r.Cron, r.Period, r.Timezone)
+		if r.Problem != "" {
+			fmt.Fprintf(w, "%s\t(%s)\t\t\n", head, r.Problem)
+			continue
+		}
+		for i, f := range r.Next {
+			if i > 0 {
+				head = "\t\t\t\t"
+			}
+			loc := f.Schedule.Location
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s → %s\n", head,
+				f.At.In(loc).Format("Mon 2006-01-02 15:04 MST"),
+				f.At.UTC().Format("2006-01-02 15:04Z"),
+				f.Start.In(loc).Format("2006-01-02 15:04"),
+				f.End.In(loc).Format("2006-01-02 15:04"))
+		}
+	}
+	return w.Flush()
+}

@@ -1,0 +1,362 @@
+// Package enrich records Stripe's fee, net and settlement currency of
+// captured charges from their balance transactions, off the webhook's
+// critical path (see Enricher).
+package enrich
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/client"
+
+	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
+)
+
+// Enricher records Stripe's fee and net (and the settlement currency) of
+// captured charges, off the webhook's critical path: webhooks carry only
+// the balance transaction's id, so it reads each charge through the
+// Stripe API with the tenant's restricted key (stripe.api_key),
+// balance_transaction expanded.
+//
+// It is durable without a queue of its own: the to-do list is the ledger.
+// Each pass reads, per tenant with a key, the charges' revenue.gross facts
+// of the last Window and the revenue.fees / revenue.fee_unknown facts of
+// the same charges; a charge with neither is fetched and its facts
+// published (ids derive from the balance transaction, so a pass repeated
+// after a crash publishes the same facts again, harmlessly). A Stripe
+// outage or a crash loses nothing: the next pass retries until Stripe
+// answers. A 404 marks the charge "fee unknown" (revenue.fee_unknown), its
+// figure kept; a rejected key (401/403) is logged and counted once per
+// tenant until it works again, and the tenant's charges wait.
+type Enricher struct {
+	Tenants   tenantLister
+	Facts     factReader
+	Secrets   secretResolver
+	Publisher publisher
+	// Stripe returns an API client for a key (stripe-mock in tests).
+	Stripe  func(key string) StripeAPI
+	Log     *slog.Logger
+	Metrics *EnrichMetrics
+	// Window is how far back a pass looks for charges without a fee
+	// (default 35 days); Batch bounds the fetches per tenant and pass
+	// (default 100), within Stripe's rate limits.
+	Window time.Duration
+	Batch  int
+	Now    func() time.Time
+
+	mu      sync.Mutex
+	revoked map[string]bool
+}
+
+type secretResolver interface {
+	Resolve(ctx context.Context, ref string) (string, error)
+}
+
+type publisher interface {
+	Publish(ctx context.Context, topic string, events ...messages.Event) error
+}
+
+type tenantLister interface {
+	List(ctx context.Context) ([]tenants.Tenant, error)
+}
+
+type factReader interface {
+	Facts(ctx context.Context, tenantID, metric string, from, until time.Time) ([]messages.MetricEvent, error)
+}
+
+type chargeGetter interface {
+	Get(id string, params *stripe.ChargeParams) (*stripe.Charge, error)
+}
+
+// StripeAPI is what the enrichment reads of Stripe.
+type StripeAPI struct {
+	Charges chargeGetter
+	// PayoutTransactions lists the balance transactions paid out by a
+	// payout.
+	PayoutTransactions func(ctx context.Context, payoutID string) ([]*stripe.BalanceTransaction, error)
+}
+
+// StripeClient is the production StripeAPI: the Stripe API at base.
+func StripeClient(base string) func(key string) StripeAPI {
+	return func(key string) StripeAPI {
+		cfg := &stripe.BackendConfig{
+			URL:               stripe.String(strings.TrimRight(base, "/")),
+			MaxNetworkRetries: stripe.Int64(2),
+			LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull},
+		}
+		api := stripe.GetBackendWithConfig(stripe.APIBackend, cfg)
+		sc := client.New(key, &stripe.Backends{API: api, Connect: api, Uploads: api})
+		return StripeAPI{Charges: sc.Charges, PayoutTransactions: func(ctx context.Context, payoutID string) ([]*stripe.BalanceTransaction, error) {
+			p := &stripe.BalanceTransactionListParams{Payout: stripe.String(payoutID)}
+			p.Context = ctx
+			p.Limit = stripe.Int64(100)
+			var out []*stripe.BalanceTransaction
+			it := sc.BalanceTransactions.List(p)
+			for it.Next() {
+				out = append(out, it.BalanceTransaction())
+			}
+			return out, it.Err()
+		}}
+	}
+}
+
+// Run makes a pass every interval until ctx ends.
+func (e *Enricher) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := e.Pass(ctx); err != nil && ctx.Err() == nil {
+			e.Log.Warn("enrichment pass failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Pass enriches every tenant's charges that have no fee yet. A tenant's
+// failure does not stop the others; they are joined in the error.
+func (e *Enricher) Pass(ctx context.Context) error {
+	ts, err := e.Tenants.List(ctx)
+	if err != nil {
+		return fmt.Errorf("list tenants: %w", err)
+	}
+	var errs []error
+	for _, t := range ts {
+		if t.Stripe.APIKey == "" {
+			continue // figures stay "before Stripe fees"
+		}
+		if err := e.tenant(ctx, t); err != nil {
+			errs = append(errs, fmt.Errorf("tenant %s: %w", t.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
+	now := time.Now()
+	if e.Now != nil {
+		now = e.Now()
+	}
+	window, batch := e.Window, e.Batch
+	if window <= 0 {
+		window = 35 * 24 * time.Hour
+	}
+	if batch <= 0 {
+		batch = 100
+	}
+	from, until := now.Add(-window), now.Add(time.Hour)
+	gross, err := e.Facts.Facts(ctx, t.ID, messages.MetricRevenueGross, from, until)
+	if err != nil {
+		return fmt.Errorf("read charges: %w", err)
+	}
+	done := map[string]bool{}
+	// A fee is dated at its balance transaction, which may follow the
+	// charge's revenue fact by a little: read a day more.
+	for _, m := range []string{messages.MetricRevenueFees, messages.MetricRevenueFeeUnknown} {
+		fs, err := e.Facts.Facts(ctx, t.ID, m, from.Add(-24*time.Hour), until.Add(24*time.Hour))
+		if err != nil {
+			return fmt.Errorf("read %s: %w", m, err)
+		}
+		for _, f := range fs {
+			if f.Dimensions["type"] != "dispute" {
+				done[f.ObjectID] = true
+			}
+		}
+	}
+	var todo []messages.MetricEvent
+	for _, g := range gross {
+		if g.ObjectID != "" && !done[g.ObjectID] {
+			done[g.ObjectID] = true
+			todo = append(todo, g)
+		}
+	}
+	payouts, err := e.unreconciledPayouts(ctx, t.ID, from, until)
+	if err != nil {
+		return err
+	}
+	if len(todo) == 0 && len(payouts) == 0 {
+		return nil
+	}
+	key, err := e.Secrets.Resolve(ctx, t.Stripe.APIKey)
+	if err != nil {
+		return fmt.Errorf("resolve stripe.api_key: %w", err)
+	}
+	api := e.Stripe(key)
+	var out []messages.Event
+	for _, g := range todo[:min(len(todo), batch)] {
+		p := &stripe.ChargeParams{}
+		p.Context = ctx
+		p.AddExpand("balance_transaction")
+		ch, err := api.Charges.Get(g.ObjectID, p)
+		var se *stripe.Error
+		switch {
+		case errors.As(err, &se) && (se.HTTPStatusCode == http.StatusUnauthorized || se.HTTPStatusCode == http.StatusForbidden):
+			e.keyRejected(t.ID, se)
+			return e.publish(ctx, t.ID, out) // the key is the problem: stop this tenant for now
+		case errors.As(err, &se) && se.HTTPStatusCode == http.StatusNotFound:
+			out = append(out, e.unknown(t.ID, g, "not_found"))
+			continue
+		case err != nil:
+			e.Metrics.failures.WithLabelValues(t.ID, "stripe_unavailable").Inc()
+			e.Log.Warn("balance transaction fetch failed; retried next pass", "tenant", t.ID, "charge", g.ObjectID, "err", err)
+			continue
+		}
+		e.keyWorks(t.ID)
+		facts := stripemap.ChargeBalance(t.ID, ch)
+		if len(facts) == 0 {
+			out = append(out, e.unknown(t.ID, g, "no_balance_transaction"))
+			continue
+		}
+		for _, f := range facts {
+			out = append(out, f)
+		}
+		e.Metrics.enriched.WithLabelValues(t.ID).Inc()
+	}
+	for _, po := range payouts[:min(len(payouts), batch)] {
+		bts, err := api.PayoutTransactions(ctx, po.Entity)
+		var se *stripe.Error
+		switch {
+		case errors.As(err, &se) && (se.HTTPStatusCode == http.StatusUnauthorized || se.HTTPStatusCode == http.StatusForbidden):
+			e.keyRejected(t.ID, se)
+			return e.publish(ctx, t.ID, out)
+		case err != nil:
+			e.Metrics.failures.WithLabelValues(t.ID, "stripe_unavailable").Inc()
+			e.Log.Warn("payout transactions fetch failed; retried next pass", "tenant", t.ID, "payout", po.Entity, "err", err)
+			continue
+		}
+		out = append(out, stripemap.PayoutReconciliation(t.ID, po, bts))
+	}
+	return e.publish(ctx, t.ID, out)
+}
+
+// unreconciledPayouts are the paid payouts of [from, until) without a
+// reconciliation yet.
+func (e *Enricher) unreconciledPayouts(ctx context.Context, tenantID string, from, until time.Time) ([]messages.MetricEvent, error) {
+	paid, err := e.Facts.Facts(ctx, tenantID, messages.MetricPayoutsPaid, from, until)
+	if err != nil {
+		return nil, fmt.Errorf("read payouts: %w", err)
+	}
+	rec, err := e.Facts.Facts(ctx, tenantID, messages.MetricPayoutsUnreconciled, from, until)
+	if err != nil {
+		return nil, fmt.Errorf("read payout reconciliations: %w", err)
+	}
+	done := map[string]bool{}
+	for _, f := range rec {
+		done[f.Entity] = true
+	}
+	var out []messages.MetricEvent
+	for _, f := range readmodel.StatesAt(readmodel.Distinct(paid), until) {
+		if f.Kind == messages.KindState && f.Value > 0 && !done[f.Entity] {
+			out = append(out, f)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Entity < out[j].Entity })
+	return out, nil
+}
+
+func (e *Enricher) unknown(tenantID string, g messages.MetricEvent, reason string) messages.MetricEvent {
+	e.Metrics.failures.WithLabelValues(tenantID, reason).Inc()
+	live := g.Livemode != nil && *g.Livemode
+	return stripemap.FeeUnknown(tenantID, g.ObjectID, g.Currency, g.OccurredAt, live)
+}
+
+func (e *Enricher) publish(ctx context.Context, tenantID string, evs []messages.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	if err := e.Publisher.Publish(bus.WithCorrelationID(ctx, "enrich-"+tenantID), messages.TopicMetrics, evs...); err != nil {
+		return fmt.Errorf("publish %d fee facts: %w", len(evs), err)
+	}
+	return nil
+}
+
+// keyRejected logs and counts a rejected key once until it works again.
+func (e *Enricher) keyRejected(tenantID string, se *stripe.Error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.revoked == nil {
+		e.revoked = map[string]bool{}
+	}
+	if e.revoked[tenantID] {
+		return
+	}
+	e.revoked[tenantID] = true
+	e.Metrics.keyRejected.WithLabelValues(tenantID).Set(1)
+	e.Log.Error("stripe api key rejected: fees are unknown until stripe.api_key is fixed", "tenant", tenantID, "status", se.HTTPStatusCode, "code", string(se.Code))
+}
+
+func (e *Enricher) keyWorks(tenantID string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.revoked[tenantID] {
+		delete(e.revoked, tenantID)
+		e.Metrics.keyRejected.WithLabelValues(tenantID).Set(0)
+		e.Log.Info("stripe api key accepted again", "tenant", tenantID)
+	}
+}
+
+// Interval is how often the enrichment passes over the tenants.
+const Interval = 5 * time.Minute
+
+// newEnricher is the production enrichment: tenants and facts from the
+// table, keys through the secret resolver, the Stripe API, the metrics
+// publisher.
+// New is the production Enricher: the table through readmodel and tenants,
+// secrets through SSM/Secrets Manager, the Stripe API at stripe.APIURL.
+func New(awsCfg aws.Config, table string, pub publisher, log *slog.Logger, reg prometheus.Registerer) *Enricher {
+	db := dynamodb.NewFromConfig(awsCfg)
+	return &Enricher{
+		Tenants:   tenants.Store{DB: db, Table: table},
+		Facts:     readmodel.Store{DB: db, Table: table},
+		Secrets:   tenants.NewSecretResolver(awsCfg, time.Minute),
+		Publisher: pub,
+		Stripe:    StripeClient(stripe.APIURL),
+		Log:       log.With("component", "enrichment"),
+		Metrics:   NewEnrichMetrics(reg),
+	}
+}
+
+// EnrichMetrics are the enrichment's series, per tenant.
+type EnrichMetrics struct {
+	enriched    *prometheus.CounterVec
+	failures    *prometheus.CounterVec
+	keyRejected *prometheus.GaugeVec
+}
+
+// NewEnrichMetrics registers the enrichment's series on reg.
+func NewEnrichMetrics(reg prometheus.Registerer) *EnrichMetrics {
+	m := &EnrichMetrics{
+		enriched: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "boardpack_stripe_charges_enriched_total",
+			Help: "Charges whose fee and net were read from their balance transaction.",
+		}, []string{"tenant"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "boardpack_stripe_enrichment_failures_total",
+			Help: "Balance-transaction reads that failed, by reason (not_found and no_balance_transaction mark the fee unknown; stripe_unavailable is retried).",
+		}, []string{"tenant", "reason"}),
+		keyRejected: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "boardpack_stripe_api_key_rejected",
+			Help: "1 while Stripe rejects the tenant's stripe.api_key (401/403).",
+		}, []string{"tenant"}),
+	}
+	reg.MustRegister(m.enriched, m.failures, m.keyRejected)
+	return m
+}
