@@ -130,7 +130,7 @@ func dispute(tenant, id string, amount int64, at time.Time, status string) messa
 		value, version = 0, version+1<<40
 	}
 	return messages.MetricEvent{Header: messages.Header{EventID: id + "-" + status, TenantID: tenant, OccurredAt: at, Source: messages.SourceStripe},
-		Metric: messages.MetricRevenueDisputed, Kind: messages.KindState, Entity: id, Value: value, Version: version, Currency: "USD"}
+		Metric: messages.MetricDisputesAtStake, Kind: messages.KindState, Entity: id, Value: value, Version: version, Currency: "USD"}
 }
 
 // A dispute alerts once by Slack and by email; its facts again, in any

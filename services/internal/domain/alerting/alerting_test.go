@@ -312,7 +312,7 @@ func TestNotificationIDsAreStable(t *testing.T) {
 
 func TestLostDisputeEndsItsEpisode(t *testing.T) {
 	c := mustCompile(t, Rule{Name: "d", Metric: MetricDisputeOpened, Condition: Above, Threshold: "0"}, "")
-	e := messages.MetricEvent{Header: messages.Header{EventID: "e", TenantID: "a", OccurredAt: t0}, Metric: messages.MetricRevenueDisputed,
+	e := messages.MetricEvent{Header: messages.Header{EventID: "e", TenantID: "a", OccurredAt: t0}, Metric: messages.MetricDisputesAtStake,
 		Kind: messages.KindState, Entity: "dp_1", Value: 500, Version: t0.Unix(), Currency: "USD"}
 	if o, ok := FromFact(c, "USD", e); !ok || o.Value != 500 || o.Subject != "dp_1" {
 		t.Fatalf("open: %+v %v", o, ok)

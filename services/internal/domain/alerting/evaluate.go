@@ -38,6 +38,10 @@ func FromFact(c Compiled, tenantCurrency string, e messages.MetricEvent) (Observ
 	if c.Def.Unit == UnitMoney && e.Currency != "" && e.Currency != tenantCurrency && c.Threshold != 0 {
 		return Observation{}, false
 	}
+	if c.Metric == MetricDisputeOpened && e.Dimensions["inquiry"] == "true" {
+		// An inquiry (warning_*) moves no money and is not a dispute.
+		return Observation{}, false
+	}
 	value := e.Value
 	if c.Metric == MetricDisputeOpened && e.Version >= finalVersion {
 		// Won, closed or lost: the dispute is no longer open, whatever

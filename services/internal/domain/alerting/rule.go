@@ -73,7 +73,7 @@ type Metric struct {
 // Metrics is the catalogue.
 var Metrics = map[string]Metric{
 	MetricDisputeOpened: {Name: MetricDisputeOpened, Unit: UnitMoney, PerEntity: true,
-		Facts: []string{messages.MetricRevenueDisputed}, Doc: "the amount at stake in a dispute while it is open (not won)"},
+		Facts: []string{messages.MetricDisputesAtStake}, Doc: "the amount at stake in a dispute while it is open (inquiries excluded)"},
 	MetricPayoutFailed: {Name: MetricPayoutFailed, Unit: UnitMoney, PerEntity: true, Point: true,
 		Facts: []string{messages.MetricPayoutsFailed}, Doc: "the amount of a payout that failed"},
 	MetricRefundsTodayPct: {Name: MetricRefundsTodayPct, Unit: UnitPercent,
