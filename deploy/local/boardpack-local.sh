@@ -54,6 +54,11 @@ down() {
 	rm -f "$state/env"
 }
 
+# The local run allows what a production deployment refuses: literal
+# secrets in the tenants file, and tenants without aws.role_arn read in the
+# (emulated) hosting account.
+export BOARDPACK_ALLOW_LITERAL_SECRETS=true BOARDPACK_ALLOW_AMBIENT_AWS=true
+
 start_emulator() {
 	export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-test} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-test}
 	export AWS_REGION=${AWS_REGION:-us-east-1}
@@ -122,6 +127,7 @@ MSG
 write_env() {
 	cat >"$state/env" <<ENV
 export AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL AWS_REGION=$AWS_REGION AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
+export BOARDPACK_ALLOW_LITERAL_SECRETS=$BOARDPACK_ALLOW_LITERAL_SECRETS BOARDPACK_ALLOW_AMBIENT_AWS=$BOARDPACK_ALLOW_AMBIENT_AWS
 export BOARDPACK_SLACK_ALLOWED_HOSTS=$BOARDPACK_SLACK_ALLOWED_HOSTS
 ENV
 }

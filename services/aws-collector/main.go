@@ -6,8 +6,9 @@
 //	aws-collector -once    one pass over all tenants; exit 1 if any tenant failed
 //
 // Each tenant's account is read with the tenant's role (aws.role_arn and
-// aws.external_id, assumed through STS) or, without a role, with the
-// ambient credentials; in aws.regions or the ambient region.
+// aws.external_id, assumed through STS) or, without a role and only where
+// BOARDPACK_ALLOW_AMBIENT_AWS=true, with the ambient credentials; in
+// aws.regions or the ambient region.
 //
 // This package only wires. The work is in internal/: collector (passes
 // over tenants, -once), account (reaching a tenant's account), one package
@@ -74,7 +75,7 @@ func run(ctx context.Context, log *slog.Logger, args []string, stdout io.Writer)
 	db := dynamodb.NewFromConfig(awsCfg)
 	svc := &collector.Service{
 		Tenants:      tenants.Store{DB: db, Table: cfg.Names.Table},
-		Accounts:     account.NewSDK(awsCfg),
+		Accounts:     account.NewSDK(awsCfg, tenants.PolicyFromEnv().AllowAmbientAWS),
 		Publisher:    pub,
 		Ledger:       readmodel.Store{DB: db, Table: cfg.Names.Table},
 		Log:          log,

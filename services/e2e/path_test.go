@@ -27,13 +27,21 @@ func TestWebhookToEmail(t *testing.T) {
 	s.Reportctl("wait", "drained", "--timeout", "60s")
 	s.Reportctl("report", "send", "--tenant", tenant, "--role", "cfo")
 	msg, ok := stack.WaitForEmail(t, 60*time.Second, func(m mototest.SESMessage) bool {
-		return slices.Contains(m.Destinations, "cfo@queenofsandiego.example.com") && strings.Contains(m.RawData, "4,321.87")
+		return slices.Contains(m.Destinations, "cfo@queenofsandiego.example.com") && strings.Contains(m.RawData, "4,321.87") &&
+			!strings.Contains(m.RawData, "X-Boardpack-Audit-Copy:")
 	})
 	if !ok {
 		t.Fatalf("no CFO email showing $4,321.87 in SES after 60s; SES has %d messages", len(mototest.SentRawEmails(t)))
 	}
-	if !slices.Contains(msg.Destinations, "audit@boardpack.example.com") {
-		t.Errorf("destinations %v lack the BCC audit address", msg.Destinations)
+	// The audit address gets its own copy, without the CFO's unsubscribe
+	// link.
+	audit, ok := stack.WaitForEmail(t, 30*time.Second, func(m mototest.SESMessage) bool {
+		return slices.Contains(m.Destinations, "audit@boardpack.example.com") && strings.Contains(m.RawData, "4,321.87")
+	})
+	if !ok {
+		t.Errorf("no audit copy of the CFO email in SES")
+	} else if strings.Contains(audit.RawData, "unsubscribe?token=") {
+		t.Errorf("the audit copy carries the recipient's unsubscribe link")
 	}
 	if msg.Source != "reports@boardpack.example.com" {
 		t.Errorf("envelope sender %q, want the verified identity", msg.Source)

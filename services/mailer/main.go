@@ -88,7 +88,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 		// is never redelivered while its handler still runs.
 		Timeout: cfg.VisibilityTimeout * 3 / 4,
 	})
-	events := mailer.NewSESEvents(store, log)
+	events := mailer.NewSESEvents(store, log, cfg.UnsubscribeKey)
 
 	wlog := bus.Logger(log)
 	handlerTimeout := cfg.VisibilityTimeout * 3 / 4
@@ -100,10 +100,9 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	evSub, err := bus.NewSubscriber(awsCfg, bus.SubscriberConfig{Queue: cfg.Names.Queue(resources.QueueMailerSESEvents), Workers: 1}, wlog)
-	if err != nil {
-		return err
-	}
+	// The batch subscriber: one bad SES event never costs its neighbours a
+	// receive (security finding 7).
+	evSub := mailer.SESEventsSubscriber(awsCfg, cfg.Names.Queue(resources.QueueMailerSESEvents), wlog)
 	router.AddConsumerHandler("send_report", cfg.Names.Queue(resources.QueueMailerReportDue), dueSub, m.HandleReportDue)
 	router.AddConsumerHandler("ses_events", cfg.Names.Queue(resources.QueueMailerSESEvents), evSub, events.Handle)
 

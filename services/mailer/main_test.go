@@ -84,11 +84,12 @@ func due(tenantID, role string) messages.ReportDue {
 	}
 }
 
-// emailsFor returns moto's sent emails of one report.
+// emailsFor returns moto's sent emails of one report to its recipients
+// (not the audit copies).
 func emailsFor(t *testing.T, reportID string) []mototest.SESMessage {
 	var out []mototest.SESMessage
 	for _, m := range mototest.SentRawEmails(t) {
-		if strings.Contains(unfold(m.RawData), "X-Boardpack-Report: "+reportID) {
+		if raw := unfold(m.RawData); strings.Contains(raw, "X-Boardpack-Report: "+reportID) && !strings.Contains(raw, "X-Boardpack-Audit-Copy: ") {
 			out = append(out, m)
 		}
 	}
@@ -143,8 +144,8 @@ func header(raw, name string) string {
 
 // TestServiceSendsEachReportOncePerRecipient runs the mailer's run() in
 // process: a ReportDue published twice on the topic gives one email per
-// recipient, from the envelope sender, with the audit BCC among the
-// destinations.
+// recipient, from the envelope sender, each with an audit copy to the BCC
+// address.
 func TestServiceSendsEachReportOncePerRecipient(t *testing.T) {
 	w := newWorld(t)
 	port, err := mototest.FreePort()
@@ -213,8 +214,8 @@ func TestServiceSendsEachReportOncePerRecipient(t *testing.T) {
 		if m.Source != testSender {
 			t.Errorf("envelope sender = %q, want %q", m.Source, testSender)
 		}
-		if !contains(m.Destinations, "audit@queen.example.com") {
-			t.Errorf("destinations %v lack the BCC audit address", m.Destinations)
+		if contains(m.Destinations, "audit@queen.example.com") {
+			t.Errorf("destinations %v include the BCC audit address: it gets its own copy", m.Destinations)
 		}
 		for _, want := range []string{"From: \"Queen Reports\" <reports@queen.example.com>", "Reply-To: <owner@queen.example.com>",
 			"List-Unsubscribe-Post: List-Unsubscribe=One-Click", "List-Unsubscribe: <https://boardpack.example.com/unsubscribe?token=", "Content-Type: text/plain", "Content-Type: text/html"} {
@@ -229,5 +230,14 @@ func TestServiceSendsEachReportOncePerRecipient(t *testing.T) {
 	}
 	if !to["cfo@queen.example.com"] || !to["books@queen.example.com"] {
 		t.Errorf("recipients = %v", to)
+	}
+	audit := 0
+	for _, m := range mototest.SentRawEmails(t) {
+		if raw := unfold(m.RawData); strings.Contains(raw, "X-Boardpack-Report: "+d.ReportID) && strings.Contains(raw, "X-Boardpack-Audit-Copy: ") && contains(m.Destinations, "audit@queen.example.com") {
+			audit++
+		}
+	}
+	if audit != 2 {
+		t.Errorf("%d audit copies, want one per recipient", audit)
 	}
 }

@@ -95,7 +95,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg config, ready chan<- strin
 		return err
 	})
 	srv.Mux.Handle("POST /webhooks/stripe/{tenant}", &webhook.Webhook{
-		Tenants:        &tenants.Cache{Store: store, TTL: cfg.TenantCacheTTL},
+		Tenants:        webhook.NewTenantLookup(store, cfg.TenantCacheTTL),
 		Secrets:        tenants.NewSecretResolver(awsCfg, cfg.SecretCacheTTL),
 		Publisher:      pub,
 		Log:            log,

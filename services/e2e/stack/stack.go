@@ -168,6 +168,10 @@ func StartWith(t testing.TB, opts Options) *Stack {
 		"BOARDPACK_LOG_LEVEL=warn",
 		// A local run: the mailer accepts its development unsubscribe key.
 		"BOARDPACK_LOCAL=true",
+		// The demo tenants hold literal webhook secrets, and are read in
+		// the hosting account, as in a local run.
+		"BOARDPACK_ALLOW_LITERAL_SECRETS=true",
+		"BOARDPACK_ALLOW_AMBIENT_AWS=true",
 	)
 	s.Env = append(s.Env, opts.ExtraEnv...)
 	if opts.Bootstrap {

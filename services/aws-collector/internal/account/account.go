@@ -42,14 +42,18 @@ const sessionName = "boardpack-aws-collector"
 // (role, external id) and refreshed by the SDK before they expire.
 type SDK struct {
 	base aws.Config
-	mu   sync.Mutex
+	// allowAmbient: a tenant without a role is read with the base
+	// credentials, in the hosting account (tenants.Policy.AllowAmbientAWS).
+	allowAmbient bool
+	mu           sync.Mutex
 	// creds caches the assumed-role credentials across passes.
 	creds map[string]aws.CredentialsProvider
 }
 
-// NewSDK returns the accounts reached from base.
-func NewSDK(base aws.Config) *SDK {
-	return &SDK{base: base, creds: map[string]aws.CredentialsProvider{}}
+// NewSDK returns the accounts reached from base. allowAmbient lets a tenant
+// without a role be read with the base credentials, in the hosting account.
+func NewSDK(base aws.Config, allowAmbient bool) *SDK {
+	return &SDK{base: base, allowAmbient: allowAmbient, creds: map[string]aws.CredentialsProvider{}}
 }
 
 // For returns the tenant's account and the regions to read (the tenant's,
@@ -57,6 +61,17 @@ func NewSDK(base aws.Config) *SDK {
 func (s *SDK) For(_ context.Context, t tenants.Tenant) (collector.Account, []string, error) {
 	if t.AWS == nil {
 		return nil, nil, fmt.Errorf("tenant %s configures no aws", t.ID)
+	}
+	// Checked again here, not only at apply: a tenant applied before the
+	// rules, or under another deployment's policy, must not be read with
+	// the collector's own credentials or a guessable external id.
+	if t.AWS.RoleARN == "" && !s.allowAmbient {
+		return nil, nil, fmt.Errorf("tenant %s: aws.role_arn: none, and this deployment does not read tenants in its own account (%s=true allows it)", t.ID, tenants.EnvAllowAmbientAWS)
+	}
+	if t.AWS.RoleARN != "" {
+		if err := t.AWS.CheckExternalID(t.ID); err != nil {
+			return nil, nil, fmt.Errorf("tenant %s: aws.external_id: %w", t.ID, err)
+		}
 	}
 	cfg := s.base.Copy()
 	if t.AWS.RoleARN != "" {

@@ -20,7 +20,7 @@ import (
 func BenchmarkPassOneTenant(b *testing.B) {
 	env := mototest.Bootstrap(b, resources.Spec{})
 	seed(b, env.AWS, env.Endpoint)
-	svc, _ := newTestService(b, env, &tenants.AWS{RoleARN: "arn:aws:iam::" + env.Account.ID + ":role/boardpack-reader"})
+	svc, _ := newTestService(b, env, &tenants.AWS{RoleARN: "arn:aws:iam::" + env.Account.ID + ":role/boardpack-reader", ExternalID: "Zq3vX9LmP2rT8wYk"})
 	ctx := context.Background()
 	pass := func(b *testing.B) {
 		for b.Loop() {

@@ -232,7 +232,7 @@ func newTestService(t testing.TB, env mototest.Env, tenantAWS *tenants.AWS) (*co
 	}
 	t.Cleanup(func() { pub.Close() })
 	return &collector.Service{
-		Tenants: store, Accounts: account.NewSDK(env.AWS), Publisher: pub,
+		Tenants: store, Accounts: account.NewSDK(env.AWS, true), Publisher: pub,
 		Ledger: readmodel.Store{DB: db, Table: env.Names.Table},
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)), Checks: testChecks,
 		LookbackDays: 2, Concurrency: 2, PublishBatch: 50,
@@ -309,7 +309,7 @@ func TestOnePassAgainstMoto(t *testing.T) {
 	env := mototest.Bootstrap(t, resources.Spec{})
 	s := seed(t, env.AWS, env.Endpoint)
 	svc, tenantID := newTestService(t, env, &tenants.AWS{
-		RoleARN: "arn:aws:iam::" + env.Account.ID + ":role/boardpack-reader", ExternalID: "ext-123",
+		RoleARN: "arn:aws:iam::" + env.Account.ID + ":role/boardpack-reader", ExternalID: "Zq3vX9LmP2rT8wYk",
 	})
 	queue := env.Resource.QueueURLs[resources.QueueAggregatorMetrics]
 	ctx := context.Background()
@@ -430,7 +430,7 @@ func TestOneTenantFailingDoesNotStopTheOthers(t *testing.T) {
 		ID: broken, Name: "Broken", Timezone: "UTC", Currency: "USD",
 		Stripe: tenants.Stripe{WebhookSecrets: []string{"whsec_test"}},
 		Email:  tenants.Email{From: "Reports <reports@example.com>"},
-		AWS:    &tenants.AWS{RoleARN: "arn:aws:iam::210987654321:role/missing", ExternalID: "x"},
+		AWS:    &tenants.AWS{RoleARN: "arn:aws:iam::210987654321:role/missing", ExternalID: "h7Gd2kQp9sLx4Vbn"},
 	}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -129,7 +128,7 @@ func (st Store) Claim(ctx context.Context, snd Send, ttl time.Duration) (Outcome
 	now := st.now()
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(st.Table),
-		Key:       table.Key(snd.TenantID, table.SendSK(snd.ReportID, snd.Recipient)),
+		Key:       table.Key(snd.TenantID, table.SendSK(snd.ReportID, Address(snd.Recipient))),
 		UpdateExpression: aws.String("SET #status = :sending, claimed_until = :until, updated_at = :now, " +
 			"created_at = if_not_exists(created_at, :now), report_id = :rid, recipient = :rcpt, #role = :role, " +
 			"period_start = :ps, period_end = :pe, subject = :subj ADD attempts :one"),
@@ -139,7 +138,7 @@ func (st Store) Claim(ctx context.Context, snd Send, ttl time.Duration) (Outcome
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":sending": table.S(StatusSending), ":until": table.N(now.Add(ttl).UnixMilli()), ":now": table.S(now.UTC().Format(time.RFC3339Nano)),
-			":nowN": table.N(now.UnixMilli()), ":rid": table.S(snd.ReportID), ":rcpt": table.S(strings.ToLower(snd.Recipient)), ":role": table.S(snd.Role),
+			":nowN": table.N(now.UnixMilli()), ":rid": table.S(snd.ReportID), ":rcpt": table.S(Address(snd.Recipient)), ":role": table.S(snd.Role),
 			":ps": table.S(snd.PeriodStart.UTC().Format(time.RFC3339)), ":pe": table.S(snd.PeriodEnd.UTC().Format(time.RFC3339)),
 			":subj": table.S(snd.Subject), ":one": table.N(1),
 		},
@@ -188,7 +187,7 @@ func (st Store) finish(ctx context.Context, snd Send, status, messageID, reason 
 	}
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.Table),
-		Key:                       table.Key(snd.TenantID, table.SendSK(snd.ReportID, snd.Recipient)),
+		Key:                       table.Key(snd.TenantID, table.SendSK(snd.ReportID, Address(snd.Recipient))),
 		UpdateExpression:          aws.String(expr),
 		ConditionExpression:       aws.String("#status = :sending"),
 		ExpressionAttributeNames:  map[string]string{"#status": "status"},
@@ -208,7 +207,7 @@ func (st Store) finish(ctx context.Context, snd Send, status, messageID, reason 
 func (st Store) Release(ctx context.Context, snd Send) error {
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.Table),
-		Key:                       table.Key(snd.TenantID, table.SendSK(snd.ReportID, snd.Recipient)),
+		Key:                       table.Key(snd.TenantID, table.SendSK(snd.ReportID, Address(snd.Recipient))),
 		UpdateExpression:          aws.String("SET claimed_until = :zero ADD attempts :minus"),
 		ConditionExpression:       aws.String("#status = :sending"),
 		ExpressionAttributeNames:  map[string]string{"#status": "status"},
@@ -223,7 +222,7 @@ func (st Store) Release(ctx context.Context, snd Send) error {
 // Get reads one send.
 func (st Store) Get(ctx context.Context, tenantID, reportID, recipient string) (Record, bool, error) {
 	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(st.Table), Key: table.Key(tenantID, table.SendSK(reportID, recipient)), ConsistentRead: aws.Bool(true),
+		TableName: aws.String(st.Table), Key: table.Key(tenantID, table.SendSK(reportID, Address(recipient))), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return Record{}, false, fmt.Errorf("get send %s for %s: %w", reportID, recipient, err)

@@ -16,15 +16,15 @@ import (
 // Suppress stops every future email of the tenant to address (hard
 // bounce, complaint). Idempotent: the first reason is kept.
 func (st Store) Suppress(ctx context.Context, tenantID, address, reason string) error {
-	return st.putOnce(ctx, tenantID, table.SuppressSK(address), map[string]types.AttributeValue{
-		"address": table.S(strings.ToLower(address)), "reason": table.S(reason),
+	return st.putOnce(ctx, tenantID, table.SuppressSK(Address(address)), map[string]types.AttributeValue{
+		"address": table.S(Address(address)), "reason": table.S(reason),
 	})
 }
 
 // Unsubscribe stops the role's report to address. Idempotent.
 func (st Store) Unsubscribe(ctx context.Context, tenantID, role, address string) error {
-	return st.putOnce(ctx, tenantID, table.UnsubSK(role, address), map[string]types.AttributeValue{
-		"address": table.S(strings.ToLower(address)), "role": table.S(role),
+	return st.putOnce(ctx, tenantID, table.UnsubSK(role, Address(address)), map[string]types.AttributeValue{
+		"address": table.S(Address(address)), "role": table.S(role),
 	})
 }
 
@@ -49,7 +49,7 @@ func (st Store) putOnce(ctx context.Context, tenantID, sk string, attrs map[stri
 // tenant: StatusSuppressed or StatusUnsubscribed with the reason, or "".
 func (st Store) Blocked(ctx context.Context, tenantID, role, address string) (status, reason string, err error) {
 	for _, c := range []struct{ sk, status string }{
-		{table.SuppressSK(address), StatusSuppressed}, {table.UnsubSK(role, address), StatusUnsubscribed},
+		{table.SuppressSK(Address(address)), StatusSuppressed}, {table.UnsubSK(role, Address(address)), StatusUnsubscribed},
 	} {
 		out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Table), Key: table.Key(tenantID, c.sk), ConsistentRead: aws.Bool(true)})
 		if err != nil {
@@ -97,7 +97,7 @@ func (st Store) ApplyEvent(ctx context.Context, ev Event) (applied bool, err err
 	// complained). Both are idempotent; a crash between them is repaired
 	// by the redelivery, which calls EnsureStatus.
 	_, err = st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(st.Table), Key: table.Key(ev.TenantID, table.SendSK(ev.ReportID, ev.Recipient)),
+		TableName: aws.String(st.Table), Key: table.Key(ev.TenantID, table.SendSK(ev.ReportID, Address(ev.Recipient))),
 		UpdateExpression: aws.String(expr), ConditionExpression: aws.String(cond),
 		ExpressionAttributeNames: names, ExpressionAttributeValues: vals,
 	})
@@ -133,7 +133,7 @@ func (st Store) raiseStatus(ctx context.Context, ev Event) error {
 		return nil
 	}
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(st.Table), Key: table.Key(ev.TenantID, table.SendSK(ev.ReportID, ev.Recipient)),
+		TableName: aws.String(st.Table), Key: table.Key(ev.TenantID, table.SendSK(ev.ReportID, Address(ev.Recipient))),
 		UpdateExpression:          aws.String("SET #status = :status, reason = :reason"),
 		ConditionExpression:       aws.String(strings.Join(ors, " OR ")),
 		ExpressionAttributeNames:  map[string]string{"#status": "status"},

@@ -189,7 +189,7 @@ func TestForTenant(t *testing.T) {
 	if len(got) != 1 || got[0].Role != "ceo" || got[0].Location.String() != "Europe/Berlin" {
 		t.Fatalf("ForTenant = %+v", got)
 	}
-	if err == nil || err.Error() != `tenant acme: schedules[1]: cron "* * * * * *" has a seconds field; use 5 fields (minute hour day month weekday)` {
+	if err == nil || err.Error() != `tenant acme: schedules[1]: cron "* * * * * *" has a seconds field: the sixth field "*" is not a year; use 5 fields (minute hour day month weekday), and optionally a year` {
 		t.Fatalf("ForTenant error = %v", err)
 	}
 	tn.Timezone = "Nowhere/Land"

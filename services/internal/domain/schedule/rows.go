@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
@@ -19,6 +20,22 @@ type Row struct {
 	Next []Firing
 	// Problem says why the schedule has no firings ("" when it has).
 	Problem string
+	// Ended: the schedule fired before the reference time and never fires
+	// again (a year field's last year is past); Problem names its last
+	// firing.
+	Ended bool
+}
+
+// ParseNow reads the reference time of a listing (`schedules list --now`):
+// an RFC 3339 time, or a date, which is midnight UTC.
+func ParseNow(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("time %q: want RFC 3339 (2027-06-01T09:00:00Z) or a date (2027-06-01)", s)
 }
 
 // Rows lists the schedules of the tenants, in tenant then file order, each
@@ -45,7 +62,9 @@ func Rows(ts []tenants.Tenant, now time.Time, n int) []Row {
 			for range n {
 				next, err := s.Next(at)
 				if errors.Is(err, ErrNoFiring) {
-					row.Problem = "never fires"
+					if len(row.Next) == 0 {
+						row.Problem, row.Ended = ended(s, now)
+					}
 					break
 				}
 				if err != nil {
@@ -64,4 +83,14 @@ func Rows(ts []tenants.Tenant, now time.Time, n int) []Row {
 		}
 	}
 	return rows
+}
+
+// ended tells a schedule that has fired and will not again from one that
+// never fires at all.
+func ended(s Schedule, now time.Time) (problem string, ended bool) {
+	last, err := s.Prev(now)
+	if err != nil {
+		return "never fires", false
+	}
+	return "ended: last fired " + last.In(s.Location).Format("2006-01-02 15:04 MST"), true
 }

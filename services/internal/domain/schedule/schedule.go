@@ -10,6 +10,12 @@
 // `reportctl tenants apply`). Expressions are evaluated on the tenant's
 // wall clock by github.com/adhocore/gronx.
 //
+// A year field ends a schedule. After its last firing Next reports
+// ErrNoFiring, so the schedule is listed as ended and never fires again;
+// before its first firing Prev does, so the first firing of an interval
+// schedule has no period and is not sent. Every firing found lies within
+// 5 years of the reference time.
+//
 // # Daylight saving time
 //
 // Firings are instants. Between two changes of the zone's UTC offset the
@@ -34,6 +40,7 @@ package schedule
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -44,11 +51,17 @@ import (
 )
 
 // ErrNoFiring is returned when an expression has no firing within the search
-// horizon (for example "0 0 30 2 *", the 30th of February).
-var ErrNoFiring = errors.New("no firing within 5 years")
+// horizon (for example "0 0 30 2 *", the 30th of February), or none at all
+// after (before) the reference: past the last year of a year field, a
+// schedule has ended.
+var ErrNoFiring = errors.New("no further firing within 5 years")
 
-// horizon bounds every search for a firing.
+// horizon bounds every search for a firing, and the firing found.
 const horizon = 5 * 366 * 24 * time.Hour
+
+// yearField is what gronx takes for a year in a sixth field: four digits
+// (2027, 2027-2028, 2027,2029).
+var yearField = regexp.MustCompile(`\d{4}`)
 
 // Schedule is one compiled schedule of one tenant.
 type Schedule struct {
@@ -115,6 +128,15 @@ func (s Schedule) Next(t time.Time) (time.Time, error) {
 		}
 		if c, err := gronx.NextTickAfter(s.Cron, naive(from, off), false); err == nil {
 			inst := c.Add(-time.Duration(off) * time.Second).In(s.Location)
+			if !inst.After(from) {
+				// gronx hands back the reference itself when nothing
+				// follows it (past a year field's last year): no later
+				// zone period has a firing either.
+				break
+			}
+			if !inst.Before(limit) {
+				break
+			}
 			if end.IsZero() || inst.Before(end) {
 				return inst, nil
 			}
@@ -148,6 +170,14 @@ func (s Schedule) Prev(t time.Time) (time.Time, error) {
 		}
 		if c, err := gronx.PrevTickBefore(s.Cron, naive(before, off), false); err == nil {
 			inst := c.Add(-time.Duration(off) * time.Second).In(s.Location)
+			if !inst.Before(before) {
+				// The reference itself: nothing precedes it (before a
+				// year field's first year).
+				break
+			}
+			if !inst.After(limit) {
+				break
+			}
 			if start.IsZero() || !inst.Before(lower) {
 				return inst, nil
 			}

@@ -3,7 +3,6 @@ package tenants
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/alerting"
@@ -59,7 +58,7 @@ func (t Tenant) AlertRules() []alerting.Compiled {
 
 // alertProblems validates alerts: and slack:, each error naming the field
 // (and the rule).
-func (t Tenant) alertProblems() []error {
+func (t Tenant) alertProblems(p Policy) []error {
 	var errs []error
 	if t.Alerts != nil {
 		if t.Alerts.QuietHours != "" {
@@ -93,10 +92,17 @@ func (t Tenant) alertProblems() []error {
 		}
 		return errs
 	}
-	if err := ValidateSecretRef(t.Slack.Webhook); err != nil {
-		errs = append(errs, fmt.Errorf("slack.webhook: %v", err))
-	} else if !isReference(t.Slack.Webhook) {
-		if err := alerting.CheckSlackURL(t.Slack.Webhook, alerting.SlackAllowedHostsFromEnv()); err != nil {
+	switch w := t.Slack.Webhook; {
+	case IsReference(w):
+		if err := ValidateSecretRef(w); err != nil {
+			errs = append(errs, fmt.Errorf("slack.webhook: %v", err))
+		}
+	case !p.AllowLiteralSecrets:
+		errs = append(errs, fmt.Errorf("slack.webhook: a literal webhook URL is refused here: use an env:, ssm: or secretsmanager: reference (%s=true allows literals, for local runs)", EnvAllowLiteralSecrets))
+	default:
+		// A literal is the URL itself (https://... has a scheme, which
+		// ValidateSecretRef would take for a mistyped reference).
+		if err := alerting.CheckSlackURL(w, alerting.SlackAllowedHostsFromEnv()); err != nil {
 			errs = append(errs, fmt.Errorf("slack.webhook: %v", err))
 		}
 	}
@@ -110,8 +116,4 @@ func (t Tenant) rulesForRecipients() []alerting.Rule {
 		return nil
 	}
 	return t.Alerts.Rules
-}
-
-func isReference(v string) bool {
-	return strings.HasPrefix(v, RefEnv) || strings.HasPrefix(v, RefSSM) || strings.HasPrefix(v, RefSecretsManager)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -14,23 +15,43 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 )
 
-// Secret reference prefixes. A value without one is a literal secret
-// (fine for local runs, never for production).
+// Secret reference prefixes. A value without one is a literal secret,
+// refused unless the deployment allows literals (Policy.AllowLiteralSecrets,
+// for local runs).
 const (
 	RefEnv            = "env:"
 	RefSSM            = "ssm:"
 	RefSecretsManager = "secretsmanager:"
 )
 
-// ValidateSecretRef checks the form of a secret or reference.
+// schemeLike is what reads as a reference rather than a secret: a URI
+// scheme (RFC 3986, plus "_" and blanks, which typos bring) and a colon.
+// Stripe's secrets (whsec_..., sk_..., rk_...) have no colon.
+var schemeLike = regexp.MustCompile(`^\s*[A-Za-z][A-Za-z0-9+.\-_ ]*:`)
+
+// ErrMistypedReference is a value that looks like a secret reference but
+// is not one of env:, ssm:, secretsmanager: (exactly, lower case).
+var ErrMistypedReference = errors.New("not a secret reference: the prefixes are env:, ssm: and secretsmanager: (exactly, lower case)")
+
+// IsReference says whether a value is a reference (env:, ssm: or
+// secretsmanager:) rather than a literal secret.
+func IsReference(ref string) bool {
+	return strings.HasPrefix(ref, RefEnv) || strings.HasPrefix(ref, RefSSM) || strings.HasPrefix(ref, RefSecretsManager)
+}
+
+// ValidateSecretRef checks the form of a secret or reference. It never
+// repeats the value: it may be the secret.
 func ValidateSecretRef(ref string) error {
 	switch {
 	case strings.TrimSpace(ref) == "":
 		return errors.New("empty secret")
-	case strings.HasPrefix(ref, RefEnv) && len(ref) == len(RefEnv),
-		strings.HasPrefix(ref, RefSSM) && len(ref) == len(RefSSM),
-		strings.HasPrefix(ref, RefSecretsManager) && len(ref) == len(RefSecretsManager):
+	case ref == RefEnv, ref == RefSSM, ref == RefSecretsManager:
 		return errors.New("reference names nothing")
+	case IsReference(ref):
+		return nil
+	case schemeLike.MatchString(ref):
+		prefix := schemeLike.FindString(ref)
+		return fmt.Errorf("%q is %w", prefix, ErrMistypedReference)
 	}
 	return nil
 }
@@ -72,6 +93,10 @@ func (r *SecretResolver) Resolve(ctx context.Context, ref string) (string, error
 		}
 		return v, nil
 	case strings.HasPrefix(ref, RefSSM), strings.HasPrefix(ref, RefSecretsManager):
+	case schemeLike.MatchString(ref):
+		// Never the signing key: a typo of a reference (applied before
+		// validation refused it) is no secret.
+		return "", fmt.Errorf("secret %q...: %w", schemeLike.FindString(ref), ErrMistypedReference)
 	default:
 		return ref, nil
 	}

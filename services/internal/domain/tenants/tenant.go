@@ -110,6 +110,18 @@ type Finance struct {
 // Parse reads and validates a tenants file. Unknown fields are errors, so a
 // typo never silently drops a setting.
 func Parse(r io.Reader) (File, error) {
+	f, err := decodeFile(r)
+	if err != nil {
+		return File{}, err
+	}
+	if err := f.Validate(); err != nil {
+		return File{}, err
+	}
+	return f, nil
+}
+
+// decodeFile reads a tenants file without validating it.
+func decodeFile(r io.Reader) (File, error) {
 	data, err := io.ReadAll(io.LimitReader(r, 4<<20))
 	if err != nil {
 		return File{}, fmt.Errorf("read tenants file: %w", err)
@@ -123,19 +135,21 @@ func Parse(r io.Reader) (File, error) {
 		}
 		return File{}, fmt.Errorf("parse tenants file: %w", err)
 	}
-	if err := f.Validate(); err != nil {
-		return File{}, err
-	}
 	return f, nil
 }
 
-// Validate returns every problem at once, each naming the tenant and field.
-func (f File) Validate() error {
+// Validate returns every problem at once, each naming the tenant and field,
+// under the deployment's policy (PolicyFromEnv).
+func (f File) Validate() error { return f.ValidateWith(PolicyFromEnv()) }
+
+// ValidateWith is Validate under policy p.
+func (f File) ValidateWith(p Policy) error {
 	if len(f.Tenants) == 0 {
 		return errors.New("tenants file has no tenants")
 	}
 	var errs []error
 	seen := map[string]bool{}
+	externalIDs := map[string]string{} // external id → tenant
 	for i, t := range f.Tenants {
 		label := t.ID
 		if label == "" {
@@ -145,23 +159,32 @@ func (f File) Validate() error {
 			errs = append(errs, fmt.Errorf("tenant %s: id: duplicate", label))
 		}
 		seen[t.ID] = true
-		for _, e := range t.problems() {
+		if t.AWS != nil && t.AWS.RoleARN != "" && t.AWS.ExternalID != "" {
+			// One tenant's external id must not open another's role: the
+			// id is what tells the tenant's trust policy who is asking.
+			if other, dup := externalIDs[t.AWS.ExternalID]; dup {
+				errs = append(errs, fmt.Errorf("tenant %s: aws.external_id: the same as tenant %s's; each tenant needs its own", label, other))
+			} else {
+				externalIDs[t.AWS.ExternalID] = label
+			}
+		}
+		for _, e := range t.problems(p) {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", label, e))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// Validate checks one tenant.
+// Validate checks one tenant under the deployment's policy (PolicyFromEnv).
 func (t Tenant) Validate() error {
 	var errs []error
-	for _, e := range t.problems() {
+	for _, e := range t.problems(PolicyFromEnv()) {
 		errs = append(errs, fmt.Errorf("tenant %s: %w", t.ID, e))
 	}
 	return errors.Join(errs...)
 }
 
-func (t Tenant) problems() []error {
+func (t Tenant) problems(p Policy) []error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
@@ -184,9 +207,11 @@ func (t Tenant) problems() []error {
 	if len(t.Stripe.WebhookSecrets) == 0 {
 		bad("stripe.webhook_secrets", "at least one secret or reference is required")
 	}
-	for i, s := range t.Stripe.WebhookSecrets {
+	secret := func(field, s string) {
 		if err := ValidateSecretRef(s); err != nil {
-			bad(fmt.Sprintf("stripe.webhook_secrets[%d]", i), "%v", err)
+			bad(field, "%v", err)
+		} else if !IsReference(s) && !p.AllowLiteralSecrets {
+			bad(field, "a literal secret is refused here: use an env:, ssm: or secretsmanager: reference (%s=true allows literals, for local runs)", EnvAllowLiteralSecrets)
 		}
 	}
 	for i, v := range t.Stripe.APIVersions {
@@ -194,10 +219,11 @@ func (t Tenant) problems() []error {
 			bad(fmt.Sprintf("stripe.api_versions[%d]", i), "%q is not a Stripe API version (e.g. 2024-06-20 or 2025-03-31.basil)", v)
 		}
 	}
+	for i, s := range t.Stripe.WebhookSecrets {
+		secret(fmt.Sprintf("stripe.webhook_secrets[%d]", i), s)
+	}
 	if t.Stripe.APIKey != "" {
-		if err := ValidateSecretRef(t.Stripe.APIKey); err != nil {
-			bad("stripe.api_key", "%v", err)
-		}
+		secret("stripe.api_key", t.Stripe.APIKey)
 	}
 	if a, err := mail.ParseAddress(t.Email.From); err != nil || hasCRLF(t.Email.From) {
 		bad("email.from", "%q is not a \"Name <address>\" email address", t.Email.From)
@@ -223,11 +249,10 @@ func (t Tenant) problems() []error {
 			}
 		}
 	}
-	if t.AWS != nil && t.AWS.ExternalID != "" && t.AWS.RoleARN == "" {
-		bad("aws.external_id", "needs aws.role_arn")
-	}
-	if t.AWS != nil && t.AWS.RoleARN != "" && !strings.HasPrefix(t.AWS.RoleARN, "arn:") {
-		bad("aws.role_arn", "%q is not an ARN", t.AWS.RoleARN)
+	if t.AWS != nil {
+		for _, e := range t.AWS.problems(t.ID, p) {
+			bad(e.field, "%s", e.problem)
+		}
 	}
 	for i, s := range t.Schedules {
 		f := fmt.Sprintf("schedules[%d]", i)
@@ -259,7 +284,7 @@ func (t Tenant) problems() []error {
 	if t.Finance.MinRunwayMonths < 0 {
 		bad("finance.min_runway_months", "must not be negative")
 	}
-	errs = append(errs, t.alertProblems()...)
+	errs = append(errs, t.alertProblems(p)...)
 	return errs
 }
 

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/delivery"
@@ -128,25 +130,31 @@ func parseSESEvent(body []byte) ([]delivery.Event, error) {
 }
 
 // NewSESEvents returns the handler of the mailer-ses-events queue.
-func NewSESEvents(store feedbackStore, log *slog.Logger) *SESEvents {
-	return &SESEvents{store: store, log: log}
+// hashKey keys the hash that stands for addresses in its logs (the
+// mailer's unsubscribe key: see newAddrHasher).
+func NewSESEvents(store feedbackStore, log *slog.Logger, hashKey string) *SESEvents {
+	return &SESEvents{store: store, log: log, hash: newAddrHasher(hashKey)}
 }
 
 // SESEvents handles the mailer-ses-events queue.
 type SESEvents struct {
 	store feedbackStore
 	log   *slog.Logger
+	// hash stands for addresses in logs and in the errors the router logs.
+	hash addrHasher
 }
 
 // Handle is the watermill handler.
-func (h *SESEvents) Handle(msg *message.Message) error {
+func (h *SESEvents) Handle(msg *message.Message) error { return h.hash.Err(h.apply(msg)) }
+
+func (h *SESEvents) apply(msg *message.Message) error {
 	evs, err := parseSESEvent(msg.Payload)
 	if err != nil {
 		return bus.Permanent(err)
 	}
 	ctx := msg.Context()
 	for _, ev := range evs {
-		log := h.log.With("tenant_id", ev.TenantID, "report_id", ev.ReportID, "recipient_hash", hashAddr(ev.Recipient), "status", ev.Status)
+		log := h.log.With("tenant_id", ev.TenantID, "report_id", ev.ReportID, "recipient_hash", h.hash.Of(ev.Recipient), "status", ev.Status)
 		// Suppress first: it is idempotent, and a hard bounce or a
 		// complaint must stop future sends even when the send record is
 		// unknown (the audit copy, an older report).
@@ -175,4 +183,13 @@ func (h *SESEvents) Handle(msg *message.Message) error {
 		log.Info("ses event applied")
 	}
 	return nil
+}
+
+// SESEventsSubscriber reads the SES-events queue with the batch
+// subscriber: watermill-aws's abandons the rest of a received batch when
+// one message is nacked, so one event that cannot be applied yet made its
+// neighbours wait out the visibility timeout and spend a receive each,
+// and, repeated, sent applicable events to the DLQ unapplied.
+func SESEventsSubscriber(cfg aws.Config, queue string, log watermill.LoggerAdapter) message.Subscriber {
+	return bus.NewBatchSubscriber(cfg, bus.SubscriberConfig{Queue: queue, Workers: 1}, log)
 }

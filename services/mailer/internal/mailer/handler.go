@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"strings"
+	"sort"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -81,6 +81,7 @@ func New(o Options) *Mailer {
 		now:      time.Now,
 		claimTTL: o.ClaimTTL,
 		timeout:  o.Timeout,
+		hash:     newAddrHasher(o.Settings.UnsubscribeKey),
 	}
 }
 
@@ -100,6 +101,8 @@ type Mailer struct {
 	// afterSend runs between SES accepting and the record (tests use it to
 	// simulate a crash in that window).
 	afterSend func(delivery.Send) error
+	// hash stands for addresses in logs and in the errors the router logs.
+	hash addrHasher
 }
 
 // HandleReportDue is the watermill handler of the mailer-report-due queue.
@@ -118,7 +121,7 @@ func (m *Mailer) HandleReportDue(msg *message.Message) error {
 		ctx, cancel = context.WithTimeout(ctx, m.timeout)
 		defer cancel()
 	}
-	return m.deliver(ctx, due)
+	return m.hash.Err(m.deliver(ctx, due))
 }
 
 // deliver sends the report to each recipient once. A failure for one
@@ -168,9 +171,13 @@ func (m *Mailer) deliver(ctx context.Context, due messages.ReportDue) error {
 }
 
 func (m *Mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string) error {
-	snd := delivery.Send{TenantID: t.ID, ReportID: due.ReportID, Recipient: rcpt, Role: due.Role,
+	// rcpt may be "Name <Address>" (kept for the To header); every record,
+	// the SES destination and the unsubscribe link use the bare address,
+	// which is what SES events carry.
+	addr := delivery.Address(rcpt)
+	snd := delivery.Send{TenantID: t.ID, ReportID: due.ReportID, Recipient: addr, Role: due.Role,
 		PeriodStart: due.PeriodStart, PeriodEnd: due.PeriodEnd, Subject: r.Subject}
-	log = log.With("recipient_hash", hashAddr(rcpt))
+	log = log.With("recipient_hash", m.hash.Of(addr))
 	outcome, rec, err := m.store.Claim(ctx, snd, m.claimTTL)
 	if err != nil {
 		return err
@@ -185,26 +192,35 @@ func (m *Mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant
 	if rec.Attempts > 1 {
 		log.Warn("resending after an expired claim: possible duplicate", "attempt", rec.Attempts)
 	}
-	if status, reason, err := m.store.Blocked(ctx, t.ID, due.Role, rcpt); err != nil {
+	if status, reason, err := m.store.Blocked(ctx, t.ID, due.Role, addr); err != nil {
 		_ = m.store.Release(ctx, snd)
 		return err
 	} else if status != "" {
 		log.Info("not sent", "status", status)
 		return m.store.MarkFailed(ctx, snd, status, reason)
 	}
-	raw, err := m.compose(t, due, r, rcpt)
+	raw, err := m.compose(t, due, r, rcpt, false)
 	if err != nil {
-		log.Error("invalid email; not sent", "err", err)
+		log.Error("invalid email; not sent", "err", m.hash.Err(err))
 		return m.store.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	}
-	dest := append([]string{rcpt}, t.Email.BCCAudit...)
-	id, err := m.sender.send(ctx, rawEmail{Destinations: dest, Data: raw, Tags: map[string]string{
+	id, err := m.sender.send(ctx, rawEmail{Destinations: []string{addr}, Data: raw, Tags: map[string]string{
 		"tenant": t.ID, "role": due.Role, "report_id": due.ReportID,
 	}})
 	switch {
-	case errors.Is(err, ErrRejected):
-		log.Error("rejected by ses", "err", err)
+	case errors.Is(err, ErrFromNotAllowed):
+		err = fmt.Errorf("tenant %s: email.from %s: this deployment may not send as it (check the verified identity and the mailer's ses:SendRawEmail policy): %w", t.ID, t.Email.From, err)
+		log.Error("rejected by ses", "err", m.hash.Err(err))
 		return m.store.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
+	case errors.Is(err, ErrRejected):
+		log.Error("rejected by ses", "err", m.hash.Err(err))
+		return m.store.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
+	case errors.Is(err, ErrPaused):
+		// Nothing was sent: give the claim back; the redelivery after the
+		// visibility timeout tries again, and the report is not dropped.
+		log.Warn("ses sending paused; retried later", "err", m.hash.Err(err))
+		_ = m.store.Release(ctx, snd)
+		return err
 	case errors.Is(err, ErrThrottled):
 		// SES refused it: nothing was sent, so the next delivery may
 		// send at once.
@@ -215,6 +231,7 @@ func (m *Mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant
 		// expires within the visibility timeout; the redelivery resends.
 		return err
 	}
+	m.sendAudit(ctx, log, t, due, r, rcpt)
 	if m.afterSend != nil {
 		if err := m.afterSend(snd); err != nil {
 			return err
@@ -222,6 +239,40 @@ func (m *Mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant
 	}
 	log.Info("sent", "ses_message_id", id)
 	return m.store.MarkSent(ctx, snd, id)
+}
+
+// sendAudit sends the BCC audit copy of the email to rcpt: the same report
+// and To header, without rcpt's unsubscribe link (one click by an auditor
+// would unsubscribe the recipient), to the audit addresses that are not
+// suppressed. Best effort: a failure is logged and not retried, because a
+// retry would send the recipient's email again.
+func (m *Mailer) sendAudit(ctx context.Context, log *slog.Logger, t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string) {
+	var dest []string
+	for _, a := range t.Email.BCCAudit {
+		addr := delivery.Address(a)
+		status, _, err := m.store.Blocked(ctx, t.ID, due.Role, addr)
+		switch {
+		case err != nil:
+			log.Warn("audit copy not sent: suppression check failed", "audit_hash", m.hash.Of(addr), "err", m.hash.Err(err))
+			continue
+		case status != "":
+			log.Info("audit copy not sent", "audit_hash", m.hash.Of(addr), "status", status)
+			continue
+		}
+		dest = append(dest, addr)
+	}
+	if len(dest) == 0 {
+		return
+	}
+	raw, err := m.compose(t, due, r, rcpt, true)
+	if err == nil {
+		_, err = m.sender.send(ctx, rawEmail{Destinations: dest, Data: raw, Tags: map[string]string{
+			"tenant": t.ID, "role": due.Role, "report_id": due.ReportID,
+		}})
+	}
+	if err != nil {
+		log.Warn("audit copy not sent", "audit_copies", len(dest), "err", m.hash.Err(err))
+	}
 }
 
 // sendTest sends a test copy (`reportctl report send --to`): to
@@ -232,8 +283,8 @@ func (m *Mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant
 // the real send's record. A redelivered message may send it twice; a
 // suppressed address gets nothing.
 func (m *Mailer) sendTest(ctx context.Context, log *slog.Logger, t tenants.Tenant, due messages.ReportDue, r report.Rendered) error {
-	rcpt := due.TestRecipient
-	log = log.With("recipient_hash", hashAddr(rcpt), "test_copy", true)
+	rcpt := delivery.Address(due.TestRecipient)
+	log = log.With("recipient_hash", m.hash.Of(rcpt), "test_copy", true)
 	if status, _, err := m.store.Blocked(ctx, t.ID, due.Role, rcpt); err != nil {
 		return err
 	} else if status != "" {
@@ -241,16 +292,16 @@ func (m *Mailer) sendTest(ctx context.Context, log *slog.Logger, t tenants.Tenan
 		return nil
 	}
 	r.Subject = messages.TestSubjectPrefix + r.Subject
-	raw, err := m.compose(t, due, r, rcpt)
+	raw, err := m.compose(t, due, r, rcpt, false)
 	if err != nil {
-		log.Error("invalid test copy; not sent", "err", err)
+		log.Error("invalid test copy; not sent", "err", m.hash.Err(err))
 		return nil
 	}
 	id, err := m.sender.send(ctx, rawEmail{Destinations: []string{rcpt}, Data: raw, Tags: map[string]string{
 		"tenant": t.ID, "role": due.Role, "report_id": "test_" + due.ReportID,
 	}})
 	if errors.Is(err, ErrRejected) {
-		log.Error("test copy rejected by ses", "err", err)
+		log.Error("test copy rejected by ses", "err", m.hash.Err(err))
 		return nil
 	}
 	if err != nil {
@@ -260,17 +311,31 @@ func (m *Mailer) sendTest(ctx context.Context, log *slog.Logger, t tenants.Tenan
 	return nil
 }
 
-// compose builds the raw email for one recipient.
-func (m *Mailer) compose(t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string) ([]byte, error) {
-	token := signUnsubscribe([]byte(m.cfg.UnsubscribeKey), unsubClaims{
-		Tenant: t.ID, Role: due.Role, Address: strings.ToLower(rcpt), Expires: m.now().Add(m.cfg.UnsubscribeTTL).Unix(),
-	})
-	mailto := t.Email.ReplyTo
-	if mailto == "" {
-		mailto = m.cfg.Sender
-	}
-	return buildMIME(envelope{
+// compose builds the raw email for one recipient, or its audit copy (no
+// unsubscribe link: the token would be the recipient's).
+func (m *Mailer) compose(t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string, audit bool) ([]byte, error) {
+	e := envelope{
 		From: t.Email.From, ReplyTo: t.Email.ReplyTo, To: rcpt, Subject: r.Subject, ReportID: due.ReportID,
-		Unsub: m.cfg.PublicURL + "/unsubscribe?token=" + url.QueryEscape(token), UnsubMail: mailto, Date: m.now(),
-	}, r, m.cfg.Sender)
+		Date: m.now(), Audit: audit,
+	}
+	if !audit {
+		token := signUnsubscribe([]byte(m.cfg.UnsubscribeKey), unsubClaims{
+			Tenant: t.ID, Role: due.Role, Address: delivery.Address(rcpt), Expires: m.now().Add(m.cfg.UnsubscribeTTL).Unix(),
+		})
+		e.Unsub = m.cfg.PublicURL + "/unsubscribe?token=" + url.QueryEscape(token)
+		e.UnsubMail = t.Email.ReplyTo
+		if e.UnsubMail == "" {
+			e.UnsubMail = m.cfg.Sender
+		}
+	}
+	return buildMIME(e, r, m.cfg.Sender)
+}
+
+func sortedTagKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -94,11 +94,12 @@ func due(tenantID, role string) messages.ReportDue {
 	}
 }
 
-// emailsFor returns moto's sent emails of one report.
+// emailsFor returns moto's sent emails of one report to its recipients
+// (not the audit copies).
 func emailsFor(t *testing.T, reportID string) []mototest.SESMessage {
 	var out []mototest.SESMessage
 	for _, m := range mototest.SentRawEmails(t) {
-		if strings.Contains(unfold(m.RawData), "X-Boardpack-Report: "+reportID) {
+		if raw := unfold(m.RawData); strings.Contains(raw, "X-Boardpack-Report: "+reportID) && !strings.Contains(raw, "X-Boardpack-Audit-Copy: ") {
 			out = append(out, m)
 		}
 	}

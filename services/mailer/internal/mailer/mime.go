@@ -30,6 +30,10 @@ type envelope struct {
 	Unsub     string // one-click https URL
 	UnsubMail string // mailto address
 	Date      time.Time
+	// Audit marks the BCC audit copy of the email to To: its own
+	// Message-ID and an X-Boardpack-Audit-Copy header (and, by the
+	// caller, no unsubscribe link).
+	Audit bool
 }
 
 // validate refuses CR/LF anywhere in a header value and addresses that do
@@ -68,7 +72,8 @@ func messageID(reportID, recipient, sender string) string {
 
 // buildMIME writes the raw email: multipart/related (HTML + inline PNGs by
 // Content-ID) inside multipart/alternative with the text part. Bcc is not
-// a header: audit copies are envelope destinations only.
+// a header: audit addresses are envelope destinations only, of a separate
+// audit copy (envelope.Audit).
 func buildMIME(e envelope, r report.Rendered, sender string) ([]byte, error) {
 	if err := e.validate(); err != nil {
 		return nil, err
@@ -86,15 +91,26 @@ func buildMIME(e envelope, r report.Rendered, sender string) ([]byte, error) {
 		}
 	}
 	m.Subject(e.Subject)
-	m.SetMessageIDWithValue(messageID(e.ReportID, e.To, sender))
+	idFor := e.To
+	if e.Audit {
+		idFor = "audit|" + e.To
+	}
+	m.SetMessageIDWithValue(messageID(e.ReportID, idFor, sender))
 	m.SetDateWithValue(e.Date)
 	m.SetGenHeader("X-Boardpack-Report", e.ReportID)
+	if e.Audit {
+		m.SetGenHeader("X-Boardpack-Audit-Copy", "true")
+	}
 	var lu []string
 	if e.Unsub != "" {
 		lu = append(lu, "<"+e.Unsub+">")
 	}
 	if e.UnsubMail != "" {
-		lu = append(lu, "<mailto:"+e.UnsubMail+"?subject="+url.PathEscape("unsubscribe "+e.ReportID)+">")
+		to, err := mailtoAddress(e.UnsubMail)
+		if err != nil {
+			return nil, fmt.Errorf("%w: unsubscribe mailto: %w", ErrBadHeader, err)
+		}
+		lu = append(lu, "<mailto:"+to+"?subject="+url.PathEscape("unsubscribe "+e.ReportID)+">")
 	}
 	if len(lu) > 0 {
 		m.SetGenHeaderPreformatted(gomail.HeaderListUnsubscribe, strings.Join(lu, ", "))
@@ -117,8 +133,26 @@ func buildMIME(e envelope, r report.Rendered, sender string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// hashAddr identifies an address in logs without writing it.
-func hashAddr(a string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(a)))
-	return hex.EncodeToString(sum[:6])
+// mailtoAddress is the addr-spec of a mailto URI (RFC 6068) for address,
+// which may carry a display name: the bare address, its local part quoted
+// where it must be, and every character outside unreserved and some-delims
+// percent-encoded (and the comma, which RFC 2369 reserves as the separator),
+// so that nothing in it can end the <...> of List-Unsubscribe or start
+// another entry.
+func mailtoAddress(address string) (string, error) {
+	a, err := mail.ParseAddress(address)
+	if err != nil {
+		return "", err
+	}
+	spec := strings.TrimSuffix(strings.TrimPrefix((&mail.Address{Address: a.Address}).String(), "<"), ">")
+	var b strings.Builder
+	for _, c := range []byte(spec) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("-._~!$'()*+;:@", c) >= 0:
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String(), nil
 }

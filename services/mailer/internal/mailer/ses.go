@@ -31,6 +31,16 @@ var ErrRejected = errors.New("rejected by SES")
 // message is redelivered later.
 var ErrThrottled = errors.New("throttled by SES")
 
+// ErrPaused marks sending paused for the account or the configuration set
+// (a reputation review, an operator): SES sent nothing, and the report goes
+// out once sending resumes, so the message is redelivered later.
+var ErrPaused = errors.New("sending paused by SES")
+
+// ErrFromNotAllowed marks AccessDenied on SendRawEmail: the deployment may
+// not send as this From (its IAM policy allows other identities or
+// domains). Permanent: retrying the same From cannot help.
+var ErrFromNotAllowed = errors.New("SES refused the From address (AccessDenied)")
+
 // rawEmail is one SendRawEmail call.
 type rawEmail struct {
 	Destinations []string
@@ -162,6 +172,10 @@ func (s *sender) send(ctx context.Context, e rawEmail) (string, error) {
 		switch classify(err) {
 		case errPermanent:
 			return "", fmt.Errorf("%w: %w", ErrRejected, err)
+		case errPaused:
+			return "", fmt.Errorf("%w: %w", ErrPaused, err)
+		case errFromDenied:
+			return "", fmt.Errorf("%w: %w: %w", ErrRejected, ErrFromNotAllowed, err)
 		case errThrottle:
 			s.mu.Lock()
 			s.Throttles++
@@ -188,6 +202,8 @@ const (
 	errTransient errClass = iota
 	errThrottle
 	errPermanent
+	errPaused
+	errFromDenied
 )
 
 // classify sorts SES errors. Permanent: the message, identity or
@@ -200,9 +216,15 @@ func classify(err error) errClass {
 	switch ae.ErrorCode() {
 	case "Throttling", "ThrottlingException", "TooManyRequestsException":
 		return errThrottle
+	case "AccountSendingPausedException", "AccountSendingPaused",
+		"ConfigurationSetSendingPausedException", "ConfigurationSetSendingPaused":
+		return errPaused
+	case "AccessDenied", "AccessDeniedException":
+		// SendRawEmail's resource is the sending identity: a denial is
+		// the IAM policy refusing this From (ses:FromAddress, identity).
+		return errFromDenied
 	case "MessageRejected", "MailFromDomainNotVerifiedException", "MailFromDomainNotVerified",
 		"ConfigurationSetDoesNotExist", "ConfigurationSetDoesNotExistException",
-		"ConfigurationSetSendingPausedException", "AccountSendingPausedException",
 		"InvalidParameterValue", "ValidationError":
 		if ae.ErrorMessage() == "Maximum sending rate exceeded." {
 			return errThrottle

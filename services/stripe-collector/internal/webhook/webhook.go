@@ -39,6 +39,9 @@ const (
 	// either direction (stripe-go only rejects old ones; we add the
 	// future bound: a clock far ahead means a forged or replayed header).
 	Tolerance = 300 * time.Second
+	// DefaultMaxInFlight bounds the requests handled at once when
+	// Webhook.MaxInFlight is not set.
+	DefaultMaxInFlight = 64
 )
 
 // Rejection reasons (the "reason" label of the rejected counter).
@@ -55,6 +58,7 @@ const (
 	reasonReadBody       = "read_body"
 	reasonTenantLookup   = "tenant_lookup_failed"
 	reasonSecretsFailure = "secret_resolution_failed"
+	reasonBusy           = "busy"
 )
 
 type tenantGetter interface {
@@ -82,8 +86,14 @@ type Webhook struct {
 	PublishTimeout time.Duration
 	// Now is the clock (tests).
 	Now func() time.Time
+	// MaxInFlight bounds the requests handled at once (0:
+	// DefaultMaxInFlight). Each holds up to MaxBodyBytes and a DynamoDB or
+	// SNS call; beyond the bound the answer is 503 and Stripe retries.
+	MaxInFlight int
 
-	seen recentIDs
+	seen     recentIDs
+	initSlot sync.Once
+	slots    chan struct{}
 }
 
 func (h *Webhook) now() time.Time {
@@ -104,7 +114,28 @@ type outcome struct {
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	tenantID := r.PathValue("tenant")
-	o, tenantLabel := h.handle(r, tenantID)
+	h.initSlot.Do(func() {
+		n := h.MaxInFlight
+		if n <= 0 {
+			n = DefaultMaxInFlight
+		}
+		h.slots = make(chan struct{}, n)
+	})
+	var o outcome
+	tenantLabel := "unknown" // caller-controlled until the tenant is known
+	select {
+	case h.slots <- struct{}{}:
+		o, tenantLabel = h.handle(r, tenantID)
+		<-h.slots
+	default:
+		h.Log.Warn("webhook rejected", "status", http.StatusServiceUnavailable, "reason", reasonBusy, "in_flight", cap(h.slots))
+		o = outcome{status: http.StatusServiceUnavailable, reason: reasonBusy, msg: "busy, try again later"}
+	}
+	if o.status == http.StatusRequestEntityTooLarge {
+		// Do not read the rest of an oversized body, nor serve more
+		// requests on a connection that sent one.
+		w.Header().Set("Connection", "close")
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(o.status)
 	body, _ := json.Marshal(map[string]any{"status": o.status, "message": o.msg})
@@ -295,18 +326,24 @@ func (h *Webhook) publish(ctx context.Context, events []messages.Event) error {
 	}
 }
 
-// signatureTime reads t= from a Stripe-Signature header.
+// signatureTime reads t= from a Stripe-Signature header as stripe-go does
+// (webhook.parseSignatureHeader): pairs split on "," and "=", and the last
+// t= wins, since that is the one the signature is checked against.
 func signatureTime(header string) (time.Time, bool) {
+	var at time.Time
+	found := false
 	for _, part := range strings.Split(header, ",") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "t="); ok {
-			sec, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return time.Time{}, false
-			}
-			return time.Unix(sec, 0), true
+		k, v, ok := strings.Cut(part, "=")
+		if !ok || k != "t" {
+			continue
 		}
+		sec, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return time.Time{}, false
+		}
+		at, found = time.Unix(sec, 0), true
 	}
-	return time.Time{}, false
+	return at, found
 }
 
 // recentIDs remembers the last few thousand Stripe event ids accepted by

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -201,6 +202,8 @@ func TestWebhookRejectsBadInputAndPublishesNothing(t *testing.T) {
 		signed []byte
 		raw    string
 		none   bool
+		// prefix goes before the signed header (a repeated t=).
+		prefix string
 	}
 	cases := []struct {
 		name   string
@@ -220,6 +223,9 @@ func TestWebhookRejectsBadInputAndPublishesNothing(t *testing.T) {
 		{"body over 1 MiB", "acme", big, sig{secret: secretOld}, 413, reasonTooLarge},
 		{"stale timestamp", "acme", good, sig{secret: secretOld, offset: -Tolerance - 5*time.Second}, 400, reasonStale},
 		{"future timestamp", "acme", good, sig{secret: secretOld, offset: Tolerance + 5*time.Second}, 400, reasonFuture},
+		// stripe-go reads the last t=, so a first t= of now must not hide
+		// the future one the signature is for.
+		{"future timestamp behind a repeated t=", "acme", good, sig{secret: secretOld, offset: time.Hour, prefix: fmt.Sprintf("t=%d,", time.Now().Unix())}, 400, reasonFuture},
 		{"live event into a test tenant", "acme", fixture(t, "charge_succeeded.json", func(e map[string]any) { e["livemode"] = true }), sig{secret: secretOld}, 400, reasonWrongMode},
 		{"API version older than the translator reads", "acme", fixture(t, "charge_succeeded.json", func(e map[string]any) { e["api_version"] = "2019-12-03" }), sig{secret: secretOld}, 400, reasonAPIVersion},
 		{"API version not in the tenant's stripe.api_versions", "strict", fixture(t, "charge_succeeded.json", func(e map[string]any) { e["api_version"] = "2024-06-20" }), sig{secret: secretOther}, 400, reasonAPIVersion},
@@ -233,7 +239,7 @@ func TestWebhookRejectsBadInputAndPublishesNothing(t *testing.T) {
 				if signed == nil {
 					signed = c.body
 				}
-				header = sign(signed, c.sig.secret, time.Now().Add(c.sig.offset))
+				header = c.sig.prefix + sign(signed, c.sig.secret, time.Now().Add(c.sig.offset))
 			}
 			before := testutil.ToFloat64(h.metrics.rejected.WithLabelValues(labelFor(c.tenant, c.want), c.reason))
 			status := h.post(t, c.tenant, c.body, header)

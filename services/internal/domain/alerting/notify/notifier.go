@@ -117,7 +117,12 @@ func (n *Notifier) Deliver(ctx context.Context, t tenants.Tenant, rule alerting.
 	var errs []error
 	if slices.Contains(rule.Channels, alerting.ChannelEmail) {
 		for _, addr := range Recipients(t, rule) {
-			errs = append(errs, n.email(ctx, t, a, addr))
+			errs = append(errs, n.email(ctx, t, a, addr, false))
+		}
+		// The audit copy is its own email (no recipient's unsubscribe
+		// link in it), once per notification, suppression respected.
+		for _, addr := range t.Email.BCCAudit {
+			errs = append(errs, n.email(ctx, t, a, strings.ToLower(addr), true))
 		}
 	}
 	if slices.Contains(rule.Channels, alerting.ChannelSlack) && t.Slack != nil && t.Slack.Webhook != "" {
@@ -139,13 +144,13 @@ func (n *Notifier) claim(ctx context.Context, snd delivery.Send) (bool, error) {
 	return true, nil
 }
 
-func (n *Notifier) email(ctx context.Context, t tenants.Tenant, a Alert, addr string) error {
+func (n *Notifier) email(ctx context.Context, t tenants.Tenant, a Alert, addr string, audit bool) error {
 	snd := delivery.Send{TenantID: t.ID, ReportID: episodes.SendID(a.Note.ID), Recipient: addr, Role: SendRole, Subject: a.Subject()}
 	ok, err := n.claim(ctx, snd)
 	if !ok || err != nil {
 		return err
 	}
-	if !a.Test {
+	if !a.Test || audit {
 		status, reason, err := n.Sends.Blocked(ctx, t.ID, UnsubscribeRole(a.Rule.Name), addr)
 		if err != nil {
 			return errors.Join(err, n.Sends.Release(ctx, snd))
@@ -155,10 +160,13 @@ func (n *Notifier) email(ctx context.Context, t tenants.Tenant, a Alert, addr st
 		}
 	}
 	now := n.now()
-	e := Email{From: t.Email.From, ReplyTo: t.Email.ReplyTo, To: addr, BCC: t.Email.BCCAudit, Subject: a.Subject(),
+	e := Email{From: t.Email.From, ReplyTo: t.Email.ReplyTo, To: addr, Subject: a.Subject(),
 		Text: a.Text(), HTML: a.HTML(), MessageID: MessageID(snd.ReportID, addr, n.Sender), Date: now,
 		Headers: map[string]string{"X-Boardpack-Alert": tagValue(a.Rule.Name)}}
-	if len(n.UnsubscribeKey) > 0 && n.PublicURL != "" {
+	if audit {
+		e.Headers["X-Boardpack-Audit-Copy"] = "true"
+	}
+	if len(n.UnsubscribeKey) > 0 && n.PublicURL != "" && !audit {
 		tok := SignUnsubscribe(n.UnsubscribeKey, UnsubClaims{Tenant: t.ID, Rule: a.Rule.Name, Address: addr, Expires: now.Add(n.UnsubscribeTTL).Unix()})
 		e.Unsub = n.PublicURL + "/alerts/unsubscribe?token=" + tok
 	}
@@ -170,7 +178,7 @@ func (n *Notifier) email(ctx context.Context, t tenants.Tenant, a Alert, addr st
 	case err != nil:
 		return errors.Join(err, n.Sends.Release(ctx, snd))
 	}
-	if n.OnSent != nil {
+	if n.OnSent != nil && !audit {
 		n.OnSent(alerting.ChannelEmail, a.Note)
 	}
 	return n.Sends.MarkSent(ctx, snd, id)
@@ -199,7 +207,12 @@ func (n *Notifier) postSlack(ctx context.Context, t tenants.Tenant, snd delivery
 	if !ok || err != nil {
 		return err
 	}
-	hook, err := n.Secrets.Resolve(ctx, t.Slack.Webhook)
+	// A literal (allowed at apply only where literals are) is the URL
+	// itself; a reference is resolved.
+	hook, err := t.Slack.Webhook, error(nil)
+	if tenants.IsReference(hook) {
+		hook, err = n.Secrets.Resolve(ctx, hook)
+	}
 	if err != nil {
 		// A missing secret may be fixed by the operator: retry later.
 		return errors.Join(fmt.Errorf("slack webhook of %s: %w", t.ID, err), n.Sends.Release(ctx, snd))

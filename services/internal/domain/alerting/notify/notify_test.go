@@ -219,8 +219,13 @@ func TestNotifierDeadWebhookReportedOnceAndEmailStillGoes(t *testing.T) {
 	if calls.Load() != 1 || dead != 1 {
 		t.Fatalf("%d posts to the dead webhook, reported %d times; want 1 and 1", calls.Load(), dead)
 	}
-	if len(sesAPI.sent) != 3 {
-		t.Fatalf("%d emails, want 3 (one recipient after dedup, once per notification)", len(sesAPI.sent))
+	if len(sesAPI.sent) != 6 {
+		t.Fatalf("%d emails, want 6 (one recipient after dedup and one audit copy, once per notification)", len(sesAPI.sent))
+	}
+	audit := string(sesAPI.sent[1].RawMessage.Data)
+	if !strings.Contains(audit, "X-Boardpack-Audit-Copy: true") || strings.Contains(audit, "List-Unsubscribe") ||
+		sesAPI.sent[1].Destinations[0] != "audit@jada.example.com" {
+		t.Errorf("audit copy %v:\n%s", sesAPI.sent[1].Destinations, audit)
 	}
 	raw := string(sesAPI.sent[0].RawMessage.Data)
 	for _, want := range []string{"From: \"JADA Alerts\" <alerts@jada.example.com>", "Reply-To: <ops@jada.example.com>", "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
@@ -229,8 +234,8 @@ func TestNotifierDeadWebhookReportedOnceAndEmailStillGoes(t *testing.T) {
 			t.Errorf("email lacks %q:\n%s", want, raw)
 		}
 	}
-	if strings.Contains(raw, "audit@") || len(sesAPI.sent[0].Destinations) != 2 {
-		t.Errorf("BCC must be an envelope destination only: %v", sesAPI.sent[0].Destinations)
+	if strings.Contains(raw, "audit@") || len(sesAPI.sent[0].Destinations) != 1 {
+		t.Errorf("the recipient's email goes to the recipient only: %v", sesAPI.sent[0].Destinations)
 	}
 }
 
@@ -251,8 +256,10 @@ func TestNotifierRespectsUnsubscribeAndSendsSlackBlocks(t *testing.T) {
 	if err := n.Deliver(context.Background(), testTenant(srv.URL), rule, note, false); err != nil {
 		t.Fatal(err)
 	}
-	if len(sesAPI.sent) != 0 {
-		t.Errorf("emailed an unsubscribed address")
+	for _, m := range sesAPI.sent {
+		if m.Destinations[0] == "cfo@jada.example.com" {
+			t.Errorf("emailed an unsubscribed address")
+		}
 	}
 	if !strings.Contains(got.Text, "$1,234.56") || len(got.Blocks) < 2 || got.Blocks[0]["type"] != "header" {
 		t.Errorf("slack message %+v", got)

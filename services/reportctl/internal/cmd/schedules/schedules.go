@@ -32,6 +32,8 @@ type Row struct {
 	// Next are the next firings; empty when Problem says why there are none.
 	Next    []Firing `json:"next"`
 	Problem string   `json:"problem,omitempty"`
+	// Ended: the schedule will never fire again (its year field is past).
+	Ended bool `json:"ended,omitempty"`
 }
 
 // Firing is one next firing: when (RFC 3339, UTC) and the period it covers.
@@ -44,7 +46,7 @@ type Firing struct {
 
 // Command is `reportctl schedules` and its verbs.
 func Command(a *app.App) *cobra.Command {
-	var tenantID string
+	var tenantID, nowFlag string
 	var out app.Output
 	list := &cobra.Command{
 		Use:   "list",
@@ -52,6 +54,14 @@ func Command(a *app.App) *cobra.Command {
 		Args:  app.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			now := Now()
+			if nowFlag != "" {
+				t, err := schedule.ParseNow(nowFlag)
+				if err != nil {
+					return app.Usagef("--now: %v", err)
+				}
+				now = t
+			}
 			var list []tenants.Tenant
 			if tenantID != "" {
 				t, err := a.LoadTenant(ctx, tenantID)
@@ -68,7 +78,7 @@ func Command(a *app.App) *cobra.Command {
 					return err
 				}
 			}
-			rows := schedule.Rows(list, Now(), firingsShown)
+			rows := schedule.Rows(list, now, firingsShown)
 			if out.JSON() {
 				return app.WriteJSON(a.Stdout, jsonRows(rows))
 			}
@@ -82,6 +92,7 @@ func Command(a *app.App) *cobra.Command {
 		},
 	}
 	list.Flags().StringVar(&tenantID, "tenant", "", "only this tenant's schedules")
+	list.Flags().StringVar(&nowFlag, "now", "", "list the firings after this time instead of now (RFC 3339, e.g. 2027-06-01T09:00:00Z, or a date), for scripts and support")
 	app.AddOutputFlag(list, &out)
 	return app.Group("schedules", "show the tenants' report schedules", list)
 }
@@ -89,7 +100,7 @@ func Command(a *app.App) *cobra.Command {
 func jsonRows(rows []schedule.Row) []Row {
 	out := make([]Row, 0, len(rows))
 	for _, r := range rows {
-		j := Row{Tenant: r.TenantID, Role: r.Role, Cron: r.Cron, Period: r.Period, Timezone: r.Timezone, Problem: r.Problem, Next: []Firing{}}
+		j := Row{Tenant: r.TenantID, Role: r.Role, Cron: r.Cron, Period: r.Period, Timezone: r.Timezone, Problem: r.Problem, Ended: r.Ended, Next: []Firing{}}
 		for _, f := range r.Next {
 			j.Next = append(j.Next, Firing{At: f.At.UTC(), PeriodStart: f.Start.UTC(), PeriodEnd: f.End.UTC(), ReportID: f.ReportID})
 		}

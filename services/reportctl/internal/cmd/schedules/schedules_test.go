@@ -85,6 +85,26 @@ func TestSchedulesList(t *testing.T) {
 	if r := cli(t, env.Names, "schedules", "list", "--tenant", "nobody"); r.Code != 1 || !strings.Contains(r.Stderr, `tenant "nobody" not found`) {
 		t.Errorf("unknown tenant: exit %d, stderr %q", r.Code, r.Stderr)
 	}
+	// --now replaces the clock: the firings after 2 March 2025 in Berlin.
+	r = cli(t, env.Names, "schedules", "list", "--tenant", "east", "--now", "2025-03-02T00:00:00Z")
+	if r.Code != 0 {
+		t.Fatalf("schedules list --now: exit %d: %s", r.Code, r.Stderr)
+	}
+	for _, want := range []string{
+		"Tue 2025-04-01 08:00 CEST  2025-04-01 06:00Z",
+		"Thu 2025-05-01 08:00 CEST  2025-05-01 06:00Z",
+		"Sun 2025-06-01 08:00 CEST  2025-06-01 06:00Z",
+	} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("schedules list --now 2025-03-02 lacks %q:\n%s", want, r.Stdout)
+		}
+	}
+	if strings.Contains(r.Stdout, "2024-") {
+		t.Errorf("--now 2025-03-02 lists 2024 firings:\n%s", r.Stdout)
+	}
+	if r := cli(t, env.Names, "schedules", "list", "--now", "next tuesday"); r.Code != 2 || !strings.Contains(r.Stderr, "--now") {
+		t.Errorf("bad --now: exit %d, stderr %q; want 2 naming --now", r.Code, r.Stderr)
+	}
 	if r := cli(t, env.Names, "schedules", "list", "--bogus"); r.Code != 2 {
 		t.Errorf("bad flag: exit %d, want 2", r.Code)
 	}
