@@ -2,7 +2,7 @@
 # every test. The module list comes from go.work, never a hand-kept list.
 SHELL := /bin/bash
 MODULE_DIRS := $(shell go list -m -f '{{.Dir}}')
-SERVICES := $(notdir $(wildcard services/*-collector services/aggregator services/scheduler services/mailer services/reportctl))
+SERVICES := $(notdir $(wildcard services/*-collector services/aggregator services/alerter services/scheduler services/mailer services/reportctl))
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
 
 .PHONY: build test test-short lint fuzz mutation bench chaos run up down fmt

@@ -18,8 +18,8 @@ state=.run
 pids=$state/pids
 logs=$state/logs
 bin=$root/bin
-services=(aggregator mailer scheduler stripe-collector aws-collector)
-declare -A ports=([stripe-collector]=8080 [aggregator]=8081 [scheduler]=8082 [mailer]=8083 [aws-collector]=8084)
+services=(aggregator mailer scheduler stripe-collector aws-collector alerter)
+declare -A ports=([stripe-collector]=8080 [aggregator]=8081 [scheduler]=8082 [mailer]=8083 [aws-collector]=8084 [alerter]=8085)
 demo_tenant=${BOARDPACK_DEMO_TENANT:-queen-of-san-diego}
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -128,11 +128,14 @@ write_env() {
 	cat >"$state/env" <<ENV
 export AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL AWS_REGION=$AWS_REGION AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
 export BOARDPACK_ALLOW_LITERAL_SECRETS=$BOARDPACK_ALLOW_LITERAL_SECRETS BOARDPACK_ALLOW_AMBIENT_AWS=$BOARDPACK_ALLOW_AMBIENT_AWS
+export BOARDPACK_SLACK_ALLOWED_HOSTS=$BOARDPACK_SLACK_ALLOWED_HOSTS
 ENV
 }
 
 prepare() {
 	mkdir -p "$pids" "$logs"
+	# A local HTTP receiver may stand in for Slack (alerts: slack.webhook).
+	export BOARDPACK_SLACK_ALLOWED_HOSTS=${BOARDPACK_SLACK_ALLOWED_HOSTS:-127.0.0.1,localhost}
 	[[ -x $bin/reportctl ]] || die "binaries missing: run 'make build'"
 	start_emulator
 	write_env

@@ -23,6 +23,7 @@ var servicePorts = map[string]int{
 	"scheduler":        8082,
 	"mailer":           8083,
 	"aws-collector":    8084,
+	"alerter":          8085,
 }
 
 const localstackImage = "localstack/localstack:4.14.0"

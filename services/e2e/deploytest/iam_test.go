@@ -34,6 +34,7 @@ var roleOf = map[string]string{
 	"scheduler":        "SchedulerRole",
 	"mailer":           "MailerRole",
 	"aws-collector":    "AWSCollectorRole",
+	"alerter":          "AlerterRole",
 	"reportctl":        "ReportctlRole",
 }
 

@@ -209,6 +209,7 @@ func TestEachRoleReadsOnlyItsSecrets(t *testing.T) {
 	}
 	onlyUnder("StripeCollectorRole", "webhook/")
 	onlyUnder("ReportctlRole", "stripe-api/")
+	onlyUnder("AlerterRole", "slack/")
 	for _, role := range []string{"AggregatorRole", "SchedulerRole", "MailerRole", "AWSCollectorRole"} {
 		if r := secretReads(role); len(r) > 0 {
 			t.Errorf("%s may read secrets %v; it needs none", role, r)

@@ -229,6 +229,7 @@ var taskOf = map[string]string{
 	"scheduler":        "SchedulerTaskDefinition",
 	"mailer":           "MailerTaskDefinition",
 	"aws-collector":    "AWSCollectorTaskDefinition",
+	"alerter":          "AlerterTaskDefinition",
 	"reportctl":        "ReportctlTaskDefinition",
 }
 
@@ -238,6 +239,7 @@ var serviceOf = map[string]string{
 	"scheduler":        "SchedulerService",
 	"mailer":           "MailerService",
 	"aws-collector":    "AWSCollectorService",
+	"alerter":          "AlerterService",
 }
 
 func TestTemplateTasks(t *testing.T) {

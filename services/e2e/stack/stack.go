@@ -35,7 +35,7 @@ func RepoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
-var Services = []string{"stripe-collector", "aggregator", "scheduler", "mailer"}
+var Services = []string{"stripe-collector", "aggregator", "scheduler", "mailer", "alerter"}
 
 // Stack is a running Boardpack: binaries, resource names and services.
 type Stack struct {

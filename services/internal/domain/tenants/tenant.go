@@ -43,6 +43,8 @@ type Tenant struct {
 	Schedules  []Schedule          `yaml:"schedules" json:"schedules"`
 	Finance    Finance             `yaml:"finance" json:"finance"`
 	Thresholds Thresholds          `yaml:"thresholds,omitempty" json:"thresholds,omitempty"`
+	// AlertSettings (alerts:, slack:) are in alerts.go.
+	AlertSettings `yaml:",inline"`
 }
 
 // apiVersionRE is a Stripe API version: a date, and since 2024-09-30 a
@@ -290,6 +292,7 @@ func (t Tenant) problems(p Policy) []error {
 		bad("finance.min_runway_months", "must not be negative")
 	}
 	errs = append(errs, t.reportProblems()...)
+	errs = append(errs, t.alertProblems(p)...)
 	return errs
 }
 

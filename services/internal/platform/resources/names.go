@@ -22,6 +22,8 @@ const (
 	QueueAggregatorMetrics = "aggregator-metrics"
 	QueueMailerReportDue   = "mailer-report-due"
 	QueueMailerSESEvents   = "mailer-ses-events"
+	// QueueAlerterMetrics is the alerter's own copy of metrics-v1.
+	QueueAlerterMetrics = "alerter-metrics"
 )
 
 // DLQSuffix ends every dead-letter queue name.
@@ -37,6 +39,7 @@ var Subscriptions = []Subscription{
 	{Topic: messages.TopicMetrics, Queue: QueueAggregatorMetrics},
 	{Topic: messages.TopicReportDue, Queue: QueueMailerReportDue},
 	{Topic: messages.TopicSESEvents, Queue: QueueMailerSESEvents},
+	{Topic: messages.TopicMetrics, Queue: QueueAlerterMetrics},
 }
 
 // Topics lists every topic, before prefixing.

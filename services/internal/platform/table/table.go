@@ -26,6 +26,11 @@
 //	TENANT#<id>  UNSUB#<role>#<address, lower case>         delivery   one-click unsubscribe from one role's report
 //	TENANT#<id>  IMPORT#<kind>#LATEST                       reportctl  the last CSV import of a kind
 //	TENANT#<id>  IMPORT#<kind>#V#<version, 13 digits>       reportctl  one item per import, for the record
+//	TENANT#<id>  ALERT#S#<rule>#<subject>                   alerting   a (rule, subject)'s episode state (versioned)
+//	TENANT#<id>  ALERT#E#<rule>#<subject>#<seq, 6 digits>   alerting   one episode, for history
+//	TENANT#<id>  ALERT#SEEN#<source>                        alerting   when a source was last heard from
+//	TENANT#<id>  ALERT#DEAD#<webhook hash>                  alerting   a Slack webhook found gone (404/410)
+//	TENANT#<id>  SEND#alert.<notification id>#<recipient>   delivery   one alert message (email address or "slack")
 //
 // Sort-key prefixes are allocated per owner (Prefixes) and none is a
 // prefix of another owner's, so a begins_with or BETWEEN over one owner's
@@ -78,6 +83,7 @@ const (
 	PrefixSuppress  = "SUPPRESS#"
 	PrefixUnsub     = "UNSUB#"
 	PrefixImport    = "IMPORT#"
+	PrefixAlert     = "ALERT#"
 	tenantPKPrefix  = "TENANT#"
 	importLatest    = "#LATEST"
 	importVersioned = "#V#"
@@ -110,6 +116,7 @@ var Prefixes = []Prefix{
 	{PrefixSuppress, "delivery"},
 	{PrefixUnsub, "delivery"},
 	{PrefixImport, "reportctl"},
+	{PrefixAlert, "alerting/episodes"},
 }
 
 // PK is the partition key of everything that belongs to a tenant.
@@ -162,6 +169,28 @@ func ImportLatestSK(kind string) string { return PrefixImport + kind + importLat
 func ImportVersionSK(kind string, version int64) string {
 	return fmt.Sprintf("%s%s%s%013d", PrefixImport, kind, importVersioned, version)
 }
+
+// Alert shapes, all under PrefixAlert.
+const (
+	AlertStatePrefix   = PrefixAlert + "S#"
+	AlertEpisodePrefix = PrefixAlert + "E#"
+	alertSeen          = PrefixAlert + "SEEN#"
+	alertDead          = PrefixAlert + "DEAD#"
+)
+
+// AlertStateSK is the sort key of a (rule, subject)'s episode state.
+func AlertStateSK(rule, subject string) string { return AlertStatePrefix + rule + "#" + subject }
+
+// AlertEpisodeSK is the sort key of one episode of (rule, subject).
+func AlertEpisodeSK(rule, subject string, seq int) string {
+	return fmt.Sprintf("%s%s#%s#%06d", AlertEpisodePrefix, rule, subject, seq)
+}
+
+// AlertSeenSK is the sort key of when a source was last heard from.
+func AlertSeenSK(source string) string { return alertSeen + source }
+
+// AlertDeadSK is the sort key of a Slack webhook (by hash) found gone.
+func AlertDeadSK(hash string) string { return alertDead + hash }
 
 // S is a string attribute value.
 func S(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }

@@ -31,6 +31,10 @@ func TestKeysAreStoredBytes(t *testing.T) {
 		{ImportLatestSK("expenses"), "IMPORT#expenses#LATEST"},
 		{ImportVersionSK("expenses", 1764000000000), "IMPORT#expenses#V#1764000000000"},
 		{ImportVersionSK("cash", 42), "IMPORT#cash#V#0000000000042"},
+		{AlertStateSK("dispute-opened", "dp_1"), "ALERT#S#dispute-opened#dp_1"},
+		{AlertEpisodeSK("dispute-opened", "dp_1", 3), "ALERT#E#dispute-opened#dp_1#000003"},
+		{AlertSeenSK("stripe"), "ALERT#SEEN#stripe"},
+		{AlertDeadSK("ab12"), "ALERT#DEAD#ab12"},
 		{AttrPK + AttrSK + IndexGSI1 + AttrGSI1PK + AttrGSI1SK + AttrExpiresAt, "pkskgsi1gsi1pkgsi1skexpires_at"},
 	} {
 		if c.got != c.want {

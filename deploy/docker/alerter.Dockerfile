@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# Boardpack alerter. Build from the repository root:
+#   docker build -f deploy/docker/alerter.Dockerfile -t boardpack/alerter .
+# The module builds on its own (GOWORK=off) through its replace directives,
+# so the context needs only messages/, services/internal/ and the service.
+
+FROM golang:1.26-bookworm AS build
+ENV GOWORK=off CGO_ENABLED=0 GOFLAGS=-trimpath
+WORKDIR /src
+COPY messages/ messages/
+COPY services/internal/ services/internal/
+COPY services/alerter/ services/alerter/
+COPY deploy/docker/healthcheck/ deploy/docker/healthcheck/
+WORKDIR /src/services/alerter
+RUN --mount=type=cache,target=/root/go/pkg/mod \
+    --mount=type=cache,target=/root/.cache/go-build \
+    go mod download && \
+    go build -tags timetzdata -ldflags="-s -w" -o /out/alerter .
+WORKDIR /src/deploy/docker/healthcheck
+RUN --mount=type=cache,target=/root/.cache/go-build \
+    go build -ldflags="-s -w" -o /out/healthcheck .
+
+# distroless/static: CA certificates, tzdata, /etc/passwd with nonroot
+# (65532); no shell. The binary is static (CGO_ENABLED=0) and embeds the
+# time zone database (timetzdata) for tenants' quiet hours.
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/alerter /alerter
+COPY --from=build /out/healthcheck /healthcheck
+USER nonroot:nonroot
+ENV BOARDPACK_HTTP_ADDR=0.0.0.0:8085
+EXPOSE 8085
+HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["/healthcheck", "http://127.0.0.1:8085/healthz"]
+ENTRYPOINT ["/alerter"]

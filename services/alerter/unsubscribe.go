@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/boardpack/boardpack/services/internal/domain/alerting/notify"
+)
+
+type unsubscriber interface {
+	Unsubscribe(ctx context.Context, tenantID, role, address string) error
+}
+
+// unsubscribeHandler serves POST /alerts/unsubscribe?token=... (RFC 8058
+// one-click): the address stops receiving that rule's alerts by email.
+// Repeating it succeeds again and changes nothing.
+func unsubscribeHandler(key []byte, store unsubscriber, log *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		c, err := notify.VerifyUnsubscribe(key, r.URL.Query().Get("token"), time.Now())
+		if err != nil {
+			http.Error(w, "invalid or expired unsubscribe link", http.StatusForbidden)
+			return
+		}
+		if err := store.Unsubscribe(r.Context(), c.Tenant, notify.UnsubscribeRole(c.Rule), c.Address); err != nil {
+			log.Error("unsubscribe from alert", "tenant_id", c.Tenant, "rule", c.Rule, "err", err)
+			http.Error(w, "try again later", http.StatusServiceUnavailable)
+			return
+		}
+		log.Info("unsubscribed from alert", "tenant_id", c.Tenant, "rule", c.Rule)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "You will no longer receive the %q alert by email.\n", c.Rule)
+	}
+}

@@ -1,0 +1,119 @@
+package tenants
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/alerting"
+)
+
+// AlertSettings are the tenant's alert rules and Slack delivery, inlined
+// into Tenant (`alerts:` and `slack:` in the tenants file). They live in
+// their own file so that the rest of the tenant grows without conflicts.
+type AlertSettings struct {
+	Alerts *Alerts `yaml:"alerts,omitempty" json:"alerts,omitempty"`
+	Slack  *Slack  `yaml:"slack,omitempty" json:"slack,omitempty"`
+}
+
+// Alerts configures the rules the alerter evaluates for the tenant.
+type Alerts struct {
+	// Defaults turns the default rule set on or off (on when omitted);
+	// a rule named like a default replaces it.
+	Defaults *bool `yaml:"defaults,omitempty" json:"defaults,omitempty"`
+	// QuietHours ("22:00-07:00", tenant time zone) applies to every rule
+	// that names none; critical rules go through them.
+	QuietHours string          `yaml:"quiet_hours,omitempty" json:"quiet_hours,omitempty"`
+	Rules      []alerting.Rule `yaml:"rules,omitempty" json:"rules,omitempty"`
+}
+
+// Slack is the tenant's Slack incoming webhook.
+type Slack struct {
+	// Webhook is the incoming-webhook URL as a secret reference (env:,
+	// ssm:, secretsmanager:) or, for local runs, a literal.
+	Webhook string `yaml:"webhook" json:"webhook"`
+	// Digests also posts a short summary of each report to Slack.
+	Digests bool `yaml:"digests,omitempty" json:"digests,omitempty"`
+}
+
+// AlertRules is the tenant's effective rule set, compiled (validated at
+// apply, so errors here are not expected; a rule that fails is skipped).
+func (t Tenant) AlertRules() []alerting.Compiled {
+	var rules []alerting.Rule
+	useDefaults, quiet := true, ""
+	if t.Alerts != nil {
+		rules, quiet = t.Alerts.Rules, t.Alerts.QuietHours
+		if t.Alerts.Defaults != nil {
+			useDefaults = *t.Alerts.Defaults
+		}
+	}
+	var out []alerting.Compiled
+	for _, r := range alerting.Effective(rules, useDefaults) {
+		if c, err := alerting.Compile(r, t.Currency, quiet); err == nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// alertProblems validates alerts: and slack:, each error naming the field
+// (and the rule).
+func (t Tenant) alertProblems(p Policy) []error {
+	var errs []error
+	if t.Alerts != nil {
+		if t.Alerts.QuietHours != "" {
+			if _, err := alerting.ParseQuietHours(t.Alerts.QuietHours); err != nil {
+				errs = append(errs, fmt.Errorf("alerts.quiet_hours: %v", err))
+			}
+		}
+		seen := map[string]bool{}
+		for i, r := range t.Alerts.Rules {
+			if seen[r.Name] {
+				errs = append(errs, fmt.Errorf("alerts.rules[%d].name: duplicate rule %q", i, r.Name))
+			}
+			seen[r.Name] = true
+			if _, err := alerting.Compile(r, t.Currency, ""); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	usesSlack := false
+	for _, r := range t.rulesForRecipients() {
+		usesSlack = usesSlack || slices.Contains(r.Channels, alerting.ChannelSlack)
+		for i, rc := range r.Recipients {
+			if messages.ValidRole(rc) && len(t.Recipients[rc]) == 0 {
+				errs = append(errs, fmt.Errorf("alerts.rules[%s].recipients[%d]: role %q has no addresses in recipients.%s", r.Name, i, rc, rc))
+			}
+		}
+	}
+	if t.Slack == nil {
+		if usesSlack {
+			errs = append(errs, fmt.Errorf("slack.webhook: a rule names channel slack but the tenant has no slack.webhook"))
+		}
+		return errs
+	}
+	switch w := t.Slack.Webhook; {
+	case IsReference(w):
+		if err := ValidateSecretRef(w); err != nil {
+			errs = append(errs, fmt.Errorf("slack.webhook: %v", err))
+		}
+	case !p.AllowLiteralSecrets:
+		errs = append(errs, fmt.Errorf("slack.webhook: a literal webhook URL is refused here: use an env:, ssm: or secretsmanager: reference (%s=true allows literals, for local runs)", EnvAllowLiteralSecrets))
+	default:
+		// A literal is the URL itself (https://... has a scheme, which
+		// ValidateSecretRef would take for a mistyped reference).
+		if err := alerting.CheckSlackURL(w, alerting.SlackAllowedHostsFromEnv()); err != nil {
+			errs = append(errs, fmt.Errorf("slack.webhook: %v", err))
+		}
+	}
+	return errs
+}
+
+// rulesForRecipients is the tenant's own rules (defaults name roles that
+// may have no recipients: those simply reach nobody by email).
+func (t Tenant) rulesForRecipients() []alerting.Rule {
+	if t.Alerts == nil {
+		return nil
+	}
+	return t.Alerts.Rules
+}
