@@ -196,19 +196,20 @@ func TestEachRoleReadsOnlyItsSecrets(t *testing.T) {
 		}
 		return out
 	}
-	onlyUnder := func(role, path string) {
+	onlyUnder := func(role string, paths ...string) {
 		reads := secretReads(role)
 		if len(reads) == 0 {
-			t.Errorf("%s reads no secrets; want %s", role, path)
+			t.Errorf("%s reads no secrets; want %v", role, paths)
 		}
 		for _, r := range reads {
-			if !strings.HasSuffix(r, "${SecretNamePrefix}"+path+"*") {
-				t.Errorf("%s may read %s, want only ${SecretNamePrefix}%s*", role, r, path)
+			if !slices.ContainsFunc(paths, func(p string) bool { return strings.HasSuffix(r, "${SecretNamePrefix}"+p+"*") }) {
+				t.Errorf("%s may read %s, want only ${SecretNamePrefix} + %v", role, r, paths)
 			}
 		}
 	}
 	onlyUnder("StripeCollectorRole", "webhook/")
-	onlyUnder("ReportctlRole", "stripe-api/")
+	onlyUnder("ReportctlRole", "stripe-api/", "slack/")
+	onlyUnder("AlerterRole", "slack/")
 	onlyUnder("AlerterRole", "slack/")
 	for _, role := range []string{"AggregatorRole", "SchedulerRole", "MailerRole", "AWSCollectorRole"} {
 		if r := secretReads(role); len(r) > 0 {

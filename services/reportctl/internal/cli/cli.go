@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/boardpack/boardpack/services/reportctl/internal/app"
+	"github.com/boardpack/boardpack/services/reportctl/internal/cmd/alerts"
 	"github.com/boardpack/boardpack/services/reportctl/internal/cmd/bootstrap"
 	"github.com/boardpack/boardpack/services/reportctl/internal/cmd/demo"
 	"github.com/boardpack/boardpack/services/reportctl/internal/cmd/dlq"
@@ -90,6 +91,7 @@ resource names by BOARDPACK_PREFIX and BOARDPACK_TABLE.`,
 		dlq.Command(a),
 		wait.Command(a),
 		outbox.Command(a),
+		alerts.Command(a),
 		&cobra.Command{
 			Use:   "version",
 			Short: "print reportctl's version",

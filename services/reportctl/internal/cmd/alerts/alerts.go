@@ -1,0 +1,189 @@
+// Package alerts is `reportctl alerts list|history|test`: the alert rules
+// in force per tenant with their open episodes, past episodes, and a test
+// alert sent on a rule's channels, marked as a test (the work is in
+// domain/alerting/alertops).
+package alerts
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/spf13/cobra"
+
+	"github.com/boardpack/boardpack/services/internal/domain/alerting/alertops"
+	"github.com/boardpack/boardpack/services/internal/domain/alerting/episodes"
+	"github.com/boardpack/boardpack/services/internal/domain/alerting/notify"
+	"github.com/boardpack/boardpack/services/internal/domain/delivery"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/envconfig"
+	"github.com/boardpack/boardpack/services/reportctl/internal/app"
+)
+
+// Now is the clock of `alerts test` (a variable so tests can fix it).
+var Now = time.Now
+
+// Command is `reportctl alerts` and its verbs.
+func Command(a *app.App) *cobra.Command {
+	return app.Group("alerts", "alert rules, open and past episodes, test alerts",
+		listCommand(a), historyCommand(a), testCommand(a))
+}
+
+func episodeStore(cmd *cobra.Command, a *app.App) (episodes.Store, error) {
+	cfg, err := a.AWS(cmd.Context())
+	if err != nil {
+		return episodes.Store{}, err
+	}
+	return episodes.Store{DB: dynamodb.NewFromConfig(cfg), Table: a.Names.Table}, nil
+}
+
+// tenantsFor is one tenant (--tenant) or every tenant.
+func tenantsFor(cmd *cobra.Command, a *app.App, id string) ([]tenants.Tenant, error) {
+	ctx := cmd.Context()
+	if id != "" {
+		t, err := a.LoadTenant(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return []tenants.Tenant{t}, nil
+	}
+	store, err := a.Tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return store.List(ctx)
+}
+
+func listCommand(a *app.App) *cobra.Command {
+	var tenantID string
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "the rules in force per tenant (defaults included) with their open episodes",
+		Args:  app.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			list, err := tenantsFor(cmd, a, tenantID)
+			if err != nil {
+				return err
+			}
+			store, err := episodeStore(cmd, a)
+			if err != nil {
+				return err
+			}
+			rows, err := alertops.List(cmd.Context(), store, list)
+			if err != nil {
+				return err
+			}
+			zones := map[string]*time.Location{}
+			for _, t := range list {
+				zones[t.ID] = t.Location()
+			}
+			return alertops.WriteList(a.Stdout, rows, func(id string) *time.Location { return zones[id] })
+		},
+	}
+	c.Flags().StringVar(&tenantID, "tenant", "", "only this tenant's rules")
+	return c
+}
+
+func historyCommand(a *app.App) *cobra.Command {
+	var tenantID string
+	var limit int
+	c := &cobra.Command{
+		Use:   "history",
+		Short: "past and open alert episodes, newest first",
+		Args:  app.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if limit < 1 {
+				return app.Usagef("--limit must be at least 1")
+			}
+			list, err := tenantsFor(cmd, a, tenantID)
+			if err != nil {
+				return err
+			}
+			store, err := episodeStore(cmd, a)
+			if err != nil {
+				return err
+			}
+			for _, t := range list {
+				recs, err := alertops.History(cmd.Context(), store, t.ID, limit)
+				if err != nil {
+					return err
+				}
+				if err := alertops.WriteHistory(a.Stdout, recs, t.Location()); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&tenantID, "tenant", "", "only this tenant's episodes")
+	c.Flags().IntVar(&limit, "limit", 50, "episodes per tenant at most")
+	return c
+}
+
+// devUnsubscribeKey is the alerter's local-run key (services/alerter).
+const devUnsubscribeKey = "local-dev-unsubscribe-key-change-me"
+
+func testCommand(a *app.App) *cobra.Command {
+	var tenantID, rule string
+	c := &cobra.Command{
+		Use:   "test",
+		Short: "send a test alert of a tenant's rule on its channels, marked as a test",
+		Long: "Sends a test alert of the rule on its channels (email through SES, Slack), marked as a test in the\n" +
+			"subject and body, with the rule's threshold as the figure. It never counts as a real alert.\n" +
+			"Links in it use BOARDPACK_ALERTER_PUBLIC_URL and BOARDPACK_ALERTER_UNSUBSCRIBE_KEY, as the alerter does.",
+		Args: app.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if tenantID == "" || rule == "" {
+				return app.Usagef("--tenant and --rule are required")
+			}
+			t, err := a.LoadTenant(cmd.Context(), tenantID)
+			if err != nil {
+				return err
+			}
+			var r envconfig.Reader
+			publicURL := strings.TrimRight(r.String("BOARDPACK_ALERTER_PUBLIC_URL", "http://127.0.0.1:8085"), "/")
+			key := r.Secret("BOARDPACK_ALERTER_UNSUBSCRIBE_KEY", devUnsubscribeKey)
+			local := r.Bool("BOARDPACK_LOCAL", false)
+			hosts := r.List("BOARDPACK_SLACK_ALLOWED_HOSTS", "")
+			for i, h := range hosts {
+				hosts[i] = strings.ToLower(strings.TrimSpace(h))
+			}
+			if err := r.Err(); err != nil {
+				return err
+			}
+			if key == devUnsubscribeKey && !local {
+				return errors.New("BOARDPACK_ALERTER_UNSUBSCRIBE_KEY must be set: the built-in development key is accepted only in the local run (BOARDPACK_LOCAL=true)")
+			}
+			cfg, err := a.AWS(cmd.Context())
+			if err != nil {
+				return err
+			}
+			db := dynamodb.NewFromConfig(cfg)
+			n := &notify.Notifier{
+				Sends: delivery.Store{DB: db, Table: a.Names.Table}, Dead: episodes.Store{DB: db, Table: a.Names.Table},
+				SES: ses.NewFromConfig(cfg), Slack: notify.NewSlack(),
+				Secrets: tenants.NewSecretResolver(cfg, time.Minute),
+				Sender:  a.Sender, ConfigurationSet: a.Names.ConfigurationSet,
+				AllowedHosts: hosts,
+				PublicURL:    publicURL, UnsubscribeKey: []byte(key), UnsubscribeTTL: 90 * 24 * time.Hour,
+				ClaimTTL: time.Minute, Log: slog.New(slog.NewTextHandler(a.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+			}
+			note, err := alertops.Test(cmd.Context(), n, t, rule, Now())
+			if errors.Is(err, alertops.ErrUnknownRule) {
+				return app.Usagef("%v", err)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.Stdout, "test alert %s of rule %s sent for %s\n", note.ID, rule, t.ID)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&tenantID, "tenant", "", "the tenant (required)")
+	c.Flags().StringVar(&rule, "rule", "", "the rule's name, as `alerts list` shows it (required)")
+	return c
+}

@@ -1,0 +1,86 @@
+package alerts_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/boardpack/boardpack/services/internal/platform/mototest"
+	"github.com/boardpack/boardpack/services/internal/platform/resources"
+)
+
+const alertsFile = `tenants:
+  - id: alarmed
+    name: Alarmed
+    timezone: Europe/Berlin
+    currency: EUR
+    stripe: {webhook_secrets: [whsec_x]}
+    email: {from: "Reports <reports@boardpack.example.com>"}
+    recipients: {cfo: [cfo@alarmed.example.com]}
+    alerts:
+      rules:
+        - {name: dispute-opened, metric: dispute.opened, condition: above, threshold: "50.00", window: 1h,
+           severity: critical, recipients: [cfo], channels: [email]}
+`
+
+// TestAlertsListHistoryTest: list shows the tenant's rule over the default
+// of the same name and the other defaults; history runs on a tenant with no
+// episodes; test sends one email marked [TEST] to the rule's recipients;
+// an unknown rule is a usage error that names the rules there are.
+func TestAlertsListHistoryTest(t *testing.T) {
+	env := mototest.Bootstrap(t, resources.Spec{Identities: []string{"reports@boardpack.example.com"}})
+	file := filepath.Join(t.TempDir(), "tenants.yaml")
+	if err := os.WriteFile(file, []byte(alertsFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := cli(t, env.Names, "tenants", "apply", "-f", file); r.Code != 0 {
+		t.Fatalf("tenants apply: exit %d: %s", r.Code, r.Stderr)
+	}
+
+	r := cli(t, env.Names, "alerts", "list", "--tenant", "alarmed")
+	if r.Code != 0 {
+		t.Fatalf("alerts list: exit %d: %s", r.Code, r.Stderr)
+	}
+	var dispute string
+	for _, line := range strings.Split(r.Stdout, "\n") {
+		if strings.Contains(line, "dispute-opened") {
+			dispute = line
+		}
+	}
+	if !strings.Contains(dispute, "critical") || !strings.Contains(dispute, "€50.00") && !strings.Contains(dispute, "50.00") {
+		t.Errorf("alerts list: the tenant's dispute rule (critical, 50.00) is not the one listed: %q\n%s", dispute, r.Stdout)
+	}
+	if !strings.Contains(r.Stdout, "payout-failed") {
+		t.Errorf("alerts list lacks the default payout-failed rule:\n%s", r.Stdout)
+	}
+
+	if r := cli(t, env.Names, "alerts", "history", "--tenant", "alarmed"); r.Code != 0 || !strings.Contains(r.Stdout, "RULE") {
+		t.Errorf("alerts history: exit %d, stdout %q, stderr %q", r.Code, r.Stdout, r.Stderr)
+	}
+	if r := cli(t, env.Names, "alerts", "history", "--limit", "0"); r.Code != 2 {
+		t.Errorf("alerts history --limit 0: exit %d, want 2", r.Code)
+	}
+
+	// Outside the local run the alerter's development key is refused.
+	if r := cli(t, env.Names, "alerts", "test", "--tenant", "alarmed", "--rule", "dispute-opened"); r.Code != 1 || !strings.Contains(r.Stderr, "BOARDPACK_ALERTER_UNSUBSCRIBE_KEY") {
+		t.Errorf("development key outside the local run: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+	t.Setenv("BOARDPACK_LOCAL", "true")
+	if r := cli(t, env.Names, "alerts", "test", "--tenant", "alarmed", "--rule", "no-such-rule"); r.Code != 2 || !strings.Contains(r.Stderr, "dispute-opened") {
+		t.Errorf("unknown rule: exit %d, stderr %q; want 2 naming the rules", r.Code, r.Stderr)
+	}
+	r = cli(t, env.Names, "alerts", "test", "--tenant", "alarmed", "--rule", "dispute-opened")
+	if r.Code != 0 {
+		t.Fatalf("alerts test: exit %d: %s", r.Code, r.Stderr)
+	}
+	var sent int
+	for _, m := range mototest.SentRawEmails(t) {
+		if strings.Contains(m.RawData, "[TEST]") && strings.Contains(strings.Join(m.Destinations, ","), "cfo@alarmed.example.com") {
+			sent++
+		}
+	}
+	if sent != 1 {
+		t.Errorf("%d test alert emails to cfo@alarmed.example.com, want 1", sent)
+	}
+}
