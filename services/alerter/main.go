@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/boardpack/boardpack/services/internal/domain/alerting/notify"
 	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
 	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
@@ -66,7 +67,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg config) error {
 	srv.AddReadyCheck("queue", readiness.Queue(sqsc, queue))
 	m := newMetrics(srv.Registry)
 	eng, sends := newEngine(awsCfg, db, cfg, m, log)
-	srv.Mux.Handle("POST /alerts/unsubscribe", unsubscribeHandler([]byte(cfg.UnsubscribeKey), sends, log))
+	srv.Mux.Handle("POST /alerts/unsubscribe", notify.UnsubscribeHandler([]byte(cfg.UnsubscribeKey), sends, log))
 
 	wlog := bus.Logger(log)
 	sub := bus.NewBatchSubscriber(awsCfg, bus.SubscriberConfig{Queue: queue, Workers: cfg.Workers, BatchSize: 10}, wlog)

@@ -1,4 +1,4 @@
-package main
+package notify
 
 import (
 	"context"
@@ -6,30 +6,29 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-
-	"github.com/boardpack/boardpack/services/internal/domain/alerting/notify"
 )
 
-type unsubscriber interface {
+// Unsubscriber records an address's unsubscribe (delivery.Store).
+type Unsubscriber interface {
 	Unsubscribe(ctx context.Context, tenantID, role, address string) error
 }
 
-// unsubscribeHandler serves POST /alerts/unsubscribe?token=... (RFC 8058
+// UnsubscribeHandler serves POST /alerts/unsubscribe?token=... (RFC 8058
 // one-click): the address stops receiving that rule's alerts by email.
 // Repeating it succeeds again and changes nothing.
-func unsubscribeHandler(key []byte, store unsubscriber, log *slog.Logger) http.HandlerFunc {
+func UnsubscribeHandler(key []byte, store Unsubscriber, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 		if err := r.ParseForm(); err != nil {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
-		c, err := notify.VerifyUnsubscribe(key, r.URL.Query().Get("token"), time.Now())
+		c, err := VerifyUnsubscribe(key, r.URL.Query().Get("token"), time.Now())
 		if err != nil {
 			http.Error(w, "invalid or expired unsubscribe link", http.StatusForbidden)
 			return
 		}
-		if err := store.Unsubscribe(r.Context(), c.Tenant, notify.UnsubscribeRole(c.Rule), c.Address); err != nil {
+		if err := store.Unsubscribe(r.Context(), c.Tenant, UnsubscribeRole(c.Rule), c.Address); err != nil {
 			log.Error("unsubscribe from alert", "tenant_id", c.Tenant, "rule", c.Rule, "err", err)
 			http.Error(w, "try again later", http.StatusServiceUnavailable)
 			return
