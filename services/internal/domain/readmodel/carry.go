@@ -27,8 +27,14 @@ const (
 	partFindings = "X"
 )
 
-// factPart is the carry part of a metric's facts.
-func factPart(metric string) string { return "F:" + metric }
+// factPart is the carry part of a metric's facts (CarryFacts), or of a
+// period-dated metric's (CarryDated).
+func factPart(metric string, dated bool) string {
+	if dated {
+		return "D:" + metric
+	}
+	return "F:" + metric
+}
 
 // CarryBoundary is where a bounded read whose folds must be exact from
 // from on splits history: the first UTC month start at least
@@ -75,7 +81,7 @@ type CarryCache interface {
 // boundary too recent to be settled is never cached: it is built each
 // time. An error storing the carry is not the report's: it is ignored,
 // and the next read builds it again.
-func loadCarry(ctx context.Context, src Source, tenantID string, boundary time.Time, metrics []string, findings bool) (map[string]Carry, error) {
+func loadCarry(ctx context.Context, src Source, tenantID string, boundary time.Time, metrics []string, dated map[string]bool, findings bool) (map[string]Carry, error) {
 	cc, cache := src.(CarryCache)
 	cache = cache && !boundary.After(time.Now().Add(-(SettleAfter + clockSkew)))
 	var epoch string
@@ -94,7 +100,8 @@ func loadCarry(ctx context.Context, src Source, tenantID string, boundary time.T
 	}
 	built := map[string]Carry{}
 	for _, m := range metrics {
-		if _, ok := have[factPart(m)]; ok {
+		part := factPart(m, dated[m])
+		if _, ok := have[part]; ok {
 			continue
 		}
 		var fs []messages.MetricEvent
@@ -110,7 +117,11 @@ func loadCarry(ctx context.Context, src Source, tenantID string, boundary time.T
 		if err := checkFacts(fs, tenantID, m); err != nil {
 			return nil, err
 		}
-		built[factPart(m)] = Carry{Facts: CarryFacts(Distinct(fs), boundary)}
+		if dated[m] {
+			built[part] = Carry{Facts: CarryDated(Distinct(fs), boundary)}
+		} else {
+			built[part] = Carry{Facts: CarryFacts(Distinct(fs), boundary)}
+		}
 	}
 	if _, ok := have[partFindings]; findings && !ok {
 		fs, err := src.Findings(ctx, tenantID, boundary)
@@ -162,6 +173,29 @@ func CarryFacts(facts []messages.MetricEvent, boundary time.Time) []messages.Met
 	}
 	for _, f := range firstPaid(before) {
 		add(f)
+	}
+	for _, f := range CarryDated(before, boundary) {
+		add(f)
+	}
+	out := make([]messages.MetricEvent, 0, len(keep))
+	for _, f := range keep {
+		out = append(out, f)
+	}
+	sortFacts(out)
+	return out
+}
+
+// CarryDated is the carry of a period-dated metric (see ReadWindow): the
+// latest fact before boundary, overall and per currency and "type"
+// dimension. In key order.
+func CarryDated(facts []messages.MetricEvent, boundary time.Time) []messages.MetricEvent {
+	keep := map[string]messages.MetricEvent{}
+	add := func(f messages.MetricEvent) { keep[FactKey(f)] = f }
+	var before []messages.MetricEvent
+	for _, f := range facts {
+		if f.OccurredAt.Before(boundary) {
+			before = append(before, f)
+		}
 	}
 	if f, ok := Latest(before, boundary); ok {
 		add(f)

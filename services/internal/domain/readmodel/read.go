@@ -59,7 +59,7 @@ type Snapshot struct {
 // the beginning: it is ReadWindow with a zero from, the reference the
 // bounded read is tested against.
 func Read(ctx context.Context, src Source, tenantID string, asOf time.Time, metrics []string, findings bool) (*Snapshot, error) {
-	return ReadWindow(ctx, src, tenantID, time.Time{}, asOf, metrics, findings)
+	return ReadWindow(ctx, src, tenantID, time.Time{}, asOf, metrics, nil, findings)
 }
 
 // ReadWindow loads a tenant's snapshot as of asOf whose folds are exact
@@ -69,11 +69,20 @@ func Read(ctx context.Context, src Source, tenantID string, asOf time.Time, metr
 // before it (see the package doc, "Bounded reads"). A zero from reads the
 // whole history.
 //
+// The metrics in dated are period-dated: each entity's state describes
+// one period (a UTC day or month in its dimensions, an imported row's
+// date), is observed at or after that period's start, and the folds over
+// it select entities by their period (a day's Lambda invocations, a
+// month's cost to date, the expense rows dated in a period). Their carry
+// keeps no entity states, only what Known and Latest need (CarryDated): a
+// per-day entity per day would otherwise grow the carry with the
+// tenant's age.
+//
 // It refuses a malformed tenant id, and it refuses a source that returns
 // a fact or finding of another tenant (or a fact of another metric): the
 // partition key already scopes every read, and this check keeps a mistake
 // there from ever putting one tenant's figures into another's report.
-func ReadWindow(ctx context.Context, src Source, tenantID string, from, asOf time.Time, metrics []string, findings bool) (*Snapshot, error) {
+func ReadWindow(ctx context.Context, src Source, tenantID string, from, asOf time.Time, metrics, dated []string, findings bool) (*Snapshot, error) {
 	if !messages.ValidTenantID(tenantID) {
 		return nil, fmt.Errorf("invalid tenant id %q", tenantID)
 	}
@@ -83,10 +92,14 @@ func ReadWindow(ctx context.Context, src Source, tenantID string, from, asOf tim
 	s := &Snapshot{TenantID: tenantID, AsOf: asOf, From: from, facts: make(map[string][]messages.MetricEvent, len(metrics))}
 	var boundary time.Time
 	var carry map[string]Carry
+	isDated := map[string]bool{}
+	for _, m := range dated {
+		isDated[m] = true
+	}
 	if !from.IsZero() {
 		boundary = CarryBoundary(from)
 		var err error
-		if carry, err = loadCarry(ctx, src, tenantID, boundary, metrics, findings); err != nil {
+		if carry, err = loadCarry(ctx, src, tenantID, boundary, metrics, isDated, findings); err != nil {
 			return nil, err
 		}
 	}
@@ -98,7 +111,7 @@ func ReadWindow(ctx context.Context, src Source, tenantID string, from, asOf tim
 		if err := checkFacts(fs, tenantID, m); err != nil {
 			return nil, err
 		}
-		if c := carry[factPart(m)].Facts; len(c) > 0 {
+		if c := carry[factPart(m, isDated[m])].Facts; len(c) > 0 {
 			fs = append(append(make([]messages.MetricEvent, 0, len(c)+len(fs)), c...), fs...)
 		}
 		// One fact per event id, however many times it was stored (see

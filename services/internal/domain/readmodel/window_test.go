@@ -134,7 +134,7 @@ func checkWindow(t *testing.T, seed uint64, ledger writableSource) {
 		}
 		for _, from := range froms {
 			for pass := range 2 { // the first may build the carry, the second reads it
-				win, err := readmodel.ReadWindow(ctx, ledger, tenant, from, end, windowMetrics, true)
+				win, err := readmodel.ReadWindow(ctx, ledger, tenant, from, end, windowMetrics, nil, true)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -277,11 +277,11 @@ func TestBoundedReadCostIsIndependentOfHistory(t *testing.T) {
 	for _, years := range []int{1, 5} {
 		tenant := fmt.Sprintf("age-%d", years)
 		dailyHistory(t, m, tenant, boundedEnd, years)
-		if _, err := readmodel.ReadWindow(ctx, m, tenant, boundedFrom, boundedEnd, boundedMetrics, false); err != nil {
+		if _, err := readmodel.ReadWindow(ctx, m, tenant, boundedFrom, boundedEnd, boundedMetrics, nil, false); err != nil {
 			t.Fatal(err)
 		}
 		before := m.ItemsRead()
-		win, err := readmodel.ReadWindow(ctx, m, tenant, boundedFrom, boundedEnd, boundedMetrics, false)
+		win, err := readmodel.ReadWindow(ctx, m, tenant, boundedFrom, boundedEnd, boundedMetrics, nil, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -330,11 +330,11 @@ func TestStoreBoundedReadCostIsIndependentOfHistory(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := readmodel.ReadWindow(ctx, store, tenant, boundedFrom, boundedEnd, boundedMetrics, false); err != nil {
+		if _, err := readmodel.ReadWindow(ctx, store, tenant, boundedFrom, boundedEnd, boundedMetrics, nil, false); err != nil {
 			t.Fatal(err)
 		}
 		db.reset()
-		win, err := readmodel.ReadWindow(ctx, store, tenant, boundedFrom, boundedEnd, boundedMetrics, false)
+		win, err := readmodel.ReadWindow(ctx, store, tenant, boundedFrom, boundedEnd, boundedMetrics, nil, false)
 		if err != nil {
 			t.Fatal(err)
 		}

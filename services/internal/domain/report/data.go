@@ -59,7 +59,7 @@ func load(ctx context.Context, src Source, t tenants.Tenant, due messages.Report
 	if !boundedReads {
 		from = time.Time{}
 	}
-	snap, err := readmodel.ReadWindow(ctx, src, t.ID, from, asOf, metrics, findings)
+	snap, err := readmodel.ReadWindow(ctx, src, t.ID, from, asOf, metrics, datedMetrics, findings)
 	if err != nil {
 		return nil, err
 	}
@@ -77,6 +77,19 @@ const (
 	trendMonths = 6
 	recentDays  = 30
 )
+
+// datedMetrics are the period-dated metrics (readmodel.ReadWindow): one
+// entity per UTC day (dayStates, dayGaugeMax) or month (cost to date), or
+// an imported row dated by its OccurredAt (rows). The analyses select
+// their entities by period, so the carry keeps none of their states: it
+// would grow by a few entities a day with the tenant's age. Targets are
+// not among them: a target for a month may be imported long before it.
+var datedMetrics = []string{
+	messages.MetricAWSLambdaInvocations, messages.MetricAWSLambdaErrors, messages.MetricAWSLambdaThrottles, messages.MetricAWSLambdaDurationP95,
+	messages.MetricAWSCloudFrontRequests, messages.MetricAWSCloudFront4xxRate, messages.MetricAWSCloudFront5xxRate,
+	messages.MetricAWSCostMonthToDate,
+	metricExpenses, metricChannelSessions, metricChannelConversion, metricChannelSpend,
+}
 
 // boundedReads is false only in the test that compares bounded reports
 // with ones read over the whole history.
