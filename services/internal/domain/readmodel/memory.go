@@ -2,6 +2,7 @@ package readmodel
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -28,7 +29,11 @@ type Memory struct {
 }
 
 type memTenant struct {
-	items  map[string]any // sort key -> fact or finding
+	// items holds each fact or finding as its JSON, as Store's doc
+	// attribute does: reads decode it, and a ledger of years holds no
+	// pointers for the garbage collector to trace (which would charge
+	// the history's size to every report built beside it).
+	items  map[string][]byte // sort key -> JSON
 	keys   []string       // sorted sort keys, when !dirty
 	dirty  bool
 	epoch  string
@@ -47,27 +52,31 @@ func NewMemory() *Memory { return &Memory{tenants: map[string]*memTenant{}} }
 func (m *Memory) tenant(id string) *memTenant {
 	t := m.tenants[id]
 	if t == nil {
-		t = &memTenant{items: map[string]any{}, carry: map[string]memCarry{}, writes: map[string]int{}}
+		t = &memTenant{items: map[string][]byte{}, carry: map[string]memCarry{}, writes: map[string]int{}}
 		m.tenants[id] = t
 	}
 	return t
 }
 
-func (m *Memory) put(tenantID, eventID, sk string, occurred time.Time, v any) bool {
+func (m *Memory) put(tenantID, eventID, sk string, occurred time.Time, v any) (bool, error) {
+	doc, err := json.Marshal(v)
+	if err != nil {
+		return false, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t := m.tenant(tenantID)
 	t.writes[table.FactPK(tenantID, eventID)]++
 	_, dup := t.items[sk]
 	if !dup {
-		t.items[sk] = v
+		t.items[sk] = doc
 		t.dirty = true
 	}
 	if Late(occurred, time.Now()) {
 		m.seq++
 		t.epoch = strconv.Itoa(m.seq) + "#" + sk
 	}
-	return dup
+	return dup, nil
 }
 
 // PutFact records a metric event, like Store.PutFact.
@@ -75,7 +84,7 @@ func (m *Memory) PutFact(_ context.Context, e messages.MetricEvent) (bool, error
 	if err := e.Validate(); err != nil {
 		return false, err
 	}
-	return m.put(e.TenantID, e.EventID, FactKey(e), e.OccurredAt, e), nil
+	return m.put(e.TenantID, e.EventID, FactKey(e), e.OccurredAt, e)
 }
 
 // PutFinding records a finding observation, like Store.PutFinding.
@@ -83,7 +92,7 @@ func (m *Memory) PutFinding(_ context.Context, f messages.Finding) (bool, error)
 	if err := f.Validate(); err != nil {
 		return false, err
 	}
-	return m.put(f.TenantID, f.EventID, findingKey(f), f.OccurredAt, f), nil
+	return m.put(f.TenantID, f.EventID, findingKey(f), f.OccurredAt, f)
 }
 
 // PartitionWrites returns how many puts went to each partition key of the
@@ -106,8 +115,9 @@ func (m *Memory) ItemsRead() int {
 	return m.read
 }
 
-// scan returns the items with sort keys in [lo, hi) in key order.
-func (m *Memory) scan(tenantID, lo, hi string) []any {
+// scan returns the docs of the items with sort keys in [lo, hi) in key
+// order.
+func (m *Memory) scan(tenantID, lo, hi string) [][]byte {
 	t := m.tenant(tenantID)
 	if t.dirty {
 		t.keys = t.keys[:0]
@@ -118,7 +128,7 @@ func (m *Memory) scan(tenantID, lo, hi string) []any {
 		t.dirty = false
 	}
 	i := sort.SearchStrings(t.keys, lo)
-	var out []any
+	var out [][]byte
 	for ; i < len(t.keys) && t.keys[i] < hi; i++ {
 		out = append(out, t.items[t.keys[i]])
 	}
@@ -140,8 +150,12 @@ func (m *Memory) Facts(_ context.Context, tenantID, metric string, from, until t
 		lo += from.UTC().Format(table.TimeKey)
 	}
 	var out []messages.MetricEvent
-	for _, v := range m.scan(tenantID, lo, prefix+until.UTC().Format(table.TimeKey)) {
-		if e, ok := v.(messages.MetricEvent); ok && e.Metric == metric && !e.OccurredAt.Before(from) && e.OccurredAt.Before(until) {
+	for _, doc := range m.scan(tenantID, lo, prefix+until.UTC().Format(table.TimeKey)) {
+		var e messages.MetricEvent
+		if err := json.Unmarshal(doc, &e); err != nil {
+			return nil, err
+		}
+		if e.Metric == metric && !e.OccurredAt.Before(from) && e.OccurredAt.Before(until) {
 			out = append(out, e)
 		}
 	}
@@ -171,8 +185,12 @@ func (m *Memory) FindingsBetween(_ context.Context, tenantID string, from, until
 		lo += from.UTC().Format(table.TimeKey)
 	}
 	var out []messages.Finding
-	for _, v := range m.scan(tenantID, lo, table.PrefixFinding+until.UTC().Format(table.TimeKey)) {
-		if f, ok := v.(messages.Finding); ok && !f.OccurredAt.Before(from) && f.OccurredAt.Before(until) {
+	for _, doc := range m.scan(tenantID, lo, table.PrefixFinding+until.UTC().Format(table.TimeKey)) {
+		var f messages.Finding
+		if err := json.Unmarshal(doc, &f); err != nil {
+			return nil, err
+		}
+		if !f.OccurredAt.Before(from) && f.OccurredAt.Before(until) {
 			out = append(out, f)
 		}
 	}
