@@ -34,7 +34,7 @@ type memTenant struct {
 	// pointers for the garbage collector to trace (which would charge
 	// the history's size to every report built beside it).
 	items  map[string][]byte // sort key -> JSON
-	keys   []string       // sorted sort keys, when !dirty
+	keys   []string          // sorted sort keys, when !dirty
 	dirty  bool
 	epoch  string
 	carry  map[string]memCarry // boundary + part -> carry
