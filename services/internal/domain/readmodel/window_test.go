@@ -353,3 +353,52 @@ func TestStoreBoundedReadCostIsIndependentOfHistory(t *testing.T) {
 		t.Errorf("requests and items: 1 year %+v, 5 years %+v; want 5 years no more than 1", got[1], got[5])
 	}
 }
+
+// TestStoreCarryChunksAndEpoch: a carry larger than one item is stored as
+// several chunks and read back whole under its epoch; under another epoch,
+// or with one chunk rewritten under another epoch, the part is not used.
+func TestStoreCarryChunksAndEpoch(t *testing.T) {
+	ctx := context.Background()
+	env := mototest.Bootstrap(t, resources.Spec{})
+	db := &countingDB{DynamoAPI: dynamodb.NewFromConfig(env.AWS)}
+	store := readmodel.Store{DB: db, Table: env.Names.Table}
+	boundary := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var c readmodel.Carry
+	for i := range 3000 { // ~700 KB of JSON: three chunks
+		c.Facts = append(c.Facts, messages.MetricEvent{Header: messages.Header{EventID: fmt.Sprintf("evt_%05d", i), TenantID: "jada", OccurredAt: boundary.Add(-time.Duration(i) * time.Minute), Source: messages.SourceStripe},
+			Metric: messages.MetricMRR, Kind: messages.KindState, Entity: fmt.Sprintf("sub_%05d", i), Version: int64(i), Value: 2900, Currency: "USD",
+			Dimensions: map[string]string{readmodel.DimensionCustomer: fmt.Sprintf("cus_%05d", i)}})
+	}
+	if err := store.StoreCarry(ctx, "jada", boundary, "e1", map[string]readmodel.Carry{"F:mrr": c}); err != nil {
+		t.Fatal(err)
+	}
+	db.reset()
+	got, err := store.LoadCarry(ctx, "jada", boundary, "e1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q, n := db.reset(); n < 3 || q < 1 {
+		t.Errorf("carry read as %d items in %d queries, want at least 3 chunks", n, q)
+	}
+	if len(got["F:mrr"].Facts) != len(c.Facts) || got["F:mrr"].Facts[2999].EventID != "evt_02999" {
+		t.Fatalf("carry read back with %d of %d facts", len(got["F:mrr"].Facts), len(c.Facts))
+	}
+	if got, _ := store.LoadCarry(ctx, "jada", boundary, "e2"); len(got) != 0 {
+		t.Errorf("a carry stored under epoch e1 was used under e2")
+	}
+	if got, _ := store.LoadCarry(ctx, "other", boundary, "e1"); len(got) != 0 {
+		t.Errorf("another tenant read jada's carry")
+	}
+	// A smaller rewrite under e2 leaves e1's chunk 2 behind: e2's part
+	// is whole (chunks 0..1 of 2), e1's is not any more.
+	small := readmodel.Carry{Facts: c.Facts[:1500]}
+	if err := store.StoreCarry(ctx, "jada", boundary, "e2", map[string]readmodel.Carry{"F:mrr": small}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := store.LoadCarry(ctx, "jada", boundary, "e1"); len(got) != 0 {
+		t.Errorf("a carry with chunks of two epochs was used under the old one")
+	}
+	if got, _ := store.LoadCarry(ctx, "jada", boundary, "e2"); len(got["F:mrr"].Facts) != 1500 {
+		t.Errorf("the rewritten carry read back with %d facts, want 1500", len(got["F:mrr"].Facts))
+	}
+}
