@@ -24,11 +24,11 @@
 //
 //	pk           sk                                         owner      item
 //	TENANT#<id>  CONFIG                                     tenants    the tenant's config        gsi1: TENANTS / <id>
-//	TENANT#<id>  F#<metric>#<occurred, TimeKey>#<event id>  readmodel  a metric fact (doc: the event's JSON)
-//	TENANT#<id>  X#<occurred, TimeKey>#<event id>           readmodel  a finding observation (doc: JSON)
+//	TENANT#<id>  F#<metric>#<occurred, TimeKey>#<event id>  readmodel  a metric fact written before sharding (doc: the event's JSON); still read
+//	TENANT#<id>  X#<occurred, TimeKey>#<event id>           readmodel  a finding observation written before sharding (doc: JSON); still read
 //	TENANT#<id>#S<k>  F#<metric>#<occurred, TimeKey>#<event id>  readmodel  a metric fact, shard k = FactShard(event id)
 //	TENANT#<id>#S<k>  X#<occurred, TimeKey>#<event id>           readmodel  a finding observation, shard k = FactShard(event id)
-//	TENANT#<id>  R#EPOCH                                    readmodel  carry epoch: the sort key of the last late fact written
+//	TENANT#<id>  R#EPOCH                                    readmodel  carry epoch: a nonce and the key of the last late fact written
 //	TENANT#<id>  R#C#<boundary, TimeKey>#<part>#<chunk, 3 digits>  readmodel  carry: derived state before a boundary (expires_at)
 //	TENANT#<id>  DUE#<report id>                            scheduler  a report due, written once  gsi1 while unpublished: DUE#PENDING / <due RFC 3339>#<tenant>#<report id>
 //	TENANT#<id>  DUE#CURSOR                                 scheduler  every firing up to cursor_at has its DUE# item
