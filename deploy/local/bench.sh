@@ -27,6 +27,8 @@ runs=(
 	"services/e2e;^BenchmarkIngest$;50x;10x"
 	"services/e2e;^BenchmarkServiceFootprint$;3x;1x"
 	"services/internal/domain/report;^Benchmark(Build|Render)$;20x;3x"
+	"services/internal/domain/report;^Benchmark(Build|Render)History$;20x;3x"
+	"services/internal/domain/readmodel;^BenchmarkHotTenantShards$;1x;1x"
 	"services/mailer/internal/mailer;^BenchmarkThroughput$;3x;1x"
 	"services/stripe-collector/internal/webhook;^Benchmark(VerifyTranslate|HandlerNoIO)$;2000x;200x"
 	"services/stripe-collector/internal/webhook;^BenchmarkWebhookToSNS$;200x;30x"

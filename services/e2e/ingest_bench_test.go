@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stripe/stripe-go/v76"
 
 	"github.com/boardpack/boardpack/services/e2e/stack"
@@ -34,8 +35,8 @@ func BenchmarkIngest(b *testing.B) {
 	run := mototest.UniqueID()
 	db := dynamodb.NewFromConfig(mototest.Config(b))
 	type probe struct {
-		key    string
-		posted time.Time
+		pk, key string
+		posted  time.Time
 	}
 	var (
 		mu        sync.Mutex
@@ -45,7 +46,7 @@ func BenchmarkIngest(b *testing.B) {
 		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{
 				TableName: aws.String(s.Names.Table),
-				Key:       table.Key(tenant, p.key),
+				Key:       map[string]ddbtypes.AttributeValue{table.AttrPK: table.S(p.pk), table.AttrSK: table.S(p.key)},
 			})
 			if err == nil && out.Item != nil {
 				mu.Lock()
@@ -77,7 +78,11 @@ func BenchmarkIngest(b *testing.B) {
 				}
 				if i%10 == 0 {
 					probes.Add(1)
-					go func() { defer probes.Done(); waitFact(probe{factKey(b, tenant, ev), posted}) }()
+					go func() {
+						defer probes.Done()
+						pk, sk := factKey(b, tenant, ev)
+						waitFact(probe{pk, sk, posted})
+					}()
 				}
 			}
 		}()
@@ -108,8 +113,9 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportMetric(total/float64(events)*1e6, "cpu-µs/event")
 }
 
-// factKey is the read-model sort key of the charge's gross revenue fact.
-func factKey(t testing.TB, tenant string, ev map[string]any) string {
+// factKey is the read-model key (its shard's partition key and its sort
+// key) of the charge's gross revenue fact.
+func factKey(t testing.TB, tenant string, ev map[string]any) (pk, sk string) {
 	raw, err := json.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +128,7 @@ func factKey(t testing.TB, tenant string, ev map[string]any) string {
 	if err != nil || len(facts) == 0 {
 		t.Fatalf("translate: %v (%d facts)", err, len(facts))
 	}
-	return readmodel.FactKey(facts[0])
+	return table.FactPK(tenant, facts[0].EventID), readmodel.FactKey(facts[0])
 }
 
 // BenchmarkServiceFootprint starts each service and reports its

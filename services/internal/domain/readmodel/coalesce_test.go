@@ -44,7 +44,7 @@ func putConcurrently(t *testing.T, db readmodel.BatchAPI, n int) []error {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			rec := readmodel.Record{TenantID: "jada", SK: fmt.Sprintf("F#m#%03d", i), Doc: []byte("{}")}
+			rec := readmodel.Record{TenantID: "jada", SK: fmt.Sprintf("F#m#%03d", i), Doc: []byte("{}"), Occurred: time.Now()}
 			dup, err := c.Put(ctx, rec)
 			if dup {
 				t.Errorf("Put reported a duplicate: a batched write cannot know")

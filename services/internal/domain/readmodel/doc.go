@@ -23,7 +23,8 @@
 //     earliest), and over PreferParts(refund facts), where a charge's
 //     cumulative refund state gives way to its refunds' own states.
 //
-// One write unit per event (facts are well under 1 KB), no transaction:
+// One write unit per event (facts are well under 1 KB; a late fact adds
+// the epoch write, see Bounded reads), no transaction:
 // TransactWriteItems would cost twice the write units on AWS and copies
 // the whole table per call on moto.
 //
@@ -42,37 +43,96 @@
 //
 // # Items (table BOARDPACK_TABLE; package table owns the key shapes)
 //
-//	pk             sk                                                item
-//	TENANT#<id>    F#<metric>#<occurred UTC, fixed width>#<event id>  a metric fact (attribute doc: the event's JSON)
-//	TENANT#<id>    X#<occurred UTC, fixed width>#<event id>          a finding observation (doc: JSON)
-//	TENANT#<id>    R#...                                             reserved for rollups (see below); unused
+//	pk                 sk                                                item
+//	TENANT#<id>#S<k>   F#<metric>#<occurred UTC, fixed width>#<event id>  a metric fact (attribute doc: the event's JSON); k = table.FactShard(event id)
+//	TENANT#<id>#S<k>   X#<occurred UTC, fixed width>#<event id>          a finding observation (doc: JSON)
+//	TENANT#<id>        F#..., X#...                                      facts written before sharding: still read
+//	TENANT#<id>        R#EPOCH                                           the carry epoch (attribute epoch)
+//	TENANT#<id>        R#C#<boundary>#<part>#<chunk>                     a cached carry chunk (doc, epoch, chunk, chunks, expires_at)
 //
-// Facts of one metric sort by time, so a period is one DynamoDB Query with
-// BETWEEN on the tenant's partition; a state metric's value at t reads the
-// metric's facts from the beginning up to t. Nothing ever reads across
-// partitions. The other owners' items in the same partitions (tenant
-// config, report dues, send records, imports) are listed in package
-// table; their prefixes never overlap F#, X# or R#.
+// A tenant's ledger is spread over table.FactShards partitions by a hash
+// of the event id, so a hot tenant's writes are not capped by one
+// partition's ~1,000 write units a second; every copy of one event lands
+// in one shard. Facts of one metric sort by time, so a range is one Query
+// with BETWEEN per ledger partition (the shards and the unsharded one),
+// sent in parallel. Nothing ever reads across tenants. The other owners'
+// items (tenant config, report dues, send records, imports) stay in the
+// unsharded partition (package table); their prefixes never overlap F#,
+// X# or R#.
 //
 // # Reading: Read, then fold
 //
-// There is one read path. Read loads a tenant's Snapshot as of an instant:
-// every fact of the metrics asked for, from the beginning, and optionally
-// the finding observations. It refuses a malformed tenant id, and refuses
+// There is one read path. ReadWindow loads a tenant's Snapshot as of an
+// instant for the metrics asked (and optionally the finding
+// observations), exact for every fold at instants from a window's start
+// on; Read is the same over the whole history, the reference the bounded
+// read is tested against. Both refuse a malformed tenant id, and refuse
 // any fact or finding the source returns for another tenant, so a figure
 // can never include another tenant's data even if a key were wrong.
 // Figures are the pure folds over a snapshot (fold.go, mrr.go,
 // findings.go: Sum, Count, ByDimension, Daily, TotalAt, Change, StatesAt,
 // Latest, MRRMovements, MonthlyMRRMovements, OpenFindings, FindingStates).
-// Package report reads each report through Read and folds the snapshot
-// many times, so every figure of a report comes from one read.
+// Package report reads each report through ReadWindow and folds the
+// snapshot many times, so every figure of a report comes from one read.
 //
 // Read reads from a Source: Store (DynamoDB), or Memory, an in-memory
 // ledger with the same semantics for tests; one suite runs over both
-// (tenant isolation, any delivery order). Store.Findings is also read
-// directly by the aws-collector, to know which findings it already
-// reported after a restart. Periods are instants; the tenant's time zone
-// is applied by the caller, at read time.
+// (tenant isolation, any delivery order, bounded reads). Store.Findings is
+// also read directly by the aws-collector. Periods are instants; the
+// tenant's time zone is applied by the caller, at read time.
+//
+// # Bounded reads: the window and the carry
+//
+// A report's cost must not grow with the tenant's age, yet a state's value
+// at the period start (MRR per subscription, cash, a refund's or payout's
+// state, a finding's status and first sighting) depends on older facts.
+// ReadWindow(from, asOf) therefore reads:
+//
+//   - the facts in [B, asOf), B = CarryBoundary(from): the UTC month start
+//     at least DistinctMargin (31 days) before from, so that one event
+//     stored with two dates (Distinct) is seen with both;
+//   - the carry as of B: per metric, the few facts before B that stand for
+//     all of them (CarryFacts: each entity's latest state, each customer's
+//     first paid state, the latest fact overall and per currency), and per
+//     finding its first and last observation (CarryFindings). Its size
+//     grows with the number of entities, never with the length of history.
+//
+// Every fold at instants ≥ from over carry ∪ window equals the fold over
+// the whole history (TestReadWindowEqualsFullHistoryInAnyOrder, on Memory
+// and on moto, with late facts arriving behind a cached carry). Known
+// limits, documented: two dates of one event more than DistinctMargin
+// apart, and a state superseded by a higher Version yet later in time,
+// can differ in the folds before the window's start only in theory.
+//
+// The carry is derived, so it is never trusted when in doubt; the rule is
+// an epoch, and it is what keeps it exactly once in effect:
+//
+//   - The reader computes it lazily and caches it in the table (R#C#...,
+//     chunks of ≤ 300 KB under the tenant's unsharded partition, TTL 90
+//     days), tagged with the tenant's carry epoch read first, with a
+//     consistent read, before the facts (also read consistently).
+//   - A fact is late when it occurred more than SettleAfter (35 days)
+//     before it is written (backfills, imports of old rows, redeliveries of
+//     old events). Writing a late fact (Store.Put, WriteBatch, Memory) sets
+//     the epoch R#EPOCH to a new unique value (random nonce + the fact's
+//     key) after — never before — the fact is stored, duplicate or not, so
+//     a crash between the two is repaired by the redelivery.
+//   - A carry is cached only as of a boundary at least SettleAfter + one
+//     day of clock skew old: a fact that occurred before such a boundary
+//     and is written after the carry was built is late by construction, so
+//     it changes the epoch, and a carry is used only when every chunk of
+//     its part carries the current epoch. Otherwise the part is rebuilt
+//     from the facts before B (one full read, once) and cached again.
+//     Concurrent rebuilds write the same content; a stale one is tagged
+//     with an old epoch and ignored.
+//   - Nothing is added on the hot path: a fact written within 35 days of
+//     occurring (every live webhook) costs one write unit, as before; a
+//     batch holding late facts costs one more BatchWriteItem.
+//
+// Why lazily by the reader rather than by the aggregator: an
+// aggregator-maintained per-(metric, month) state would cost a read and a
+// guarded write per event (see rollups below) and would still need the
+// same rebuild rule for late facts; reads are a few per tenant a week.
 //
 // # Why no materialized rollups (daily/monthly items)
 //

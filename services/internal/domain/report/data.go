@@ -14,7 +14,9 @@ import (
 )
 
 // Data is what an analyst reads: the tenant, the period, and the facts of
-// the metrics it asked for, from the beginning up to AsOf.
+// the metrics it asked for up to AsOf, read for the report's window
+// (History): every fold at an instant from History on has the value it
+// has over the whole history (readmodel.ReadWindow).
 type Data struct {
 	Tenant tenants.Tenant
 	Loc    *time.Location
@@ -26,6 +28,9 @@ type Data struct {
 	AsOf time.Time
 	// Now is the build time.
 	Now time.Time
+	// History is the earliest instant any figure of the report looks at
+	// (historyStart).
+	History time.Time
 	// snap is everything the report reads, loaded once (readmodel.Read).
 	snap *readmodel.Snapshot
 	// split memoises inCurrency: analyses ask for the same metric many
@@ -49,11 +54,58 @@ func load(ctx context.Context, src Source, t tenants.Tenant, due messages.Report
 		return nil, fmt.Errorf("%w: period [%s, %s) starts after now (%s)", ErrInvalid,
 			due.PeriodStart.Format(time.RFC3339), due.PeriodEnd.Format(time.RFC3339), now.Format(time.RFC3339))
 	}
-	snap, err := readmodel.Read(ctx, src, t.ID, asOf, metrics, findings)
+	prev := p.previous()
+	from := historyStart(p, prev, asOf, loc)
+	if !boundedReads {
+		from = time.Time{}
+	}
+	snap, err := readmodel.ReadWindow(ctx, src, t.ID, from, asOf, metrics, datedMetrics, findings)
 	if err != nil {
 		return nil, err
 	}
-	return &Data{Tenant: t, Loc: loc, Due: due, Period: p, Prev: p.previous(), AsOf: asOf, Now: now, snap: snap}, nil
+	return &Data{Tenant: t, Loc: loc, Due: due, Period: p, Prev: prev, AsOf: asOf, Now: now, History: from, snap: snap}, nil
+}
+
+// The history the analyses look back on, in one place. A report reads its
+// period plus this much, whatever the tenant's age (readmodel.ReadWindow
+// keeps the state before it as a small carry): the previous period (every
+// "vs previous" column), trendMonths calendar months ending with the
+// period's (the CFO's targets vs actuals table), and recentDays before
+// AsOf (the CEO's "no revenue in 30 days" rule). A role that looks further
+// back must widen this, or TestBoundedReportEqualsFullHistory fails.
+const (
+	trendMonths = 6
+	recentDays  = 30
+)
+
+// datedMetrics are the period-dated metrics (readmodel.ReadWindow): one
+// entity per UTC day (dayStates, dayGaugeMax) or month (cost to date), or
+// an imported row dated by its OccurredAt (rows). The analyses select
+// their entities by period, so the carry keeps none of their states: it
+// would grow by a few entities a day with the tenant's age. Targets are
+// not among them: a target for a month may be imported long before it.
+var datedMetrics = []string{
+	messages.MetricAWSLambdaInvocations, messages.MetricAWSLambdaErrors, messages.MetricAWSLambdaThrottles, messages.MetricAWSLambdaDurationP95,
+	messages.MetricAWSCloudFrontRequests, messages.MetricAWSCloudFront4xxRate, messages.MetricAWSCloudFront5xxRate,
+	messages.MetricAWSCostMonthToDate,
+	metricExpenses, metricChannelSessions, metricChannelConversion, metricChannelSpend,
+}
+
+// boundedReads is false only in the test that compares bounded reports
+// with ones read over the whole history.
+var boundedReads = true
+
+// historyStart is the earliest instant a report of period p (previous
+// period prev, as of asOf) looks at.
+func historyStart(p, prev Period, asOf time.Time, loc *time.Location) time.Time {
+	start := minTime(p.Start, prev.Start)
+	if m := months(minTime(p.End, asOf).Add(-1), loc, trendMonths)[0].Start; m.Before(start) {
+		start = m
+	}
+	if r := asOf.AddDate(0, 0, -recentDays); r.Before(start) {
+		start = r
+	}
+	return start
 }
 
 // Facts returns the loaded facts of a metric (in any currency).

@@ -62,7 +62,10 @@ func testTenant() tenants.Tenant {
 
 // fullData is a year of daily activity ending at end (UTC), from every
 // source, deterministic.
-func fullData(tenantID string, end time.Time) *memSource {
+func fullData(tenantID string, end time.Time) *memSource { return historyData(tenantID, end, 1) }
+
+// historyData is fullData over years of daily history ending at end.
+func historyData(tenantID string, end time.Time, years int) *memSource {
 	s := &memSource{}
 	n := 0
 	h := func(at time.Time, src string) messages.Header {
@@ -70,7 +73,7 @@ func fullData(tenantID string, end time.Time) *memSource {
 		return messages.Header{EventID: fmt.Sprintf("evt_%06d", n), TenantID: tenantID, OccurredAt: at, Source: src}
 	}
 	add := func(e messages.MetricEvent) { s.facts = append(s.facts, e) }
-	start := end.AddDate(-1, 0, 0)
+	start := end.AddDate(-years, 0, 0)
 	products := []string{"Harbor cruise", "Sunset tour <script>alert('x')</script>", "Private charter"}
 	for day, i := start, 0; day.Before(end); day, i = day.AddDate(0, 0, 1), i+1 {
 		at := day.Add(17 * time.Hour)

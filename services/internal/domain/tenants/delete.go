@@ -49,8 +49,9 @@ func (s Store) mark(ctx context.Context, id, update string, values map[string]ty
 	return nil
 }
 
-// Purge deletes every item of a deleted tenant's partition: its
-// configuration, read model, ledger of sends and import log. It refuses a
+// Purge deletes every item of a deleted tenant's partitions
+// (table.TenantPKs: its own and its ledger's shards): its configuration,
+// read model, ledger of sends and import log. It refuses a
 // tenant that is not marked deleted, so a purge is always a second,
 // deliberate step. It returns how many items it deleted.
 func (s Store) Purge(ctx context.Context, id string) (int, error) {
@@ -61,31 +62,34 @@ func (s Store) Purge(ctx context.Context, id string) (int, error) {
 		return 0, err
 	}
 	n := 0
-	p := dynamodb.NewQueryPaginator(s.DB, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.Table),
-		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ProjectionExpression:      aws.String("#pk, #sk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": table.AttrPK, "#sk": table.AttrSK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: table.PK(id)}},
-	})
 	var config map[string]types.AttributeValue
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return n, fmt.Errorf("purge tenant %s: %w", id, err)
-		}
-		var keys []map[string]types.AttributeValue
-		for _, item := range page.Items {
-			if sk, ok := item[table.AttrSK].(*types.AttributeValueMemberS); ok && sk.Value == table.SKConfig {
-				config = item // last, so an interrupted purge can run again
-				continue
+	// Every partition of the tenant: its own and its ledger's shards.
+	for _, pk := range table.TenantPKs(id) {
+		p := dynamodb.NewQueryPaginator(s.DB, &dynamodb.QueryInput{
+			TableName:                 aws.String(s.Table),
+			KeyConditionExpression:    aws.String("#pk = :pk"),
+			ProjectionExpression:      aws.String("#pk, #sk"),
+			ExpressionAttributeNames:  map[string]string{"#pk": table.AttrPK, "#sk": table.AttrSK},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return n, fmt.Errorf("purge tenant %s: %w", id, err)
 			}
-			keys = append(keys, item)
+			var keys []map[string]types.AttributeValue
+			for _, item := range page.Items {
+				if sk, ok := item[table.AttrSK].(*types.AttributeValueMemberS); ok && sk.Value == table.SKConfig && pk == table.PK(id) {
+					config = item // last, so an interrupted purge can run again
+					continue
+				}
+				keys = append(keys, item)
+			}
+			if err := s.deleteKeys(ctx, keys); err != nil {
+				return n, fmt.Errorf("purge tenant %s: %w (run it again to finish)", id, err)
+			}
+			n += len(keys)
 		}
-		if err := s.deleteKeys(ctx, keys); err != nil {
-			return n, fmt.Errorf("purge tenant %s: %w (run it again to finish)", id, err)
-		}
-		n += len(keys)
 	}
 	if config != nil {
 		if err := s.deleteKeys(ctx, []map[string]types.AttributeValue{config}); err != nil {

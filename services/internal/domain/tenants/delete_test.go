@@ -58,13 +58,20 @@ func TestStoreDeleteRestorePurge(t *testing.T) {
 	if err := store.Apply(ctx, demoFile(t)); err != nil {
 		t.Fatal(err)
 	}
-	// A ledger item of the tenant, and one of another tenant.
+	// A ledger item of the tenant, and one of another tenant, in the
+	// tenant's partition and in each shard of its read model.
 	for _, id := range []string{"jada", "quickdumpnow"} {
-		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(env.Names.Table), Item: map[string]types.AttributeValue{
-			table.AttrPK: &types.AttributeValueMemberS{Value: table.PK(id)},
-			table.AttrSK: &types.AttributeValueMemberS{Value: "SEND#test"},
-		}}); err != nil {
-			t.Fatal(err)
+		for k := range table.FactShards + 1 {
+			pk, sk := table.PK(id), "SEND#test"
+			if k > 0 {
+				pk, sk = table.ShardPK(id, k-1), "F#m#x"
+			}
+			if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(env.Names.Table), Item: map[string]types.AttributeValue{
+				table.AttrPK: &types.AttributeValueMemberS{Value: pk},
+				table.AttrSK: &types.AttributeValueMemberS{Value: sk},
+			}}); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	if _, err := store.Purge(ctx, "jada"); err == nil {
@@ -112,8 +119,24 @@ func TestStoreDeleteRestorePurge(t *testing.T) {
 		t.Fatal(err)
 	}
 	n, err := store.Purge(ctx, "jada")
-	if err != nil || n != 2 {
-		t.Fatalf("Purge = %d, %v; want the config and the ledger item", n, err)
+	if want := 2 + table.FactShards; err != nil || n != want {
+		t.Fatalf("Purge = %d, %v; want %d: the config, the ledger item and one fact per shard", n, err, want)
+	}
+	for k := range table.FactShards {
+		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(env.Names.Table), Key: map[string]types.AttributeValue{
+			table.AttrPK: &types.AttributeValueMemberS{Value: table.ShardPK("jada", k)},
+			table.AttrSK: &types.AttributeValueMemberS{Value: "F#m#x"},
+		}})
+		if err != nil || out.Item != nil {
+			t.Fatalf("shard %d of the purged tenant still holds its fact (%v)", k, err)
+		}
+		out, err = db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(env.Names.Table), Key: map[string]types.AttributeValue{
+			table.AttrPK: &types.AttributeValueMemberS{Value: table.ShardPK("quickdumpnow", k)},
+			table.AttrSK: &types.AttributeValueMemberS{Value: "F#m#x"},
+		}})
+		if err != nil || out.Item == nil {
+			t.Fatalf("purge touched another tenant's shard %d: %v", k, err)
+		}
 	}
 	if _, err := store.Get(ctx, "jada"); !errors.Is(err, tenants.ErrNotFound) || errors.Is(err, tenants.ErrDeleted) {
 		t.Fatalf("Get(purged) = %v, want ErrNotFound", err)

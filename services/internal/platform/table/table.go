@@ -9,16 +9,27 @@
 // # Keys
 //
 // The table has a string hash key pk and range key sk. Everything a tenant
-// owns lives in its partition, pk = TENANT#<id> (PK), so nothing reads
-// across tenants. The global secondary index gsi1 (keys gsi1pk, gsi1sk,
+// owns lives in its partitions: pk = TENANT#<id> (PK), and for the ledger
+// of facts and findings FactShards shard partitions TENANT#<id>#S<k>
+// (ShardPK), so that one hot tenant's writes spread over several
+// partitions (DynamoDB gives each about 1,000 write units a second; see
+// deploy/SCALING.md). The shard is a hash of the event id (FactShard), so
+// every copy of one fact lands in the same shard; a reader queries every
+// shard's key range (and the unsharded partition, where facts written
+// before sharding stay readable). TenantPKs lists a tenant's partition
+// keys, for whoever must visit them all (tenants delete --purge). Nothing
+// reads across tenants. The global secondary index gsi1 (keys gsi1pk, gsi1sk,
 // all attributes projected) is sparse: only items that carry gsi1pk are in
 // it. expires_at (epoch seconds) is the table's TTL attribute.
 //
 //	pk           sk                                         owner      item
 //	TENANT#<id>  CONFIG                                     tenants    the tenant's config        gsi1: TENANTS / <id>
-//	TENANT#<id>  F#<metric>#<occurred, TimeKey>#<event id>  readmodel  a metric fact (doc: the event's JSON)
-//	TENANT#<id>  X#<occurred, TimeKey>#<event id>           readmodel  a finding observation (doc: JSON)
-//	TENANT#<id>  R#...                                      readmodel  reserved for rollups; unused
+//	TENANT#<id>  F#<metric>#<occurred, TimeKey>#<event id>  readmodel  a metric fact written before sharding (doc: the event's JSON); still read
+//	TENANT#<id>  X#<occurred, TimeKey>#<event id>           readmodel  a finding observation written before sharding (doc: JSON); still read
+//	TENANT#<id>#S<k>  F#<metric>#<occurred, TimeKey>#<event id>  readmodel  a metric fact, shard k = FactShard(event id)
+//	TENANT#<id>#S<k>  X#<occurred, TimeKey>#<event id>           readmodel  a finding observation, shard k = FactShard(event id)
+//	TENANT#<id>  R#EPOCH                                    readmodel  carry epoch: a nonce and the key of the last late fact written
+//	TENANT#<id>  R#C#<boundary, TimeKey>#<part>#<chunk, 3 digits>  readmodel  carry: derived state before a boundary (expires_at)
 //	TENANT#<id>  DUE#<report id>                            scheduler  a report due, written once  gsi1 while unpublished: DUE#PENDING / <due RFC 3339>#<tenant>#<report id>
 //	TENANT#<id>  DUE#CURSOR                                 scheduler  every firing up to cursor_at has its DUE# item
 //	TENANT#<id>  SEND#<report id>#<recipient, lower case>   delivery   one email of a report to one recipient
@@ -43,6 +54,10 @@
 // Times in sort keys are UTC in the fixed-width TimeKey layout, so that
 // keys sort in time order and a period is one BETWEEN.
 //
+// FactShards is stored data too: lowering it hides the facts of the
+// shards dropped; raising it is safe for writes but readers must query the
+// new shards (TenantPKs) — change it only with every reader deployed.
+//
 // Every string above is stored data: changing one orphans what is already
 // in the table.
 package table
@@ -50,6 +65,7 @@ package table
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
@@ -77,6 +93,8 @@ const (
 	PrefixFact      = "F#"
 	PrefixFinding   = "X#"
 	PrefixRollup    = "R#"
+	SKCarryEpoch    = PrefixRollup + "EPOCH"
+	PrefixCarry     = PrefixRollup + "C#"
 	PrefixDue       = "DUE#"
 	SKDueCursor     = PrefixDue + "CURSOR"
 	PrefixSend      = "SEND#"
@@ -85,6 +103,7 @@ const (
 	PrefixImport    = "IMPORT#"
 	PrefixAlert     = "ALERT#"
 	tenantPKPrefix  = "TENANT#"
+	shardPKInfix    = "#S"
 	importLatest    = "#LATEST"
 	importVersioned = "#V#"
 )
@@ -121,6 +140,52 @@ var Prefixes = []Prefix{
 
 // PK is the partition key of everything that belongs to a tenant.
 func PK(tenantID string) string { return tenantPKPrefix + tenantID }
+
+// FactShards is the number of shard partitions of a tenant's ledger.
+const FactShards = 4
+
+// ShardPK is the partition key of one shard of a tenant's ledger.
+func ShardPK(tenantID string, shard int) string {
+	return tenantPKPrefix + tenantID + shardPKInfix + strconv.Itoa(shard)
+}
+
+// FactShard is the shard of a fact or finding with this event id: FNV-1a
+// of the id, modulo FactShards. Every copy of one event lands in the same
+// shard.
+func FactShard(eventID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(eventID))
+	return int(h.Sum32() % FactShards)
+}
+
+// FactPK is the partition key of a fact or finding with this event id.
+func FactPK(tenantID, eventID string) string { return ShardPK(tenantID, FactShard(eventID)) }
+
+// LedgerPKs are the partition keys that hold a tenant's facts and
+// findings, each to be queried over the same sort-key range: the
+// unsharded partition (facts written before sharding) and every shard.
+func LedgerPKs(tenantID string) []string {
+	out := make([]string, 0, FactShards+1)
+	out = append(out, PK(tenantID))
+	for k := range FactShards {
+		out = append(out, ShardPK(tenantID, k))
+	}
+	return out
+}
+
+// TenantPKs are every partition key a tenant's items may live under.
+func TenantPKs(tenantID string) []string { return LedgerPKs(tenantID) }
+
+// CarryPrefix begins the sort keys of the carry as of boundary.
+func CarryPrefix(boundary time.Time) string {
+	return PrefixCarry + boundary.UTC().Format(TimeKey) + "#"
+}
+
+// CarrySK is the sort key of one chunk of one part (a metric, or the
+// findings) of the carry as of boundary.
+func CarrySK(boundary time.Time, part string, chunk int) string {
+	return fmt.Sprintf("%s%s#%03d", CarryPrefix(boundary), part, chunk)
+}
 
 // Key is the primary key of a tenant's item.
 func Key(tenantID, sk string) map[string]types.AttributeValue {

@@ -35,10 +35,36 @@ func TestKeysAreStoredBytes(t *testing.T) {
 		{AlertEpisodeSK("dispute-opened", "dp_1", 3), "ALERT#E#dispute-opened#dp_1#000003"},
 		{AlertSeenSK("stripe"), "ALERT#SEEN#stripe"},
 		{AlertDeadSK("ab12"), "ALERT#DEAD#ab12"},
+		{ShardPK("jada", 3), "TENANT#jada#S3"},
+		{FactPK("jada", "evt_1"), "TENANT#jada#S" + fmt.Sprint(FactShard("evt_1"))},
+		{SKCarryEpoch, "R#EPOCH"},
+		{CarryPrefix(at), "R#C#2026-11-03T15:04:05.000006000Z#"},
+		{CarrySK(at, "F:mrr", 2), "R#C#2026-11-03T15:04:05.000006000Z#F:mrr#002"},
+		{fmt.Sprint(LedgerPKs("jada")), "[TENANT#jada TENANT#jada#S0 TENANT#jada#S1 TENANT#jada#S2 TENANT#jada#S3]"},
 		{AttrPK + AttrSK + IndexGSI1 + AttrGSI1PK + AttrGSI1SK + AttrExpiresAt, "pkskgsi1gsi1pkgsi1skexpires_at"},
 	} {
 		if c.got != c.want {
 			t.Errorf("key %q, stored items use %q", c.got, c.want)
+		}
+	}
+}
+
+// TestFactShardIsStored pins the hash: a different function would put new
+// copies of an old event in another shard (Distinct would still see both,
+// but the bytes are stored data), and it spreads ids over every shard.
+func TestFactShardIsStored(t *testing.T) {
+	for id, want := range map[string]int{"evt_1": 2, "evt_2": 3, "ch_3MmlLrLkdIwHu7ix0snN0B15": 1, "": 1} {
+		if got := FactShard(id); got != want {
+			t.Errorf("FactShard(%q) = %d, stored items use %d", id, got, want)
+		}
+	}
+	seen := map[int]int{}
+	for i := range 4000 {
+		seen[FactShard(fmt.Sprintf("evt_%d", i))]++
+	}
+	for k := range FactShards {
+		if seen[k] < 800 {
+			t.Errorf("shard %d got %d of 4000 ids: %v", k, seen[k], seen)
 		}
 	}
 }
