@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -553,7 +554,26 @@ func Subscription(tenantID string, sub *stripe.Subscription, at time.Time) ([]me
 	}
 	cur := subscriptionCurrency(sub)
 	e := state(tenantID, messages.MetricMRR, sub.ID, sub.ID, at, sub.Livemode, amount(mrr, cur), version, cur)
-	return []messages.MetricEvent{e}, nil
+	out := []messages.MetricEvent{e}
+	// A repeating coupon that ends changes MRR with no event of its own:
+	// the state as observed also says what it will be from the coupon's
+	// end, as a fact dated then with the observation's version. A later
+	// observation (a higher version) supersedes both, before or after the
+	// end; at the same version the later-dated fact wins (readmodel's
+	// order), so the figure steps up at the end and nowhere else.
+	prev := mrr
+	for _, t := range MRRChanges(sub, at) {
+		v, err := MRR(sub, t)
+		if err != nil {
+			return nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
+		}
+		if v == prev {
+			continue
+		}
+		prev = v
+		out = append(out, state(tenantID, messages.MetricMRR, sub.ID, sub.ID, t, sub.Livemode, amount(v, cur), version, cur))
+	}
+	return out, nil
 }
 
 // subscriptionCurrency is the subscription's currency, or (older API
@@ -594,44 +614,180 @@ var statusRank = map[stripe.SubscriptionStatus]int64{
 
 // MRR is a subscription's monthly recurring revenue in minor units at time
 // at (which decides whether a repeating discount still applies).
+//
+// Discounts are Stripe's, in Stripe's order: each item's own discounts
+// (items[].discounts) first, then the subscription's (the legacy discount
+// and discounts[], one discount counted once by id), each limited to the
+// items whose product its coupon's applies_to names. percent_off takes its
+// share of every eligible item; amount_off, per invoice, is normalised to a
+// month like the items and taken from the eligible items in turn, never
+// below zero. Forever coupons always apply, repeating ones until their
+// discount's end (see MRRChanges), once coupons never: a one-off reduction
+// of one invoice is not recurring revenue (Stripe Billing's MRR counts only
+// forever coupons; ChartMogul counts an expiring discount as expansion).
 func MRR(sub *stripe.Subscription, at time.Time) (int64, error) {
 	switch sub.Status {
 	case stripe.SubscriptionStatusActive, stripe.SubscriptionStatusPastDue:
 	default:
 		return 0, nil
 	}
-	total := new(big.Rat)
+	var lines []*line
 	if sub.Items != nil {
 		for _, it := range sub.Items.Data {
 			m, err := itemMonthly(it)
 			if err != nil {
 				return 0, err
 			}
-			total.Add(total, m)
+			l := &line{amount: m}
+			if it != nil {
+				l.product = itemProduct(it)
+				if iv, ok := itemInterval(it); ok {
+					l.factor = intervalFactor(iv)
+				}
+				for _, d := range it.Discounts {
+					l.discount([]*line{l}, coupons(d, nil), sub, at)
+				}
+			}
+			lines = append(lines, l)
 		}
 	}
-	if d := sub.Discount; d != nil && d.Coupon != nil && discountApplies(d, at) {
-		c := d.Coupon
-		switch {
-		case c.PercentOff > 0:
-			p, ok := new(big.Rat).SetString(strconv.FormatFloat(c.PercentOff, 'f', -1, 64))
-			if ok {
-				keep := new(big.Rat).Sub(big.NewRat(1, 1), new(big.Rat).Quo(p, big.NewRat(100, 1)))
-				total.Mul(total, keep)
-			}
-		case c.AmountOff > 0 && (c.Currency == "" || c.Currency == sub.Currency):
-			// amount_off comes off every invoice, i.e. every billing
-			// interval: normalise it like the items.
-			f := intervalFactor(subscriptionInterval(sub))
-			if f != nil {
-				total.Sub(total, new(big.Rat).Mul(big.NewRat(c.AmountOff, 1), f))
+	known := map[string]*stripe.Discount{}
+	if d := sub.Discount; d != nil && d.ID != "" {
+		known[d.ID] = d
+	}
+	seen := map[string]bool{}
+	for _, d := range append([]*stripe.Discount{sub.Discount}, sub.Discounts...) {
+		if d == nil || (d.ID != "" && seen[d.ID]) {
+			continue
+		}
+		seen[d.ID] = true
+		var eligible []*line
+		for _, l := range lines {
+			if applies(coupons(d, known), l.product) {
+				eligible = append(eligible, l)
 			}
 		}
+		(&line{}).discount(eligible, coupons(d, known), sub, at)
+	}
+	total := new(big.Rat)
+	for _, l := range lines {
+		total.Add(total, l.amount)
 	}
 	if total.Sign() < 0 {
 		return 0, nil
 	}
 	return roundHalfAway(total), nil
+}
+
+// line is one item's monthly amount while discounts are applied.
+type line struct {
+	amount  *big.Rat
+	factor  *big.Rat // per invoice → per month
+	product string
+}
+
+// coupons returns the discount with its coupon, taking it from known (the
+// legacy discount field) when d is only an id.
+func coupons(d *stripe.Discount, known map[string]*stripe.Discount) *stripe.Discount {
+	if d != nil && d.Coupon == nil && known[d.ID] != nil {
+		return known[d.ID]
+	}
+	return d
+}
+
+func applies(d *stripe.Discount, product string) bool {
+	if d == nil || d.Coupon == nil || d.Coupon.AppliesTo == nil || len(d.Coupon.AppliesTo.Products) == 0 {
+		return true
+	}
+	for _, p := range d.Coupon.AppliesTo.Products {
+		if p == product {
+			return true
+		}
+	}
+	return false
+}
+
+// discount applies d (when its coupon runs at at) to the eligible lines.
+func (*line) discount(eligible []*line, d *stripe.Discount, sub *stripe.Subscription, at time.Time) {
+	if d == nil || d.Coupon == nil || d.Deleted || !discountApplies(d, at) {
+		return
+	}
+	c := d.Coupon
+	switch {
+	case c.PercentOff > 0:
+		p, ok := new(big.Rat).SetString(strconv.FormatFloat(c.PercentOff, 'f', -1, 64))
+		if !ok {
+			return
+		}
+		keep := new(big.Rat).Sub(big.NewRat(1, 1), new(big.Rat).Quo(p, big.NewRat(100, 1)))
+		for _, l := range eligible {
+			l.amount.Mul(l.amount, keep)
+		}
+	case c.AmountOff > 0 && (c.Currency == "" || currency(c.Currency) == subscriptionCurrency(sub)):
+		// amount_off comes off every invoice, i.e. every billing interval:
+		// normalise it like the items.
+		f := intervalFactor(subscriptionInterval(sub))
+		if f == nil {
+			return
+		}
+		left := new(big.Rat).Mul(big.NewRat(c.AmountOff, 1), f)
+		for _, l := range eligible {
+			if left.Sign() <= 0 {
+				break
+			}
+			take := new(big.Rat).Set(left)
+			if take.Cmp(l.amount) > 0 {
+				take.Set(l.amount)
+			}
+			if take.Sign() < 0 {
+				continue
+			}
+			l.amount.Sub(l.amount, take)
+			left.Sub(left, take)
+		}
+	}
+}
+
+func itemProduct(it *stripe.SubscriptionItem) string {
+	switch {
+	case it.Price != nil && it.Price.Product != nil:
+		return it.Price.Product.ID
+	case it.Plan != nil && it.Plan.Product != nil:
+		return it.Plan.Product.ID
+	}
+	return ""
+}
+
+// MRRChanges lists the times after at when the subscription's MRR changes
+// by itself, without any event: the ends of its running repeating
+// discounts, ascending and distinct.
+func MRRChanges(sub *stripe.Subscription, at time.Time) []time.Time {
+	var ends []int64
+	add := func(d *stripe.Discount) {
+		if d != nil && d.Coupon != nil && d.Coupon.Duration == stripe.CouponDurationRepeating && d.End > at.Unix() {
+			ends = append(ends, d.End)
+		}
+	}
+	add(sub.Discount)
+	for _, d := range sub.Discounts {
+		add(d)
+	}
+	if sub.Items != nil {
+		for _, it := range sub.Items.Data {
+			if it != nil {
+				for _, d := range it.Discounts {
+					add(d)
+				}
+			}
+		}
+	}
+	slices.Sort(ends)
+	ends = slices.Compact(ends)
+	out := make([]time.Time, len(ends))
+	for i, e := range ends {
+		out[i] = unix(e)
+	}
+	return out
 }
 
 func discountApplies(d *stripe.Discount, at time.Time) bool {

@@ -1,0 +1,164 @@
+package stripemap
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+
+	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+)
+
+// seats is the issue's annual plan: $1,200 a year per seat, 3 seats.
+func seats() *stripe.SubscriptionItem {
+	it := item(120000, 3, stripe.PriceRecurringIntervalYear, 1)
+	it.ID, it.Price.Product = "si_seats", &stripe.Product{ID: "prod_seats"}
+	return it
+}
+
+// addOn is the issue's $600/yr add-on.
+func addOn() *stripe.SubscriptionItem {
+	it := item(60000, 1, stripe.PriceRecurringIntervalYear, 1)
+	it.ID, it.Price.Product = "si_addon", &stripe.Product{ID: "prod_addon"}
+	return it
+}
+
+func coupon(id string, pct float64, dur stripe.CouponDuration, products ...string) *stripe.Coupon {
+	c := &stripe.Coupon{ID: id, PercentOff: pct, Duration: dur}
+	if len(products) > 0 {
+		c.AppliesTo = &stripe.CouponAppliesTo{Products: products}
+	}
+	return c
+}
+
+// TestMRRDiscountsInEveryPlace is issue 15 problem 1: a coupon only in
+// discounts[], or only on the subscription item, takes 20 % off the
+// $1,200/yr × 3 seats plan ($300 → $240 of MRR); applies_to limits it to
+// its products ($300 × 0.8 + $50 add-on = $290, not $280).
+func TestMRRDiscountsInEveryPlace(t *testing.T) {
+	at := time.Unix(1703000000, 0)
+	off20 := coupon("co_20", 20, stripe.CouponDurationForever)
+	cases := map[string]struct {
+		sub  func() *stripe.Subscription
+		want int64
+	}{
+		"no discount": {func() *stripe.Subscription { return sub(stripe.SubscriptionStatusActive, seats()) }, 30000},
+		"legacy discount": {func() *stripe.Subscription {
+			s := sub(stripe.SubscriptionStatusActive, seats())
+			s.Discount = &stripe.Discount{ID: "di_1", Coupon: off20}
+			return s
+		}, 24000},
+		"only in discounts[]": {func() *stripe.Subscription {
+			s := sub(stripe.SubscriptionStatusActive, seats())
+			s.Discounts = []*stripe.Discount{{ID: "di_1", Coupon: off20}}
+			return s
+		}, 24000},
+		"discount and discounts[] naming the same discount count once": {func() *stripe.Subscription {
+			s := sub(stripe.SubscriptionStatusActive, seats())
+			s.Discount = &stripe.Discount{ID: "di_1", Coupon: off20}
+			s.Discounts = []*stripe.Discount{{ID: "di_1"}} // an id, as webhooks send it
+			return s
+		}, 24000},
+		"only on the item": {func() *stripe.Subscription {
+			it := seats()
+			it.Discounts = []*stripe.Discount{{ID: "di_2", Coupon: off20}}
+			return sub(stripe.SubscriptionStatusActive, it)
+		}, 24000},
+		"item discount leaves the other item alone": {func() *stripe.Subscription {
+			it := seats()
+			it.Discounts = []*stripe.Discount{{ID: "di_2", Coupon: off20}}
+			return sub(stripe.SubscriptionStatusActive, it, addOn())
+		}, 29000},
+		"applies_to one product": {func() *stripe.Subscription {
+			s := sub(stripe.SubscriptionStatusActive, seats(), addOn())
+			s.Discounts = []*stripe.Discount{{ID: "di_3", Coupon: coupon("co_seats", 20, stripe.CouponDurationForever, "prod_seats")}}
+			return s
+		}, 29000},
+		"applies_to on the legacy discount": {func() *stripe.Subscription {
+			s := sub(stripe.SubscriptionStatusActive, seats(), addOn())
+			s.Discount = &stripe.Discount{ID: "di_3", Coupon: coupon("co_seats", 20, stripe.CouponDurationForever, "prod_seats")}
+			return s
+		}, 29000},
+		"without applies_to both items": {func() *stripe.Subscription {
+			s := sub(stripe.SubscriptionStatusActive, seats(), addOn())
+			s.Discounts = []*stripe.Discount{{ID: "di_1", Coupon: off20}}
+			return s
+		}, 28000},
+		"item discount, then subscription discount": {func() *stripe.Subscription {
+			it := seats()
+			it.Discounts = []*stripe.Discount{{ID: "di_2", Coupon: off20}}
+			s := sub(stripe.SubscriptionStatusActive, it)
+			s.Discounts = []*stripe.Discount{{ID: "di_4", Coupon: coupon("co_50", 50, stripe.CouponDurationForever)}}
+			return s
+		}, 12000},
+		"amount off limited to its product": {func() *stripe.Subscription {
+			s := sub(stripe.SubscriptionStatusActive, seats(), addOn())
+			c := &stripe.Coupon{ID: "co_amt", AmountOff: 120000, Currency: "usd", Duration: stripe.CouponDurationForever,
+				AppliesTo: &stripe.CouponAppliesTo{Products: []string{"prod_addon"}}}
+			s.Discounts = []*stripe.Discount{{ID: "di_5", Coupon: c}}
+			return s
+		}, 30000}, // $1,200 off a $600 add-on takes the add-on to 0, never the seats
+	}
+	for name, c := range cases {
+		got, err := MRR(c.sub(), at)
+		if err != nil || got != c.want {
+			t.Errorf("%s: MRR = %d, %v; want %d", name, got, err, c.want)
+		}
+	}
+}
+
+// TestMRRRisesWhenARepeatingCouponEnds is issue 15 problem 1, duration: a
+// 3-month repeating 20 % coupon on the $300 plan gives $240 until the
+// coupon ends and $300 from then on, without any further event. A change
+// before the end (a fourth seat) moves both figures; a once coupon never
+// lowers MRR.
+func TestMRRRisesWhenARepeatingCouponEnds(t *testing.T) {
+	start := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
+	end := start.AddDate(0, 3, 0)
+	s := sub(stripe.SubscriptionStatusActive, seats())
+	s.Customer = &stripe.Customer{ID: "cus_1"}
+	s.Discounts = []*stripe.Discount{{ID: "di_1", Coupon: coupon("co_3m", 20, stripe.CouponDurationRepeating), Start: start.Unix(), End: end.Unix()}}
+	facts, err := Subscription(tenant, s, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		at   time.Time
+		want int64
+	}{{start.Add(time.Second), 24000}, {end, 24000}, {end.Add(time.Second), 30000}} {
+		if got := readmodel.TotalAt(facts, c.at); got != c.want {
+			t.Errorf("MRR before %s = %d; want %d", c.at, got, c.want)
+		}
+	}
+	// A fourth seat a month later: $320 while the coupon runs, $400 after,
+	// whichever order the facts arrive in.
+	four := *s
+	it := seats()
+	it.Quantity = 4
+	four.Items = &stripe.SubscriptionItemList{Data: []*stripe.SubscriptionItem{it}}
+	more, err := Subscription(tenant, &four, start.AddDate(0, 1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := append(append([]messages.MetricEvent{}, more...), facts...)
+	for _, c := range []struct {
+		at   time.Time
+		want int64
+	}{{start.AddDate(0, 0, 15), 24000}, {start.AddDate(0, 2, 0), 32000}, {end.Add(time.Second), 40000}} {
+		if got := readmodel.TotalAt(all, c.at); got != c.want {
+			t.Errorf("after the seat change, MRR before %s = %d; want %d", c.at, got, c.want)
+		}
+	}
+	// The coupon's end is an expansion of the same customer.
+	m := readmodel.MRRMovements(all, end.AddDate(0, 0, -1), end.AddDate(0, 0, 1))
+	if m.Expansion != 8000 || m.New != 0 {
+		t.Errorf("movements around the coupon's end = %+v; want expansion 8000", m)
+	}
+	// A once coupon: the first invoice only, not recurring revenue.
+	once := *s
+	once.Discounts = []*stripe.Discount{{ID: "di_9", Coupon: coupon("co_once", 20, stripe.CouponDurationOnce), Start: start.Unix()}}
+	if got, _ := MRR(&once, start); got != 30000 {
+		t.Errorf("once coupon: MRR %d; want 30000", got)
+	}
+}
