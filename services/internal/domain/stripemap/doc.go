@@ -69,9 +69,16 @@
 //   - mrr (state per subscription): the sum over items of unit amount ×
 //     quantity normalised to a month (day ×365/12, week ×52/12, year /12,
 //     each divided by interval_count), metered and tiered items excluded
-//     (their amount is not known in advance), then the subscription's
-//     forever or repeating (not yet ended) discount applied; rounded half
-//     away from zero once per subscription. active and past_due count;
+//     (their amount is not known in advance), then discounts in Stripe's
+//     order: each item's discounts, then the subscription's (discount and
+//     discounts[], one discount once by id), each only on the items whose
+//     product its coupon's applies_to names; forever coupons always,
+//     repeating ones until their end, once coupons never (a one-off
+//     reduction of one invoice is not recurring). Rounded half away from
+//     zero once per subscription. A repeating coupon's end is a second
+//     fact dated at the end, with the observation's version: MRR steps up
+//     then (ChartMogul: an expiring discount is expansion) unless a later
+//     observation superseded it. active and past_due count;
 //     trialing, incomplete, unpaid, paused, canceled and incomplete_expired
 //     are 0. Its currency is the subscription's, or its price's or plan's.
 //   - invoices.paid (additive): amount_paid per invoice at paid_at.
