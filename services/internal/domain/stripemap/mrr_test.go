@@ -162,3 +162,33 @@ func TestMRRRisesWhenARepeatingCouponEnds(t *testing.T) {
 		t.Errorf("once coupon: MRR %d; want 30000", got)
 	}
 }
+
+// TestMRRTransformQuantityRounds is issue 15 problem 2: $10 per package of
+// 10 seats, 15 seats. Stripe rounds the packages "down" (floor: 1 package,
+// $10, not $20) or "up" (ceil: 2 packages, $20), never to nearest.
+func TestMRRTransformQuantityRounds(t *testing.T) {
+	at := time.Unix(1703000000, 0)
+	pkg := func(qty int64, round stripe.PriceTransformQuantityRound) *stripe.Subscription {
+		it := item(1000, qty, stripe.PriceRecurringIntervalMonth, 1)
+		it.Price.TransformQuantity = &stripe.PriceTransformQuantity{DivideBy: 10, Round: round}
+		return sub(stripe.SubscriptionStatusActive, it)
+	}
+	for _, c := range []struct {
+		qty   int64
+		round stripe.PriceTransformQuantityRound
+		want  int64
+	}{
+		{15, stripe.PriceTransformQuantityRoundDown, 1000},
+		{19, stripe.PriceTransformQuantityRoundDown, 1000},
+		{20, stripe.PriceTransformQuantityRoundDown, 2000},
+		{9, stripe.PriceTransformQuantityRoundDown, 0},
+		{15, stripe.PriceTransformQuantityRoundUp, 2000},
+		{11, stripe.PriceTransformQuantityRoundUp, 2000},
+		{10, stripe.PriceTransformQuantityRoundUp, 1000},
+		{1, stripe.PriceTransformQuantityRoundUp, 1000},
+	} {
+		if got, err := MRR(pkg(c.qty, c.round), at); err != nil || got != c.want {
+			t.Errorf("quantity %d round %s: MRR %d, %v; want %d", c.qty, c.round, got, err, c.want)
+		}
+	}
+}

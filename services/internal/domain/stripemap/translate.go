@@ -879,10 +879,11 @@ func itemMonthly(it *stripe.SubscriptionItem) (*big.Rat, error) {
 			}
 		}
 		if tq := p.TransformQuantity; tq != nil && tq.DivideBy > 0 {
-			// Billed per package: ceil or round of quantity/divide_by.
-			q := it.Quantity / tq.DivideBy
-			rem := it.Quantity % tq.DivideBy
-			if rem != 0 && (tq.Round == stripe.PriceTransformQuantityRoundUp || rem*2 >= tq.DivideBy) {
+			// Billed per package: quantity / divide_by, rounded "up"
+			// (ceil) or "down" (floor) as the price says; Stripe has no
+			// other mode.
+			q := max(it.Quantity, 0) / tq.DivideBy
+			if it.Quantity%tq.DivideBy > 0 && tq.Round == stripe.PriceTransformQuantityRoundUp {
 				q++
 			}
 			return unit.Mul(unit, big.NewRat(q, 1)).Mul(unit, f), nil
