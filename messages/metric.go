@@ -137,7 +137,12 @@ const (
 	// MetricInvoicesFailed (additive, count): failed invoice payments.
 	MetricInvoicesFailed = "invoices.failed"
 	// MetricMRR (state per subscription): monthly recurring revenue,
-	// normalised to a month, after discounts; 0 once cancelled.
+	// normalised to a month, after discounts; 0 once cancelled. Entity is
+	// the subscription, or "<subscription>/<item>" for a metered item
+	// (its usage on the last finalised invoice). Dimension "customer"
+	// names the subscription's customer; dimension "mrr_unknown" (with
+	// Value 0) says the MRR could not be computed, and why: readers show
+	// it as unknown, never as zero.
 	MetricMRR = "mrr"
 	// MetricCustomersNew (additive, count): customers created.
 	MetricCustomersNew = "customers.new"

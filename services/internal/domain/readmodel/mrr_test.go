@@ -130,3 +130,36 @@ func TestMonthlyMRRMovementsRollForwardInAnyOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestMRRMovementsKeepUnknownApart: a subscription whose MRR becomes
+// unknown (a price shape the translator cannot price) is not churn, and
+// becoming known again is not new business or reactivation.
+func TestMRRMovementsKeepUnknownApart(t *testing.T) {
+	feb, mar := mrrT0.AddDate(0, 1, 0), mrrT0.AddDate(0, 2, 0)
+	unknownAt := func(id string, day int) messages.MetricEvent {
+		f := mrrFact(id, "c1", "s1", day, 0)
+		f.Dimensions[DimensionMRRUnknown] = "billing_scheme \"per_outcome\""
+		return f
+	}
+	facts := []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c2", "s2", 3, 500), unknownAt("e3", 35)}
+	got := MRRMovements(facts, feb, mar)
+	want := Movements{From: feb, To: mar, Start: 1500, End: 500, Unknown: 1000}
+	if got != want {
+		t.Fatalf("got  %+v\nwant %+v", got, want)
+	}
+	if err := got.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if u := UnknownMRR(facts, mar); len(u) != 1 || u[0] != "s1" {
+		t.Errorf("UnknownMRR = %v; want [s1]", u)
+	}
+	back := append(facts, mrrFact("e4", "c1", "s1", 45, 1200))
+	got = MRRMovements(back, feb, mar)
+	want = Movements{From: feb, To: mar, Start: 1500, End: 1700, Unknown: -200}
+	if got != want {
+		t.Fatalf("known again: got  %+v\nwant %+v", got, want)
+	}
+	if u := UnknownMRR(back, mar); len(u) != 0 {
+		t.Errorf("UnknownMRR = %v; want none", u)
+	}
+}

@@ -68,8 +68,11 @@
 //     transaction Stripe would not return (FeeUnknown), once per charge.
 //   - mrr (state per subscription): the sum over items of unit amount ×
 //     quantity normalised to a month (day ×365/12, week ×52/12, year /12,
-//     each divided by interval_count), metered and tiered items excluded
-//     (their amount is not known in advance), then discounts in Stripe's
+//     each divided by interval_count; transform_quantity packages rounded
+//     "up" = ceil or "down" = floor; licensed tiered prices by quantity,
+//     "volume" = every unit at the tier the quantity reaches plus its flat
+//     amount, "graduated" = each unit at its own tier plus every reached
+//     tier's flat amount), then discounts in Stripe's
 //     order: each item's discounts, then the subscription's (discount and
 //     discounts[], one discount once by id), each only on the items whose
 //     product its coupon's applies_to names; forever coupons always,
@@ -78,7 +81,17 @@
 //     zero once per subscription. A repeating coupon's end is a second
 //     fact dated at the end, with the observation's version: MRR steps up
 //     then (ChartMogul: an expiring discount is expansion) unless a later
-//     observation superseded it. active and past_due count;
+//     observation superseded it. Metered items are not in the
+//     subscription's fact: each is its own entity "<subscription>/<item>"
+//     whose MRR is the usage billed on the last paid invoice (the line's
+//     amount net of discounts and of included tax, normalised), as
+//     ChartMogul does; the subscription's end sets it to 0. A shape that
+//     cannot be priced (an unknown billing_scheme, tiers_mode or interval,
+//     tiers not expanded, a discount known only by id — basil webhooks
+//     send ids) is "MRR unknown for subscription X": value 0 with
+//     dimension mrr_unknown = the reason, which readers report apart
+//     (readmodel.UnknownMRR, Movements.Unknown), never a zero figure and
+//     never a guess. active and past_due count;
 //     trialing, incomplete, unpaid, paused, canceled and incomplete_expired
 //     are 0. Its currency is the subscription's, or its price's or plan's.
 //   - invoices.paid (additive): amount_paid per invoice at paid_at.

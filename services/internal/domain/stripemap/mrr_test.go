@@ -1,6 +1,7 @@
 package stripemap
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -191,4 +192,133 @@ func TestMRRTransformQuantityRounds(t *testing.T) {
 			t.Errorf("quantity %d round %s: MRR %d, %v; want %d", c.qty, c.round, got, err, c.want)
 		}
 	}
+}
+
+// tiers is $10 a seat up to 5, $8 up to 10 (plus a $20 flat fee for
+// reaching that tier), $6 beyond.
+func tiered(mode stripe.PriceTiersMode, qty int64) *stripe.SubscriptionItem {
+	it := item(0, qty, stripe.PriceRecurringIntervalMonth, 1)
+	it.Price.BillingScheme, it.Price.TiersMode = stripe.PriceBillingSchemeTiered, mode
+	it.Price.UnitAmountDecimal = 0
+	it.Price.Tiers = []*stripe.PriceTier{
+		{UpTo: 5, UnitAmount: 1000, UnitAmountDecimal: 1000},
+		{UpTo: 10, UnitAmount: 800, UnitAmountDecimal: 800, FlatAmount: 2000, FlatAmountDecimal: 2000},
+		{UnitAmount: 600, UnitAmountDecimal: 600},
+	}
+	return it
+}
+
+// TestMRRTieredByQuantity is issue 15 problem 3 for licensed tiers: 7
+// seats cost 7 × $8 + $20 = $76 in volume mode (every seat at the tier the
+// quantity reaches) and 5 × $10 + 2 × $8 + $20 = $86 graduated.
+func TestMRRTieredByQuantity(t *testing.T) {
+	at := time.Unix(1703000000, 0)
+	for _, c := range []struct {
+		mode stripe.PriceTiersMode
+		qty  int64
+		want int64
+	}{
+		{stripe.PriceTiersModeVolume, 7, 7600},
+		{stripe.PriceTiersModeVolume, 5, 5000},
+		{stripe.PriceTiersModeVolume, 12, 7200},
+		{stripe.PriceTiersModeGraduated, 7, 8600},
+		{stripe.PriceTiersModeGraduated, 5, 5000},
+		{stripe.PriceTiersModeGraduated, 12, 5000 + 4000 + 2000 + 1200},
+		{stripe.PriceTiersModeGraduated, 0, 0},
+	} {
+		if got, err := MRR(sub(stripe.SubscriptionStatusActive, tiered(c.mode, c.qty)), at); err != nil || got != c.want {
+			t.Errorf("%s × %d: MRR %d, %v; want %d", c.mode, c.qty, got, err, c.want)
+		}
+	}
+}
+
+// TestMRRUnknownShapes: a price shape we cannot price (a billing_scheme
+// Stripe adds later, tiers not expanded, an unknown tiers_mode, a discount
+// known only by id) is "MRR unknown for subscription X": a fact that says
+// so, never a zero that passes for a figure, never a guess.
+func TestMRRUnknownShapes(t *testing.T) {
+	at := time.Unix(1703000000, 0)
+	custom := item(1000, 1, stripe.PriceRecurringIntervalMonth, 1)
+	custom.Price.BillingScheme = "per_outcome"
+	noTiers := tiered(stripe.PriceTiersModeVolume, 3)
+	noTiers.Price.Tiers = nil
+	oddMode := tiered("stepped", 3)
+	byID := sub(stripe.SubscriptionStatusActive, seats())
+	byID.Discounts = []*stripe.Discount{{ID: "di_unexpanded"}}
+	for name, s := range map[string]*stripe.Subscription{
+		"custom billing_scheme": sub(stripe.SubscriptionStatusActive, custom, seats()),
+		"tiers not expanded":    sub(stripe.SubscriptionStatusActive, noTiers),
+		"unknown tiers_mode":    sub(stripe.SubscriptionStatusActive, oddMode),
+		"discount by id only":   byID,
+		"unknown interval":      sub(stripe.SubscriptionStatusActive, item(1, 1, "fortnight", 1)),
+	} {
+		if _, err := MRR(s, at); !errors.Is(err, ErrMRRUnknown) {
+			t.Errorf("%s: MRR err = %v; want ErrMRRUnknown", name, err)
+			continue
+		}
+		out, err := Subscription(tenant, s, at)
+		if err != nil || len(out) != 1 {
+			t.Fatalf("%s: Subscription = %v, %v", name, out, err)
+		}
+		if out[0].Value != 0 || out[0].Dimensions[DimensionMRRUnknown] == "" {
+			t.Errorf("%s: fact %+v; want value 0 marked %s", name, out[0], DimensionMRRUnknown)
+		}
+		known := append(Must(Subscription(tenant, sub(stripe.SubscriptionStatusActive, item(2000, 1, "month", 1)), at.Add(-time.Hour))), out...)
+		known[0].Entity = "sub_other"
+		if got := readmodel.TotalAt(known, at.Add(time.Second)); got != 2000 {
+			t.Errorf("%s: known MRR %d; want 2000", name, got)
+		}
+		if u := readmodel.UnknownMRR(known, at.Add(time.Second)); len(u) != 1 || u[0] != "sub_1" {
+			t.Errorf("%s: unknown MRR for %v; want [sub_1]", name, u)
+		}
+	}
+	// A canceled subscription has no MRR whatever its prices.
+	if got, err := MRR(sub(stripe.SubscriptionStatusCanceled, custom), at); err != nil || got != 0 {
+		t.Errorf("canceled custom price: %d, %v", got, err)
+	}
+}
+
+// TestMRRMeteredFromTheLastInvoice is issue 15 problem 3 for metered
+// prices: their MRR is the usage billed on the subscription's last
+// finalised invoice ($45 of API calls for December), net of its discount,
+// without tax; the next invoice replaces it and cancelling ends it.
+func TestMRRMeteredFromTheLastInvoice(t *testing.T) {
+	metered := item(5, 0, stripe.PriceRecurringIntervalMonth, 1)
+	metered.ID = "si_calls"
+	metered.Price.Recurring.UsageType = stripe.PriceRecurringUsageTypeMetered
+	s := sub(stripe.SubscriptionStatusActive, item(2000, 1, "month", 1), metered)
+	dec := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	inv := func(id string, created time.Time, amt, discount, tax int64) *stripe.Invoice {
+		line := &stripe.InvoiceLineItem{ID: "il_" + id, Amount: amt, Currency: "usd", Price: metered.Price,
+			SubscriptionItem: &stripe.SubscriptionItem{ID: "si_calls"}, Subscription: &stripe.Subscription{ID: "sub_1"},
+			Period:          &stripe.Period{Start: created.AddDate(0, -1, 0).Unix(), End: created.Unix()},
+			DiscountAmounts: []*stripe.InvoiceLineItemDiscountAmount{{Amount: discount}},
+			TaxAmounts:      []*stripe.InvoiceTotalTaxAmount{{Amount: tax}}}
+		return &stripe.Invoice{ID: id, Created: created.Unix(), Currency: "usd", Status: stripe.InvoiceStatusPaid, AmountPaid: amt + tax,
+			StatusTransitions: &stripe.InvoiceStatusTransitions{PaidAt: created.Unix()},
+			Lines:             &stripe.InvoiceLineItemList{Data: []*stripe.InvoiceLineItem{line}}}
+	}
+	var all []messages.MetricEvent
+	all = append(all, Must(Subscription(tenant, s, dec.AddDate(0, -2, 0)))...)
+	all = append(all, InvoicePaid(tenant, inv("in_dec", dec, 5000, 500, 900))...)
+	if got := readmodel.TotalAt(all, dec.Add(time.Hour)); got != 2000+4500 {
+		t.Errorf("MRR after December's invoice %d; want 6500", got)
+	}
+	all = append(all, InvoicePaid(tenant, inv("in_jan", dec.AddDate(0, 1, 0), 3000, 0, 0))...)
+	if got := readmodel.TotalAt(all, dec.AddDate(0, 1, 1)); got != 2000+3000 {
+		t.Errorf("MRR after January's invoice %d; want 5000", got)
+	}
+	gone := *s
+	gone.Status = stripe.SubscriptionStatusCanceled
+	all = append(all, Must(Subscription(tenant, &gone, dec.AddDate(0, 1, 5)))...)
+	if got := readmodel.TotalAt(all, dec.AddDate(0, 2, 0)); got != 0 {
+		t.Errorf("MRR after cancelling %d; want 0", got)
+	}
+}
+
+func Must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

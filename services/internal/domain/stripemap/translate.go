@@ -433,7 +433,7 @@ func InvoicePaid(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 	e := base(tenantID, messages.MetricInvoicesPaid, inv.ID, unix(t), inv.Livemode)
 	e.Kind, e.Value, e.Currency = messages.KindAdditive, inv.AmountPaid, currency(inv.Currency)
 	e.EventID = EventID(tenantID, e.Metric, inv.ID)
-	return []messages.MetricEvent{e}
+	return append([]messages.MetricEvent{e}, MeteredMRR(tenantID, inv)...)
 }
 
 // InvoiceFailed counts one failed payment attempt of an invoice at at.
@@ -539,22 +539,45 @@ func Balance(tenantID string, b *stripe.Balance, at time.Time) []messages.Metric
 	return out
 }
 
-// Subscription returns the subscription's MRR as state at at. It fails
-// only for a subscription whose figures cannot be computed (mixed
-// currencies are impossible in Stripe; an interval it does not know is
-// reported).
+// ErrMRRUnknown is returned by MRR for a subscription whose MRR cannot be
+// computed from the object: a price shape it does not know (a
+// billing_scheme Stripe adds later, a tiers_mode, an interval), tiers not
+// expanded, a discount known only by its id.
+var ErrMRRUnknown = errors.New("mrr unknown")
+
+// DimensionMRRUnknown marks an MRR fact whose value is not known (see
+// messages.MetricMRR); its value is the reason.
+const DimensionMRRUnknown = "mrr_unknown"
+
+// Subscription returns the subscription's MRR as state at at. A
+// subscription whose MRR cannot be computed gives a fact saying so
+// (DimensionMRRUnknown, value 0), never a figure.
 func Subscription(tenantID string, sub *stripe.Subscription, at time.Time) ([]messages.MetricEvent, error) {
-	mrr, err := MRR(sub, at)
-	if err != nil {
-		return nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
-	}
 	version := at.Unix()*16 + statusRank[sub.Status]
 	if sub.Status == stripe.SubscriptionStatusCanceled || sub.Status == stripe.SubscriptionStatusIncompleteExpired {
 		version += terminal
 	}
 	cur := subscriptionCurrency(sub)
+	mrr, err := MRR(sub, at)
+	if errors.Is(err, ErrMRRUnknown) {
+		e := state(tenantID, messages.MetricMRR, sub.ID, sub.ID, at, sub.Livemode, 0, version, cur)
+		e.Dimensions = map[string]string{DimensionMRRUnknown: err.Error()}
+		return []messages.MetricEvent{e}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
+	}
 	e := state(tenantID, messages.MetricMRR, sub.ID, sub.ID, at, sub.Livemode, amount(mrr, cur), version, cur)
 	out := []messages.MetricEvent{e}
+	// A metered item's MRR comes from its invoices (MeteredMRR); the
+	// subscription ends it.
+	if mrr == 0 && sub.Items != nil {
+		for _, it := range sub.Items.Data {
+			if it != nil && metered(it) && (sub.Status == stripe.SubscriptionStatusCanceled || sub.Status == stripe.SubscriptionStatusIncompleteExpired || sub.Status == stripe.SubscriptionStatusUnpaid || sub.Status == stripe.SubscriptionStatusPaused) {
+				out = append(out, state(tenantID, messages.MetricMRR, sub.ID+"/"+it.ID, sub.ID, at, sub.Livemode, 0, version, cur))
+			}
+		}
+	}
 	// A repeating coupon that ends changes MRR with no event of its own:
 	// the state as observed also says what it will be from the coupon's
 	// end, as a fact dated then with the observation's version. A later
@@ -645,7 +668,10 @@ func MRR(sub *stripe.Subscription, at time.Time) (int64, error) {
 					l.factor = intervalFactor(iv)
 				}
 				for _, d := range it.Discounts {
-					l.discount([]*line{l}, coupons(d, nil), sub, at)
+					if d != nil && d.Coupon == nil {
+						return 0, fmt.Errorf("%w: discount %s of item %s not expanded", ErrMRRUnknown, d.ID, it.ID)
+					}
+					l.discount([]*line{l}, d, sub, at)
 				}
 			}
 			lines = append(lines, l)
@@ -661,6 +687,9 @@ func MRR(sub *stripe.Subscription, at time.Time) (int64, error) {
 			continue
 		}
 		seen[d.ID] = true
+		if coupons(d, known).Coupon == nil {
+			return 0, fmt.Errorf("%w: discount %s not expanded", ErrMRRUnknown, d.ID)
+		}
 		var eligible []*line
 		for _, l := range lines {
 			if applies(coupons(d, known), l.product) {
@@ -860,47 +889,196 @@ func itemMonthly(it *stripe.SubscriptionItem) (*big.Rat, error) {
 	}
 	f := intervalFactor(iv)
 	if f == nil {
-		return nil, fmt.Errorf("item %s: unknown interval %q", it.ID, iv.unit)
+		return nil, fmt.Errorf("%w: item %s: unknown interval %q", ErrMRRUnknown, it.ID, iv.unit)
 	}
+	if metered(it) {
+		return zero, nil // from its invoices: MeteredMRR
+	}
+	q := max(it.Quantity, 0)
 	var unit *big.Rat
 	switch {
 	case it.Price != nil:
 		p := it.Price
-		if p.Recurring != nil && p.Recurring.UsageType == stripe.PriceRecurringUsageTypeMetered {
-			return zero, nil
-		}
-		if p.BillingScheme == stripe.PriceBillingSchemeTiered {
-			return zero, nil
-		}
-		unit = big.NewRat(p.UnitAmount, 1)
-		if p.UnitAmountDecimal != 0 && float64(p.UnitAmount) != p.UnitAmountDecimal {
-			if r, ok := new(big.Rat).SetString(strconv.FormatFloat(p.UnitAmountDecimal, 'f', -1, 64)); ok {
-				unit = r
+		switch p.BillingScheme {
+		case stripe.PriceBillingSchemePerUnit, "":
+		case stripe.PriceBillingSchemeTiered:
+			tiers := make([]tier, 0, len(p.Tiers))
+			for _, t := range p.Tiers {
+				if t != nil {
+					tiers = append(tiers, tier{t.UpTo, rat(t.UnitAmount, t.UnitAmountDecimal), rat(t.FlatAmount, t.FlatAmountDecimal)})
+				}
 			}
+			m, err := tieredAmount(string(p.TiersMode), tiers, q)
+			if err != nil {
+				return nil, fmt.Errorf("item %s: %w", it.ID, err)
+			}
+			return m.Mul(m, f), nil
+		default:
+			return nil, fmt.Errorf("%w: item %s: billing_scheme %q", ErrMRRUnknown, it.ID, p.BillingScheme)
 		}
+		unit = rat(p.UnitAmount, p.UnitAmountDecimal)
 		if tq := p.TransformQuantity; tq != nil && tq.DivideBy > 0 {
 			// Billed per package: quantity / divide_by, rounded "up"
 			// (ceil) or "down" (floor) as the price says; Stripe has no
 			// other mode.
-			q := max(it.Quantity, 0) / tq.DivideBy
+			q = max(it.Quantity, 0) / tq.DivideBy
 			if it.Quantity%tq.DivideBy > 0 && tq.Round == stripe.PriceTransformQuantityRoundUp {
 				q++
 			}
-			return unit.Mul(unit, big.NewRat(q, 1)).Mul(unit, f), nil
 		}
 	case it.Plan != nil:
-		if it.Plan.UsageType == stripe.PlanUsageTypeMetered || it.Plan.BillingScheme == stripe.PlanBillingSchemeTiered {
-			return zero, nil
+		p := it.Plan
+		switch p.BillingScheme {
+		case stripe.PlanBillingSchemePerUnit, "":
+		case stripe.PlanBillingSchemeTiered:
+			tiers := make([]tier, 0, len(p.Tiers))
+			for _, t := range p.Tiers {
+				if t != nil {
+					tiers = append(tiers, tier{t.UpTo, rat(t.UnitAmount, t.UnitAmountDecimal), rat(t.FlatAmount, t.FlatAmountDecimal)})
+				}
+			}
+			m, err := tieredAmount(string(p.TiersMode), tiers, q)
+			if err != nil {
+				return nil, fmt.Errorf("item %s: %w", it.ID, err)
+			}
+			return m.Mul(m, f), nil
+		default:
+			return nil, fmt.Errorf("%w: item %s: billing_scheme %q", ErrMRRUnknown, it.ID, p.BillingScheme)
 		}
-		unit = big.NewRat(it.Plan.Amount, 1)
+		unit = rat(p.Amount, p.AmountDecimal)
 	default:
 		return zero, nil
 	}
-	q := it.Quantity
-	if q < 0 {
-		q = 0
-	}
 	return unit.Mul(unit, big.NewRat(q, 1)).Mul(unit, f), nil
+}
+
+// metered reports whether an item is billed on reported usage.
+func metered(it *stripe.SubscriptionItem) bool {
+	switch {
+	case it.Price != nil:
+		return it.Price.Recurring != nil && it.Price.Recurring.UsageType == stripe.PriceRecurringUsageTypeMetered
+	case it.Plan != nil:
+		return it.Plan.UsageType == stripe.PlanUsageTypeMetered
+	}
+	return false
+}
+
+// rat is a Stripe amount in minor units, its *_decimal twin when that says
+// more (fractions of a cent).
+func rat(v int64, decimal float64) *big.Rat {
+	if decimal != 0 && float64(v) != decimal {
+		if r, ok := new(big.Rat).SetString(strconv.FormatFloat(decimal, 'f', -1, 64)); ok {
+			return r
+		}
+	}
+	return big.NewRat(v, 1)
+}
+
+type tier struct {
+	upTo       int64 // 0: no upper bound ("inf")
+	unit, flat *big.Rat
+}
+
+// tieredAmount prices quantity q on tiers (Stripe: "volume" charges every
+// unit at the tier the quantity falls in, plus that tier's flat amount;
+// "graduated" charges each unit at the tier it falls in, plus the flat
+// amount of every tier reached).
+func tieredAmount(mode string, tiers []tier, q int64) (*big.Rat, error) {
+	if len(tiers) == 0 {
+		return nil, fmt.Errorf("%w: tiered price without its tiers (expand items.data.price.tiers)", ErrMRRUnknown)
+	}
+	total := new(big.Rat)
+	switch mode {
+	case string(stripe.PriceTiersModeVolume):
+		for _, t := range tiers {
+			if t.upTo == 0 || q <= t.upTo {
+				total.Mul(t.unit, big.NewRat(q, 1))
+				return total.Add(total, t.flat), nil
+			}
+		}
+		return nil, fmt.Errorf("%w: quantity %d beyond the last tier", ErrMRRUnknown, q)
+	case string(stripe.PriceTiersModeGraduated):
+		var below int64
+		for _, t := range tiers {
+			if q <= below {
+				break
+			}
+			n := q - below
+			if t.upTo != 0 {
+				n = min(q, t.upTo) - below
+			}
+			total.Add(total, new(big.Rat).Mul(t.unit, big.NewRat(n, 1)))
+			total.Add(total, t.flat)
+			if t.upTo == 0 {
+				return total, nil
+			}
+			below = t.upTo
+		}
+		if q > below {
+			return nil, fmt.Errorf("%w: quantity %d beyond the last tier", ErrMRRUnknown, q)
+		}
+		return total, nil
+	}
+	return nil, fmt.Errorf("%w: tiers_mode %q", ErrMRRUnknown, mode)
+}
+
+// MeteredMRR is the MRR of the metered items billed on a finalised
+// invoice: each line's usage (amount, net of its discounts and of any
+// tax included in it; exclusive tax is not in the amount) normalised to a
+// month, as the state of "<subscription>/<item>" at the invoice's
+// creation. The next invoice replaces it; the subscription's end sets it
+// to 0.
+func MeteredMRR(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
+	if inv.Lines == nil {
+		return nil
+	}
+	var out []messages.MetricEvent
+	for _, l := range inv.Lines.Data {
+		if l == nil || l.SubscriptionItem == nil || l.SubscriptionItem.ID == "" {
+			continue
+		}
+		it := &stripe.SubscriptionItem{ID: l.SubscriptionItem.ID, Price: l.Price, Plan: l.Plan}
+		if !metered(it) {
+			continue
+		}
+		iv, ok := itemInterval(it)
+		f := intervalFactor(iv)
+		if !ok || f == nil {
+			continue
+		}
+		subID := ""
+		switch {
+		case l.Subscription != nil && l.Subscription.ID != "":
+			subID = l.Subscription.ID
+		case inv.Subscription != nil:
+			subID = inv.Subscription.ID
+		}
+		if subID == "" {
+			continue
+		}
+		v := l.Amount
+		for _, d := range l.DiscountAmounts {
+			if d != nil {
+				v -= d.Amount
+			}
+		}
+		for _, t := range l.TaxAmounts {
+			if t != nil && t.Inclusive {
+				v -= t.Amount
+			}
+		}
+		cur := currency(l.Currency)
+		if cur == "" {
+			cur = currency(inv.Currency)
+		}
+		m := roundHalfAway(new(big.Rat).Mul(big.NewRat(max(v, 0), 1), f))
+		e := state(tenantID, messages.MetricMRR, subID+"/"+it.ID, subID, unix(inv.Created), inv.Livemode, amount(m, cur), inv.Created*16+statusRank[stripe.SubscriptionStatusActive], cur)
+		if inv.Customer != nil && inv.Customer.ID != "" {
+			e.Dimensions = map[string]string{"customer": inv.Customer.ID}
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 func roundHalfAway(r *big.Rat) int64 {

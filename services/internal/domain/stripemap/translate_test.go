@@ -257,8 +257,6 @@ func TestMRR(t *testing.T) {
 	}
 	metered := item(500, 1, stripe.PriceRecurringIntervalMonth, 1)
 	metered.Price.Recurring.UsageType = stripe.PriceRecurringUsageTypeMetered
-	tiered := item(0, 10, stripe.PriceRecurringIntervalMonth, 1)
-	tiered.Price.BillingScheme = stripe.PriceBillingSchemeTiered
 	legacyPlan := &stripe.SubscriptionItem{Quantity: 2, Plan: &stripe.Plan{Amount: 1500, Interval: stripe.PlanIntervalMonth, IntervalCount: 1}}
 	decimal := item(0, 1000, stripe.PriceRecurringIntervalMonth, 1)
 	decimal.Price.UnitAmountDecimal = 0.5 // half a cent per seat
@@ -280,7 +278,7 @@ func TestMRR(t *testing.T) {
 		"trialing is 0":               {sub(stripe.SubscriptionStatusTrialing, item(2000, 1, "month", 1)), 0},
 		"canceled is 0":               {sub(stripe.SubscriptionStatusCanceled, item(2000, 1, "month", 1)), 0},
 		"incomplete is 0":             {sub(stripe.SubscriptionStatusIncomplete, item(2000, 1, "month", 1)), 0},
-		"metered and tiered excluded": {sub(stripe.SubscriptionStatusActive, item(2000, 1, "month", 1), metered, tiered), 2000},
+		"metered from its invoices":   {sub(stripe.SubscriptionStatusActive, item(2000, 1, "month", 1), metered), 2000},
 		"legacy plan":                 {sub(stripe.SubscriptionStatusActive, legacyPlan), 3000},
 		"decimal unit amount":         {sub(stripe.SubscriptionStatusActive, decimal), 500},
 		"25% off forever": {withDiscount(sub(stripe.SubscriptionStatusActive, item(2000, 1, "month", 1)),
