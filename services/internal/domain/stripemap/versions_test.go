@@ -66,7 +66,7 @@ func TestEveryVersionShapeTranslates(t *testing.T) {
 		// TestMRRUnknownShapes), the legacy discount gone.
 		{"2025-03-31.basil", "customer.subscription.updated", map[string]any{"id": "sub_v", "object": "subscription", "status": "active", "created": created, "currency": "eur",
 			"discounts": []any{map[string]any{"id": "di_1", "object": "discount", "coupon": map[string]any{"id": "co_10", "object": "coupon", "percent_off": 10, "duration": "forever"}}},
-			"items": items(map[string]any{"id": "si_v", "object": "subscription_item", "quantity": 1, "price": price, "current_period_start": created, "current_period_end": created + 2678400})},
+			"items":     items(map[string]any{"id": "si_v", "object": "subscription_item", "quantity": 1, "price": price, "current_period_start": created, "current_period_end": created + 2678400})},
 			messages.MetricMRR, 4500, "sub_v"},
 		{"2020-03-02", "invoice.paid", map[string]any{"id": "in_v", "object": "invoice", "amount_paid": 5000, "currency": "eur", "created": created, "subscription": "sub_v", "charge": "ch_v",
 			"status_transitions": map[string]any{"paid_at": paidAt}}, messages.MetricInvoicesPaid, 5000, ""},
