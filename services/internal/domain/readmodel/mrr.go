@@ -52,8 +52,9 @@ type Movements struct {
 	// Start and End are the MRR at From and at To (minor units).
 	Start, End                                       int64
 	New, Expansion, Contraction, Churn, Reactivation int64
-	// Customers counted per movement type (a customer counts once per type).
-	NewCustomers, ChurnedCustomers, ReactivatedCustomers int
+	// Customers counted per movement type (a customer counts once per
+	// type), as ChartMogul's Chart Data table counts them.
+	NewCustomers, ExpansionCustomers, ContractionCustomers, ChurnedCustomers, ReactivatedCustomers int
 	// Unknown is the known MRR that became unknown in the period (less
 	// what became known again): a price shape the translator cannot
 	// price is neither churn nor contraction.
@@ -158,7 +159,7 @@ func mrrMovements(facts []messages.MetricEvent, bounds []time.Time) []Movements 
 		if period >= 0 && period < len(out) && before != after {
 			m := &out[period]
 			if seen[period] == nil {
-				seen[period] = map[string]map[string]bool{"new": {}, "churn": {}, "react": {}}
+				seen[period] = map[string]map[string]bool{"new": {}, "churn": {}, "react": {}, "exp": {}, "con": {}}
 			}
 			switch {
 			case before <= 0 && after > 0 && everPaid[customer]:
@@ -172,8 +173,10 @@ func mrrMovements(facts []messages.MetricEvent, bounds []time.Time) []Movements 
 				seen[period]["churn"][customer] = true
 			case after > before:
 				m.Expansion += after - before
+				seen[period]["exp"][customer] = true
 			default:
 				m.Contraction += before - after
+				seen[period]["con"][customer] = true
 			}
 		}
 		if after > 0 {
@@ -217,6 +220,8 @@ func mrrMovements(facts []messages.MetricEvent, bounds []time.Time) []Movements 
 	advance(bounds[len(bounds)-1])
 	for i := range out {
 		out[i].NewCustomers = len(seen[i]["new"])
+		out[i].ExpansionCustomers = len(seen[i]["exp"])
+		out[i].ContractionCustomers = len(seen[i]["con"])
 		out[i].ChurnedCustomers = len(seen[i]["churn"])
 		out[i].ReactivatedCustomers = len(seen[i]["react"])
 	}

@@ -33,19 +33,19 @@ func TestMRRMovementsFollowChartMogulRules(t *testing.T) {
 		},
 		"upgrade is expansion": {
 			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s1", 35, 1500)},
-			want:  Movements{Start: 1000, Expansion: 500, End: 1500},
+			want:  Movements{Start: 1000, Expansion: 500, End: 1500, ExpansionCustomers: 1},
 		},
 		"a second subscription of a paying customer is expansion": {
 			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s2", 35, 300)},
-			want:  Movements{Start: 1000, Expansion: 300, End: 1300},
+			want:  Movements{Start: 1000, Expansion: 300, End: 1300, ExpansionCustomers: 1},
 		},
 		"downgrade is contraction": {
 			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s1", 35, 400)},
-			want:  Movements{Start: 1000, Contraction: 600, End: 400},
+			want:  Movements{Start: 1000, Contraction: 600, End: 400, ContractionCustomers: 1},
 		},
 		"cancelling one of two subscriptions is contraction": {
 			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s2", 4, 300), mrrFact("e3", "c1", "s2", 35, 0)},
-			want:  Movements{Start: 1300, Contraction: 300, End: 1000},
+			want:  Movements{Start: 1300, Contraction: 300, End: 1000, ContractionCustomers: 1},
 		},
 		"cancelling the last subscription is churn": {
 			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s1", 35, 0)},
@@ -61,7 +61,7 @@ func TestMRRMovementsFollowChartMogulRules(t *testing.T) {
 		},
 		"a stale state delivered late changes nothing": {
 			facts: []messages.MetricEvent{mrrFact("e2", "c1", "s1", 35, 1500), mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s1", 35, 1500)},
-			want:  Movements{Start: 1000, Expansion: 500, End: 1500},
+			want:  Movements{Start: 1000, Expansion: 500, End: 1500, ExpansionCustomers: 1},
 		},
 		"facts after the period are ignored": {
 			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s1", 70, 0)},

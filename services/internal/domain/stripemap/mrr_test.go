@@ -322,3 +322,57 @@ func Must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestChartMogulLifecycleOfACustomer follows ChartMogul's worked example
+// "Lifecycle of a customer" (help.chartmogul.com, article 201244842):
+// Syncalytics subscribes to four Gold yearly plans ($2,000 a year: New
+// Business of $166.67), adds two Silver monthly plans ($60: Expansion,
+// not New Business, one customer), cancels Silver mid-cycle (Contraction,
+// not Churn: Gold is still active), cancels Gold (its last subscription:
+// Churn of $166.67) and re-subscribes to three Gold monthly plans ($150:
+// Reactivation). Each step is one month, driven through Subscription.
+func TestChartMogulLifecycleOfACustomer(t *testing.T) {
+	cust := &stripe.Customer{ID: "cus_syncalytics"}
+	plan := func(id string, status stripe.SubscriptionStatus, it *stripe.SubscriptionItem) *stripe.Subscription {
+		s := sub(status, it)
+		s.ID, s.Customer = id, cust
+		return s
+	}
+	goldYearly := func() *stripe.SubscriptionItem { return item(50000, 4, stripe.PriceRecurringIntervalYear, 1) }
+	silverMonthly := func() *stripe.SubscriptionItem { return item(3000, 2, stripe.PriceRecurringIntervalMonth, 1) }
+	goldMonthly := func() *stripe.SubscriptionItem { return item(5000, 3, stripe.PriceRecurringIntervalMonth, 1) }
+	month := func(i int) time.Time { return time.Date(2026, time.Month(1+i), 10, 0, 0, 0, 0, time.UTC) }
+	steps := []struct {
+		name string
+		sub  *stripe.Subscription
+		want readmodel.Movements
+	}{
+		{"new business: four Gold yearly plans", plan("sub_gold", stripe.SubscriptionStatusActive, goldYearly()),
+			readmodel.Movements{New: 16667, End: 16667, NewCustomers: 1}},
+		{"a second subscription is expansion", plan("sub_silver", stripe.SubscriptionStatusActive, silverMonthly()),
+			readmodel.Movements{Start: 16667, Expansion: 6000, End: 22667, ExpansionCustomers: 1}},
+		{"cancelling one of two is contraction", plan("sub_silver", stripe.SubscriptionStatusCanceled, silverMonthly()),
+			readmodel.Movements{Start: 22667, Contraction: 6000, End: 16667, ContractionCustomers: 1}},
+		{"cancelling the last is churn", plan("sub_gold", stripe.SubscriptionStatusCanceled, goldYearly()),
+			readmodel.Movements{Start: 16667, Churn: 16667, ChurnedCustomers: 1}},
+		{"re-subscribing is reactivation", plan("sub_gold2", stripe.SubscriptionStatusActive, goldMonthly()),
+			readmodel.Movements{Reactivation: 15000, End: 15000, ReactivatedCustomers: 1}},
+	}
+	var facts []messages.MetricEvent
+	for i, st := range steps {
+		out, err := Subscription(tenant, st.sub, month(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out[0].Dimensions[readmodel.DimensionCustomer] != "cus_syncalytics" {
+			t.Fatalf("%s: MRR fact without its customer: %+v", st.name, out[0])
+		}
+		facts = append(facts, out...)
+		from, to := month(i).AddDate(0, 0, -1), month(i).AddDate(0, 0, 1)
+		got := readmodel.MRRMovements(facts, from, to)
+		st.want.From, st.want.To = from, to
+		if got != st.want {
+			t.Errorf("%s:\n got  %+v\n want %+v", st.name, got, st.want)
+		}
+	}
+}

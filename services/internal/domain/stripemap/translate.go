@@ -561,20 +561,27 @@ func Subscription(tenantID string, sub *stripe.Subscription, at time.Time) ([]me
 	mrr, err := MRR(sub, at)
 	if errors.Is(err, ErrMRRUnknown) {
 		e := state(tenantID, messages.MetricMRR, sub.ID, sub.ID, at, sub.Livemode, 0, version, cur)
-		e.Dimensions = map[string]string{DimensionMRRUnknown: err.Error()}
+		e.Dimensions = customerDimension(sub)
+		if e.Dimensions == nil {
+			e.Dimensions = map[string]string{}
+		}
+		e.Dimensions[DimensionMRRUnknown] = err.Error()
 		return []messages.MetricEvent{e}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
 	}
 	e := state(tenantID, messages.MetricMRR, sub.ID, sub.ID, at, sub.Livemode, amount(mrr, cur), version, cur)
+	e.Dimensions = customerDimension(sub)
 	out := []messages.MetricEvent{e}
 	// A metered item's MRR comes from its invoices (MeteredMRR); the
 	// subscription ends it.
 	if mrr == 0 && sub.Items != nil {
 		for _, it := range sub.Items.Data {
 			if it != nil && metered(it) && (sub.Status == stripe.SubscriptionStatusCanceled || sub.Status == stripe.SubscriptionStatusIncompleteExpired || sub.Status == stripe.SubscriptionStatusUnpaid || sub.Status == stripe.SubscriptionStatusPaused) {
-				out = append(out, state(tenantID, messages.MetricMRR, sub.ID+"/"+it.ID, sub.ID, at, sub.Livemode, 0, version, cur))
+				m := state(tenantID, messages.MetricMRR, sub.ID+"/"+it.ID, sub.ID, at, sub.Livemode, 0, version, cur)
+				m.Dimensions = customerDimension(sub)
+				out = append(out, m)
 			}
 		}
 	}
@@ -594,9 +601,21 @@ func Subscription(tenantID string, sub *stripe.Subscription, at time.Time) ([]me
 			continue
 		}
 		prev = v
-		out = append(out, state(tenantID, messages.MetricMRR, sub.ID, sub.ID, t, sub.Livemode, amount(v, cur), version, cur))
+		end := state(tenantID, messages.MetricMRR, sub.ID, sub.ID, t, sub.Livemode, amount(v, cur), version, cur)
+		end.Dimensions = customerDimension(sub)
+		out = append(out, end)
 	}
 	return out, nil
+}
+
+// customerDimension names the subscription's customer: MRR movements are
+// per customer (ChartMogul: a second subscription is expansion, cancelling
+// one of two is contraction).
+func customerDimension(sub *stripe.Subscription) map[string]string {
+	if sub.Customer == nil || sub.Customer.ID == "" {
+		return nil
+	}
+	return map[string]string{"customer": sub.Customer.ID}
 }
 
 // subscriptionCurrency is the subscription's currency, or (older API
