@@ -91,9 +91,12 @@
 //     send ids) is "MRR unknown for subscription X": value 0 with
 //     dimension mrr_unknown = the reason, which readers report apart
 //     (readmodel.UnknownMRR, Movements.Unknown), never a zero figure and
-//     never a guess. active and past_due count;
-//     trialing, incomplete, unpaid, paused, canceled and incomplete_expired
-//     are 0. Its currency is the subscription's, or its price's or plan's.
+//     never a guess. Tax is never MRR: inclusive tax rates (the item's,
+//     else the subscription's defaults) are divided out after discounts;
+//     a tax-inclusive price taxed by Stripe Tax is MRR unknown. active and past_due count
+//     (a past-due customer still pays until canceled or unpaid); trialing
+//     is 0 until it converts, and incomplete, unpaid, paused, canceled and
+//     incomplete_expired are 0. Its currency is the subscription's, or its price's or plan's.
 //   - invoices.paid (additive): amount_paid per invoice at paid_at.
 //   - invoices.failed (additive count): one per (invoice, attempt_count).
 //   - payouts.paid / payouts.failed (state per payout, at arrival_date):

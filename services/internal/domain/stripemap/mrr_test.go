@@ -376,3 +376,69 @@ func TestChartMogulLifecycleOfACustomer(t *testing.T) {
 		}
 	}
 }
+
+// TestMRRTrialsPastDueAndTax is issue 15's rules for state and tax: a
+// trial is not MRR until it converts (New business in the month it does,
+// not the month it started); a past_due subscription keeps its MRR until
+// it is canceled or unpaid (Churn then); tax is never MRR — a $120
+// tax-inclusive price with a 20 % inclusive tax rate is $100 of MRR, an
+// exclusive rate adds nothing, and an inclusive price whose rate Stripe
+// Tax decides is MRR unknown, never $120.
+func TestMRRTrialsPastDueAndTax(t *testing.T) {
+	cust := &stripe.Customer{ID: "cus_1"}
+	day := func(d int) time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, d) }
+	at := func(status stripe.SubscriptionStatus, d int) []messages.MetricEvent {
+		s := sub(status, item(2000, 1, "month", 1))
+		s.Customer = cust
+		return Must(Subscription(tenant, s, day(d)))
+	}
+	var facts []messages.MetricEvent
+	facts = append(facts, at(stripe.SubscriptionStatusTrialing, 20)...) // January: trial
+	facts = append(facts, at(stripe.SubscriptionStatusActive, 34)...)   // February: converts
+	facts = append(facts, at(stripe.SubscriptionStatusPastDue, 64)...)  // March: payment fails
+	facts = append(facts, at(stripe.SubscriptionStatusUnpaid, 100)...)  // April: unpaid
+	months := readmodel.MonthlyMRRMovements(facts, time.UTC, day(0), day(120))
+	want := []readmodel.Movements{
+		{},
+		{New: 2000, End: 2000, NewCustomers: 1},
+		{Start: 2000, End: 2000},
+		{Start: 2000, Churn: 2000, ChurnedCustomers: 1},
+	}
+	for i, w := range want {
+		m := months[i]
+		m.From, m.To = time.Time{}, time.Time{}
+		if m != w {
+			t.Errorf("%s: %+v; want %+v", months[i].From.Format("Jan"), m, w)
+		}
+	}
+
+	taxed := func(behavior stripe.PriceTaxBehavior, rates ...*stripe.TaxRate) *stripe.Subscription {
+		it := item(12000, 1, "month", 1)
+		it.Price.TaxBehavior, it.TaxRates = behavior, rates
+		return sub(stripe.SubscriptionStatusActive, it)
+	}
+	for name, c := range map[string]struct {
+		sub     *stripe.Subscription
+		want    int64
+		unknown bool
+	}{
+		"inclusive price, inclusive 20 % rate": {taxed(stripe.PriceTaxBehaviorInclusive, &stripe.TaxRate{Percentage: 20, Inclusive: true}), 10000, false},
+		"exclusive rate adds nothing":          {taxed(stripe.PriceTaxBehaviorExclusive, &stripe.TaxRate{Percentage: 20}), 12000, false},
+		"no tax":                               {taxed(stripe.PriceTaxBehaviorUnspecified), 12000, false},
+		"default inclusive rate of the subscription": {func() *stripe.Subscription {
+			s := taxed(stripe.PriceTaxBehaviorInclusive)
+			s.DefaultTaxRates = []*stripe.TaxRate{{Percentage: 20, Inclusive: true}}
+			return s
+		}(), 10000, false},
+		"inclusive price, rate decided by Stripe Tax": {func() *stripe.Subscription {
+			s := taxed(stripe.PriceTaxBehaviorInclusive)
+			s.AutomaticTax = &stripe.SubscriptionAutomaticTax{Enabled: true}
+			return s
+		}(), 0, true},
+	} {
+		got, err := MRR(c.sub, day(0))
+		if c.unknown != errors.Is(err, ErrMRRUnknown) || got != c.want {
+			t.Errorf("%s: MRR %d, %v; want %d (unknown %v)", name, got, err, c.want, c.unknown)
+		}
+	}
+}

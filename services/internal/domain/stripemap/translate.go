@@ -680,12 +680,9 @@ func MRR(sub *stripe.Subscription, at time.Time) (int64, error) {
 			if err != nil {
 				return 0, err
 			}
-			l := &line{amount: m}
+			l := &line{amount: m, item: it}
 			if it != nil {
 				l.product = itemProduct(it)
-				if iv, ok := itemInterval(it); ok {
-					l.factor = intervalFactor(iv)
-				}
 				for _, d := range it.Discounts {
 					if d != nil && d.Coupon == nil {
 						return 0, fmt.Errorf("%w: discount %s of item %s not expanded", ErrMRRUnknown, d.ID, it.ID)
@@ -719,7 +716,13 @@ func MRR(sub *stripe.Subscription, at time.Time) (int64, error) {
 	}
 	total := new(big.Rat)
 	for _, l := range lines {
-		total.Add(total, l.amount)
+		// Tax is never MRR: an inclusive rate is taken out of what is
+		// left after discounts, as Stripe computes it on the invoice.
+		div, err := inclusiveTax(sub, l.item)
+		if err != nil {
+			return 0, err
+		}
+		total.Add(total, new(big.Rat).Quo(l.amount, div))
 	}
 	if total.Sign() < 0 {
 		return 0, nil
@@ -727,11 +730,47 @@ func MRR(sub *stripe.Subscription, at time.Time) (int64, error) {
 	return roundHalfAway(total), nil
 }
 
+// inclusiveTax is what an item's amount is divided by to leave out the
+// tax included in it: 1 + the inclusive rates (the item's tax_rates, else
+// the subscription's default_tax_rates) / 100. Exclusive rates are added
+// on top by Stripe and never in the amount. A tax-inclusive price whose
+// rate Stripe Tax decides per invoice cannot be split here: MRR unknown.
+func inclusiveTax(sub *stripe.Subscription, it *stripe.SubscriptionItem) (*big.Rat, error) {
+	one := big.NewRat(1, 1)
+	if it == nil {
+		return one, nil
+	}
+	rates := it.TaxRates
+	if len(rates) == 0 {
+		rates = sub.DefaultTaxRates
+	}
+	pct := new(big.Rat)
+	inclusive := false
+	for _, r := range rates {
+		if r == nil || !r.Inclusive {
+			continue
+		}
+		p, ok := new(big.Rat).SetString(strconv.FormatFloat(r.Percentage, 'f', -1, 64))
+		if !ok {
+			return nil, fmt.Errorf("%w: tax rate %s", ErrMRRUnknown, r.ID)
+		}
+		pct.Add(pct, p)
+		inclusive = true
+	}
+	if inclusive {
+		return pct.Quo(pct, big.NewRat(100, 1)).Add(pct, one), nil
+	}
+	if it.Price != nil && it.Price.TaxBehavior == stripe.PriceTaxBehaviorInclusive && sub.AutomaticTax != nil && sub.AutomaticTax.Enabled {
+		return nil, fmt.Errorf("%w: item %s: tax-inclusive price, rate decided by Stripe Tax", ErrMRRUnknown, it.ID)
+	}
+	return one, nil
+}
+
 // line is one item's monthly amount while discounts are applied.
 type line struct {
 	amount  *big.Rat
-	factor  *big.Rat // per invoice → per month
 	product string
+	item    *stripe.SubscriptionItem
 }
 
 // coupons returns the discount with its coupon, taking it from known (the
