@@ -98,6 +98,14 @@
 //     is 0 until it converts, and incomplete, unpaid, paused, canceled and
 //     incomplete_expired are 0. Its currency is the subscription's, or its price's or plan's.
 //   - invoices.paid (additive): amount_paid per invoice at paid_at.
+//   - revenue.billed (state per invoice line, from invoice.paid and the
+//     backfill's invoices): the line's amount net of its discount amounts
+//     and of included tax, at the invoice's finalized_at (else created),
+//     with dimensions period_start/period_end when the line has a service
+//     period (readmodel recognises it straight-line by day over it; a
+//     one-off line is earned when billed). Version = finalisation time.
+//   - revenue.tax (additive): an invoice's tax (tax, else the sum of
+//     total_tax_amounts) at paid_at, once per invoice.
 //   - invoices.failed (additive count): one per (invoice, attempt_count).
 //   - payouts.paid / payouts.failed (state per payout, at arrival_date):
 //     paid is the amount once paid and 0 once failed or canceled; failed

@@ -299,12 +299,21 @@ func TestMRRMeteredFromTheLastInvoice(t *testing.T) {
 			Lines:             &stripe.InvoiceLineItemList{Data: []*stripe.InvoiceLineItem{line}}}
 	}
 	var all []messages.MetricEvent
+	mrrOf := func(fs []messages.MetricEvent) []messages.MetricEvent {
+		var out []messages.MetricEvent
+		for _, f := range fs {
+			if f.Metric == messages.MetricMRR {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
 	all = append(all, Must(Subscription(tenant, s, dec.AddDate(0, -2, 0)))...)
-	all = append(all, InvoicePaid(tenant, inv("in_dec", dec, 5000, 500, 900))...)
+	all = append(all, mrrOf(InvoicePaid(tenant, inv("in_dec", dec, 5000, 500, 900)))...)
 	if got := readmodel.TotalAt(all, dec.Add(time.Hour)); got != 2000+4500 {
 		t.Errorf("MRR after December's invoice %d; want 6500", got)
 	}
-	all = append(all, InvoicePaid(tenant, inv("in_jan", dec.AddDate(0, 1, 0), 3000, 0, 0))...)
+	all = append(all, mrrOf(InvoicePaid(tenant, inv("in_jan", dec.AddDate(0, 1, 0), 3000, 0, 0)))...)
 	if got := readmodel.TotalAt(all, dec.AddDate(0, 1, 1)); got != 2000+3000 {
 		t.Errorf("MRR after January's invoice %d; want 5000", got)
 	}
@@ -439,6 +448,44 @@ func TestMRRTrialsPastDueAndTax(t *testing.T) {
 		got, err := MRR(c.sub, day(0))
 		if c.unknown != errors.Is(err, ErrMRRUnknown) || got != c.want {
 			t.Errorf("%s: MRR %d, %v; want %d (unknown %v)", name, got, err, c.want, c.unknown)
+		}
+	}
+}
+
+// TestInvoiceLinesAreBilledForTheirPeriod is issue 15 problem 6 at the
+// source: a $1,200 annual invoice paid on 1 January with $240 of
+// exclusive tax and a $50 setup fee bills $1,250 (tax apart, $240), the
+// plan over its year: January in Los Angeles recognises $101.92 + $50 and
+// defers $1,098.08.
+func TestInvoiceLinesAreBilledForTheirPeriod(t *testing.T) {
+	la, _ := time.LoadLocation("America/Los_Angeles")
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, la)
+	inv := &stripe.Invoice{ID: "in_year", Currency: "usd", Created: jan.Unix(), AmountPaid: 149000, Tax: 24000,
+		StatusTransitions: &stripe.InvoiceStatusTransitions{FinalizedAt: jan.Add(time.Hour).Unix(), PaidAt: jan.Add(2 * time.Hour).Unix()},
+		Lines: &stripe.InvoiceLineItemList{Data: []*stripe.InvoiceLineItem{
+			{ID: "il_plan", Amount: 120000, Currency: "usd", Period: &stripe.Period{Start: jan.Unix(), End: jan.AddDate(1, 0, 0).Unix()},
+				TaxAmounts: []*stripe.InvoiceTotalTaxAmount{{Amount: 24000}}},
+			{ID: "il_setup", Amount: 6000, Currency: "usd", Period: &stripe.Period{Start: jan.Unix(), End: jan.Unix()},
+				DiscountAmounts: []*stripe.InvoiceLineItemDiscountAmount{{Amount: 1000}}},
+		}}}
+	out := InvoicePaid(tenant, inv)
+	by := map[string][]messages.MetricEvent{}
+	for _, e := range out {
+		by[e.Metric] = append(by[e.Metric], e)
+	}
+	if s := readmodel.Sum(by[messages.MetricRevenueTax], jan, jan.AddDate(0, 1, 0)); s != 24000 {
+		t.Errorf("tax %d; want 24000", s)
+	}
+	ms := readmodel.MonthlyRecognition(by[messages.MetricRevenueBilled], la, jan, jan.AddDate(0, 1, 0))
+	if len(ms) != 1 || ms[0].Billed != 125000 || ms[0].Recognised != 10192+5000 || ms[0].DeferredEnd != 120000-10192 {
+		t.Errorf("January %+v; want billed 125000, recognised 15192, deferred 109808", ms)
+	}
+	// The same invoice again (invoice.paid redelivered, or the backfill)
+	// gives the same facts.
+	again := InvoicePaid(tenant, inv)
+	for i := range out {
+		if out[i].EventID != again[i].EventID {
+			t.Fatalf("fact %d: event id %s then %s", i, out[i].EventID, again[i].EventID)
 		}
 	}
 }

@@ -433,7 +433,67 @@ func InvoicePaid(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 	e := base(tenantID, messages.MetricInvoicesPaid, inv.ID, unix(t), inv.Livemode)
 	e.Kind, e.Value, e.Currency = messages.KindAdditive, inv.AmountPaid, currency(inv.Currency)
 	e.EventID = EventID(tenantID, e.Metric, inv.ID)
-	return append([]messages.MetricEvent{e}, MeteredMRR(tenantID, inv)...)
+	out := append([]messages.MetricEvent{e}, MeteredMRR(tenantID, inv)...)
+	out = append(out, InvoiceLines(tenantID, inv)...)
+	tax := inv.Tax
+	if tax == 0 {
+		for _, ta := range inv.TotalTaxAmounts {
+			if ta != nil {
+				tax += ta.Amount
+			}
+		}
+	}
+	if tax != 0 {
+		cur := currency(inv.Currency)
+		te := base(tenantID, messages.MetricRevenueTax, inv.ID, unix(t), inv.Livemode)
+		te.Kind, te.Value, te.Currency = messages.KindAdditive, amount(tax, cur), cur
+		te.EventID = EventID(tenantID, te.Metric, inv.ID)
+		out = append(out, te)
+	}
+	return out
+}
+
+// InvoiceLines is what each line of a finalised invoice bills
+// (revenue.billed, state per line at the finalisation): its amount net of
+// its discounts and of any tax included in it (exclusive tax is not in the
+// amount), with its service period for straight-line recognition. A line
+// whose period is empty (an invoice item for a one-off) is earned when
+// billed.
+func InvoiceLines(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
+	if inv.Lines == nil {
+		return nil
+	}
+	at := inv.Created
+	if inv.StatusTransitions != nil && inv.StatusTransitions.FinalizedAt > 0 {
+		at = inv.StatusTransitions.FinalizedAt
+	}
+	var out []messages.MetricEvent
+	for _, l := range inv.Lines.Data {
+		if l == nil || l.ID == "" {
+			continue
+		}
+		v := l.Amount
+		for _, d := range l.DiscountAmounts {
+			if d != nil {
+				v -= d.Amount
+			}
+		}
+		for _, ta := range l.TaxAmounts {
+			if ta != nil && ta.Inclusive {
+				v -= ta.Amount
+			}
+		}
+		cur := currency(l.Currency)
+		if cur == "" {
+			cur = currency(inv.Currency)
+		}
+		e := state(tenantID, messages.MetricRevenueBilled, l.ID, inv.ID, unix(at), inv.Livemode, amount(v, cur), at, cur)
+		if p := l.Period; p != nil && p.End > p.Start {
+			e.Dimensions = map[string]string{"period_start": strconv.FormatInt(p.Start, 10), "period_end": strconv.FormatInt(p.End, 10)}
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // InvoiceFailed counts one failed payment attempt of an invoice at at.

@@ -121,11 +121,13 @@ func TestTranslateFixtures(t *testing.T) {
 		{name: "subscription deleted", file: "customer_subscription_deleted.json", want: []fact{
 			{messages.MetricMRR, messages.KindState, 0, "USD", "", subID, terminal + 1703000000*16 + 7, 1703000000, subID}}},
 		{name: "invoice paid", file: "invoice_paid.json", want: []fact{
-			{messages.MetricInvoicesPaid, messages.KindAdditive, 1000, "USD", "", "", 0, 1234567890, "in_1OPouhJN5vQBdWExQl3czOuP"}}},
+			{messages.MetricInvoicesPaid, messages.KindAdditive, 1000, "USD", "", "", 0, 1234567890, "in_1OPouhJN5vQBdWExQl3czOuP"},
+			{messages.MetricRevenueBilled, messages.KindState, 1000, "USD", "", "il_1OPougJN5vQBdWExuj8Ico7Q", 1234567890, 1234567890, "in_1OPouhJN5vQBdWExQl3czOuP"}}},
 		{name: "invoice paid at paid_at", file: "invoice_paid.json", edit: func(o map[string]any) {
 			o["status_transitions"] = map[string]any{"paid_at": 1702999000}
 		}, want: []fact{
-			{messages.MetricInvoicesPaid, messages.KindAdditive, 1000, "USD", "", "", 0, 1702999000, "in_1OPouhJN5vQBdWExQl3czOuP"}}},
+			{messages.MetricInvoicesPaid, messages.KindAdditive, 1000, "USD", "", "", 0, 1702999000, "in_1OPouhJN5vQBdWExQl3czOuP"},
+			{messages.MetricRevenueBilled, messages.KindState, 1000, "USD", "", "il_1OPougJN5vQBdWExuj8Ico7Q", 1234567890, 1234567890, "in_1OPouhJN5vQBdWExQl3czOuP"}}},
 		{name: "invoice payment failed", file: "invoice_payment_failed.json", want: []fact{
 			{messages.MetricInvoicesFailed, messages.KindAdditive, 1, "", messages.UnitCount, "", 0, 1703000004, "in_1OPouhJN5vQBdWExQl3czOuP"}}},
 		{name: "payment intent is not a figure (its charge is)", file: "payment_intent_succeeded.json", wantErr: ErrUnhandled},
