@@ -169,12 +169,42 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 		return nil, fmt.Errorf("list charges: %w", err)
 	}
 
+	// Refunds as objects of their own, each at its own date and status
+	// (a charge lists at most its first refunds).
+	rp := &stripe.RefundListParams{CreatedRange: created()}
+	list(&rp.ListParams)
+	rit := sc.Refunds.List(rp)
+	for rit.Next() {
+		progress(1)
+		re := rit.Refund()
+		out = append(out, stripemap.Refund(tenantID, re, time.Unix(re.Created, 0).UTC())...)
+	}
+	if err := rit.Err(); err != nil {
+		return nil, fmt.Errorf("list refunds: %w", err)
+	}
+
 	sp := &stripe.SubscriptionListParams{Status: stripe.String("all")}
 	list(&sp.ListParams)
+	// Discounts are ids unless expanded: an id alone is MRR unknown.
+	sp.AddExpand("data.discounts")
 	it := sc.Subscriptions.List(sp)
 	for it.Next() {
 		progress(1)
-		facts, err := stripemap.SubscriptionHistory(tenantID, it.Subscription())
+		sub := it.Subscription()
+		// The subscription's state per invoice: its history, not today's
+		// object stamped with an old date (stripemap.SubscriptionHistory).
+		ip := &stripe.InvoiceListParams{Subscription: stripe.String(sub.ID), Status: stripe.String(string(stripe.InvoiceStatusPaid))}
+		list(&ip.ListParams)
+		ip.AddExpand("data.discounts")
+		var invs []*stripe.Invoice
+		iit := sc.Invoices.List(ip)
+		for iit.Next() {
+			invs = append(invs, iit.Invoice())
+		}
+		if err := iit.Err(); err != nil {
+			return nil, fmt.Errorf("list invoices of subscription %s: %w", sub.ID, err)
+		}
+		facts, err := stripemap.SubscriptionHistory(tenantID, sub, invs)
 		if err != nil {
 			return nil, err
 		}
