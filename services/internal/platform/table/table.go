@@ -68,19 +68,23 @@ const TimeKey = "2006-01-02T15:04:05.000000000Z"
 
 // Sort keys and sort-key prefixes.
 const (
-	SKConfig        = "CONFIG"
-	PrefixFact      = "F#"
-	PrefixFinding   = "X#"
-	PrefixRollup    = "R#"
-	PrefixDue       = "DUE#"
-	SKDueCursor     = PrefixDue + "CURSOR"
-	PrefixSend      = "SEND#"
-	PrefixSuppress  = "SUPPRESS#"
-	PrefixUnsub     = "UNSUB#"
-	PrefixImport    = "IMPORT#"
-	tenantPKPrefix  = "TENANT#"
-	importLatest    = "#LATEST"
-	importVersioned = "#V#"
+	SKConfig       = "CONFIG"
+	PrefixFact     = "F#"
+	PrefixFinding  = "X#"
+	PrefixRollup   = "R#"
+	PrefixDue      = "DUE#"
+	SKDueCursor    = PrefixDue + "CURSOR"
+	PrefixSend     = "SEND#"
+	PrefixSuppress = "SUPPRESS#"
+	PrefixUnsub    = "UNSUB#"
+	PrefixImport   = "IMPORT#"
+	// SKStripeBackfill is the cursor of a tenant's `reportctl stripe
+	// backfill`: the stage and the last object done, so an interrupted
+	// run resumes there.
+	SKStripeBackfill = "BACKFILL#STRIPE"
+	tenantPKPrefix   = "TENANT#"
+	importLatest     = "#LATEST"
+	importVersioned  = "#V#"
 )
 
 // Partition keys of gsi1.
@@ -110,6 +114,7 @@ var Prefixes = []Prefix{
 	{PrefixSuppress, "delivery"},
 	{PrefixUnsub, "delivery"},
 	{PrefixImport, "reportctl"},
+	{SKStripeBackfill, "reportctl"},
 }
 
 // PK is the partition key of everything that belongs to a tenant.
