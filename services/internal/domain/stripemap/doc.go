@@ -104,6 +104,9 @@
 //     with dimensions period_start/period_end when the line has a service
 //     period (readmodel recognises it straight-line by day over it; a
 //     one-off line is earned when billed). Version = finalisation time.
+//     A credit note (credit_note.created/updated/voided) gives a negative
+//     line per credit note line, at its effective date, over the credited
+//     line's period when its invoice's lines are expanded; voided = 0.
 //   - revenue.tax (additive): an invoice's tax (tax, else the sum of
 //     total_tax_amounts) at paid_at, once per invoice.
 //   - invoices.failed (additive count): one per (invoice, attempt_count).

@@ -489,3 +489,29 @@ func TestInvoiceLinesAreBilledForTheirPeriod(t *testing.T) {
 		}
 	}
 }
+
+// TestCreditNotesReduceTheirLines is issue 15 problem 6: a $100 credit
+// note issued on 15 February against the $1,200 annual line (paid 1
+// January, UTC) is spread over that line's year: by 1 March it takes back
+// 59/365 of $100 ($16.16) and the rest comes off the deferred balance;
+// voided, it changes nothing.
+func TestCreditNotesReduceTheirLines(t *testing.T) {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	year := &stripe.Period{Start: jan.Unix(), End: jan.AddDate(1, 0, 0).Unix()}
+	inv := &stripe.Invoice{ID: "in_year", Currency: "usd", Created: jan.Unix(), AmountPaid: 120000,
+		Lines: &stripe.InvoiceLineItemList{Data: []*stripe.InvoiceLineItem{{ID: "il_plan", Amount: 120000, Currency: "usd", Period: year}}}}
+	cn := &stripe.CreditNote{ID: "cn_1", Currency: "usd", Created: time.Date(2026, 2, 15, 0, 0, 0, 0, time.UTC).Unix(), Status: stripe.CreditNoteStatusIssued,
+		Invoice: inv, Lines: &stripe.CreditNoteLineItemList{Data: []*stripe.CreditNoteLineItem{{ID: "cnli_1", Amount: 10000, InvoiceLineItem: "il_plan"}}}}
+	billed := append(only(InvoicePaid(tenant, inv), messages.MetricRevenueBilled), CreditNote(tenant, cn)...)
+	ms := readmodel.MonthlyRecognition(billed, time.UTC, jan, jan.AddDate(0, 2, 0))
+	if feb := ms[1]; feb.Billed != -10000 || feb.Recognised != 9205-1616 || feb.DeferredEnd != 110000-(19397-1616) {
+		t.Errorf("February %+v; want billed -10000, recognised 7589, deferred 92219", feb)
+	}
+	void := *cn
+	void.Status = stripe.CreditNoteStatusVoid
+	all := append(billed, CreditNote(tenant, &void)...)
+	ms = readmodel.MonthlyRecognition(all, time.UTC, jan, jan.AddDate(0, 2, 0))
+	if feb := ms[1]; feb.Billed != 0 || feb.Recognised != 9205 || feb.DeferredEnd != 120000-19397 {
+		t.Errorf("February after the void %+v; want billed 0, recognised 9205, deferred 100603", feb)
+	}
+}

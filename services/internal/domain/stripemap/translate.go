@@ -41,6 +41,7 @@ var Handled = []stripe.EventType{
 	stripe.EventTypePayoutPaid, stripe.EventTypePayoutFailed, stripe.EventTypePayoutCanceled,
 	stripe.EventTypeCheckoutSessionCompleted, stripe.EventTypeCheckoutSessionExpired,
 	stripe.EventTypeCustomerCreated, stripe.EventTypeBalanceAvailable,
+	stripe.EventTypeCreditNoteCreated, stripe.EventTypeCreditNoteUpdated, stripe.EventTypeCreditNoteVoided,
 }
 
 // Translate turns one Stripe event into the metric events it implies. A
@@ -151,6 +152,14 @@ func Translate(tenantID string, ev stripe.Event) ([]messages.MetricEvent, error)
 		var c stripe.Customer
 		if err = decode(ev, &c); err == nil {
 			out = Customer(tenantID, &c)
+		}
+	case stripe.EventTypeCreditNoteCreated, stripe.EventTypeCreditNoteUpdated, stripe.EventTypeCreditNoteVoided:
+		var cn stripe.CreditNote
+		if err = decode(ev, &cn); err == nil {
+			if ev.Type == stripe.EventTypeCreditNoteVoided {
+				cn.Status = stripe.CreditNoteStatusVoid
+			}
+			out = CreditNote(tenantID, &cn)
 		}
 	case stripe.EventTypeBalanceAvailable:
 		var b stripe.Balance
@@ -449,6 +458,60 @@ func InvoicePaid(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 		te.Kind, te.Value, te.Currency = messages.KindAdditive, amount(tax, cur), cur
 		te.EventID = EventID(tenantID, te.Metric, inv.ID)
 		out = append(out, te)
+	}
+	return out
+}
+
+// CreditNote reduces the invoice lines it credits: each credit note line
+// is a negative revenue.billed line of its own (its amount net of its
+// discounts and of included tax), at the credit note's effective date,
+// over the credited line's service period when the credit note's invoice
+// is expanded with its lines (else earned at once: the period is not
+// known). A voided credit note is 0 (a final state).
+func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
+	if cn.Lines == nil {
+		return nil
+	}
+	at := cn.EffectiveAt
+	if at == 0 {
+		at = cn.Created
+	}
+	periods := map[string]*stripe.Period{}
+	invoiceID := cn.ID
+	if cn.Invoice != nil {
+		invoiceID = cn.Invoice.ID
+		if cn.Invoice.Lines != nil {
+			for _, l := range cn.Invoice.Lines.Data {
+				if l != nil && l.Period != nil {
+					periods[l.ID] = l.Period
+				}
+			}
+		}
+	}
+	version := at
+	if cn.Status == stripe.CreditNoteStatusVoid {
+		version += terminal
+	}
+	var out []messages.MetricEvent
+	for _, l := range cn.Lines.Data {
+		if l == nil || l.ID == "" {
+			continue
+		}
+		v := l.Amount - l.DiscountAmount
+		for _, ta := range l.TaxAmounts {
+			if ta != nil && ta.Inclusive {
+				v -= ta.Amount
+			}
+		}
+		if cn.Status == stripe.CreditNoteStatusVoid {
+			v = 0
+		}
+		cur := currency(cn.Currency)
+		e := state(tenantID, messages.MetricRevenueBilled, l.ID, invoiceID, unix(at), cn.Livemode, -amount(v, cur), version, cur)
+		if p := periods[l.InvoiceLineItem]; p != nil && p.End > p.Start {
+			e.Dimensions = map[string]string{"period_start": strconv.FormatInt(p.Start, 10), "period_end": strconv.FormatInt(p.End, 10)}
+		}
+		out = append(out, e)
 	}
 	return out
 }
