@@ -132,12 +132,28 @@ const (
 	// it paid out; 0 means reconciled. Dimension transactions (their
 	// count).
 	MetricPayoutsUnreconciled = "payouts.unreconciled"
+	// MetricRevenueBilled (state per invoice line, at the invoice's
+	// finalisation): what the line bills, net of its discounts, without
+	// tax. Entity is the line, ObjectID the invoice; dimensions
+	// period_start and period_end (unix seconds) are the service period
+	// it is recognised over, straight-line by day (none, or equal: a
+	// one-off, recognised when billed). A credit note line is a negative
+	// line of its own over the same period.
+	MetricRevenueBilled = "revenue.billed"
+	// MetricRevenueTax (additive): tax collected on a paid invoice, at
+	// paid_at. Never revenue.
+	MetricRevenueTax = "revenue.tax"
 	// MetricInvoicesPaid (additive): amount paid on invoices.
 	MetricInvoicesPaid = "invoices.paid"
 	// MetricInvoicesFailed (additive, count): failed invoice payments.
 	MetricInvoicesFailed = "invoices.failed"
 	// MetricMRR (state per subscription): monthly recurring revenue,
-	// normalised to a month, after discounts; 0 once cancelled.
+	// normalised to a month, after discounts; 0 once cancelled. Entity is
+	// the subscription, or "<subscription>/<item>" for a metered item
+	// (its usage on the last finalised invoice). Dimension "customer"
+	// names the subscription's customer; dimension "mrr_unknown" (with
+	// Value 0) says the MRR could not be computed, and why: readers show
+	// it as unknown, never as zero.
 	MetricMRR = "mrr"
 	// MetricCustomersNew (additive, count): customers created.
 	MetricCustomersNew = "customers.new"

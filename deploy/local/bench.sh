@@ -38,6 +38,7 @@ runs=(
 	"services/internal/domain/schedule;^BenchmarkNextWeekly$;200x;20x"
 	"services/internal/domain/importer;^BenchmarkScanExpenses$;2x;1x"
 	"services/aggregator;^BenchmarkAggregatorMoto$;1x;1x"
+	"services/reportctl/internal/cmd/stripe;^BenchmarkBackfill5Years$;1x;1x"
 )
 for r in "${runs[@]}"; do
 	IFS=';' read -r dir re full quick <<<"$r"

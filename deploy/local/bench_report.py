@@ -71,6 +71,11 @@ for svc in sorted({k.rsplit("-", 2)[0] for k in fp if k.endswith("-rss-MiB")}):
     rss, ready = fp.get(f"{svc}-rss-MiB"), fp.get(f"{svc}-ready-ms")
     row(f"{svc}: RSS idle / start-to-ready", f"{fmt(rss)} MiB / {fmt(ready,0)} ms", "≤ 30 MiB, ≤ 300 ms", None if rss is None or ready is None else rss <= 30 and ready <= 300)
 
+small, large = bench.get("BenchmarkBackfill5Years/invoices=1000", {}), bench.get("BenchmarkBackfill5Years/invoices=10000", {})
+hs, hl = small.get("peak-heap-MiB"), large.get("peak-heap-MiB")
+row("stripe backfill, 5 years: peak heap with 1,000 / 10,000 invoices (peak RSS)", f"{fmt(hs)} / {fmt(hl)} MiB ({fmt(large.get('peak-rss-MiB'))} MiB)",
+    "constant: 10× the invoices, < 2× the heap", None if hs is None or hl is None else hl < 2 * hs)
+
 def sh(cmd):
     try:
         return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()

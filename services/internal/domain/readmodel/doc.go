@@ -69,9 +69,18 @@
 // read is tested against. Both refuse a malformed tenant id, and refuse
 // any fact or finding the source returns for another tenant, so a figure
 // can never include another tenant's data even if a key were wrong.
-// Figures are the pure folds over a snapshot (fold.go, mrr.go,
+// Figures are the pure folds over a snapshot (fold.go, mrr.go, revenue.go,
 // findings.go: Sum, Count, ByDimension, Daily, TotalAt, Change, StatesAt,
-// Latest, MRRMovements, MonthlyMRRMovements, OpenFindings, FindingStates).
+// Latest, MRRMovements, MonthlyMRRMovements, UnknownMRR,
+// MonthlyRecognition, MonthlyWaterfall, OpenFindings, FindingStates).
+// MRR movements are ChartMogul's, per customer (dimension customer): a
+// second subscription is expansion, cancelling one of two contraction; a
+// subscription whose MRR is unknown (dimension mrr_unknown) is in no
+// total and no movement type, only in Movements.Unknown and UnknownMRR.
+// Revenue is recognised from revenue.billed lines straight-line by day
+// over their service periods in the tenant's zone, a late line catching
+// up in its billing month, so recognised + deferred = billed every month
+// and closed months never change.
 // Package report reads each report through ReadWindow and folds the
 // snapshot many times, so every figure of a report comes from one read.
 //

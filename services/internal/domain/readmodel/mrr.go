@@ -14,6 +14,25 @@ import (
 // MRR fact without it counts its subscription as its own customer.
 const DimensionCustomer = "customer"
 
+// DimensionMRRUnknown marks an MRR fact whose value could not be computed
+// (messages.MetricMRR): its Value 0 is not a figure. Totals leave it out
+// and readers say how many subscriptions are unknown (UnknownMRR);
+// movements put a change into or out of the unknown apart (Unknown).
+const DimensionMRRUnknown = "mrr_unknown"
+
+// UnknownMRR lists, sorted, the subscriptions whose latest MRR state before
+// t is unknown.
+func UnknownMRR(facts []messages.MetricEvent, t time.Time) []string {
+	var out []string
+	for entity, f := range StatesAt(facts, t) {
+		if f.Dimensions[DimensionMRRUnknown] != "" {
+			out = append(out, entity)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Movements splits the change of MRR over [From, To) into ChartMogul's
 // movement types, per customer:
 //
@@ -33,8 +52,13 @@ type Movements struct {
 	// Start and End are the MRR at From and at To (minor units).
 	Start, End                                       int64
 	New, Expansion, Contraction, Churn, Reactivation int64
-	// Customers counted per movement type (a customer counts once per type).
-	NewCustomers, ChurnedCustomers, ReactivatedCustomers int
+	// Customers counted per movement type (a customer counts once per
+	// type), as ChartMogul's Chart Data table counts them.
+	NewCustomers, ExpansionCustomers, ContractionCustomers, ChurnedCustomers, ReactivatedCustomers int
+	// Unknown is the known MRR that became unknown in the period (less
+	// what became known again): a price shape the translator cannot
+	// price is neither churn nor contraction.
+	Unknown int64
 }
 
 // Net is the net new MRR of the period.
@@ -43,11 +67,12 @@ func (m Movements) Net() int64 {
 }
 
 // Check verifies the roll-forward identity
-// start + new + expansion + reactivation - contraction - churn = end.
+// start + new + expansion + reactivation - contraction - churn - unknown
+// = end.
 func (m Movements) Check() error {
-	if m.Start+m.Net() != m.End {
-		return fmt.Errorf("mrr roll-forward broken for [%s, %s): start %d + net %d != end %d",
-			m.From.Format(time.RFC3339), m.To.Format(time.RFC3339), m.Start, m.Net(), m.End)
+	if m.Start+m.Net()-m.Unknown != m.End {
+		return fmt.Errorf("mrr roll-forward broken for [%s, %s): start %d + net %d - unknown %d != end %d",
+			m.From.Format(time.RFC3339), m.To.Format(time.RFC3339), m.Start, m.Net(), m.Unknown, m.End)
 	}
 	return nil
 }
@@ -134,7 +159,7 @@ func mrrMovements(facts []messages.MetricEvent, bounds []time.Time) []Movements 
 		if period >= 0 && period < len(out) && before != after {
 			m := &out[period]
 			if seen[period] == nil {
-				seen[period] = map[string]map[string]bool{"new": {}, "churn": {}, "react": {}}
+				seen[period] = map[string]map[string]bool{"new": {}, "churn": {}, "react": {}, "exp": {}, "con": {}}
 			}
 			switch {
 			case before <= 0 && after > 0 && everPaid[customer]:
@@ -148,8 +173,10 @@ func mrrMovements(facts []messages.MetricEvent, bounds []time.Time) []Movements 
 				seen[period]["churn"][customer] = true
 			case after > before:
 				m.Expansion += after - before
+				seen[period]["exp"][customer] = true
 			default:
 				m.Contraction += before - after
+				seen[period]["con"][customer] = true
 			}
 		}
 		if after > 0 {
@@ -180,17 +207,28 @@ func mrrMovements(facts []messages.MetricEvent, bounds []time.Time) []Movements 
 		}
 		b := customerMRR[newCust]
 		customerMRR[newCust] = b - old + f.Value
-		move(newCust, b, customerMRR[newCust])
+		if unknown(f) || (had && unknown(cur)) {
+			// Into or out of the unknown: no ChartMogul movement.
+			if period >= 0 && period < len(out) {
+				out[period].Unknown -= f.Value - old
+			}
+		} else {
+			move(newCust, b, customerMRR[newCust])
+		}
 		total += f.Value - prev
 	}
 	advance(bounds[len(bounds)-1])
 	for i := range out {
 		out[i].NewCustomers = len(seen[i]["new"])
+		out[i].ExpansionCustomers = len(seen[i]["exp"])
+		out[i].ContractionCustomers = len(seen[i]["con"])
 		out[i].ChurnedCustomers = len(seen[i]["churn"])
 		out[i].ReactivatedCustomers = len(seen[i]["react"])
 	}
 	return out
 }
+
+func unknown(f messages.MetricEvent) bool { return f.Dimensions[DimensionMRRUnknown] != "" }
 
 func customerOf(f messages.MetricEvent) string {
 	if c := f.Dimensions[DimensionCustomer]; c != "" {

@@ -33,19 +33,19 @@ func TestMRRMovementsFollowChartMogulRules(t *testing.T) {
 		},
 		"upgrade is expansion": {
 			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s1", 35, 1500)},
-			want:  Movements{Start: 1000, Expansion: 500, End: 1500},
+			want:  Movements{Start: 1000, Expansion: 500, End: 1500, ExpansionCustomers: 1},
 		},
 		"a second subscription of a paying customer is expansion": {
 			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s2", 35, 300)},
-			want:  Movements{Start: 1000, Expansion: 300, End: 1300},
+			want:  Movements{Start: 1000, Expansion: 300, End: 1300, ExpansionCustomers: 1},
 		},
 		"downgrade is contraction": {
 			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s1", 35, 400)},
-			want:  Movements{Start: 1000, Contraction: 600, End: 400},
+			want:  Movements{Start: 1000, Contraction: 600, End: 400, ContractionCustomers: 1},
 		},
 		"cancelling one of two subscriptions is contraction": {
 			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s2", 4, 300), mrrFact("e3", "c1", "s2", 35, 0)},
-			want:  Movements{Start: 1300, Contraction: 300, End: 1000},
+			want:  Movements{Start: 1300, Contraction: 300, End: 1000, ContractionCustomers: 1},
 		},
 		"cancelling the last subscription is churn": {
 			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s1", 35, 0)},
@@ -61,7 +61,7 @@ func TestMRRMovementsFollowChartMogulRules(t *testing.T) {
 		},
 		"a stale state delivered late changes nothing": {
 			facts: []messages.MetricEvent{mrrFact("e2", "c1", "s1", 35, 1500), mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s1", 35, 1500)},
-			want:  Movements{Start: 1000, Expansion: 500, End: 1500},
+			want:  Movements{Start: 1000, Expansion: 500, End: 1500, ExpansionCustomers: 1},
 		},
 		"facts after the period are ignored": {
 			facts: []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c1", "s1", 70, 0)},
@@ -128,5 +128,38 @@ func TestMonthlyMRRMovementsRollForwardInAnyOrder(t *testing.T) {
 				t.Fatalf("seed %d month %d: order changed the movements:\n%+v\n%+v", seed, i, months[i], again[i])
 			}
 		}
+	}
+}
+
+// TestMRRMovementsKeepUnknownApart: a subscription whose MRR becomes
+// unknown (a price shape the translator cannot price) is not churn, and
+// becoming known again is not new business or reactivation.
+func TestMRRMovementsKeepUnknownApart(t *testing.T) {
+	feb, mar := mrrT0.AddDate(0, 1, 0), mrrT0.AddDate(0, 2, 0)
+	unknownAt := func(id string, day int) messages.MetricEvent {
+		f := mrrFact(id, "c1", "s1", day, 0)
+		f.Dimensions[DimensionMRRUnknown] = "billing_scheme \"per_outcome\""
+		return f
+	}
+	facts := []messages.MetricEvent{mrrFact("e1", "c1", "s1", 3, 1000), mrrFact("e2", "c2", "s2", 3, 500), unknownAt("e3", 35)}
+	got := MRRMovements(facts, feb, mar)
+	want := Movements{From: feb, To: mar, Start: 1500, End: 500, Unknown: 1000}
+	if got != want {
+		t.Fatalf("got  %+v\nwant %+v", got, want)
+	}
+	if err := got.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if u := UnknownMRR(facts, mar); len(u) != 1 || u[0] != "s1" {
+		t.Errorf("UnknownMRR = %v; want [s1]", u)
+	}
+	back := append(facts, mrrFact("e4", "c1", "s1", 45, 1200))
+	got = MRRMovements(back, feb, mar)
+	want = Movements{From: feb, To: mar, Start: 1500, End: 1700, Unknown: -200}
+	if got != want {
+		t.Fatalf("known again: got  %+v\nwant %+v", got, want)
+	}
+	if u := UnknownMRR(back, mar); len(u) != 0 {
+		t.Errorf("UnknownMRR = %v; want none", u)
 	}
 }

@@ -195,7 +195,7 @@ func (h *history) oracle() figures {
 
 		m := readmodel.Movements{From: from, To: to, Start: stateAt(h.subs, from), End: stateAt(h.subs, to)}
 		subMRR, custMRR, paid := map[string]int64{}, map[string]int64{}, map[string]bool{}
-		newC, churnC, reactC := map[string]bool{}, map[string]bool{}, map[string]bool{}
+		newC, churnC, reactC, expC, conC := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 		for _, c := range subs {
 			if !c.at.Before(to) {
 				break
@@ -216,8 +216,10 @@ func (h *history) oracle() figures {
 					churnC[c.customer] = true
 				case after > before:
 					m.Expansion += after - before
+					expC[c.customer] = true
 				default:
 					m.Contraction += before - after
+					conC[c.customer] = true
 				}
 			}
 			if after > 0 {
@@ -225,6 +227,7 @@ func (h *history) oracle() figures {
 			}
 		}
 		m.NewCustomers, m.ChurnedCustomers, m.ReactivatedCustomers = len(newC), len(churnC), len(reactC)
+		m.ExpansionCustomers, m.ContractionCustomers = len(expC), len(conC)
 		f.Movements = append(f.Movements, m)
 	}
 	from, to := monthRange(1)

@@ -20,7 +20,11 @@ func atoi(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
 // which sources cover the books, and the milestones to break-even.
 type AccountingView struct {
 	Header
-	Recognition  Table
+	Recognition Table
+	// Accrual is recognised and deferred revenue beside cash and tax
+	// collected; Waterfall is Stripe Revenue Recognition's waterfall.
+	Accrual      Table
+	Waterfall    Table
 	ByProduct    Table
 	Payouts      Table
 	Expenses     Table
@@ -34,7 +38,7 @@ func (*AccountingView) template() string { return "accounting" }
 
 func init() {
 	analysts[messages.RoleAccounting] = analyst{
-		metrics: append([]string{messages.MetricPayoutsPaid, messages.MetricPayoutsFailed, messages.MetricPayoutsUnreconciled, messages.MetricInvoicesPaid,
+		metrics: append([]string{messages.MetricRevenueBilled, messages.MetricRevenueTax, messages.MetricPayoutsPaid, messages.MetricPayoutsFailed, messages.MetricPayoutsUnreconciled, messages.MetricInvoicesPaid,
 			messages.MetricMRR, messages.MetricCustomersNew, messages.MetricCheckoutCompleted, messages.MetricCheckoutExpired,
 			metricRevenueTarget, metricChannelSessions, metricChannelConversion, metricChannelSpend, metricPipelineValue,
 			messages.MetricAWSLambdaFunction, messages.MetricAWSCloudFrontDistribution, messages.MetricAWSS3Bucket, messages.MetricAWSRoute53Records,
@@ -73,7 +77,9 @@ func analyseAccounting(d *Data) View {
 		v.Notes = append(v.Notes, n)
 	}
 
-	v.Recognition = Table{Title: "Revenue recognition", Period: d.Period.Label() + " (prev. " + d.Prev.Short() + ")", Head: []string{"Line", d.Period.Short(), d.Prev.Short()}}
+	v.Accrual, v.Waterfall = d.recognised(cur, prev)
+	// Cash basis: what Stripe moved in the period, not what was earned.
+	v.Recognition = Table{Title: "Cash basis: charges, refunds, disputes and fees", Period: d.Period.Label() + " (prev. " + d.Prev.Short() + ")", Head: []string{"Line", d.Period.Short(), d.Prev.Short()}}
 	if !cur.gross.Known {
 		v.Recognition.Missing = srcStripe.missing(d)
 	} else {

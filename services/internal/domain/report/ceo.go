@@ -16,9 +16,12 @@ type CEOView struct {
 	Header
 	KPIs         []KPI
 	RevenueChart *Chart
-	Shortfalls   []Shortfall
-	MissingKPIs  []KPI
-	Agenda       []Action
+	// MRRMovements is ChartMogul's five movements per month, with a chart.
+	MRRMovements      *Table
+	MRRMovementsChart *Chart
+	Shortfalls        []Shortfall
+	MissingKPIs       []KPI
+	Agenda            []Action
 }
 
 // Shortfall is a rule that fired, with the evidence.
@@ -164,6 +167,14 @@ func analyseCEO(d *Data) View {
 		}
 		v.RevenueChart = drawTrend(tr)
 		v.Charts = append(v.Charts, v.RevenueChart)
+	}
+
+	v.MRRMovements, v.MRRMovementsChart = d.mrrMovements()
+	if v.MRRMovementsChart != nil {
+		v.Charts = append(v.Charts, v.MRRMovementsChart)
+	}
+	if n := len(readmodel.UnknownMRR(d.Facts(messages.MetricMRR), minTime(d.Period.End, d.AsOf))); n > 0 {
+		v.KPIs[2].Note = fmt.Sprintf("MRR unknown for %s: not included", plural(int64(n), "subscription"))
 	}
 
 	v.Shortfalls = ceoShortfalls(d, cur)

@@ -20,15 +20,18 @@ type CFOView struct {
 	BreakEven   Table
 	Targets     Table
 	TargetChart *Chart
-	Rules       []Check
-	Tiers       Table
+	// MRRMovements is ChartMogul's five movements per month, with a chart.
+	MRRMovements      *Table
+	MRRMovementsChart *Chart
+	Rules             []Check
+	Tiers             Table
 }
 
 func (*CFOView) template() string { return "cfo" }
 
 func init() {
 	analysts[messages.RoleCFO] = analyst{
-		metrics: append([]string{metricRevenueTarget}, financeMetrics...),
+		metrics: append([]string{metricRevenueTarget, messages.MetricMRR}, financeMetrics...),
 		analyse: analyseCFO,
 	}
 }
@@ -174,6 +177,11 @@ func analyseCFO(d *Data) View {
 		v.TargetChart = drawTrend(trendSpec{cid: "chart-revenue-months", title: "Gross revenue by month", pts: pts,
 			target: targets, targetLabel: "target of each month", format: m})
 		v.Charts = append(v.Charts, v.TargetChart)
+	}
+
+	v.MRRMovements, v.MRRMovementsChart = d.mrrMovements()
+	if v.MRRMovementsChart != nil {
+		v.Charts = append(v.Charts, v.MRRMovementsChart)
 	}
 
 	// Rules.

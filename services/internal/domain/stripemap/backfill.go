@@ -1,6 +1,8 @@
 package stripemap
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,40 +31,135 @@ func ChargeHistory(tenantID string, ch *stripe.Charge) []messages.MetricEvent {
 	return Charge(tenantID, ch, unix(at))
 }
 
-// SubscriptionHistory is a subscription's MRR from its creation (at its
-// current price: the object does not keep earlier ones) and, once it
-// ended, 0 at its end, exactly as customer.subscription.deleted gives.
-func SubscriptionHistory(tenantID string, sub *stripe.Subscription) ([]messages.MetricEvent, error) {
-	switch sub.Status {
-	case stripe.SubscriptionStatusCanceled:
-		// It was paying from its start (unless it ended in a trial) until
-		// it ended.
-		var out []messages.MetricEvent
-		if sub.TrialEnd == 0 || sub.TrialEnd < sub.EndedAt {
-			was := *sub
-			was.Status = stripe.SubscriptionStatusActive
-			start, err := Subscription(tenantID, &was, unix(sub.Created))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, start...)
-		}
-		end := sub.EndedAt
-		if end == 0 {
-			end = sub.CanceledAt
-		}
-		if end == 0 {
-			end = sub.Created
-		}
-		ended, err := Subscription(tenantID, sub, unix(end))
+// SubscriptionHistory is a subscription's MRR over its life, built from
+// its history rather than from today's object stamped with an old date:
+//
+//   - a trial at creation is 0 (trialing) from creation, as
+//     customer.subscription.created gives, and paying starts at trial_end
+//     (the conversion) — never MRR from creation;
+//   - each paid invoice (invoices: the subscription's, any order) says
+//     what the subscription billed then: its subscription lines' prices,
+//     quantities and the invoice's discounts are the subscription's state
+//     from the invoice's creation (the first paying one from the start,
+//     at the subscription's creation or trial end, so a backfill's
+//     creation fact is the webhook's own), and a fact is made only where
+//     that MRR changes;
+//   - the current object counts from its current period's start when it
+//     differs from the last invoice (a change not yet invoiced), and a
+//     canceled one is 0 at its end, exactly as
+//     customer.subscription.deleted gives.
+//
+// Without any paid invoice the current object stands for the whole paying
+// life: the only history there is.
+func SubscriptionHistory(tenantID string, sub *stripe.Subscription, invoices []*stripe.Invoice) ([]messages.MetricEvent, error) {
+	var out []messages.MetricEvent
+	emit := func(s *stripe.Subscription, at time.Time) (int64, error) {
+		fs, err := Subscription(tenantID, s, at)
 		if err != nil {
+			return 0, err
+		}
+		out = append(out, fs...)
+		if len(fs) == 0 {
+			return 0, nil
+		}
+		return fs[0].Value, nil
+	}
+	ended := sub.Status == stripe.SubscriptionStatusCanceled || sub.Status == stripe.SubscriptionStatusIncompleteExpired
+	end := sub.EndedAt
+	if end == 0 {
+		end = sub.CanceledAt
+	}
+	if end == 0 {
+		end = sub.Created
+	}
+	paidFrom := sub.Created
+	if sub.TrialEnd > sub.Created && sub.TrialStart <= sub.Created {
+		trial := *sub
+		trial.Status = stripe.SubscriptionStatusTrialing
+		if _, err := emit(&trial, unix(sub.Created)); err != nil {
 			return nil, err
 		}
-		return append(out, ended...), nil
-	default:
-		return Subscription(tenantID, sub, unix(sub.Created))
+		paidFrom = sub.TrialEnd
 	}
+	paying := !ended || end > paidFrom
+
+	invs := slices.Clone(invoices)
+	slices.SortFunc(invs, func(a, b *stripe.Invoice) int { return cmp.Compare(a.Created, b.Created) })
+	var last, lastAt int64
+	seen := false
+	for _, inv := range invs {
+		if inv == nil || inv.Created < paidFrom || (ended && inv.Created >= end) {
+			continue
+		}
+		items := invoiceItems(inv)
+		if len(items) == 0 {
+			continue
+		}
+		was := *sub
+		was.Status = stripe.SubscriptionStatusActive
+		was.Items = &stripe.SubscriptionItemList{Data: items}
+		was.Discount, was.Discounts = inv.Discount, inv.Discounts
+		at := inv.Created
+		if !seen {
+			at = paidFrom
+		}
+		v, err := MRR(&was, unix(at))
+		if err == nil && seen && v == last {
+			continue
+		}
+		if last, err = emit(&was, unix(at)); err != nil {
+			return nil, err
+		}
+		lastAt, seen = at, true
+	}
+	switch {
+	case ended:
+		if !seen && paying {
+			was := *sub
+			was.Status = stripe.SubscriptionStatusActive
+			if _, err := emit(&was, unix(paidFrom)); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := emit(sub, unix(end)); err != nil {
+			return nil, err
+		}
+	case !seen:
+		if _, err := emit(sub, unix(paidFrom)); err != nil {
+			return nil, err
+		}
+	default:
+		at := max(currentPeriodStart(sub), lastAt+1)
+		if v, err := MRR(sub, unix(at)); err != nil || v != last {
+			if _, err := emit(sub, unix(at)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return uniq(out), nil
 }
+
+// invoiceItems are an invoice's subscription lines as subscription items
+// (price, quantity, tax rates), prorations left out: what the
+// subscription billed for the period.
+func invoiceItems(inv *stripe.Invoice) []*stripe.SubscriptionItem {
+	if inv.Lines == nil {
+		return nil
+	}
+	var out []*stripe.SubscriptionItem
+	for _, l := range inv.Lines.Data {
+		if l == nil || l.Proration || (l.Price == nil && l.Plan == nil) || l.SubscriptionItem == nil {
+			continue
+		}
+		out = append(out, &stripe.SubscriptionItem{ID: l.SubscriptionItem.ID, Price: l.Price, Plan: l.Plan, Quantity: l.Quantity, TaxRates: l.TaxRates})
+	}
+	return out
+}
+
+// currentPeriodStart is the subscription's current period start (0 when
+// the API version moved it onto the items, which stripe-go v76 does not
+// decode: the change then counts from just after the last invoice).
+func currentPeriodStart(sub *stripe.Subscription) int64 { return sub.CurrentPeriodStart }
 
 // DisputeHistory is a dispute's amount at stake from its opening and,
 // once closed, its final state at the last movement of funds; the money it

@@ -53,7 +53,7 @@ func TestHistoryMatchesWebhooks(t *testing.T) {
 	deleted, _ := Translate(tenant, delEv)
 	var sub stripe.Subscription
 	_ = json.Unmarshal(delEv.Data.Raw, &sub)
-	hist, err := SubscriptionHistory(tenant, &sub)
+	hist, err := SubscriptionHistory(tenant, &sub, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

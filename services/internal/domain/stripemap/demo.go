@@ -152,10 +152,26 @@ func DemoEvents(f Fixtures, tenantID string, now time.Time, livemode bool, curre
 			b.add("customer.subscription.deleted", day(s.day-5), edit("canceled", s.qty, day(s.day-5)))
 		}
 	}
+	// Invoices with their lines and service periods, so the accounting
+	// report recognises revenue and defers what is paid ahead: a monthly
+	// invoice, and the yearly plan's annual prepayment (2 seats, 20 % off).
+	line := func(id string, amount, discount, start, end int64) map[string]any {
+		return map[string]any{"id": id, "object": "line_item", "amount": amount, "currency": "usd", "quantity": 1,
+			"discount_amounts": []any{map[string]any{"amount": discount, "discount": "di_demo" + tag}},
+			"period":           map[string]any{"start": start, "end": end}, "type": "subscription"}
+	}
 	b.add("invoice.paid", day(25), func(o map[string]any) {
 		o["id"], o["created"], o["customer"], o["subscription"] = "in_demo"+tag+"0", day(25), "cus_demo"+tag+"0", "sub_demo"+tag+"0"
 		o["amount_due"], o["amount_paid"], o["subtotal"], o["total"] = scale(4900), scale(4900), scale(4900), scale(4900)
-		o["status_transitions"] = map[string]any{"paid_at": day(25)}
+		o["status_transitions"] = map[string]any{"paid_at": day(25), "finalized_at": day(25)}
+		o["lines"] = map[string]any{"object": "list", "data": []any{line("il_demo"+tag+"0", scale(4900), 0, day(25), day(25)+30*86400)}}
+	})
+	b.add("invoice.paid", day(15), func(o map[string]any) {
+		o["id"], o["created"], o["customer"], o["subscription"] = "in_demo"+tag+"2", day(15), "cus_demo"+tag+"1", "sub_demo"+tag+"1"
+		paid := scale(240000) - scale(48000)
+		o["amount_due"], o["amount_paid"], o["subtotal"], o["total"] = paid, paid, scale(240000), paid
+		o["status_transitions"] = map[string]any{"paid_at": day(15), "finalized_at": day(15)}
+		o["lines"] = map[string]any{"object": "list", "data": []any{line("il_demo"+tag+"2", scale(240000), scale(48000), day(15), day(15)+365*86400)}}
 	})
 	b.add("invoice.payment_failed", day(4), func(o map[string]any) {
 		o["id"], o["created"], o["customer"] = "in_demo"+tag+"1", day(4), "cus_demo"+tag+"1"

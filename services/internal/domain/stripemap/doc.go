@@ -68,13 +68,47 @@
 //     transaction Stripe would not return (FeeUnknown), once per charge.
 //   - mrr (state per subscription): the sum over items of unit amount ×
 //     quantity normalised to a month (day ×365/12, week ×52/12, year /12,
-//     each divided by interval_count), metered and tiered items excluded
-//     (their amount is not known in advance), then the subscription's
-//     forever or repeating (not yet ended) discount applied; rounded half
-//     away from zero once per subscription. active and past_due count;
-//     trialing, incomplete, unpaid, paused, canceled and incomplete_expired
-//     are 0. Its currency is the subscription's, or its price's or plan's.
+//     each divided by interval_count; transform_quantity packages rounded
+//     "up" = ceil or "down" = floor; licensed tiered prices by quantity,
+//     "volume" = every unit at the tier the quantity reaches plus its flat
+//     amount, "graduated" = each unit at its own tier plus every reached
+//     tier's flat amount), then discounts in Stripe's
+//     order: each item's discounts, then the subscription's (discount and
+//     discounts[], one discount once by id), each only on the items whose
+//     product its coupon's applies_to names; forever coupons always,
+//     repeating ones until their end, once coupons never (a one-off
+//     reduction of one invoice is not recurring). Rounded half away from
+//     zero once per subscription. A repeating coupon's end is a second
+//     fact dated at the end, with the observation's version: MRR steps up
+//     then (ChartMogul: an expiring discount is expansion) unless a later
+//     observation superseded it. Metered items are not in the
+//     subscription's fact: each is its own entity "<subscription>/<item>"
+//     whose MRR is the usage billed on the last paid invoice (the line's
+//     amount net of discounts and of included tax, normalised), as
+//     ChartMogul does; the subscription's end sets it to 0. A shape that
+//     cannot be priced (an unknown billing_scheme, tiers_mode or interval,
+//     tiers not expanded, a discount known only by id — basil webhooks
+//     send ids) is "MRR unknown for subscription X": value 0 with
+//     dimension mrr_unknown = the reason, which readers report apart
+//     (readmodel.UnknownMRR, Movements.Unknown), never a zero figure and
+//     never a guess. Tax is never MRR: inclusive tax rates (the item's,
+//     else the subscription's defaults) are divided out after discounts;
+//     a tax-inclusive price taxed by Stripe Tax is MRR unknown. active and past_due count
+//     (a past-due customer still pays until canceled or unpaid); trialing
+//     is 0 until it converts, and incomplete, unpaid, paused, canceled and
+//     incomplete_expired are 0. Its currency is the subscription's, or its price's or plan's.
 //   - invoices.paid (additive): amount_paid per invoice at paid_at.
+//   - revenue.billed (state per invoice line, from invoice.paid and the
+//     backfill's invoices): the line's amount net of its discount amounts
+//     and of included tax, at the invoice's finalized_at (else created),
+//     with dimensions period_start/period_end when the line has a service
+//     period (readmodel recognises it straight-line by day over it; a
+//     one-off line is earned when billed). Version = finalisation time.
+//     A credit note (credit_note.created/updated/voided) gives a negative
+//     line per credit note line, at its effective date, over the credited
+//     line's period when its invoice's lines are expanded; voided = 0.
+//   - revenue.tax (additive): an invoice's tax (tax, else the sum of
+//     total_tax_amounts) at paid_at, once per invoice.
 //   - invoices.failed (additive count): one per (invoice, attempt_count).
 //   - payouts.paid / payouts.failed (state per payout, at arrival_date):
 //     paid is the amount once paid and 0 once failed or canceled; failed

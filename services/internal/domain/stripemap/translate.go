@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,7 @@ var Handled = []stripe.EventType{
 	stripe.EventTypePayoutPaid, stripe.EventTypePayoutFailed, stripe.EventTypePayoutCanceled,
 	stripe.EventTypeCheckoutSessionCompleted, stripe.EventTypeCheckoutSessionExpired,
 	stripe.EventTypeCustomerCreated, stripe.EventTypeBalanceAvailable,
+	stripe.EventTypeCreditNoteCreated, stripe.EventTypeCreditNoteUpdated, stripe.EventTypeCreditNoteVoided,
 }
 
 // Translate turns one Stripe event into the metric events it implies. A
@@ -150,6 +152,14 @@ func Translate(tenantID string, ev stripe.Event) ([]messages.MetricEvent, error)
 		var c stripe.Customer
 		if err = decode(ev, &c); err == nil {
 			out = Customer(tenantID, &c)
+		}
+	case stripe.EventTypeCreditNoteCreated, stripe.EventTypeCreditNoteUpdated, stripe.EventTypeCreditNoteVoided:
+		var cn stripe.CreditNote
+		if err = decode(ev, &cn); err == nil {
+			if ev.Type == stripe.EventTypeCreditNoteVoided {
+				cn.Status = stripe.CreditNoteStatusVoid
+			}
+			out = CreditNote(tenantID, &cn)
 		}
 	case stripe.EventTypeBalanceAvailable:
 		var b stripe.Balance
@@ -432,7 +442,121 @@ func InvoicePaid(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 	e := base(tenantID, messages.MetricInvoicesPaid, inv.ID, unix(t), inv.Livemode)
 	e.Kind, e.Value, e.Currency = messages.KindAdditive, inv.AmountPaid, currency(inv.Currency)
 	e.EventID = EventID(tenantID, e.Metric, inv.ID)
-	return []messages.MetricEvent{e}
+	out := append([]messages.MetricEvent{e}, MeteredMRR(tenantID, inv)...)
+	out = append(out, InvoiceLines(tenantID, inv)...)
+	tax := inv.Tax
+	if tax == 0 {
+		for _, ta := range inv.TotalTaxAmounts {
+			if ta != nil {
+				tax += ta.Amount
+			}
+		}
+	}
+	if tax != 0 {
+		cur := currency(inv.Currency)
+		te := base(tenantID, messages.MetricRevenueTax, inv.ID, unix(t), inv.Livemode)
+		te.Kind, te.Value, te.Currency = messages.KindAdditive, amount(tax, cur), cur
+		te.EventID = EventID(tenantID, te.Metric, inv.ID)
+		out = append(out, te)
+	}
+	return out
+}
+
+// CreditNote reduces the invoice lines it credits: each credit note line
+// is a negative revenue.billed line of its own (its amount net of its
+// discounts and of included tax), at the credit note's effective date,
+// over the credited line's service period when the credit note's invoice
+// is expanded with its lines (else earned at once: the period is not
+// known). A voided credit note is 0 (a final state).
+func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
+	if cn.Lines == nil {
+		return nil
+	}
+	at := cn.EffectiveAt
+	if at == 0 {
+		at = cn.Created
+	}
+	periods := map[string]*stripe.Period{}
+	invoiceID := cn.ID
+	if cn.Invoice != nil {
+		invoiceID = cn.Invoice.ID
+		if cn.Invoice.Lines != nil {
+			for _, l := range cn.Invoice.Lines.Data {
+				if l != nil && l.Period != nil {
+					periods[l.ID] = l.Period
+				}
+			}
+		}
+	}
+	version := at
+	if cn.Status == stripe.CreditNoteStatusVoid {
+		version += terminal
+	}
+	var out []messages.MetricEvent
+	for _, l := range cn.Lines.Data {
+		if l == nil || l.ID == "" {
+			continue
+		}
+		v := l.Amount - l.DiscountAmount
+		for _, ta := range l.TaxAmounts {
+			if ta != nil && ta.Inclusive {
+				v -= ta.Amount
+			}
+		}
+		if cn.Status == stripe.CreditNoteStatusVoid {
+			v = 0
+		}
+		cur := currency(cn.Currency)
+		e := state(tenantID, messages.MetricRevenueBilled, l.ID, invoiceID, unix(at), cn.Livemode, -amount(v, cur), version, cur)
+		if p := periods[l.InvoiceLineItem]; p != nil && p.End > p.Start {
+			e.Dimensions = map[string]string{"period_start": strconv.FormatInt(p.Start, 10), "period_end": strconv.FormatInt(p.End, 10)}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// InvoiceLines is what each line of a finalised invoice bills
+// (revenue.billed, state per line at the finalisation): its amount net of
+// its discounts and of any tax included in it (exclusive tax is not in the
+// amount), with its service period for straight-line recognition. A line
+// whose period is empty (an invoice item for a one-off) is earned when
+// billed.
+func InvoiceLines(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
+	if inv.Lines == nil {
+		return nil
+	}
+	at := inv.Created
+	if inv.StatusTransitions != nil && inv.StatusTransitions.FinalizedAt > 0 {
+		at = inv.StatusTransitions.FinalizedAt
+	}
+	var out []messages.MetricEvent
+	for _, l := range inv.Lines.Data {
+		if l == nil || l.ID == "" {
+			continue
+		}
+		v := l.Amount
+		for _, d := range l.DiscountAmounts {
+			if d != nil {
+				v -= d.Amount
+			}
+		}
+		for _, ta := range l.TaxAmounts {
+			if ta != nil && ta.Inclusive {
+				v -= ta.Amount
+			}
+		}
+		cur := currency(l.Currency)
+		if cur == "" {
+			cur = currency(inv.Currency)
+		}
+		e := state(tenantID, messages.MetricRevenueBilled, l.ID, inv.ID, unix(at), inv.Livemode, amount(v, cur), at, cur)
+		if p := l.Period; p != nil && p.End > p.Start {
+			e.Dimensions = map[string]string{"period_start": strconv.FormatInt(p.Start, 10), "period_end": strconv.FormatInt(p.End, 10)}
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // InvoiceFailed counts one failed payment attempt of an invoice at at.
@@ -538,22 +662,83 @@ func Balance(tenantID string, b *stripe.Balance, at time.Time) []messages.Metric
 	return out
 }
 
-// Subscription returns the subscription's MRR as state at at. It fails
-// only for a subscription whose figures cannot be computed (mixed
-// currencies are impossible in Stripe; an interval it does not know is
-// reported).
+// ErrMRRUnknown is returned by MRR for a subscription whose MRR cannot be
+// computed from the object: a price shape it does not know (a
+// billing_scheme Stripe adds later, a tiers_mode, an interval), tiers not
+// expanded, a discount known only by its id.
+var ErrMRRUnknown = errors.New("mrr unknown")
+
+// DimensionMRRUnknown marks an MRR fact whose value is not known (see
+// messages.MetricMRR); its value is the reason.
+const DimensionMRRUnknown = "mrr_unknown"
+
+// Subscription returns the subscription's MRR as state at at. A
+// subscription whose MRR cannot be computed gives a fact saying so
+// (DimensionMRRUnknown, value 0), never a figure.
 func Subscription(tenantID string, sub *stripe.Subscription, at time.Time) ([]messages.MetricEvent, error) {
-	mrr, err := MRR(sub, at)
-	if err != nil {
-		return nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
-	}
 	version := at.Unix()*16 + statusRank[sub.Status]
 	if sub.Status == stripe.SubscriptionStatusCanceled || sub.Status == stripe.SubscriptionStatusIncompleteExpired {
 		version += terminal
 	}
 	cur := subscriptionCurrency(sub)
+	mrr, err := MRR(sub, at)
+	if errors.Is(err, ErrMRRUnknown) {
+		e := state(tenantID, messages.MetricMRR, sub.ID, sub.ID, at, sub.Livemode, 0, version, cur)
+		e.Dimensions = customerDimension(sub)
+		if e.Dimensions == nil {
+			e.Dimensions = map[string]string{}
+		}
+		e.Dimensions[DimensionMRRUnknown] = err.Error()
+		return []messages.MetricEvent{e}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
+	}
 	e := state(tenantID, messages.MetricMRR, sub.ID, sub.ID, at, sub.Livemode, amount(mrr, cur), version, cur)
-	return []messages.MetricEvent{e}, nil
+	e.Dimensions = customerDimension(sub)
+	out := []messages.MetricEvent{e}
+	// A metered item's MRR comes from its invoices (MeteredMRR); the
+	// subscription ends it.
+	if mrr == 0 && sub.Items != nil {
+		for _, it := range sub.Items.Data {
+			if it != nil && metered(it) && (sub.Status == stripe.SubscriptionStatusCanceled || sub.Status == stripe.SubscriptionStatusIncompleteExpired || sub.Status == stripe.SubscriptionStatusUnpaid || sub.Status == stripe.SubscriptionStatusPaused) {
+				m := state(tenantID, messages.MetricMRR, sub.ID+"/"+it.ID, sub.ID, at, sub.Livemode, 0, version, cur)
+				m.Dimensions = customerDimension(sub)
+				out = append(out, m)
+			}
+		}
+	}
+	// A repeating coupon that ends changes MRR with no event of its own:
+	// the state as observed also says what it will be from the coupon's
+	// end, as a fact dated then with the observation's version. A later
+	// observation (a higher version) supersedes both, before or after the
+	// end; at the same version the later-dated fact wins (readmodel's
+	// order), so the figure steps up at the end and nowhere else.
+	prev := mrr
+	for _, t := range MRRChanges(sub, at) {
+		v, err := MRR(sub, t)
+		if err != nil {
+			return nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
+		}
+		if v == prev {
+			continue
+		}
+		prev = v
+		end := state(tenantID, messages.MetricMRR, sub.ID, sub.ID, t, sub.Livemode, amount(v, cur), version, cur)
+		end.Dimensions = customerDimension(sub)
+		out = append(out, end)
+	}
+	return out, nil
+}
+
+// customerDimension names the subscription's customer: MRR movements are
+// per customer (ChartMogul: a second subscription is expansion, cancelling
+// one of two is contraction).
+func customerDimension(sub *stripe.Subscription) map[string]string {
+	if sub.Customer == nil || sub.Customer.ID == "" {
+		return nil
+	}
+	return map[string]string{"customer": sub.Customer.ID}
 }
 
 // subscriptionCurrency is the subscription's currency, or (older API
@@ -594,44 +779,225 @@ var statusRank = map[stripe.SubscriptionStatus]int64{
 
 // MRR is a subscription's monthly recurring revenue in minor units at time
 // at (which decides whether a repeating discount still applies).
+//
+// Discounts are Stripe's, in Stripe's order: each item's own discounts
+// (items[].discounts) first, then the subscription's (the legacy discount
+// and discounts[], one discount counted once by id), each limited to the
+// items whose product its coupon's applies_to names. percent_off takes its
+// share of every eligible item; amount_off, per invoice, is normalised to a
+// month like the items and taken from the eligible items in turn, never
+// below zero. Forever coupons always apply, repeating ones until their
+// discount's end (see MRRChanges), once coupons never: a one-off reduction
+// of one invoice is not recurring revenue (Stripe Billing's MRR counts only
+// forever coupons; ChartMogul counts an expiring discount as expansion).
 func MRR(sub *stripe.Subscription, at time.Time) (int64, error) {
 	switch sub.Status {
 	case stripe.SubscriptionStatusActive, stripe.SubscriptionStatusPastDue:
 	default:
 		return 0, nil
 	}
-	total := new(big.Rat)
+	var lines []*line
 	if sub.Items != nil {
 		for _, it := range sub.Items.Data {
 			m, err := itemMonthly(it)
 			if err != nil {
 				return 0, err
 			}
-			total.Add(total, m)
+			l := &line{amount: m, item: it}
+			if it != nil {
+				l.product = itemProduct(it)
+				for _, d := range it.Discounts {
+					if d != nil && d.Coupon == nil {
+						return 0, fmt.Errorf("%w: discount %s of item %s not expanded", ErrMRRUnknown, d.ID, it.ID)
+					}
+					l.discount([]*line{l}, d, sub, at)
+				}
+			}
+			lines = append(lines, l)
 		}
 	}
-	if d := sub.Discount; d != nil && d.Coupon != nil && discountApplies(d, at) {
-		c := d.Coupon
-		switch {
-		case c.PercentOff > 0:
-			p, ok := new(big.Rat).SetString(strconv.FormatFloat(c.PercentOff, 'f', -1, 64))
-			if ok {
-				keep := new(big.Rat).Sub(big.NewRat(1, 1), new(big.Rat).Quo(p, big.NewRat(100, 1)))
-				total.Mul(total, keep)
-			}
-		case c.AmountOff > 0 && (c.Currency == "" || c.Currency == sub.Currency):
-			// amount_off comes off every invoice, i.e. every billing
-			// interval: normalise it like the items.
-			f := intervalFactor(subscriptionInterval(sub))
-			if f != nil {
-				total.Sub(total, new(big.Rat).Mul(big.NewRat(c.AmountOff, 1), f))
+	known := map[string]*stripe.Discount{}
+	if d := sub.Discount; d != nil && d.ID != "" {
+		known[d.ID] = d
+	}
+	seen := map[string]bool{}
+	for _, d := range append([]*stripe.Discount{sub.Discount}, sub.Discounts...) {
+		if d == nil || (d.ID != "" && seen[d.ID]) {
+			continue
+		}
+		seen[d.ID] = true
+		if coupons(d, known).Coupon == nil {
+			return 0, fmt.Errorf("%w: discount %s not expanded", ErrMRRUnknown, d.ID)
+		}
+		var eligible []*line
+		for _, l := range lines {
+			if applies(coupons(d, known), l.product) {
+				eligible = append(eligible, l)
 			}
 		}
+		(&line{}).discount(eligible, coupons(d, known), sub, at)
+	}
+	total := new(big.Rat)
+	for _, l := range lines {
+		// Tax is never MRR: an inclusive rate is taken out of what is
+		// left after discounts, as Stripe computes it on the invoice.
+		div, err := inclusiveTax(sub, l.item)
+		if err != nil {
+			return 0, err
+		}
+		total.Add(total, new(big.Rat).Quo(l.amount, div))
 	}
 	if total.Sign() < 0 {
 		return 0, nil
 	}
 	return roundHalfAway(total), nil
+}
+
+// inclusiveTax is what an item's amount is divided by to leave out the
+// tax included in it: 1 + the inclusive rates (the item's tax_rates, else
+// the subscription's default_tax_rates) / 100. Exclusive rates are added
+// on top by Stripe and never in the amount. A tax-inclusive price whose
+// rate Stripe Tax decides per invoice cannot be split here: MRR unknown.
+func inclusiveTax(sub *stripe.Subscription, it *stripe.SubscriptionItem) (*big.Rat, error) {
+	one := big.NewRat(1, 1)
+	if it == nil {
+		return one, nil
+	}
+	rates := it.TaxRates
+	if len(rates) == 0 {
+		rates = sub.DefaultTaxRates
+	}
+	pct := new(big.Rat)
+	inclusive := false
+	for _, r := range rates {
+		if r == nil || !r.Inclusive {
+			continue
+		}
+		p, ok := new(big.Rat).SetString(strconv.FormatFloat(r.Percentage, 'f', -1, 64))
+		if !ok {
+			return nil, fmt.Errorf("%w: tax rate %s", ErrMRRUnknown, r.ID)
+		}
+		pct.Add(pct, p)
+		inclusive = true
+	}
+	if inclusive {
+		return pct.Quo(pct, big.NewRat(100, 1)).Add(pct, one), nil
+	}
+	if it.Price != nil && it.Price.TaxBehavior == stripe.PriceTaxBehaviorInclusive && sub.AutomaticTax != nil && sub.AutomaticTax.Enabled {
+		return nil, fmt.Errorf("%w: item %s: tax-inclusive price, rate decided by Stripe Tax", ErrMRRUnknown, it.ID)
+	}
+	return one, nil
+}
+
+// line is one item's monthly amount while discounts are applied.
+type line struct {
+	amount  *big.Rat
+	product string
+	item    *stripe.SubscriptionItem
+}
+
+// coupons returns the discount with its coupon, taking it from known (the
+// legacy discount field) when d is only an id.
+func coupons(d *stripe.Discount, known map[string]*stripe.Discount) *stripe.Discount {
+	if d != nil && d.Coupon == nil && known[d.ID] != nil {
+		return known[d.ID]
+	}
+	return d
+}
+
+func applies(d *stripe.Discount, product string) bool {
+	if d == nil || d.Coupon == nil || d.Coupon.AppliesTo == nil || len(d.Coupon.AppliesTo.Products) == 0 {
+		return true
+	}
+	for _, p := range d.Coupon.AppliesTo.Products {
+		if p == product {
+			return true
+		}
+	}
+	return false
+}
+
+// discount applies d (when its coupon runs at at) to the eligible lines.
+func (*line) discount(eligible []*line, d *stripe.Discount, sub *stripe.Subscription, at time.Time) {
+	if d == nil || d.Coupon == nil || d.Deleted || !discountApplies(d, at) {
+		return
+	}
+	c := d.Coupon
+	switch {
+	case c.PercentOff > 0:
+		p, ok := new(big.Rat).SetString(strconv.FormatFloat(c.PercentOff, 'f', -1, 64))
+		if !ok {
+			return
+		}
+		keep := new(big.Rat).Sub(big.NewRat(1, 1), new(big.Rat).Quo(p, big.NewRat(100, 1)))
+		for _, l := range eligible {
+			l.amount.Mul(l.amount, keep)
+		}
+	case c.AmountOff > 0 && (c.Currency == "" || currency(c.Currency) == subscriptionCurrency(sub)):
+		// amount_off comes off every invoice, i.e. every billing interval:
+		// normalise it like the items.
+		f := intervalFactor(subscriptionInterval(sub))
+		if f == nil {
+			return
+		}
+		left := new(big.Rat).Mul(big.NewRat(c.AmountOff, 1), f)
+		for _, l := range eligible {
+			if left.Sign() <= 0 {
+				break
+			}
+			take := new(big.Rat).Set(left)
+			if take.Cmp(l.amount) > 0 {
+				take.Set(l.amount)
+			}
+			if take.Sign() < 0 {
+				continue
+			}
+			l.amount.Sub(l.amount, take)
+			left.Sub(left, take)
+		}
+	}
+}
+
+func itemProduct(it *stripe.SubscriptionItem) string {
+	switch {
+	case it.Price != nil && it.Price.Product != nil:
+		return it.Price.Product.ID
+	case it.Plan != nil && it.Plan.Product != nil:
+		return it.Plan.Product.ID
+	}
+	return ""
+}
+
+// MRRChanges lists the times after at when the subscription's MRR changes
+// by itself, without any event: the ends of its running repeating
+// discounts, ascending and distinct.
+func MRRChanges(sub *stripe.Subscription, at time.Time) []time.Time {
+	var ends []int64
+	add := func(d *stripe.Discount) {
+		if d != nil && d.Coupon != nil && d.Coupon.Duration == stripe.CouponDurationRepeating && d.End > at.Unix() {
+			ends = append(ends, d.End)
+		}
+	}
+	add(sub.Discount)
+	for _, d := range sub.Discounts {
+		add(d)
+	}
+	if sub.Items != nil {
+		for _, it := range sub.Items.Data {
+			if it != nil {
+				for _, d := range it.Discounts {
+					add(d)
+				}
+			}
+		}
+	}
+	slices.Sort(ends)
+	ends = slices.Compact(ends)
+	out := make([]time.Time, len(ends))
+	for i, e := range ends {
+		out[i] = unix(e)
+	}
+	return out
 }
 
 func discountApplies(d *stripe.Discount, at time.Time) bool {
@@ -704,46 +1070,196 @@ func itemMonthly(it *stripe.SubscriptionItem) (*big.Rat, error) {
 	}
 	f := intervalFactor(iv)
 	if f == nil {
-		return nil, fmt.Errorf("item %s: unknown interval %q", it.ID, iv.unit)
+		return nil, fmt.Errorf("%w: item %s: unknown interval %q", ErrMRRUnknown, it.ID, iv.unit)
 	}
+	if metered(it) {
+		return zero, nil // from its invoices: MeteredMRR
+	}
+	q := max(it.Quantity, 0)
 	var unit *big.Rat
 	switch {
 	case it.Price != nil:
 		p := it.Price
-		if p.Recurring != nil && p.Recurring.UsageType == stripe.PriceRecurringUsageTypeMetered {
-			return zero, nil
-		}
-		if p.BillingScheme == stripe.PriceBillingSchemeTiered {
-			return zero, nil
-		}
-		unit = big.NewRat(p.UnitAmount, 1)
-		if p.UnitAmountDecimal != 0 && float64(p.UnitAmount) != p.UnitAmountDecimal {
-			if r, ok := new(big.Rat).SetString(strconv.FormatFloat(p.UnitAmountDecimal, 'f', -1, 64)); ok {
-				unit = r
+		switch p.BillingScheme {
+		case stripe.PriceBillingSchemePerUnit, "":
+		case stripe.PriceBillingSchemeTiered:
+			tiers := make([]tier, 0, len(p.Tiers))
+			for _, t := range p.Tiers {
+				if t != nil {
+					tiers = append(tiers, tier{t.UpTo, rat(t.UnitAmount, t.UnitAmountDecimal), rat(t.FlatAmount, t.FlatAmountDecimal)})
+				}
 			}
+			m, err := tieredAmount(string(p.TiersMode), tiers, q)
+			if err != nil {
+				return nil, fmt.Errorf("item %s: %w", it.ID, err)
+			}
+			return m.Mul(m, f), nil
+		default:
+			return nil, fmt.Errorf("%w: item %s: billing_scheme %q", ErrMRRUnknown, it.ID, p.BillingScheme)
 		}
+		unit = rat(p.UnitAmount, p.UnitAmountDecimal)
 		if tq := p.TransformQuantity; tq != nil && tq.DivideBy > 0 {
-			// Billed per package: ceil or round of quantity/divide_by.
-			q := it.Quantity / tq.DivideBy
-			rem := it.Quantity % tq.DivideBy
-			if rem != 0 && (tq.Round == stripe.PriceTransformQuantityRoundUp || rem*2 >= tq.DivideBy) {
+			// Billed per package: quantity / divide_by, rounded "up"
+			// (ceil) or "down" (floor) as the price says; Stripe has no
+			// other mode.
+			q = max(it.Quantity, 0) / tq.DivideBy
+			if it.Quantity%tq.DivideBy > 0 && tq.Round == stripe.PriceTransformQuantityRoundUp {
 				q++
 			}
-			return unit.Mul(unit, big.NewRat(q, 1)).Mul(unit, f), nil
 		}
 	case it.Plan != nil:
-		if it.Plan.UsageType == stripe.PlanUsageTypeMetered || it.Plan.BillingScheme == stripe.PlanBillingSchemeTiered {
-			return zero, nil
+		p := it.Plan
+		switch p.BillingScheme {
+		case stripe.PlanBillingSchemePerUnit, "":
+		case stripe.PlanBillingSchemeTiered:
+			tiers := make([]tier, 0, len(p.Tiers))
+			for _, t := range p.Tiers {
+				if t != nil {
+					tiers = append(tiers, tier{t.UpTo, rat(t.UnitAmount, t.UnitAmountDecimal), rat(t.FlatAmount, t.FlatAmountDecimal)})
+				}
+			}
+			m, err := tieredAmount(string(p.TiersMode), tiers, q)
+			if err != nil {
+				return nil, fmt.Errorf("item %s: %w", it.ID, err)
+			}
+			return m.Mul(m, f), nil
+		default:
+			return nil, fmt.Errorf("%w: item %s: billing_scheme %q", ErrMRRUnknown, it.ID, p.BillingScheme)
 		}
-		unit = big.NewRat(it.Plan.Amount, 1)
+		unit = rat(p.Amount, p.AmountDecimal)
 	default:
 		return zero, nil
 	}
-	q := it.Quantity
-	if q < 0 {
-		q = 0
-	}
 	return unit.Mul(unit, big.NewRat(q, 1)).Mul(unit, f), nil
+}
+
+// metered reports whether an item is billed on reported usage.
+func metered(it *stripe.SubscriptionItem) bool {
+	switch {
+	case it.Price != nil:
+		return it.Price.Recurring != nil && it.Price.Recurring.UsageType == stripe.PriceRecurringUsageTypeMetered
+	case it.Plan != nil:
+		return it.Plan.UsageType == stripe.PlanUsageTypeMetered
+	}
+	return false
+}
+
+// rat is a Stripe amount in minor units, its *_decimal twin when that says
+// more (fractions of a cent).
+func rat(v int64, decimal float64) *big.Rat {
+	if decimal != 0 && float64(v) != decimal {
+		if r, ok := new(big.Rat).SetString(strconv.FormatFloat(decimal, 'f', -1, 64)); ok {
+			return r
+		}
+	}
+	return big.NewRat(v, 1)
+}
+
+type tier struct {
+	upTo       int64 // 0: no upper bound ("inf")
+	unit, flat *big.Rat
+}
+
+// tieredAmount prices quantity q on tiers (Stripe: "volume" charges every
+// unit at the tier the quantity falls in, plus that tier's flat amount;
+// "graduated" charges each unit at the tier it falls in, plus the flat
+// amount of every tier reached).
+func tieredAmount(mode string, tiers []tier, q int64) (*big.Rat, error) {
+	if len(tiers) == 0 {
+		return nil, fmt.Errorf("%w: tiered price without its tiers (expand items.data.price.tiers)", ErrMRRUnknown)
+	}
+	total := new(big.Rat)
+	switch mode {
+	case string(stripe.PriceTiersModeVolume):
+		for _, t := range tiers {
+			if t.upTo == 0 || q <= t.upTo {
+				total.Mul(t.unit, big.NewRat(q, 1))
+				return total.Add(total, t.flat), nil
+			}
+		}
+		return nil, fmt.Errorf("%w: quantity %d beyond the last tier", ErrMRRUnknown, q)
+	case string(stripe.PriceTiersModeGraduated):
+		var below int64
+		for _, t := range tiers {
+			if q <= below {
+				break
+			}
+			n := q - below
+			if t.upTo != 0 {
+				n = min(q, t.upTo) - below
+			}
+			total.Add(total, new(big.Rat).Mul(t.unit, big.NewRat(n, 1)))
+			total.Add(total, t.flat)
+			if t.upTo == 0 {
+				return total, nil
+			}
+			below = t.upTo
+		}
+		if q > below {
+			return nil, fmt.Errorf("%w: quantity %d beyond the last tier", ErrMRRUnknown, q)
+		}
+		return total, nil
+	}
+	return nil, fmt.Errorf("%w: tiers_mode %q", ErrMRRUnknown, mode)
+}
+
+// MeteredMRR is the MRR of the metered items billed on a finalised
+// invoice: each line's usage (amount, net of its discounts and of any
+// tax included in it; exclusive tax is not in the amount) normalised to a
+// month, as the state of "<subscription>/<item>" at the invoice's
+// creation. The next invoice replaces it; the subscription's end sets it
+// to 0.
+func MeteredMRR(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
+	if inv.Lines == nil {
+		return nil
+	}
+	var out []messages.MetricEvent
+	for _, l := range inv.Lines.Data {
+		if l == nil || l.SubscriptionItem == nil || l.SubscriptionItem.ID == "" {
+			continue
+		}
+		it := &stripe.SubscriptionItem{ID: l.SubscriptionItem.ID, Price: l.Price, Plan: l.Plan}
+		if !metered(it) {
+			continue
+		}
+		iv, ok := itemInterval(it)
+		f := intervalFactor(iv)
+		if !ok || f == nil {
+			continue
+		}
+		subID := ""
+		switch {
+		case l.Subscription != nil && l.Subscription.ID != "":
+			subID = l.Subscription.ID
+		case inv.Subscription != nil:
+			subID = inv.Subscription.ID
+		}
+		if subID == "" {
+			continue
+		}
+		v := l.Amount
+		for _, d := range l.DiscountAmounts {
+			if d != nil {
+				v -= d.Amount
+			}
+		}
+		for _, t := range l.TaxAmounts {
+			if t != nil && t.Inclusive {
+				v -= t.Amount
+			}
+		}
+		cur := currency(l.Currency)
+		if cur == "" {
+			cur = currency(inv.Currency)
+		}
+		m := roundHalfAway(new(big.Rat).Mul(big.NewRat(max(v, 0), 1), f))
+		e := state(tenantID, messages.MetricMRR, subID+"/"+it.ID, subID, unix(inv.Created), inv.Livemode, amount(m, cur), inv.Created*16+statusRank[stripe.SubscriptionStatusActive], cur)
+		if inv.Customer != nil && inv.Customer.ID != "" {
+			e.Dimensions = map[string]string{"customer": inv.Customer.ID}
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 func roundHalfAway(r *big.Rat) int64 {

@@ -121,11 +121,13 @@ func TestTranslateFixtures(t *testing.T) {
 		{name: "subscription deleted", file: "customer_subscription_deleted.json", want: []fact{
 			{messages.MetricMRR, messages.KindState, 0, "USD", "", subID, terminal + 1703000000*16 + 7, 1703000000, subID}}},
 		{name: "invoice paid", file: "invoice_paid.json", want: []fact{
-			{messages.MetricInvoicesPaid, messages.KindAdditive, 1000, "USD", "", "", 0, 1234567890, "in_1OPouhJN5vQBdWExQl3czOuP"}}},
+			{messages.MetricInvoicesPaid, messages.KindAdditive, 1000, "USD", "", "", 0, 1234567890, "in_1OPouhJN5vQBdWExQl3czOuP"},
+			{messages.MetricRevenueBilled, messages.KindState, 1000, "USD", "", "il_1OPougJN5vQBdWExuj8Ico7Q", 1234567890, 1234567890, "in_1OPouhJN5vQBdWExQl3czOuP"}}},
 		{name: "invoice paid at paid_at", file: "invoice_paid.json", edit: func(o map[string]any) {
 			o["status_transitions"] = map[string]any{"paid_at": 1702999000}
 		}, want: []fact{
-			{messages.MetricInvoicesPaid, messages.KindAdditive, 1000, "USD", "", "", 0, 1702999000, "in_1OPouhJN5vQBdWExQl3czOuP"}}},
+			{messages.MetricInvoicesPaid, messages.KindAdditive, 1000, "USD", "", "", 0, 1702999000, "in_1OPouhJN5vQBdWExQl3czOuP"},
+			{messages.MetricRevenueBilled, messages.KindState, 1000, "USD", "", "il_1OPougJN5vQBdWExuj8Ico7Q", 1234567890, 1234567890, "in_1OPouhJN5vQBdWExQl3czOuP"}}},
 		{name: "invoice payment failed", file: "invoice_payment_failed.json", want: []fact{
 			{messages.MetricInvoicesFailed, messages.KindAdditive, 1, "", messages.UnitCount, "", 0, 1703000004, "in_1OPouhJN5vQBdWExQl3czOuP"}}},
 		{name: "payment intent is not a figure (its charge is)", file: "payment_intent_succeeded.json", wantErr: ErrUnhandled},
@@ -257,8 +259,6 @@ func TestMRR(t *testing.T) {
 	}
 	metered := item(500, 1, stripe.PriceRecurringIntervalMonth, 1)
 	metered.Price.Recurring.UsageType = stripe.PriceRecurringUsageTypeMetered
-	tiered := item(0, 10, stripe.PriceRecurringIntervalMonth, 1)
-	tiered.Price.BillingScheme = stripe.PriceBillingSchemeTiered
 	legacyPlan := &stripe.SubscriptionItem{Quantity: 2, Plan: &stripe.Plan{Amount: 1500, Interval: stripe.PlanIntervalMonth, IntervalCount: 1}}
 	decimal := item(0, 1000, stripe.PriceRecurringIntervalMonth, 1)
 	decimal.Price.UnitAmountDecimal = 0.5 // half a cent per seat
@@ -280,7 +280,7 @@ func TestMRR(t *testing.T) {
 		"trialing is 0":               {sub(stripe.SubscriptionStatusTrialing, item(2000, 1, "month", 1)), 0},
 		"canceled is 0":               {sub(stripe.SubscriptionStatusCanceled, item(2000, 1, "month", 1)), 0},
 		"incomplete is 0":             {sub(stripe.SubscriptionStatusIncomplete, item(2000, 1, "month", 1)), 0},
-		"metered and tiered excluded": {sub(stripe.SubscriptionStatusActive, item(2000, 1, "month", 1), metered, tiered), 2000},
+		"metered from its invoices":   {sub(stripe.SubscriptionStatusActive, item(2000, 1, "month", 1), metered), 2000},
 		"legacy plan":                 {sub(stripe.SubscriptionStatusActive, legacyPlan), 3000},
 		"decimal unit amount":         {sub(stripe.SubscriptionStatusActive, decimal), 500},
 		"25% off forever": {withDiscount(sub(stripe.SubscriptionStatusActive, item(2000, 1, "month", 1)),

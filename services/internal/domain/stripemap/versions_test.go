@@ -61,10 +61,13 @@ func TestEveryVersionShapeTranslates(t *testing.T) {
 			"items": items(map[string]any{"id": "si_v", "object": "subscription_item", "quantity": 1, "price": price, "plan": plan})}, messages.MetricMRR, 5000, "sub_v"},
 		{"2020-08-27", "customer.subscription.updated", map[string]any{"id": "sub_v", "object": "subscription", "status": "active", "created": created,
 			"items": items(map[string]any{"id": "si_v", "object": "subscription_item", "quantity": 1, "price": price})}, messages.MetricMRR, 5000, "sub_v"},
-		// 2025-03-31.basil: current period on the items, discounts a list of ids.
-		{"2025-03-31.basil", "customer.subscription.updated", map[string]any{"id": "sub_v", "object": "subscription", "status": "active", "created": created, "currency": "eur", "discounts": []any{"di_1"},
-			"items": items(map[string]any{"id": "si_v", "object": "subscription_item", "quantity": 1, "price": price, "current_period_start": created, "current_period_end": created + 2678400})},
-			messages.MetricMRR, 5000, "sub_v"},
+		// 2025-03-31.basil: current period on the items, discounts a list
+		// (ids unless expanded; an id alone makes the MRR unknown, see
+		// TestMRRUnknownShapes), the legacy discount gone.
+		{"2025-03-31.basil", "customer.subscription.updated", map[string]any{"id": "sub_v", "object": "subscription", "status": "active", "created": created, "currency": "eur",
+			"discounts": []any{map[string]any{"id": "di_1", "object": "discount", "coupon": map[string]any{"id": "co_10", "object": "coupon", "percent_off": 10, "duration": "forever"}}},
+			"items":     items(map[string]any{"id": "si_v", "object": "subscription_item", "quantity": 1, "price": price, "current_period_start": created, "current_period_end": created + 2678400})},
+			messages.MetricMRR, 4500, "sub_v"},
 		{"2020-03-02", "invoice.paid", map[string]any{"id": "in_v", "object": "invoice", "amount_paid": 5000, "currency": "eur", "created": created, "subscription": "sub_v", "charge": "ch_v",
 			"status_transitions": map[string]any{"paid_at": paidAt}}, messages.MetricInvoicesPaid, 5000, ""},
 		// 2025-03-31.basil: subscription under parent.subscription_details, charges under payments.

@@ -106,6 +106,10 @@ const (
 	shardPKInfix    = "#S"
 	importLatest    = "#LATEST"
 	importVersioned = "#V#"
+	// SKStripeBackfill is the cursor of a tenant's `reportctl stripe
+	// backfill`: the stage and the last object done, so an interrupted
+	// run resumes there.
+	SKStripeBackfill = "BACKFILL#STRIPE"
 )
 
 // Partition keys of gsi1.
@@ -136,6 +140,7 @@ var Prefixes = []Prefix{
 	{PrefixUnsub, "delivery"},
 	{PrefixImport, "reportctl"},
 	{PrefixAlert, "alerting/episodes"},
+	{SKStripeBackfill, "reportctl"},
 }
 
 // PK is the partition key of everything that belongs to a tenant.

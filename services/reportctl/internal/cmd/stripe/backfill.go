@@ -6,10 +6,16 @@ package stripe
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/spf13/cobra"
 	"github.com/stripe/stripe-go/v76"
@@ -18,13 +24,14 @@ import (
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/table"
 	"github.com/boardpack/boardpack/services/reportctl/internal/app"
 )
 
 // Command is `reportctl stripe` and its verbs.
 func Command(a *app.App) *cobra.Command {
 	var tenantID, sinceFlag, apiBase string
-	var dryRun bool
+	var dryRun, restart bool
 	backfill := &cobra.Command{
 		Use:   "backfill --tenant ID [--since DATE] [--api-base URL] [--dry-run]",
 		Short: "read Stripe history through the API and publish it as the webhooks would (same event ids)",
@@ -32,10 +39,13 @@ func Command(a *app.App) *cobra.Command {
 invoices, payouts, checkout sessions, customers, balance) through the API with
 the tenant's stripe.api_key and publish it as metric events with the same ids
 the webhooks produce, so running it twice, or after the webhooks, changes
-nothing. Progress goes to stderr on a terminal.`,
+nothing. It streams (memory stays constant however long the history), shows
+progress on stderr on a terminal, and records where it stands in the table
+after every published batch: run it again after an interruption and it
+resumes there (--restart starts over).`,
 		Args: app.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return backfill(cmd.Context(), a, tenantID, sinceFlag, apiBase, dryRun)
+			return backfill(cmd.Context(), a, tenantID, sinceFlag, apiBase, dryRun, restart)
 		},
 	}
 	f := backfill.Flags()
@@ -43,10 +53,11 @@ nothing. Progress goes to stderr on a terminal.`,
 	f.StringVar(&sinceFlag, "since", "", "only objects created on or after DATE (YYYY-MM-DD or RFC 3339); default: all history")
 	f.StringVar(&apiBase, "api-base", stripe.APIURL, "Stripe API base URL (stripe-mock for tests)")
 	f.BoolVar(&dryRun, "dry-run", false, "read and translate, print the counts, publish nothing")
+	f.BoolVar(&restart, "restart", false, "ignore where an interrupted run stopped and read all history again")
 	return app.Group("stripe", "Stripe history", backfill)
 }
 
-func backfill(ctx context.Context, a *app.App, tenantID, sinceFlag, apiBase string, dryRun bool) error {
+func backfill(ctx context.Context, a *app.App, tenantID, sinceFlag, apiBase string, dryRun, restart bool) error {
 	if tenantID == "" {
 		return app.Usagef("--tenant is required")
 	}
@@ -70,47 +81,104 @@ func backfill(ctx context.Context, a *app.App, tenantID, sinceFlag, apiBase stri
 		return err
 	}
 	sc := stripeClient(key, apiBase)
-	reading := a.Progress(tenant.ID+": reading Stripe history", 0)
-	facts, err := readHistory(ctx, sc, tenant.ID, since, time.Now(), reading.Add)
-	reading.Done()
-	if err != nil {
-		return fmt.Errorf("tenant %s: %w", tenant.ID, err)
+	var (
+		pub     publisher
+		cursors cursorStore = noCursors{}
+	)
+	if !dryRun {
+		p, err := a.Publisher(ctx)
+		if err != nil {
+			return err
+		}
+		cfg, err := a.AWS(ctx)
+		if err != nil {
+			return err
+		}
+		pub, cursors = p, dynamoCursors{db: dynamodb.NewFromConfig(cfg), table: a.Names.Table}
+	}
+	return run(ctx, a, sc, pub, cursors, tenant.ID, since, restart)
+}
+
+// publisher is the bus as the backfill uses it.
+type publisher interface {
+	Publish(ctx context.Context, topic string, events ...messages.Event) error
+}
+
+// batchSize is how many facts go out per publish, and how often the
+// cursor is saved.
+var batchSize = 50
+
+// run streams the history: each object's facts are published in batches
+// as they are read (nil pub: a dry run), and the cursor is saved after
+// every batch, so memory stays constant and an interrupted run resumes.
+func run(ctx context.Context, a *app.App, sc *client.API, pub publisher, cursors cursorStore, tenantID string, since time.Time, restart bool) error {
+	from := Cursor{Since: since.Unix()}
+	if !restart {
+		c, ok, err := cursors.Load(ctx, tenantID)
+		if err != nil {
+			return fmt.Errorf("tenant %s: read the backfill cursor: %w", tenantID, err)
+		}
+		if ok && c.Since == from.Since {
+			from = c
+			fmt.Fprintf(a.Stderr, "%s: resuming at %s after %s\n", tenantID, c.Stage, c.After)
+		}
 	}
 	counts := map[string]int{}
-	for _, f := range facts {
-		counts[f.Metric]++
-	}
-	metrics := make([]string, 0, len(counts))
-	for m := range counts {
-		metrics = append(metrics, m)
-	}
-	sort.Strings(metrics)
-	for _, m := range metrics {
-		fmt.Fprintf(a.Stdout, "%-24s %d\n", m, counts[m])
-	}
-	if dryRun {
-		fmt.Fprintf(a.Stdout, "%s: %d metric events (dry run: nothing published)\n", tenant.ID, len(facts))
+	var batch []messages.Event
+	var at Cursor
+	total := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if pub != nil {
+			if err := pub.Publish(ctx, messages.TopicMetrics, batch...); err != nil {
+				return fmt.Errorf("published %d metric events, then: %w (running it again resumes where it stopped)", total, err)
+			}
+			if err := cursors.Save(ctx, tenantID, at); err != nil {
+				return fmt.Errorf("save the backfill cursor: %w", err)
+			}
+		}
+		total += len(batch)
+		batch = batch[:0]
 		return nil
 	}
-	pub, err := a.Publisher(ctx)
+	reading := a.Progress(tenantID+": reading Stripe history", 0)
+	err := readHistory(ctx, sc, tenantID, since, time.Now(), from, func(stage, id string, facts []messages.MetricEvent) error {
+		reading.Add(1)
+		for i := range facts {
+			if err := facts[i].Validate(); err != nil {
+				return fmt.Errorf("%s %s: %w", facts[i].Metric, facts[i].ObjectID, err)
+			}
+			counts[facts[i].Metric]++
+			batch = append(batch, facts[i])
+		}
+		at = Cursor{Stage: stage, After: id, Since: since.Unix()}
+		if len(batch) >= batchSize {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	reading.Done()
 	if err != nil {
-		return err
+		return fmt.Errorf("tenant %s: %w", tenantID, err)
 	}
-	publishing := a.Progress(tenant.ID+": publishing", len(facts))
-	defer publishing.Done()
-	for i := 0; i < len(facts); i += 50 {
-		batch := facts[i:min(i+50, len(facts))]
-		events := make([]messages.Event, len(batch))
-		for j := range batch {
-			events[j] = batch[j]
+	if pub != nil {
+		if err := cursors.Clear(ctx, tenantID); err != nil {
+			return fmt.Errorf("tenant %s: clear the backfill cursor: %w", tenantID, err)
 		}
-		if err := pub.Publish(ctx, messages.TopicMetrics, events...); err != nil {
-			return fmt.Errorf("tenant %s: published %d of %d metric events, then: %w (running it again is safe)", tenant.ID, i, len(facts), err)
-		}
-		publishing.Add(len(batch))
 	}
-	publishing.Done()
-	fmt.Fprintf(a.Stdout, "%s: published %d metric events from Stripe history\n", tenant.ID, len(facts))
+	for _, m := range slices.Sorted(maps.Keys(counts)) {
+		fmt.Fprintf(a.Stdout, "%-24s %d\n", m, counts[m])
+	}
+	if pub == nil {
+		fmt.Fprintf(a.Stdout, "%s: %d metric events (dry run: nothing published)\n", tenantID, total)
+		return nil
+	}
+	fmt.Fprintf(a.Stdout, "%s: published %d metric events from Stripe history\n", tenantID, total)
 	return nil
 }
 
@@ -135,14 +203,20 @@ func stripeClient(key, apiBase string) *client.API {
 	return client.New(key, &stripe.Backends{API: api, Connect: api, Uploads: api})
 }
 
+// Stages of a backfill, in order; a cursor names one.
+var stages = []string{"charges", "refunds", "subscriptions", "disputes", "invoices", "payouts", "checkout_sessions", "customers", "balance"}
+
 // readHistory lists the tenant's objects and translates each as its
-// webhooks would have been (package stripemap). Subscriptions are read
-// whatever their creation date: an old subscription still paying is part
-// of today's MRR.
-func readHistory(ctx context.Context, sc *client.API, tenantID string, since, now time.Time, progress func(int)) ([]messages.MetricEvent, error) {
-	var out []messages.MetricEvent
-	if progress == nil {
-		progress = func(int) {}
+// webhooks would have been (package stripemap), handing each object's
+// facts to emit as soon as they are read. It starts at from: stages before
+// its stage are skipped and its stage continues after its object (Stripe
+// lists newest first; starting_after keeps the order). Subscriptions are
+// read whatever their creation date: an old subscription still paying is
+// part of today's MRR.
+func readHistory(ctx context.Context, sc *client.API, tenantID string, since, now time.Time, from Cursor, emit func(stage, id string, facts []messages.MetricEvent) error) error {
+	first := slices.Index(stages, from.Stage)
+	if first < 0 {
+		first = 0
 	}
 	created := func() *stripe.RangeQueryParams {
 		if since.IsZero() {
@@ -150,111 +224,218 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 		}
 		return &stripe.RangeQueryParams{GreaterThanOrEqual: since.Unix()}
 	}
-	list := func(p *stripe.ListParams) {
+	// list prepares a stage's list, or says to skip it.
+	list := func(stage string, p *stripe.ListParams) bool {
+		i := slices.Index(stages, stage)
 		p.Context = ctx
 		p.Limit = stripe.Int64(100)
+		if i == first && from.Stage == stage && from.After != "" {
+			p.StartingAfter = stripe.String(from.After)
+		}
+		return i >= first
+	}
+	type iter interface {
+		Next() bool
+		Err() error
+	}
+	drain := func(stage string, it iter, each func() (string, []messages.MetricEvent, error)) error {
+		for it.Next() {
+			id, facts, err := each()
+			if err != nil {
+				return err
+			}
+			if err := emit(stage, id, facts); err != nil {
+				return err
+			}
+		}
+		if err := it.Err(); err != nil {
+			return fmt.Errorf("list %s: %w", stage, err)
+		}
+		return nil
 	}
 
 	cp := &stripe.ChargeListParams{CreatedRange: created()}
-	list(&cp.ListParams)
-	cp.AddExpand("data.refunds")
-	// The balance transaction dates the capture and carries the fee.
-	cp.AddExpand("data.balance_transaction")
-	cit := sc.Charges.List(cp)
-	for cit.Next() {
-		progress(1)
-		out = append(out, stripemap.ChargeHistory(tenantID, cit.Charge())...)
+	if list("charges", &cp.ListParams) {
+		cp.AddExpand("data.refunds")
+		// The balance transaction dates the capture and carries the fee.
+		cp.AddExpand("data.balance_transaction")
+		cit := sc.Charges.List(cp)
+		if err := drain("charges", cit, func() (string, []messages.MetricEvent, error) {
+			ch := cit.Charge()
+			return ch.ID, stripemap.ChargeHistory(tenantID, ch), nil
+		}); err != nil {
+			return err
+		}
 	}
-	if err := cit.Err(); err != nil {
-		return nil, fmt.Errorf("list charges: %w", err)
+
+	// Refunds as objects of their own, each at its own date and status
+	// (a charge lists at most its first refunds).
+	rp := &stripe.RefundListParams{CreatedRange: created()}
+	if list("refunds", &rp.ListParams) {
+		rit := sc.Refunds.List(rp)
+		if err := drain("refunds", rit, func() (string, []messages.MetricEvent, error) {
+			re := rit.Refund()
+			return re.ID, stripemap.Refund(tenantID, re, time.Unix(re.Created, 0).UTC()), nil
+		}); err != nil {
+			return err
+		}
 	}
 
 	sp := &stripe.SubscriptionListParams{Status: stripe.String("all")}
-	list(&sp.ListParams)
-	it := sc.Subscriptions.List(sp)
-	for it.Next() {
-		progress(1)
-		facts, err := stripemap.SubscriptionHistory(tenantID, it.Subscription())
-		if err != nil {
-			return nil, err
+	if list("subscriptions", &sp.ListParams) {
+		// Discounts are ids unless expanded: an id alone is MRR unknown.
+		sp.AddExpand("data.discounts")
+		it := sc.Subscriptions.List(sp)
+		if err := drain("subscriptions", it, func() (string, []messages.MetricEvent, error) {
+			sub := it.Subscription()
+			// The subscription's state per invoice: its history, not
+			// today's object stamped with an old date.
+			ip := &stripe.InvoiceListParams{Subscription: stripe.String(sub.ID), Status: stripe.String(string(stripe.InvoiceStatusPaid))}
+			ip.Context, ip.Limit = ctx, stripe.Int64(100)
+			ip.AddExpand("data.discounts")
+			var invs []*stripe.Invoice
+			iit := sc.Invoices.List(ip)
+			for iit.Next() {
+				invs = append(invs, iit.Invoice())
+			}
+			if err := iit.Err(); err != nil {
+				return "", nil, fmt.Errorf("list invoices of subscription %s: %w", sub.ID, err)
+			}
+			facts, err := stripemap.SubscriptionHistory(tenantID, sub, invs)
+			return sub.ID, facts, err
+		}); err != nil {
+			return err
 		}
-		out = append(out, facts...)
-	}
-	if err := it.Err(); err != nil {
-		return nil, fmt.Errorf("list subscriptions: %w", err)
 	}
 
 	dp := &stripe.DisputeListParams{CreatedRange: created()}
-	list(&dp.ListParams)
-	dit := sc.Disputes.List(dp)
-	for dit.Next() {
-		progress(1)
-		out = append(out, stripemap.DisputeHistory(tenantID, dit.Dispute())...)
-	}
-	if err := dit.Err(); err != nil {
-		return nil, fmt.Errorf("list disputes: %w", err)
+	if list("disputes", &dp.ListParams) {
+		dit := sc.Disputes.List(dp)
+		if err := drain("disputes", dit, func() (string, []messages.MetricEvent, error) {
+			d := dit.Dispute()
+			return d.ID, stripemap.DisputeHistory(tenantID, d), nil
+		}); err != nil {
+			return err
+		}
 	}
 
 	ip := &stripe.InvoiceListParams{CreatedRange: created(), Status: stripe.String(string(stripe.InvoiceStatusPaid))}
-	list(&ip.ListParams)
-	iit := sc.Invoices.List(ip)
-	for iit.Next() {
-		progress(1)
-		out = append(out, stripemap.InvoicePaid(tenantID, iit.Invoice())...)
-	}
-	if err := iit.Err(); err != nil {
-		return nil, fmt.Errorf("list invoices: %w", err)
+	if list("invoices", &ip.ListParams) {
+		iit := sc.Invoices.List(ip)
+		if err := drain("invoices", iit, func() (string, []messages.MetricEvent, error) {
+			inv := iit.Invoice()
+			return inv.ID, stripemap.InvoicePaid(tenantID, inv), nil
+		}); err != nil {
+			return err
+		}
 	}
 
 	pp := &stripe.PayoutListParams{CreatedRange: created()}
-	list(&pp.ListParams)
-	pit := sc.Payouts.List(pp)
-	for pit.Next() {
-		progress(1)
-		out = append(out, stripemap.Payout(tenantID, pit.Payout())...)
-	}
-	if err := pit.Err(); err != nil {
-		return nil, fmt.Errorf("list payouts: %w", err)
+	if list("payouts", &pp.ListParams) {
+		pit := sc.Payouts.List(pp)
+		if err := drain("payouts", pit, func() (string, []messages.MetricEvent, error) {
+			po := pit.Payout()
+			return po.ID, stripemap.Payout(tenantID, po), nil
+		}); err != nil {
+			return err
+		}
 	}
 
 	// Filtered here rather than by the API: stripe-mock's older spec
 	// refuses `created` on this list.
 	csp := &stripe.CheckoutSessionListParams{}
-	list(&csp.ListParams)
-	csit := sc.CheckoutSessions.List(csp)
-	for csit.Next() {
-		progress(1)
-		if cs := csit.CheckoutSession(); cs.Created >= since.Unix() || since.IsZero() {
-			out = append(out, stripemap.CheckoutSession(tenantID, cs)...)
+	if list("checkout_sessions", &csp.ListParams) {
+		csit := sc.CheckoutSessions.List(csp)
+		if err := drain("checkout_sessions", csit, func() (string, []messages.MetricEvent, error) {
+			cs := csit.CheckoutSession()
+			if cs.Created >= since.Unix() || since.IsZero() {
+				return cs.ID, stripemap.CheckoutSession(tenantID, cs), nil
+			}
+			return cs.ID, nil, nil
+		}); err != nil {
+			return err
 		}
-	}
-	if err := csit.Err(); err != nil {
-		return nil, fmt.Errorf("list checkout sessions: %w", err)
 	}
 
 	cup := &stripe.CustomerListParams{CreatedRange: created()}
-	list(&cup.ListParams)
-	cuit := sc.Customers.List(cup)
-	for cuit.Next() {
-		progress(1)
-		out = append(out, stripemap.Customer(tenantID, cuit.Customer())...)
-	}
-	if err := cuit.Err(); err != nil {
-		return nil, fmt.Errorf("list customers: %w", err)
+	if list("customers", &cup.ListParams) {
+		cuit := sc.Customers.List(cup)
+		if err := drain("customers", cuit, func() (string, []messages.MetricEvent, error) {
+			c := cuit.Customer()
+			return c.ID, stripemap.Customer(tenantID, c), nil
+		}); err != nil {
+			return err
+		}
 	}
 
 	bp := &stripe.BalanceParams{}
 	bp.Context = ctx
 	bal, err := sc.Balance.Get(bp)
 	if err != nil {
-		return nil, fmt.Errorf("get balance: %w", err)
+		return fmt.Errorf("get balance: %w", err)
 	}
-	out = append(out, stripemap.BalanceNow(tenantID, bal, now)...)
+	return emit("balance", "", stripemap.BalanceNow(tenantID, bal, now))
+}
 
-	for i := range out {
-		if err := out[i].Validate(); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", out[i].Metric, out[i].ObjectID, err)
-		}
+// Cursor is where a backfill stands: the stage and the last object whose
+// facts were published, for the --since it was started with.
+type Cursor struct {
+	Stage, After string
+	Since        int64
+}
+
+// cursorStore keeps a tenant's backfill cursor.
+type cursorStore interface {
+	Load(ctx context.Context, tenantID string) (Cursor, bool, error)
+	Save(ctx context.Context, tenantID string, c Cursor) error
+	Clear(ctx context.Context, tenantID string) error
+}
+
+// noCursors is a dry run's: it never resumes nor records.
+type noCursors struct{}
+
+func (noCursors) Load(context.Context, string) (Cursor, bool, error) { return Cursor{}, false, nil }
+func (noCursors) Save(context.Context, string, Cursor) error         { return nil }
+func (noCursors) Clear(context.Context, string) error                { return nil }
+
+// dynamoCursors keeps the cursor in the table under table.SKStripeBackfill.
+type dynamoCursors struct {
+	db interface {
+		GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+		PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+		DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	}
-	return out, nil
+	table string
+}
+
+func (d dynamoCursors) Load(ctx context.Context, tenantID string) (Cursor, bool, error) {
+	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(d.table), Key: table.Key(tenantID, table.SKStripeBackfill), ConsistentRead: aws.Bool(true)})
+	if err != nil || out.Item == nil {
+		return Cursor{}, false, err
+	}
+	var c Cursor
+	if v, ok := out.Item["stage"].(*types.AttributeValueMemberS); ok {
+		c.Stage = v.Value
+	}
+	if v, ok := out.Item["after"].(*types.AttributeValueMemberS); ok {
+		c.After = v.Value
+	}
+	if v, ok := out.Item["since"].(*types.AttributeValueMemberN); ok {
+		c.Since, _ = strconv.ParseInt(v.Value, 10, 64)
+	}
+	return c, true, nil
+}
+
+func (d dynamoCursors) Save(ctx context.Context, tenantID string, c Cursor) error {
+	item := table.Key(tenantID, table.SKStripeBackfill)
+	item["stage"] = &types.AttributeValueMemberS{Value: c.Stage}
+	item["after"] = &types.AttributeValueMemberS{Value: c.After}
+	item["since"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(c.Since, 10)}
+	_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(d.table), Item: item})
+	return err
+}
+
+func (d dynamoCursors) Clear(ctx context.Context, tenantID string) error {
+	_, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(d.table), Key: table.Key(tenantID, table.SKStripeBackfill)})
+	return err
 }

@@ -1,0 +1,78 @@
+package report
+
+import (
+	"time"
+
+	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+)
+
+// waterfallMonths is how many billing months the waterfall shows, ending
+// with the report's.
+const waterfallMonths = 3
+
+var srcInvoiceLines = &Missing{Source: "Stripe invoice lines",
+	HowTo: "subscribe the Stripe webhook endpoint to invoice.paid, or run reportctl stripe backfill"}
+
+// recognised is revenue recognition proper (accrual), beside the cash the
+// period collected: invoice lines earned straight-line by day over their
+// service periods in the tenant's zone (readmodel.MonthlyRecognition), what
+// stays deferred at the period's end, cash collected and tax collected,
+// each labelled for exactly what it is; and Stripe Revenue Recognition's
+// waterfall (billed per month, recognised per month, deferred to later
+// months).
+func (d *Data) recognised(cur, prev finance) (Table, Table) {
+	cc := d.Tenant.Currency
+	t := Table{Title: "Revenue recognition (accrual)", Period: d.Period.Label() + " (prev. " + d.Prev.Short() + ")", Head: []string{"Line", d.Period.Short(), d.Prev.Short()}}
+	w := Table{Title: "Revenue waterfall", Head: []string{"Billed in"}}
+	if !d.Known(messages.MetricRevenueBilled) {
+		t.Missing, w.Missing = srcInvoiceLines, srcInvoiceLines
+		return t, w
+	}
+	lines, other := d.inCurrency(messages.MetricRevenueBilled)
+	sched := func(p Period) (billed, rec, deferred int64) {
+		end := minTime(p.End, d.AsOf)
+		for _, m := range readmodel.MonthlyRecognition(lines, d.Loc, p.Start, end) {
+			billed += m.Billed
+			rec += m.Recognised
+			deferred = m.DeferredEnd
+		}
+		return billed, rec, deferred
+	}
+	b, r, def := sched(d.Period)
+	pb, pr, pdef := sched(d.Prev)
+	tax, ptax := d.Sum(messages.MetricRevenueTax, d.Period.Start, d.Period.End), d.Sum(messages.MetricRevenueTax, d.Prev.Start, d.Prev.End)
+	t.Rows = []Row{
+		{Cells: []string{"Billed (invoice lines net of discounts and credit notes, excluding tax)", money(b, cc), money(pb, cc)}},
+		{Cells: []string{"Recognised revenue", money(r, cc), money(pr, cc)}, Status: neutral},
+		{Cells: []string{"Deferred revenue at period end", money(def, cc), money(pdef, cc)}},
+		{Cells: []string{"Cash collected (charges captured − refunds)", money(cur.gross.V-cur.refunds.V, cc), money(prev.gross.V-prev.refunds.V, cc)}},
+		{Cells: []string{"Tax collected (not revenue)", money(tax.V, cc), money(ptax.V, cc)}},
+	}
+	t.Note = "Subscription lines are recognised straight-line by day over their service period (" + d.Loc.String() + "); one-off lines when billed."
+	if len(other) > 0 {
+		t.Note += " Invoice lines in " + joinAnd(other) + " are not in these figures (never summed across currencies)."
+	}
+
+	end := minTime(d.Period.End, d.AsOf)
+	ms := months(end.Add(-time.Nanosecond), d.Loc, waterfallMonths)
+	wf := readmodel.MonthlyWaterfall(lines, d.Loc, ms[0].Start, end)
+	w.Period = ms[0].Short() + " to " + dateIn(end.Add(-time.Nanosecond), d.Loc) + ", " + cc + "; what each month billed, when it is recognised"
+	w.Head = append(w.Head, "Billed")
+	for _, m := range wf.Months {
+		w.Head = append(w.Head, "Rec. "+m.In(d.Loc).Format("Jan"))
+	}
+	w.Head = append(w.Head, "Deferred to later months")
+	for i, row := range wf.Rows {
+		cells := []string{wf.Months[i].In(d.Loc).Format("Jan 2006"), money(row.Billed, cc)}
+		for c, v := range row.Cells {
+			if c < i && v == 0 {
+				cells = append(cells, "–")
+				continue
+			}
+			cells = append(cells, money(v, cc))
+		}
+		w.Rows = append(w.Rows, Row{Cells: append(cells, money(row.Later, cc))})
+	}
+	return t, w
+}

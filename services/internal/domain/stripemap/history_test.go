@@ -1,0 +1,102 @@
+package stripemap
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+
+	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+)
+
+func only(fs []messages.MetricEvent, metric string) []messages.MetricEvent {
+	var out []messages.MetricEvent
+	for _, f := range fs {
+		if f.Metric == metric {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// subInvoice is a paid subscription invoice billing unit × qty per month
+// for the period starting at start.
+func subInvoice(id string, start time.Time, unit, qty int64) *stripe.Invoice {
+	price := &stripe.Price{ID: "price_" + id, Currency: "usd", UnitAmount: unit, UnitAmountDecimal: float64(unit), BillingScheme: stripe.PriceBillingSchemePerUnit,
+		Recurring: &stripe.PriceRecurring{Interval: "month", IntervalCount: 1, UsageType: stripe.PriceRecurringUsageTypeLicensed}}
+	return &stripe.Invoice{ID: id, Currency: "usd", Created: start.Unix(), Status: stripe.InvoiceStatusPaid, AmountPaid: unit * qty,
+		Subscription:      &stripe.Subscription{ID: "sub_1"},
+		StatusTransitions: &stripe.InvoiceStatusTransitions{FinalizedAt: start.Unix(), PaidAt: start.Unix()},
+		Lines: &stripe.InvoiceLineItemList{Data: []*stripe.InvoiceLineItem{{ID: "il_" + id, Amount: unit * qty, Currency: "usd", Quantity: qty,
+			Price: price, Type: stripe.InvoiceLineItemTypeSubscription, SubscriptionItem: &stripe.SubscriptionItem{ID: "si_1"},
+			Period: &stripe.Period{Start: start.Unix(), End: start.AddDate(0, 1, 0).Unix()}}}}}
+}
+
+// TestBackfillBuildsHistoryFromHistory is issue 15 problem 5: the backfill
+// must not stamp today's object with an old date.
+func TestBackfillBuildsHistoryFromHistory(t *testing.T) {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	cust := &stripe.Customer{ID: "cus_1"}
+
+	t.Run("refunds on 20 Oct ($20) and 3 Nov ($30) stay in Oct and Nov", func(t *testing.T) {
+		oct, nov, dec := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+		ch := &stripe.Charge{ID: "ch_1", Amount: 10000, AmountCaptured: 10000, Captured: true, Paid: true, Status: stripe.ChargeStatusSucceeded,
+			Currency: "usd", Created: oct.Unix(), AmountRefunded: 5000, Refunded: false,
+			Refunds: &stripe.RefundList{Data: []*stripe.Refund{
+				{ID: "re_1", Amount: 2000, Currency: "usd", Status: stripe.RefundStatusSucceeded, Created: time.Date(2026, 10, 20, 9, 0, 0, 0, time.UTC).Unix(), Charge: &stripe.Charge{ID: "ch_1"}},
+				{ID: "re_2", Amount: 3000, Currency: "usd", Status: stripe.RefundStatusSucceeded, Created: time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC).Unix(), Charge: &stripe.Charge{ID: "ch_1"}},
+			}}}
+		refunds := readmodel.PreferParts(only(ChargeHistory(tenant, ch), messages.MetricRevenueRefunded))
+		if o, n := readmodel.Change(refunds, oct, nov), readmodel.Change(refunds, nov, dec); o != 2000 || n != 3000 {
+			t.Errorf("refunds Oct %d / Nov %d; want 2000 / 3000", o, n)
+		}
+	})
+
+	t.Run("a trial is not MRR from creation", func(t *testing.T) {
+		s := sub(stripe.SubscriptionStatusActive, item(5000, 1, "month", 1))
+		s.Customer, s.Created, s.TrialStart, s.TrialEnd = cust, jan.Unix(), jan.Unix(), jan.AddDate(0, 0, 14).Unix()
+		hist, err := SubscriptionHistory(tenant, s, []*stripe.Invoice{subInvoice("in_trial", jan, 5000, 1), subInvoice("in_1", jan.AddDate(0, 0, 14), 5000, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readmodel.TotalAt(hist, jan.AddDate(0, 0, 10)); got != 0 {
+			t.Errorf("MRR during the trial %d; want 0", got)
+		}
+		if got := readmodel.TotalAt(hist, jan.AddDate(0, 0, 20)); got != 5000 {
+			t.Errorf("MRR after the trial %d; want 5000", got)
+		}
+		m := readmodel.MonthlyMRRMovements(hist, time.UTC, jan, jan.AddDate(0, 1, 0))
+		if m[0].New != 5000 || m[0].NewCustomers != 1 {
+			t.Errorf("January movements %+v; want New 5000 from the conversion", m[0])
+		}
+	})
+
+	t.Run("a price change does not restate the creation-time MRR", func(t *testing.T) {
+		// Created at $50 on 1 January; $80 since 1 March.
+		s := sub(stripe.SubscriptionStatusActive, item(8000, 1, "month", 1))
+		s.Customer, s.Created = cust, jan.Unix()
+		hist, err := SubscriptionHistory(tenant, s, []*stripe.Invoice{
+			subInvoice("in_jan", jan, 5000, 1), subInvoice("in_feb", jan.AddDate(0, 1, 0), 5000, 1), subInvoice("in_mar", jan.AddDate(0, 2, 0), 8000, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readmodel.TotalAt(hist, jan.AddDate(0, 1, 15)); got != 5000 {
+			t.Errorf("MRR in February %d; want 5000, not today's 8000", got)
+		}
+		if got := readmodel.TotalAt(hist, jan.AddDate(0, 3, 0)); got != 8000 {
+			t.Errorf("MRR in April %d; want 8000", got)
+		}
+		// The webhook's creation fact is the backfill's, byte for byte.
+		was := sub(stripe.SubscriptionStatusActive, item(5000, 1, "month", 1))
+		was.Customer, was.Created = cust, jan.Unix()
+		web := Must(Subscription(tenant, was, jan))
+		contains(t, hist, web[0])
+		// And nothing claims $80 at creation.
+		for _, f := range hist {
+			if f.OccurredAt.Equal(jan) && f.Value == 8000 {
+				t.Errorf("today's price stamped at creation: %+v", f)
+			}
+		}
+	})
+}
