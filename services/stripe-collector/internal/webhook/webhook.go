@@ -59,6 +59,7 @@ const (
 	reasonTenantLookup   = "tenant_lookup_failed"
 	reasonSecretsFailure = "secret_resolution_failed"
 	reasonBusy           = "busy"
+	reasonPublishBusy    = "publish_busy"
 )
 
 type tenantGetter interface {
@@ -69,6 +70,9 @@ type secretResolver interface {
 	Resolve(ctx context.Context, ref string) (string, error)
 }
 
+// publisher publishes and returns once every event was accepted; it must
+// honour ctx (bus.GroupPublisher does), since nothing may be sent after
+// the webhook was answered.
 type publisher interface {
 	Publish(ctx context.Context, topic string, events ...messages.Event) error
 }
@@ -224,6 +228,11 @@ func (h *Webhook) handle(r *http.Request, tenantID string) (outcome, string) {
 		pctx := bus.WithCorrelationID(ctx, ev.ID)
 		if err := h.publish(pctx, events); err != nil {
 			h.Metrics.publishFailures.WithLabelValues(tenantID).Inc()
+			if errors.Is(err, bus.ErrBusy) {
+				// Overload: refused before anything was sent.
+				log.Warn("webhook rejected", "status", http.StatusServiceUnavailable, "reason", reasonPublishBusy)
+				return outcome{status: http.StatusServiceUnavailable, reason: reasonPublishBusy, msg: "busy, try again later"}, tenantID
+			}
 			log.Error("publish metric events failed", "facts", len(facts), "err", err)
 			return outcome{status: http.StatusServiceUnavailable, reason: "publish_failed", msg: "could not record the event; retry later"}, tenantID
 		}
@@ -294,8 +303,10 @@ func (h *Webhook) verify(ctx context.Context, log *slog.Logger, tenant tenants.T
 }
 
 // publish retries transient failures with backoff until PublishTimeout.
-// The SNS publisher does not take a context, so each attempt runs aside
-// and the deadline is enforced here.
+// The publisher honours ctx (bus.GroupPublisher withdraws what it has not
+// sent when ctx ends), so nothing runs on after the answer. An overloaded
+// publisher (bus.ErrBusy) or an entry SNS refused (bus.ErrRejected) is
+// answered at once: retrying in process would only queue more work.
 func (h *Webhook) publish(ctx context.Context, events []messages.Event) error {
 	timeout := h.PublishTimeout
 	if timeout <= 0 {
@@ -304,24 +315,21 @@ func (h *Webhook) publish(ctx context.Context, events []messages.Event) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	backoff := 100 * time.Millisecond
-	var last error
 	for attempt := 1; ; attempt++ {
-		done := make(chan error, 1)
-		go func() { done <- h.Publisher.Publish(ctx, messages.TopicMetrics, events...) }()
-		select {
-		case err := <-done:
-			if err == nil {
-				return nil
-			}
-			last = err
-		case <-ctx.Done():
-			return fmt.Errorf("attempt %d: %w (last error: %v)", attempt, ctx.Err(), last)
+		err := h.Publisher.Publish(ctx, messages.TopicMetrics, events...)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, bus.ErrBusy), errors.Is(err, bus.ErrRejected):
+			return err
+		case ctx.Err() != nil:
+			return fmt.Errorf("attempt %d: %w (last error: %v)", attempt, ctx.Err(), err)
 		}
 		select {
 		case <-time.After(backoff):
 			backoff = min(backoff*2, 2*time.Second)
 		case <-ctx.Done():
-			return fmt.Errorf("after %d attempts: %w", attempt, last)
+			return fmt.Errorf("after %d attempts: %w", attempt, err)
 		}
 	}
 }
