@@ -21,7 +21,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stripe/stripe-go/v76"
 	stripehook "github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/boardpack/boardpack/messages"
@@ -185,10 +184,11 @@ func (h *Webhook) handle(r *http.Request, tenantID string) (outcome, string) {
 		return reject(http.StatusBadRequest, reasonFuture, "signature timestamp is in the future", "skew", ts.Sub(h.now()).Round(time.Second).String()), tenantID
 	}
 
-	ev, o, ok := h.verify(ctx, log, tenant, body, sig)
+	wh, o, ok := h.verify(ctx, log, tenant, body, sig)
 	if !ok {
 		return o, tenantID
 	}
+	ev := wh.Event
 	log = log.With("stripe_event", ev.ID, "type", string(ev.Type))
 
 	if ev.Livemode != tenant.Stripe.Livemode && !tenant.Stripe.AllowOtherMode {
@@ -208,7 +208,7 @@ func (h *Webhook) handle(r *http.Request, tenantID string) (outcome, string) {
 			"stripe_event", ev.ID, "api_version", ev.APIVersion), tenantID
 	}
 
-	facts, err := stripemap.Translate(tenantID, ev)
+	facts, err := stripemap.TranslateWebhook(tenantID, wh)
 	switch {
 	case errors.Is(err, stripemap.ErrUnhandled):
 		h.Metrics.unhandled.WithLabelValues(tenantID).Inc()
@@ -258,10 +258,10 @@ func versionLabel(v string) string {
 
 // verify checks the signature against each of the tenant's secrets (any
 // one verifies, for rotation) and never against another tenant's.
-func (h *Webhook) verify(ctx context.Context, log *slog.Logger, tenant tenants.Tenant, body []byte, sig string) (stripe.Event, outcome, bool) {
-	reject := func(status int, reason, msg string, attrs ...any) (stripe.Event, outcome, bool) {
+func (h *Webhook) verify(ctx context.Context, log *slog.Logger, tenant tenants.Tenant, body []byte, sig string) (stripemap.Webhook, outcome, bool) {
+	reject := func(status int, reason, msg string, attrs ...any) (stripemap.Webhook, outcome, bool) {
 		log.Warn("webhook rejected", append([]any{"status", status, "reason", reason}, attrs...)...)
-		return stripe.Event{}, outcome{status: status, reason: reason, msg: msg}, false
+		return stripemap.Webhook{}, outcome{status: status, reason: reason, msg: msg}, false
 	}
 	unresolved := 0
 	for i, ref := range tenant.Stripe.WebhookSecrets {
@@ -272,13 +272,15 @@ func (h *Webhook) verify(ctx context.Context, log *slog.Logger, tenant tenants.T
 			log.Error("webhook secret not resolvable", "index", i, "err", err)
 			continue
 		}
-		// The signature alone, then one light decode (decodeEvent): the
-		// API version is checked by the caller, with the tenant's policy
-		// and a clear answer.
+		// The signature over the raw bytes alone, then one decode
+		// (stripemap.DecodeWebhook: a charge in one pass into the fields
+		// the translation reads; stripe-go's ConstructEvent would decode
+		// the whole object into a map as well). The API version is checked
+		// by the caller, with the tenant's policy and a clear answer.
 		err = stripehook.ValidatePayloadWithTolerance(body, sig, secret, Tolerance)
 		switch {
 		case err == nil:
-			ev, err := decodeEvent(body)
+			ev, err := stripemap.DecodeWebhook(body)
 			if err != nil {
 				return reject(http.StatusBadRequest, reasonMalformed, "body is not a Stripe event")
 			}
@@ -383,36 +385,4 @@ func (r *recentIDs) add(id string) bool {
 	r.next = (r.next + 1) % recentCapacity
 	r.set[id] = struct{}{}
 	return false
-}
-
-// eventEnvelope is what the collector reads of a Stripe event; the object
-// stays raw for stripemap to decode into its type. stripe-go's
-// ConstructEvent would decode the whole object into a map as well, which
-// was the largest part of the handler's CPU time.
-type eventEnvelope struct {
-	ID         string           `json:"id"`
-	Object     string           `json:"object"`
-	Type       stripe.EventType `json:"type"`
-	Created    int64            `json:"created"`
-	Livemode   bool             `json:"livemode"`
-	APIVersion string           `json:"api_version"`
-	Data       struct {
-		Object json.RawMessage `json:"object"`
-	} `json:"data"`
-}
-
-// decodeEvent reads a verified body as a stripe.Event whose Data carries
-// only Raw (all stripemap reads).
-func decodeEvent(body []byte) (stripe.Event, error) {
-	var env eventEnvelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		return stripe.Event{}, err
-	}
-	if env.ID == "" || env.Type == "" || env.Object != "event" || len(env.Data.Object) == 0 || env.Data.Object[0] != '{' {
-		return stripe.Event{}, errors.New("not a Stripe event")
-	}
-	return stripe.Event{
-		ID: env.ID, Object: env.Object, Type: env.Type, Created: env.Created, Livemode: env.Livemode,
-		APIVersion: env.APIVersion, Data: &stripe.EventData{Raw: env.Data.Object},
-	}, nil
 }
