@@ -36,13 +36,28 @@ ours = get("BenchmarkIngest", "events/s")
 row("raw ceiling: SendMessageBatch + ReceiveMessage(10) + DeleteMessageBatch", fmt(ceiling) + " msgs/s", "—", None)
 row("naive peer: watermill-aws defaults + a transaction per event", fmt(naive) + " events/s, " + fmt(get("BenchmarkNaiveWatermillPeer", "aws-req/event"), 2) + " AWS requests/event", "—", None)
 ratio = (ours / ceiling) if ours and ceiling else None
-row("Boardpack: signed webhooks → read model, sustained", fmt(ours) + " events/s" + (f" ({ratio:.2f}× the raw ceiling)" if ratio else ""), "≥ 0.5× raw ceiling", None if ratio is None else ratio >= 0.5)
+row("P1 Boardpack: signed webhooks → read model, sustained", fmt(ours) + " events/s" + (f" ({ratio:.2f}× the raw ceiling)" if ratio else ""), "≥ 0.5× raw ceiling", None if ratio is None else ratio >= 0.5)
 row("Boardpack: webhook → read model latency p50 / p99", fmt(get("BenchmarkIngest", "p50-ms"), 0) + " / " + fmt(get("BenchmarkIngest", "p99-ms"), 0) + " ms", "—", None)
 req = get("BenchmarkIngest", "aws-req/event")
-row("AWS requests per ingested event (all services, from their /metrics)", fmt(req, 2), "≤ 1.5", None if req is None else req <= 1.5)
+naive_req = get("BenchmarkNaiveWatermillPeer", "aws-req/event")
+row("P2 AWS requests per ingested event (all services, from their /metrics)", fmt(req, 2) + (f" (naive peer {naive_req:.2f})" if naive_req else ""), "≤ 0.6", None if req is None else req <= 0.6)
 cpu = get("BenchmarkIngest", "cpu-µs/event")
 per = ", ".join(f"{k.split('-cpu')[0]} {fmt(v,0)}" for k, v in sorted(bench.get("BenchmarkIngest", {}).items()) if k.endswith("-cpu-µs/event"))
-row("our CPU per event (Go processes' CPU seconds / events; moto excluded)", fmt(cpu, 0) + f" µs ({per})", "≤ 50 µs", None if cpu is None else cpu <= 50)
+row("P3 our CPU per event (Go processes' CPU seconds / events; moto excluded)", fmt(cpu, 0) + f" µs ({per})", "≤ 300 µs", None if cpu is None else cpu <= 300)
+vt = get("BenchmarkVerifyTranslate", "events/cpu-s")
+row("P3b webhook verify + translate, no I/O, per core (events per CPU-second, -cpu 1)", fmt(vt, 0) + " events/s", "≥ 20,000", None if vt is None else vt >= 20000)
+p99 = get("BenchmarkWebhookLoad", "p7-p99-ms")
+share7 = get("BenchmarkWebhookLoad", "p7-ok-share")
+row("P7 webhook → SNS accepted at 200 req/s (open loop), p50 / p99, share 200", fmt(get("BenchmarkWebhookLoad", "p7-p50-ms")) + " / " + fmt(p99) + " ms" + (f", {share7*100:.1f} % 200" if share7 is not None else ""), "p99 ≤ 50 ms", None if p99 is None else p99 <= 50 and (share7 or 0) >= 0.99)
+L = lambda u: get("BenchmarkWebhookLoad", u)
+within, good, rss, rec, leak, g = L("p8-answered-1s-share"), L("p8-goodput-share"), L("p8-peak-rss-MiB"), L("p8-recovery-s"), L("p8-published-after-503"), L("p8-peak-goroutines")
+if within is not None:
+    ok8 = within >= 0.999 and (good or 0) >= 0.8 and (rss or 1e9) <= 100 and rec is not None and 0 <= rec <= 10 and (leak or 0) == 0
+    row(f"P8 overload at 4× {fmt(L('p8-sustainable-req/s'),0)} req/s: answered ≤ 1 s / goodput / peak RSS, goroutines / recovery / published after 503",
+        f"{within*100:.1f} % (slowest {fmt(L('p8-max-ms'),0)} ms) / {good*100:.0f} % / {fmt(rss)} MiB, {fmt(g,0)} / {fmt(rec,0)} s / {fmt(leak,0)}",
+        "100 % / ≥ 80 % / ≤ 100 MiB / ≤ 10 s / 0", ok8)
+else:
+    row("P8 overload at 4× the sustainable rate", "—", "answered ≤ 1 s, goodput ≥ 80 %, RSS ≤ 100 MiB, recovery ≤ 10 s", None)
 renders = {n.split("/")[1]: v.get("ns/op") for n, v in bench.items() if n.startswith("BenchmarkRender/")}
 if renders:
     worst = max(renders.values())
@@ -52,11 +67,11 @@ if builds:
     row("the same including reading the year of facts (from memory)", ", ".join(f"{r} {v/1e6:.1f} ms" for r, v in builds.items()), "—", None)
 share = get("BenchmarkThroughput", "share_of_rate")
 thr = get("BenchmarkThroughput", "throttles")
-row("mailer: share of the configured max send rate / throttling errors", (f"{share*100:.1f} %" if share is not None else "—") + f" / {fmt(thr,0)}", "≥ 95 %, 0 errors", None if share is None else share >= 0.95 and (thr or 0) == 0)
+row("P5 mailer: share of the configured max send rate / throttling errors", (f"{share*100:.1f} %" if share is not None else "—") + f" / {fmt(thr,0)}", "≥ 95 %, 0 errors", None if share is None else share >= 0.95 and (thr or 0) == 0)
 fp = bench.get("BenchmarkServiceFootprint", {})
 for svc in sorted({k.rsplit("-", 2)[0] for k in fp if k.endswith("-rss-MiB")}):
     rss, ready = fp.get(f"{svc}-rss-MiB"), fp.get(f"{svc}-ready-ms")
-    row(f"{svc}: RSS idle / start-to-ready", f"{fmt(rss)} MiB / {fmt(ready,0)} ms", "≤ 30 MiB, ≤ 300 ms", None if rss is None or ready is None else rss <= 30 and ready <= 300)
+    row(f"P6 {svc}: RSS idle / start-to-ready", f"{fmt(rss)} MiB / {fmt(ready,0)} ms", "≤ 30 MiB, ≤ 300 ms", None if rss is None or ready is None else rss <= 30 and ready <= 300)
 
 def sh(cmd):
     try:
