@@ -28,29 +28,31 @@ const (
 	MaxBatchBytes = 256 * 1024
 )
 
-// Defaults of GroupConfig, measured on moto on the 2-core bench machine
-// (BenchmarkWebhookToSNS, BenchmarkIngest, BenchmarkWebhookLoad):
+// Defaults of GroupConfig, and how they were sized (moto on the shared
+// 2-core bench machine, so wall times are noisy):
 //
-//   - A PublishBatch to moto costs about as much wall time as a single
-//     Publish (≈ 5–8 ms for one entry, ≈ 12–20 ms for ten, most of it
-//     moto's SQS fan-out), while the collector's own CPU per request
-//     (signing, TLS-free HTTP, XML) is the same for one entry or ten, so
-//     every entry that shares a request saves ≈ 90 % of its request cost.
-//   - At 200 webhooks/s, one arrives every 5 ms. A window of 2 ms adds at
-//     most 2 ms to p50 and p99 (well inside P7's 50 ms), and gathers the
-//     webhooks that arrive while a request is in flight anyway: with the
-//     in-flight bound below, entries queue behind a busy request and the
-//     next batch leaves full without waiting for the window at all (the
-//     window only matters when the publisher is idle).
-//   - Two requests in flight keep moto busy (one is being answered while
-//     the next is sent) without splitting concurrent webhooks into half
-//     batches; four halved the batch size in BenchmarkIngest for no
-//     throughput gain, since moto serialises the fan-out.
+//   - BenchmarkPublishBatch: one PublishBatch to moto takes 18 ms for one
+//     entry and 135 ms for ten (13.5 ms per entry: moto delivers each
+//     entry to SQS on its own). On AWS, and in our own CPU and request
+//     counts, ten entries cost one request; on moto they save only the
+//     per-request overhead, so moto's SNS takes about 55–75 entries/s
+//     here however they are batched.
+//   - At 200 webhooks/s one arrives every 5 ms. A window of 2 ms adds at
+//     most 2 ms to an answer when the publisher is idle (P7 allows 50 ms).
+//     Under load the window does not matter: entries queue behind the
+//     requests in flight and the next batch leaves full at once.
+//   - Two requests in flight: one batch forms while the other is being
+//     answered. More would only split concurrent webhooks into smaller
+//     batches (more requests) without more throughput, since moto handles
+//     the entries one after another. In BenchmarkIngest (8 closed-loop
+//     senders) batches average about 3 entries (0.35 PublishBatch per
+//     event, against 1 Publish per event before).
 //
 // MaxWait bounds how long an entry may queue before its webhook is
 // answered 503 (admission control: under overload the queue does not
-// grow, each request is answered within about MaxWait plus one request's
-// round trip, and a refused entry is never sent).
+// grow, and a refused entry is never sent). A webhook admitted into a
+// batch still waits for SNS's answer, so its latency is MaxWait plus one
+// request's round trip at worst.
 const (
 	DefaultGroupWindow      = 2 * time.Millisecond
 	DefaultGroupMaxInFlight = 2
