@@ -46,15 +46,18 @@ per = ", ".join(f"{k.split('-cpu')[0]} {fmt(v,0)}" for k, v in sorted(bench.get(
 row("P3 our CPU per event (Go processes' CPU seconds / events; moto excluded)", fmt(cpu, 0) + f" µs ({per})", "≤ 300 µs", None if cpu is None else cpu <= 300)
 vt = get("BenchmarkVerifyTranslate", "events/cpu-s")
 row("P3b webhook verify + translate, no I/O, per core (events per CPU-second, -cpu 1)", fmt(vt, 0) + " events/s", "≥ 20,000", None if vt is None else vt >= 20000)
-p99 = get("BenchmarkWebhookLoad", "p7-p99-ms")
-share7 = get("BenchmarkWebhookLoad", "p7-ok-share")
-row("P7 webhook → SNS accepted at 200 req/s (open loop), p50 / p99, share 200", fmt(get("BenchmarkWebhookLoad", "p7-p50-ms")) + " / " + fmt(p99) + " ms" + (f", {share7*100:.1f} % 200" if share7 is not None else ""), "p99 ≤ 50 ms", None if p99 is None else p99 <= 50 and (share7 or 0) >= 0.99)
+o = "BenchmarkWebhookToSNS/open-200"
+p99, share7 = get(o, "p99-ms"), get(o, "ok-share")
+row("P7 webhook → SNS accepted at 200 req/s (open loop, collector and SNS only), p50 / p99, share 200", fmt(get(o, "p50-ms")) + " / " + fmt(p99) + " ms" + (f", {share7*100:.1f} % 200" if share7 is not None else ""), "p99 ≤ 50 ms", None if p99 is None else p99 <= 50 and (share7 or 0) >= 0.99)
+s7 = get("BenchmarkWebhookLoad", "p7-ok-share")
+if s7 is not None:
+    row("the same through the whole stack (aggregator consuming), and AWS requests per accepted event at that load", fmt(get("BenchmarkWebhookLoad", "p7-p50-ms")) + " / " + fmt(get("BenchmarkWebhookLoad", "p7-p99-ms")) + f" ms, {s7*100:.1f} % 200, " + fmt(get("BenchmarkWebhookLoad", "p7-aws-req/event"), 2) + " requests/event", "—", None)
 L = lambda u: get("BenchmarkWebhookLoad", u)
 within, good, rss, rec, leak, g = L("p8-answered-1s-share"), L("p8-goodput-share"), L("p8-peak-rss-MiB"), L("p8-recovery-s"), L("p8-published-after-503"), L("p8-peak-goroutines")
 if within is not None:
     ok8 = within >= 0.999 and (good or 0) >= 0.8 and (rss or 1e9) <= 100 and rec is not None and 0 <= rec <= 10 and (leak or 0) == 0
     row(f"P8 overload at 4× {fmt(L('p8-sustainable-req/s'),0)} req/s: answered ≤ 1 s / goodput / peak RSS, goroutines / recovery / published after 503",
-        f"{within*100:.1f} % (slowest {fmt(L('p8-max-ms'),0)} ms) / {good*100:.0f} % / {fmt(rss)} MiB, {fmt(g,0)} / {fmt(rec,0)} s / {fmt(leak,0)}",
+        f"{within*100:.1f} % (slowest {fmt(L('p8-max-ms'),0)} ms) / {good*100:.0f} % / {fmt(rss)} MiB, {fmt(g,0)} / " + ("never within the run" if rec is None or rec < 0 else f"{fmt(rec,0)} s") + f" / {fmt(leak,0)}",
         "100 % / ≥ 80 % / ≤ 100 MiB / ≤ 10 s / 0", ok8)
 else:
     row("P8 overload at 4× the sustainable rate", "—", "answered ≤ 1 s, goodput ≥ 80 %, RSS ≤ 100 MiB, recovery ≤ 10 s", None)
@@ -90,7 +93,19 @@ print("Every figure below was measured in this run, all against the same local m
 print("| figure | value | goal | |")
 print("|---|---|---|---|")
 print("\n".join(rows))
+# Why a goal is missed, from figures of this same run.
+notes = []
+pb1, pb10 = get("BenchmarkPublishBatch/entries-1", "ms/request"), get("BenchmarkPublishBatch/entries-10", "ms/entry")
+if pb10:
+    notes.append(f"moto's SNS delivers each PublishBatch entry to SQS on its own: {fmt(pb1)} ms for a one-entry PublishBatch, {fmt(pb10)} ms per entry for ten (BenchmarkPublishBatch), i.e. at most {1000/pb10:,.0f} entries/s through SNS on this machine however they are batched. Any rate beyond that (P7's 200 req/s, P8's overload) queues inside moto, not in our processes.")
+if cpu is not None and cpu > 300:
+    notes.append("CPU per event: each Go process stays at a few % of a core during the run (profiles: `BOARDPACK_PPROF=true BOARDPACK_BENCH_PROFILE=DIR go test -bench '^BenchmarkIngest$' ./services/e2e`); the run is bound by moto's latency, so the processes' fixed costs (new HTTP connections to moto show in the profiles as dials and socket syscalls; long polls; GC) are divided by few events per second.")
+if req is not None and req > 0.6:
+    notes.append("Requests per event: BenchmarkIngest's 8 closed-loop senders bound how many webhooks are concurrent, so PublishBatch, ReceiveMessage and BatchWriteItem carry 3–5 entries, not 10; its log line gives the split by service and operation.")
 failed = [l for l in lines if l.startswith("--- FAIL") or l.startswith("FAIL")]
+if notes:
+    print("\nWhy the missed goals are missed:\n")
+    print("\n".join("- " + n for n in notes))
 if failed:
     print("\nBenchmarks that failed in this run:\n")
     print("\n".join("    " + l for l in failed))
