@@ -20,18 +20,24 @@ if [[ -z ${AWS_ENDPOINT_URL:-} ]]; then
 fi
 
 q=${BENCH_QUICK:-}
-# package dir; benchmark regexp; iterations (full); iterations (quick)
+if [[ -n $q ]]; then
+	# The open-loop load run (P7, P8) shortened.
+	export BOARDPACK_LOAD_P7_SECONDS=${BOARDPACK_LOAD_P7_SECONDS:-5} BOARDPACK_LOAD_OVERLOAD_SECONDS=${BOARDPACK_LOAD_OVERLOAD_SECONDS:-10}
+fi
+# package dir; benchmark regexp; iterations (full); iterations (quick); extra go test flags
 runs=(
 	"services/e2e;^BenchmarkRawSQSCeiling$;100x;20x"
 	"services/e2e;^BenchmarkNaiveWatermillPeer$;200x;30x"
 	"services/e2e;^BenchmarkIngest$;50x;10x"
+	"services/e2e;^BenchmarkWebhookLoad$;1x;1x"
 	"services/e2e;^BenchmarkServiceFootprint$;3x;1x"
 	"services/internal/domain/report;^Benchmark(Build|Render)$;20x;3x"
 	"services/internal/domain/report;^Benchmark(Build|Render)History$;20x;3x"
 	"services/internal/domain/readmodel;^BenchmarkHotTenantShards$;1x;1x"
 	"services/mailer/internal/mailer;^BenchmarkThroughput$;3x;1x"
-	"services/stripe-collector/internal/webhook;^Benchmark(VerifyTranslate|HandlerNoIO)$;2000x;200x"
-	"services/stripe-collector/internal/webhook;^BenchmarkWebhookToSNS$;200x;30x"
+	"services/stripe-collector/internal/webhook;^Benchmark(VerifyTranslate|HandlerNoIO)$;20000x;2000x;-cpu 1"
+	"services/stripe-collector/internal/webhook;^BenchmarkWebhookToSNS$;2000x;400x"
+	"services/internal/platform/bus;^BenchmarkPublishBatch$;100x;20x"
 	"services/aws-collector/internal/collector;^BenchmarkPassOneTenant$;5x;1x"
 	"services/scheduler/internal/scheduler;^BenchmarkCatchUpPass$;1x;1x"
 	"services/internal/domain/schedule;^BenchmarkCatchUpWeekOfMinutes$;5x;1x"
@@ -41,11 +47,12 @@ runs=(
 	"services/reportctl/internal/cmd/stripe;^BenchmarkBackfill5Years$;1x;1x"
 )
 for r in "${runs[@]}"; do
-	IFS=';' read -r dir re full quick <<<"$r"
+	IFS=';' read -r dir re full quick flags <<<"$r"
 	[[ -n $q ]] && n=$quick || n=$full
 	[[ -n ${BENCH:-} && ! $re =~ ${BENCH} ]] && continue
 	echo "==> $dir $re ($n)"
-	(cd "$dir" && go test -run '^$' -bench "$re" -benchtime "$n" -timeout 30m . 2>&1) | tee -a "$raw" | grep -E '^(Benchmark|FAIL|---)' || true
+	# shellcheck disable=SC2086 # flags are words
+	(cd "$dir" && go test -run '^$' -bench "$re" -benchtime "$n" ${flags:-} -timeout 30m . 2>&1) | tee -a "$raw" | grep -E '^(Benchmark|FAIL|---)' || true
 done
 
 python3 deploy/local/bench_report.py "$raw" >"$out"

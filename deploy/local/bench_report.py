@@ -36,13 +36,31 @@ ours = get("BenchmarkIngest", "events/s")
 row("raw ceiling: SendMessageBatch + ReceiveMessage(10) + DeleteMessageBatch", fmt(ceiling) + " msgs/s", "—", None)
 row("naive peer: watermill-aws defaults + a transaction per event", fmt(naive) + " events/s, " + fmt(get("BenchmarkNaiveWatermillPeer", "aws-req/event"), 2) + " AWS requests/event", "—", None)
 ratio = (ours / ceiling) if ours and ceiling else None
-row("Boardpack: signed webhooks → read model, sustained", fmt(ours) + " events/s" + (f" ({ratio:.2f}× the raw ceiling)" if ratio else ""), "≥ 0.5× raw ceiling", None if ratio is None else ratio >= 0.5)
+row("P1 Boardpack: signed webhooks → read model, sustained", fmt(ours) + " events/s" + (f" ({ratio:.2f}× the raw ceiling)" if ratio else ""), "≥ 0.5× raw ceiling", None if ratio is None else ratio >= 0.5)
 row("Boardpack: webhook → read model latency p50 / p99", fmt(get("BenchmarkIngest", "p50-ms"), 0) + " / " + fmt(get("BenchmarkIngest", "p99-ms"), 0) + " ms", "—", None)
 req = get("BenchmarkIngest", "aws-req/event")
-row("AWS requests per ingested event (all services, from their /metrics)", fmt(req, 2), "≤ 1.5", None if req is None else req <= 1.5)
+naive_req = get("BenchmarkNaiveWatermillPeer", "aws-req/event")
+row("P2 AWS requests per ingested event (all services, from their /metrics)", fmt(req, 2) + (f" (naive peer {naive_req:.2f})" if naive_req else ""), "≤ 0.6", None if req is None else req <= 0.6)
 cpu = get("BenchmarkIngest", "cpu-µs/event")
 per = ", ".join(f"{k.split('-cpu')[0]} {fmt(v,0)}" for k, v in sorted(bench.get("BenchmarkIngest", {}).items()) if k.endswith("-cpu-µs/event"))
-row("our CPU per event (Go processes' CPU seconds / events; moto excluded)", fmt(cpu, 0) + f" µs ({per})", "≤ 50 µs", None if cpu is None else cpu <= 50)
+row("P3 our CPU per event (Go processes' CPU seconds / events; moto excluded)", fmt(cpu, 0) + f" µs ({per})", "≤ 300 µs", None if cpu is None else cpu <= 300)
+vt = get("BenchmarkVerifyTranslate", "events/cpu-s")
+row("P3b webhook verify + translate, no I/O, per core (events per CPU-second, -cpu 1)", fmt(vt, 0) + " events/s", "≥ 20,000", None if vt is None else vt >= 20000)
+o = "BenchmarkWebhookToSNS/open-200"
+p99, share7 = get(o, "p99-ms"), get(o, "ok-share")
+row("P7 webhook → SNS accepted at 200 req/s (open loop, collector and SNS only), p50 / p99, share 200", fmt(get(o, "p50-ms")) + " / " + fmt(p99) + " ms" + (f", {share7*100:.1f} % 200" if share7 is not None else ""), "p99 ≤ 50 ms", None if p99 is None else p99 <= 50 and (share7 or 0) >= 0.99)
+s7 = get("BenchmarkWebhookLoad", "p7-ok-share")
+if s7 is not None:
+    row("the same through the whole stack (aggregator consuming), and AWS requests per accepted event at that load", fmt(get("BenchmarkWebhookLoad", "p7-p50-ms")) + " / " + fmt(get("BenchmarkWebhookLoad", "p7-p99-ms")) + f" ms, {s7*100:.1f} % 200, " + fmt(get("BenchmarkWebhookLoad", "p7-aws-req/event"), 2) + " requests/event", "—", None)
+L = lambda u: get("BenchmarkWebhookLoad", u)
+within, good, rss, rec, leak, g = L("p8-answered-1s-share"), L("p8-goodput-share"), L("p8-peak-rss-MiB"), L("p8-recovery-s"), L("p8-published-after-503"), L("p8-peak-goroutines")
+if within is not None:
+    ok8 = within >= 0.999 and (good or 0) >= 0.8 and (rss or 1e9) <= 100 and rec is not None and 0 <= rec <= 10 and (leak or 0) == 0
+    row(f"P8 overload at 4× {fmt(L('p8-sustainable-req/s'),0)} req/s: answered ≤ 1 s / goodput / peak RSS, goroutines / recovery / published after 503",
+        f"{within*100:.1f} % (slowest {fmt(L('p8-max-ms'),0)} ms) / {good*100:.0f} % / {fmt(rss)} MiB, {fmt(g,0)} / " + ("never within the run" if rec is None or rec < 0 else f"{fmt(rec,0)} s") + f" / {fmt(leak,0)}",
+        "100 % / ≥ 80 % / ≤ 100 MiB / ≤ 10 s / 0", ok8)
+else:
+    row("P8 overload at 4× the sustainable rate", "—", "answered ≤ 1 s, goodput ≥ 80 %, RSS ≤ 100 MiB, recovery ≤ 10 s", None)
 renders = {n.split("/")[1]: v.get("ns/op") for n, v in bench.items() if n.startswith("BenchmarkRender/")}
 if renders:
     worst = max(renders.values())
@@ -65,11 +83,11 @@ if keys is not None:
     row("one tenant's writes spread over partition keys (moto; each takes ~1,000 WCU/s on AWS)", f"{fmt(keys, 0)} keys, largest share {fmt(get('BenchmarkHotTenantShards', 'max-share'), 2)}", "> 1 key (deploy/SCALING.md)", keys > 1)
 share = get("BenchmarkThroughput", "share_of_rate")
 thr = get("BenchmarkThroughput", "throttles")
-row("mailer: share of the configured max send rate / throttling errors", (f"{share*100:.1f} %" if share is not None else "—") + f" / {fmt(thr,0)}", "≥ 95 %, 0 errors", None if share is None else share >= 0.95 and (thr or 0) == 0)
+row("P5 mailer: share of the configured max send rate / throttling errors", (f"{share*100:.1f} %" if share is not None else "—") + f" / {fmt(thr,0)}", "≥ 95 %, 0 errors", None if share is None else share >= 0.95 and (thr or 0) == 0)
 fp = bench.get("BenchmarkServiceFootprint", {})
 for svc in sorted({k.rsplit("-", 2)[0] for k in fp if k.endswith("-rss-MiB")}):
     rss, ready = fp.get(f"{svc}-rss-MiB"), fp.get(f"{svc}-ready-ms")
-    row(f"{svc}: RSS idle / start-to-ready", f"{fmt(rss)} MiB / {fmt(ready,0)} ms", "≤ 30 MiB, ≤ 300 ms", None if rss is None or ready is None else rss <= 30 and ready <= 300)
+    row(f"P6 {svc}: RSS idle / start-to-ready", f"{fmt(rss)} MiB / {fmt(ready,0)} ms", "≤ 30 MiB, ≤ 300 ms", None if rss is None or ready is None else rss <= 30 and ready <= 300)
 
 small, large = bench.get("BenchmarkBackfill5Years/invoices=1000", {}), bench.get("BenchmarkBackfill5Years/invoices=10000", {})
 hs, hl = small.get("peak-heap-MiB"), large.get("peak-heap-MiB")
@@ -93,7 +111,19 @@ print("Every figure below was measured in this run, all against the same local m
 print("| figure | value | goal | |")
 print("|---|---|---|---|")
 print("\n".join(rows))
+# Why a goal is missed, from figures of this same run.
+notes = []
+pb1, pb10 = get("BenchmarkPublishBatch/entries-1", "ms/request"), get("BenchmarkPublishBatch/entries-10", "ms/entry")
+if pb10:
+    notes.append(f"moto's SNS delivers each PublishBatch entry to SQS on its own: {fmt(pb1)} ms for a one-entry PublishBatch, {fmt(pb10)} ms per entry for ten (BenchmarkPublishBatch), i.e. at most {1000/pb10:,.0f} entries/s through SNS on this machine however they are batched. Any rate beyond that (P7's 200 req/s, P8's overload) queues inside moto, not in our processes.")
+if cpu is not None and cpu > 300:
+    notes.append("CPU per event: each Go process stays at a few % of a core during the run (profiles: `BOARDPACK_PPROF=true BOARDPACK_BENCH_PROFILE=DIR go test -bench '^BenchmarkIngest$' ./services/e2e`); the run is bound by moto's latency, so the processes' fixed costs (new HTTP connections to moto show in the profiles as dials and socket syscalls; long polls; GC) are divided by few events per second.")
+if req is not None and req > 0.6:
+    notes.append("Requests per event: BenchmarkIngest's 8 closed-loop senders bound how many webhooks are concurrent, so PublishBatch, ReceiveMessage and BatchWriteItem carry 3–5 entries, not 10; its log line gives the split by service and operation.")
 failed = [l for l in lines if l.startswith("--- FAIL") or l.startswith("FAIL")]
+if notes:
+    print("\nWhy the missed goals are missed:\n")
+    print("\n".join("- " + n for n in notes))
 if failed:
     print("\nBenchmarks that failed in this run:\n")
     print("\n".join("    " + l for l in failed))

@@ -4,8 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -60,7 +65,21 @@ func BenchmarkIngest(b *testing.B) {
 	for name, p := range s.Procs {
 		cpuBefore[name] = p.CPUSeconds()
 	}
-	reqBefore := s.AWSRequests()
+	reqBefore := s.AWSRequestsBy()
+	// BOARDPACK_BENCH_PROFILE=DIR (with BOARDPACK_PPROF=true) records each
+	// service's CPU profile over the first 10 s of the load.
+	var profiles sync.WaitGroup
+	if dir := os.Getenv("BOARDPACK_BENCH_PROFILE"); dir != "" {
+		for _, name := range []string{"stripe-collector", "aggregator"} {
+			profiles.Add(1)
+			go func() {
+				defer profiles.Done()
+				if err := s.Profile(name, 10*time.Second, filepath.Join(dir, name+".prof")); err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+	}
 	work := make(chan int)
 	var wg, probes sync.WaitGroup
 	b.ResetTimer()
@@ -102,7 +121,17 @@ func BenchmarkIngest(b *testing.B) {
 		b.ReportMetric(float64(latencies[len(latencies)/2].Milliseconds()), "p50-ms")
 		b.ReportMetric(float64(latencies[len(latencies)*99/100].Milliseconds()), "p99-ms")
 	}
-	reqs := s.AWSRequests() - reqBefore
+	profiles.Wait()
+	reqs := 0.0
+	after := s.AWSRequestsBy()
+	var by []string
+	for _, k := range slices.Sorted(maps.Keys(after)) {
+		if d := after[k] - reqBefore[k]; d > 0 {
+			reqs += d
+			by = append(by, fmt.Sprintf("%s %.3f", k, d/float64(events)))
+		}
+	}
+	b.Logf("AWS requests per event, %d events: %s", events, strings.Join(by, ", "))
 	b.ReportMetric(reqs/float64(events), "aws-req/event")
 	total := 0.0
 	for name, p := range s.Procs {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
 	"github.com/boardpack/boardpack/services/internal/platform/envconfig"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
@@ -25,6 +26,10 @@ type config struct {
 	PublishTimeout time.Duration
 	// ShutdownTimeout lets in-flight webhooks finish on SIGTERM.
 	ShutdownTimeout time.Duration
+	// Group sizes the group commit of metric events into SNS
+	// PublishBatch requests (bus.GroupConfig: window, requests in flight,
+	// the longest a webhook waits to be sent before it is answered 503).
+	Group bus.GroupConfig
 }
 
 // renamed maps each setting to the deprecated name it replaced, still
@@ -45,6 +50,11 @@ func loadConfig(log *slog.Logger) (config, error) {
 		SecretCacheTTL:  r.Duration("BOARDPACK_STRIPE_COLLECTOR_SECRET_CACHE_TTL", time.Minute),
 		PublishTimeout:  r.Duration("BOARDPACK_STRIPE_COLLECTOR_PUBLISH_TIMEOUT", 10*time.Second),
 		ShutdownTimeout: r.Duration("BOARDPACK_SHUTDOWN_TIMEOUT", 15*time.Second),
+		Group: bus.GroupConfig{
+			Window:      r.Duration("BOARDPACK_STRIPE_COLLECTOR_GROUP_WINDOW", bus.DefaultGroupWindow),
+			MaxInFlight: r.Int("BOARDPACK_STRIPE_COLLECTOR_GROUP_IN_FLIGHT", bus.DefaultGroupMaxInFlight),
+			MaxWait:     r.Duration("BOARDPACK_STRIPE_COLLECTOR_QUEUE_WAIT", bus.DefaultGroupMaxWait),
+		},
 	}
 	r.Log(log, "stripe-collector")
 	if err := r.Err(); err != nil {
@@ -65,6 +75,15 @@ func (c config) Validate() error {
 	if c.PublishTimeout < time.Second || c.PublishTimeout > 25*time.Second {
 		// Stripe waits at most ~30 s for an answer.
 		errs = append(errs, errors.New("BOARDPACK_STRIPE_COLLECTOR_PUBLISH_TIMEOUT: must be between 1s and 25s"))
+	}
+	if c.Group.Window < 0 || c.Group.Window > 100*time.Millisecond {
+		errs = append(errs, errors.New("BOARDPACK_STRIPE_COLLECTOR_GROUP_WINDOW: must be between 0 and 100ms"))
+	}
+	if c.Group.MaxInFlight < 0 || c.Group.MaxInFlight > 64 {
+		errs = append(errs, errors.New("BOARDPACK_STRIPE_COLLECTOR_GROUP_IN_FLIGHT: must be between 1 and 64"))
+	}
+	if c.Group.MaxWait < 0 || c.Group.MaxWait > c.PublishTimeout {
+		errs = append(errs, errors.New("BOARDPACK_STRIPE_COLLECTOR_QUEUE_WAIT: must be between 0 and the publish timeout"))
 	}
 	return errors.Join(errs...)
 }

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -382,7 +383,17 @@ func (p *Proc) RSSMiB() float64 {
 // AWSRequests sums boardpack_aws_requests_total over every service.
 func (s *Stack) AWSRequests() float64 {
 	total := 0.0
-	for _, url := range s.URLs {
+	for _, n := range s.AWSRequestsBy() {
+		total += n
+	}
+	return total
+}
+
+// AWSRequestsBy reads boardpack_aws_requests_total from every service, by
+// "process service operation" (e.g. "aggregator SQS ReceiveMessage").
+func (s *Stack) AWSRequestsBy() map[string]float64 {
+	out := map[string]float64{}
+	for name, url := range s.URLs {
 		resp, err := http.Get(url + "/metrics")
 		if err != nil {
 			continue
@@ -390,15 +401,48 @@ func (s *Stack) AWSRequests() float64 {
 		sc := bufio.NewScanner(resp.Body)
 		for sc.Scan() {
 			line := sc.Text()
-			if strings.HasPrefix(line, "boardpack_aws_requests_total{") {
-				if v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64); err == nil {
-					total += v
-				}
+			if !strings.HasPrefix(line, "boardpack_aws_requests_total{") {
+				continue
 			}
+			v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+			if err != nil {
+				continue
+			}
+			out[name+" "+label(line, "service")+" "+label(line, "operation")] += v
 		}
 		resp.Body.Close()
 	}
-	return total
+	return out
+}
+
+// label reads one label's value from a Prometheus text line.
+func label(line, name string) string {
+	_, rest, ok := strings.Cut(line, name+`="`)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, `"`)
+	return v
+}
+
+// Profile records a CPU profile of the named process for d into file
+// (the service must run with BOARDPACK_PPROF=true).
+func (s *Stack) Profile(name string, d time.Duration, file string) error {
+	resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.URLs[name], int(d.Seconds())))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: pprof answered %d (BOARDPACK_PPROF=true?)", name, resp.StatusCode)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
 }
 
 // Sign builds a Stripe-Signature header the way Stripe does (t=..,v1=HMAC),

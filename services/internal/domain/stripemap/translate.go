@@ -48,6 +48,12 @@ var Handled = []stripe.EventType{
 // handled event may imply none (an uncaptured charge); an unknown type
 // returns ErrUnhandled. Every returned event passes Validate.
 func Translate(tenantID string, ev stripe.Event) ([]messages.MetricEvent, error) {
+	return translate(tenantID, ev, nil)
+}
+
+// translate is Translate with a charge event's object already decoded
+// (DecodeWebhook), or nil.
+func translate(tenantID string, ev stripe.Event, decoded *stripe.Charge) ([]messages.MetricEvent, error) {
 	if !messages.ValidTenantID(tenantID) {
 		return nil, fmt.Errorf("translate %s: invalid tenant id %q", ev.ID, tenantID)
 	}
@@ -61,8 +67,11 @@ func Translate(tenantID string, ev stripe.Event) ([]messages.MetricEvent, error)
 	)
 	switch ev.Type {
 	case stripe.EventTypeChargeSucceeded, stripe.EventTypeChargeCaptured, stripe.EventTypeChargeRefunded:
-		var ch stripe.Charge
-		if err = decode(ev, &ch); err == nil {
+		ch := decoded
+		if ch == nil {
+			ch, err = decodeCharge(ev)
+		}
+		if err == nil {
 			// Revenue counts at capture. charge.captured announces it
 			// (manual capture); a charge that succeeds captured was
 			// captured when created. Any other event (charge.refunded of
@@ -79,7 +88,7 @@ func Translate(tenantID string, ev stripe.Event) ([]messages.MetricEvent, error)
 			if bt := ch.BalanceTransaction; bt != nil && bt.Created > 0 {
 				capturedAt = unix(bt.Created)
 			}
-			out = charge(tenantID, &ch, at, capturedAt)
+			out = charge(tenantID, ch, at, capturedAt)
 		}
 	case stripe.EventTypeChargeRefundUpdated, stripe.EventTypeRefundCreated, stripe.EventTypeRefundUpdated, EventTypeRefundFailed:
 		var re stripe.Refund

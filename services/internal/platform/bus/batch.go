@@ -88,9 +88,22 @@ func (s *BatchSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *
 	return output, nil
 }
 
+// receive is one receive loop. It is pipelined: while a received batch is
+// being handled (its writes, then its DeleteMessageBatch), the loop is
+// already waiting in the next ReceiveMessage, up to pipelineDepth batches
+// per loop, so that the round trips to SQS overlap with the handlers'
+// and moto, not the loop's waiting, bounds the throughput.
 func (s *BatchSubscriber) receive(ctx context.Context, url string, output chan<- *message.Message) {
 	fields := watermill.LogFields{"queue": url}
+	slots := make(chan struct{}, pipelineDepth)
+	var batches sync.WaitGroup
+	defer batches.Wait()
 	for ctx.Err() == nil {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
 		res, err := s.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl:              aws.String(url),
 			MaxNumberOfMessages:   s.cfg.BatchSize,
@@ -98,17 +111,31 @@ func (s *BatchSubscriber) receive(ctx context.Context, url string, output chan<-
 			MessageAttributeNames: []string{"All"},
 		})
 		if err != nil {
+			<-slots
 			if ctx.Err() == nil {
 				s.log.Error("receive messages", err, fields)
 				sleep(ctx, time.Second)
 			}
 			continue
 		}
-		if len(res.Messages) > 0 {
-			s.handleBatch(ctx, url, res.Messages, output)
+		if len(res.Messages) == 0 {
+			<-slots
+			continue
 		}
+		batches.Add(1)
+		go func() {
+			defer batches.Done()
+			defer func() { <-slots }()
+			s.handleBatch(ctx, url, res.Messages, output)
+		}()
 	}
 }
+
+// pipelineDepth is how many received batches one receive loop has in
+// hand at once (the next ReceiveMessage waits while that many are being
+// handled, so a slow store holds back receiving instead of piling up
+// messages whose visibility timeout runs).
+const pipelineDepth = 2
 
 // handleBatch hands every message out, waits for each ack or nack, and
 // deletes the acked ones together. A message whose handler is still

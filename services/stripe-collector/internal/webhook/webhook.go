@@ -21,7 +21,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stripe/stripe-go/v76"
 	stripehook "github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/boardpack/boardpack/messages"
@@ -59,6 +58,7 @@ const (
 	reasonTenantLookup   = "tenant_lookup_failed"
 	reasonSecretsFailure = "secret_resolution_failed"
 	reasonBusy           = "busy"
+	reasonPublishBusy    = "publish_busy"
 )
 
 type tenantGetter interface {
@@ -69,6 +69,9 @@ type secretResolver interface {
 	Resolve(ctx context.Context, ref string) (string, error)
 }
 
+// publisher publishes and returns once every event was accepted; it must
+// honour ctx (bus.GroupPublisher does), since nothing may be sent after
+// the webhook was answered.
 type publisher interface {
 	Publish(ctx context.Context, topic string, events ...messages.Event) error
 }
@@ -181,10 +184,11 @@ func (h *Webhook) handle(r *http.Request, tenantID string) (outcome, string) {
 		return reject(http.StatusBadRequest, reasonFuture, "signature timestamp is in the future", "skew", ts.Sub(h.now()).Round(time.Second).String()), tenantID
 	}
 
-	ev, o, ok := h.verify(ctx, log, tenant, body, sig)
+	wh, o, ok := h.verify(ctx, log, tenant, body, sig)
 	if !ok {
 		return o, tenantID
 	}
+	ev := wh.Event
 	log = log.With("stripe_event", ev.ID, "type", string(ev.Type))
 
 	if ev.Livemode != tenant.Stripe.Livemode && !tenant.Stripe.AllowOtherMode {
@@ -204,7 +208,7 @@ func (h *Webhook) handle(r *http.Request, tenantID string) (outcome, string) {
 			"stripe_event", ev.ID, "api_version", ev.APIVersion), tenantID
 	}
 
-	facts, err := stripemap.Translate(tenantID, ev)
+	facts, err := stripemap.TranslateWebhook(tenantID, wh)
 	switch {
 	case errors.Is(err, stripemap.ErrUnhandled):
 		h.Metrics.unhandled.WithLabelValues(tenantID).Inc()
@@ -224,6 +228,11 @@ func (h *Webhook) handle(r *http.Request, tenantID string) (outcome, string) {
 		pctx := bus.WithCorrelationID(ctx, ev.ID)
 		if err := h.publish(pctx, events); err != nil {
 			h.Metrics.publishFailures.WithLabelValues(tenantID).Inc()
+			if errors.Is(err, bus.ErrBusy) {
+				// Overload: refused before anything was sent.
+				log.Warn("webhook rejected", "status", http.StatusServiceUnavailable, "reason", reasonPublishBusy)
+				return outcome{status: http.StatusServiceUnavailable, reason: reasonPublishBusy, msg: "busy, try again later"}, tenantID
+			}
 			log.Error("publish metric events failed", "facts", len(facts), "err", err)
 			return outcome{status: http.StatusServiceUnavailable, reason: "publish_failed", msg: "could not record the event; retry later"}, tenantID
 		}
@@ -249,10 +258,10 @@ func versionLabel(v string) string {
 
 // verify checks the signature against each of the tenant's secrets (any
 // one verifies, for rotation) and never against another tenant's.
-func (h *Webhook) verify(ctx context.Context, log *slog.Logger, tenant tenants.Tenant, body []byte, sig string) (stripe.Event, outcome, bool) {
-	reject := func(status int, reason, msg string, attrs ...any) (stripe.Event, outcome, bool) {
+func (h *Webhook) verify(ctx context.Context, log *slog.Logger, tenant tenants.Tenant, body []byte, sig string) (stripemap.Webhook, outcome, bool) {
+	reject := func(status int, reason, msg string, attrs ...any) (stripemap.Webhook, outcome, bool) {
 		log.Warn("webhook rejected", append([]any{"status", status, "reason", reason}, attrs...)...)
-		return stripe.Event{}, outcome{status: status, reason: reason, msg: msg}, false
+		return stripemap.Webhook{}, outcome{status: status, reason: reason, msg: msg}, false
 	}
 	unresolved := 0
 	for i, ref := range tenant.Stripe.WebhookSecrets {
@@ -263,13 +272,15 @@ func (h *Webhook) verify(ctx context.Context, log *slog.Logger, tenant tenants.T
 			log.Error("webhook secret not resolvable", "index", i, "err", err)
 			continue
 		}
-		// The signature alone, then one light decode (decodeEvent): the
-		// API version is checked by the caller, with the tenant's policy
-		// and a clear answer.
+		// The signature over the raw bytes alone, then one decode
+		// (stripemap.DecodeWebhook: a charge in one pass into the fields
+		// the translation reads; stripe-go's ConstructEvent would decode
+		// the whole object into a map as well). The API version is checked
+		// by the caller, with the tenant's policy and a clear answer.
 		err = stripehook.ValidatePayloadWithTolerance(body, sig, secret, Tolerance)
 		switch {
 		case err == nil:
-			ev, err := decodeEvent(body)
+			ev, err := stripemap.DecodeWebhook(body)
 			if err != nil {
 				return reject(http.StatusBadRequest, reasonMalformed, "body is not a Stripe event")
 			}
@@ -294,8 +305,10 @@ func (h *Webhook) verify(ctx context.Context, log *slog.Logger, tenant tenants.T
 }
 
 // publish retries transient failures with backoff until PublishTimeout.
-// The SNS publisher does not take a context, so each attempt runs aside
-// and the deadline is enforced here.
+// The publisher honours ctx (bus.GroupPublisher withdraws what it has not
+// sent when ctx ends), so nothing runs on after the answer. An overloaded
+// publisher (bus.ErrBusy) or an entry SNS refused (bus.ErrRejected) is
+// answered at once: retrying in process would only queue more work.
 func (h *Webhook) publish(ctx context.Context, events []messages.Event) error {
 	timeout := h.PublishTimeout
 	if timeout <= 0 {
@@ -304,24 +317,21 @@ func (h *Webhook) publish(ctx context.Context, events []messages.Event) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	backoff := 100 * time.Millisecond
-	var last error
 	for attempt := 1; ; attempt++ {
-		done := make(chan error, 1)
-		go func() { done <- h.Publisher.Publish(ctx, messages.TopicMetrics, events...) }()
-		select {
-		case err := <-done:
-			if err == nil {
-				return nil
-			}
-			last = err
-		case <-ctx.Done():
-			return fmt.Errorf("attempt %d: %w (last error: %v)", attempt, ctx.Err(), last)
+		err := h.Publisher.Publish(ctx, messages.TopicMetrics, events...)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, bus.ErrBusy), errors.Is(err, bus.ErrRejected):
+			return err
+		case ctx.Err() != nil:
+			return fmt.Errorf("attempt %d: %w (last error: %v)", attempt, ctx.Err(), err)
 		}
 		select {
 		case <-time.After(backoff):
 			backoff = min(backoff*2, 2*time.Second)
 		case <-ctx.Done():
-			return fmt.Errorf("after %d attempts: %w", attempt, last)
+			return fmt.Errorf("after %d attempts: %w", attempt, err)
 		}
 	}
 }
@@ -375,36 +385,4 @@ func (r *recentIDs) add(id string) bool {
 	r.next = (r.next + 1) % recentCapacity
 	r.set[id] = struct{}{}
 	return false
-}
-
-// eventEnvelope is what the collector reads of a Stripe event; the object
-// stays raw for stripemap to decode into its type. stripe-go's
-// ConstructEvent would decode the whole object into a map as well, which
-// was the largest part of the handler's CPU time.
-type eventEnvelope struct {
-	ID         string           `json:"id"`
-	Object     string           `json:"object"`
-	Type       stripe.EventType `json:"type"`
-	Created    int64            `json:"created"`
-	Livemode   bool             `json:"livemode"`
-	APIVersion string           `json:"api_version"`
-	Data       struct {
-		Object json.RawMessage `json:"object"`
-	} `json:"data"`
-}
-
-// decodeEvent reads a verified body as a stripe.Event whose Data carries
-// only Raw (all stripemap reads).
-func decodeEvent(body []byte) (stripe.Event, error) {
-	var env eventEnvelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		return stripe.Event{}, err
-	}
-	if env.ID == "" || env.Type == "" || env.Object != "event" || len(env.Data.Object) == 0 || env.Data.Object[0] != '{' {
-		return stripe.Event{}, errors.New("not a Stripe event")
-	}
-	return stripe.Event{
-		ID: env.ID, Object: env.Object, Type: env.Type, Created: env.Created, Livemode: env.Livemode,
-		APIVersion: env.APIVersion, Data: &stripe.EventData{Raw: env.Data.Object},
-	}, nil
 }

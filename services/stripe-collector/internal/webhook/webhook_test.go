@@ -112,10 +112,7 @@ func newHarness(t testing.TB, configure func(*Webhook)) *harness {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pub, err := bus.NewPublisher(env.AWS, env.Names, env.Account, bus.Logger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub := bus.NewGroupPublisherFromConfig(env.AWS, env.Names, env.Account, bus.GroupConfig{}, bus.Logger(quiet))
 	t.Cleanup(func() { pub.Close() })
 	m := NewMetrics(prometheus.NewRegistry())
 	h := &Webhook{
@@ -368,10 +365,8 @@ func TestWebhookAnswers503WhenPublishingFails(t *testing.T) {
 		names := resources.Names{Prefix: "missing-" + mototest.UniqueID() + "-", Table: "x"}
 		acct := resources.Account{ID: "123456789012", Region: "us-east-1", Partition: "aws"}
 		cfg := mototest.Config(t)
-		pub, err := bus.NewPublisher(cfg, names, acct, bus.Logger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-		if err != nil {
-			t.Fatal(err)
-		}
+		pub := bus.NewGroupPublisherFromConfig(cfg, names, acct, bus.GroupConfig{}, bus.Logger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		t.Cleanup(func() { pub.Close() })
 		w.Publisher = pub
 		w.PublishTimeout = 2 * time.Second
 	})
