@@ -68,6 +68,11 @@ type ReportDue struct {
 	// is not recorded as the period's, so the real send still happens.
 	// Optional; consumers that predate it send the report normally.
 	TestRecipient string `json:"test_recipient,omitempty"`
+	// PortfolioID, when set, makes this a portfolio's report: Header.TenantID
+	// then holds the same id (portfolio and tenant ids share one id space),
+	// so report ids and send records stay unique. Optional; absent means a
+	// tenant's report.
+	PortfolioID string `json:"portfolio_id,omitempty"`
 }
 
 // TestSubjectPrefix starts the subject of a test copy.
@@ -108,6 +113,9 @@ func (r ReportDue) Validate() error {
 	}
 	if r.PeriodStart.IsZero() || r.PeriodEnd.IsZero() || !r.PeriodEnd.After(r.PeriodStart) {
 		errs = append(errs, fmt.Errorf("invalid period [%s, %s)", r.PeriodStart, r.PeriodEnd))
+	}
+	if r.PortfolioID != "" && r.PortfolioID != r.TenantID {
+		errs = append(errs, fmt.Errorf("portfolio_id %q must equal tenant_id %q", r.PortfolioID, r.TenantID))
 	}
 	if r.TestRecipient != "" {
 		if err := ValidTestRecipient(r.TestRecipient); err != nil {

@@ -61,6 +61,16 @@ type Rendered struct {
 	HTML    string
 	Text    string
 	Images  []Image
+	// Attachments go with the email as files (the PDF of the report, the
+	// accounting report's ledger CSV).
+	Attachments []Attachment
+}
+
+// Attachment is a file attached to a report's email.
+type Attachment struct {
+	Filename    string
+	ContentType string
+	Data        []byte
 }
 
 // ErrInvalid marks a report that can never be built (bad role, period or

@@ -28,6 +28,8 @@ import (
 // File is the tenants file.
 type File struct {
 	Tenants []Tenant `yaml:"tenants" json:"tenants"`
+	// Portfolios group tenants into board packs (portfolio.go).
+	Portfolios []Portfolio `yaml:"portfolios,omitempty" json:"portfolios,omitempty"`
 }
 
 // Tenant is one business.
@@ -81,6 +83,10 @@ type Email struct {
 	// Operator receives the data-health notice (missing or stale sources
 	// and the commands that fix them), which executives never see.
 	Operator string `yaml:"operator,omitempty" json:"operator,omitempty"`
+	// Attachments lists what every report carries: "pdf" (every report)
+	// and "csv" (the accounting report's ledger lines). Absent means both;
+	// an empty list (attachments: []) turns attachments off.
+	Attachments *[]string `yaml:"attachments,omitempty" json:"attachments,omitempty"`
 }
 
 // AWS is where the tenant's AWS resources live.
