@@ -94,8 +94,11 @@ var iamActions = map[string][]string{
 	"dynamodb:TransactGetItems": {"dynamodb:GetItem"},
 	// A transaction needs the action of each item it writes: the code's
 	// transactions put items and check conditions.
-	"dynamodb:TransactWriteItems":      {"dynamodb:PutItem", "dynamodb:ConditionCheckItem"},
-	"sqs:SendMessageBatch":             {"sqs:SendMessage"},
+	"dynamodb:TransactWriteItems": {"dynamodb:PutItem", "dynamodb:ConditionCheckItem"},
+	"sqs:SendMessageBatch":        {"sqs:SendMessage"},
+	// SNS authorises PublishBatch as sns:Publish; there is no
+	// sns:PublishBatch action (cfn-lint's action list agrees).
+	"sns:PublishBatch":                 {"sns:Publish"},
 	"sqs:DeleteMessageBatch":           {"sqs:DeleteMessage"},
 	"sqs:ChangeMessageVisibilityBatch": {"sqs:ChangeMessageVisibility"},
 	"dynamodb:BatchWriteItem":          {"dynamodb:BatchWriteItem"},

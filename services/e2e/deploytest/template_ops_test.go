@@ -28,10 +28,11 @@ func TestListenerRoutesOnlyPublicPaths(t *testing.T) {
 	}
 
 	want := map[string]string{ // path pattern -> target group
-		"/webhooks/stripe/*": "CollectorTargetGroup",
-		"/unsubscribe":       "MailerTargetGroup",
-		"/unsubscribe/*":     "MailerTargetGroup",
-		"/reports/*":         "MailerTargetGroup",
+		"/webhooks/stripe/*":  "CollectorTargetGroup",
+		"/unsubscribe":        "MailerTargetGroup",
+		"/unsubscribe/*":      "MailerTargetGroup",
+		"/reports/*":          "MailerTargetGroup",
+		"/alerts/unsubscribe": "AlerterTargetGroup",
 	}
 	got := map[string]string{}
 	for _, id := range tpl.ofType("AWS::ElasticLoadBalancingV2::ListenerRule") {
