@@ -64,7 +64,7 @@ func TestDemoLoad(t *testing.T) {
 	defer stop()
 	dues := make(chan messages.ReportDue, 100)
 	c := sqs.NewFromConfig(env.AWS)
-	for _, q := range []string{resources.QueueAggregatorMetrics, resources.QueueMailerReportDue} {
+	for _, q := range []string{resources.QueueAggregatorMetrics, resources.QueueAlerterMetrics, resources.QueueMailerReportDue} {
 		go func(url string) {
 			for ctx.Err() == nil {
 				out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})

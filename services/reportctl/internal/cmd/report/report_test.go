@@ -63,7 +63,7 @@ func TestReportSendPreviewStatus(t *testing.T) {
 		t.Fatalf("tenants apply: %s", r.Stderr)
 	}
 	r := cli(t, names, "report", "preview", "--tenant", "jada", "--role", "cfo", "--period", "2026-10", "--format", "text")
-	if r.Code != 0 || !strings.Contains(r.Stdout, "Figures as of") || !strings.Contains(r.Stdout, "No Stripe data") {
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Figures as of") || !strings.Contains(r.Stdout, "Missing: Stripe data") {
 		t.Fatalf("preview: exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
 	}
 	if r := cli(t, names, "report", "preview", "--tenant", "nobody", "--role", "cfo"); r.Code != 1 || !strings.Contains(r.Stderr, "not found") {
