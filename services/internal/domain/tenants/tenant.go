@@ -3,7 +3,9 @@
 //
 // Every service reads tenants from the table (item pk=TENANT#<id>,
 // sk=CONFIG, listed through the sparse index gsi1 with gsi1pk=TENANTS; the
-// shapes are package table's), so
+// shapes are package table's), and portfolios (a reporting unit over
+// member tenants, portfolio.go) beside them (sk=PORTFOLIO, gsi1pk=
+// PORTFOLIOS), so
 // a change applied with reportctl reaches running services without a
 // restart (see Cache).
 package tenants
