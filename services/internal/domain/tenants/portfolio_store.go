@@ -156,3 +156,24 @@ func decodePortfolio(item map[string]types.AttributeValue) (Portfolio, error) {
 	}
 	return p, nil
 }
+
+// Members reads p's member tenants through get (a Store's or a Cache's
+// Get), in the portfolio's order, as they are now: a member removed from
+// the file is not read. Members not found (deleted or purged: deleting a
+// member is refused, a race or a purge can still leave one) are left out
+// and returned in missing; any other error is returned.
+func Members(ctx context.Context, p Portfolio, get func(context.Context, string) (Tenant, error)) (members []Tenant, missing []string, err error) {
+	members = make([]Tenant, 0, len(p.Members))
+	for _, id := range p.Members {
+		t, err := get(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			missing = append(missing, id)
+			continue
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("portfolio %s: member %s: %w", p.ID, id, err)
+		}
+		members = append(members, t)
+	}
+	return members, missing, nil
+}
