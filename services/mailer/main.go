@@ -1,5 +1,5 @@
 // Command mailer consumes `report due` events, builds each role's report
-// from the read model, and sends one email per recipient through SES
+// (a tenant's, or a portfolio's over its members) from the read model, and sends one email per recipient through SES
 // SendRawEmail; it consumes SES events (delivery, bounce, complaint) to
 // track each send and suppress bad recipients, and serves the one-click
 // unsubscribe endpoint.
@@ -70,8 +70,10 @@ func run(ctx context.Context, log *slog.Logger) error {
 	// backoff), not by the SDK, so that retries stay within the rate.
 	sesc := ses.NewFromConfig(awsCfg, func(o *ses.Options) { o.RetryMaxAttempts = 1 })
 	store := delivery.Store{DB: db, Table: cfg.Names.Table}
+	tenantStore := tenants.Store{DB: db, Table: cfg.Names.Table}
 	m := mailer.New(mailer.Options{
-		Tenants:          &tenants.Cache{Store: tenants.Store{DB: db, Table: cfg.Names.Table}, TTL: cfg.TenantCacheTTL},
+		Tenants:          &tenants.Cache{Store: tenantStore, TTL: cfg.TenantCacheTTL},
+		Portfolios:       &tenants.PortfolioCache{Store: tenantStore, TTL: cfg.TenantCacheTTL},
 		Source:           readmodel.Store{DB: db, Table: cfg.Names.Table},
 		Store:            store,
 		SES:              sesc,

@@ -1,5 +1,5 @@
-// Command scheduler emits `report due` for every tenant's schedules: each
-// (tenant, role, period) once, on time in the tenant's time zone, also
+// Command scheduler emits `report due` for every tenant's and portfolio's
+// schedules: each (tenant or portfolio, role, period) once, on time in the tenant's time zone, also
 // across restarts, downtime (catch-up) and several replicas running at once.
 //
 // The firings and periods are package schedule's pure logic; this service
@@ -58,17 +58,19 @@ func serve(ctx context.Context, log *slog.Logger, cfg config, clock schedule.Clo
 	defer pub.Close()
 
 	srv := httpserver.New(cfg.HTTPAddr, log)
+	tenantStore := tenants.Store{DB: db, Table: cfg.Names.Table}
 	sched := &scheduler.Scheduler{
-		Tenants:   tenants.Store{DB: db, Table: cfg.Names.Table},
-		Store:     scheduler.NewStore(db, cfg.Names.Table),
-		Publisher: pub,
-		Clock:     clock,
-		Log:       log,
-		Metrics:   scheduler.NewMetrics(srv.Registry),
-		Owner:     cfg.Owner,
-		Catchup:   cfg.Catchup,
-		Lease:     cfg.Lease,
-		Late:      2 * cfg.Tick,
+		Tenants:    tenantStore,
+		Portfolios: tenantStore,
+		Store:      scheduler.NewStore(db, cfg.Names.Table),
+		Publisher:  pub,
+		Clock:      clock,
+		Log:        log,
+		Metrics:    scheduler.NewMetrics(srv.Registry),
+		Owner:      cfg.Owner,
+		Catchup:    cfg.Catchup,
+		Lease:      cfg.Lease,
+		Late:       2 * cfg.Tick,
 	}
 	srv.AddReadyCheck("table", readiness.Table(db, cfg.Names.Table))
 	started := clock.Now()

@@ -73,6 +73,10 @@ func (s Schedule) FiringAt(at time.Time) (Firing, error) {
 // of the firing, so a republished report due is byte for byte the same
 // event.
 func (f Firing) ReportDue() messages.ReportDue {
+	var portfolioID string
+	if f.Schedule.Portfolio {
+		portfolioID = f.Schedule.TenantID
+	}
 	return messages.ReportDue{
 		Header: messages.Header{
 			// The event id is the report id: a republished report due is
@@ -88,6 +92,7 @@ func (f Firing) ReportDue() messages.ReportDue {
 		PeriodEnd:   f.End,
 		PeriodKind:  f.Schedule.Period,
 		DueAt:       f.At,
+		PortfolioID: portfolioID,
 	}
 }
 

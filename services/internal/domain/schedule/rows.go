@@ -10,11 +10,14 @@ import (
 
 // Row is one schedule as `reportctl schedules list` prints it.
 type Row struct {
+	// TenantID is the tenant's id, or the portfolio's (Portfolio set).
 	TenantID string
-	Timezone string
-	Role     string
-	Cron     string
-	Period   string
+	// Portfolio: the row is a portfolio's schedule.
+	Portfolio bool
+	Timezone  string
+	Role      string
+	Cron      string
+	Period    string
 	// Next are the next firings after the reference time, each with the
 	// period it covers.
 	Next []Firing
@@ -44,43 +47,60 @@ func ParseNow(s string) (time.Time, error) {
 func Rows(ts []tenants.Tenant, now time.Time, n int) []Row {
 	var rows []Row
 	for _, t := range ts {
-		loc, err := time.LoadLocation(t.Timezone)
-		for _, sc := range t.Schedules {
-			row := Row{TenantID: t.ID, Timezone: t.Timezone, Role: sc.Role, Cron: sc.Cron, Period: sc.Period}
-			if err != nil || t.Timezone == "" {
-				row.Problem = "invalid timezone"
-				rows = append(rows, row)
-				continue
+		rows = append(rows, unitRows(t.ID, t.Timezone, t.Schedules, false, now, n)...)
+	}
+	return rows
+}
+
+// PortfolioRows lists the portfolios' schedules as Rows does the tenants',
+// each row marked Portfolio.
+func PortfolioRows(ps []tenants.Portfolio, now time.Time, n int) []Row {
+	var rows []Row
+	for _, p := range ps {
+		rows = append(rows, unitRows(p.ID, p.Timezone, p.Schedules, true, now, n)...)
+	}
+	return rows
+}
+
+func unitRows(id, zone string, schedules []tenants.Schedule, portfolio bool, now time.Time, n int) []Row {
+	var rows []Row
+	loc, err := time.LoadLocation(zone)
+	for _, sc := range schedules {
+		row := Row{TenantID: id, Portfolio: portfolio, Timezone: zone, Role: sc.Role, Cron: sc.Cron, Period: sc.Period}
+		if err != nil || zone == "" {
+			row.Problem = "invalid timezone"
+			rows = append(rows, row)
+			continue
+		}
+		s, err := New(id, sc.Role, sc.Cron, sc.Period, loc)
+		if err != nil {
+			row.Problem = err.Error()
+			rows = append(rows, row)
+			continue
+		}
+		s.Portfolio = portfolio
+		at := now
+		for range n {
+			next, err := s.Next(at)
+			if errors.Is(err, ErrNoFiring) {
+				if len(row.Next) == 0 {
+					row.Problem, row.Ended = ended(s, now)
+				}
+				break
 			}
-			s, err := New(t.ID, sc.Role, sc.Cron, sc.Period, loc)
 			if err != nil {
 				row.Problem = err.Error()
-				rows = append(rows, row)
-				continue
+				break
 			}
-			at := now
-			for range n {
-				next, err := s.Next(at)
-				if errors.Is(err, ErrNoFiring) {
-					if len(row.Next) == 0 {
-						row.Problem, row.Ended = ended(s, now)
-					}
-					break
-				}
-				if err != nil {
-					row.Problem = err.Error()
-					break
-				}
-				f, err := s.FiringAt(next)
-				if err != nil {
-					row.Problem = err.Error()
-					break
-				}
-				row.Next = append(row.Next, f)
-				at = next
+			f, err := s.FiringAt(next)
+			if err != nil {
+				row.Problem = err.Error()
+				break
 			}
-			rows = append(rows, row)
+			row.Next = append(row.Next, f)
+			at = next
 		}
+		rows = append(rows, row)
 	}
 	return rows
 }

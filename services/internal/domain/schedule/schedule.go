@@ -65,8 +65,13 @@ var yearField = regexp.MustCompile(`\d{4}`)
 
 // Schedule is one compiled schedule of one tenant.
 type Schedule struct {
+	// TenantID is the tenant's id, or the portfolio's when Portfolio is
+	// set (the two share one id space).
 	TenantID string
-	Role     string
+	// Portfolio: the schedule is a portfolio's; its report dues carry
+	// PortfolioID.
+	Portfolio bool
+	Role      string
 	// Cron is the expression as written in the tenants file.
 	Cron string
 	// Period is one of messages.PeriodPreviousWeek, PeriodPreviousMonth,

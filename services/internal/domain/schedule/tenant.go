@@ -12,18 +12,30 @@ import (
 // compiled is reported (naming the tenant and the field, like tenants
 // validation) and left out; the others are returned.
 func ForTenant(t tenants.Tenant) ([]Schedule, error) {
-	loc, err := time.LoadLocation(t.Timezone)
-	if err != nil || t.Timezone == "" {
-		return nil, fmt.Errorf("tenant %s: timezone: %q is not an IANA time zone", t.ID, t.Timezone)
+	return compile("tenant", t.ID, t.Timezone, t.Schedules, false)
+}
+
+// ForPortfolio compiles every schedule of a portfolio, in the portfolio's
+// time zone, as ForTenant does a tenant's; its firings' report dues carry
+// PortfolioID.
+func ForPortfolio(p tenants.Portfolio) ([]Schedule, error) {
+	return compile("portfolio", p.ID, p.Timezone, p.Schedules, true)
+}
+
+func compile(kind, id, zone string, schedules []tenants.Schedule, portfolio bool) ([]Schedule, error) {
+	loc, err := time.LoadLocation(zone)
+	if err != nil || zone == "" {
+		return nil, fmt.Errorf("%s %s: timezone: %q is not an IANA time zone", kind, id, zone)
 	}
 	var out []Schedule
 	var errs []error
-	for i, sc := range t.Schedules {
-		s, err := New(t.ID, sc.Role, sc.Cron, sc.Period, loc)
+	for i, sc := range schedules {
+		s, err := New(id, sc.Role, sc.Cron, sc.Period, loc)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("tenant %s: schedules[%d]: %w", t.ID, i, err))
+			errs = append(errs, fmt.Errorf("%s %s: schedules[%d]: %w", kind, id, i, err))
 			continue
 		}
+		s.Portfolio = portfolio
 		out = append(out, s)
 	}
 	return out, errors.Join(errs...)

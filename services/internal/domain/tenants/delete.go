@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,23 +18,44 @@ import (
 // the table, but Get answers ErrDeleted and List leaves it out, so no
 // service schedules, sends, collects or accepts webhooks for it. Restore
 // (or applying the tenant again) undoes it; Purge makes it final.
+//
+// A tenant that is still a member of a portfolio (not deleted) is refused,
+// naming the portfolio (ErrPortfolioMember): remove it from the
+// portfolio's members and apply the file first.
 func (s Store) Delete(ctx context.Context, id string, at time.Time) error {
-	return s.mark(ctx, id, "SET #d = :at", map[string]types.AttributeValue{
+	ps, err := s.ListPortfolios(ctx)
+	if err != nil {
+		return err
+	}
+	var in []string
+	for _, p := range ps {
+		if p.HasMember(id) {
+			in = append(in, p.ID)
+		}
+	}
+	if len(in) > 0 {
+		return fmt.Errorf("%w: tenant %s is a member of portfolio %s: remove it from members there and apply the file first",
+			ErrPortfolioMember, id, strings.Join(in, ", "))
+	}
+	return s.mark(ctx, id, table.SKConfig, "SET #d = :at", map[string]types.AttributeValue{
 		":at": &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339)},
 	})
 }
 
 // Restore undoes Delete.
 func (s Store) Restore(ctx context.Context, id string) error {
-	return s.mark(ctx, id, "REMOVE #d", nil)
+	return s.mark(ctx, id, table.SKConfig, "REMOVE #d", nil)
 }
 
-func (s Store) mark(ctx context.Context, id, update string, values map[string]types.AttributeValue) error {
+// ErrPortfolioMember refuses deleting a tenant a portfolio still reads.
+var ErrPortfolioMember = errors.New("tenant is a portfolio member")
+
+func (s Store) mark(ctx context.Context, id, sk, update string, values map[string]types.AttributeValue) error {
 	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.Table),
 		Key: map[string]types.AttributeValue{
 			table.AttrPK: &types.AttributeValueMemberS{Value: table.PK(id)},
-			table.AttrSK: &types.AttributeValueMemberS{Value: table.SKConfig},
+			table.AttrSK: &types.AttributeValueMemberS{Value: sk},
 		},
 		UpdateExpression:          aws.String(update),
 		ConditionExpression:       aws.String("attribute_exists(#pk)"),
@@ -41,10 +63,13 @@ func (s Store) mark(ctx context.Context, id, update string, values map[string]ty
 		ExpressionAttributeValues: values,
 	})
 	if table.IsConditionalCheckFailed(err) {
+		if sk == table.SKPortfolio {
+			return fmt.Errorf("%w: %s", ErrPortfolioNotFound, id)
+		}
 		return fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
 	if err != nil {
-		return fmt.Errorf("tenant %s: %w", id, err)
+		return fmt.Errorf("%s %s: %w", strings.ToLower(sk), id, err)
 	}
 	return nil
 }

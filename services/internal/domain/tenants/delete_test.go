@@ -50,12 +50,18 @@ func TestEncodeRoundTrips(t *testing.T) {
 	}
 }
 
+// tenantsOnly drops the portfolios, whose members cannot be deleted.
+func tenantsOnly(f tenants.File) tenants.File {
+	f.Portfolios = nil
+	return f
+}
+
 func TestStoreDeleteRestorePurge(t *testing.T) {
 	env := mototest.Bootstrap(t, resources.Spec{})
 	db := dynamodb.NewFromConfig(env.AWS)
 	store := tenants.Store{DB: db, Table: env.Names.Table}
 	ctx := context.Background()
-	if err := store.Apply(ctx, demoFile(t)); err != nil {
+	if err := store.Apply(ctx, tenantsOnly(demoFile(t))); err != nil {
 		t.Fatal(err)
 	}
 	// A ledger item of the tenant, and one of another tenant, in the
@@ -109,7 +115,7 @@ func TestStoreDeleteRestorePurge(t *testing.T) {
 	if err := store.Delete(ctx, "jada", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Apply(ctx, demoFile(t)); err != nil {
+	if err := store.Apply(ctx, tenantsOnly(demoFile(t))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.Get(ctx, "jada"); err != nil {

@@ -49,23 +49,46 @@ type Store struct {
 	Table string
 }
 
-// Apply writes every tenant of a validated file. A file of up to 100
-// tenants (DynamoDB's limit per transaction) is written in one
-// transaction, so it applies whole or not at all. A larger file is written
-// in transactions of 100 tenants, in file order: if one fails, the earlier
-// ones stay applied and the error says how many; applying the same file
-// again finishes it (a write of an unchanged tenant changes nothing).
-// Applying a deleted tenant restores it.
+// Apply writes every tenant and portfolio of a validated file. A file of
+// up to 100 tenants and portfolios (DynamoDB's limit per transaction) is
+// written in one transaction, so it applies whole or not at all. A larger
+// file is written in transactions of 100 items, tenants first in file
+// order, then portfolios (so a portfolio's members are written before
+// it): if one fails, the earlier ones stay applied and the error says how
+// many; applying the same file again finishes it (a write of an unchanged
+// tenant changes nothing). Applying a deleted tenant or portfolio restores
+// it. A file tenant whose id is a stored portfolio's, or a file portfolio
+// whose id is a stored tenant's, is refused before anything is written:
+// the two share one id space and one partition per id.
 func (s Store) Apply(ctx context.Context, f File) error {
 	if err := f.Validate(); err != nil {
 		return err
 	}
+	if err := s.checkIDSpace(ctx, f); err != nil {
+		return err
+	}
 	now := time.Now().UTC().Format(time.RFC3339)
-	for i := 0; i < len(f.Tenants); i += maxTxnTenant {
-		chunk := f.Tenants[i:min(i+maxTxnTenant, len(f.Tenants))]
-		if err := s.applyChunk(ctx, chunk, now); err != nil {
+	items := make([]types.TransactWriteItem, 0, len(f.Tenants)+len(f.Portfolios))
+	for _, t := range f.Tenants {
+		item, err := s.configPut(t.ID, table.SKConfig, table.GSI1Tenants, t, now)
+		if err != nil {
+			return fmt.Errorf("tenant %s: encode: %w", t.ID, err)
+		}
+		items = append(items, item)
+	}
+	for _, p := range f.Portfolios {
+		item, err := s.configPut(p.ID, table.SKPortfolio, table.GSI1Portfolios, p, now)
+		if err != nil {
+			return fmt.Errorf("portfolio %s: encode: %w", p.ID, err)
+		}
+		items = append(items, item)
+	}
+	for i := 0; i < len(items); i += maxTxnTenant {
+		chunk := items[i:min(i+maxTxnTenant, len(items))]
+		if _, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: chunk}); err != nil {
+			err = fmt.Errorf("apply tenants: %w", err)
 			if i > 0 {
-				return fmt.Errorf("%w (the first %d of %d tenants are applied; apply the file again to finish)", err, i, len(f.Tenants))
+				return fmt.Errorf("%w (the first %d of %d tenants and portfolios are applied; apply the file again to finish)", err, i, len(items))
 			}
 			return err
 		}
@@ -73,29 +96,23 @@ func (s Store) Apply(ctx context.Context, f File) error {
 	return nil
 }
 
-func (s Store) applyChunk(ctx context.Context, ts []Tenant, now string) error {
-	items := make([]types.TransactWriteItem, 0, len(ts))
-	for _, t := range ts {
-		doc, err := json.Marshal(t)
-		if err != nil {
-			return fmt.Errorf("tenant %s: encode: %w", t.ID, err)
-		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{
-			TableName: aws.String(s.Table),
-			Item: map[string]types.AttributeValue{
-				table.AttrPK:     table.S(table.PK(t.ID)),
-				table.AttrSK:     table.S(table.SKConfig),
-				table.AttrGSI1PK: table.S(table.GSI1Tenants),
-				table.AttrGSI1SK: table.S(t.ID),
-				attrConfig:       table.S(string(doc)),
-				attrApplied:      table.S(now),
-			},
-		}})
+// configPut is the Put of a tenant's or portfolio's config item.
+func (s Store) configPut(id, sk, gsi1pk string, v any, now string) (types.TransactWriteItem, error) {
+	doc, err := json.Marshal(v)
+	if err != nil {
+		return types.TransactWriteItem{}, err
 	}
-	if _, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
-		return fmt.Errorf("apply tenants: %w", err)
-	}
-	return nil
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: aws.String(s.Table),
+		Item: map[string]types.AttributeValue{
+			table.AttrPK:     table.S(table.PK(id)),
+			table.AttrSK:     table.S(sk),
+			table.AttrGSI1PK: table.S(gsi1pk),
+			table.AttrGSI1SK: table.S(id),
+			attrConfig:       table.S(string(doc)),
+			attrApplied:      table.S(now),
+		},
+	}}, nil
 }
 
 // Get reads one tenant.
@@ -194,38 +211,66 @@ type Cache struct {
 	Store Store
 	TTL   time.Duration
 
-	mu      sync.Mutex
-	entries map[string]cacheEntry
-}
-
-type cacheEntry struct {
-	t   Tenant
-	err error
-	at  time.Time
+	c ttlCache[Tenant]
 }
 
 // Get returns the tenant, from the cache when fresh. A missing tenant is
 // cached too (for TTL), so unknown-tenant traffic cannot hammer the table.
 func (c *Cache) Get(ctx context.Context, id string) (Tenant, error) {
+	return c.c.get(ctx, id, c.TTL, c.Store.Get, ErrNotFound)
+}
+
+// PortfolioCache is Cache for portfolios (the mailer reads a portfolio
+// and its members at every report).
+type PortfolioCache struct {
+	Store Store
+	TTL   time.Duration
+
+	c ttlCache[Portfolio]
+}
+
+// GetPortfolio returns the portfolio, from the cache when fresh; a missing
+// one is cached too.
+func (c *PortfolioCache) GetPortfolio(ctx context.Context, id string) (Portfolio, error) {
+	return c.c.get(ctx, id, c.TTL, c.Store.GetPortfolio, ErrPortfolioNotFound)
+}
+
+// ttlCache keeps each value read for a TTL.
+type ttlCache[T any] struct {
+	mu      sync.Mutex
+	entries map[string]cacheEntry[T]
+}
+
+type cacheEntry[T any] struct {
+	v   T
+	err error
+	at  time.Time
+}
+
+// get returns the value of id, from the cache when fresh; an error that
+// is notFound is cached like a value, any other error serves the stale
+// entry if there is one.
+func (c *ttlCache[T]) get(ctx context.Context, id string, ttl time.Duration, read func(context.Context, string) (T, error), notFound error) (T, error) {
 	c.mu.Lock()
 	e, ok := c.entries[id]
 	c.mu.Unlock()
-	if ok && time.Since(e.at) < c.TTL {
-		return e.t, e.err
+	if ok && time.Since(e.at) < ttl {
+		return e.v, e.err
 	}
-	t, err := c.Store.Get(ctx, id)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	v, err := read(ctx, id)
+	if err != nil && !errors.Is(err, notFound) {
 		if ok {
 			// The table is unreachable: keep serving what we had.
-			return e.t, e.err
+			return e.v, e.err
 		}
-		return Tenant{}, err
+		var zero T
+		return zero, err
 	}
 	c.mu.Lock()
 	if c.entries == nil {
-		c.entries = map[string]cacheEntry{}
+		c.entries = map[string]cacheEntry[T]{}
 	}
-	c.entries[id] = cacheEntry{t: t, err: err, at: time.Now()}
+	c.entries[id] = cacheEntry[T]{v: v, err: err, at: time.Now()}
 	c.mu.Unlock()
-	return t, err
+	return v, err
 }

@@ -3,7 +3,9 @@
 //
 // Every service reads tenants from the table (item pk=TENANT#<id>,
 // sk=CONFIG, listed through the sparse index gsi1 with gsi1pk=TENANTS; the
-// shapes are package table's), so
+// shapes are package table's), and portfolios (a reporting unit over
+// member tenants, portfolio.go) beside them (sk=PORTFOLIO, gsi1pk=
+// PORTFOLIOS), so
 // a change applied with reportctl reaches running services without a
 // restart (see Cache).
 package tenants
@@ -185,6 +187,7 @@ func (f File) ValidateWith(p Policy) error {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", label, e))
 		}
 	}
+	errs = append(errs, f.portfolioProblems()...)
 	return errors.Join(errs...)
 }
 
@@ -211,7 +214,7 @@ func (t Tenant) problems(p Policy) []error {
 	if hasCRLF(t.Name) {
 		bad("name", "must not contain line breaks")
 	}
-	if _, err := time.LoadLocation(t.Timezone); err != nil || t.Timezone == "" || timezoneProblem(t.Timezone) {
+	if !validTimezone(t.Timezone) {
 		bad("timezone", "%q is not an IANA time zone (e.g. America/Los_Angeles)", t.Timezone)
 	}
 	if t.Currency == "" || !currency.IsValid(t.Currency) || t.Currency != strings.ToUpper(t.Currency) {
@@ -238,49 +241,14 @@ func (t Tenant) problems(p Policy) []error {
 	if t.Stripe.APIKey != "" {
 		secret("stripe.api_key", t.Stripe.APIKey)
 	}
-	if a, err := mail.ParseAddress(t.Email.From); err != nil || hasCRLF(t.Email.From) {
-		bad("email.from", "%q is not a \"Name <address>\" email address", t.Email.From)
-	} else if a.Name == "" {
-		bad("email.from", "%q needs a display name: \"Name <address>\"", t.Email.From)
-	}
-	if t.Email.ReplyTo != "" && !validAddress(t.Email.ReplyTo) {
-		bad("email.reply_to", "%q is not an email address", t.Email.ReplyTo)
-	}
-	for i, a := range t.Email.BCCAudit {
-		if !validAddress(a) {
-			bad(fmt.Sprintf("email.bcc_audit[%d]", i), "%q is not an email address", a)
-		}
-	}
-	for role, list := range t.Recipients {
-		if !messages.ValidRole(role) {
-			bad("recipients."+role, "unknown role (one of %s)", strings.Join(messages.Roles, ", "))
-			continue
-		}
-		for i, a := range list {
-			if !validAddress(a) {
-				bad(fmt.Sprintf("recipients.%s[%d]", role, i), "%q is not an email address", a)
-			}
-		}
-	}
+	errs = append(errs, t.Email.problems()...)
+	errs = append(errs, recipientProblems(t.Recipients)...)
 	if t.AWS != nil {
 		for _, e := range t.AWS.problems(t.ID, p) {
 			bad(e.field, "%s", e.problem)
 		}
 	}
-	for i, s := range t.Schedules {
-		f := fmt.Sprintf("schedules[%d]", i)
-		if !messages.ValidRole(s.Role) {
-			bad(f+".role", "%q is not one of %s", s.Role, strings.Join(messages.Roles, ", "))
-		}
-		if err := cron.Check(s.Cron, time.Now()); err != nil {
-			bad(f+".cron", "%q %v", s.Cron, err)
-		}
-		switch s.Period {
-		case messages.PeriodPreviousWeek, messages.PeriodPreviousMonth, messages.PeriodMonthToDate, messages.PeriodInterval:
-		default:
-			bad(f+".period", "%q is not one of previous_week, previous_month, month_to_date, interval", s.Period)
-		}
-	}
+	errs = append(errs, scheduleProblems(t.Schedules)...)
 	for field, v := range map[string]string{
 		"finance.monthly_revenue_target": t.Finance.MonthlyRevenueTarget,
 		"finance.fixed_costs_monthly":    t.Finance.FixedCostsMonthly,
@@ -300,6 +268,113 @@ func (t Tenant) problems(p Policy) []error {
 	errs = append(errs, t.reportProblems()...)
 	errs = append(errs, t.alertProblems(p)...)
 	return errs
+}
+
+// problems checks the email settings shared by tenants and portfolios:
+// From, Reply-To, BCC audit and the attachments list (email.operator is
+// checked with the report settings, reportProblems).
+func (e Email) problems() []error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if a, err := mail.ParseAddress(e.From); err != nil || hasCRLF(e.From) {
+		bad("email.from", "%q is not a \"Name <address>\" email address", e.From)
+	} else if a.Name == "" {
+		bad("email.from", "%q needs a display name: \"Name <address>\"", e.From)
+	}
+	if e.ReplyTo != "" && !validAddress(e.ReplyTo) {
+		bad("email.reply_to", "%q is not an email address", e.ReplyTo)
+	}
+	for i, a := range e.BCCAudit {
+		if !validAddress(a) {
+			bad(fmt.Sprintf("email.bcc_audit[%d]", i), "%q is not an email address", a)
+		}
+	}
+	if e.Attachments != nil {
+		seen := map[string]bool{}
+		for i, a := range *e.Attachments {
+			f := fmt.Sprintf("email.attachments[%d]", i)
+			switch {
+			case a != AttachmentPDF && a != AttachmentCSV:
+				bad(f, "%q is not one of %s, %s (attachments: [] turns them off)", a, AttachmentPDF, AttachmentCSV)
+			case seen[a]:
+				bad(f, "%q is listed twice", a)
+			}
+			seen[a] = true
+		}
+	}
+	return errs
+}
+
+// Attachment kinds of email.attachments.
+const (
+	// AttachmentPDF is the PDF of every report.
+	AttachmentPDF = "pdf"
+	// AttachmentCSV is the accounting report's ledger lines.
+	AttachmentCSV = "csv"
+)
+
+// Attaches reports whether the email settings ask for attachment kind
+// (AttachmentPDF, AttachmentCSV): absent attachments mean every kind.
+func (e Email) Attaches(kind string) bool {
+	if e.Attachments == nil {
+		return true
+	}
+	for _, a := range *e.Attachments {
+		if a == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// recipientProblems checks recipients.<role> lists (tenants and
+// portfolios).
+func recipientProblems(recipients map[string][]string) []error {
+	var errs []error
+	for role, list := range recipients {
+		if !messages.ValidRole(role) {
+			errs = append(errs, fmt.Errorf("recipients.%s: unknown role (one of %s)", role, strings.Join(messages.Roles, ", ")))
+			continue
+		}
+		for i, a := range list {
+			if !validAddress(a) {
+				errs = append(errs, fmt.Errorf("recipients.%s[%d]: %q is not an email address", role, i, a))
+			}
+		}
+	}
+	return errs
+}
+
+// scheduleProblems checks schedules (tenants and portfolios): the role,
+// the cron expression (package cron's rules) and the period.
+func scheduleProblems(schedules []Schedule) []error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	for i, s := range schedules {
+		f := fmt.Sprintf("schedules[%d]", i)
+		if !messages.ValidRole(s.Role) {
+			bad(f+".role", "%q is not one of %s", s.Role, strings.Join(messages.Roles, ", "))
+		}
+		if err := cron.Check(s.Cron, time.Now()); err != nil {
+			bad(f+".cron", "%q %v", s.Cron, err)
+		}
+		switch s.Period {
+		case messages.PeriodPreviousWeek, messages.PeriodPreviousMonth, messages.PeriodMonthToDate, messages.PeriodInterval:
+		default:
+			bad(f+".period", "%q is not one of previous_week, previous_month, month_to_date, interval", s.Period)
+		}
+	}
+	return errs
+}
+
+// validTimezone: an IANA zone, not empty and not "Local".
+func validTimezone(name string) bool {
+	_, err := time.LoadLocation(name)
+	return err == nil && name != "" && !timezoneProblem(name)
 }
 
 // Location is the tenant's time zone (validated at apply).

@@ -24,6 +24,7 @@
 //
 //	pk           sk                                         owner      item
 //	TENANT#<id>  CONFIG                                     tenants    the tenant's config        gsi1: TENANTS / <id>
+//	TENANT#<id>  PORTFOLIO                                  tenants    a portfolio's config       gsi1: PORTFOLIOS / <id>
 //	TENANT#<id>  F#<metric>#<occurred, TimeKey>#<event id>  readmodel  a metric fact written before sharding (doc: the event's JSON); still read
 //	TENANT#<id>  X#<occurred, TimeKey>#<event id>           readmodel  a finding observation written before sharding (doc: JSON); still read
 //	TENANT#<id>#S<k>  F#<metric>#<occurred, TimeKey>#<event id>  readmodel  a metric fact, shard k = FactShard(event id)
@@ -42,6 +43,16 @@
 //	TENANT#<id>  ALERT#SEEN#<source>                        alerting   when a source was last heard from
 //	TENANT#<id>  ALERT#DEAD#<webhook hash>                  alerting   a Slack webhook found gone (404/410)
 //	TENANT#<id>  SEND#alert.<notification id>#<recipient>   delivery   one alert message (email address or "slack")
+//
+// A portfolio (a reporting unit over member tenants) lives in the
+// partition of its own id: portfolio and tenant ids share one id space
+// (tenants validation refuses a clash), so TENANT#<portfolio id> holds the
+// portfolio's PORTFOLIO item and, under the shapes above, its report dues
+// (DUE#), sends (SEND#), suppressions and unsubscribes, exactly as a
+// tenant's partition does. It has no facts of its own: its reports read
+// its members' partitions. Its config sort key differs from a tenant's
+// (PORTFOLIO, not CONFIG), so a tenant read never mistakes a portfolio
+// for a tenant.
 //
 // Sort-key prefixes are allocated per owner (Prefixes) and none is a
 // prefix of another owner's, so a begins_with or BETWEEN over one owner's
@@ -90,6 +101,7 @@ const TimeKey = "2006-01-02T15:04:05.000000000Z"
 // Sort keys and sort-key prefixes.
 const (
 	SKConfig        = "CONFIG"
+	SKPortfolio     = "PORTFOLIO"
 	PrefixFact      = "F#"
 	PrefixFinding   = "X#"
 	PrefixRollup    = "R#"
@@ -116,6 +128,9 @@ const (
 const (
 	// GSI1Tenants lists every tenant's CONFIG item (gsi1sk: the tenant id).
 	GSI1Tenants = "TENANTS"
+	// GSI1Portfolios lists every portfolio's PORTFOLIO item (gsi1sk: the
+	// portfolio id).
+	GSI1Portfolios = "PORTFOLIOS"
 	// GSI1DuePending lists DUE# items not yet published.
 	GSI1DuePending = "DUE#PENDING"
 )
@@ -131,6 +146,7 @@ type Prefix struct {
 // Prefixes is the registry of sort-key prefixes, one per shape family.
 var Prefixes = []Prefix{
 	{SKConfig, "tenants"},
+	{SKPortfolio, "tenants"},
 	{PrefixFact, "readmodel"},
 	{PrefixFinding, "readmodel"},
 	{PrefixRollup, "readmodel"},

@@ -25,6 +25,8 @@ func TestKeysAreStoredBytes(t *testing.T) {
 		{GSI1DuePending, "DUE#PENDING"},
 		{DuePendingSK(at, "jada", "r-1"), "2026-11-03T15:04:05Z#jada#r-1"},
 		{GSI1Tenants, "TENANTS"},
+		{SKPortfolio, "PORTFOLIO"},
+		{GSI1Portfolios, "PORTFOLIOS"},
 		{SendSK("r-1", "CFO@Queen.example.com"), "SEND#r-1#cfo@queen.example.com"},
 		{SuppressSK("A@B.example"), "SUPPRESS#a@b.example"},
 		{UnsubSK("cfo", "A@B.example"), "UNSUB#cfo#a@b.example"},

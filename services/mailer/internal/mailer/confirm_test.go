@@ -50,7 +50,7 @@ func TestComposeFillsTheVisibleUnsubscribeLink(t *testing.T) {
 	m := &Mailer{cfg: Settings{PublicURL: "https://reports.example.com", UnsubscribeKey: "0123456789abcdef0123", UnsubscribeTTL: time.Hour, Sender: "reports@example.com"}, now: time.Now}
 	tn := tenants.Tenant{ID: "queen", Name: "Queen", Email: tenants.Email{From: "Queen <r@queen.example.com>"}}
 	r := report.Rendered{Subject: "S", HTML: `<p><a href="` + report.UnsubscribePlaceholder + `">Unsubscribe</a></p>`, Text: "Unsubscribe: " + report.UnsubscribePlaceholder}
-	raw, err := m.compose(tn, messages.ReportDue{ReportID: "rpt_1", Role: "ceo"}, r, "ceo@queen.example.com", false)
+	raw, err := m.compose(tenantIdentity(tn), messages.ReportDue{ReportID: "rpt_1", Role: "ceo"}, r, "ceo@queen.example.com", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestComposeFillsTheVisibleUnsubscribeLink(t *testing.T) {
 		t.Errorf("the placeholder is left or the signed link is missing:\n%.2000s", s)
 	}
 	// The audit copy gets no token of the recipient's in its body either.
-	raw, err = m.compose(tn, messages.ReportDue{ReportID: "rpt_1", Role: "ceo"}, r, "ceo@queen.example.com", true)
+	raw, err = m.compose(tenantIdentity(tn), messages.ReportDue{ReportID: "rpt_1", Role: "ceo"}, r, "ceo@queen.example.com", true)
 	if err != nil {
 		t.Fatal(err)
 	}

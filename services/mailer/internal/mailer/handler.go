@@ -28,6 +28,40 @@ type tenantGetter interface {
 	Get(ctx context.Context, id string) (tenants.Tenant, error)
 }
 
+// portfolioGetter reads portfolios (tenants.PortfolioCache).
+type portfolioGetter interface {
+	GetPortfolio(ctx context.Context, id string) (tenants.Portfolio, error)
+}
+
+// identity is who a report is sent as and to: a tenant's or a portfolio's
+// email settings and recipients, and its id, which scopes its sends,
+// suppressions, unsubscribes and unsubscribe tokens (a portfolio's id is
+// its partition, like a tenant's). One send path serves both.
+type identity struct {
+	ID         string
+	Name       string
+	Timezone   string
+	Email      tenants.Email
+	Recipients map[string][]string
+	portfolio  bool
+}
+
+func tenantIdentity(t tenants.Tenant) identity {
+	return identity{ID: t.ID, Name: t.Name, Timezone: t.Timezone, Email: t.Email, Recipients: t.Recipients}
+}
+
+func portfolioIdentity(p tenants.Portfolio) identity {
+	return identity{ID: p.ID, Name: p.Name, Timezone: p.Timezone, Email: p.Email, Recipients: p.Recipients, portfolio: true}
+}
+
+// label names the identity in errors: "tenant <id>" or "portfolio <id>".
+func (id identity) label() string {
+	if id.portfolio {
+		return "portfolio " + id.ID
+	}
+	return "tenant " + id.ID
+}
+
 // sendStore is what the mailer records.
 type sendStore interface {
 	Claim(ctx context.Context, snd delivery.Send, ttl time.Duration) (delivery.Outcome, delivery.Record, error)
@@ -53,8 +87,11 @@ type Settings struct {
 // Options build a Mailer.
 type Options struct {
 	Tenants tenantGetter
-	Source  report.Source
-	Store   sendStore
+	// Portfolios reads the portfolios of portfolio report dues (nil: they
+	// are refused as unknown).
+	Portfolios portfolioGetter
+	Source     report.Source
+	Store      sendStore
 	// SES sends; throttling is retried by the Mailer within the account's
 	// rate (MaxSendRate, or GetSendQuota's, read every QuotaRefresh).
 	SES              sesAPI
@@ -73,29 +110,31 @@ type Options struct {
 // New returns a Mailer.
 func New(o Options) *Mailer {
 	return &Mailer{
-		tenants:  o.Tenants,
-		source:   o.Source,
-		store:    o.Store,
-		sender:   newSender(o.SES, o.Settings.Sender, o.ConfigurationSet, o.MaxSendRate, o.QuotaRefresh),
-		cfg:      o.Settings,
-		log:      o.Log,
-		now:      time.Now,
-		claimTTL: o.ClaimTTL,
-		timeout:  o.Timeout,
-		hash:     newAddrHasher(o.Settings.UnsubscribeKey),
+		tenants:    o.Tenants,
+		portfolios: o.Portfolios,
+		source:     o.Source,
+		store:      o.Store,
+		sender:     newSender(o.SES, o.Settings.Sender, o.ConfigurationSet, o.MaxSendRate, o.QuotaRefresh),
+		cfg:        o.Settings,
+		log:        o.Log,
+		now:        time.Now,
+		claimTTL:   o.ClaimTTL,
+		timeout:    o.Timeout,
+		hash:       newAddrHasher(o.Settings.UnsubscribeKey),
 	}
 }
 
 // Mailer turns a ReportDue into one email per recipient.
 type Mailer struct {
-	tenants  tenantGetter
-	source   report.Source
-	store    sendStore
-	sender   *sender
-	cfg      Settings
-	log      *slog.Logger
-	now      func() time.Time
-	claimTTL time.Duration
+	tenants    tenantGetter
+	portfolios portfolioGetter
+	source     report.Source
+	store      sendStore
+	sender     *sender
+	cfg        Settings
+	log        *slog.Logger
+	now        func() time.Time
+	claimTTL   time.Duration
 	// timeout bounds one message's handling, detached from the
 	// subscriber's cancellation (0: no bound of its own, tests).
 	timeout time.Duration
@@ -130,6 +169,9 @@ func (m *Mailer) HandleReportDue(msg *message.Message) error {
 // queue) only for transient failures, and recipients already done are
 // skipped by their claims.
 func (m *Mailer) deliver(ctx context.Context, due messages.ReportDue) error {
+	if due.PortfolioID != "" {
+		return m.deliverPortfolio(ctx, due)
+	}
 	log := m.log.With("tenant_id", due.TenantID, "report_id", due.ReportID, "role", due.Role)
 	t, err := m.tenants.Get(ctx, due.TenantID)
 	if errors.Is(err, tenants.ErrDeleted) {
@@ -144,7 +186,49 @@ func (m *Mailer) deliver(ctx context.Context, due messages.ReportDue) error {
 	if err != nil {
 		return fmt.Errorf("tenant %s: %w", due.TenantID, err)
 	}
-	recipients := t.RecipientsFor(due.Role)
+	return m.deliverAs(ctx, log, tenantIdentity(t), due, func() (report.Rendered, error) {
+		return report.Build(ctx, m.source, t, due, m.now())
+	}, func() error { return m.sendDataHealth(ctx, log, t, due) })
+}
+
+// deliverPortfolio sends a portfolio's report: the portfolio and its
+// members as they are now (a member removed from the file is not read),
+// built by report.BuildPortfolio and sent through the tenant path as the
+// portfolio's identity.
+func (m *Mailer) deliverPortfolio(ctx context.Context, due messages.ReportDue) error {
+	log := m.log.With("portfolio_id", due.PortfolioID, "report_id", due.ReportID, "role", due.Role)
+	if m.portfolios == nil {
+		return bus.Permanent(fmt.Errorf("report %s: portfolio %s: this mailer reads no portfolios", due.ReportID, due.PortfolioID))
+	}
+	p, err := m.portfolios.GetPortfolio(ctx, due.PortfolioID)
+	if errors.Is(err, tenants.ErrPortfolioDeleted) {
+		log.Info("portfolio deleted; nothing sent")
+		return nil
+	}
+	if errors.Is(err, tenants.ErrPortfolioNotFound) {
+		return bus.Permanent(fmt.Errorf("report %s: unknown portfolio %s, nothing sent: %w", due.ReportID, due.PortfolioID, err))
+	}
+	if err != nil {
+		return fmt.Errorf("portfolio %s: %w", due.PortfolioID, err)
+	}
+	members, missing, err := tenants.Members(ctx, p, m.tenants.Get)
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		log.Warn("portfolio members not found; left out of the report", "missing", missing)
+	}
+	return m.deliverAs(ctx, log, portfolioIdentity(p), due, func() (report.Rendered, error) {
+		return report.BuildPortfolio(ctx, m.source, p, members, due, m.now())
+	}, nil)
+}
+
+// deliverAs builds the report (only when someone is to receive it) and
+// sends it to each of id's recipients for the role, then runs after (the
+// tenant's data-health notice). A failure for one recipient does not stop
+// the others; the transient ones are returned, joined.
+func (m *Mailer) deliverAs(ctx context.Context, log *slog.Logger, id identity, due messages.ReportDue, build func() (report.Rendered, error), after func() error) error {
+	recipients := id.Recipients[due.Role]
 	if due.TestRecipient != "" {
 		recipients = []string{due.TestRecipient}
 	}
@@ -152,7 +236,7 @@ func (m *Mailer) deliver(ctx context.Context, due messages.ReportDue) error {
 		log.Warn("no recipients for role; nothing sent")
 		return nil
 	}
-	rendered, err := report.Build(ctx, m.source, t, due, m.now())
+	rendered, err := build()
 	if errors.Is(err, report.ErrInvalid) {
 		return bus.Permanent(err)
 	}
@@ -160,16 +244,18 @@ func (m *Mailer) deliver(ctx context.Context, due messages.ReportDue) error {
 		return fmt.Errorf("build report %s: %w", due.ReportID, err)
 	}
 	if due.TestRecipient != "" {
-		return m.sendTest(ctx, log, t, due, rendered)
+		return m.sendTest(ctx, log, id, due, rendered)
 	}
 	var transient []error
 	for _, rcpt := range recipients {
-		if err := m.sendOne(ctx, log, t, due, rendered, rcpt); err != nil {
+		if err := m.sendOne(ctx, log, id, due, rendered, rcpt); err != nil {
 			transient = append(transient, err)
 		}
 	}
-	if err := m.sendDataHealth(ctx, log, t, due); err != nil {
-		transient = append(transient, err)
+	if after != nil {
+		if err := after(); err != nil {
+			transient = append(transient, err)
+		}
 	}
 	return errors.Join(transient...)
 }
@@ -204,10 +290,10 @@ func (m *Mailer) sendDataHealth(ctx context.Context, log *slog.Logger, t tenants
 	}
 	notice := due
 	notice.ReportID = due.ReportID + "-health"
-	return m.sendOne(ctx, log.With("notice", "data_health"), t, notice, r, t.Email.Operator)
+	return m.sendOne(ctx, log.With("notice", "data_health"), tenantIdentity(t), notice, r, t.Email.Operator)
 }
 
-func (m *Mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string) error {
+func (m *Mailer) sendOne(ctx context.Context, log *slog.Logger, t identity, due messages.ReportDue, r report.Rendered, rcpt string) error {
 	// rcpt may be "Name <Address>" (kept for the To header); every record,
 	// the SES destination and the unsubscribe link use the bare address,
 	// which is what SES events carry.
@@ -246,7 +332,7 @@ func (m *Mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant
 	}})
 	switch {
 	case errors.Is(err, ErrFromNotAllowed):
-		err = fmt.Errorf("tenant %s: email.from %s: this deployment may not send as it (check the verified identity and the mailer's ses:SendRawEmail policy): %w", t.ID, t.Email.From, err)
+		err = fmt.Errorf("%s: email.from %s: this deployment may not send as it (check the verified identity and the mailer's ses:SendRawEmail policy): %w", t.label(), t.Email.From, err)
 		log.Error("rejected by ses", "err", m.hash.Err(err))
 		return m.store.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	case errors.Is(err, ErrRejected):
@@ -283,7 +369,7 @@ func (m *Mailer) sendOne(ctx context.Context, log *slog.Logger, t tenants.Tenant
 // would unsubscribe the recipient), to the audit addresses that are not
 // suppressed. Best effort: a failure is logged and not retried, because a
 // retry would send the recipient's email again.
-func (m *Mailer) sendAudit(ctx context.Context, log *slog.Logger, t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string) {
+func (m *Mailer) sendAudit(ctx context.Context, log *slog.Logger, t identity, due messages.ReportDue, r report.Rendered, rcpt string) {
 	var dest []string
 	for _, a := range t.Email.BCCAudit {
 		addr := delivery.Address(a)
@@ -319,7 +405,7 @@ func (m *Mailer) sendAudit(ctx context.Context, log *slog.Logger, t tenants.Tena
 // of its own ("test_" + the report's), so SES events about it never touch
 // the real send's record. A redelivered message may send it twice; a
 // suppressed address gets nothing.
-func (m *Mailer) sendTest(ctx context.Context, log *slog.Logger, t tenants.Tenant, due messages.ReportDue, r report.Rendered) error {
+func (m *Mailer) sendTest(ctx context.Context, log *slog.Logger, t identity, due messages.ReportDue, r report.Rendered) error {
 	rcpt := delivery.Address(due.TestRecipient)
 	log = log.With("recipient_hash", m.hash.Of(rcpt), "test_copy", true)
 	if status, _, err := m.store.Blocked(ctx, t.ID, due.Role, rcpt); err != nil {
@@ -350,7 +436,7 @@ func (m *Mailer) sendTest(ctx context.Context, log *slog.Logger, t tenants.Tenan
 
 // compose builds the raw email for one recipient, or its audit copy (no
 // unsubscribe link: the token would be the recipient's).
-func (m *Mailer) compose(t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string, audit bool) ([]byte, error) {
+func (m *Mailer) compose(t identity, due messages.ReportDue, r report.Rendered, rcpt string, audit bool) ([]byte, error) {
 	e := envelope{
 		From: t.Email.From, ReplyTo: t.Email.ReplyTo, To: rcpt, Subject: r.Subject, ReportID: due.ReportID,
 		Date: m.now(), Audit: audit,

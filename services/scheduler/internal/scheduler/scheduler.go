@@ -31,6 +31,12 @@ type tenantLister interface {
 	List(ctx context.Context) ([]tenants.Tenant, error)
 }
 
+// portfolioLister reads the portfolios at every pass (tenants.Store), like
+// tenantLister.
+type portfolioLister interface {
+	ListPortfolios(ctx context.Context) ([]tenants.Portfolio, error)
+}
+
 // tooOldCountLimit bounds the counting of firings too old to send.
 const tooOldCountLimit = 100000
 
@@ -51,12 +57,16 @@ const pendingPerPass = 100
 //     between the write and the publish), each claimed by one replica for
 //     a lease.
 type Scheduler struct {
-	Tenants   tenantLister
-	Store     store
-	Publisher publisher
-	Clock     schedule.Clock
-	Log       *slog.Logger
-	Metrics   *metrics
+	Tenants tenantLister
+	// Portfolios, when set, are scheduled exactly as tenants are: the same
+	// records, cursor and repair, under the portfolio's id (which shares
+	// the tenants' id space and partition shapes).
+	Portfolios portfolioLister
+	Store      store
+	Publisher  publisher
+	Clock      schedule.Clock
+	Log        *slog.Logger
+	Metrics    *metrics
 	// Owner names this replica in the records it writes and claims.
 	Owner string
 	// Catchup is how far back a pass sends missed firings.
@@ -83,8 +93,29 @@ func (s *Scheduler) Pass(ctx context.Context) (next time.Time, err error) {
 		return time.Time{}, err
 	}
 	var errs []error
+	type unit struct {
+		id     string
+		scheds []schedule.Schedule
+		err    error
+	}
+	var units []unit
 	for _, t := range ts {
-		n, err := s.passTenant(ctx, t, now)
+		scheds, problem := schedule.ForTenant(t)
+		units = append(units, unit{t.ID, scheds, problem})
+	}
+	if s.Portfolios != nil {
+		ps, err := s.Portfolios.ListPortfolios(ctx)
+		if err != nil {
+			// The tenants' reports still go out; the pass counts as failed.
+			errs = append(errs, err)
+		}
+		for _, p := range ps {
+			scheds, problem := schedule.ForPortfolio(p)
+			units = append(units, unit{p.ID, scheds, problem})
+		}
+	}
+	for _, u := range units {
+		n, err := s.passUnit(ctx, u.id, u.scheds, u.err, now)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -114,9 +145,10 @@ func (s *Scheduler) LastPass() time.Time {
 	return s.lastPass
 }
 
-func (s *Scheduler) passTenant(ctx context.Context, t tenants.Tenant, now time.Time) (time.Time, error) {
-	scheds, problem := schedule.ForTenant(t)
-	s.noteProblem(t.ID, problem)
+// passUnit fires the due firings of one tenant's or portfolio's schedules
+// (id is the tenant's or the portfolio's) and advances its cursor.
+func (s *Scheduler) passUnit(ctx context.Context, id string, scheds []schedule.Schedule, problem error, now time.Time) (time.Time, error) {
+	s.noteProblem(id, problem)
 	var next time.Time
 	for _, sc := range scheds {
 		n, err := sc.Next(now)
@@ -124,20 +156,20 @@ func (s *Scheduler) passTenant(ctx context.Context, t tenants.Tenant, now time.T
 			next = n
 		}
 	}
-	cursor, ok, err := s.Store.cursor(ctx, t.ID)
+	cursor, ok, err := s.Store.cursor(ctx, id)
 	if err != nil {
 		return next, err
 	}
 	if !ok {
 		// A tenant the scheduler never saw starts now: applying a tenant
 		// does not send the reports of its past.
-		s.Log.Info("tenant scheduled from now", "tenant", t.ID, "schedules", len(scheds))
-		return next, s.Store.advance(ctx, t.ID, now)
+		s.Log.Info("tenant scheduled from now", "tenant", id, "schedules", len(scheds))
+		return next, s.Store.advance(ctx, id, now)
 	}
 	if !now.After(cursor) {
 		return next, nil
 	}
-	due := s.dueFirings(t.ID, scheds, cursor, now)
+	due := s.dueFirings(id, scheds, cursor, now)
 	// Newest first: after downtime the current report matters most.
 	sort.SliceStable(due, func(i, j int) bool { return due[i].At.After(due[j].At) })
 	for _, f := range due {
@@ -147,7 +179,7 @@ func (s *Scheduler) passTenant(ctx context.Context, t tenants.Tenant, now time.T
 			return next, err
 		}
 	}
-	return next, s.Store.advance(ctx, t.ID, now)
+	return next, s.Store.advance(ctx, id, now)
 }
 
 // dueFirings returns the firings in (cursor, now] within the catch-up

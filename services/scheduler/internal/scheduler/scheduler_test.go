@@ -89,16 +89,17 @@ func (r *rig) replica(owner string, pub publisher) *Scheduler {
 		pub = r.pub
 	}
 	return &Scheduler{
-		Tenants:   r.store,
-		Store:     store{db: r.db, table: r.env.Names.Table},
-		Publisher: pub,
-		Clock:     r.clock,
-		Log:       testLog.With("replica", owner),
-		Metrics:   NewMetrics(nil),
-		Owner:     owner,
-		Catchup:   24 * time.Hour,
-		Lease:     time.Minute,
-		Late:      30 * time.Second,
+		Tenants:    r.store,
+		Portfolios: r.store,
+		Store:      store{db: r.db, table: r.env.Names.Table},
+		Publisher:  pub,
+		Clock:      r.clock,
+		Log:        testLog.With("replica", owner),
+		Metrics:    NewMetrics(nil),
+		Owner:      owner,
+		Catchup:    24 * time.Hour,
+		Lease:      time.Minute,
+		Late:       30 * time.Second,
 	}
 }
 
