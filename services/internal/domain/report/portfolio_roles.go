@@ -511,9 +511,12 @@ func portfolioAccounting(v *PortfolioView, ms []*member, p tenants.Portfolio, pe
 			if d.doubleCounted(f, ce) {
 				continue
 			}
+			// The import's account code wins over the default chart, as
+			// in its own report; a code of the default chart keeps its
+			// name, so one account is one row across businesses.
 			account := coa(f.Dimensions[messages.DimCategory])
-			if code := f.Dimensions[messages.DimAccountCode]; code != "" {
-				account = code + " (" + strings.TrimSpace(f.Dimensions[messages.DimCategory]) + ", from the import)"
+			if code := strings.TrimSpace(f.Dimensions[messages.DimAccountCode]); code != "" && !strings.HasPrefix(account, code+" ") {
+				account = code + " (from the import)"
 			}
 			if expenses[cc] == nil {
 				expenses[cc] = map[string]*acct{}
@@ -529,7 +532,7 @@ func portfolioAccounting(v *PortfolioView, ms []*member, p tenants.Portfolio, pe
 			}
 		}
 	}
-	curs, _ := byCurrency(ms)
+	curs, groups := byCurrency(ms)
 	for _, cc := range curs {
 		t := &Table{Title: "Expenses by account, " + cc, Period: per.Label() + "; businesses in " + cc,
 			Head: []string{"Account", "Amount", "Businesses"}, Empty: "No expenses recorded in the period."}
@@ -542,7 +545,7 @@ func portfolioAccounting(v *PortfolioView, ms []*member, p tenants.Portfolio, pe
 			t.Rows = append(t.Rows, Row{Cells: []string{k, money(accts[k].amount, cc), strings.Join(accts[k].names, ", ")}})
 		}
 		if len(keys) > 0 {
-			t.Rows = append(t.Rows, Row{Cells: []string{"Total", money(sum, cc), ""}, Status: neutral})
+			t.Rows = append(t.Rows, Row{Cells: []string{"Total", money(sum, cc), "all " + count(int64(len(groups[cc])))}, Status: neutral})
 			t.Note = "AWS bills imported as expenses are left out where Cost Explorer counts their month, as in each business's own report."
 		}
 		v.Expenses = append(v.Expenses, t)

@@ -435,3 +435,46 @@ func TestPortfolioAttentionNamesBusiness(t *testing.T) {
 		t.Errorf("CFO first item %s %s, want Bravo's runway", it.Business, it.Rule)
 	}
 }
+
+// TestPortfolioGolden keeps each role's portfolio email (four businesses,
+// three currencies, an fx block) as a reviewable golden file.
+func TestPortfolioGolden(t *testing.T) {
+	src, p, all, _ := portfolioFixture()
+	p, members := withMembers(p, all, 4)
+	p.FX = &tenants.FX{Currency: "EUR", Rates: map[string]map[string]string{"2026-10": {"USD": "0.9215"}}}
+	for _, role := range messages.Roles {
+		r := buildPortfolio(t, src, p, members, role)
+		golden(t, "portfolio_"+role+".html", r.HTML)
+		golden(t, "portfolio_"+role+".txt", "Subject: "+r.Subject+"\n\n"+r.Text)
+	}
+}
+
+// TestPortfolioUnknownIsNotZero: a member that never delivered data is
+// unknown in its card and named beside the totals, never a zero; a
+// portfolio whose members have no data at all is the short note.
+func TestPortfolioUnknownIsNotZero(t *testing.T) {
+	src, p, all, _ := portfolioFixture()
+	empty := testTenant()
+	empty.ID, empty.Name = "empty", "Empty Co"
+	p.Members = []string{"alpha", "empty"}
+	members := []tenants.Tenant{all[0], empty}
+	for _, role := range messages.Roles {
+		r := buildPortfolio(t, src, p, members, role)
+		c := card(t, r.Text, "Empty Co")
+		if !strings.Contains(c, ": unknown") {
+			t.Errorf("%s: Empty Co's card shows no unknown figure:\n%s", role, c)
+		}
+		if strings.Contains(c, "$0.00") {
+			t.Errorf("%s: Empty Co's card shows a zero amount:\n%s", role, c)
+		}
+	}
+	text := buildPortfolio(t, src, p, members, messages.RoleCEO).Text
+	if !strings.Contains(text, "  Revenue (gross): $22,845.67 (without Empty Co (unknown, not counted as zero))") {
+		t.Errorf("the USD total does not name the unknown member:\n%s", text)
+	}
+	p.Members = []string{"empty"}
+	r := buildPortfolio(t, &memSource{}, p, []tenants.Tenant{empty}, messages.RoleCFO)
+	if !strings.Contains(r.Text, "NO DATA YET") {
+		t.Errorf("no data at all is not the short note:\n%s", r.Text)
+	}
+}
