@@ -384,7 +384,7 @@ func portfolioCMO(v *PortfolioView, ms []*member, p tenants.Portfolio, per Perio
 		}
 		c.Lines = append(c.Lines, conv)
 		// Channels: the columns of its own channel table that fit a phone.
-		ch := &Table{Head: []string{"Channel", "Visits", "Conv.", "CAC"}, Empty: cv.Channels.Empty, Missing: cv.Channels.Missing}
+		ch := &Table{Period: "Channels, " + d.Period.Short(), Head: []string{"Channel", "Visits", "Conv.", "CAC"}, Empty: cv.Channels.Empty, Missing: cv.Channels.Missing}
 		for _, r := range cv.Channels.Rows {
 			row := Row{Cells: []string{r.Cells[0], r.Cells[1], r.Cells[2], r.Cells[5]}}
 			row.mark(1, r.ClassOf(1))

@@ -2,12 +2,14 @@ package report
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -476,5 +478,31 @@ func TestPortfolioUnknownIsNotZero(t *testing.T) {
 	r := buildPortfolio(t, &memSource{}, p, []tenants.Tenant{empty}, messages.RoleCFO)
 	if !strings.Contains(r.Text, "NO DATA YET") {
 		t.Errorf("no data at all is not the short note:\n%s", r.Text)
+	}
+}
+
+// TestPortfolioPreviewJSONAndEscaping: the view marshals for reportctl's
+// JSON preview, and a business's name is data, escaped in the HTML.
+func TestPortfolioPreviewJSONAndEscaping(t *testing.T) {
+	src, p, all, _ := portfolioFixture()
+	p, members := withMembers(p, all, 2)
+	members = slices.Clone(members)
+	members[0].Name = "Alpha <script>alert(1)</script>"
+	v, err := AnalysePortfolio(context.Background(), src, p, members, portfolioDue(p, messages.RoleCEO), fixtureNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"Title":"Bravo Reisen GmbH"`) {
+		t.Errorf("JSON preview lacks the cards: %.300s", b)
+	}
+	for _, role := range messages.Roles {
+		r := buildPortfolio(t, src, p, members, role)
+		if strings.Contains(r.HTML, "<script>alert(1)") {
+			t.Errorf("%s: a business name is not escaped", role)
+		}
 	}
 }
