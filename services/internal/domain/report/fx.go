@@ -3,8 +3,13 @@ package report
 import (
 	"fmt"
 	"math/big"
+	"regexp"
 	"strings"
 )
+
+// decimalRate is a plain decimal ("0.9215", "151"): no exponent, sign,
+// fraction or hex, which big.Rat would otherwise accept.
+var decimalRate = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
 
 // convertMinor converts an amount in minor units of from into minor units
 // of to at rate (units of to per one unit of from, a decimal string such
@@ -15,8 +20,11 @@ func convertMinor(minor int64, from, to, rate string) (int64, error) {
 	if rate == "" {
 		return 0, fmt.Errorf("no rate for %s", from)
 	}
+	if !decimalRate.MatchString(rate) {
+		return 0, fmt.Errorf("rate %q for %s is not a positive decimal", rate, from)
+	}
 	r, ok := new(big.Rat).SetString(rate)
-	if !ok || r.Sign() <= 0 || strings.ContainsAny(rate, "eE/") {
+	if !ok || r.Sign() <= 0 {
 		return 0, fmt.Errorf("rate %q for %s is not a positive decimal", rate, from)
 	}
 	fd, err := currencyDigits(from)

@@ -329,7 +329,7 @@ func TestPortfolioFXConversion(t *testing.T) {
 			t.Errorf("convert %d %s → %s at %s = %d, %v; want %d", c.minor, c.from, c.to, c.rate, got, err, c.want)
 		}
 	}
-	for _, bad := range []string{"", "abc", "-1", "0", "1e3", "1/3"} {
+	for _, bad := range []string{"", "abc", "-1", "0", "0.0000", "1e3", "1/3", "0x1p-2", ".5", "1,5"} {
 		if _, err := convertMinor(100, "USD", "EUR", bad); err == nil {
 			t.Errorf("rate %q accepted", bad)
 		}
@@ -503,6 +503,38 @@ func TestPortfolioPreviewJSONAndEscaping(t *testing.T) {
 		r := buildPortfolio(t, src, p, members, role)
 		if strings.Contains(r.HTML, "<script>alert(1)") {
 			t.Errorf("%s: a business name is not escaped", role)
+		}
+	}
+}
+
+// TestPortfolioMemberPeriods: a calendar period is the same dates in each
+// member's zone (the member's own October), an interval the same
+// instants, and month to date starts at the member's midnight and ends
+// at the same instant.
+func TestPortfolioMemberPeriods(t *testing.T) {
+	la := testTenant() // America/Los_Angeles
+	utc := time.UTC
+	oct, nov := time.Date(2026, 10, 1, 0, 0, 0, 0, utc), time.Date(2026, 11, 1, 0, 0, 0, 0, utc)
+	mid := time.Date(2026, 11, 12, 9, 30, 0, 0, utc)
+	laOct, laNov := time.Date(2026, 10, 1, 0, 0, 0, 0, la.Location()), time.Date(2026, 11, 1, 0, 0, 0, 0, la.Location())
+	for _, c := range []struct {
+		kind               string
+		start, end         time.Time
+		wantStart, wantEnd time.Time
+	}{
+		{messages.PeriodPreviousMonth, oct, nov, laOct, laNov},
+		{messages.PeriodMonth, oct, nov, laOct, laNov},
+		{messages.PeriodInterval, oct, nov, oct, nov},
+		{messages.PeriodMonthToDate, nov, mid, laNov, mid},
+		{messages.PeriodMonth, oct.Add(time.Hour), nov, oct.Add(time.Hour), nov},
+	} {
+		due := messages.ReportDue{Header: messages.Header{TenantID: "holding"}, PortfolioID: "holding", Role: messages.RoleCEO, PeriodKind: c.kind, PeriodStart: c.start, PeriodEnd: c.end}
+		md := memberDue(la, due, utc)
+		if !md.PeriodStart.Equal(c.wantStart) || !md.PeriodEnd.Equal(c.wantEnd) || md.TenantID != la.ID || md.PortfolioID != "" {
+			t.Errorf("%s [%s, %s): member due [%s, %s) tenant %q", c.kind, c.start, c.end, md.PeriodStart, md.PeriodEnd, md.TenantID)
+		}
+		if want := messages.ReportIDFor(la.ID, messages.RoleCEO, c.wantStart, c.wantEnd); md.ReportID != want {
+			t.Errorf("%s: report id %s, want the member's own %s", c.kind, md.ReportID, want)
 		}
 	}
 }
