@@ -28,7 +28,27 @@ import (
 // Totals are per currency, from the same integer values; a conversion
 // into the portfolio's reporting currency (fx.go) is labelled as such.
 //
-// A portfolio reads only its members: src is read for members' ids only.
+// A portfolio reads only its members: src is read for members' ids only,
+// and a tenant passed in that p.Members does not list is refused.
+//
+// Choices, for a reader who wonders:
+//
+//   - A calendar period ("October", a week) is each member's own October
+//     in its own time zone, so its figures equal its own report's; the
+//     portfolio's labels and "as of" are in the portfolio's zone.
+//   - "Needs attention" shows at most portfolioAttentionMax items, ranked
+//     with attention.Rank across the businesses; each business's count
+//     is what its own report lists (at most attention.Max).
+//   - The agenda (and the CTO's engineering actions) keep at most
+//     portfolioAgendaMax actions: the portfolio's attention items first,
+//     then by priority and date.
+//   - FX: the rate of the month in which the period starts (in the
+//     portfolio's zone); a currency without that month's rate is left out
+//     of the consolidated figures, and the card says so. Counts are never
+//     converted.
+//   - Wide comparisons are cards (one per business or currency, two
+//     columns) with one side-by-side table of at most four columns: they
+//     read on a 390 px phone without scrolling sideways.
 
 // portfolioAttentionMax is how many items a portfolio's "Needs attention"
 // shows: twice a tenant's, ranked across the businesses.
@@ -404,7 +424,7 @@ type sumFigure struct {
 }
 
 // totalsCards sums each figure per currency: one card per currency.
-func totalsCards(ms []*member, figures []sumFigure) []Card {
+func totalsCards(ms []*member, per Period, figures []sumFigure) []Card {
 	curs, groups := byCurrency(ms)
 	var out []Card
 	for _, cc := range curs {
@@ -414,7 +434,7 @@ func totalsCards(ms []*member, figures []sumFigure) []Card {
 			names = append(names, m.t.Name)
 		}
 		c := Card{Title: "Total in " + cc, Subtitle: plural(int64(len(g)), "business") + ": " + joinAnd(names)}
-		c.Subtitle = strings.Replace(c.Subtitle, "businesss", "businesses", 1)
+		c.Subtitle = strings.Replace(c.Subtitle, "businesss", "businesses", 1) + " · " + per.Label()
 		for _, f := range figures {
 			sum, known, missing := sumOf(g, f)
 			l := Line{Label: f.label}

@@ -97,7 +97,7 @@ func portfolioCEO(v *PortfolioView, ms []*member, p tenants.Portfolio, per Perio
 		}},
 		{label: "Items needing attention", count: true, value: func(m *member) (int64, bool) { return int64(len(m.top)), true }},
 	}
-	v.Totals = totalsCards(ms, figures)
+	v.Totals = totalsCards(ms, per, figures)
 	v.FX = fxCard(ms, p, per, figures)
 }
 
@@ -216,7 +216,7 @@ func portfolioCTO(v *PortfolioView, ms []*member, p tenants.Portfolio, per Perio
 		{label: "AWS cost, " + per.Short(), value: func(m *member) (int64, bool) { _, t := m.d.awsCostByService(m.d.Period); return t.V, t.Known }},
 		{label: "AWS cost, previous period", value: func(m *member) (int64, bool) { _, t := m.d.awsCostByService(m.d.Prev); return t.V, t.Known }},
 	}
-	v.Totals = totalsCards(ms, figures)
+	v.Totals = totalsCards(ms, per, figures)
 	v.FX = fxCard(ms, p, per, figures)
 }
 
@@ -314,7 +314,7 @@ func portfolioCFO(v *PortfolioView, ms []*member, p tenants.Portfolio, per Perio
 		{label: "Costs (AWS + expenses), " + per.Short(), value: func(m *member) (int64, bool) { f := m.d.finance(m.d.Period); return f.costs.V, f.costs.Known }},
 		{label: "Net revenue, " + per.Short(), value: func(m *member) (int64, bool) { f := m.d.finance(m.d.Period); return f.net.V, f.net.Known }},
 	}
-	v.Totals = totalsCards(ms, figures)
+	v.Totals = totalsCards(ms, per, figures)
 	// Runway of each currency's businesses together: their cash over
 	// their monthly burn, only when every one of them knows both.
 	curs, groups := byCurrency(ms)
@@ -407,7 +407,7 @@ func portfolioCMO(v *PortfolioView, ms []*member, p tenants.Portfolio, per Perio
 			return n.V, n.Known
 		}},
 	}
-	v.Totals = totalsCards(ms, figures)
+	v.Totals = totalsCards(ms, per, figures)
 	curs, groups := byCurrency(ms)
 	for i, cc := range curs {
 		var spend, custs int64
@@ -568,7 +568,7 @@ func portfolioAccounting(v *PortfolioView, ms []*member, p tenants.Portfolio, pe
 			return f.expenses.V, f.expenses.Known
 		}},
 	}
-	v.Totals = totalsCards(ms, figures)
+	v.Totals = totalsCards(ms, per, figures)
 	v.FX = fxCard(ms, p, per, figures)
 }
 

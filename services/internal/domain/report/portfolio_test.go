@@ -291,9 +291,9 @@ func TestPortfolioTotalsPerCurrency(t *testing.T) {
 		}
 	}
 	for _, w := range []string{
-		"Total in USD (2 businesses: Alpha Tours and Charlie Dumpsters)",
-		"Total in EUR (1 business: Bravo Reisen GmbH)",
-		"Total in GBP (1 business: Delta Centaur Ltd)",
+		"Total in USD (2 businesses: Alpha Tours and Charlie Dumpsters · October 2026)",
+		"Total in EUR (1 business: Bravo Reisen GmbH · October 2026)",
+		"Total in GBP (1 business: Delta Centaur Ltd · October 2026)",
 	} {
 		if !strings.Contains(text, w) {
 			t.Errorf("text lacks %q", w)
