@@ -144,6 +144,13 @@ func portfolioCTO(v *PortfolioView, ms []*member, p tenants.Portfolio, per Perio
 			if len(grew) > 0 {
 				cl.Note += "; savings candidates: " + strings.Join(grew, "; ")
 			}
+			// The trend its own cost chart draws: six calendar months.
+			var trend []string
+			for _, mo := range months(minTime(d.Period.End, d.AsOf).Add(-time.Nanosecond), d.Loc, 6) {
+				_, t := d.awsCostByService(mo)
+				trend = append(trend, mo.Start.In(d.Loc).Format("Jan")+" "+money(t.V, m.t.Currency))
+			}
+			cl.Note += "; by month: " + strings.Join(trend, " · ")
 		}
 		c.Lines = append(c.Lines, cl)
 		// Lambda error rate (the rate its own report's subject carries)
