@@ -636,7 +636,7 @@ func portfolioHeadline(v *PortfolioView, ms []*member) string {
 			}
 		}
 		if worst != nil {
-			return fmt.Sprintf("shortest runway %s (%s)", rw(worstRw), worst.t.Name)
+			return fmt.Sprintf("shortest runway %s (%s)", worstRw.text(), worst.t.Name)
 		}
 		if profitable == len(ms) {
 			return "every business profitable"
@@ -681,8 +681,6 @@ func portfolioHeadline(v *PortfolioView, ms []*member) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
-func rw(r runwayFigures) string { return r.text() }
 
 // Portfolio templates: the tenant layout and partials, then the
 // portfolio's partials (which redefine "attention" and "actions" to name
