@@ -30,7 +30,13 @@
 //   - Data is never trusted as markup: the templates escape everything and
 //     no template.HTML is ever built from data.
 //
-// reportctl preview and the mailer both call Build.
+// reportctl preview and the mailer both call Build; for a portfolio (a
+// holding company's businesses) they call BuildPortfolio, whose analyses
+// (portfolio.go, portfolio_roles.go) take every figure of a business from
+// that business's own analysis, rank the members' attention items across
+// the portfolio, total per currency and, with the portfolio's fx block,
+// consolidate in its reporting currency with every converted figure
+// labelled (fx.go: exact rational arithmetic, half-even rounding).
 package report
 
 import (

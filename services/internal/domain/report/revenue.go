@@ -30,23 +30,14 @@ func (d *Data) recognised(cur, prev finance) (Table, Table) {
 		return t, w
 	}
 	lines, other := d.inCurrency(messages.MetricRevenueBilled)
-	sched := func(p Period) (billed, rec, deferred int64) {
-		end := minTime(p.End, d.AsOf)
-		for _, m := range readmodel.MonthlyRecognition(lines, d.Loc, p.Start, end) {
-			billed += m.Billed
-			rec += m.Recognised
-			deferred = m.DeferredEnd
-		}
-		return billed, rec, deferred
-	}
-	b, r, def := sched(d.Period)
-	pb, pr, pdef := sched(d.Prev)
+	b, r, def := d.recognisedIn(d.Period)
+	pb, pr, pdef := d.recognisedIn(d.Prev)
 	tax, ptax := d.Sum(messages.MetricRevenueTax, d.Period.Start, d.Period.End), d.Sum(messages.MetricRevenueTax, d.Prev.Start, d.Prev.End)
 	t.Rows = []Row{
 		{Cells: []string{"Billed (invoice lines net of discounts and credit notes, excluding tax)", money(b, cc), money(pb, cc)}},
 		{Cells: []string{"Recognised revenue", money(r, cc), money(pr, cc)}, Status: neutral},
 		{Cells: []string{"Deferred revenue at period end", money(def, cc), money(pdef, cc)}},
-		{Cells: []string{"Cash collected (charges captured − refunds)", money(cur.gross.V-cur.refunds.V, cc), money(prev.gross.V-prev.refunds.V, cc)}},
+		{Cells: []string{"Cash collected (charges captured − refunds)", money(cur.cashCollected(), cc), money(prev.cashCollected(), cc)}},
 		{Cells: []string{"Tax collected (not revenue)", money(tax.V, cc), money(ptax.V, cc)}},
 	}
 	t.Note = "Subscription lines are recognised straight-line by day over their service period (" + d.Loc.String() + "); one-off lines when billed."
@@ -76,3 +67,20 @@ func (d *Data) recognised(cur, prev finance) (Table, Table) {
 	}
 	return t, w
 }
+
+// recognisedIn is p's billed, recognised and (at its end) deferred
+// revenue from the invoice lines in the tenant's currency.
+func (d *Data) recognisedIn(p Period) (billed, rec, deferred int64) {
+	lines, _ := d.inCurrency(messages.MetricRevenueBilled)
+	end := minTime(p.End, d.AsOf)
+	for _, m := range readmodel.MonthlyRecognition(lines, d.Loc, p.Start, end) {
+		billed += m.Billed
+		rec += m.Recognised
+		deferred = m.DeferredEnd
+	}
+	return billed, rec, deferred
+}
+
+// cashCollected is the cash a period collected: charges captured less
+// refunds.
+func (f finance) cashCollected() int64 { return f.gross.V - f.refunds.V }

@@ -163,6 +163,9 @@ func (k *KPI) setDelta(d Delta) {
 // Action is an item on an agenda.
 type Action struct {
 	Priority string
+	// Business names the business in a portfolio's agenda ("" in a
+	// tenant's own report).
+	Business string
 	Title    string
 	Why      string
 	By       string
