@@ -12,11 +12,12 @@ pkgs=${MUTATION_PKGS:-"stripemap readmodel report importer"}
 workers=${MUTATION_WORKERS:-2}
 out=${MUTATION_OUT:-.run/mutation}
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 
 GREMLINS=$(command -v gremlins || echo "$(go env GOPATH)/bin/gremlins")
 if [ ! -x "$GREMLINS" ]; then
 	echo "installing gremlins v0.6.0"
-	GOFLAGS= go install github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
+	GOFLAGS= GOWORK=off go install github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
 fi
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -32,7 +33,7 @@ for p in $pkgs; do
 	dir=services/internal/domain/$p
 	json="$out/$p.json"
 	(cd services/internal && "$GREMLINS" unleash --silent --workers "$workers" --timeout-coefficient 4 \
-		-o "$OLDPWD/$json" "./domain/$p") >"$out/$p.log" 2>&1 || true
+		-o "$json" "./domain/$p") >"$out/$p.log" 2>&1 || true
 	python3 - "$json" "$p" "$min" <<'PY' || status=1
 import json, sys
 path, pkg, minimum = sys.argv[1], sys.argv[2], float(sys.argv[3])
