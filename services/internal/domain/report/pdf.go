@@ -360,9 +360,9 @@ func (w *pdfWalker) walk(n *html.Node, st pdfStyle) {
 		w.add(pdfRun{text: "\n", st: st})
 		return
 	case atom.A:
-		// The unsubscribe link is the recipient's and means nothing in a
-		// file: the PDF leaves it out.
-		if attr(n, "href") == UnsubscribePlaceholder {
+		// The unsubscribe link is the recipient's and the view link is the
+		// email's way to the page: neither means anything in a file.
+		if href := attr(n, "href"); href == UnsubscribePlaceholder || href == ViewPlaceholder {
 			return
 		}
 	case atom.Img:
