@@ -81,27 +81,38 @@ func (v Views) Get(ctx context.Context, tenantID, reportID string, now time.Time
 	if !messages.ValidTenantID(tenantID) || reportID == "" {
 		return "", ErrViewNotFound
 	}
-	out, err := v.DB.Query(ctx, &dynamodb.QueryInput{
-		TableName:              aws.String(v.Table),
-		KeyConditionExpression: aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
-		ExpressionAttributeNames: map[string]string{"#pk": table.AttrPK, "#sk": table.AttrSK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": table.S(table.PK(tenantID)), ":prefix": table.S(table.ViewPrefix(reportID)),
-		},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return "", fmt.Errorf("read view %s: %w", reportID, err)
+	// A query page holds 1 MB: a view of several chunks takes more.
+	var items []map[string]types.AttributeValue
+	var start map[string]types.AttributeValue
+	for {
+		out, err := v.DB.Query(ctx, &dynamodb.QueryInput{
+			TableName:                aws.String(v.Table),
+			KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
+			ExpressionAttributeNames: map[string]string{"#pk": table.AttrPK, "#sk": table.AttrSK},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": table.S(table.PK(tenantID)), ":prefix": table.S(table.ViewPrefix(reportID)),
+			},
+			ConsistentRead:    aws.Bool(true),
+			ExclusiveStartKey: start,
+		})
+		if err != nil {
+			return "", fmt.Errorf("read view %s: %w", reportID, err)
+		}
+		items = append(items, out.Items...)
+		if len(out.LastEvaluatedKey) == 0 || len(items) > ViewMaxBytes/ViewChunk {
+			break
+		}
+		start = out.LastEvaluatedKey
 	}
-	if len(out.Items) == 0 {
+	if len(items) == 0 {
 		return "", ErrViewNotFound
 	}
-	n := num(out.Items[0]["chunks"])
-	if n < 1 || int(n) != len(out.Items) || num(out.Items[0][table.AttrExpiresAt]) <= now.Unix() {
+	n := num(items[0]["chunks"])
+	if n < 1 || int(n) != len(items) || num(items[0][table.AttrExpiresAt]) <= now.Unix() {
 		return "", ErrViewNotFound
 	}
 	var gz []byte
-	for _, it := range out.Items { // sorted by sk: chunk order
+	for _, it := range items { // sorted by sk: chunk order
 		b, ok := it["data"].(*types.AttributeValueMemberB)
 		if !ok {
 			return "", fmt.Errorf("read view %s: chunk without data", reportID)

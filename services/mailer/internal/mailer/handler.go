@@ -48,6 +48,10 @@ type Settings struct {
 	UnsubscribeKey string
 	// UnsubscribeTTL is how long an unsubscribe link stays valid.
 	UnsubscribeTTL time.Duration
+	// ViewKeys sign the view-in-browser links (view.go); none: no link.
+	ViewKeys ViewKeys
+	// ViewTTL is how long a view link (and its stored page) lasts.
+	ViewTTL time.Duration
 }
 
 // Options build a Mailer.
@@ -55,6 +59,8 @@ type Options struct {
 	Tenants tenantGetter
 	Source  report.Source
 	Store   sendStore
+	// Views stores each report's browser view (nil: no view links).
+	Views viewStore
 	// SES sends; throttling is retried by the Mailer within the account's
 	// rate (MaxSendRate, or GetSendQuota's, read every QuotaRefresh).
 	SES              sesAPI
@@ -76,6 +82,7 @@ func New(o Options) *Mailer {
 		tenants:  o.Tenants,
 		source:   o.Source,
 		store:    o.Store,
+		views:    o.Views,
 		sender:   newSender(o.SES, o.Settings.Sender, o.ConfigurationSet, o.MaxSendRate, o.QuotaRefresh),
 		cfg:      o.Settings,
 		log:      o.Log,
@@ -91,6 +98,8 @@ type Mailer struct {
 	tenants  tenantGetter
 	source   report.Source
 	store    sendStore
+	views    viewStore
+	counters counters
 	sender   *sender
 	cfg      Settings
 	log      *slog.Logger
@@ -159,6 +168,9 @@ func (m *Mailer) deliver(ctx context.Context, due messages.ReportDue) error {
 	if err != nil {
 		return fmt.Errorf("build report %s: %w", due.ReportID, err)
 	}
+	rendered = m.prepare(ctx, log, t.ID, t.Email, due, rendered, func(r report.Rendered) ([]byte, error) {
+		return m.compose(t, due, r, recipients[0], false)
+	})
 	if due.TestRecipient != "" {
 		return m.sendTest(ctx, log, t, due, rendered)
 	}
@@ -351,6 +363,8 @@ func (m *Mailer) sendTest(ctx context.Context, log *slog.Logger, t tenants.Tenan
 // compose builds the raw email for one recipient, or its audit copy (no
 // unsubscribe link: the token would be the recipient's).
 func (m *Mailer) compose(t tenants.Tenant, due messages.ReportDue, r report.Rendered, rcpt string, audit bool) ([]byte, error) {
+	// A report that did not go through prepare has no view link.
+	r = r.WithViewLink("")
 	e := envelope{
 		From: t.Email.From, ReplyTo: t.Email.ReplyTo, To: rcpt, Subject: r.Subject, ReportID: due.ReportID,
 		Date: m.now(), Audit: audit,
