@@ -108,11 +108,15 @@ func (v Views) Get(ctx context.Context, tenantID, reportID string, now time.Time
 		return "", ErrViewNotFound
 	}
 	n := num(items[0]["chunks"])
-	if n < 1 || int(n) != len(items) || num(items[0][table.AttrExpiresAt]) <= now.Unix() {
+	// Chunks past n are left from a longer earlier version: not this one.
+	if n < 1 || int(n) > len(items) || num(items[0][table.AttrExpiresAt]) <= now.Unix() {
 		return "", ErrViewNotFound
 	}
 	var gz []byte
-	for _, it := range items { // sorted by sk: chunk order
+	for i, it := range items[:n] { // sorted by sk: chunk order
+		if sk, ok := it[table.AttrSK].(*types.AttributeValueMemberS); !ok || sk.Value != table.ViewSK(reportID, i) {
+			return "", ErrViewNotFound
+		}
 		b, ok := it["data"].(*types.AttributeValueMemberB)
 		if !ok {
 			return "", fmt.Errorf("read view %s: chunk without data", reportID)
