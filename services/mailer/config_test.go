@@ -72,7 +72,11 @@ func TestViewKeys(t *testing.T) {
 	if len(c.ViewKeys) != 2 || c.ViewKeys[0].ID != "new" || c.ViewKeys[1].ID != "old" || strings.Contains(c.ViewKeys.String(), "0123") {
 		t.Errorf("keys = %s", c.ViewKeys)
 	}
-	for _, bad := range []string{"k1:short", "nokid", "k1:0123456789abcdef0123456789abcdef,k1:0123456789abcdef0123456789abcdef", "bad kid:0123456789abcdef0123456789abcdef", "k1:0123456789abcdef0123456789abcdef,"} {
+	t.Setenv("BOARDPACK_MAILER_VIEW_KEYS", `{"k2":"0123456789abcdef0123456789abcdef-new","k1":"0123456789abcdef0123456789abcdef-old"}`)
+	if c, err := loadConfig(quietLog); err != nil || len(c.ViewKeys) != 2 || c.ViewKeys[0].ID != "k2" {
+		t.Errorf("JSON keys (Secrets Manager): %s, %v", c.ViewKeys, err)
+	}
+	for _, bad := range []string{`{"k1":1}`, `{}`, `{"k1":"short"}`, "k1:short", "nokid", "k1:0123456789abcdef0123456789abcdef,k1:0123456789abcdef0123456789abcdef", "bad kid:0123456789abcdef0123456789abcdef", "k1:0123456789abcdef0123456789abcdef,"} {
 		t.Setenv("BOARDPACK_MAILER_VIEW_KEYS", bad)
 		if _, err := loadConfig(quietLog); err == nil || !strings.Contains(err.Error(), "BOARDPACK_MAILER_VIEW_KEYS") {
 			t.Errorf("%q accepted: %v", bad, err)

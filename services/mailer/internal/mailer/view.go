@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,13 +39,21 @@ type ViewKeys []ViewKey
 
 var viewKeyID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 
-// ParseViewKeys reads "kid1:secret1,kid2:secret2" and returns every
-// problem at once.
+// ParseViewKeys reads "kid1:secret1,kid2:secret2", or the same as a JSON
+// object {"kid1":"secret1","kid2":"secret2"} in that order (the form a
+// Secrets Manager secret injects), and returns every problem at once.
 func ParseViewKeys(s string) (ViewKeys, error) {
+	parts := strings.Split(s, ",")
+	if strings.HasPrefix(strings.TrimSpace(s), "{") {
+		var err error
+		if parts, err = jsonPairs(s); err != nil {
+			return nil, err
+		}
+	}
 	var keys ViewKeys
 	var errs []error
 	seen := map[string]bool{}
-	for i, part := range strings.Split(s, ",") {
+	for i, part := range parts {
 		part = strings.TrimSpace(part)
 		kid, secret, ok := strings.Cut(part, ":")
 		switch {
@@ -62,6 +71,30 @@ func ParseViewKeys(s string) (ViewKeys, error) {
 		}
 	}
 	return keys, errors.Join(errs...)
+}
+
+// jsonPairs reads a JSON object of strings as "key:value" in its order.
+func jsonPairs(s string) ([]string, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, errors.New("not a JSON object of key ids to secrets")
+	}
+	var out []string
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("JSON: %w", err)
+		}
+		var v string
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("key %v: the secret must be a JSON string", k)
+		}
+		out = append(out, fmt.Sprint(k)+":"+v)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no keys")
+	}
+	return out, nil
 }
 
 // String masks the secrets.
