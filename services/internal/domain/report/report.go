@@ -30,6 +30,12 @@
 //   - Data is never trusted as markup: the templates escape everything and
 //     no template.HTML is ever built from data.
 //
+// Attachments and the browser view are drawn from the rendered report, so
+// they show the email's very strings: pdf.go (the PDF of any report, from
+// its HTML and charts), ledger.go (the accounting report's ledger CSV),
+// browser.go (the View in browser page and link), attach.go (what
+// email.attachments allow).
+//
 // reportctl preview and the mailer both call Build.
 package report
 

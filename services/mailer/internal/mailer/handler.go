@@ -2,7 +2,8 @@
 // into one email per recipient (claim, render, MIME, SES SendRawEmail at
 // the account's rate, record), consumes SES delivery, bounce and complaint
 // events to track sends and suppress recipients, and signs and serves the
-// one-click unsubscribe links.
+// one-click unsubscribe links and the View in browser pages (view.go;
+// attachments.go attaches the PDF and keeps emails within SES's size).
 package mailer
 
 import (
