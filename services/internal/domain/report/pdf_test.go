@@ -172,3 +172,33 @@ func TestPDFErrorsOnABrokenChart(t *testing.T) {
 		t.Errorf("a chart the email lacks: %v", err)
 	}
 }
+
+// TestPDFTextIsUTF8: the characters of the reports' figures outside
+// cp1252 (minus sign, approximately, arrows, the swatch) come out of the
+// PDF as themselves, and a long table wraps rather than running off the
+// page.
+func TestPDFTextIsUTF8(t *testing.T) {
+	var rows strings.Builder
+	for i := 0; i < 80; i++ {
+		rows.WriteString(`<tr><td>Line ` + strconv.Itoa(i) + ` with a long description that has to wrap inside its column of the grid table</td><td style="text-align:right">−€1,234.5` + strconv.Itoa(i%10) + `</td></tr>`)
+	}
+	r := Rendered{Subject: "Ünïcode · test", HTML: `<html><body><h2>Totals ≈ ▲ ▼ ■ ≤ ≥ → ÷ × ¥ £</h2><p>Net −$20.00 · ≈ €5.00 – 87.5 %</p>` +
+		`<table class="grid"><tr><th>Line</th><th>Amount</th></tr>` + rows.String() + `</table></body></html>`}
+	pdf, err := RenderPDF(r, PDFOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := pdfText(t, pdf)
+	flat := strings.Join(strings.Fields(text), " ")
+	for _, want := range []string{"Totals ≈ ▲ ▼ ■ ≤ ≥ → ÷ × ¥ £", "Net −$20.00 · ≈ €5.00 – 87.5 %", "−€1,234.50", "−€1,234.59", "Line 79"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("PDF text lacks %q", want)
+		}
+	}
+	if pages := strings.Count(text, "\f"); pages < 2 || !strings.Contains(text, "page 2 of "+strconv.Itoa(pages)) {
+		t.Errorf("a long table on %d pages without page numbers", pages)
+	}
+	if strings.Count(flat, "Line Amount") < 2 {
+		t.Error("the table's header row is not repeated on the next page")
+	}
+}
