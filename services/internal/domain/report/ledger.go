@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 )
 
 // LedgerLine is one line of the accounting report's ledger CSV: money that
@@ -208,4 +210,20 @@ func decimal(minor int64, code string) (string, error) {
 		return "", fmt.Errorf("amount %d %s is not a decimal", minor, code)
 	}
 	return s, nil
+}
+
+// TenantLedger reads one tenant's ledger lines for due's period (a
+// portfolio's due: the period and now are the portfolio report's), as the
+// accounting report reads them: the portfolio accounting report calls it
+// for each member and passes all the lines to LedgerCSV.
+func TenantLedger(ctx context.Context, src Source, t tenants.Tenant, due messages.ReportDue, now time.Time) ([]LedgerLine, error) {
+	due.TenantID, due.PortfolioID, due.Role = t.ID, "", messages.RoleAccounting
+	if err := check(t, due); err != nil {
+		return nil, err
+	}
+	d, err := load(ctx, src, t, due, now, financeMetrics, false)
+	if err != nil {
+		return nil, err
+	}
+	return d.LedgerLines(), nil
 }

@@ -114,6 +114,11 @@ func TestLedgerLinesEqualTheReport(t *testing.T) {
 		t.Errorf("expense lines add up to %d, the report says %d", expenses, -f.expenses.V)
 	}
 
+	// What the portfolio accounting report reads per member is the same.
+	member, err := TenantLedger(context.Background(), src, tn, due, fixtureNow)
+	if err != nil || len(member) != len(d.LedgerLines()) || len(member) == 0 {
+		t.Errorf("TenantLedger: %d lines (%v), the report has %d", len(member), err, len(d.LedgerLines()))
+	}
 	r, err := Build(context.Background(), src, tn, due, fixtureNow)
 	if err != nil {
 		t.Fatal(err)
