@@ -87,7 +87,7 @@ start_services() {
 	done
 	for s in "${services[@]}"; do
 		# BOARDPACK_LOCAL: the local run, where the mailer may sign
-		# unsubscribe links with its development key.
+		# unsubscribe and View in browser links with its development keys.
 		BOARDPACK_LOCAL=${BOARDPACK_LOCAL:-true} BOARDPACK_HTTP_ADDR=127.0.0.1:${ports[$s]} setsid "$bin/$s" >"$logs/$s.log" 2>&1 &
 		echo $! >"$pids/$s.pid"
 	done

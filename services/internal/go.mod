@@ -3,6 +3,7 @@ module github.com/boardpack/boardpack/services/internal
 go 1.26.0
 
 require (
+	codeberg.org/go-pdf/fpdf v0.12.0
 	github.com/ThreeDotsLabs/watermill v1.5.1
 	github.com/ThreeDotsLabs/watermill-aws v1.0.3
 	github.com/adhocore/gronx v1.20.4
@@ -22,6 +23,7 @@ require (
 	github.com/prometheus/client_model v0.6.3
 	github.com/stripe/stripe-go/v76 v76.25.0
 	github.com/vanng822/go-premailer v1.38.0
+	golang.org/x/image v0.40.0
 )
 
 require (
@@ -41,7 +43,7 @@ require (
 	github.com/ssor/bom v0.0.0-20170718123548-6386211fdfcf // indirect
 	github.com/vanng822/css v1.0.1 // indirect
 	go.yaml.in/yaml/v3 v3.0.5
-	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/net v0.62.0
 )
 
 require (

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/mail"
 	"strings"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/boardpack/boardpack/services/internal/platform/envconfig"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+
+	"github.com/boardpack/boardpack/services/mailer/internal/mailer"
 )
 
 // Config is the mailer's configuration, read from BOARDPACK_* variables.
@@ -24,6 +27,11 @@ type Config struct {
 	UnsubscribeKey string
 	// UnsubscribeTTL is how long an unsubscribe link stays valid.
 	UnsubscribeTTL time.Duration
+	// ViewKeys sign the view-in-browser links ("kid:secret,..."; the
+	// first signs, all verify).
+	ViewKeys mailer.ViewKeys
+	// ViewTTL is how long a view link and its stored page last.
+	ViewTTL time.Duration
 	// VisibilityTimeout of the mailer's queues: claims expire within it and
 	// handlers finish inside it.
 	VisibilityTimeout time.Duration
@@ -42,6 +50,10 @@ type Config struct {
 // this file), so anyone could forge unsubscribe links signed with it:
 // Validate refuses it unless BOARDPACK_LOCAL=true.
 const devUnsubscribeKey = "local-dev-unsubscribe-key-change-me"
+
+// devViewKeys are the default view-link keys: public like
+// devUnsubscribeKey, accepted only in the local run.
+const devViewKeys = "dev:local-dev-view-key-change-me-0123456789"
 
 // renamed maps each setting to the deprecated name it replaced, still
 // read (with a warning) when the new name is unset.
@@ -66,6 +78,7 @@ func loadConfig(log *slog.Logger) (Config, error) {
 		PublicURL:         strings.TrimRight(r.String("BOARDPACK_MAILER_PUBLIC_URL", "http://127.0.0.1:8083"), "/"),
 		UnsubscribeKey:    r.Secret("BOARDPACK_MAILER_UNSUBSCRIBE_KEY", devUnsubscribeKey),
 		UnsubscribeTTL:    r.Duration("BOARDPACK_MAILER_UNSUBSCRIBE_TTL", 90*24*time.Hour),
+		ViewTTL:           r.Duration("BOARDPACK_MAILER_VIEW_TTL", 90*24*time.Hour),
 		VisibilityTimeout: r.Duration("BOARDPACK_MAILER_VISIBILITY_TIMEOUT", 60*time.Second),
 		Workers:           r.Int("BOARDPACK_MAILER_WORKERS", 2),
 		QuotaRefresh:      r.Duration("BOARDPACK_MAILER_SES_QUOTA_REFRESH", 10*time.Minute),
@@ -73,11 +86,17 @@ func loadConfig(log *slog.Logger) (Config, error) {
 		Local:             r.Bool("BOARDPACK_LOCAL", false),
 	}
 	c.MaxSendRate = float64(r.Int("BOARDPACK_MAILER_MAX_SEND_RATE", 0))
+	viewKeys := r.Secret("BOARDPACK_MAILER_VIEW_KEYS", devViewKeys)
 	r.Log(log, "mailer")
 	if err := r.Err(); err != nil {
 		return c, err
 	}
-	return c, c.Validate()
+	keys, err := mailer.ParseViewKeys(viewKeys)
+	if err != nil {
+		err = fmt.Errorf("BOARDPACK_MAILER_VIEW_KEYS: %w", err)
+	}
+	c.ViewKeys = keys
+	return c, errors.Join(err, c.Validate())
 }
 
 // Validate returns every problem at once.
@@ -91,6 +110,14 @@ func (c Config) Validate() error {
 	}
 	if c.UnsubscribeKey == devUnsubscribeKey && !c.Local {
 		errs = append(errs, errors.New("BOARDPACK_MAILER_UNSUBSCRIBE_KEY: must be set: the built-in development key is public and accepted only in the local run (BOARDPACK_LOCAL=true)"))
+	}
+	for _, k := range c.ViewKeys {
+		if strings.Contains(devViewKeys, k.Secret) && !c.Local {
+			errs = append(errs, errors.New("BOARDPACK_MAILER_VIEW_KEYS: must be set: the built-in development key is public and accepted only in the local run (BOARDPACK_LOCAL=true)"))
+		}
+	}
+	if c.ViewTTL < time.Hour {
+		errs = append(errs, errors.New("BOARDPACK_MAILER_VIEW_TTL: at least 1h"))
 	}
 	if c.VisibilityTimeout < 10*time.Second {
 		errs = append(errs, errors.New("BOARDPACK_MAILER_VISIBILITY_TIMEOUT: at least 10s"))

@@ -6,11 +6,13 @@
 //
 // Settings (BOARDPACK_*, printed at start, the key masked):
 //
-//	BOARDPACK_HTTP_ADDR                  127.0.0.1:8083  /unsubscribe, /healthz, /readyz, /metrics
+//	BOARDPACK_HTTP_ADDR                  127.0.0.1:8083  /unsubscribe, /reports/{id}, /healthz, /readyz, /metrics
 //	BOARDPACK_SENDER                     reports@boardpack.example.com  envelope sender (verified identity)
 //	BOARDPACK_MAILER_PUBLIC_URL          http://127.0.0.1:8083  base of the unsubscribe links
 //	BOARDPACK_MAILER_UNSUBSCRIBE_KEY     (development key)  HMAC key of unsubscribe links; required unless BOARDPACK_LOCAL=true
 //	BOARDPACK_MAILER_UNSUBSCRIBE_TTL     2160h           how long a link stays valid
+//	BOARDPACK_MAILER_VIEW_KEYS           (development key)  "kid1:secret1,kid2:secret2": HMAC keys of the View in browser links (/reports/{id}); the first signs, all verify; required unless BOARDPACK_LOCAL=true
+//	BOARDPACK_MAILER_VIEW_TTL            2160h           how long a view link and its stored page last
 //	BOARDPACK_MAILER_VISIBILITY_TIMEOUT  60s             of both queues; handlers finish within 3/4 of it
 //	BOARDPACK_MAILER_WORKERS             2               report-due messages handled at once
 //	BOARDPACK_MAILER_MAX_SEND_RATE       0               emails per second; 0 = SES GetSendQuota's rate
@@ -76,6 +78,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 		Portfolios:       &tenants.PortfolioCache{Store: tenantStore, TTL: cfg.TenantCacheTTL},
 		Source:           readmodel.Store{DB: db, Table: cfg.Names.Table},
 		Store:            store,
+		Views:            delivery.Views{DB: db, Table: cfg.Names.Table},
 		SES:              sesc,
 		ConfigurationSet: cfg.Names.ConfigurationSet,
 		MaxSendRate:      cfg.MaxSendRate,
@@ -83,6 +86,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 		Settings: mailer.Settings{
 			Sender: cfg.Sender, PublicURL: cfg.PublicURL,
 			UnsubscribeKey: cfg.UnsubscribeKey, UnsubscribeTTL: cfg.UnsubscribeTTL,
+			ViewKeys: cfg.ViewKeys, ViewTTL: cfg.ViewTTL,
 		},
 		Log:      log,
 		ClaimTTL: cfg.VisibilityTimeout,
@@ -115,6 +119,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	srv.AddReadyCheck("ses_events_queue", readiness.Queue(sqsc, cfg.Names.Queue(resources.QueueMailerSESEvents)))
 	srv.Mux.HandleFunc("POST /unsubscribe", mailer.UnsubscribeHandler([]byte(cfg.UnsubscribeKey), store, time.Now, log))
 	srv.Mux.HandleFunc("GET /unsubscribe", mailer.UnsubscribeConfirm([]byte(cfg.UnsubscribeKey), time.Now))
+	srv.Mux.HandleFunc("GET /reports/{id}", mailer.ViewHandler(cfg.ViewKeys, delivery.Views{DB: db, Table: cfg.Names.Table}, time.Now, log))
 	mailer.RegisterMetrics(srv, m)
 
 	// On shutdown the router drains: it stops receiving and lets the

@@ -221,8 +221,11 @@ func TestEachRoleReadsOnlyItsSecrets(t *testing.T) {
 	if !strings.HasPrefix(name, "${SecretNamePrefix}service/") {
 		t.Errorf("service secret %q is not under ${SecretNamePrefix}service/", name)
 	}
-	if exec := secretReads("TaskExecutionRole"); len(exec) != 1 || exec[0] != "ref:ServiceSecret" {
-		t.Errorf("task execution role reads %v, want only the service secret", exec)
+	if exec := secretReads("TaskExecutionRole"); len(exec) != 2 || exec[0] != "ref:ServiceSecret" || exec[1] != "ref:ViewKeysSecret" {
+		t.Errorf("task execution role reads %v, want only the service secret and the view keys", exec)
+	}
+	if name := sub(tpl.Resources["ViewKeysSecret"].Properties["Name"]); !strings.HasPrefix(name, "${SecretNamePrefix}service/") {
+		t.Errorf("view keys secret %q is not under ${SecretNamePrefix}service/", name)
 	}
 }
 

@@ -291,8 +291,10 @@ func TestTemplateTasks(t *testing.T) {
 					t.Errorf("task environment lacks %s", k)
 				}
 			}
-			if read["BOARDPACK_MAILER_UNSUBSCRIBE_KEY"] && env["BOARDPACK_MAILER_UNSUBSCRIBE_KEY"] != "secret" {
-				t.Error("BOARDPACK_MAILER_UNSUBSCRIBE_KEY must come from Secrets Manager (task definition Secrets)")
+			for _, k := range []string{"BOARDPACK_MAILER_UNSUBSCRIBE_KEY", "BOARDPACK_MAILER_VIEW_KEYS"} {
+				if read[k] && env[k] != "secret" {
+					t.Errorf("%s must come from Secrets Manager (task definition Secrets)", k)
+				}
 			}
 			if env["BOARDPACK_LOCAL"] != nil {
 				t.Error("BOARDPACK_LOCAL is for local runs only: it lets the mailer use its public development key")

@@ -39,6 +39,7 @@ func withAttention(metrics []string) []string {
 func finish(d *Data, v View) {
 	h := v.header()
 	h.UnsubscribeURL = UnsubscribePlaceholder
+	h.ViewURL = ViewPlaceholder
 	h.NoData = true
 	for _, s := range allSources {
 		if s.known(d) {

@@ -62,6 +62,9 @@ const portfolioAgendaMax = 10
 // filled depends on the role; each role has its own template.
 type PortfolioView struct {
 	Header
+	// ledger is every member's ledger lines of the period (accounting
+	// only), for the CSV attachment.
+	ledger []LedgerLine
 	// Businesses are the members' names, in the portfolio's order.
 	Businesses []string
 	// Glance compares the businesses side by side on a few figures.
@@ -127,7 +130,18 @@ func BuildPortfolio(ctx context.Context, src Source, p tenants.Portfolio, member
 	if err != nil {
 		return Rendered{}, err
 	}
-	return Render(v)
+	r, err := Render(v)
+	if err != nil || due.Role != messages.RoleAccounting || !Wants(p.Email, AttachCSV) {
+		return r, err
+	}
+	// The accounting board pack carries every member's ledger lines, one
+	// business per line's "business" column.
+	data, err := LedgerCSV(v.ledger)
+	if err != nil {
+		return Rendered{}, err
+	}
+	r.Attachments = append(r.Attachments, Attachment{Filename: AttachmentName(due, "csv"), ContentType: ContentTypeCSV, Data: data})
+	return r, nil
 }
 
 // AnalysePortfolio runs the role's portfolio analysis and returns its
@@ -166,7 +180,7 @@ func AnalysePortfolio(ctx context.Context, src Source, p tenants.Portfolio, memb
 	v := &PortfolioView{Header: Header{
 		TenantName: p.Name, Role: due.Role, RoleTitle: roleTitles[due.Role] + " portfolio",
 		Period: per.Label(), AsOf: asOf.In(loc).Format("2 Jan 2006 15:04 MST"), Timezone: p.Timezone,
-		ReportID: due.ReportID, UnsubscribeURL: UnsubscribePlaceholder,
+		ReportID: due.ReportID, UnsubscribeURL: UnsubscribePlaceholder, ViewURL: ViewPlaceholder,
 	}}
 	var currencies []string
 	for _, m := range ms {
@@ -200,6 +214,11 @@ func AnalysePortfolio(ctx context.Context, src Source, p tenants.Portfolio, memb
 	}
 
 	portfolioRoles[due.Role](v, ms, p, per)
+	if due.Role == messages.RoleAccounting {
+		for _, m := range ms {
+			v.ledger = append(v.ledger, m.d.LedgerLines()...)
+		}
+	}
 	if v.Agenda == nil {
 		v.Agenda = portfolioAgenda(ms, v.Attention)
 	}

@@ -538,3 +538,47 @@ func TestPortfolioMemberPeriods(t *testing.T) {
 		}
 	}
 }
+
+// TestPortfolioLedgerCSV: the accounting board pack carries one CSV of
+// every member's ledger lines, each naming its business, with the members'
+// distinctive charges and never the canary's; email.attachments: [] turns
+// it off, and other roles carry none.
+func TestPortfolioLedgerCSV(t *testing.T) {
+	src, p, all, _ := portfolioFixture()
+	p, members := withMembers(p, all, 2)
+	r := buildPortfolio(t, src, p, members, messages.RoleAccounting)
+	var csv string
+	for _, a := range r.Attachments {
+		if a.ContentType == ContentTypeCSV {
+			csv = string(a.Data)
+			if a.Filename != "holding-accounting-2026-10.csv" {
+				t.Errorf("csv file name %q", a.Filename)
+			}
+		}
+	}
+	if csv == "" {
+		t.Fatalf("the accounting board pack has no CSV: %+v", r.Attachments)
+	}
+	for _, want := range []string{"Alpha Tours", "Bravo Reisen GmbH", "12345.67,USD", "76543.21,EUR"} {
+		if !strings.Contains(csv, want) {
+			t.Errorf("the CSV lacks %q:\n%s", want, csv)
+		}
+	}
+	for _, bad := range []string{canaryName, "9876543.21", "Charlie Dumpsters"} {
+		if strings.Contains(csv, bad) {
+			t.Errorf("the CSV shows %q, which is not a member's", bad)
+		}
+	}
+	if !strings.Contains(r.HTML, ViewPlaceholder) {
+		t.Error("the board pack has no View in browser link for the mailer to sign")
+	}
+	off := []string{}
+	p.Email.Attachments = &off
+	if r := buildPortfolio(t, src, p, members, messages.RoleAccounting); len(r.Attachments) != 0 {
+		t.Errorf("attachments: [] still attached %d files", len(r.Attachments))
+	}
+	p.Email.Attachments = nil
+	if r := buildPortfolio(t, src, p, members, messages.RoleCFO); len(r.Attachments) != 0 {
+		t.Errorf("the CFO board pack carries %d attachments; only accounting has a CSV", len(r.Attachments))
+	}
+}

@@ -30,6 +30,12 @@
 //   - Data is never trusted as markup: the templates escape everything and
 //     no template.HTML is ever built from data.
 //
+// Attachments and the browser view are drawn from the rendered report, so
+// they show the email's very strings: pdf.go (the PDF of any report, from
+// its HTML and charts), ledger.go (the accounting report's ledger CSV),
+// browser.go (the View in browser page and link), attach.go (what
+// email.attachments allow).
+//
 // reportctl preview and the mailer both call Build; for a portfolio (a
 // holding company's businesses) they call BuildPortfolio, whose analyses
 // (portfolio.go, portfolio_roles.go) take every figure of a business from
@@ -86,30 +92,42 @@ var ErrInvalid = errors.New("invalid report request")
 // Build reads what the role's analysis needs from src and renders the
 // report for due's period. now is the build time: figures are as of
 // min(now, period end).
+// The accounting report carries its ledger CSV (attach.go) when the
+// tenant's email.attachments allow; the PDF is WithPDF's, added by the
+// mailer, which counts a PDF that fails and sends without it.
 func Build(ctx context.Context, src Source, t tenants.Tenant, due messages.ReportDue, now time.Time) (Rendered, error) {
-	v, err := Analyse(ctx, src, t, due, now)
+	v, d, err := analyse(ctx, src, t, due, now)
 	if err != nil {
 		return Rendered{}, err
 	}
-	return Render(v)
+	r, err := Render(v)
+	if err != nil {
+		return Rendered{}, err
+	}
+	return r, attachLedger(&r, d)
 }
 
 // Analyse runs the role's analyst and returns its view model.
 func Analyse(ctx context.Context, src Source, t tenants.Tenant, due messages.ReportDue, now time.Time) (View, error) {
+	v, _, err := analyse(ctx, src, t, due, now)
+	return v, err
+}
+
+func analyse(ctx context.Context, src Source, t tenants.Tenant, due messages.ReportDue, now time.Time) (View, *Data, error) {
 	if err := check(t, due); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	a, ok := analysts[due.Role]
 	if !ok {
-		return nil, fmt.Errorf("%w: unknown role %q", ErrInvalid, due.Role)
+		return nil, nil, fmt.Errorf("%w: unknown role %q", ErrInvalid, due.Role)
 	}
 	d, err := load(ctx, src, t, due, now, withAttention(a.metrics), true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	v := a.analyse(d)
 	finish(d, v)
-	return v, nil
+	return v, d, nil
 }
 
 func check(t tenants.Tenant, due messages.ReportDue) error {

@@ -43,6 +43,9 @@ type Header struct {
 	// UnsubscribeURL is the visible unsubscribe link; the mailer replaces
 	// UnsubscribePlaceholder with each recipient's signed link.
 	UnsubscribeURL string
+	// ViewURL is the "View in browser" link; the mailer replaces
+	// ViewPlaceholder with the report's signed link (browser.go).
+	ViewURL string
 }
 
 // UnsubscribePlaceholder stands for the recipient's unsubscribe link in

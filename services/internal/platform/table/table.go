@@ -35,6 +35,7 @@
 //	TENANT#<id>  DUE#CURSOR                                 scheduler  every firing up to cursor_at has its DUE# item
 //	TENANT#<id>  SEND#<report id>#<recipient, lower case>   delivery   one email of a report to one recipient
 //	TENANT#<id>  SUPPRESS#<address, lower case>             delivery   hard bounce or complaint: never send again
+//	TENANT#<id>  VIEW#<report id>#<chunk, 3 digits>         delivery   the browser view of a sent report: gzip HTML in chunks (expires_at = the link's expiry)
 //	TENANT#<id>  UNSUB#<role>#<address, lower case>         delivery   one-click unsubscribe from one role's report
 //	TENANT#<id>  IMPORT#<kind>#LATEST                       reportctl  the last CSV import of a kind
 //	TENANT#<id>  IMPORT#<kind>#V#<version, 13 digits>       reportctl  one item per import, for the record
@@ -112,6 +113,7 @@ const (
 	PrefixSend      = "SEND#"
 	PrefixSuppress  = "SUPPRESS#"
 	PrefixUnsub     = "UNSUB#"
+	PrefixView      = "VIEW#"
 	PrefixImport    = "IMPORT#"
 	PrefixAlert     = "ALERT#"
 	tenantPKPrefix  = "TENANT#"
@@ -154,6 +156,7 @@ var Prefixes = []Prefix{
 	{PrefixSend, "delivery"},
 	{PrefixSuppress, "delivery"},
 	{PrefixUnsub, "delivery"},
+	{PrefixView, "delivery"},
 	{PrefixImport, "reportctl"},
 	{PrefixAlert, "alerting/episodes"},
 	{SKStripeBackfill, "reportctl"},
@@ -238,6 +241,14 @@ func DuePendingSK(due time.Time, tenantID, reportID string) string {
 // SendSK is the sort key of one email of a report to one recipient.
 func SendSK(reportID, recipient string) string {
 	return PrefixSend + reportID + "#" + strings.ToLower(recipient)
+}
+
+// ViewPrefix begins the sort keys of one report's browser view.
+func ViewPrefix(reportID string) string { return PrefixView + reportID + "#" }
+
+// ViewSK is the sort key of one chunk of a report's browser view.
+func ViewSK(reportID string, chunk int) string {
+	return fmt.Sprintf("%s%03d", ViewPrefix(reportID), chunk)
 }
 
 // SuppressSK is the sort key of a suppressed address.

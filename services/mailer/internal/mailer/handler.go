@@ -2,7 +2,8 @@
 // into one email per recipient (claim, render, MIME, SES SendRawEmail at
 // the account's rate, record), consumes SES delivery, bounce and complaint
 // events to track sends and suppress recipients, and signs and serves the
-// one-click unsubscribe links.
+// one-click unsubscribe links and the View in browser pages (view.go;
+// attachments.go attaches the PDF and keeps emails within SES's size).
 package mailer
 
 import (
@@ -82,6 +83,10 @@ type Settings struct {
 	UnsubscribeKey string
 	// UnsubscribeTTL is how long an unsubscribe link stays valid.
 	UnsubscribeTTL time.Duration
+	// ViewKeys sign the view-in-browser links (view.go); none: no link.
+	ViewKeys ViewKeys
+	// ViewTTL is how long a view link (and its stored page) lasts.
+	ViewTTL time.Duration
 }
 
 // Options build a Mailer.
@@ -92,6 +97,8 @@ type Options struct {
 	Portfolios portfolioGetter
 	Source     report.Source
 	Store      sendStore
+	// Views stores each report's browser view (nil: no view links).
+	Views viewStore
 	// SES sends; throttling is retried by the Mailer within the account's
 	// rate (MaxSendRate, or GetSendQuota's, read every QuotaRefresh).
 	SES              sesAPI
@@ -114,6 +121,7 @@ func New(o Options) *Mailer {
 		portfolios: o.Portfolios,
 		source:     o.Source,
 		store:      o.Store,
+		views:      o.Views,
 		sender:     newSender(o.SES, o.Settings.Sender, o.ConfigurationSet, o.MaxSendRate, o.QuotaRefresh),
 		cfg:        o.Settings,
 		log:        o.Log,
@@ -130,6 +138,8 @@ type Mailer struct {
 	portfolios portfolioGetter
 	source     report.Source
 	store      sendStore
+	views      viewStore
+	counters   counters
 	sender     *sender
 	cfg        Settings
 	log        *slog.Logger
@@ -243,6 +253,9 @@ func (m *Mailer) deliverAs(ctx context.Context, log *slog.Logger, id identity, d
 	if err != nil {
 		return fmt.Errorf("build report %s: %w", due.ReportID, err)
 	}
+	rendered = m.prepare(ctx, log, id.ID, id.Email, due, rendered, func(r report.Rendered) ([]byte, error) {
+		return m.compose(id, due, r, recipients[0], false)
+	})
 	if due.TestRecipient != "" {
 		return m.sendTest(ctx, log, id, due, rendered)
 	}
@@ -437,6 +450,8 @@ func (m *Mailer) sendTest(ctx context.Context, log *slog.Logger, t identity, due
 // compose builds the raw email for one recipient, or its audit copy (no
 // unsubscribe link: the token would be the recipient's).
 func (m *Mailer) compose(t identity, due messages.ReportDue, r report.Rendered, rcpt string, audit bool) ([]byte, error) {
+	// A report that did not go through prepare has no view link.
+	r = r.WithViewLink("")
 	e := envelope{
 		From: t.Email.From, ReplyTo: t.Email.ReplyTo, To: rcpt, Subject: r.Subject, ReportID: due.ReportID,
 		Date: m.now(), Audit: audit,

@@ -126,6 +126,14 @@ func buildMIME(e envelope, r report.Rendered, sender string) ([]byte, error) {
 			return nil, fmt.Errorf("embed %s: %w", img.ContentID, err)
 		}
 	}
+	// Attachments make the message multipart/mixed around the
+	// related/alternative body.
+	for _, a := range r.Attachments {
+		ct, _, _ := strings.Cut(a.ContentType, ";")
+		if err := m.AttachReader(a.Filename, bytes.NewReader(a.Data), gomail.WithFileContentType(gomail.ContentType(strings.TrimSpace(ct)))); err != nil {
+			return nil, fmt.Errorf("attach %s: %w", a.Filename, err)
+		}
+	}
 	var buf bytes.Buffer
 	if _, err := m.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("write mime: %w", err)

@@ -145,6 +145,15 @@ func Save(dir, base string, raw []byte, e Email) (eml, html string, err error) {
 	if body == "" {
 		body = "<pre>" + htmlEscape(e.Text) + "</pre>"
 	}
+	for i, p := range e.Attachments {
+		name := filepath.Base(p.Filename)
+		if name == "." || name == "/" || name == "" || strings.HasPrefix(name, ".") {
+			name = fmt.Sprintf("attachment-%d", i+1)
+		}
+		if err := os.WriteFile(filepath.Join(dir, base+"-"+name), p.Data, 0o644); err != nil {
+			return "", "", err
+		}
+	}
 	if len(e.Inline) > 0 {
 		files := filepath.Join(dir, base+".files")
 		if err := os.MkdirAll(files, 0o755); err != nil {

@@ -143,3 +143,29 @@ func TestOutboxReadsLocalStack(t *testing.T) {
 		t.Fatalf("outbox without an emulator: exit %d", r.Code)
 	}
 }
+
+// TestOutboxSavesAttachments: an email with attachments (multipart/mixed
+// around the body) keeps its HTML and text, and its files are saved
+// beside the .eml.
+func TestOutboxSavesAttachments(t *testing.T) {
+	inner := rawEmail("JADA CFO report", "cfo@example.com")
+	head, body, _ := strings.Cut(inner, "\r\n\r\n")
+	head = strings.Replace(head, `Content-Type: multipart/alternative; boundary="alt"`, `Content-Type: multipart/mixed; boundary="mix"`, 1)
+	raw := head + "\r\n\r\n--mix\r\nContent-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n" + body +
+		"--mix\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"jada-cfo-2026-11.pdf\"\r\n\r\n" +
+		base64.StdEncoding.EncodeToString([]byte("%PDF-1.4 test")) + "\r\n--mix--\r\n"
+	e, err := outbox.Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(e.HTML, "<h1>Revenue</h1>") || !strings.Contains(e.Text, "€1,000") || len(e.Attachments) != 1 || e.Attachments[0].Filename != "jada-cfo-2026-11.pdf" {
+		t.Fatalf("parsed: html %t, text %q, attachments %v", e.HTML != "", e.Text, len(e.Attachments))
+	}
+	dir := t.TempDir()
+	if _, _, err := outbox.Save(dir, "001-x", []byte(raw), e); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "001-x-jada-cfo-2026-11.pdf")); err != nil || string(b) != "%PDF-1.4 test" {
+		t.Errorf("saved attachment: %q, %v", b, err)
+	}
+}

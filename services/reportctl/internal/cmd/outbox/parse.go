@@ -25,6 +25,8 @@ type Email struct {
 	Text      string
 	// Inline are the parts with a Content-ID (the charts), by Content-ID.
 	Inline map[string]Part
+	// Attachments are the attached files (the report's PDF and CSV).
+	Attachments []Part
 }
 
 // Part is one inline part.
@@ -98,6 +100,10 @@ func (e *Email) walk(h textproto.MIMEHeader, body io.Reader) error {
 			name = dp["filename"]
 		}
 		e.Inline[cid] = Part{ContentType: mt, Filename: name, Data: data}
+		return nil
+	}
+	if disp, dp, err := mime.ParseMediaType(h.Get("Content-Disposition")); err == nil && disp == "attachment" {
+		e.Attachments = append(e.Attachments, Part{ContentType: mt, Filename: dp["filename"], Data: data})
 		return nil
 	}
 	switch {

@@ -163,7 +163,7 @@ func Send(ctx context.Context, a *app.App, tenant, role, period, to string) erro
 
 func previewCommand(a *app.App) *cobra.Command {
 	var r reportArgs
-	var format, out string
+	var format, out, paper string
 	c := &cobra.Command{
 		Use:   "preview --tenant ID --role ROLE [--period YYYY-MM] [--format html|text] [--out FILE]",
 		Short: "render a report without sending it",
@@ -172,8 +172,11 @@ func previewCommand(a *app.App) *cobra.Command {
 			if err := r.check(); err != nil {
 				return err
 			}
-			if format != "html" && format != "text" {
-				return app.Usagef("--format %q is not html or text", format)
+			if format != "html" && format != "text" && format != "pdf" {
+				return app.Usagef("--format %q is not html, text or pdf", format)
+			}
+			if report.Paper(paper) != report.PaperA4 && report.Paper(paper) != report.PaperLetter {
+				return app.Usagef("--paper %q is not A4 or Letter", paper)
 			}
 			ctx := cmd.Context()
 			t, err := a.LoadTenant(ctx, r.tenant)
@@ -193,10 +196,19 @@ func previewCommand(a *app.App) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// A preview has no stored browser view to link to.
+			rep = rep.WithViewLink("")
 			// A browser cannot resolve cid: images: the preview inlines them.
 			body := rep.HTMLWithDataURIs()
-			if format == "text" {
+			switch format {
+			case "text":
 				body = "Subject: " + rep.Subject + "\n\n" + rep.Text
+			case "pdf":
+				pdf, err := report.RenderPDF(rep, report.PDFOptions{Paper: report.Paper(paper), Created: now})
+				if err != nil {
+					return err
+				}
+				body = string(pdf)
 			}
 			if out == "" {
 				_, err = io.WriteString(a.Stdout, body)
@@ -210,9 +222,10 @@ func previewCommand(a *app.App) *cobra.Command {
 		},
 	}
 	r.bind(c)
-	c.Flags().StringVar(&format, "format", "html", "html or text")
+	c.Flags().StringVar(&format, "format", "html", "html, text or pdf (the email's PDF attachment)")
+	c.Flags().StringVar(&paper, "paper", "A4", "the PDF's paper: A4 or Letter")
 	c.Flags().StringVar(&out, "out", "", "write to FILE instead of stdout")
-	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"html", "text"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"html", "text", "pdf"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 

@@ -23,7 +23,8 @@ func TestReportUsageErrors(t *testing.T) {
 		{"report", "send", "--role", "cfo"},
 		{"report", "send", "--tenant", "jada", "--role", "cfoo"},
 		{"report", "preview", "--tenant", "jada", "--role", "cfo", "--period", "2026-13"},
-		{"report", "preview", "--tenant", "jada", "--role", "cfo", "--format", "pdf"},
+		{"report", "preview", "--tenant", "jada", "--role", "cfo", "--format", "rtf"},
+		{"report", "preview", "--tenant", "jada", "--role", "cfo", "--format", "pdf", "--paper", "A5"},
 		{"report", "status"},
 	} {
 		if r := cli(t, names, args...); r.Code != 2 {
@@ -63,6 +64,12 @@ func TestReportSendPreviewStatus(t *testing.T) {
 		t.Fatalf("tenants apply: %s", r.Stderr)
 	}
 	r := cli(t, names, "report", "preview", "--tenant", "jada", "--role", "cfo", "--period", "2026-10", "--format", "text")
+	if strings.Contains(r.Stdout, "View in browser") {
+		t.Errorf("the preview links to a browser view it does not have")
+	}
+	if r := cli(t, names, "report", "preview", "--tenant", "jada", "--role", "cfo", "--period", "2026-10", "--format", "pdf", "--paper", "Letter"); r.Code != 0 || !strings.HasPrefix(r.Stdout, "%PDF-") {
+		t.Fatalf("pdf preview: exit %d %.20q %s", r.Code, r.Stdout, r.Stderr)
+	}
 	if r.Code != 0 || !strings.Contains(r.Stdout, "Figures as of") || !strings.Contains(r.Stdout, "Missing: Stripe data") {
 		t.Fatalf("preview: exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
 	}
