@@ -21,6 +21,26 @@ func applyDemo(t *testing.T, names resources.Names) {
 	}
 }
 
+// demoWithout writes the demo tenants file with tenant id left out of the
+// holding portfolio's members, so that the tenant can be deleted.
+func demoWithout(t *testing.T, id string) string {
+	t.Helper()
+	b, err := os.ReadFile(repoFile(t, "deploy/demo/tenants.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const members = "members: [queen-of-san-diego, jada, quickdumpnow, dangerouscentaur]"
+	if !strings.Contains(string(b), members) {
+		t.Fatalf("the demo portfolio's members are no longer %q", members)
+	}
+	out := strings.Replace(string(b), members, strings.Replace(members, " "+id+",", "", 1), 1)
+	path := filepath.Join(t.TempDir(), "tenants.yaml")
+	if err := os.WriteFile(path, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // TestTenantsExportRoundTrips: export, apply the export elsewhere, export
 // again: the same file, and diff against the source shows no change.
 func TestTenantsExportRoundTrips(t *testing.T) {
@@ -131,6 +151,13 @@ func TestDiffMasksSecrets(t *testing.T) {
 func TestTenantsDeleteRestorePurge(t *testing.T) {
 	env := mototest.Bootstrap(t, resources.Spec{})
 	applyDemo(t, env.Names)
+	if r := cli(t, env.Names, "tenants", "delete", "jada", "--yes"); r.Code != 1 || !strings.Contains(r.Stderr, "member of portfolio holding") {
+		t.Fatalf("delete of a portfolio member: exit %d: %s; want a refusal naming the portfolio", r.Code, r.Stderr)
+	}
+	file := demoWithout(t, "jada")
+	if r := cli(t, env.Names, "tenants", "apply", "-f", file); r.Code != 0 {
+		t.Fatalf("apply: exit %d: %s", r.Code, r.Stderr)
+	}
 
 	r := cli(t, env.Names, "tenants", "delete", "jada")
 	if r.Code != 2 || !strings.Contains(r.Stderr, "--yes") {
@@ -157,7 +184,7 @@ func TestTenantsDeleteRestorePurge(t *testing.T) {
 	if r := cli(t, env.Names, "tenants", "export"); strings.Contains(r.Stdout, "id: jada") {
 		t.Fatalf("export has the deleted tenant")
 	}
-	if r := cli(t, env.Names, "tenants", "diff", "-f", repoFile(t, "deploy/demo/tenants.yaml")); !strings.Contains(r.Stdout, "~ jada (restored)") {
+	if r := cli(t, env.Names, "tenants", "diff", "-f", file); !strings.Contains(r.Stdout, "~ jada (restored)") {
 		t.Fatalf("diff does not say apply would restore the deleted tenant:\n%s", r.Stdout)
 	}
 	if r := cli(t, env.Names, "tenants", "restore", "jada"); r.Code != 0 {
@@ -185,7 +212,9 @@ func TestTenantsDeleteRestorePurge(t *testing.T) {
 // but yes leaves the tenant alone.
 func TestTenantsDeleteAsksOnATerminal(t *testing.T) {
 	env := mototest.Bootstrap(t, resources.Spec{})
-	applyDemo(t, env.Names)
+	if r := cli(t, env.Names, "tenants", "apply", "-f", demoWithout(t, "jada")); r.Code != 0 {
+		t.Fatalf("apply: exit %d: %s", r.Code, r.Stderr)
+	}
 	r := clitest.RunTerminal(t, env.Names, "no\n", "tenants", "delete", "jada")
 	if r.Code != 1 || !strings.Contains(r.Stderr, "Type yes to confirm") || !strings.Contains(r.Stderr, "not confirmed") {
 		t.Fatalf("answered no: exit %d, stderr %q", r.Code, r.Stderr)
