@@ -27,18 +27,23 @@ trap 'kill $moto 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/moto-api/data.json" >/dev/null && break; sleep 0.2; done
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 
-# gremlins copies the module (services/internal) to a temporary folder for
-# each worker, where its `replace => ../../messages` would point at nothing:
-# every mutant would then fail to build and count as killed. Mutate a staged
-# copy whose replace is absolute, outside the workspace.
+# gremlins copies the module (services/internal) into $TMPDIR/gremlins-*/wd-*/
+# and runs each mutant's tests there. Paths that leave the module would then
+# point at nothing (go.mod's `replace => ../../messages`, the tests'
+# ../../../../deploy/demo fixtures): every mutant would fail to build or
+# find its fixtures and count as killed. So $TMPDIR is a folder whose
+# messages/ and deploy/ are the repository's, at the depth those paths
+# expect, and the unmutated tests must pass in such a copy first.
 stage=$(mktemp -d)
 trap 'kill $moto 2>/dev/null || true; rm -rf "$stage"' EXIT
-cp -r services/internal "$stage/internal"
-sed -i "s#=> ../../messages#=> $PWD/messages#" "$stage/internal/go.mod"
-export GOWORK=off
+ln -s "$PWD/messages" "$stage/messages"
+ln -s "$PWD/deploy" "$stage/deploy"
+mkdir -p "$stage/baseline"
+cp -r services/internal "$stage/baseline/internal"
+export GOWORK=off TMPDIR="$stage"
 targets=$(for p in $pkgs; do printf './domain/%s ' "$p"; done)
-if ! (cd "$stage/internal" && go test -count=1 $targets >"$out/baseline.log" 2>&1); then
-	echo "the staged packages' tests fail before any mutation; see $out/baseline.log" >&2
+if ! (cd "$stage/baseline/internal" && go test -count=1 $targets >"$out/baseline.log" 2>&1); then
+	echo "the packages' tests fail in a copy laid out as gremlins lays it out; see $out/baseline.log" >&2
 	exit 1
 fi
 
@@ -47,7 +52,7 @@ printf '%-10s %8s %8s %8s %9s\n' package killed lived timeout efficacy
 for p in $pkgs; do
 	dir=services/internal/domain/$p
 	json="$out/$p.json"
-	(cd "$stage/internal" && "$GREMLINS" unleash --silent --workers "$workers" --timeout-coefficient 4 \
+	(cd services/internal && "$GREMLINS" unleash --silent --workers "$workers" --timeout-coefficient 4 \
 		-o "$json" "./domain/$p") >"$out/$p.log" 2>&1 || true
 	python3 - "$json" "$p" "$min" <<'PY' || status=1
 import json, sys
