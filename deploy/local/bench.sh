@@ -29,6 +29,7 @@ runs=(
 	"services/e2e;^BenchmarkRawSQSCeiling$;100x;20x"
 	"services/e2e;^BenchmarkNaiveWatermillPeer$;200x;30x"
 	"services/e2e;^BenchmarkIngest$;50x;10x"
+	"services/e2e;^BenchmarkWebhookToSlack$;1x;1x"
 	"services/e2e;^BenchmarkWebhookLoad$;1x;1x"
 	"services/e2e;^BenchmarkServiceFootprint$;3x;1x"
 	"services/internal/domain/report;^Benchmark(Build|Render)$;20x;3x"

@@ -41,10 +41,11 @@ func newEngine(awsCfg aws.Config, db *dynamodb.Client, cfg config, m *metrics, l
 		n.ReportLink = func(t tenants.Tenant, _ alerting.Compiled) string { return base + "/" + url.PathEscape(t.ID) }
 	}
 	eng := &engine.Engine{
-		Tenants: engine.CachedTenants{Cache: &tenants.Cache{Store: tstore, TTL: cfg.TenantCacheTTL}, Store: tstore},
-		States:  states,
-		Reader:  engine.ReadModel{Source: readmodel.Store{DB: db, Table: table}},
-		Notify:  n, Log: log,
+		Tenants:    engine.CachedTenants{Cache: &tenants.Cache{Store: tstore, TTL: cfg.TenantCacheTTL}, Store: tstore},
+		Portfolios: &engine.PortfolioList{Store: tstore, TTL: cfg.TenantCacheTTL},
+		States:     states,
+		Reader:     engine.ReadModel{Source: readmodel.Store{DB: db, Table: table}},
+		Notify:     n, Log: log,
 		OnNotification: func(kind string) { m.notifications.WithLabelValues(kind).Inc() },
 		Debounce:       cfg.Debounce,
 	}

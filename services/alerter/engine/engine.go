@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +43,29 @@ type States interface {
 	LastSeen(ctx context.Context, tenantID, source string) (time.Time, error)
 }
 
+// Portfolios lists the portfolios whose rules run over their members'
+// facts (a PortfolioList); nil means none.
+type Portfolios interface {
+	ListPortfolios(ctx context.Context) ([]tenants.Portfolio, error)
+}
+
+// scope is whose rules are evaluated over whose facts: a tenant's own
+// rules over its facts (owner = the tenant, prefix ""), or a portfolio's
+// rules over one member's facts (owner = Portfolio.AlertTenant, prefix
+// "member/"). Episodes are kept under (owner, rule, prefix+subject), so a
+// member's episodes through a portfolio never meet its own.
+type scope struct {
+	owner  tenants.Tenant
+	data   string // the tenant whose facts and read model are read
+	prefix string
+}
+
+func tenantScope(t tenants.Tenant) scope { return scope{owner: t, data: t.ID} }
+
+func portfolioScope(p tenants.Portfolio, m tenants.Tenant) scope {
+	return scope{owner: p.AlertTenant(m), data: m.ID, prefix: m.ID + "/"}
+}
+
 // Deliverer sends one notification (notify.Notifier).
 type Deliverer interface {
 	Deliver(ctx context.Context, t tenants.Tenant, rule alerting.Compiled, note alerting.Notification, test bool) error
@@ -50,11 +74,14 @@ type Deliverer interface {
 // Engine evaluates rules.
 type Engine struct {
 	Tenants Tenants
-	States  States
-	Reader  alerting.Reader
-	Notify  Deliverer
-	Log     *slog.Logger
-	Now     func() time.Time
+	// Portfolios, when set, adds each portfolio's rules over its members'
+	// facts.
+	Portfolios Portfolios
+	States     States
+	Reader     alerting.Reader
+	Notify     Deliverer
+	Log        *slog.Logger
+	Now        func() time.Time
 	// OnNotification counts notifications created, by kind.
 	OnNotification func(kind string)
 	// Debounce bounds how often one fact-driven evaluation of an aggregate
@@ -94,28 +121,58 @@ func (e *Engine) HandleFact(ctx context.Context, f messages.MetricEvent) error {
 	e.markSeen(ctx, t.ID, f.Source, f.OccurredAt)
 	now := e.now()
 	var errs []error
-	for _, rule := range t.AlertRules() {
-		if !rule.Watches(f.Metric) {
-			continue
-		}
-		if rule.Def.PerEntity {
-			if obs, ok := alerting.FromFact(rule, t.Currency, f); ok {
-				errs = append(errs, e.observe(ctx, t, rule, obs, now))
+	fact := func(sc scope, rules []alerting.Compiled) {
+		for _, rule := range rules {
+			if !rule.Watches(f.Metric) {
+				continue
 			}
-			continue
+			if rule.Def.PerEntity {
+				if obs, ok := alerting.FromFact(rule, t.Currency, f); ok {
+					errs = append(errs, e.observe(ctx, sc, rule, obs, now))
+				}
+				continue
+			}
+			errs = append(errs, e.evaluateSoon(ctx, sc, rule, now))
 		}
-		errs = append(errs, e.evaluateSoon(ctx, t, rule, now))
+	}
+	fact(tenantScope(t), t.AlertRules())
+	ps, err := e.portfoliosOf(ctx, t.ID)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	for _, p := range ps {
+		fact(portfolioScope(p, t), p.AlertRules(t.Currency))
 	}
 	return errors.Join(errs...)
 }
 
+// portfoliosOf returns the portfolios that have tenant id as a member now:
+// a tenant removed from a portfolio stops producing its alerts from the
+// next fact read after the list changes.
+func (e *Engine) portfoliosOf(ctx context.Context, id string) ([]tenants.Portfolio, error) {
+	if e.Portfolios == nil {
+		return nil, nil
+	}
+	all, err := e.Portfolios.ListPortfolios(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list portfolios: %w", err)
+	}
+	var out []tenants.Portfolio
+	for _, p := range all {
+		if p.HasMember(id) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
 // evaluateSoon evaluates an aggregate rule now, or once the debounce
 // interval since the last evaluation has passed.
-func (e *Engine) evaluateSoon(ctx context.Context, t tenants.Tenant, rule alerting.Compiled, now time.Time) error {
+func (e *Engine) evaluateSoon(ctx context.Context, sc scope, rule alerting.Compiled, now time.Time) error {
 	if e.Debounce <= 0 {
-		return e.evaluate(ctx, t, rule, now)
+		return e.evaluate(ctx, sc, rule, now)
 	}
-	k := t.ID + "|" + rule.Name
+	k := sc.owner.ID + "|" + sc.prefix + "|" + rule.Name
 	e.debMu.Lock()
 	if e.lastRun == nil {
 		e.lastRun, e.trailer = map[string]time.Time{}, map[string]bool{}
@@ -124,7 +181,7 @@ func (e *Engine) evaluateSoon(ctx context.Context, t tenants.Tenant, rule alerti
 	if since >= e.Debounce {
 		e.lastRun[k] = time.Now()
 		e.debMu.Unlock()
-		return e.evaluate(ctx, t, rule, now)
+		return e.evaluate(ctx, sc, rule, now)
 	}
 	if !e.trailer[k] {
 		e.trailer[k] = true
@@ -135,8 +192,8 @@ func (e *Engine) evaluateSoon(ctx context.Context, t tenants.Tenant, rule alerti
 			e.debMu.Unlock()
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			if err := e.evaluate(ctx, t, rule, e.now()); err != nil {
-				e.Log.Warn("evaluate alert rule", "tenant_id", t.ID, "rule", rule.Name, "err", err)
+			if err := e.evaluate(ctx, sc, rule, e.now()); err != nil {
+				e.Log.Warn("evaluate alert rule", "tenant_id", sc.owner.ID, "member", sc.data, "rule", rule.Name, "err", err)
 			}
 		})
 	}
@@ -153,10 +210,20 @@ func (e *Engine) HandleFinding(ctx context.Context, f messages.Finding) error {
 	e.markSeen(ctx, t.ID, f.Source, f.OccurredAt)
 	now := e.now()
 	var errs []error
-	for _, rule := range t.AlertRules() {
-		if obs, ok := alerting.FromFinding(rule, f); ok {
-			errs = append(errs, e.observe(ctx, t, rule, obs, now))
+	finding := func(sc scope, rules []alerting.Compiled) {
+		for _, rule := range rules {
+			if obs, ok := alerting.FromFinding(rule, f); ok {
+				errs = append(errs, e.observe(ctx, sc, rule, obs, now))
+			}
 		}
+	}
+	finding(tenantScope(t), t.AlertRules())
+	ps, err := e.portfoliosOf(ctx, t.ID)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	for _, p := range ps {
+		finding(portfolioScope(p, t), p.AlertRules(t.Currency))
 	}
 	return errors.Join(errs...)
 }
@@ -194,7 +261,8 @@ func (e *Engine) markSeen(ctx context.Context, tenantID, source string, at time.
 }
 
 // evaluate observes an aggregate rule over the read model.
-func (e *Engine) evaluate(ctx context.Context, t tenants.Tenant, rule alerting.Compiled, now time.Time) error {
+func (e *Engine) evaluate(ctx context.Context, sc scope, rule alerting.Compiled, now time.Time) error {
+	t := sc.owner
 	var (
 		obs alerting.Observation
 		ok  bool
@@ -202,19 +270,21 @@ func (e *Engine) evaluate(ctx context.Context, t tenants.Tenant, rule alerting.C
 	)
 	if rule.Metric == alerting.MetricSourceStale {
 		var last time.Time
-		if last, err = e.States.LastSeen(ctx, t.ID, rule.Source); err == nil {
+		if last, err = e.States.LastSeen(ctx, sc.data, rule.Source); err == nil {
 			obs, ok = alerting.Stale(rule, last, now)
 		}
 	} else {
-		obs, ok, err = alerting.Aggregate(ctx, e.Reader, rule, t.ID, t.Currency, t.Location(), now)
+		obs, ok, err = alerting.Aggregate(ctx, e.Reader, rule, sc.data, t.Currency, t.Location(), now)
 	}
 	if err != nil || !ok {
 		return err
 	}
-	return e.observe(ctx, t, rule, obs, now)
+	return e.observe(ctx, sc, rule, obs, now)
 }
 
-func (e *Engine) observe(ctx context.Context, t tenants.Tenant, rule alerting.Compiled, obs alerting.Observation, now time.Time) error {
+func (e *Engine) observe(ctx context.Context, sc scope, rule alerting.Compiled, obs alerting.Observation, now time.Time) error {
+	t := sc.owner
+	obs.Subject = sc.prefix + obs.Subject
 	st, notes, err := e.States.Update(ctx, t.ID, rule.Name, obs.Subject, now, func(ep alerting.Episode) (alerting.Episode, []alerting.Notification) {
 		return alerting.Step(rule, ep, obs, now, t.Location())
 	})
@@ -263,28 +333,79 @@ func (e *Engine) Tick(ctx context.Context) error {
 		return err
 	}
 	var errs []error
+	byID := map[string]tenants.Tenant{}
 	for _, t := range list {
+		byID[t.ID] = t
 		if err := e.TickTenant(ctx, t); err != nil {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", t.ID, err))
 		}
+	}
+	if e.Portfolios == nil {
+		return errors.Join(errs...)
+	}
+	ps, err := e.Portfolios.ListPortfolios(ctx)
+	if err != nil {
+		return errors.Join(append(errs, fmt.Errorf("list portfolios: %w", err))...)
+	}
+	for _, p := range ps {
+		if err := e.TickPortfolio(ctx, p, byID); err != nil {
+			errs = append(errs, fmt.Errorf("portfolio %s: %w", p.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// TickPortfolio is Tick for one portfolio over its current members
+// (members by id). Episodes of a tenant no longer a member are left as
+// they are: nothing more is sent about it through the portfolio.
+func (e *Engine) TickPortfolio(ctx context.Context, p tenants.Portfolio, members map[string]tenants.Tenant) error {
+	var scopes []scope
+	for _, id := range p.Members {
+		if m, ok := members[id]; ok {
+			scopes = append(scopes, portfolioScope(p, m))
+		}
+	}
+	if len(scopes) == 0 || (p.Alerts == nil) {
+		return nil
+	}
+	states, err := e.States.List(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, sc := range scopes {
+		var mine []episodes.State
+		for _, st := range states {
+			if strings.HasPrefix(st.Subject, sc.prefix) {
+				mine = append(mine, st)
+			}
+		}
+		errs = append(errs, e.tickScope(ctx, sc, p.AlertRules(sc.owner.Currency), mine))
 	}
 	return errors.Join(errs...)
 }
 
 // TickTenant is Tick for one tenant.
 func (e *Engine) TickTenant(ctx context.Context, t tenants.Tenant) error {
+	states, err := e.States.List(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	return e.tickScope(ctx, tenantScope(t), t.AlertRules(), states)
+}
+
+// tickScope re-evaluates the scope's aggregate rules and steps its
+// states (those of the scope only).
+func (e *Engine) tickScope(ctx context.Context, sc scope, compiled []alerting.Compiled, states []episodes.State) error {
+	t := sc.owner
 	now := e.now()
 	rules := map[string]alerting.Compiled{}
 	var errs []error
-	for _, rule := range t.AlertRules() {
+	for _, rule := range compiled {
 		rules[rule.Name] = rule
 		if !rule.Def.PerEntity {
-			errs = append(errs, e.evaluate(ctx, t, rule, now))
+			errs = append(errs, e.evaluate(ctx, sc, rule, now))
 		}
-	}
-	states, err := e.States.List(ctx, t.ID)
-	if err != nil {
-		return errors.Join(append(errs, err)...)
 	}
 	for _, st := range states {
 		rule, ok := rules[st.Rule]
@@ -324,3 +445,29 @@ func (c CachedTenants) Get(ctx context.Context, id string) (tenants.Tenant, erro
 
 // List implements Tenants.
 func (c CachedTenants) List(ctx context.Context) ([]tenants.Tenant, error) { return c.Store.List(ctx) }
+
+// PortfolioList lists portfolios from the table, read again at most once
+// per TTL (the hot path asks on every fact).
+type PortfolioList struct {
+	Store tenants.Store
+	TTL   time.Duration
+
+	mu   sync.Mutex
+	at   time.Time
+	list []tenants.Portfolio
+}
+
+// ListPortfolios implements Portfolios.
+func (c *PortfolioList) ListPortfolios(ctx context.Context) ([]tenants.Portfolio, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.at.IsZero() && time.Since(c.at) < c.TTL {
+		return c.list, nil
+	}
+	list, err := c.Store.ListPortfolios(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.list, c.at = list, time.Now()
+	return list, nil
+}

@@ -283,3 +283,41 @@ func TestQuietHoursOnMoto(t *testing.T) {
 		t.Errorf("released alert does not say it was held")
 	}
 }
+
+// A portfolio's rule fires once for a member's dispute (redelivered 3×:
+// one), as the portfolio and naming the business, and never for a
+// tenant outside the portfolio.
+func TestPortfolioRuleFiresOnceForMemberNeverForOutsider(t *testing.T) {
+	start := time.Date(2026, 12, 7, 15, 0, 0, 0, time.UTC)
+	w := newWorld(t, tenants.Alerts{Defaults: noDefaults()}, start)
+	ctx := context.Background()
+	out := w.tenant
+	out.ID, out.Name = "outsider-"+mototest.UniqueID(), "Outsider"
+	p := tenants.Portfolio{ID: "holdco-" + mototest.UniqueID(), Name: "Holdco", Timezone: "America/New_York", Members: []string{w.tenant.ID},
+		Email:      tenants.Email{From: "Holdco Alerts <alerts@jada.example.com>", ReplyTo: "board@jada.example.com"},
+		Recipients: map[string][]string{"cfo": {"cfo@holdco.example.com"}},
+		AlertSettings: tenants.AlertSettings{Slack: &tenants.Slack{Webhook: w.slack.srv.URL + "/services/T/B/P"}, Alerts: &tenants.Alerts{Rules: []alerting.Rule{
+			{Name: "dispute-opened", Metric: alerting.MetricDisputeOpened, Condition: alerting.Above, Threshold: "1.00", Window: "1h", Recipients: []string{"cfo"}},
+		}}}}
+	tstore := tenants.Store{DB: w.facts.DB.(*dynamodb.Client), Table: w.facts.Table}
+	if err := tstore.Apply(ctx, tenants.File{Tenants: []tenants.Tenant{w.tenant, out}, Portfolios: []tenants.Portfolio{p}}); err != nil {
+		t.Fatal(err)
+	}
+	w.eng.Portfolios = &PortfolioList{Store: tstore}
+	for range 4 {
+		if err := w.eng.HandleFact(ctx, dispute(w.tenant.ID, "dp_m", 4200, start, "open")); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.eng.HandleFact(ctx, dispute(out.ID, "dp_o", 9900, start, "open")); err != nil {
+			t.Fatal(err)
+		}
+		w.advance(time.Minute)
+	}
+	got := w.slack.texts()
+	if len(got) != 1 || !strings.Contains(got[0], "JADA (Holdco)") || !strings.Contains(got[0], "$42.00") {
+		t.Fatalf("slack %v: want one portfolio alert about JADA", got)
+	}
+	if w.count("email:firing") != 1 {
+		t.Fatalf("emails %v, want one", w.sent)
+	}
+}

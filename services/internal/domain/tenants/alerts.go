@@ -38,18 +38,26 @@ type Slack struct {
 
 // AlertRules is the tenant's effective rule set, compiled (validated at
 // apply, so errors here are not expected; a rule that fails is skipped).
+// Tenants get the default set unless alerts.defaults is false.
 func (t Tenant) AlertRules() []alerting.Compiled {
+	return t.AlertSettings.compile(t.Currency, true)
+}
+
+// compile is the effective rule set for money in currency cur;
+// defaultsOn says whether the default set applies when alerts.defaults
+// is not given.
+func (s AlertSettings) compile(cur string, defaultsOn bool) []alerting.Compiled {
 	var rules []alerting.Rule
-	useDefaults, quiet := true, ""
-	if t.Alerts != nil {
-		rules, quiet = t.Alerts.Rules, t.Alerts.QuietHours
-		if t.Alerts.Defaults != nil {
-			useDefaults = *t.Alerts.Defaults
+	useDefaults, quiet := defaultsOn, ""
+	if s.Alerts != nil {
+		rules, quiet = s.Alerts.Rules, s.Alerts.QuietHours
+		if s.Alerts.Defaults != nil {
+			useDefaults = *s.Alerts.Defaults
 		}
 	}
 	var out []alerting.Compiled
 	for _, r := range alerting.Effective(rules, useDefaults) {
-		if c, err := alerting.Compile(r, t.Currency, quiet); err == nil {
+		if c, err := alerting.Compile(r, cur, quiet); err == nil {
 			out = append(out, c)
 		}
 	}
@@ -59,6 +67,13 @@ func (t Tenant) AlertRules() []alerting.Compiled {
 // alertProblems validates alerts: and slack:, each error naming the field
 // (and the rule).
 func (t Tenant) alertProblems(p Policy) []error {
+	return t.AlertSettings.problems(p, "tenant", []string{t.Currency}, t.Recipients)
+}
+
+// problems validates alerts: and slack: of a tenant or portfolio (owner
+// names which, for messages); money thresholds are checked in each of
+// currencies (a portfolio's rules run in each member's currency).
+func (t AlertSettings) problems(p Policy, owner string, currencies []string, recipients map[string][]string) []error {
 	var errs []error
 	if t.Alerts != nil {
 		if t.Alerts.QuietHours != "" {
@@ -72,8 +87,11 @@ func (t Tenant) alertProblems(p Policy) []error {
 				errs = append(errs, fmt.Errorf("alerts.rules[%d].name: duplicate rule %q", i, r.Name))
 			}
 			seen[r.Name] = true
-			if _, err := alerting.Compile(r, t.Currency, ""); err != nil {
-				errs = append(errs, err)
+			for _, cur := range currencies {
+				if _, err := alerting.Compile(r, cur, ""); err != nil {
+					errs = append(errs, err)
+					break
+				}
 			}
 		}
 	}
@@ -81,14 +99,14 @@ func (t Tenant) alertProblems(p Policy) []error {
 	for _, r := range t.rulesForRecipients() {
 		usesSlack = usesSlack || slices.Contains(r.Channels, alerting.ChannelSlack)
 		for i, rc := range r.Recipients {
-			if messages.ValidRole(rc) && len(t.Recipients[rc]) == 0 {
+			if messages.ValidRole(rc) && len(recipients[rc]) == 0 {
 				errs = append(errs, fmt.Errorf("alerts.rules[%s].recipients[%d]: role %q has no addresses in recipients.%s", r.Name, i, rc, rc))
 			}
 		}
 	}
 	if t.Slack == nil {
 		if usesSlack {
-			errs = append(errs, fmt.Errorf("slack.webhook: a rule names channel slack but the tenant has no slack.webhook"))
+			errs = append(errs, fmt.Errorf("slack.webhook: a rule names channel slack but the %s has no slack.webhook", owner))
 		}
 		return errs
 	}
@@ -111,7 +129,7 @@ func (t Tenant) alertProblems(p Policy) []error {
 
 // rulesForRecipients is the tenant's own rules (defaults name roles that
 // may have no recipients: those simply reach nobody by email).
-func (t Tenant) rulesForRecipients() []alerting.Rule {
+func (t AlertSettings) rulesForRecipients() []alerting.Rule {
 	if t.Alerts == nil {
 		return nil
 	}

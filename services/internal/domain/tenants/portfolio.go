@@ -11,6 +11,7 @@ import (
 	"github.com/bojanz/currency"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/alerting"
 )
 
 // Portfolio is a reporting unit over member tenants: the holding company's
@@ -30,6 +31,11 @@ type Portfolio struct {
 	// FX, when set, gives monthly rates for a consolidated total in its
 	// reporting currency; every converted figure says it is converted.
 	FX *FX `yaml:"fx,omitempty" json:"fx,omitempty"`
+	// AlertSettings are the portfolio's own alert rules and Slack
+	// (alerts.go, AlertTenant): evaluated over each member's facts,
+	// delivered to the portfolio's recipients. No default rule set unless
+	// alerts.defaults is true.
+	AlertSettings `yaml:",inline"`
 }
 
 // FX is a portfolio's conversion into one reporting currency.
@@ -45,11 +51,13 @@ type FX struct {
 
 // portfolioProblems checks every portfolio of the file against the file's
 // tenants, each problem naming the portfolio and the field.
-func (f File) portfolioProblems() []error {
+func (f File) portfolioProblems(pol Policy) []error {
 	var errs []error
 	tenantIDs := map[string]bool{}
+	currencyOf := map[string]string{}
 	for _, t := range f.Tenants {
 		tenantIDs[t.ID] = true
+		currencyOf[t.ID] = t.Currency
 	}
 	seen := map[string]bool{}
 	for i, p := range f.Portfolios {
@@ -64,7 +72,17 @@ func (f File) portfolioProblems() []error {
 		if p.ID != "" && tenantIDs[p.ID] {
 			errs = append(errs, fmt.Errorf("portfolio %s: id: the same as tenant %s's (portfolios and tenants share one id space)", label, p.ID))
 		}
-		for _, e := range p.problems(tenantIDs) {
+		var curs []string
+		for _, m := range p.Members {
+			if c := currencyOf[m]; validCurrency(c) && !slices.Contains(curs, c) {
+				curs = append(curs, c)
+			}
+		}
+		if len(curs) == 0 {
+			curs = []string{"USD"}
+		}
+		probs := append(p.problems(tenantIDs), p.AlertSettings.problems(pol, "portfolio", curs, p.Recipients)...)
+		for _, e := range probs {
 			errs = append(errs, fmt.Errorf("portfolio %s: %w", label, e))
 		}
 	}
@@ -171,3 +189,19 @@ func (p Portfolio) RecipientsFor(role string) []string { return p.Recipients[rol
 
 // HasMember reports whether tenant id is one of the portfolio's members.
 func (p Portfolio) HasMember(id string) bool { return slices.Contains(p.Members, id) }
+
+// AlertTenant is the portfolio seen as the owner of alerts about member m:
+// the portfolio's id (episodes and sends are kept under it, so they never
+// meet the member's own), email identity, recipients, Slack, rules and
+// time zone, with m's currency (money thresholds are read in it) and a
+// name that says which business the alert is about.
+func (p Portfolio) AlertTenant(m Tenant) Tenant {
+	return Tenant{ID: p.ID, Name: m.Name + " (" + p.Name + ")", Timezone: p.Timezone, Currency: m.Currency,
+		Email: p.Email, Recipients: p.Recipients, AlertSettings: p.AlertSettings}
+}
+
+// AlertRules is the portfolio's rule set for a member whose currency is
+// cur: only its own rules, plus the defaults if alerts.defaults is true.
+func (p Portfolio) AlertRules(cur string) []alerting.Compiled {
+	return p.AlertSettings.compile(cur, false)
+}

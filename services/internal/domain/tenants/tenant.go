@@ -187,7 +187,7 @@ func (f File) ValidateWith(p Policy) error {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", label, e))
 		}
 	}
-	errs = append(errs, f.portfolioProblems()...)
+	errs = append(errs, f.portfolioProblems(p)...)
 	return errors.Join(errs...)
 }
 

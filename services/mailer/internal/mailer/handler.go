@@ -44,15 +44,18 @@ type identity struct {
 	Timezone   string
 	Email      tenants.Email
 	Recipients map[string][]string
-	portfolio  bool
+	// Slack is the tenant's or portfolio's slack: (digests when
+	// Slack.Digests).
+	Slack     *tenants.Slack
+	portfolio bool
 }
 
 func tenantIdentity(t tenants.Tenant) identity {
-	return identity{ID: t.ID, Name: t.Name, Timezone: t.Timezone, Email: t.Email, Recipients: t.Recipients}
+	return identity{ID: t.ID, Name: t.Name, Timezone: t.Timezone, Email: t.Email, Recipients: t.Recipients, Slack: t.Slack}
 }
 
 func portfolioIdentity(p tenants.Portfolio) identity {
-	return identity{ID: p.ID, Name: p.Name, Timezone: p.Timezone, Email: p.Email, Recipients: p.Recipients, portfolio: true}
+	return identity{ID: p.ID, Name: p.Name, Timezone: p.Timezone, Email: p.Email, Recipients: p.Recipients, Slack: p.Slack, portfolio: true}
 }
 
 // label names the identity in errors: "tenant <id>" or "portfolio <id>".
@@ -112,7 +115,15 @@ type Options struct {
 	ClaimTTL time.Duration
 	// Timeout bounds one message's handling, also during a shutdown.
 	Timeout time.Duration
+	// Digest, when set, posts the report's Slack digest after its emails
+	// are sent, for owners that set slack.digests (it must claim once per
+	// report, like notify.Notifier.PostDigest). Nil: no digests.
+	Digest DigestFunc
 }
+
+// DigestFunc posts one report's Slack digest; owner is the tenant or
+// portfolio id, slack its settings.
+type DigestFunc func(ctx context.Context, owner string, slack tenants.Slack, due messages.ReportDue, r report.Rendered) error
 
 // New returns a Mailer.
 func New(o Options) *Mailer {
@@ -129,6 +140,7 @@ func New(o Options) *Mailer {
 		claimTTL:   o.ClaimTTL,
 		timeout:    o.Timeout,
 		hash:       newAddrHasher(o.Settings.UnsubscribeKey),
+		digest:     o.Digest,
 	}
 }
 
@@ -152,7 +164,8 @@ type Mailer struct {
 	// simulate a crash in that window).
 	afterSend func(delivery.Send) error
 	// hash stands for addresses in logs and in the errors the router logs.
-	hash addrHasher
+	hash   addrHasher
+	digest DigestFunc
 }
 
 // HandleReportDue is the watermill handler of the mailer-report-due queue.
@@ -268,6 +281,11 @@ func (m *Mailer) deliverAs(ctx context.Context, log *slog.Logger, id identity, d
 	if after != nil {
 		if err := after(); err != nil {
 			transient = append(transient, err)
+		}
+	}
+	if len(transient) == 0 && m.digest != nil && id.Slack != nil && id.Slack.Digests {
+		if err := m.digest(ctx, id.ID, *id.Slack, due, rendered); err != nil {
+			transient = append(transient, fmt.Errorf("slack digest: %w", err))
 		}
 	}
 	return errors.Join(transient...)

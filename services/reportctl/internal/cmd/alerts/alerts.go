@@ -59,13 +59,16 @@ func tenantsFor(cmd *cobra.Command, a *app.App, id string) ([]tenants.Tenant, er
 }
 
 func listCommand(a *app.App) *cobra.Command {
-	var tenantID string
+	var tenantID, portfolioID string
 	c := &cobra.Command{
 		Use:   "list",
 		Short: "the rules in force per tenant (defaults included) with their open episodes",
 		Args:  app.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			list, err := tenantsFor(cmd, a, tenantID)
+			if portfolioID != "" {
+				list, err = portfolioAsOwner(cmd, a, portfolioID)
+			}
 			if err != nil {
 				return err
 			}
@@ -85,7 +88,37 @@ func listCommand(a *app.App) *cobra.Command {
 		},
 	}
 	c.Flags().StringVar(&tenantID, "tenant", "", "only this tenant's rules")
+	c.Flags().StringVar(&portfolioID, "portfolio", "", "this portfolio's rules (evaluated over each member's facts) instead")
 	return c
+}
+
+// portfolioAsOwner is the portfolio seen as the owner of its alerts (its
+// id, zone and rules; money in its first member's currency). Portfolios
+// have no default rules unless alerts.defaults is true.
+func portfolioAsOwner(cmd *cobra.Command, a *app.App, id string) ([]tenants.Tenant, error) {
+	ctx := cmd.Context()
+	store, err := a.Tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := store.GetPortfolio(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("portfolio %s: %w", id, err)
+	}
+	var m tenants.Tenant
+	if len(p.Members) > 0 {
+		if m, err = store.Get(ctx, p.Members[0]); err != nil {
+			return nil, err
+		}
+	}
+	if p.Alerts == nil {
+		p.Alerts = &tenants.Alerts{}
+	}
+	if p.Alerts.Defaults == nil {
+		off := false
+		p.Alerts.Defaults = &off
+	}
+	return []tenants.Tenant{p.AlertTenant(m)}, nil
 }
 
 func historyCommand(a *app.App) *cobra.Command {

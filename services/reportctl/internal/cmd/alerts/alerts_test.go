@@ -84,3 +84,34 @@ func TestAlertsListHistoryTest(t *testing.T) {
 		t.Errorf("%d test alert emails to cfo@alarmed.example.com, want 1", sent)
 	}
 }
+
+// TestAlertsListPortfolio: --portfolio shows the portfolio's own rule and
+// no default rules (portfolios have none unless alerts.defaults: true).
+func TestAlertsListPortfolio(t *testing.T) {
+	env := mototest.Bootstrap(t, resources.Spec{Identities: []string{"reports@boardpack.example.com"}})
+	file := filepath.Join(t.TempDir(), "tenants.yaml")
+	body := alertsFile + `portfolios:
+  - id: holdco
+    name: Holdco
+    timezone: Europe/Berlin
+    members: [alarmed]
+    email: {from: "Holdco <reports@boardpack.example.com>"}
+    recipients: {ceo: [ceo@holdco.example.com]}
+    alerts:
+      rules:
+        - {name: holdco-disputes, metric: dispute.opened, condition: above, threshold: "75.00", window: 1h, recipients: [ceo], channels: [email]}
+`
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := cli(t, env.Names, "tenants", "apply", "-f", file); r.Code != 0 {
+		t.Fatalf("tenants apply: exit %d: %s", r.Code, r.Stderr)
+	}
+	r := cli(t, env.Names, "alerts", "list", "--portfolio", "holdco")
+	if r.Code != 0 {
+		t.Fatalf("alerts list --portfolio: exit %d: %s", r.Code, r.Stderr)
+	}
+	if !strings.Contains(r.Stdout, "holdco-disputes") || strings.Contains(r.Stdout, "payout-failed") {
+		t.Errorf("alerts list --portfolio: want the portfolio's rule and no defaults:\n%s", r.Stdout)
+	}
+}
