@@ -304,6 +304,7 @@ func statusCommand(a *app.App) *cobra.Command {
 	var out app.Output
 	c := &cobra.Command{
 		Use:   "status --tenant ID [--limit N]",
+		Long:  "List the recent sends of a tenant, or of a portfolio (--tenant takes a portfolio id too).",
 		Short: "list recent sends with their status",
 		Args:  app.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -315,7 +316,10 @@ func statusCommand(a *app.App) *cobra.Command {
 			}
 			ctx := cmd.Context()
 			if _, err := a.LoadTenant(ctx, tenant); err != nil {
-				return err
+				// A portfolio's sends live under its id too.
+				if _, _, perr := a.LoadPortfolio(ctx, tenant); !errors.Is(err, tenants.ErrNotFound) || perr != nil {
+					return err
+				}
 			}
 			cfg, err := a.AWS(ctx)
 			if err != nil {
