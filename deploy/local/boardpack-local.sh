@@ -21,6 +21,9 @@ bin=$root/bin
 services=(aggregator mailer scheduler stripe-collector aws-collector alerter)
 declare -A ports=([stripe-collector]=8080 [aggregator]=8081 [scheduler]=8082 [mailer]=8083 [aws-collector]=8084 [alerter]=8085)
 demo_tenant=${BOARDPACK_DEMO_TENANT:-queen-of-san-diego}
+# The demo portfolio (deploy/demo/tenants.yaml, portfolios:): its five
+# reports are sent too.
+demo_portfolio=${BOARDPACK_DEMO_PORTFOLIO:-holding}
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'boardpack-local: %s\n' "$*" >&2; exit 1; }
@@ -104,11 +107,12 @@ demo() {
 	say "apply demo tenants"
 	"$ctl" tenants apply -f deploy/demo/tenants.yaml
 	start_services
-	say "load the demo data (signed Stripe webhooks, spreadsheets) and send one report per role for $demo_tenant"
+	say "load the demo data (signed Stripe webhooks, spreadsheets) and send one report per role for $demo_tenant and for portfolio $demo_portfolio"
 	# The demo covers the last complete month of its data (demo load --help).
-	"$ctl" demo load --dir deploy/demo --url http://127.0.0.1:8080 --send "$demo_tenant" --timeout 120s | sed 's/^/    /'
+	"$ctl" demo load --dir deploy/demo --url http://127.0.0.1:8080 --send "$demo_tenant" --send-portfolio "$demo_portfolio" --timeout 120s | sed 's/^/    /'
 	say "sent"
 	"$ctl" report status --tenant "$demo_tenant" || true
+	"$ctl" report status --tenant "$demo_portfolio" || true
 	say "emails SES accepted, saved under $state/mail/ (open the .html in a browser)"
 	rm -rf "$state/mail"
 	"$ctl" outbox --save "$state/mail" >/dev/null

@@ -53,3 +53,29 @@ func (a *App) TenantSecret(ctx context.Context, id string, pick func(tenants.Ten
 	}
 	return t, secret, nil
 }
+
+// LoadPortfolio reads an applied portfolio and its members as they are
+// now, with an error that says what to do when it is missing or deleted.
+func (a *App) LoadPortfolio(ctx context.Context, id string) (tenants.Portfolio, []tenants.Tenant, error) {
+	store, err := a.Tenants(ctx)
+	if err != nil {
+		return tenants.Portfolio{}, nil, err
+	}
+	p, err := store.GetPortfolio(ctx, id)
+	switch {
+	case errors.Is(err, tenants.ErrPortfolioDeleted):
+		return tenants.Portfolio{}, nil, fmt.Errorf("portfolio %q is deleted (`reportctl tenants restore %s` brings it back): %w", id, id, tenants.ErrPortfolioNotFound)
+	case errors.Is(err, tenants.ErrPortfolioNotFound):
+		return tenants.Portfolio{}, nil, fmt.Errorf("portfolio %q not found (declare it under portfolios: and apply it with `reportctl tenants apply -f FILE`): %w", id, tenants.ErrPortfolioNotFound)
+	case err != nil:
+		return tenants.Portfolio{}, nil, err
+	}
+	members, missing, err := tenants.Members(ctx, p, store.Get)
+	if err != nil {
+		return tenants.Portfolio{}, nil, err
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(a.Stderr, "warning: portfolio %s: members %v not found; left out\n", id, missing)
+	}
+	return p, members, nil
+}

@@ -22,16 +22,17 @@ import (
 )
 
 func loadCommand(a *app.App) *cobra.Command {
-	var dir, base, month, send string
+	var dir, base, month, send, sendPortfolio string
 	var timeout time.Duration
 	c := &cobra.Command{
-		Use:   "load [--dir DIR] [--url URL] [--month YYYY-MM] [--send TENANT]",
+		Use:   "load [--dir DIR] [--url URL] [--month YYYY-MM] [--send TENANT] [--send-portfolio PORTFOLIO]",
 		Short: "load the demo data for every applied tenant: Stripe webhooks, spreadsheets; optionally send one report per role",
 		Long: `Load the demo data the way 'make run' does, for every applied tenant: a month
 of signed demo Stripe events posted to the stripe-collector (dated inside
 --month), then every DIR/<tenant>.<kind>.csv imported, then wait until the
 pipeline has drained. With --send TENANT, one report per role of that tenant
-is sent for --month, and the command waits until the mailer is done.
+is sent for --month, and the command waits until the mailer is done;
+--send-portfolio PORTFOLIO does the same for a portfolio's reports.
 
 --month defaults to the last complete calendar month that the demo data
 covers: the month before this one, or the last month the spreadsheets have
@@ -39,7 +40,7 @@ rows for if that is earlier. A report of it is full; a month-to-date report on
 the first of a month would cover a few hours.`,
 		Args: app.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return load(cmd.Context(), a, dir, base, month, send, timeout)
+			return load(cmd.Context(), a, dir, base, month, send, sendPortfolio, timeout)
 		},
 	}
 	f := c.Flags()
@@ -47,12 +48,13 @@ the first of a month would cover a few hours.`,
 	f.StringVar(&base, "url", "http://127.0.0.1:8080", "stripe-collector base URL")
 	f.StringVar(&month, "month", "", "the month the demo covers, YYYY-MM (default: the last complete month of the data)")
 	f.StringVar(&send, "send", "", "then send one report per role of this tenant for the month")
+	f.StringVar(&sendPortfolio, "send-portfolio", "", "then send one report per role of this portfolio for the month")
 	f.DurationVar(&timeout, "timeout", 2*time.Minute, "how long to wait for the pipeline to drain, each time")
 	_ = c.MarkFlagDirname("dir")
 	return c
 }
 
-func load(ctx context.Context, a *app.App, dir, base, month, send string, timeout time.Duration) error {
+func load(ctx context.Context, a *app.App, dir, base, month, send, sendPortfolio string, timeout time.Duration) error {
 	if month == "" {
 		m, err := Month(dir, time.Now())
 		if err != nil {
@@ -97,19 +99,35 @@ func load(ctx context.Context, a *app.App, dir, base, month, send string, timeou
 	if err := wait.Drained(ctx, a, timeout); err != nil {
 		return err
 	}
-	if send == "" {
+	if send == "" && sendPortfolio == "" {
 		return nil
 	}
-	t, err := a.LoadTenant(ctx, send)
-	if err != nil {
-		return err
-	}
-	for _, role := range messages.Roles {
-		if len(t.RecipientsFor(role)) == 0 {
-			continue
-		}
-		if err := report.Send(ctx, a, t.ID, role, month, ""); err != nil {
+	if send != "" {
+		t, err := a.LoadTenant(ctx, send)
+		if err != nil {
 			return err
+		}
+		for _, role := range messages.Roles {
+			if len(t.RecipientsFor(role)) == 0 {
+				continue
+			}
+			if err := report.Send(ctx, a, t.ID, role, month, ""); err != nil {
+				return err
+			}
+		}
+	}
+	if sendPortfolio != "" {
+		p, _, err := a.LoadPortfolio(ctx, sendPortfolio)
+		if err != nil {
+			return err
+		}
+		for _, role := range messages.Roles {
+			if len(p.RecipientsFor(role)) == 0 {
+				continue
+			}
+			if err := report.SendPortfolio(ctx, a, p.ID, role, month, ""); err != nil {
+				return err
+			}
 		}
 	}
 	return wait.Drained(ctx, a, timeout)

@@ -81,7 +81,7 @@ func TestDemoLoad(t *testing.T) {
 			}
 		}(env.Resource.QueueURLs[q])
 	}
-	r := cli(t, env.Names, "demo", "load", "--dir", repoFile(t, "deploy/demo"), "--url", srv.URL, "--month", "2026-10", "--send", "jada")
+	r := cli(t, env.Names, "demo", "load", "--dir", repoFile(t, "deploy/demo"), "--url", srv.URL, "--month", "2026-10", "--send", "jada", "--send-portfolio", "holding")
 	if r.Code != 0 {
 		t.Fatalf("demo load: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
@@ -94,16 +94,20 @@ func TestDemoLoad(t *testing.T) {
 		}
 	}
 	stop()
-	roles := map[string]bool{}
+	roles, portfolioRoles := map[string]bool{}, map[string]bool{}
 	// load waited until the queues drained: the report dues are all here.
 	for len(dues) > 0 {
 		d := <-dues
+		if d.PortfolioID == "holding" {
+			portfolioRoles[d.Role] = true
+			continue
+		}
 		if d.TenantID != "jada" || d.PeriodKind != messages.PeriodMonth || !strings.HasPrefix(d.PeriodStart.Format(time.RFC3339), "2026-10") {
 			t.Errorf("report due %+v, want jada's October 2026", d)
 		}
 		roles[d.Role] = true
 	}
-	if len(roles) != 5 {
-		t.Errorf("report dues for roles %v, want all five", roles)
+	if len(roles) != 5 || len(portfolioRoles) != 5 {
+		t.Errorf("report dues for roles %v and portfolio roles %v, want all five of each", roles, portfolioRoles)
 	}
 }

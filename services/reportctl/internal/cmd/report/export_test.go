@@ -2,3 +2,4 @@ package report
 
 // ReportDue is reportDue, for the tests.
 var ReportDue = reportDue
+var PortfolioDue = portfolioDue

@@ -27,23 +27,29 @@ import (
 
 // reportArgs are the flags send and preview share.
 type reportArgs struct {
-	tenant, role, period string
+	tenant, portfolio, role, period string
 }
 
 func (a *reportArgs) bind(c *cobra.Command) {
 	fs := c.Flags()
 	fs.StringVar(&a.tenant, "tenant", "", "tenant id")
+	fs.StringVar(&a.portfolio, "portfolio", "", "portfolio id (instead of --tenant): the report across its members")
 	fs.StringVar(&a.role, "role", "", "role: "+strings.Join(messages.Roles, ", "))
-	fs.StringVar(&a.period, "period", "", "calendar month YYYY-MM in the tenant's time zone (default: month to date)")
+	fs.StringVar(&a.period, "period", "", "calendar month YYYY-MM in the tenant's (or portfolio's) time zone (default: month to date)")
 	_ = c.RegisterFlagCompletionFunc("role", cobra.FixedCompletions(messages.Roles, cobra.ShellCompDirectiveNoFileComp))
 }
 
 func (a reportArgs) check() error {
 	var errs []error
-	if a.tenant == "" {
-		errs = append(errs, errors.New("--tenant is required"))
-	} else if !messages.ValidTenantID(a.tenant) {
+	switch {
+	case a.tenant != "" && a.portfolio != "":
+		errs = append(errs, errors.New("--tenant and --portfolio are mutually exclusive: a report is a tenant's or a portfolio's"))
+	case a.tenant == "" && a.portfolio == "":
+		errs = append(errs, errors.New("--tenant or --portfolio is required"))
+	case a.tenant != "" && !messages.ValidTenantID(a.tenant):
 		errs = append(errs, fmt.Errorf("--tenant %q is not a tenant id", a.tenant))
+	case a.portfolio != "" && !messages.ValidTenantID(a.portfolio):
+		errs = append(errs, fmt.Errorf("--portfolio %q is not a portfolio id", a.portfolio))
 	}
 	if !messages.ValidRole(a.role) {
 		errs = append(errs, fmt.Errorf("--role %q is not one of %s", a.role, strings.Join(messages.Roles, ", ")))
@@ -64,7 +70,18 @@ func (a reportArgs) check() error {
 // sending it again sends nothing new); without, month to date up to now
 // (each invocation is a new report).
 func reportDue(t tenants.Tenant, role, period string, now time.Time) (messages.ReportDue, error) {
-	loc := t.Location()
+	return dueFor(t.ID, t.Location(), role, period, now)
+}
+
+// portfolioDue is reportDue for a portfolio, in its time zone; the due
+// carries PortfolioID (== TenantID: the ids share one space).
+func portfolioDue(p tenants.Portfolio, role, period string, now time.Time) (messages.ReportDue, error) {
+	d, err := dueFor(p.ID, p.Location(), role, period, now)
+	d.PortfolioID = p.ID
+	return d, err
+}
+
+func dueFor(id string, loc *time.Location, role, period string, now time.Time) (messages.ReportDue, error) {
 	var start, end time.Time
 	kind := messages.PeriodMonth
 	if period != "" {
@@ -83,10 +100,50 @@ func reportDue(t tenants.Tenant, role, period string, now time.Time) (messages.R
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return messages.ReportDue{
-		Header:   messages.Header{EventID: "reportctl-" + hex.EncodeToString(b), TenantID: t.ID, OccurredAt: now.UTC(), Source: messages.SourceReportctl},
-		ReportID: messages.ReportIDFor(t.ID, role, start, end), Role: role,
+		Header:   messages.Header{EventID: "reportctl-" + hex.EncodeToString(b), TenantID: id, OccurredAt: now.UTC(), Source: messages.SourceReportctl},
+		ReportID: messages.ReportIDFor(id, role, start, end), Role: role,
 		PeriodStart: start.UTC(), PeriodEnd: end.UTC(), PeriodKind: kind, DueAt: now.UTC(),
 	}, nil
+}
+
+// target is what a report is of: a tenant, or a portfolio and its members.
+type target struct {
+	kind       string // "tenant" or "portfolio"
+	id         string
+	loc        *time.Location
+	recipients map[string][]string
+	due        messages.ReportDue
+	build      func(ctx context.Context, src report.Source, now time.Time) (report.Rendered, error)
+}
+
+// load reads the tenant or portfolio of the arguments and its report due.
+func (r reportArgs) load(ctx context.Context, a *app.App, now time.Time) (target, error) {
+	if r.portfolio != "" {
+		p, members, err := a.LoadPortfolio(ctx, r.portfolio)
+		if err != nil {
+			return target{}, err
+		}
+		due, err := portfolioDue(p, r.role, r.period, now)
+		if err != nil {
+			return target{}, err
+		}
+		return target{kind: "portfolio", id: p.ID, loc: p.Location(), recipients: p.Recipients, due: due,
+			build: func(ctx context.Context, src report.Source, now time.Time) (report.Rendered, error) {
+				return report.BuildPortfolio(ctx, src, p, members, due, now)
+			}}, nil
+	}
+	t, err := a.LoadTenant(ctx, r.tenant)
+	if err != nil {
+		return target{}, err
+	}
+	due, err := reportDue(t, r.role, r.period, now)
+	if err != nil {
+		return target{}, err
+	}
+	return target{kind: "tenant", id: t.ID, loc: t.Location(), recipients: t.Recipients, due: due,
+		build: func(ctx context.Context, src report.Source, now time.Time) (report.Rendered, error) {
+			return report.Build(ctx, src, t, due, now)
+		}}, nil
 }
 
 // Command is `reportctl report` and its verbs.
@@ -99,10 +156,11 @@ func sendCommand(a *app.App) *cobra.Command {
 	var r reportArgs
 	var to string
 	c := &cobra.Command{
-		Use:   "send --tenant ID --role ROLE [--period YYYY-MM] [--to ADDRESS]",
+		Use:   "send --tenant ID|--portfolio ID --role ROLE [--period YYYY-MM] [--to ADDRESS]",
 		Short: "publish a report-due now (the mailer sends it)",
 		Long: `Publish a report-due now; the mailer renders and sends it to the role's
-recipients. With --period the report id is that of the scheduled report of
+recipients (a tenant's, or with --portfolio a portfolio's report across its
+members, to the portfolio's recipients). With --period the report id is that of the scheduled report of
 the month, so sending it again (or the schedule firing) sends nothing new.
 
 --to ADDRESS sends a test copy to that one address instead: its subject
@@ -110,7 +168,7 @@ starts with "[TEST] ", it has no BCC, and it is not recorded as the period's
 send, so the real report still goes out. Each --to is sent again.`,
 		Args: app.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Send(cmd.Context(), a, r.tenant, r.role, r.period, to)
+			return send(cmd.Context(), a, r, to)
 		},
 	}
 	r.bind(c)
@@ -122,7 +180,15 @@ send, so the real report still goes out. Each --to is sent again.`,
 // or "" for month to date), to the role's recipients, or as a test copy to
 // one address when to is set.
 func Send(ctx context.Context, a *app.App, tenant, role, period, to string) error {
-	r := reportArgs{tenant: tenant, role: role, period: period}
+	return send(ctx, a, reportArgs{tenant: tenant, role: role, period: period}, to)
+}
+
+// SendPortfolio is Send for a portfolio's report.
+func SendPortfolio(ctx context.Context, a *app.App, portfolio, role, period, to string) error {
+	return send(ctx, a, reportArgs{portfolio: portfolio, role: role, period: period}, to)
+}
+
+func send(ctx context.Context, a *app.App, r reportArgs, to string) error {
 	if err := r.check(); err != nil {
 		return err
 	}
@@ -131,19 +197,16 @@ func Send(ctx context.Context, a *app.App, tenant, role, period, to string) erro
 			return app.Usagef("--to: %v", err)
 		}
 	}
-	t, err := a.LoadTenant(ctx, r.tenant)
+	tg, err := r.load(ctx, a, time.Now())
 	if err != nil {
 		return err
 	}
-	due, err := reportDue(t, r.role, r.period, time.Now())
-	if err != nil {
-		return err
-	}
-	recipients := len(t.RecipientsFor(r.role))
+	due := tg.due
+	recipients := len(tg.recipients[r.role])
 	if to != "" {
 		due.TestRecipient, recipients = to, 1
 	} else if recipients == 0 {
-		fmt.Fprintf(a.Stderr, "warning: tenant %s has no recipients for %s; the mailer will send nothing\n", t.ID, r.role)
+		fmt.Fprintf(a.Stderr, "warning: %s %s has no recipients for %s; the mailer will send nothing\n", tg.kind, tg.id, r.role)
 	}
 	pub, err := a.Publisher(ctx)
 	if err != nil {
@@ -156,8 +219,12 @@ func Send(ctx context.Context, a *app.App, tenant, role, period, to string) erro
 	if to != "" {
 		what = "test copy of report"
 	}
-	fmt.Fprintf(a.Stdout, "published %s %s (%s, %s, %s to %s) for %d recipient(s)\n", what, due.ReportID, t.ID, r.role,
-		due.PeriodStart.In(t.Location()).Format(time.DateOnly), due.PeriodEnd.In(t.Location()).Format("2006-01-02 15:04"), recipients)
+	of := tg.id
+	if tg.kind == "portfolio" {
+		of = "portfolio " + tg.id
+	}
+	fmt.Fprintf(a.Stdout, "published %s %s (%s, %s, %s to %s) for %d recipient(s)\n", what, due.ReportID, of, r.role,
+		due.PeriodStart.In(tg.loc).Format(time.DateOnly), due.PeriodEnd.In(tg.loc).Format("2006-01-02 15:04"), recipients)
 	return nil
 }
 
@@ -165,7 +232,7 @@ func previewCommand(a *app.App) *cobra.Command {
 	var r reportArgs
 	var format, out, paper string
 	c := &cobra.Command{
-		Use:   "preview --tenant ID --role ROLE [--period YYYY-MM] [--format html|text] [--out FILE]",
+		Use:   "preview --tenant ID|--portfolio ID --role ROLE [--period YYYY-MM] [--format html|text] [--out FILE]",
 		Short: "render a report without sending it",
 		Args:  app.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -179,12 +246,8 @@ func previewCommand(a *app.App) *cobra.Command {
 				return app.Usagef("--paper %q is not A4 or Letter", paper)
 			}
 			ctx := cmd.Context()
-			t, err := a.LoadTenant(ctx, r.tenant)
-			if err != nil {
-				return err
-			}
 			now := time.Now()
-			due, err := reportDue(t, r.role, r.period, now)
+			tg, err := r.load(ctx, a, now)
 			if err != nil {
 				return err
 			}
@@ -192,7 +255,7 @@ func previewCommand(a *app.App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rep, err := report.Build(ctx, src, t, due, now)
+			rep, err := tg.build(ctx, src, now)
 			if err != nil {
 				return err
 			}
@@ -254,6 +317,7 @@ func statusCommand(a *app.App) *cobra.Command {
 	var out app.Output
 	c := &cobra.Command{
 		Use:   "status --tenant ID [--limit N]",
+		Long:  "List the recent sends of a tenant, or of a portfolio (--tenant takes a portfolio id too).",
 		Short: "list recent sends with their status",
 		Args:  app.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -265,7 +329,10 @@ func statusCommand(a *app.App) *cobra.Command {
 			}
 			ctx := cmd.Context()
 			if _, err := a.LoadTenant(ctx, tenant); err != nil {
-				return err
+				// A portfolio's sends live under its id too.
+				if _, _, perr := a.LoadPortfolio(ctx, tenant); !errors.Is(err, tenants.ErrNotFound) || perr != nil {
+					return err
+				}
 			}
 			cfg, err := a.AWS(ctx)
 			if err != nil {

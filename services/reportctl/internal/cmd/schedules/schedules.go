@@ -1,5 +1,6 @@
-// Package schedules is `reportctl schedules list`: each tenant's schedules
-// with their next firings, in the tenant's time zone and in UTC.
+// Package schedules is `reportctl schedules list`: each tenant's and
+// portfolio's schedules with their next firings, in its time zone and in
+// UTC.
 package schedules
 
 import (
@@ -24,11 +25,14 @@ const firingsShown = 3
 // Row is one schedule in `schedules list -o json` (the output is a JSON
 // array of Row; the field names are stable).
 type Row struct {
-	Tenant   string `json:"tenant"`
-	Role     string `json:"role"`
-	Cron     string `json:"cron"`
-	Period   string `json:"period"`
-	Timezone string `json:"timezone"`
+	// Tenant is the tenant's id, or the portfolio's when Portfolio is set.
+	Tenant string `json:"tenant"`
+	// Portfolio marks a portfolio's schedule.
+	Portfolio bool   `json:"portfolio"`
+	Role      string `json:"role"`
+	Cron      string `json:"cron"`
+	Period    string `json:"period"`
+	Timezone  string `json:"timezone"`
 	// Next are the next firings; empty when Problem says why there are none.
 	Next    []Firing `json:"next"`
 	Problem string   `json:"problem,omitempty"`
@@ -46,7 +50,7 @@ type Firing struct {
 
 // Command is `reportctl schedules` and its verbs.
 func Command(a *app.App) *cobra.Command {
-	var tenantID, nowFlag string
+	var tenantID, portfolioID, nowFlag string
 	var out app.Output
 	list := &cobra.Command{
 		Use:   "list",
@@ -62,14 +66,25 @@ func Command(a *app.App) *cobra.Command {
 				}
 				now = t
 			}
+			if tenantID != "" && portfolioID != "" {
+				return app.Usagef("--tenant and --portfolio are mutually exclusive")
+			}
 			var list []tenants.Tenant
-			if tenantID != "" {
+			var ports []tenants.Portfolio
+			switch {
+			case tenantID != "":
 				t, err := a.LoadTenant(ctx, tenantID)
 				if err != nil {
 					return err
 				}
 				list = []tenants.Tenant{t}
-			} else {
+			case portfolioID != "":
+				p, _, err := a.LoadPortfolio(ctx, portfolioID)
+				if err != nil {
+					return err
+				}
+				ports = []tenants.Portfolio{p}
+			default:
 				store, err := a.Tenants(ctx)
 				if err != nil {
 					return err
@@ -77,8 +92,11 @@ func Command(a *app.App) *cobra.Command {
 				if list, err = store.List(ctx); err != nil {
 					return err
 				}
+				if ports, err = store.ListPortfolios(ctx); err != nil {
+					return err
+				}
 			}
-			rows := schedule.Rows(list, now, firingsShown)
+			rows := append(schedule.Rows(list, now, firingsShown), schedule.PortfolioRows(ports, now, firingsShown)...)
 			if out.JSON() {
 				return app.WriteJSON(a.Stdout, jsonRows(rows))
 			}
@@ -92,6 +110,7 @@ func Command(a *app.App) *cobra.Command {
 		},
 	}
 	list.Flags().StringVar(&tenantID, "tenant", "", "only this tenant's schedules")
+	list.Flags().StringVar(&portfolioID, "portfolio", "", "only this portfolio's schedules")
 	list.Flags().StringVar(&nowFlag, "now", "", "list the firings after this time instead of now (RFC 3339, e.g. 2027-06-01T09:00:00Z, or a date), for scripts and support")
 	app.AddOutputFlag(list, &out)
 	return app.Group("schedules", "show the tenants' report schedules", list)
@@ -100,7 +119,7 @@ func Command(a *app.App) *cobra.Command {
 func jsonRows(rows []schedule.Row) []Row {
 	out := make([]Row, 0, len(rows))
 	for _, r := range rows {
-		j := Row{Tenant: r.TenantID, Role: r.Role, Cron: r.Cron, Period: r.Period, Timezone: r.Timezone, Problem: r.Problem, Ended: r.Ended, Next: []Firing{}}
+		j := Row{Tenant: r.TenantID, Portfolio: r.Portfolio, Role: r.Role, Cron: r.Cron, Period: r.Period, Timezone: r.Timezone, Problem: r.Problem, Ended: r.Ended, Next: []Firing{}}
 		for _, f := range r.Next {
 			j.Next = append(j.Next, Firing{At: f.At.UTC(), PeriodStart: f.Start.UTC(), PeriodEnd: f.End.UTC(), ReportID: f.ReportID})
 		}
@@ -113,16 +132,20 @@ func jsonRows(rows []schedule.Row) []Row {
 // first line.
 func printRows(a *app.App, rows []schedule.Row) error {
 	w := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "TENANT\tROLE\tCRON\tPERIOD\tTIMEZONE\tNEXT (TENANT TIME)\tNEXT (UTC)\tCOVERS (TENANT TIME)")
+	fmt.Fprintln(w, "TENANT\tKIND\tROLE\tCRON\tPERIOD\tTIMEZONE\tNEXT (TENANT TIME)\tNEXT (UTC)\tCOVERS (TENANT TIME)")
 	for _, r := range rows {
-		head := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", r.TenantID, r.Role, r.Cron, r.Period, r.Timezone)
+		kind := "tenant"
+		if r.Portfolio {
+			kind = "portfolio"
+		}
+		head := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", r.TenantID, kind, r.Role, r.Cron, r.Period, r.Timezone)
 		if r.Problem != "" {
 			fmt.Fprintf(w, "%s\t(%s)\t\t\n", head, r.Problem)
 			continue
 		}
 		for i, f := range r.Next {
 			if i > 0 {
-				head = "\t\t\t\t"
+				head = "\t\t\t\t\t"
 			}
 			loc := f.Schedule.Location
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s → %s\n", head,

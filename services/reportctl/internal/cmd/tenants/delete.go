@@ -17,7 +17,7 @@ func deleteCommand(a *app.App) *cobra.Command {
 	var yes, purge bool
 	c := &cobra.Command{
 		Use:   "delete ID",
-		Short: "stop a tenant's schedules and sends (reversible until --purge)",
+		Short: "stop a tenant's (or a portfolio's) schedules and sends (reversible until --purge)",
 		Long: `Mark a tenant deleted. The scheduler stops firing its schedules, the mailer
 sends nothing for it, the collectors stop collecting and the stripe-collector
 refuses its webhooks. Its configuration, read model and ledger of sends stay
@@ -26,6 +26,13 @@ with 'tenants apply') undoes the delete.
 
 --purge also deletes every item of the tenant (configuration, read model,
 ledger, import log). That cannot be undone.
+
+A tenant that is a member of a portfolio is refused, naming the portfolio:
+remove it from the portfolio's members and apply the file first.
+
+ID may be a portfolio's: deleting it stops its schedules and sends (its
+members are untouched); restore or apply undoes it. A portfolio has no data
+of its own beyond its record of sends, and --purge is refused for it.
 
 On a terminal it asks for confirmation; elsewhere it refuses without --yes.`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -40,6 +47,12 @@ On a terminal it asks for confirmation; elsewhere it refuses without --yes.`,
 			store, err := a.Tenants(ctx)
 			if err != nil {
 				return err
+			}
+			if p, err := store.GetPortfolio(ctx, id); !errors.Is(err, tenants.ErrPortfolioNotFound) || errors.Is(err, tenants.ErrPortfolioDeleted) {
+				if err != nil && !errors.Is(err, tenants.ErrPortfolioDeleted) {
+					return err
+				}
+				return deletePortfolio(a, cmd, store, id, p.Name, err != nil, yes, purge)
 			}
 			t, err := store.Get(ctx, id)
 			already := errors.Is(err, tenants.ErrDeleted)
@@ -87,6 +100,27 @@ On a terminal it asks for confirmation; elsewhere it refuses without --yes.`,
 	return c
 }
 
+// deletePortfolio is `tenants delete` of a portfolio id.
+func deletePortfolio(a *app.App, cmd *cobra.Command, store tenants.Store, id, name string, already, yes, purge bool) error {
+	if purge {
+		return app.Usagef("%s is a portfolio: --purge applies to tenants only (delete it without --purge)", id)
+	}
+	if already {
+		fmt.Fprintf(a.Stdout, "portfolio %s is already deleted (restore: reportctl tenants restore %s)\n", id, id)
+		return nil
+	}
+	if !yes {
+		if err := confirm(a, fmt.Sprintf("Delete portfolio %s (%s)? Its schedules and sends stop; its members are untouched and `tenants restore` undoes it.", id, name)); err != nil {
+			return err
+		}
+	}
+	if err := store.DeletePortfolio(cmd.Context(), id, time.Now()); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.Stdout, "deleted portfolio %s: its schedules and sends are stopped\nundo with: reportctl tenants restore %s   (or apply it again with reportctl tenants apply -f FILE)\n", id, id)
+	return nil
+}
+
 // confirm asks on the terminal; without one it refuses (a script must say
 // --yes).
 func confirm(a *app.App, question string) error {
@@ -115,6 +149,13 @@ func restoreCommand(a *app.App) *cobra.Command {
 			store, err := a.Tenants(cmd.Context())
 			if err != nil {
 				return err
+			}
+			if _, err := store.GetPortfolio(cmd.Context(), args[0]); errors.Is(err, tenants.ErrPortfolioDeleted) || err == nil {
+				if err := store.RestorePortfolio(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.Stdout, "restored portfolio %s\n", args[0])
+				return nil
 			}
 			if err := store.Restore(cmd.Context(), args[0]); err != nil {
 				if errors.Is(err, tenants.ErrNotFound) {

@@ -18,6 +18,8 @@ import (
 // array of Change; the field names are stable).
 type Change struct {
 	ID string `json:"id"`
+	// Portfolio marks a portfolio's change (absent: a tenant's).
+	Portfolio bool `json:"portfolio,omitempty"`
 	// Kind is "added" (apply creates it), "changed" (apply updates it),
 	// "restored" (it is deleted; apply restores it, maybe with changes)
 	// or "not_in_file" (stored but absent from the file: apply keeps it).
@@ -56,7 +58,11 @@ func diffCommand(a *app.App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			changes := Diff(stored, parsed)
+			storedPorts, err := store.ListAllPortfolios(cmd.Context())
+			if err != nil {
+				return err
+			}
+			changes := append(Diff(stored, parsed), DiffPortfolios(storedPorts, parsed)...)
 			if out.JSON() {
 				return app.WriteJSON(a.Stdout, changes)
 			}
@@ -65,13 +71,17 @@ func diffCommand(a *app.App) *cobra.Command {
 				return nil
 			}
 			for _, c := range changes {
+				id := c.ID
+				if c.Portfolio {
+					id = "portfolio " + c.ID
+				}
 				switch c.Kind {
 				case "added":
-					fmt.Fprintf(a.Stdout, "+ %s (added)\n", c.ID)
+					fmt.Fprintf(a.Stdout, "+ %s (added)\n", id)
 				case "not_in_file":
-					fmt.Fprintf(a.Stdout, "- %s (stored, not in the file: apply keeps it; `reportctl tenants delete %s` removes it)\n", c.ID, c.ID)
+					fmt.Fprintf(a.Stdout, "- %s (stored, not in the file: apply keeps it; `reportctl tenants delete %s` removes it)\n", id, c.ID)
 				default:
-					fmt.Fprintf(a.Stdout, "~ %s (%s)\n", c.ID, c.Kind)
+					fmt.Fprintf(a.Stdout, "~ %s (%s)\n", id, c.Kind)
 				}
 				for _, f := range c.Fields {
 					fmt.Fprintf(a.Stdout, "    %s: %s → %s\n", f.Field, dash(f.Old), dash(f.New))
@@ -91,6 +101,39 @@ func dash(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// DiffPortfolios compares the stored portfolios with a file's, in id
+// order, as Diff does tenants (each change marked Portfolio).
+func DiffPortfolios(stored []tenants.StoredPortfolio, f tenants.File) []Change {
+	byID := map[string]tenants.StoredPortfolio{}
+	for _, sp := range stored {
+		byID[sp.ID] = sp
+	}
+	inFile := map[string]bool{}
+	changes := []Change{}
+	for _, p := range f.Portfolios {
+		inFile[p.ID] = true
+		sp, ok := byID[p.ID]
+		if !ok {
+			changes = append(changes, Change{ID: p.ID, Portfolio: true, Kind: "added"})
+			continue
+		}
+		fields := diffFields(flatten(sp.Portfolio), flatten(p))
+		switch {
+		case !sp.DeletedAt.IsZero():
+			changes = append(changes, Change{ID: p.ID, Portfolio: true, Kind: "restored", Fields: fields})
+		case len(fields) > 0:
+			changes = append(changes, Change{ID: p.ID, Portfolio: true, Kind: "changed", Fields: fields})
+		}
+	}
+	for _, sp := range stored {
+		if !inFile[sp.ID] && sp.DeletedAt.IsZero() {
+			changes = append(changes, Change{ID: sp.ID, Portfolio: true, Kind: "not_in_file"})
+		}
+	}
+	slices.SortStableFunc(changes, func(a, b Change) int { return strings.Compare(a.ID, b.ID) })
+	return changes
 }
 
 // Diff compares the stored tenants with a file, in id order.
@@ -161,8 +204,9 @@ func setOrNot(v string) string {
 	return "(set)"
 }
 
-// flatten maps each leaf of t's JSON form to its path in the tenants file.
-func flatten(t tenants.Tenant) map[string]string {
+// flatten maps each leaf of t's (a tenant's or a portfolio's) JSON form to
+// its path in the tenants file.
+func flatten(t any) map[string]string {
 	b, _ := json.Marshal(t)
 	var v any
 	_ = json.Unmarshal(b, &v)

@@ -15,7 +15,7 @@ func exportCommand(a *app.App) *cobra.Command {
 	var file string
 	c := &cobra.Command{
 		Use:   "export [-f FILE]",
-		Short: "write the stored tenants as a tenants file that `tenants apply` accepts",
+		Short: "write the stored tenants and portfolios as a tenants file that `tenants apply` accepts",
 		Long: `Write the stored tenants (not the deleted ones) as YAML, to stdout or to FILE
 (created with mode 0600: it holds webhook secrets when they are literals).
 'tenants apply -f FILE' on the output gives the same tenants back.`,
@@ -29,9 +29,13 @@ func exportCommand(a *app.App) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			ports, err := store.ListPortfolios(cmd.Context())
+			if err != nil {
+				return err
+			}
 			var buf bytes.Buffer
 			buf.WriteString("# reportctl tenants export: apply with `reportctl tenants apply -f FILE`\n")
-			if err := (tenants.File{Tenants: list}).Encode(&buf); err != nil {
+			if err := (tenants.File{Tenants: list, Portfolios: ports}).Encode(&buf); err != nil {
 				return err
 			}
 			if file == "" {
@@ -41,7 +45,7 @@ func exportCommand(a *app.App) *cobra.Command {
 			if err := os.WriteFile(file, buf.Bytes(), 0o600); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.Stderr, "wrote %d tenant(s) to %s\n", len(list), file)
+			fmt.Fprintf(a.Stderr, "wrote %d tenant(s) and %d portfolio(s) to %s\n", len(list), len(ports), file)
 			return nil
 		},
 	}

@@ -65,6 +65,9 @@ it again finishes an interrupted apply. Applying a deleted tenant restores it.`,
 			for _, t := range parsed.Tenants {
 				fmt.Fprintf(a.Stdout, "applied %s (%s)\n", t.ID, t.Name)
 			}
+			for _, p := range parsed.Portfolios {
+				fmt.Fprintf(a.Stdout, "applied portfolio %s (%s: %s)\n", p.ID, p.Name, strings.Join(p.Members, ", "))
+			}
 			return nil
 		},
 	}
@@ -76,10 +79,15 @@ it again finishes an interrupted apply. Applying a deleted tenant restores it.`,
 // Row is one tenant in `tenants list -o json` (the output is a JSON array
 // of Row; the field names are stable).
 type Row struct {
+	// Kind is "tenant" or "portfolio".
+	Kind     string `json:"kind"`
 	ID       string `json:"id"`
 	Name     string `json:"name"`
 	Timezone string `json:"timezone"`
-	Currency string `json:"currency"`
+	// Currency is a tenant's (empty for a portfolio).
+	Currency string `json:"currency,omitempty"`
+	// Members are a portfolio's tenant ids.
+	Members []string `json:"members,omitempty"`
 	// Recipients counts the recipients of each role that has any.
 	Recipients map[string]int `json:"recipients"`
 	Schedules  int            `json:"schedules"`
@@ -104,6 +112,10 @@ func listCommand(a *app.App) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			ports, err := store.ListAllPortfolios(cmd.Context())
+			if err != nil {
+				return err
+			}
 			rows := []Row{}
 			for _, st := range all {
 				if !st.DeletedAt.IsZero() && !deleted {
@@ -111,8 +123,15 @@ func listCommand(a *app.App) *cobra.Command {
 				}
 				rows = append(rows, rowOf(st))
 			}
+			var portRows []Row
+			for _, sp := range ports {
+				if !sp.DeletedAt.IsZero() && !deleted {
+					continue
+				}
+				portRows = append(portRows, portfolioRow(sp))
+			}
 			if out.JSON() {
-				return app.WriteJSON(a.Stdout, rows)
+				return app.WriteJSON(a.Stdout, append(rows, portRows...))
 			}
 			w := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
 			head := "ID\tNAME\tTIMEZONE\tCURRENCY\tROLES\tSCHEDULES"
@@ -140,6 +159,9 @@ func listCommand(a *app.App) *cobra.Command {
 			if err := w.Flush(); err != nil {
 				return err
 			}
+			if err := writePortfolios(a, portRows, deleted); err != nil {
+				return err
+			}
 			if len(rows) == 0 {
 				fmt.Fprintln(a.Stderr, "no tenants: apply some with `reportctl tenants apply -f FILE`")
 			}
@@ -151,8 +173,62 @@ func listCommand(a *app.App) *cobra.Command {
 	return c
 }
 
+// writePortfolios prints the portfolios' table under the tenants'.
+func writePortfolios(a *app.App, rows []Row, deleted bool) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	fmt.Fprintln(a.Stdout)
+	w := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
+	head := "PORTFOLIO\tNAME\tTIMEZONE\tMEMBERS\tROLES\tSCHEDULES"
+	if deleted {
+		head += "\tDELETED"
+	}
+	fmt.Fprintln(w, head)
+	for _, r := range rows {
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%d", r.ID, r.Name, r.Timezone, strings.Join(r.Members, ","), rolesText(r), r.Schedules)
+		if deleted {
+			d := "-"
+			if r.DeletedAt != nil {
+				d = r.DeletedAt.Format(time.RFC3339)
+			}
+			line += "\t" + d
+		}
+		fmt.Fprintln(w, line)
+	}
+	return w.Flush()
+}
+
+func rolesText(r Row) string {
+	var roles []string
+	for _, role := range messages.Roles {
+		if n := r.Recipients[role]; n > 0 {
+			roles = append(roles, fmt.Sprintf("%s(%d)", role, n))
+		}
+	}
+	return strings.Join(roles, " ")
+}
+
+func portfolioRow(sp tenants.StoredPortfolio) Row {
+	r := Row{Kind: "portfolio", ID: sp.ID, Name: sp.Name, Timezone: sp.Timezone, Members: sp.Members, Recipients: map[string]int{}, Schedules: len(sp.Schedules)}
+	for _, role := range messages.Roles {
+		if n := len(sp.Recipients[role]); n > 0 {
+			r.Recipients[role] = n
+		}
+	}
+	if !sp.AppliedAt.IsZero() {
+		t := sp.AppliedAt.UTC()
+		r.AppliedAt = &t
+	}
+	if !sp.DeletedAt.IsZero() {
+		t := sp.DeletedAt.UTC()
+		r.DeletedAt = &t
+	}
+	return r
+}
+
 func rowOf(st tenants.Stored) Row {
-	r := Row{ID: st.ID, Name: st.Name, Timezone: st.Timezone, Currency: st.Currency, Recipients: map[string]int{}, Schedules: len(st.Schedules)}
+	r := Row{Kind: "tenant", ID: st.ID, Name: st.Name, Timezone: st.Timezone, Currency: st.Currency, Recipients: map[string]int{}, Schedules: len(st.Schedules)}
 	for _, role := range rolesOf(st.Tenant) {
 		r.Recipients[role] = len(st.Recipients[role])
 	}
