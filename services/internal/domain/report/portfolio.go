@@ -190,6 +190,7 @@ func AnalysePortfolio(ctx context.Context, src Source, p tenants.Portfolio, memb
 		}
 	}
 	slices.Sort(currencies)
+	v.Covers = v.Businesses
 	v.Currency = "each business's own currency (" + strings.Join(currencies, ", ") + "), never summed across currencies"
 	if asOf.Before(due.PeriodEnd) {
 		v.Notes = append(v.Notes, fmt.Sprintf("The period has not ended: figures cover %s up to %s.", per.Start.In(loc).Format("2 Jan"), v.AsOf))

@@ -40,6 +40,9 @@ type Header struct {
 	// note naming MissingSources.
 	NoData         bool
 	MissingSources []string
+	// Covers names the businesses a portfolio's report covers (empty for a
+	// tenant's), so even its no-data note says what it is about.
+	Covers []string
 	// UnsubscribeURL is the visible unsubscribe link; the mailer replaces
 	// UnsubscribePlaceholder with each recipient's signed link.
 	UnsubscribeURL string
