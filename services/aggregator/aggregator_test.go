@@ -278,6 +278,21 @@ func TestTransientWriteFailuresAreRetriedNotLost(t *testing.T) {
 		}
 	})
 	base := "http://" + cfg.HTTPAddr
+	// Under load the server may take a while to listen: scrape once it does.
+	waitFor(t, 30*time.Second, "aggregator listening", func() (bool, error) {
+		select {
+		case err := <-done:
+			done <- err // for the cleanup
+			return false, fmt.Errorf("the aggregator stopped: %v", err)
+		default:
+		}
+		resp, err := http.Get(base + "/healthz")
+		if err != nil {
+			return false, nil
+		}
+		resp.Body.Close()
+		return true, nil
+	})
 
 	e := sampleMetric("evt_survivor")
 	if err := newPublisher(t, env).Publish(ctx, messages.TopicMetrics, e); err != nil {

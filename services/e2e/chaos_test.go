@@ -144,6 +144,9 @@ func TestChaos(t *testing.T) {
 
 	// The chaos: crashes and an AWS outage while the events flow.
 	chaosDone := make(chan struct{})
+	// Half the deliveries wait for the outage, so that it always meets
+	// webhooks in flight however fast the first half went through.
+	paused := make(chan struct{})
 	go func() {
 		defer close(chaosDone)
 		crash := func(name string) {
@@ -171,6 +174,7 @@ func TestChaos(t *testing.T) {
 		if err := moto.Pause(); err != nil {
 			t.Error(err)
 		}
+		close(paused)
 		time.Sleep(10 * time.Second)
 		if err := moto.Resume(); err != nil {
 			t.Error(err)
@@ -184,7 +188,13 @@ func TestChaos(t *testing.T) {
 		at(0.90)
 		crash("aggregator")
 	}()
-	for _, d := range sends {
+	for i, d := range sends {
+		if i == len(sends)/2 {
+			select {
+			case <-paused:
+			case <-chaosDone:
+			}
+		}
 		work <- d
 	}
 	close(work)
