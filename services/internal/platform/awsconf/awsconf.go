@@ -25,8 +25,14 @@ const RequestTimeout = 30 * time.Second
 
 // Load returns the SDK configuration with the standard retryer (throttling
 // and transient errors retried with jittered backoff) and a bounded
-// per-attempt timeout, so a hung endpoint never blocks a handler forever.
+// per-attempt timeout, and a deadline on every operation whose caller set
+// none (DefaultCallTimeout), so a hung endpoint never blocks a handler
+// forever.
 func Load(ctx context.Context, opts ...func(*config.LoadOptions) error) (aws.Config, error) {
+	timeout, err := callTimeout()
+	if err != nil {
+		return aws.Config{}, err
+	}
 	opts = append([]func(*config.LoadOptions) error{
 		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(RequestTimeout)),
 		config.WithRetryer(func() aws.Retryer {
@@ -34,7 +40,7 @@ func Load(ctx context.Context, opts ...func(*config.LoadOptions) error) (aws.Con
 		}),
 	}, opts...)
 	opts = append(opts, func(o *config.LoadOptions) error {
-		o.APIOptions = append(o.APIOptions, addRequestCounter)
+		o.APIOptions = append(o.APIOptions, addRequestCounter, addDeadline(timeout))
 		return nil
 	})
 	if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" && os.Getenv("AWS_PROFILE") == "" {
