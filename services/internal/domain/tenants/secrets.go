@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"regexp"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go"
 )
 
 // Secret reference prefixes. A value without one is a literal secret,
@@ -58,6 +60,15 @@ func ValidateSecretRef(ref string) error {
 
 // SecretResolver turns secret references into values, caching each for TTL
 // so that a rotated secret is picked up without a restart.
+//
+// A failed lookup is remembered for NegativeTTL, so a broken reference
+// costs one AWS call per NegativeTTL however many webhooks name it, and
+// concurrent lookups of one reference share one call. When a refresh fails
+// for a reason that may pass (throttling, an outage, a timeout), the last
+// value read keeps being served for up to MaxStale: an SSM or Secrets
+// Manager outage does not stop webhooks. A reference that no longer exists
+// or may no longer be read is never served stale: that is how a secret is
+// revoked.
 type SecretResolver struct {
 	SSM interface {
 		GetParameter(context.Context, *ssm.GetParameterInput, ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
@@ -66,15 +77,40 @@ type SecretResolver struct {
 		GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
 	}
 	TTL time.Duration
-	Now func() time.Time
+	// NegativeTTL is how long a failure is answered from the cache
+	// (default DefaultNegativeTTL).
+	NegativeTTL time.Duration
+	// MaxStale is how long after its last successful read a value is
+	// still served when refreshing it fails transiently (default
+	// DefaultMaxStale).
+	MaxStale time.Duration
+	Now      func() time.Time
+	// Log, if set, is told when a stale value is served.
+	Log *slog.Logger
 
-	mu    sync.Mutex
-	cache map[string]cachedSecret
+	mu       sync.Mutex
+	cache    map[string]*cachedSecret
+	inflight map[string]*lookup
 }
+
+// Defaults of SecretResolver's NegativeTTL and MaxStale.
+const (
+	DefaultNegativeTTL = 30 * time.Second
+	DefaultMaxStale    = 24 * time.Hour
+)
 
 type cachedSecret struct {
 	value string
-	at    time.Time
+	at    time.Time // of the last successful read; zero if none
+	err   error     // of the last failed read, if after at
+	errAt time.Time
+}
+
+// lookup is one AWS call that concurrent Resolves of a reference share.
+type lookup struct {
+	done  chan struct{}
+	value string
+	err   error
 }
 
 // NewSecretResolver resolves references through SSM and Secrets Manager.
@@ -100,18 +136,93 @@ func (r *SecretResolver) Resolve(ctx context.Context, ref string) (string, error
 	default:
 		return ref, nil
 	}
-	now := time.Now
-	if r.Now != nil {
-		now = r.Now
-	}
+	now := r.now()
 	r.mu.Lock()
-	if c, ok := r.cache[ref]; ok && now().Sub(c.at) < r.TTL {
-		r.mu.Unlock()
-		return c.value, nil
+	c := r.cache[ref]
+	if c != nil {
+		if !c.at.IsZero() && now.Sub(c.at) < r.TTL {
+			r.mu.Unlock()
+			return c.value, nil
+		}
+		if c.err != nil && now.Sub(c.errAt) < r.negativeTTL() {
+			v, err := r.fallback(ref, c, now)
+			r.mu.Unlock()
+			return v, err
+		}
+	}
+	l, shared := r.inflight[ref]
+	if !shared {
+		l = &lookup{done: make(chan struct{})}
+		if r.inflight == nil {
+			r.inflight = map[string]*lookup{}
+		}
+		r.inflight[ref] = l
 	}
 	r.mu.Unlock()
+	if shared {
+		select {
+		case <-l.done:
+			return l.value, l.err
+		case <-ctx.Done():
+			return "", fmt.Errorf("secret %s: %w", ref, ctx.Err())
+		}
+	}
 
-	var v string
+	// The call is shared: one caller's cancellation must not fail the
+	// others (the AWS client's own deadline bounds it).
+	v, err := r.fetch(context.WithoutCancel(ctx), ref)
+	now = r.now()
+	r.mu.Lock()
+	if r.cache == nil {
+		r.cache = map[string]*cachedSecret{}
+	}
+	c = r.cache[ref]
+	if c == nil {
+		c = &cachedSecret{}
+		r.cache[ref] = c
+	}
+	if err == nil {
+		c.value, c.at, c.err = v, now, nil
+	} else {
+		c.err, c.errAt = err, now
+		v, err = r.fallback(ref, c, now)
+	}
+	l.value, l.err = v, err
+	delete(r.inflight, ref)
+	r.mu.Unlock()
+	close(l.done)
+	return v, err
+}
+
+// fallback answers a reference whose last read failed: the last good
+// value while it is at most MaxStale old and the failure may pass, else
+// the failure. Called with r.mu held.
+func (r *SecretResolver) fallback(ref string, c *cachedSecret, now time.Time) (string, error) {
+	if !c.at.IsZero() && now.Sub(c.at) < r.maxStale() && !revoked(c.err) {
+		if r.Log != nil {
+			r.Log.Warn("secret lookup failed; serving the last value read", "ref", ref, "age", now.Sub(c.at).Round(time.Second).String(), "err", c.err)
+		}
+		return c.value, nil
+	}
+	return "", c.err
+}
+
+// revoked says whether a lookup failed because the secret is gone or may
+// no longer be read, rather than for a reason that passes.
+func revoked(err error) bool {
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch apiErr.ErrorCode() {
+	case "ParameterNotFound", "ParameterVersionNotFound", "ResourceNotFoundException",
+		"AccessDeniedException", "AccessDenied", "InvalidRequestException", "DecryptionFailure", "InvalidKeyId":
+		return true
+	}
+	return false
+}
+
+func (r *SecretResolver) fetch(ctx context.Context, ref string) (string, error) {
 	if name, ok := strings.CutPrefix(ref, RefSSM); ok {
 		if r.SSM == nil {
 			return "", fmt.Errorf("secret %s: no SSM client", ref)
@@ -120,23 +231,36 @@ func (r *SecretResolver) Resolve(ctx context.Context, ref string) (string, error
 		if err != nil {
 			return "", fmt.Errorf("secret %s: %w", ref, err)
 		}
-		v = aws.ToString(out.Parameter.Value)
-	} else {
-		id := strings.TrimPrefix(ref, RefSecretsManager)
-		if r.SecretsManager == nil {
-			return "", fmt.Errorf("secret %s: no Secrets Manager client", ref)
-		}
-		out, err := r.SecretsManager.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
-		if err != nil {
-			return "", fmt.Errorf("secret %s: %w", ref, err)
-		}
-		v = aws.ToString(out.SecretString)
+		return aws.ToString(out.Parameter.Value), nil
 	}
-	r.mu.Lock()
-	if r.cache == nil {
-		r.cache = map[string]cachedSecret{}
+	id := strings.TrimPrefix(ref, RefSecretsManager)
+	if r.SecretsManager == nil {
+		return "", fmt.Errorf("secret %s: no Secrets Manager client", ref)
 	}
-	r.cache[ref] = cachedSecret{value: v, at: now()}
-	r.mu.Unlock()
-	return v, nil
+	out, err := r.SecretsManager.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
+	if err != nil {
+		return "", fmt.Errorf("secret %s: %w", ref, err)
+	}
+	return aws.ToString(out.SecretString), nil
+}
+
+func (r *SecretResolver) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *SecretResolver) negativeTTL() time.Duration {
+	if r.NegativeTTL > 0 {
+		return r.NegativeTTL
+	}
+	return DefaultNegativeTTL
+}
+
+func (r *SecretResolver) maxStale() time.Duration {
+	if r.MaxStale > 0 {
+		return r.MaxStale
+	}
+	return DefaultMaxStale
 }
