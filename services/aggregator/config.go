@@ -7,6 +7,7 @@ import (
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
 	"github.com/boardpack/boardpack/services/internal/platform/envconfig"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
@@ -37,6 +38,9 @@ type config struct {
 	Writes string
 	// Linger is how long a batch of facts waits for more after its first.
 	Linger time.Duration
+	// ReceiveLinger is how long a receive loop waits after a partial
+	// batch before receiving again (bus.SubscriberConfig.Linger).
+	ReceiveLinger time.Duration
 
 	// awsOpts adds SDK options (tests and benchmarks count requests).
 	awsOpts []func(*awsconfig.LoadOptions) error
@@ -60,6 +64,7 @@ func loadConfig(log *slog.Logger) (config, error) {
 		HandlerTimeout: r.Duration("BOARDPACK_AGGREGATOR_HANDLER_TIMEOUT", 20*time.Second),
 		Writes:         r.String("BOARDPACK_AGGREGATOR_WRITES", writesBatch),
 		Linger:         r.Duration("BOARDPACK_AGGREGATOR_LINGER", 5*time.Millisecond),
+		ReceiveLinger:  r.Duration("BOARDPACK_AGGREGATOR_RECEIVE_LINGER", bus.DefaultReceiveLinger),
 	}
 	r.Log(log, "aggregator")
 	if err := r.Err(); err != nil {
@@ -85,6 +90,9 @@ func (c config) Validate() error {
 	}
 	if c.Linger > time.Second {
 		errs = append(errs, errors.New("BOARDPACK_AGGREGATOR_LINGER: at most 1s"))
+	}
+	if c.ReceiveLinger < 0 || c.ReceiveLinger > time.Second {
+		errs = append(errs, errors.New("BOARDPACK_AGGREGATOR_RECEIVE_LINGER: between 0 and 1s"))
 	}
 	if c.HandlerTimeout < time.Second {
 		errs = append(errs, errors.New("BOARDPACK_AGGREGATOR_HANDLER_TIMEOUT: must be at least 1s"))

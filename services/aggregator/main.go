@@ -21,6 +21,7 @@
 //	BOARDPACK_AGGREGATOR_BATCH_SIZE       10              messages per ReceiveMessage (1-10)
 //	BOARDPACK_AGGREGATOR_WRITES           batch           batch (BatchWriteItem) or conditional (PutItem per fact, counts duplicates)
 //	BOARDPACK_AGGREGATOR_LINGER           5ms             how long a batch of facts waits for more
+//	BOARDPACK_AGGREGATOR_RECEIVE_LINGER   50ms            wait after a partial receive, so batches fill (0-1s)
 //	BOARDPACK_AGGREGATOR_HANDLER_TIMEOUT  20s             per message, retries included; well inside the visibility timeout
 //	BOARDPACK_PREFIX, BOARDPACK_TABLE                     resource names
 //
@@ -85,7 +86,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg config) error {
 
 	wlog := bus.Logger(log)
 	sub := bus.NewBatchSubscriber(awsCfg, bus.SubscriberConfig{
-		Queue: queue, Workers: cfg.Workers, BatchSize: int32(cfg.BatchSize),
+		Queue: queue, Workers: cfg.Workers, BatchSize: int32(cfg.BatchSize), Linger: cfg.ReceiveLinger,
 	}, wlog)
 	router, err := bus.NewRouter(wlog, cfg.HandlerTimeout)
 	if err != nil {

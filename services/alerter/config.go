@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/boardpack/boardpack/services/internal/platform/bus"
 	"github.com/boardpack/boardpack/services/internal/platform/envconfig"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
 )
@@ -29,6 +30,9 @@ type config struct {
 	// SlackAllowedHosts are webhook hosts accepted besides hooks.slack.com.
 	SlackAllowedHosts []string
 	Workers           int
+	// ReceiveLinger is how long a receive loop waits after a partial
+	// batch before receiving again (bus.SubscriberConfig.Linger).
+	ReceiveLinger time.Duration
 	// VisibilityTimeout of the queue: handlers and send claims stay inside it.
 	VisibilityTimeout time.Duration
 	HandlerTimeout    time.Duration
@@ -59,6 +63,7 @@ func loadConfig(log *slog.Logger) (config, error) {
 		UnsubscribeTTL:    r.Duration("BOARDPACK_ALERTER_UNSUBSCRIBE_TTL", 90*24*time.Hour),
 		SlackAllowedHosts: r.List("BOARDPACK_SLACK_ALLOWED_HOSTS", ""),
 		Workers:           r.Int("BOARDPACK_ALERTER_WORKERS", 2),
+		ReceiveLinger:     r.Duration("BOARDPACK_ALERTER_RECEIVE_LINGER", bus.DefaultReceiveLinger),
 		VisibilityTimeout: r.Duration("BOARDPACK_ALERTER_VISIBILITY_TIMEOUT", 60*time.Second),
 		Tick:              r.Duration("BOARDPACK_ALERTER_TICK", 30*time.Second),
 		Debounce:          r.Duration("BOARDPACK_ALERTER_DEBOUNCE", 5*time.Second),
@@ -98,6 +103,9 @@ func (c config) validate() error {
 	}
 	if c.Workers < 1 || c.Workers > 64 {
 		errs = append(errs, errors.New("BOARDPACK_ALERTER_WORKERS: between 1 and 64"))
+	}
+	if c.ReceiveLinger < 0 || c.ReceiveLinger > time.Second {
+		errs = append(errs, errors.New("BOARDPACK_ALERTER_RECEIVE_LINGER: between 0 and 1s"))
 	}
 	if c.VisibilityTimeout < 10*time.Second {
 		errs = append(errs, errors.New("BOARDPACK_ALERTER_VISIBILITY_TIMEOUT: at least 10s"))

@@ -26,9 +26,10 @@ func TestConfigDefaultsAndEveryProblemAtOnce(t *testing.T) {
 	t.Setenv("BOARDPACK_SENDER", "Reports <r@example.com>")
 	t.Setenv("BOARDPACK_ALERTER_WORKERS", "0")
 	t.Setenv("BOARDPACK_ALERTER_TICK", "10ms")
+	t.Setenv("BOARDPACK_ALERTER_RECEIVE_LINGER", "2s")
 	t.Setenv("BOARDPACK_LOCAL", "false")
 	_, err = loadConfig(log)
-	for _, want := range []string{"BOARDPACK_SENDER", "BOARDPACK_ALERTER_WORKERS", "BOARDPACK_ALERTER_TICK", "BOARDPACK_ALERTER_UNSUBSCRIBE_KEY"} {
+	for _, want := range []string{"BOARDPACK_SENDER", "BOARDPACK_ALERTER_WORKERS", "BOARDPACK_ALERTER_TICK", "BOARDPACK_ALERTER_UNSUBSCRIBE_KEY", "BOARDPACK_ALERTER_RECEIVE_LINGER"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not name %s", err, want)
 		}

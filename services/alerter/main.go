@@ -14,6 +14,7 @@
 //	BOARDPACK_ALERTER_UNSUBSCRIBE_TTL     2160h
 //	BOARDPACK_SLACK_ALLOWED_HOSTS         (none)          webhook hosts besides hooks.slack.com (local: 127.0.0.1,localhost)
 //	BOARDPACK_ALERTER_WORKERS             2               receive loops
+//	BOARDPACK_ALERTER_RECEIVE_LINGER      50ms            wait after a partial receive, so batches fill (0-1s)
 //	BOARDPACK_ALERTER_VISIBILITY_TIMEOUT  60s             the queue's; send claims expire within it
 //	BOARDPACK_ALERTER_HANDLER_TIMEOUT     1/3 of the visibility timeout  per message
 //	BOARDPACK_ALERTER_TICK                30s             re-evaluation, closing, repeats, quiet-hours release
@@ -70,7 +71,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg config) error {
 	srv.Mux.Handle("POST /alerts/unsubscribe", notify.UnsubscribeHandler([]byte(cfg.UnsubscribeKey), sends, log))
 
 	wlog := bus.Logger(log)
-	sub := bus.NewBatchSubscriber(awsCfg, bus.SubscriberConfig{Queue: queue, Workers: cfg.Workers, BatchSize: 10}, wlog)
+	sub := bus.NewBatchSubscriber(awsCfg, bus.SubscriberConfig{Queue: queue, Workers: cfg.Workers, BatchSize: 10, Linger: cfg.ReceiveLinger}, wlog)
 	router, err := bus.NewRouter(wlog, cfg.HandlerTimeout)
 	if err != nil {
 		return err

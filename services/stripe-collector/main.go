@@ -28,7 +28,7 @@
 //	BOARDPACK_TENANT_CACHE_TTL                   10s             tenant changes seen without restart
 //	BOARDPACK_STRIPE_COLLECTOR_SECRET_CACHE_TTL  1m              ssm:/secretsmanager: secrets re-read
 //	BOARDPACK_STRIPE_COLLECTOR_PUBLISH_TIMEOUT   10s             publish bound before answering 503
-//	BOARDPACK_STRIPE_COLLECTOR_GROUP_WINDOW      2ms             group commit: how long a batch waits for more webhooks
+//	BOARDPACK_STRIPE_COLLECTOR_GROUP_WINDOW      10ms            group commit: how long a batch waits for more webhooks
 //	BOARDPACK_STRIPE_COLLECTOR_GROUP_IN_FLIGHT   2               group commit: PublishBatch requests in flight
 //	BOARDPACK_STRIPE_COLLECTOR_QUEUE_WAIT        500ms           admission: longest wait to be sent before answering 503
 //	BOARDPACK_SHUTDOWN_TIMEOUT                   15s             graceful shutdown

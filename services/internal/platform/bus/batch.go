@@ -128,6 +128,11 @@ func (s *BatchSubscriber) receive(ctx context.Context, url string, output chan<-
 			defer func() { <-slots }()
 			s.handleBatch(ctx, url, res.Messages, output)
 		}()
+		if len(res.Messages) < int(s.cfg.BatchSize) && s.cfg.Linger > 0 {
+			// The queue had less than a batch: let the next one fill
+			// rather than pay a receive (and a delete) per few messages.
+			sleep(ctx, s.cfg.Linger)
+		}
 	}
 }
 

@@ -143,3 +143,56 @@ func TestBatchSubscriberUnderRouter(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// After a partial batch a receive loop lingers before it receives again,
+// so that messages arriving meanwhile share one receive (and one delete);
+// Close does not wait out the linger.
+func TestBatchSubscriberLingersAfterAPartialBatch(t *testing.T) {
+	env := mototest.Bootstrap(t, resources.Spec{VisibilityTimeout: 30 * time.Second, MaxReceiveCount: 100})
+	queue := env.Names.Queue(resources.QueueAggregatorMetrics)
+	url := env.Resource.QueueURLs[resources.QueueAggregatorMetrics]
+	c := sqs.NewFromConfig(env.AWS)
+	ctx := context.Background()
+	send := func(body string) {
+		t.Helper()
+		if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("first")
+	for _, linger := range []time.Duration{time.Hour, 0} {
+		sub := bus.NewBatchSubscriber(env.AWS, bus.SubscriberConfig{Queue: queue, Workers: 1, BatchSize: 10, Linger: linger}, watermill.NopLogger{})
+		msgs, err := sub.Subscribe(ctx, queue)
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case msg := <-msgs:
+			msg.Ack()
+		case <-time.After(30 * time.Second):
+			t.Fatalf("linger %s: the first message was not handed out", linger)
+		}
+		send("second")
+		select {
+		case msg := <-msgs:
+			msg.Ack()
+			if linger > 0 {
+				t.Fatalf("linger %s: %q received again at once after a partial batch", linger, msg.Payload)
+			}
+		case <-time.After(3 * time.Second):
+			if linger == 0 {
+				t.Fatal("no linger: the second message was not received within 3 s")
+			}
+		}
+		closed := make(chan error, 1)
+		go func() { closed <- sub.Close() }()
+		select {
+		case err := <-closed:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("linger %s: Close waited out the linger", linger)
+		}
+	}
+}
