@@ -70,7 +70,7 @@ func BenchmarkIngest(b *testing.B) {
 	// service's CPU profile over the first 10 s of the load.
 	var profiles sync.WaitGroup
 	if dir := os.Getenv("BOARDPACK_BENCH_PROFILE"); dir != "" {
-		for _, name := range []string{"stripe-collector", "aggregator"} {
+		for _, name := range []string{"stripe-collector", "aggregator", "alerter"} {
 			profiles.Add(1)
 			go func() {
 				defer profiles.Done()
