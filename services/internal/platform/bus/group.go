@@ -247,8 +247,8 @@ func (p *GroupPublisher) topic(name string) *groupTopic {
 
 // run forms batches for one topic: it takes a request slot first, then
 // fills a batch from what is queued (waiting up to Window for more only
-// if the first entry has not waited that long already), and sends it
-// aside. While every slot is busy, entries queue and the next batch
+// if another batch is in flight and the first entry has not waited that
+// long already), and sends it aside. While every slot is busy, entries queue and the next batch
 // leaves full.
 func (p *GroupPublisher) run(t *groupTopic) {
 	slots := make(chan struct{}, p.cfg.MaxInFlight)
@@ -270,7 +270,14 @@ func (p *GroupPublisher) run(t *groupTopic) {
 			return
 		}
 		batch, size := p.take(nil, 0, first)
-		timer := time.NewTimer(max(p.cfg.Window-time.Since(first.enqueued), 0))
+		// Idle (no other batch in flight): nothing is gained by waiting,
+		// so the batch leaves with what is queued now. Busy: it waits up
+		// to Window for more.
+		window := p.cfg.Window
+		if len(slots) == 1 {
+			window = 0
+		}
+		timer := time.NewTimer(max(window-time.Since(first.enqueued), 0))
 	fill:
 		for countEntries(batch) < MaxBatchEntries {
 			var r *groupRequest
