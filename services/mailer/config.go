@@ -41,6 +41,9 @@ type Config struct {
 	// QuotaRefresh is how often GetSendQuota is read again.
 	QuotaRefresh   time.Duration
 	TenantCacheTTL time.Duration
+	// SlackAllowedHosts are Slack webhook hosts accepted besides
+	// hooks.slack.com (digests; the alerter reads the same setting).
+	SlackAllowedHosts []string
 	// Local is true in the local run (make run, compose, tests): only then
 	// is the built-in development unsubscribe key accepted.
 	Local bool
@@ -83,7 +86,11 @@ func loadConfig(log *slog.Logger) (Config, error) {
 		Workers:           r.Int("BOARDPACK_MAILER_WORKERS", 2),
 		QuotaRefresh:      r.Duration("BOARDPACK_MAILER_SES_QUOTA_REFRESH", 10*time.Minute),
 		TenantCacheTTL:    r.Duration("BOARDPACK_TENANT_CACHE_TTL", 30*time.Second),
+		SlackAllowedHosts: r.List("BOARDPACK_SLACK_ALLOWED_HOSTS", ""),
 		Local:             r.Bool("BOARDPACK_LOCAL", false),
+	}
+	for i, h := range c.SlackAllowedHosts {
+		c.SlackAllowedHosts[i] = strings.ToLower(strings.TrimSpace(h))
 	}
 	c.MaxSendRate = float64(r.Int("BOARDPACK_MAILER_MAX_SEND_RATE", 0))
 	viewKeys := r.Secret("BOARDPACK_MAILER_VIEW_KEYS", devViewKeys)

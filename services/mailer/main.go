@@ -2,7 +2,9 @@
 // (a tenant's, or a portfolio's over its members) from the read model, and sends one email per recipient through SES
 // SendRawEmail; it consumes SES events (delivery, bounce, complaint) to
 // track each send and suppress bad recipients, and serves the one-click
-// unsubscribe endpoint.
+// unsubscribe endpoint. After a report's emails are sent it posts the
+// report's Slack digest for owners (tenants or portfolios) that set
+// slack.digests: true, once per report (digest.go).
 //
 // Settings (BOARDPACK_*, printed at start, the key masked):
 //
@@ -18,6 +20,7 @@
 //	BOARDPACK_MAILER_MAX_SEND_RATE       0               emails per second; 0 = SES GetSendQuota's rate
 //	BOARDPACK_MAILER_SES_QUOTA_REFRESH   10m             how often the quota is read again
 //	BOARDPACK_TENANT_CACHE_TTL           30s             tenant changes seen without restart
+//	BOARDPACK_SLACK_ALLOWED_HOSTS        (none)          Slack webhook hosts besides hooks.slack.com, for digests (local: 127.0.0.1,localhost)
 //	BOARDPACK_LOCAL                      false           a local run (make run, compose, tests)
 //	BOARDPACK_PREFIX, BOARDPACK_TABLE, BOARDPACK_SES_CONFIGURATION_SET  resource names
 //
@@ -73,6 +76,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	sesc := ses.NewFromConfig(awsCfg, func(o *ses.Options) { o.RetryMaxAttempts = 1 })
 	store := delivery.Store{DB: db, Table: cfg.Names.Table}
 	tenantStore := tenants.Store{DB: db, Table: cfg.Names.Table}
+	srv := httpserver.New(cfg.HTTPAddr, log)
 	m := mailer.New(mailer.Options{
 		Tenants:          &tenants.Cache{Store: tenantStore, TTL: cfg.TenantCacheTTL},
 		Portfolios:       &tenants.PortfolioCache{Store: tenantStore, TTL: cfg.TenantCacheTTL},
@@ -93,6 +97,8 @@ func run(ctx context.Context, log *slog.Logger) error {
 		// Handlers finish well inside the visibility timeout, so a message
 		// is never redelivered while its handler still runs.
 		Timeout: cfg.VisibilityTimeout * 3 / 4,
+		// Slack digests for owners with slack.digests: true.
+		Digest: newDigest(awsCfg, db, cfg, log, srv.Registry),
 	})
 	events := mailer.NewSESEvents(store, log, cfg.UnsubscribeKey)
 
@@ -112,7 +118,6 @@ func run(ctx context.Context, log *slog.Logger) error {
 	router.AddConsumerHandler("send_report", cfg.Names.Queue(resources.QueueMailerReportDue), dueSub, m.HandleReportDue)
 	router.AddConsumerHandler("ses_events", cfg.Names.Queue(resources.QueueMailerSESEvents), evSub, events.Handle)
 
-	srv := httpserver.New(cfg.HTTPAddr, log)
 	sqsc := sqs.NewFromConfig(awsCfg)
 	srv.AddReadyCheck("table", readiness.Table(db, cfg.Names.Table))
 	srv.AddReadyCheck("report_due_queue", readiness.Queue(sqsc, cfg.Names.Queue(resources.QueueMailerReportDue)))

@@ -171,7 +171,8 @@ func TestEveryResourceIsTagged(t *testing.T) {
 
 // TestEachRoleReadsOnlyItsSecrets: the internet-facing stripe-collector reads
 // webhook signing secrets only, never Stripe API keys or service keys; only
-// the mailer's task gets the service key (security finding 6).
+// the mailer's task gets the service key (security finding 6); the alerter
+// and the mailer (Slack digests) read Slack webhooks only.
 func TestEachRoleReadsOnlyItsSecrets(t *testing.T) {
 	tpl := loadTemplate(t)
 	secretReads := func(role string) []string {
@@ -211,8 +212,10 @@ func TestEachRoleReadsOnlyItsSecrets(t *testing.T) {
 	onlyUnder("StripeCollectorRole", "webhook/")
 	onlyUnder("ReportctlRole", "stripe-api/", "slack/")
 	onlyUnder("AlerterRole", "slack/")
-	onlyUnder("AlerterRole", "slack/")
-	for _, role := range []string{"AggregatorRole", "SchedulerRole", "MailerRole", "AWSCollectorRole"} {
+	// Slack digests: the mailer resolves slack.webhook references, and
+	// reads nothing else (its own keys come through the task's secrets).
+	onlyUnder("MailerRole", "slack/")
+	for _, role := range []string{"AggregatorRole", "SchedulerRole", "AWSCollectorRole"} {
 		if r := secretReads(role); len(r) > 0 {
 			t.Errorf("%s may read secrets %v; it needs none", role, r)
 		}

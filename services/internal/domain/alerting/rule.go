@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -287,6 +288,10 @@ func validName(s string) bool {
 	return true
 }
 
+// plainDecimal is a non-negative decimal written out: digits, optionally
+// a point and more digits.
+var plainDecimal = regexp.MustCompile(`^\d+(\.\d+)?$`)
+
 // parseThreshold reads a threshold in unit, never through a float.
 func parseThreshold(s, unit, cur string) (int64, error) {
 	s = strings.TrimSpace(s)
@@ -297,6 +302,15 @@ func parseThreshold(s, unit, cur string) (int64, error) {
 	case UnitMoney:
 		if !currency.IsValid(cur) {
 			return 0, fmt.Errorf("tenant currency %q is not valid", cur)
+		}
+		// Plain decimals only: the decimal library also reads "1e3",
+		// "+5", "NaN" and "Infinity", none of which a person means as an
+		// amount.
+		if d, ok := strings.CutPrefix(s, "-"); ok && plainDecimal.MatchString(d) {
+			return 0, fmt.Errorf("%q must be a non-negative amount", s)
+		}
+		if !plainDecimal.MatchString(s) {
+			return 0, fmt.Errorf("%q is not a decimal amount in %s (digits, optionally a point and decimals: 1000, 1000.50)", s, cur)
 		}
 		amt, err := currency.NewAmount(s, cur)
 		if err != nil {

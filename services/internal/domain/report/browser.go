@@ -17,12 +17,16 @@ var (
 )
 
 // WithViewLink puts the report's signed view link in; with url "" (no
-// stored view) the link is left out altogether.
+// stored view) the link is left out altogether. ViewLink keeps the link once it is in (a later WithViewLink("") finds no
+// placeholder and changes nothing).
 func (r Rendered) WithViewLink(url string) Rendered {
 	if url == "" {
 		r.HTML = viewAnchor.ReplaceAllString(r.HTML, "")
 		r.Text = viewLine.ReplaceAllString(r.Text, "")
 		return r
+	}
+	if strings.Contains(r.HTML, ViewPlaceholder) || strings.Contains(r.Text, ViewPlaceholder) {
+		r.ViewLink = url
 	}
 	r.HTML = strings.ReplaceAll(r.HTML, ViewPlaceholder, html.EscapeString(url))
 	r.Text = strings.ReplaceAll(r.Text, ViewPlaceholder, url)

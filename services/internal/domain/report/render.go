@@ -62,7 +62,8 @@ func Render(v View) (Rendered, error) {
 	if err != nil {
 		return Rendered{}, err
 	}
-	r := Rendered{Subject: h.Subject, HTML: inlined, Text: tidyText(tb.String())}
+	r := Rendered{Subject: h.Subject, HTML: inlined, Text: tidyText(tb.String()),
+		Preheader: h.Preheader, Attention: h.Attention}
 	for _, c := range h.Charts {
 		r.Images = append(r.Images, Image{ContentID: c.CID, PNG: c.PNG})
 	}

@@ -53,6 +53,7 @@ import (
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/attention"
 	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 )
@@ -76,6 +77,14 @@ type Rendered struct {
 	// Attachments go with the email as files (the PDF of the report, the
 	// accounting report's ledger CSV).
 	Attachments []Attachment
+	// Preheader and Attention are the report's headline: the inbox
+	// preview line and what needs attention first, ranked (a summary of
+	// the report, the Slack digest, says them).
+	Preheader string
+	Attention []attention.Item
+	// ViewLink is the signed View in browser link WithViewLink put in
+	// ("": none).
+	ViewLink string
 }
 
 // Attachment is a file attached to a report's email.

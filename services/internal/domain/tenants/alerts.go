@@ -3,6 +3,7 @@ package tenants
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/alerting"
@@ -67,13 +68,22 @@ func (s AlertSettings) compile(cur string, defaultsOn bool) []alerting.Compiled 
 // alertProblems validates alerts: and slack:, each error naming the field
 // (and the rule).
 func (t Tenant) alertProblems(p Policy) []error {
-	return t.AlertSettings.problems(p, "tenant", []string{t.Currency}, t.Recipients)
+	return t.AlertSettings.problems(p, "tenant", []ruleCurrency{{Code: t.Currency}}, t.Recipients)
+}
+
+// ruleCurrency is a currency an owner's money thresholds must be valid
+// in, and the member whose currency it is (a portfolio's; "" for a
+// tenant's own).
+type ruleCurrency struct {
+	Code, Member string
 }
 
 // problems validates alerts: and slack: of a tenant or portfolio (owner
 // names which, for messages); money thresholds are checked in each of
-// currencies (a portfolio's rules run in each member's currency).
-func (t AlertSettings) problems(p Policy, owner string, currencies []string, recipients map[string][]string) []error {
+// currencies (a portfolio's rules run in each member's currency), and a
+// rule valid in some but not all of them is refused naming the currency
+// and the member it fails for.
+func (t AlertSettings) problems(p Policy, owner string, currencies []ruleCurrency, recipients map[string][]string) []error {
 	var errs []error
 	if t.Alerts != nil {
 		if t.Alerts.QuietHours != "" {
@@ -87,11 +97,8 @@ func (t AlertSettings) problems(p Policy, owner string, currencies []string, rec
 				errs = append(errs, fmt.Errorf("alerts.rules[%d].name: duplicate rule %q", i, r.Name))
 			}
 			seen[r.Name] = true
-			for _, cur := range currencies {
-				if _, err := alerting.Compile(r, cur, ""); err != nil {
-					errs = append(errs, err)
-					break
-				}
+			if err := compileIn(r, currencies); err != nil {
+				errs = append(errs, err)
 			}
 		}
 	}
@@ -111,6 +118,12 @@ func (t AlertSettings) problems(p Policy, owner string, currencies []string, rec
 		return errs
 	}
 	switch w := t.Slack.Webhook; {
+	case strings.TrimSpace(w) == "":
+		errs = append(errs, fmt.Errorf("slack.webhook: required when slack: is given (the incoming-webhook URL as an env:, ssm: or secretsmanager: reference)"))
+	case !isHTTPURL(w) && ValidateSecretRef(w) != nil:
+		// "SSM:/..." or "secretmanager:...": a mistyped reference, never
+		// taken for a URL.
+		errs = append(errs, fmt.Errorf("slack.webhook: %v", ValidateSecretRef(w)))
 	case IsReference(w):
 		if err := ValidateSecretRef(w); err != nil {
 			errs = append(errs, fmt.Errorf("slack.webhook: %v", err))
@@ -125,6 +138,32 @@ func (t AlertSettings) problems(p Policy, owner string, currencies []string, rec
 		}
 	}
 	return errs
+}
+
+// compileIn compiles r in each currency: nil when it compiles in all; the
+// error itself when it fails in all (it is not about the currency); else
+// the first failure, naming its currency and member.
+func compileIn(r alerting.Rule, currencies []ruleCurrency) error {
+	var first error
+	var at ruleCurrency
+	failed := 0
+	for _, c := range currencies {
+		if _, err := alerting.Compile(r, c.Code, ""); err != nil {
+			if first == nil {
+				first, at = err, c
+			}
+			failed++
+		}
+	}
+	if first == nil || failed == len(currencies) || at.Member == "" {
+		return first
+	}
+	return fmt.Errorf("%w (in %s, the currency of member %s)", first, at.Code, at.Member)
+}
+
+func isHTTPURL(s string) bool {
+	l := strings.ToLower(strings.TrimSpace(s))
+	return strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "http://")
 }
 
 // rulesForRecipients is the tenant's own rules (defaults name roles that

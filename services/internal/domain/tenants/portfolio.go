@@ -72,14 +72,15 @@ func (f File) portfolioProblems(pol Policy) []error {
 		if p.ID != "" && tenantIDs[p.ID] {
 			errs = append(errs, fmt.Errorf("portfolio %s: id: the same as tenant %s's (portfolios and tenants share one id space)", label, p.ID))
 		}
-		var curs []string
+		var curs []ruleCurrency
 		for _, m := range p.Members {
-			if c := currencyOf[m]; validCurrency(c) && !slices.Contains(curs, c) {
-				curs = append(curs, c)
+			c := currencyOf[m]
+			if validCurrency(c) && !slices.ContainsFunc(curs, func(rc ruleCurrency) bool { return rc.Code == c }) {
+				curs = append(curs, ruleCurrency{Code: c, Member: m})
 			}
 		}
 		if len(curs) == 0 {
-			curs = []string{"USD"}
+			curs = []ruleCurrency{{Code: "USD"}}
 		}
 		probs := append(p.problems(tenantIDs), p.AlertSettings.problems(pol, "portfolio", curs, p.Recipients)...)
 		for _, e := range probs {

@@ -117,7 +117,8 @@ type Options struct {
 	Timeout time.Duration
 	// Digest, when set, posts the report's Slack digest after its emails
 	// are sent, for owners that set slack.digests (it must claim once per
-	// report, like notify.Notifier.PostDigest). Nil: no digests.
+	// report, like notify.Notifier.PostDigest; main wires SlackDigest).
+	// Nil: no digests.
 	Digest DigestFunc
 }
 

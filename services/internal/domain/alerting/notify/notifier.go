@@ -191,7 +191,7 @@ func hookHash(u string) string {
 
 func (n *Notifier) slack(ctx context.Context, t tenants.Tenant, a Alert) error {
 	snd := delivery.Send{TenantID: t.ID, ReportID: episodes.SendID(a.Note.ID), Recipient: "slack", Role: SendRole, Subject: a.Subject()}
-	if err := n.postSlack(ctx, t, snd, a.Slack()); err != nil {
+	if err := n.postSlack(ctx, t.ID, *t.Slack, snd, a.Slack()); err != nil {
 		return err
 	}
 	if n.OnSent != nil {
@@ -200,29 +200,30 @@ func (n *Notifier) slack(ctx context.Context, t tenants.Tenant, a Alert) error {
 	return nil
 }
 
-// postSlack claims snd, posts msg to the tenant's webhook and records the
-// outcome; a dead webhook is recorded once and reported once.
-func (n *Notifier) postSlack(ctx context.Context, t tenants.Tenant, snd delivery.Send, msg SlackMessage) error {
+// postSlack claims snd, posts msg to the owner's (a tenant's or a
+// portfolio's) webhook and records the outcome; a dead webhook is
+// recorded once and reported once.
+func (n *Notifier) postSlack(ctx context.Context, owner string, slack tenants.Slack, snd delivery.Send, msg SlackMessage) error {
 	ok, err := n.claim(ctx, snd)
 	if !ok || err != nil {
 		return err
 	}
 	// A literal (allowed at apply only where literals are) is the URL
 	// itself; a reference is resolved.
-	hook, err := t.Slack.Webhook, error(nil)
+	hook, err := slack.Webhook, error(nil)
 	if tenants.IsReference(hook) {
 		hook, err = n.Secrets.Resolve(ctx, hook)
 	}
 	if err != nil {
 		// A missing secret may be fixed by the operator: retry later.
-		return errors.Join(fmt.Errorf("slack webhook of %s: %w", t.ID, err), n.Sends.Release(ctx, snd))
+		return errors.Join(fmt.Errorf("slack webhook of %s: %w", owner, err), n.Sends.Release(ctx, snd))
 	}
 	if err := alerting.CheckSlackURL(hook, n.AllowedHosts); err != nil {
-		n.Log.Error("slack webhook refused", "tenant_id", t.ID, "err", err)
+		n.Log.Error("slack webhook refused", "tenant_id", owner, "err", err)
 		return n.Sends.MarkFailed(ctx, snd, delivery.StatusRejected, "slack webhook: "+err.Error())
 	}
 	h := hookHash(hook)
-	if dead, err := n.Dead.DeadWebhook(ctx, t.ID, h); err != nil {
+	if dead, err := n.Dead.DeadWebhook(ctx, owner, h); err != nil {
 		return errors.Join(err, n.Sends.Release(ctx, snd))
 	} else if dead {
 		return n.Sends.MarkFailed(ctx, snd, delivery.StatusRejected, "slack webhook is gone (reported earlier)")
@@ -230,20 +231,20 @@ func (n *Notifier) postSlack(ctx context.Context, t tenants.Tenant, snd delivery
 	err = n.Slack.Post(ctx, hook, msg)
 	switch {
 	case errors.Is(err, ErrDeadWebhook):
-		first, derr := n.Dead.MarkDeadWebhook(ctx, t.ID, h, err.Error())
+		first, derr := n.Dead.MarkDeadWebhook(ctx, owner, h, err.Error())
 		if derr != nil {
 			return errors.Join(derr, n.Sends.Release(ctx, snd))
 		}
 		if first {
-			n.Log.Error("slack webhook is gone: fix slack.webhook in the tenants file and re-apply; alerts keep going by email",
-				"tenant_id", t.ID, "err", err)
+			n.Log.Error("slack webhook is gone: fix slack.webhook in the tenants file and re-apply; alerts and reports keep going by email",
+				"tenant_id", owner, "err", err)
 			if n.OnDeadWebhook != nil {
-				n.OnDeadWebhook(t.ID)
+				n.OnDeadWebhook(owner)
 			}
 		}
 		return n.Sends.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	case errors.Is(err, ErrSlackRejected):
-		n.Log.Error("slack refused a message", "tenant_id", t.ID, "send", snd.ReportID, "err", err)
+		n.Log.Error("slack refused a message", "tenant_id", owner, "send", snd.ReportID, "err", err)
 		return n.Sends.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	case err != nil:
 		return errors.Join(err, n.Sends.Release(ctx, snd))
@@ -256,11 +257,15 @@ type Figure struct {
 	Label, Value, Period string
 }
 
-// DigestMessage is the Slack summary of one report: its subject, the
-// headline figures and the view-in-browser link.
-func DigestMessage(subject string, figures []Figure, link string) SlackMessage {
+// DigestMessage is the Slack summary of one report: its subject, its
+// headline line (the preheader), the headline figures and the
+// view-in-browser link.
+func DigestMessage(subject, preheader string, figures []Figure, link string) SlackMessage {
 	var text strings.Builder
 	text.WriteString(oneLine(subject) + "\n")
+	if preheader != "" {
+		text.WriteString(oneLine(preheader) + "\n")
+	}
 	var fields []map[string]any
 	for _, f := range figures {
 		line := fmt.Sprintf("%s: %s", f.Label, f.Value)
@@ -271,6 +276,9 @@ func DigestMessage(subject string, figures []Figure, link string) SlackMessage {
 		fields = append(fields, map[string]any{"type": "mrkdwn", "text": "*" + slackEscape(f.Label) + "*\n" + slackEscape(f.Value)})
 	}
 	blocks := []map[string]any{{"type": "header", "text": map[string]any{"type": "plain_text", "text": truncate(oneLine(subject), 150)}}}
+	if preheader != "" {
+		blocks = append(blocks, map[string]any{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": slackEscape(oneLine(preheader))}})
+	}
 	for i := 0; i < len(fields); i += 10 { // Slack: at most 10 fields a section
 		blocks = append(blocks, map[string]any{"type": "section", "fields": fields[i:min(i+10, len(fields))]})
 	}
@@ -282,14 +290,28 @@ func DigestMessage(subject string, figures []Figure, link string) SlackMessage {
 	return SlackMessage{Text: text.String(), Blocks: blocks}
 }
 
-// PostDigest posts a report's summary to the tenant's Slack when the
-// tenant sets slack.digests, once per report however often it is called
-// (claimed as the send (report, "slack")). For the mailer to call after a
-// report is sent.
-func (n *Notifier) PostDigest(ctx context.Context, t tenants.Tenant, reportID, role, subject string, figures []Figure, link string) error {
-	if t.Slack == nil || !t.Slack.Digests || t.Slack.Webhook == "" {
+// Digest is one report's Slack summary.
+type Digest struct {
+	ReportID, Role, Subject string
+	// Preheader is the report's headline line; Figures its items.
+	Preheader string
+	Figures   []Figure
+	// Link is the view-in-browser link ("": none).
+	Link string
+}
+
+// PostDigest posts a report's summary to its owner's (a tenant's or a
+// portfolio's) Slack when slack.digests is set, once per report however
+// often it is called: claimed as the send (owner, report, "slack", role)
+// with a conditional write, like every report and alert send. The mailer
+// calls it after a report's emails are sent.
+func (n *Notifier) PostDigest(ctx context.Context, owner string, slack tenants.Slack, d Digest) error {
+	if !slack.Digests || slack.Webhook == "" {
 		return nil
 	}
-	snd := delivery.Send{TenantID: t.ID, ReportID: reportID, Recipient: "slack", Role: role, Subject: subject}
-	return n.postSlack(ctx, t, snd, DigestMessage(subject, figures, link))
+	snd := delivery.Send{TenantID: owner, ReportID: d.ReportID, Recipient: DigestRecipient, Role: d.Role, Subject: d.Subject}
+	return n.postSlack(ctx, owner, slack, snd, DigestMessage(d.Subject, d.Preheader, d.Figures, d.Link))
 }
+
+// DigestRecipient is the recipient of a digest's send record.
+const DigestRecipient = "slack"

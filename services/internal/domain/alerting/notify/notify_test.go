@@ -305,9 +305,11 @@ func TestDigestOncePerReport(t *testing.T) {
 	n := &Notifier{Sends: &memSends{}, Dead: &memDead{}, Slack: fastSlack(), Secrets: literal{}, AllowedHosts: []string{"127.0.0.1"},
 		ClaimTTL: time.Minute, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	tn := testTenant(srv.URL)
-	figs := []Figure{{Label: "Revenue", Value: "$1,234.56", Period: "Nov 2026"}, {Label: "Runway", Value: "9.5 months"}}
+	d := Digest{ReportID: "rep_1", Role: "cfo", Subject: "JADA CFO report, Nov 2026", Preheader: "Runway below minimum: 9.5 months",
+		Figures: []Figure{{Label: "Revenue", Value: "$1,234.56", Period: "Nov 2026"}, {Label: "Runway", Value: "9.5 months"}},
+		Link:    "https://bp.example.com/reports/rep_1"}
 	for i := 0; i < 3; i++ {
-		if err := n.PostDigest(context.Background(), tn, "rep_1", "cfo", "JADA CFO report, Nov 2026", figs, "https://bp.example.com/reports/rep_1"); err != nil {
+		if err := n.PostDigest(context.Background(), tn.ID, *tn.Slack, d); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -316,11 +318,12 @@ func TestDigestOncePerReport(t *testing.T) {
 	}
 	tn.Slack.Digests = true
 	for i := 0; i < 3; i++ {
-		if err := n.PostDigest(context.Background(), tn, "rep_1", "cfo", "JADA CFO report, Nov 2026", figs, "https://bp.example.com/reports/rep_1"); err != nil {
+		if err := n.PostDigest(context.Background(), tn.ID, *tn.Slack, d); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if len(got) != 1 || !strings.Contains(got[0].Text, "Revenue: $1,234.56 (Nov 2026)") || !strings.Contains(got[0].Text, "View in browser") {
+	if len(got) != 1 || !strings.Contains(got[0].Text, "Revenue: $1,234.56 (Nov 2026)") || !strings.Contains(got[0].Text, "View in browser: "+d.Link) ||
+		!strings.Contains(got[0].Text, d.Preheader) {
 		t.Fatalf("digests %+v, want one with the figures and the link", got)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/spf13/cobra"
 
+	"github.com/boardpack/boardpack/services/internal/domain/alerting"
 	"github.com/boardpack/boardpack/services/internal/domain/alerting/alertops"
 	"github.com/boardpack/boardpack/services/internal/domain/alerting/episodes"
 	"github.com/boardpack/boardpack/services/internal/domain/alerting/notify"
@@ -58,16 +59,68 @@ func tenantsFor(cmd *cobra.Command, a *app.App, id string) ([]tenants.Tenant, er
 	return store.List(ctx)
 }
 
+// RuleRow is one rule in `alerts list -o json` (the output is a JSON
+// array of RuleRow; the field names are stable).
+type RuleRow struct {
+	// Tenant is the tenant's id, or the portfolio's when Portfolio is set.
+	Tenant    string `json:"tenant"`
+	Portfolio bool   `json:"portfolio"`
+	Rule      string `json:"rule"`
+	Metric    string `json:"metric"`
+	// Condition is above, below or change_pct.
+	Condition string `json:"condition"`
+	// Threshold is an integer in Unit: minor_units (of Currency),
+	// basis_points (percentages, and every change_pct), count or hours.
+	Threshold int64  `json:"threshold"`
+	Unit      string `json:"unit"`
+	// Currency is the owner's, that money thresholds and values are in.
+	Currency      string   `json:"currency,omitempty"`
+	WindowSeconds int64    `json:"window_seconds"`
+	RepeatSeconds int64    `json:"repeat_seconds"`
+	Severity      string   `json:"severity"`
+	Channels      []string `json:"channels"`
+	Recipients    []string `json:"recipients"`
+	// QuietHours is "HH:MM-HH:MM" in Timezone; empty: none.
+	QuietHours string `json:"quiet_hours,omitempty"`
+	Timezone   string `json:"timezone"`
+	// Open are the rule's open episodes.
+	Open []OpenEpisode `json:"open"`
+	// Pending counts notifications not yet sent (held, or to retry).
+	Pending int `json:"pending"`
+}
+
+// OpenEpisode is one open episode of a rule in `alerts list -o json`.
+type OpenEpisode struct {
+	// Subject is what the episode is about (a dispute, a member); empty
+	// for a rule over the whole tenant.
+	Subject string `json:"subject,omitempty"`
+	// Seq numbers the episodes of (rule, subject) from 1.
+	Seq int `json:"seq"`
+	// OpenedAt is RFC 3339, UTC.
+	OpenedAt time.Time `json:"opened_at"`
+	// Value is the latest value seen, in the rule's unit (Currency's
+	// minor units for money).
+	Value    int64  `json:"value"`
+	Currency string `json:"currency,omitempty"`
+}
+
 func listCommand(a *app.App) *cobra.Command {
 	var tenantID, portfolioID string
+	var out app.Output
 	c := &cobra.Command{
 		Use:   "list",
 		Short: "the rules in force per tenant (defaults included) with their open episodes",
 		Args:  app.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			list, err := tenantsFor(cmd, a, tenantID)
+			if tenantID != "" && portfolioID != "" {
+				return app.Usagef("--tenant and --portfolio are mutually exclusive")
+			}
+			var list []tenants.Tenant
+			var err error
 			if portfolioID != "" {
 				list, err = portfolioAsOwner(cmd, a, portfolioID)
+			} else {
+				list, err = tenantsFor(cmd, a, tenantID)
 			}
 			if err != nil {
 				return err
@@ -84,12 +137,51 @@ func listCommand(a *app.App) *cobra.Command {
 			for _, t := range list {
 				zones[t.ID] = t.Location()
 			}
+			if out.JSON() {
+				return app.WriteJSON(a.Stdout, jsonRows(rows, portfolioID != "", zones))
+			}
 			return alertops.WriteList(a.Stdout, rows, func(id string) *time.Location { return zones[id] })
 		},
 	}
 	c.Flags().StringVar(&tenantID, "tenant", "", "only this tenant's rules")
 	c.Flags().StringVar(&portfolioID, "portfolio", "", "this portfolio's rules (evaluated over each member's facts) instead")
+	app.AddOutputFlag(c, &out)
 	return c
+}
+
+// jsonRows are the rows of `alerts list -o json`.
+func jsonRows(rows []alertops.RuleRow, portfolio bool, zones map[string]*time.Location) []RuleRow {
+	out := make([]RuleRow, 0, len(rows))
+	for _, r := range rows {
+		unit := map[string]string{alerting.UnitMoney: "minor_units", alerting.UnitPercent: "basis_points",
+			alerting.UnitCount: "count", alerting.UnitHours: "hours"}[r.Rule.Def.Unit]
+		if r.Rule.Condition == alerting.ChangePct {
+			unit = "basis_points"
+		}
+		j := RuleRow{Tenant: r.TenantID, Portfolio: portfolio, Rule: r.Rule.Name, Metric: r.Rule.Metric, Condition: r.Rule.Condition,
+			Threshold: r.Rule.Threshold, Unit: unit, Currency: r.Currency,
+			WindowSeconds: int64(r.Rule.Window / time.Second), RepeatSeconds: int64(r.Rule.Repeat / time.Second),
+			Severity: r.Rule.Severity, Channels: nonNil(r.Rule.Channels), Recipients: nonNil(r.Rule.Recipients),
+			Open: []OpenEpisode{}, Pending: r.Pending}
+		if loc := zones[r.TenantID]; loc != nil {
+			j.Timezone = loc.String()
+		}
+		if r.Rule.Quiet != nil {
+			j.QuietHours = r.Rule.Quiet.String()
+		}
+		for _, st := range r.Open {
+			j.Open = append(j.Open, OpenEpisode{Subject: st.Subject, Seq: st.Seq, OpenedAt: st.OpenedAt.UTC(), Value: st.Value, Currency: st.Currency})
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // portfolioAsOwner is the portfolio seen as the owner of its alerts (its

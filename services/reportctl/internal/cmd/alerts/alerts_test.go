@@ -1,13 +1,24 @@
 package alerts_test
 
 import (
+	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/alerting"
+	"github.com/boardpack/boardpack/services/internal/domain/alerting/episodes"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 	"github.com/boardpack/boardpack/services/internal/platform/mototest"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/reportctl/internal/cmd/alerts"
 )
 
 const alertsFile = `tenants:
@@ -113,5 +124,44 @@ func TestAlertsListPortfolio(t *testing.T) {
 	}
 	if !strings.Contains(r.Stdout, "holdco-disputes") || strings.Contains(r.Stdout, "payout-failed") {
 		t.Errorf("alerts list --portfolio: want the portfolio's rule and no defaults:\n%s", r.Stdout)
+	}
+
+	// -o json: the same rows for scripts, with an open episode.
+	opened := time.Date(2026, 11, 3, 9, 30, 0, 0, time.FixedZone("CET", 3600))
+	states := episodes.Store{DB: dynamodb.NewFromConfig(env.AWS), Table: env.Names.Table}
+	if _, _, err := states.Update(context.Background(), "holdco", "holdco-disputes", "alarmed", opened,
+		func(ep alerting.Episode) (alerting.Episode, []alerting.Notification) {
+			ep.Seq, ep.Open, ep.OpenedAt, ep.LastTrueAt, ep.Value, ep.Currency = 1, true, opened, opened, 9000, "EUR"
+			return ep, nil
+		}); err != nil {
+		t.Fatal(err)
+	}
+	r = cli(t, env.Names, "alerts", "list", "--portfolio", "holdco", "-o", "json")
+	if r.Code != 0 {
+		t.Fatalf("alerts list --portfolio -o json: exit %d: %s", r.Code, r.Stderr)
+	}
+	var rows []alerts.RuleRow
+	if err := json.Unmarshal([]byte(r.Stdout), &rows); err != nil {
+		t.Fatalf("alerts list -o json is not a JSON array of rows: %v\n%s", err, r.Stdout)
+	}
+	threshold, err := tenants.ParseAmount("75.00", "EUR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []alerts.RuleRow{{Tenant: "holdco", Portfolio: true, Rule: "holdco-disputes", Metric: "dispute.opened", Condition: "above",
+		Threshold: threshold.Amount, Unit: "minor_units", Currency: "EUR", WindowSeconds: 3600, Severity: messages.SeverityHigh,
+		Channels: []string{"email"}, Recipients: []string{"ceo"}, Timezone: "Europe/Berlin",
+		Open: []alerts.OpenEpisode{{Subject: "alarmed", Seq: 1, OpenedAt: opened.UTC(), Value: 9000, Currency: "EUR"}}}}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("alerts list --portfolio -o json:\n got %+v\nwant %+v", rows, want)
+	}
+	if !strings.Contains(r.Stdout, `"opened_at": "2026-11-03T08:30:00Z"`) {
+		t.Errorf("opened_at is not RFC 3339 in UTC:\n%s", r.Stdout)
+	}
+	if r := cli(t, env.Names, "alerts", "list", "--portfolio", "holdco", "--tenant", "alarmed"); r.Code != 2 {
+		t.Errorf("--tenant with --portfolio: exit %d, want 2 (usage)", r.Code)
+	}
+	if r := cli(t, env.Names, "alerts", "list", "--portfolio", "holdco", "-o", "yaml"); r.Code != 2 {
+		t.Errorf("-o yaml: exit %d, want 2 (usage)", r.Code)
 	}
 }
