@@ -1,7 +1,8 @@
 // Package httpserver serves a service's HTTP endpoints with the timeouts
 // and operational routes every Boardpack service has: GET /healthz
 // (liveness), GET /readyz (dependencies reachable) and GET /metrics
-// (Prometheus).
+// (Prometheus), where build_info names the service and its build (package
+// buildinfo).
 package httpserver
 
 import (
@@ -20,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
+	"github.com/boardpack/boardpack/services/internal/platform/buildinfo"
 	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 )
 
@@ -39,7 +41,8 @@ type Server struct {
 // New returns a server for addr with /healthz, /readyz and /metrics.
 func New(addr string, log *slog.Logger) *Server {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), awsconf.Requests)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), awsconf.Requests,
+		buildinfo.Collector(buildinfo.Get()))
 	s := &Server{Mux: http.NewServeMux(), Registry: reg, log: log, checks: map[string]ReadyCheck{}}
 	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
