@@ -168,6 +168,16 @@ func (h *SESEvents) apply(msg *message.Message) error {
 			continue
 		}
 		applied, err := h.store.ApplyEvent(ctx, ev)
+		if applied {
+			// Once per SES event: the event key was recorded just now (a
+			// redelivery finds it and counts nothing).
+			switch ev.Status {
+			case delivery.StatusBounced:
+				countEmail(ev.TenantID, OutcomeBounced)
+			case delivery.StatusComplained:
+				countEmail(ev.TenantID, OutcomeComplained)
+			}
+		}
 		if err != nil {
 			return err
 		}

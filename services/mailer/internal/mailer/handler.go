@@ -351,11 +351,13 @@ func (m *Mailer) sendOne(ctx context.Context, log *slog.Logger, t identity, due 
 		return err
 	} else if status != "" {
 		log.Info("not sent", "status", status)
+		countEmail(t.ID, status)
 		return m.store.MarkFailed(ctx, snd, status, reason)
 	}
 	raw, err := m.compose(t, due, r, rcpt, false)
 	if err != nil {
 		log.Error("invalid email; not sent", "err", m.hash.Err(err))
+		countEmail(t.ID, OutcomeRejected)
 		return m.store.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	}
 	id, err := m.sender.send(ctx, rawEmail{Destinations: []string{addr}, Data: raw, Tags: map[string]string{
@@ -365,14 +367,17 @@ func (m *Mailer) sendOne(ctx context.Context, log *slog.Logger, t identity, due 
 	case errors.Is(err, ErrFromNotAllowed):
 		err = fmt.Errorf("%s: email.from %s: this deployment may not send as it (check the verified identity and the mailer's ses:SendRawEmail policy): %w", t.label(), t.Email.From, err)
 		log.Error("rejected by ses", "err", m.hash.Err(err))
+		countEmail(t.ID, OutcomeRejected)
 		return m.store.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	case errors.Is(err, ErrRejected):
 		log.Error("rejected by ses", "err", m.hash.Err(err))
+		countEmail(t.ID, OutcomeRejected)
 		return m.store.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	case errors.Is(err, ErrPaused):
 		// Nothing was sent: give the claim back; the redelivery after the
 		// visibility timeout tries again, and the report is not dropped.
 		log.Warn("ses sending paused; retried later", "err", m.hash.Err(err))
+		countEmail(t.ID, OutcomeFailed)
 		_ = m.store.Release(ctx, snd)
 		return err
 	case errors.Is(err, ErrThrottled):
@@ -383,8 +388,10 @@ func (m *Mailer) sendOne(ctx context.Context, log *slog.Logger, t identity, due 
 	case err != nil:
 		// Unknown whether SES accepted (timeout): keep the claim, which
 		// expires within the visibility timeout; the redelivery resends.
+		countEmail(t.ID, OutcomeFailed)
 		return err
 	}
+	countEmail(t.ID, OutcomeSent)
 	m.sendAudit(ctx, log, t, due, r, rcpt)
 	if m.afterSend != nil {
 		if err := m.afterSend(snd); err != nil {
