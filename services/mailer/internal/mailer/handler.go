@@ -23,6 +23,7 @@ import (
 	"github.com/boardpack/boardpack/services/internal/domain/report"
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/logging"
 )
 
 type tenantGetter interface {
@@ -195,7 +196,7 @@ func (m *Mailer) deliver(ctx context.Context, due messages.ReportDue) error {
 	if due.PortfolioID != "" {
 		return m.deliverPortfolio(ctx, due)
 	}
-	log := m.log.With("tenant_id", due.TenantID, "report_id", due.ReportID, "role", due.Role)
+	log := m.log.With(logging.TenantKey, due.TenantID, "report_id", due.ReportID, "role", due.Role)
 	t, err := m.tenants.Get(ctx, due.TenantID)
 	if errors.Is(err, tenants.ErrDeleted) {
 		// `reportctl tenants delete`: stopped on purpose, not a failure
