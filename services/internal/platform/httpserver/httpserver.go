@@ -165,7 +165,7 @@ func (s *Server) exportEMF(ctx context.Context) (stop func()) {
 		Gatherer: s.Registry, Service: buildinfo.Service(), Out: s.emfOut, Namespace: s.emf.Namespace,
 		OnError: func(err error) { s.log.Error("emf metrics not written", "err", err) },
 	}
-	s.log.Info("emf metrics", "namespace", s.emf.Namespace, "interval", s.emf.Interval.String(), "service", e.Service)
+	s.log.Info("emf metrics", "namespace", s.emf.Namespace, "interval", s.emf.Interval.String(), "emf_service", e.Service)
 	ectx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
