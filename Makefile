@@ -4,13 +4,19 @@ SHELL := /bin/bash
 MODULE_DIRS := $(shell go list -m -f '{{.Dir}}')
 SERVICES := $(notdir $(wildcard services/*-collector services/aggregator services/alerter services/scheduler services/mailer services/reportctl))
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
+# build_info and `reportctl version` (package buildinfo); empty falls back
+# to the VCS revision Go records.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILDINFO := github.com/boardpack/boardpack/services/internal/platform/buildinfo
+LDFLAGS := -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).revision=$(REVISION)
 
 .PHONY: build test test-short lint fuzz mutation bench chaos run up down fmt
 
 build: ## Build every service into ./bin (one go build: packages compile in parallel)
 	@mkdir -p bin
-	@echo "go build -o bin/ $(SERVICES)"
-	@go build -o bin/ $(addprefix github.com/boardpack/boardpack/services/,$(SERVICES))
+	@echo "go build -o bin/ $(SERVICES) ($(VERSION))"
+	@go build -ldflags "$(LDFLAGS)" -o bin/ $(addprefix github.com/boardpack/boardpack/services/,$(SERVICES))
 
 # Every module is built, vetted and tested on its own (GOWORK=off), exactly as
 # its Dockerfile builds it, so a module that only compiles inside the

@@ -12,10 +12,14 @@ COPY services/internal/ services/internal/
 COPY services/scheduler/ services/scheduler/
 COPY deploy/docker/healthcheck/ deploy/docker/healthcheck/
 WORKDIR /src/services/scheduler
+# build_info and --version (package buildinfo): docker build --build-arg
+# VERSION=$(git describe --tags --always) --build-arg REVISION=$(git rev-parse HEAD).
+ARG VERSION=dev
+ARG REVISION=
 RUN --mount=type=cache,target=/root/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     go mod download && \
-    go build -tags timetzdata -ldflags="-s -w" -o /out/scheduler .
+    go build -tags timetzdata -ldflags="-s -w -X github.com/boardpack/boardpack/services/internal/platform/buildinfo.version=${VERSION} -X github.com/boardpack/boardpack/services/internal/platform/buildinfo.revision=${REVISION}" -o /out/scheduler .
 WORKDIR /src/deploy/docker/healthcheck
 RUN --mount=type=cache,target=/root/.cache/go-build \
     go build -ldflags="-s -w" -o /out/healthcheck .

@@ -25,6 +25,7 @@ import (
 	"github.com/boardpack/boardpack/services/internal/domain/alerting"
 	"github.com/boardpack/boardpack/services/internal/domain/alerting/episodes"
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/logging"
 )
 
 // Tenants is where the engine reads tenants (a tenants.Cache and Store).
@@ -193,7 +194,7 @@ func (e *Engine) evaluateSoon(ctx context.Context, sc scope, rule alerting.Compi
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			if err := e.evaluate(ctx, sc, rule, e.now()); err != nil {
-				e.Log.Warn("evaluate alert rule", "tenant_id", sc.owner.ID, "member", sc.data, "rule", rule.Name, "err", err)
+				e.Log.Warn("evaluate alert rule", logging.TenantKey, sc.owner.ID, "member", sc.data, "rule", rule.Name, "err", err)
 			}
 		})
 	}
@@ -253,7 +254,7 @@ func (e *Engine) markSeen(ctx context.Context, tenantID, source string, at time.
 	e.seen[k] = at
 	e.seenMu.Unlock()
 	if err := e.States.Seen(ctx, tenantID, source, at); err != nil {
-		e.Log.Warn("record source seen", "tenant_id", tenantID, "source", source, "err", err)
+		e.Log.Warn("record source seen", logging.TenantKey, tenantID, "source", source, "err", err)
 		e.seenMu.Lock()
 		e.seen[k] = last
 		e.seenMu.Unlock()
@@ -312,13 +313,13 @@ func (e *Engine) count(notes []alerting.Notification) {
 func (e *Engine) deliver(ctx context.Context, t tenants.Tenant, rule alerting.Compiled, st episodes.State, now time.Time) {
 	for _, note := range st.Due(now) {
 		if err := e.Notify.Deliver(ctx, t, rule, note, false); err != nil {
-			e.Log.Warn("alert not delivered yet, will retry", "tenant_id", t.ID, "rule", rule.Name, "notification", note.ID, "err", err)
+			e.Log.Warn("alert not delivered yet, will retry", logging.TenantKey, t.ID, "rule", rule.Name, "notification", note.ID, "err", err)
 			return
 		}
 		if _, _, err := e.States.Update(ctx, t.ID, rule.Name, st.Subject, now, func(ep alerting.Episode) (alerting.Episode, []alerting.Notification) {
 			return ep.Done(note.ID), nil
 		}); err != nil {
-			e.Log.Warn("record alert delivered", "tenant_id", t.ID, "notification", note.ID, "err", err)
+			e.Log.Warn("record alert delivered", logging.TenantKey, t.ID, "notification", note.ID, "err", err)
 			return
 		}
 	}

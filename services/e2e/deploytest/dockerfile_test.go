@@ -77,6 +77,14 @@ func TestDockerfiles(t *testing.T) {
 			if !strings.Contains(buildText, "go build") || !strings.Contains(buildText, "-o /out/"+svc) {
 				t.Errorf("build stage does not build /out/%s", svc)
 			}
+			// build_info's version and revision come from the build.
+			for _, want := range []string{"ARG VERSION", "ARG REVISION",
+				"-X github.com/boardpack/boardpack/services/internal/platform/buildinfo.version=${VERSION}",
+				"-X github.com/boardpack/boardpack/services/internal/platform/buildinfo.revision=${REVISION}"} {
+				if !strings.Contains(buildText, want) {
+					t.Errorf("build stage lacks %s", want)
+				}
+			}
 
 			from := df.find(final, "FROM")[0]
 			if !strings.HasPrefix(from, "gcr.io/distroless/static") && from != "scratch" {

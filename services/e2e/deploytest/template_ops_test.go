@@ -84,7 +84,7 @@ func TestOperatorAlarms(t *testing.T) {
 		if !slices.ContainsFunc(asList(p["AlarmActions"]), func(v any) bool { return refTo(v) == "AlarmTopic" }) {
 			t.Errorf("%s notifies nobody", id)
 		}
-		a := alarm{namespace: fmt.Sprint(p["Namespace"]), metric: fmt.Sprint(p["MetricName"])}
+		a := alarm{namespace: tpl.namespace(p["Namespace"]), metric: fmt.Sprint(p["MetricName"])}
 		for _, m := range asList(p["Metrics"]) {
 			mm := m.(map[string]any)
 			if e, ok := mm["Expression"].(string); ok {
@@ -92,7 +92,7 @@ func TestOperatorAlarms(t *testing.T) {
 			}
 			if ms, ok := mm["MetricStat"].(map[string]any); ok {
 				met := ms["Metric"].(map[string]any)
-				a.namespace, a.metric = fmt.Sprint(met["Namespace"]), fmt.Sprint(met["MetricName"])
+				a.namespace, a.metric = tpl.namespace(met["Namespace"]), fmt.Sprint(met["MetricName"])
 			}
 		}
 		alarms[id] = a

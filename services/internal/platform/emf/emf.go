@@ -38,16 +38,21 @@ import (
 	dto "github.com/prometheus/client_model/go"
 )
 
-// Namespace is the CloudWatch namespace of every Boardpack metric.
+// Namespace is the CloudWatch namespace of every Boardpack metric unless
+// BOARDPACK_METRICS_NAMESPACE says otherwise.
 const Namespace = "Boardpack"
 
 // Exporter writes EMF lines for the metrics of one service.
 type Exporter struct {
-	Gatherer prometheus.Gatherer
-	Service  string    // the Service dimension, e.g. "mailer"
-	Out      io.Writer // stdout on ECS
-	Prefix   string    // families exported; "boardpack_" when empty
-	Now      func() time.Time
+	Gatherer  prometheus.Gatherer
+	Service   string    // the Service dimension, e.g. "mailer"
+	Out       io.Writer // stdout on ECS
+	Prefix    string    // families exported; "boardpack_" when empty
+	Namespace string    // Namespace when empty
+	Now       func() time.Time
+	// OnError, when set, hears an export's failure and Run carries on
+	// (a metrics hiccup must not stop the service); nil: Run returns it.
+	OnError func(error)
 
 	mu   sync.Mutex
 	last map[string]float64 // counter value at the previous export, by series key
@@ -64,7 +69,10 @@ func (e *Exporter) Run(ctx context.Context, interval time.Duration) error {
 			return e.Export()
 		case <-t.C:
 			if err := e.Export(); err != nil {
-				return err
+				if e.OnError == nil {
+					return err
+				}
+				e.OnError(err)
 			}
 		}
 	}
@@ -168,10 +176,14 @@ func (e *Exporter) line(ts int64, labels []*dto.LabelPair, values []value) ([]by
 		doc[v.name] = v.v
 		metrics = append(metrics, map[string]string{"Name": v.name, "Unit": v.unit})
 	}
+	ns := e.Namespace
+	if ns == "" {
+		ns = Namespace
+	}
 	doc["_aws"] = map[string]any{
 		"Timestamp": ts,
 		"CloudWatchMetrics": []map[string]any{{
-			"Namespace":  Namespace,
+			"Namespace":  ns,
 			"Dimensions": dimSets,
 			"Metrics":    metrics,
 		}},

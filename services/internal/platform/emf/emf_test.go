@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -154,5 +155,61 @@ func TestRunExportsOnceMoreAtShutdown(t *testing.T) {
 	lines := parse(t, &out)
 	if len(lines) != 1 || lines[0].fields["boardpack_x_total"] != 7.0 {
 		t.Fatalf("lines = %+v", lines)
+	}
+}
+
+func TestNamespaceOverride(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "boardpack_g"})
+	reg.MustRegister(g)
+	var out bytes.Buffer
+	e := &Exporter{Gatherer: reg, Service: "x", Out: &out, Namespace: "Boardpack/staging"}
+	if err := e.Export(); err != nil {
+		t.Fatal(err)
+	}
+	lines := parse(t, &out)
+	if len(lines) != 1 || lines[0].AWS.CloudWatchMetrics[0].Namespace != "Boardpack/staging" {
+		t.Fatalf("lines = %+v", lines)
+	}
+}
+
+// flakyWriter fails its first writes, then records one line and calls done.
+type flakyWriter struct {
+	fails int
+	got   bytes.Buffer
+	done  func()
+}
+
+func (w *flakyWriter) Write(p []byte) (int, error) {
+	if w.fails > 0 {
+		w.fails--
+		return 0, errors.New("stdout closed")
+	}
+	if w.got.Len() == 0 {
+		w.got.Write(p)
+		w.done()
+	}
+	return len(p), nil
+}
+
+// With OnError, a failed export is reported and the exporter carries on.
+func TestRunCarriesOnAfterAnErrorWithOnError(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "boardpack_g"})
+	reg.MustRegister(g)
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &flakyWriter{fails: 2, done: cancel}
+	var errs []error
+	e := &Exporter{Gatherer: reg, Service: "x", Out: w, OnError: func(err error) { errs = append(errs, err) }}
+	if err := e.Run(ctx, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if len(errs) != 2 || w.got.Len() == 0 {
+		t.Fatalf("errors %v, line %q: want two reported failures, then a line", errs, w.got.String())
+	}
+	// Without OnError the first failure ends Run.
+	e = &Exporter{Gatherer: reg, Service: "x", Out: &flakyWriter{fails: 1, done: func() {}}}
+	if err := e.Run(context.Background(), time.Millisecond); err == nil {
+		t.Fatal("Run without OnError swallowed the failure")
 	}
 }

@@ -1,13 +1,21 @@
 // Package httpserver serves a service's HTTP endpoints with the timeouts
 // and operational routes every Boardpack service has: GET /healthz
 // (liveness), GET /readyz (dependencies reachable) and GET /metrics
-// (Prometheus).
+// (Prometheus), where build_info names the service and its build (package
+// buildinfo).
+//
+// With BOARDPACK_METRICS_EMF=true the server also writes its registry's
+// boardpack_* metrics to stdout as CloudWatch embedded-metric-format lines
+// every BOARDPACK_METRICS_EMF_INTERVAL (package emf), for as long as it
+// runs and once more when it stops: on ECS that is how the metrics reach
+// CloudWatch, with no change to a service's main.
 package httpserver
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -20,6 +28,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/boardpack/boardpack/services/internal/platform/awsconf"
+	"github.com/boardpack/boardpack/services/internal/platform/buildinfo"
+	"github.com/boardpack/boardpack/services/internal/platform/emf"
 	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 )
 
@@ -34,13 +44,19 @@ type Server struct {
 	log      *slog.Logger
 	checks   map[string]ReadyCheck
 	l        net.Listener
+
+	emf    emf.Config
+	emfErr error     // a bad BOARDPACK_METRICS_* setting, reported by Start
+	emfOut io.Writer // os.Stdout (the awslogs driver ships it)
 }
 
 // New returns a server for addr with /healthz, /readyz and /metrics.
 func New(addr string, log *slog.Logger) *Server {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), awsconf.Requests)
-	s := &Server{Mux: http.NewServeMux(), Registry: reg, log: log, checks: map[string]ReadyCheck{}}
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), awsconf.Requests,
+		buildinfo.Collector(buildinfo.Get()))
+	s := &Server{Mux: http.NewServeMux(), Registry: reg, log: log, checks: map[string]ReadyCheck{}, emfOut: os.Stdout}
+	s.emf, s.emfErr = emf.ConfigFromEnv()
 	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -107,6 +123,9 @@ func (s *Server) Component(timeout time.Duration) lifecycle.Component {
 	return lifecycle.Component{
 		Name: "http",
 		Start: func(context.Context) error {
+			if s.emfErr != nil {
+				return fmt.Errorf("metrics settings: %w", s.emfErr)
+			}
 			if s.l != nil {
 				return nil
 			}
@@ -116,6 +135,8 @@ func (s *Server) Component(timeout time.Duration) lifecycle.Component {
 		Run: func(ctx context.Context) error {
 			stop := context.AfterFunc(ctx, func() { s.srv.Close() })
 			defer stop()
+			stopEMF := s.exportEMF(ctx)
+			defer stopEMF()
 			s.log.Info("http listening", "addr", s.l.Addr().String())
 			if err := s.srv.Serve(s.l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("http server: %w", err)
@@ -130,4 +151,28 @@ func (s *Server) Component(timeout time.Duration) lifecycle.Component {
 		},
 		Timeout: timeout,
 	}
+}
+
+// exportEMF starts the EMF exporter when it is enabled and returns the
+// function that stops it after a last export. The server component is
+// started first and stopped last, so the exporter sees every other
+// component's final counts.
+func (s *Server) exportEMF(ctx context.Context) (stop func()) {
+	if !s.emf.Enabled {
+		return func() {}
+	}
+	e := &emf.Exporter{
+		Gatherer: s.Registry, Service: buildinfo.Service(), Out: s.emfOut, Namespace: s.emf.Namespace,
+		OnError: func(err error) { s.log.Error("emf metrics not written", "err", err) },
+	}
+	s.log.Info("emf metrics", "namespace", s.emf.Namespace, "interval", s.emf.Interval.String(), "emf_service", e.Service)
+	ectx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := e.Run(ectx, s.emf.Interval); err != nil {
+			s.log.Error("emf metrics not written", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done }
 }

@@ -30,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/boardpack/boardpack/services/internal/platform/buildinfo"
 	"github.com/boardpack/boardpack/services/internal/platform/logging"
 )
 
@@ -37,6 +38,7 @@ import (
 // SIGINT or SIGTERM (which cancel ctx for a graceful shutdown), and exits
 // 1 with the error logged once if run fails.
 func Main(service string, run func(ctx context.Context, log *slog.Logger) error) {
+	buildinfo.SetService(service)
 	log := logging.New(service)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, log)

@@ -19,3 +19,8 @@ func New(service string) *slog.Logger {
 	h := slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level})
 	return slog.New(h).With(slog.String("service", service))
 }
+
+// TenantKey is the one log attribute that names a tenant, in every
+// service: log.With(logging.TenantKey, id). A test in services/e2e
+// (deploytest) fails on any other spelling ("tenant_id", "tenantID").
+const TenantKey = "tenant"

@@ -23,6 +23,7 @@ import (
 	"github.com/boardpack/boardpack/services/internal/domain/report"
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/logging"
 )
 
 type tenantGetter interface {
@@ -196,7 +197,7 @@ func (m *Mailer) deliver(ctx context.Context, due messages.ReportDue) error {
 	if due.PortfolioID != "" {
 		return m.deliverPortfolio(ctx, due)
 	}
-	log := m.log.With("tenant_id", due.TenantID, "report_id", due.ReportID, "role", due.Role)
+	log := m.log.With(logging.TenantKey, due.TenantID, "report_id", due.ReportID, "role", due.Role)
 	t, err := m.tenants.Get(ctx, due.TenantID)
 	if errors.Is(err, tenants.ErrDeleted) {
 		// `reportctl tenants delete`: stopped on purpose, not a failure
@@ -352,11 +353,13 @@ func (m *Mailer) sendOne(ctx context.Context, log *slog.Logger, t identity, due 
 		return err
 	} else if status != "" {
 		log.Info("not sent", "status", status)
+		countEmail(t.ID, status)
 		return m.store.MarkFailed(ctx, snd, status, reason)
 	}
 	raw, err := m.compose(t, due, r, rcpt, false)
 	if err != nil {
 		log.Error("invalid email; not sent", "err", m.hash.Err(err))
+		countEmail(t.ID, OutcomeRejected)
 		return m.store.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	}
 	id, err := m.sender.send(ctx, rawEmail{Destinations: []string{addr}, Data: raw, Tags: map[string]string{
@@ -366,14 +369,17 @@ func (m *Mailer) sendOne(ctx context.Context, log *slog.Logger, t identity, due 
 	case errors.Is(err, ErrFromNotAllowed):
 		err = fmt.Errorf("%s: email.from %s: this deployment may not send as it (check the verified identity and the mailer's ses:SendRawEmail policy): %w", t.label(), t.Email.From, err)
 		log.Error("rejected by ses", "err", m.hash.Err(err))
+		countEmail(t.ID, OutcomeRejected)
 		return m.store.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	case errors.Is(err, ErrRejected):
 		log.Error("rejected by ses", "err", m.hash.Err(err))
+		countEmail(t.ID, OutcomeRejected)
 		return m.store.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	case errors.Is(err, ErrPaused):
 		// Nothing was sent: give the claim back; the redelivery after the
 		// visibility timeout tries again, and the report is not dropped.
 		log.Warn("ses sending paused; retried later", "err", m.hash.Err(err))
+		countEmail(t.ID, OutcomeFailed)
 		_ = m.store.Release(ctx, snd)
 		return err
 	case errors.Is(err, ErrThrottled):
@@ -384,8 +390,10 @@ func (m *Mailer) sendOne(ctx context.Context, log *slog.Logger, t identity, due 
 	case err != nil:
 		// Unknown whether SES accepted (timeout): keep the claim, which
 		// expires within the visibility timeout; the redelivery resends.
+		countEmail(t.ID, OutcomeFailed)
 		return err
 	}
+	countEmail(t.ID, OutcomeSent)
 	m.sendAudit(ctx, log, t, due, r, rcpt)
 	if m.afterSend != nil {
 		if err := m.afterSend(snd); err != nil {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/platform/logging"
 )
 
 // Unsubscribe tokens: base64url(JSON claims) "." base64url(HMAC-SHA256).
@@ -92,11 +93,11 @@ func UnsubscribeHandler(key []byte, store unsubscriber, now func() time.Time, lo
 			return
 		}
 		if err := store.Unsubscribe(r.Context(), c.Tenant, c.Role, c.Address); err != nil {
-			log.Error("unsubscribe", "tenant_id", c.Tenant, "role", c.Role, "err", err)
+			log.Error("unsubscribe", logging.TenantKey, c.Tenant, "role", c.Role, "err", err)
 			http.Error(w, "try again later", http.StatusServiceUnavailable)
 			return
 		}
-		log.Info("unsubscribed", "tenant_id", c.Tenant, "role", c.Role)
+		log.Info("unsubscribed", logging.TenantKey, c.Tenant, "role", c.Role)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "You will no longer receive the %s report.\n", c.Role)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/delivery"
+	"github.com/boardpack/boardpack/services/internal/platform/logging"
 )
 
 // View-in-browser links: /reports/{report id}?t=<tenant>&e=<expiry, unix>&k=<key id>&s=<hex HMAC-SHA256>,
@@ -185,7 +186,7 @@ func ViewHandler(keys ViewKeys, views viewGetter, now func() time.Time, log *slo
 			http.Error(w, "report not found", http.StatusNotFound)
 			return
 		case err != nil:
-			log.Error("report view", "tenant_id", tenantID, "report_id", reportID, "err", err)
+			log.Error("report view", logging.TenantKey, tenantID, "report_id", reportID, "err", err)
 			http.Error(w, "try again later", http.StatusServiceUnavailable)
 			return
 		}

@@ -8,12 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/boardpack/boardpack/services/internal/platform/buildinfo"
 	"github.com/boardpack/boardpack/services/reportctl/internal/app"
 	"github.com/boardpack/boardpack/services/reportctl/internal/cmd/alerts"
 	"github.com/boardpack/boardpack/services/reportctl/internal/cmd/bootstrap"
@@ -28,33 +28,23 @@ import (
 	"github.com/boardpack/boardpack/services/reportctl/internal/cmd/wait"
 )
 
-// Version is what `reportctl version` prints when the build set none
-// (`go build -ldflags "-X main.version=v1.2.3"` sets it through main).
+// Version is what `reportctl version` prints: set when the build set it
+// (`go build -ldflags "-X main.version=v1.2.3"`, through main), else the
+// build's version from package buildinfo (the Makefile and the Dockerfile
+// link it in), followed by the short VCS revision when the version alone
+// does not name the build.
 func Version(set string) string {
 	if set != "" {
 		return set
 	}
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := bi.Main.Version
-	if v == "" {
+	i := buildinfo.Get()
+	v := i.Version
+	if v == buildinfo.Unknown {
 		v = "(devel)"
 	}
-	var rev, dirty string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = "-dirty"
-			}
-		}
-	}
-	if rev != "" && v == "(devel)" {
-		v += " " + rev[:min(12, len(rev))] + dirty
+	if (v == "(devel)" || v == "dev") && i.Revision != buildinfo.Unknown {
+		rev := strings.TrimSuffix(i.Revision, "-dirty")
+		v += " " + rev[:min(12, len(rev))] + i.Revision[len(rev):]
 	}
 	return v
 }

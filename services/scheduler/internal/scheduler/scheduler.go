@@ -314,22 +314,24 @@ type metrics struct {
 
 // NewMetrics registers the scheduler's metrics on reg (nil: none).
 func NewMetrics(reg prometheus.Registerer) *metrics {
-	c := func(name, help string) prometheus.Counter {
-		ctr := prometheus.NewCounter(prometheus.CounterOpts{Namespace: "boardpack", Subsystem: "scheduler", Name: name, Help: help})
+	// Full names, not built from parts: the template's alarms and
+	// dashboard name them, and services/e2e/deploytest checks they agree.
+	c := func(opts prometheus.CounterOpts) prometheus.Counter {
+		ctr := prometheus.NewCounter(opts)
 		if reg != nil {
 			reg.MustRegister(ctr)
 		}
 		return ctr
 	}
 	m := &metrics{
-		fired:            c("reports_fired_total", "Report dues written and published by this replica."),
-		caughtUp:         c("reports_caught_up_total", "Report dues published late (after downtime), included in fired."),
-		skippedTooOld:    c("reports_skipped_too_old_total", "Missed firings older than the catch-up window, not sent."),
-		publishFailures:  c("publish_failures_total", "Failed publishes of report dues (republished by a later pass)."),
-		republished:      c("reports_republished_total", "Report dues republished after a crash or failed publish."),
-		alreadyWritten:   c("reports_already_written_total", "Firings whose record another pass or replica had written."),
-		passErrors:       c("pass_errors_total", "Passes that ended with an error."),
-		invalidSchedules: c("invalid_schedules_total", "Times a tenant's schedules were found invalid."),
+		fired:            c(prometheus.CounterOpts{Name: "boardpack_scheduler_reports_fired_total", Help: "Report dues written and published by this replica."}),
+		caughtUp:         c(prometheus.CounterOpts{Name: "boardpack_scheduler_reports_caught_up_total", Help: "Report dues published late (after downtime), included in fired."}),
+		skippedTooOld:    c(prometheus.CounterOpts{Name: "boardpack_scheduler_reports_skipped_too_old_total", Help: "Missed firings older than the catch-up window, not sent."}),
+		publishFailures:  c(prometheus.CounterOpts{Name: "boardpack_scheduler_publish_failures_total", Help: "Failed publishes of report dues (republished by a later pass)."}),
+		republished:      c(prometheus.CounterOpts{Name: "boardpack_scheduler_reports_republished_total", Help: "Report dues republished after a crash or failed publish."}),
+		alreadyWritten:   c(prometheus.CounterOpts{Name: "boardpack_scheduler_reports_already_written_total", Help: "Firings whose record another pass or replica had written."}),
+		passErrors:       c(prometheus.CounterOpts{Name: "boardpack_scheduler_pass_errors_total", Help: "Passes that ended with an error."}),
+		invalidSchedules: c(prometheus.CounterOpts{Name: "boardpack_scheduler_invalid_schedules_total", Help: "Times a tenant's schedules were found invalid."}),
 	}
 	m.lastPass = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "boardpack", Subsystem: "scheduler", Name: "last_pass_timestamp_seconds", Help: "Clock time of the last pass without errors."})
 	if reg != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/boardpack/boardpack/services/internal/domain/alerting/episodes"
 	"github.com/boardpack/boardpack/services/internal/domain/delivery"
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/logging"
 )
 
 // Sends is what the notifier needs of delivery records (delivery.Store).
@@ -173,7 +174,7 @@ func (n *Notifier) email(ctx context.Context, t tenants.Tenant, a Alert, addr st
 	id, err := SendEmail(ctx, n.SES, n.Sender, n.ConfigurationSet, e, map[string]string{"tenant": t.ID, "kind": "alert", "rule": a.Rule.Name})
 	switch {
 	case errors.Is(err, ErrBadHeader), errors.Is(err, ErrEmailRejected):
-		n.Log.Warn("alert email refused", "tenant_id", t.ID, "rule", a.Rule.Name, "err", err)
+		n.Log.Warn("alert email refused", logging.TenantKey, t.ID, "rule", a.Rule.Name, "err", err)
 		return n.Sends.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	case err != nil:
 		return errors.Join(err, n.Sends.Release(ctx, snd))
@@ -219,7 +220,7 @@ func (n *Notifier) postSlack(ctx context.Context, owner string, slack tenants.Sl
 		return errors.Join(fmt.Errorf("slack webhook of %s: %w", owner, err), n.Sends.Release(ctx, snd))
 	}
 	if err := alerting.CheckSlackURL(hook, n.AllowedHosts); err != nil {
-		n.Log.Error("slack webhook refused", "tenant_id", owner, "err", err)
+		n.Log.Error("slack webhook refused", logging.TenantKey, owner, "err", err)
 		return n.Sends.MarkFailed(ctx, snd, delivery.StatusRejected, "slack webhook: "+err.Error())
 	}
 	h := hookHash(hook)
@@ -237,14 +238,14 @@ func (n *Notifier) postSlack(ctx context.Context, owner string, slack tenants.Sl
 		}
 		if first {
 			n.Log.Error("slack webhook is gone: fix slack.webhook in the tenants file and re-apply; alerts and reports keep going by email",
-				"tenant_id", owner, "err", err)
+				logging.TenantKey, owner, "err", err)
 			if n.OnDeadWebhook != nil {
 				n.OnDeadWebhook(owner)
 			}
 		}
 		return n.Sends.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	case errors.Is(err, ErrSlackRejected):
-		n.Log.Error("slack refused a message", "tenant_id", owner, "send", snd.ReportID, "err", err)
+		n.Log.Error("slack refused a message", logging.TenantKey, owner, "send", snd.ReportID, "err", err)
 		return n.Sends.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	case err != nil:
 		return errors.Join(err, n.Sends.Release(ctx, snd))

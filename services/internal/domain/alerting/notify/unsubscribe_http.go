@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/boardpack/boardpack/services/internal/platform/logging"
 )
 
 // Unsubscriber records an address's unsubscribe (delivery.Store).
@@ -29,11 +31,11 @@ func UnsubscribeHandler(key []byte, store Unsubscriber, log *slog.Logger) http.H
 			return
 		}
 		if err := store.Unsubscribe(r.Context(), c.Tenant, UnsubscribeRole(c.Rule), c.Address); err != nil {
-			log.Error("unsubscribe from alert", "tenant_id", c.Tenant, "rule", c.Rule, "err", err)
+			log.Error("unsubscribe from alert", logging.TenantKey, c.Tenant, "rule", c.Rule, "err", err)
 			http.Error(w, "try again later", http.StatusServiceUnavailable)
 			return
 		}
-		log.Info("unsubscribed from alert", "tenant_id", c.Tenant, "rule", c.Rule)
+		log.Info("unsubscribed from alert", logging.TenantKey, c.Tenant, "rule", c.Rule)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "You will no longer receive the %q alert by email.\n", c.Rule)
 	}
