@@ -16,6 +16,7 @@ import (
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/delivery"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/logging"
 )
 
 // sesEvent is the part of an SES event (configuration-set event
@@ -154,7 +155,7 @@ func (h *SESEvents) apply(msg *message.Message) error {
 	}
 	ctx := msg.Context()
 	for _, ev := range evs {
-		log := h.log.With("tenant_id", ev.TenantID, "report_id", ev.ReportID, "recipient_hash", h.hash.Of(ev.Recipient), "status", ev.Status)
+		log := logging.For(ctx, h.log).With("tenant_id", ev.TenantID, "report_id", ev.ReportID, "recipient_hash", h.hash.Of(ev.Recipient), "status", ev.Status)
 		// Suppress first: it is idempotent, and a hard bounce or a
 		// complaint must stop future sends even when the send record is
 		// unknown (the audit copy, an older report).

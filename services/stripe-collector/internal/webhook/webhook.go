@@ -22,11 +22,14 @@ import (
 	"time"
 
 	stripehook "github.com/stripe/stripe-go/v76/webhook"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/tracing"
 )
 
 // Limits of the webhook endpoint.
@@ -144,6 +147,11 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := json.Marshal(map[string]any{"status": o.status, "message": o.msg})
 	_, _ = w.Write(append(body, '\n'))
 	h.Metrics.observe(tenantLabel, o, time.Since(start))
+	if tracing.Enabled() {
+		// The server span (tracing.HTTP, wired in main) learns the tenant
+		// and the reason for a refusal.
+		trace.SpanFromContext(r.Context()).SetAttributes(tracing.TenantKey.String(tenantLabel), attribute.String("boardpack.webhook.reason", o.reason))
+	}
 }
 
 func (h *Webhook) handle(r *http.Request, tenantID string) (outcome, string) {
