@@ -14,8 +14,10 @@
 // never a float.
 //
 // Message attributes (watermill metadata) are kept to a handful of keys
-// (MetadataTenantID, MetadataEventName, plus watermill's own uuid and the
-// correlation id): SNS raw delivery drops messages carrying more than 10.
+// (MetadataTenantID, MetadataEventName, plus watermill's own uuid, the
+// correlation id and, with tracing on, the W3C traceparent, never
+// tracestate or baggage): SNS raw delivery drops messages carrying more
+// than 10.
 package messages
 
 import (

@@ -12,6 +12,7 @@ import (
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/alerter/engine"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/logging"
 )
 
 // handler feeds metric events and findings from the alerter's queue to
@@ -54,14 +55,14 @@ func (h *handler) Handle(msg *message.Message) error {
 		// A tenant removed from the file: nothing to alert on. Acked, not
 		// dead-lettered: the aggregator keeps the fact.
 		h.metrics.facts.WithLabelValues("unknown_tenant").Inc()
-		h.log.Debug("fact for unknown tenant", "message_id", msg.UUID, "err", err)
+		logging.For(ctx, h.log).Debug("fact for unknown tenant", "err", err)
 		return nil
 	case errors.Is(err, bus.ErrPermanent):
 		h.metrics.facts.WithLabelValues("rejected").Inc()
-		h.log.Warn("message rejected", "message_id", msg.UUID, "event", name, "err", err)
+		logging.For(ctx, h.log).Warn("message rejected", "event", name, "err", err)
 		return err
 	}
 	h.metrics.facts.WithLabelValues("retry").Inc()
-	h.log.Warn("evaluation failed, will retry", "message_id", msg.UUID, "event", name, "err", err)
+	logging.For(ctx, h.log).Warn("evaluation failed, will retry", "event", name, "err", err)
 	return err
 }

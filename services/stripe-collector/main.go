@@ -59,6 +59,7 @@ import (
 	"github.com/boardpack/boardpack/services/internal/platform/httpserver"
 	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/internal/platform/tracing"
 
 	"github.com/boardpack/boardpack/services/stripe-collector/internal/enrich"
 	"github.com/boardpack/boardpack/services/stripe-collector/internal/webhook"
@@ -104,14 +105,14 @@ func serve(ctx context.Context, log *slog.Logger, cfg config, ready chan<- strin
 		}
 		return err
 	})
-	srv.Mux.Handle("POST /webhooks/stripe/{tenant}", &webhook.Webhook{
+	srv.Mux.Handle("POST /webhooks/stripe/{tenant}", tracing.HTTP("/webhooks/stripe/{tenant}", &webhook.Webhook{
 		Tenants:        webhook.NewTenantLookup(store, cfg.TenantCacheTTL),
 		Secrets:        tenants.NewSecretResolver(awsCfg, cfg.SecretCacheTTL),
 		Publisher:      group,
 		Log:            log,
 		Metrics:        webhook.NewMetrics(srv.Registry),
 		PublishTimeout: cfg.PublishTimeout,
-	})
+	}))
 	// Fees and net from balance transactions, off the webhook's path.
 	go enrich.New(awsCfg, cfg.Names.Table, pub, log, srv.Registry).Run(ctx, enrich.Interval)
 	listener, err := srv.Listen()

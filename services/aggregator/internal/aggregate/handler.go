@@ -14,10 +14,15 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/aws/smithy-go"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/tracing"
 )
 
 // FactWriter is what the handler needs of the read model: a conditional
@@ -101,9 +106,10 @@ func (h *Handler) Handle(msg *message.Message) error {
 			msg.UUID, messages.MetadataEventName, name, messages.EventNameMetric, messages.EventNameFinding))
 	}
 	if err == nil {
-		dup, err = h.Store.Put(ctx, rec)
+		dup, err = h.put(ctx, name, rec)
 	}
-	log := h.Log.With("message_id", msg.UUID, "event", name, "tenant", rec.TenantID)
+	// logging.For adds the message and correlation ids (and trace id).
+	log := logging.For(msg.Context(), h.Log).With("event", name, "tenant", rec.TenantID)
 	switch {
 	case err == nil && dup:
 		h.Count.duplicates.WithLabelValues(name).Inc()
@@ -123,6 +129,27 @@ func (h *Handler) Handle(msg *message.Message) error {
 	log.Warn("write failed, will retry", "err", err)
 	return err
 }
+
+// put writes the fact, inside a client span (a child of the message's
+// consumer span) with tracing on. With batched writes the span covers the
+// wait for the batch too: it is this message's write, as it saw it.
+func (h *Handler) put(ctx context.Context, name string, rec readmodel.Record) (bool, error) {
+	if !tracing.Enabled() {
+		return h.Store.Put(ctx, rec)
+	}
+	ctx, span := tracing.Start(ctx, SpanWrite, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		semconv.DBSystemNameAWSDynamoDB,
+		tracing.TenantKey.String(rec.TenantID),
+		attribute.String("boardpack.event_name", name),
+	))
+	dup, err := h.Store.Put(ctx, rec)
+	span.SetAttributes(attribute.Bool("boardpack.duplicate", dup))
+	tracing.End(span, err)
+	return dup, err
+}
+
+// SpanWrite names the span of a fact's write to the read model.
+const SpanWrite = "dynamodb put fact"
 
 // classify marks as permanent the write errors that no retry can fix: a
 // DynamoDB ValidationException (an item over 400 KB, a bad key). Anything

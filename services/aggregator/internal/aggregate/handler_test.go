@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,10 +14,16 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/tracing"
 )
 
 // memWriter records facts by key, like the conditional put does.
@@ -142,5 +149,54 @@ func TestHandleKeepsTransientErrorsRetryable(t *testing.T) {
 	h, _ = newTestHandler(&memWriter{err: invalid})
 	if err := h.Handle(metricMsg(t, sampleMetric("evt_4"))); !errors.Is(err, bus.ErrPermanent) {
 		t.Fatalf("Handle() = %v, want permanent for a ValidationException", err)
+	}
+}
+
+// A line logged while handling a message carries its correlation id, as
+// the bus router puts it in the message's context.
+func TestHandleLogsCorrelationID(t *testing.T) {
+	var buf bytes.Buffer
+	h, _ := newTestHandler(&memWriter{seen: map[string]bool{}, err: errors.New("throttled")})
+	h.Log = slog.New(slog.NewJSONHandler(&buf, nil))
+	msg := metricMsg(t, sampleMetric("evt_log"))
+	msg.SetContext(logging.WithAttrs(context.Background(), slog.String(logging.KeyCorrelationID, "evt_stripe_1")))
+	if err := h.Handle(msg); err == nil {
+		t.Fatal("a failed write was acked")
+	}
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("log %q: %v", buf.String(), err)
+	}
+	if line[logging.KeyCorrelationID] != "evt_stripe_1" || line["tenant"] != "jada" {
+		t.Errorf("log line %s: want correlation_id evt_stripe_1 and the tenant", buf.String())
+	}
+}
+
+// With tracing on the write is a client span, a child of the message's
+// (consumer) span, and a failed write marks it as an error.
+func TestHandleWriteSpan(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	defer tracing.Use(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)))()
+	for _, fail := range []bool{false, true} {
+		w := &memWriter{seen: map[string]bool{}}
+		if fail {
+			w.err = errors.New("throttled")
+		}
+		h, _ := newTestHandler(w)
+		msg := metricMsg(t, sampleMetric("evt_span"))
+		ctx, parent := tracing.Start(context.Background(), "process")
+		msg.SetContext(ctx)
+		if err := h.Handle(msg); (err != nil) != fail {
+			t.Fatalf("fail=%t: Handle returned %v", fail, err)
+		}
+		parent.End()
+		spans := rec.Ended()
+		write := spans[len(spans)-2]
+		if write.Name() != SpanWrite || write.Parent().SpanID() != parent.SpanContext().SpanID() || write.SpanKind() != trace.SpanKindClient {
+			t.Errorf("span %q parent %v kind %v, want %q, a client child of the message's span", write.Name(), write.Parent().SpanID(), write.SpanKind(), SpanWrite)
+		}
+		if (write.Status().Code == codes.Error) != fail {
+			t.Errorf("fail=%t: write span status %v", fail, write.Status())
+		}
 	}
 }

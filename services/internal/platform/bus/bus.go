@@ -22,6 +22,7 @@ import (
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/internal/platform/tracing"
 )
 
 // Logger adapts slog for watermill, one level quieter so that watermill's
@@ -63,7 +64,9 @@ func NewPublisher(cfg aws.Config, names resources.Names, account resources.Accou
 }
 
 // Publish sends events to the topic (a messages.Topic* constant), in order.
-func (p *Publisher) Publish(ctx context.Context, topic string, events ...messages.Event) error {
+func (p *Publisher) Publish(ctx context.Context, topic string, events ...messages.Event) (err error) {
+	ctx, span := startPublish(ctx, p.names.Topic(topic), events)
+	defer func() { tracing.End(span, err) }()
 	msgs := make([]*message.Message, 0, len(events))
 	for _, ev := range events {
 		msg, err := NewMessage(ctx, ev)
@@ -82,7 +85,11 @@ func (p *Publisher) Publish(ctx context.Context, topic string, events ...message
 func (p *Publisher) Close() error { return p.pub.Close() }
 
 // NewMessage encodes an event as a watermill message: the JSON document as
-// payload, the event id as message UUID, and a small set of metadata.
+// payload, the event id as message UUID, and a small set of metadata:
+// tenant id, event name, correlation id and, with tracing on, the
+// traceparent of ctx's span (the publish span). With watermill-aws's UUID
+// attribute that is five message attributes, within raw delivery's ten
+// (TestMessageAttributesWithinRawDeliveryLimit).
 func NewMessage(ctx context.Context, ev messages.Event) (*message.Message, error) {
 	h := ev.EventHeader()
 	payload, err := json.Marshal(ev)
@@ -97,8 +104,13 @@ func NewMessage(ctx context.Context, ev messages.Event) (*message.Message, error
 		cid = h.EventID
 	}
 	middleware.SetCorrelationID(cid, msg)
+	tracing.Inject(ctx, msg.Metadata)
 	return msg, nil
 }
+
+// MaxMessageAttributes is SNS raw delivery's limit: a message with more
+// attributes is dropped silently on its way to SQS.
+const MaxMessageAttributes = 10
 
 type correlationKey struct{}
 
@@ -180,6 +192,7 @@ func NewRouter(log watermill.LoggerAdapter, handlerTimeout time.Duration) (*mess
 	}
 	r.AddMiddleware(
 		middleware.CorrelationID,
+		handling,
 		middleware.Retry{
 			MaxRetries:      3,
 			InitialInterval: 100 * time.Millisecond,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
+	"github.com/boardpack/boardpack/services/internal/platform/tracing"
 )
 
 // SNS PublishBatch limits.
@@ -114,7 +115,7 @@ type SNSBatchAPI interface {
 // accepted, and fails alone when SNS refuses one of its entries. Messages
 // are encoded exactly as Publisher's (watermill-aws's marshaler: payload,
 // the watermill UUID attribute and NewMessage's metadata: four
-// attributes, well under raw delivery's ten), so subscribers cannot tell
+// attributes, five with tracing on, well under raw delivery's ten), so subscribers cannot tell
 // them apart.
 //
 // A call whose context ends, or that waited MaxWait, before its batch was
@@ -178,10 +179,12 @@ type groupTopic struct {
 
 // Publish sends events to the topic and returns once SNS accepted all of
 // them. More than 10 events (or 256 KiB) go in consecutive requests.
-func (p *GroupPublisher) Publish(ctx context.Context, topic string, events ...messages.Event) error {
+func (p *GroupPublisher) Publish(ctx context.Context, topic string, events ...messages.Event) (err error) {
 	if len(events) == 0 {
 		return nil
 	}
+	ctx, span := startPublish(ctx, p.names.Topic(topic), events)
+	defer func() { tracing.End(span, err) }()
 	t := p.topic(topic)
 	var (
 		chunk []snstypes.PublishBatchRequestEntry

@@ -32,17 +32,31 @@ import (
 
 	"github.com/boardpack/boardpack/services/internal/platform/buildinfo"
 	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/tracing"
 )
 
-// Main is a service's whole main: it builds the logger, runs run until
-// SIGINT or SIGTERM (which cancel ctx for a graceful shutdown), and exits
-// 1 with the error logged once if run fails.
+// Main is a service's whole main: it builds the logger, sets up tracing
+// from the OTEL_* variables (off unless they ask; see package tracing),
+// runs run until SIGINT or SIGTERM (which cancel ctx for a graceful
+// shutdown), flushes the spans, and exits 1 with the error logged once if
+// run fails.
 func Main(service string, run func(ctx context.Context, log *slog.Logger) error) {
 	buildinfo.SetService(service)
 	log := logging.New(service)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, log)
+	shutdownTracing, err := tracing.Setup(ctx, service)
+	if err != nil {
+		stop()
+		log.Error(service+" stopped", "err", fmt.Errorf("tracing: %w", err))
+		os.Exit(1)
+	}
+	err = run(ctx, log)
 	stop()
+	flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if terr := shutdownTracing(flush); terr != nil {
+		log.Warn("traces not flushed", "err", terr)
+	}
+	cancel()
 	if err != nil {
 		log.Error(service+" stopped", "err", err)
 		os.Exit(1)

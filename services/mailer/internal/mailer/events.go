@@ -155,7 +155,7 @@ func (h *SESEvents) apply(msg *message.Message) error {
 	}
 	ctx := msg.Context()
 	for _, ev := range evs {
-		log := h.log.With(logging.TenantKey, ev.TenantID, "report_id", ev.ReportID, "recipient_hash", h.hash.Of(ev.Recipient), "status", ev.Status)
+		log := logging.For(ctx, h.log).With(logging.TenantKey, ev.TenantID, "report_id", ev.ReportID, "recipient_hash", h.hash.Of(ev.Recipient), "status", ev.Status)
 		// Suppress first: it is idempotent, and a hard bounce or a
 		// complaint must stop future sends even when the send record is
 		// unknown (the audit copy, an older report).

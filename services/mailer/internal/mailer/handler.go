@@ -197,7 +197,8 @@ func (m *Mailer) deliver(ctx context.Context, due messages.ReportDue) error {
 	if due.PortfolioID != "" {
 		return m.deliverPortfolio(ctx, due)
 	}
-	log := m.log.With(logging.TenantKey, due.TenantID, "report_id", due.ReportID, "role", due.Role)
+	// logging.For: the message and correlation ids, and the trace id.
+	log := logging.For(ctx, m.log).With(logging.TenantKey, due.TenantID, "report_id", due.ReportID, "role", due.Role)
 	t, err := m.tenants.Get(ctx, due.TenantID)
 	if errors.Is(err, tenants.ErrDeleted) {
 		// `reportctl tenants delete`: stopped on purpose, not a failure
@@ -221,7 +222,7 @@ func (m *Mailer) deliver(ctx context.Context, due messages.ReportDue) error {
 // built by report.BuildPortfolio and sent through the tenant path as the
 // portfolio's identity.
 func (m *Mailer) deliverPortfolio(ctx context.Context, due messages.ReportDue) error {
-	log := m.log.With("portfolio_id", due.PortfolioID, "report_id", due.ReportID, "role", due.Role)
+	log := logging.For(ctx, m.log).With("portfolio_id", due.PortfolioID, "report_id", due.ReportID, "role", due.Role)
 	if m.portfolios == nil {
 		return bus.Permanent(fmt.Errorf("report %s: portfolio %s: this mailer reads no portfolios", due.ReportID, due.PortfolioID))
 	}

@@ -15,6 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
 	"github.com/aws/smithy-go"
+	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/boardpack/boardpack/services/internal/platform/tracing"
 )
 
 // sesAPI is what the mailer needs of SES v1 (SendRawEmail works on AWS,
@@ -147,8 +152,23 @@ func (s *sender) Rate() float64 {
 	return s.rate
 }
 
+// SpanSend names the span of one email's SendRawEmail (its retries of
+// throttling included).
+const SpanSend = "ses SendRawEmail"
+
 // send sends one raw email and returns SES's message id.
-func (s *sender) send(ctx context.Context, e rawEmail) (string, error) {
+func (s *sender) send(ctx context.Context, e rawEmail) (id string, err error) {
+	if tracing.Enabled() {
+		var span trace.Span
+		ctx, span = tracing.Start(ctx, SpanSend, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+			semconv.RPCSystemNameKey.String("aws-api"), semconv.RPCMethod("SES/SendRawEmail"),
+			attribute.Int("boardpack.email.destinations", len(e.Destinations)),
+		))
+		defer func() {
+			span.SetAttributes(attribute.String("aws.ses.message_id", id))
+			tracing.End(span, err)
+		}()
+	}
 	in := &ses.SendRawEmailInput{
 		Source:       aws.String(s.source),
 		Destinations: e.Destinations,

@@ -20,10 +20,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/prometheus/client_golang/prometheus"
 	stripehook "github.com/stripe/stripe-go/v76/webhook"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+	"github.com/boardpack/boardpack/services/internal/platform/tracing"
 )
 
 // In-process stand-ins for the fuzz target and the no-I/O benchmarks only;
@@ -173,6 +176,37 @@ func BenchmarkHandlerNoIO(b *testing.B) {
 		}
 	}
 	reportRate(b, cpu0)
+}
+
+// BenchmarkHandlerTracing is BenchmarkHandlerNoIO behind the server-span
+// wrapper, as main wires it: off (the default, no OTEL_TRACES_EXPORTER)
+// must cost what NoIO costs; on records every span in memory.
+func BenchmarkHandlerTracing(b *testing.B) {
+	body := capturedCharge(b)
+	header := sign(body, secretOld, time.Now())
+	run := func(b *testing.B) {
+		h, _ := inProcessWebhook()
+		wrapped := tracing.HTTP("/webhooks/stripe/{tenant}", h)
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu0 := cpuSeconds()
+		for i := 0; i < b.N; i++ {
+			req := httptest.NewRequest(http.MethodPost, "/webhooks/stripe/acme", bytes.NewReader(body))
+			req.SetPathValue("tenant", "acme")
+			req.Header.Set("Stripe-Signature", header)
+			rec := httptest.NewRecorder()
+			wrapped.ServeHTTP(rec, req)
+			if rec.Code != 200 {
+				b.Fatalf("status %d", rec.Code)
+			}
+		}
+		reportRate(b, cpu0)
+	}
+	b.Run("off", run)
+	b.Run("on", func(b *testing.B) {
+		defer tracing.Use(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(tracetest.NewNoopExporter()))))()
+		run(b)
+	})
 }
 
 // BenchmarkWebhookToSNS: signed webhooks over loopback HTTP to the handler,

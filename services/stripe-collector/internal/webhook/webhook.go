@@ -22,11 +22,15 @@ import (
 	"time"
 
 	stripehook "github.com/stripe/stripe-go/v76/webhook"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
 	"github.com/boardpack/boardpack/services/internal/domain/tenants"
 	"github.com/boardpack/boardpack/services/internal/platform/bus"
+	"github.com/boardpack/boardpack/services/internal/platform/logging"
+	"github.com/boardpack/boardpack/services/internal/platform/tracing"
 )
 
 // Limits of the webhook endpoint.
@@ -144,11 +148,18 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := json.Marshal(map[string]any{"status": o.status, "message": o.msg})
 	_, _ = w.Write(append(body, '\n'))
 	h.Metrics.observe(tenantLabel, o, time.Since(start))
+	if tracing.Enabled() {
+		// The server span (tracing.HTTP, wired in main) learns the tenant
+		// and the reason for a refusal.
+		trace.SpanFromContext(r.Context()).SetAttributes(tracing.TenantKey.String(tenantLabel), attribute.String("boardpack.webhook.reason", o.reason))
+	}
 }
 
 func (h *Webhook) handle(r *http.Request, tenantID string) (outcome, string) {
 	ctx := r.Context()
-	log := h.Log.With("tenant", tenantID)
+	// With tracing on, the server span's trace id joins these lines to
+	// the trace.
+	log := logging.For(ctx, h.Log).With("tenant", tenantID)
 	reject := func(status int, reason, msg string, attrs ...any) outcome {
 		log.Warn("webhook rejected", append([]any{"status", status, "reason", reason}, attrs...)...)
 		return outcome{status: status, reason: reason, msg: msg}
@@ -189,6 +200,9 @@ func (h *Webhook) handle(r *http.Request, tenantID string) (outcome, string) {
 		return o, tenantID
 	}
 	ev := wh.Event
+	// stripe_event is also the correlation id of the messages it becomes
+	// (logged as correlation_id downstream); not repeated under that key,
+	// which would cost the hot path three allocations.
 	log = log.With("stripe_event", ev.ID, "type", string(ev.Type))
 
 	if ev.Livemode != tenant.Stripe.Livemode && !tenant.Stripe.AllowOtherMode {
