@@ -119,8 +119,9 @@
 //   - customers.new (additive count): per customer at its created time.
 //   - cash.stripe_available (gauge per currency): balance.available.
 //
-// Amounts are Boardpack minor units (ISO 4217 digits): Stripe's ISK and UGX
-// amounts, two-decimal in its API, are divided by 100 (see amount).
+// Amounts are Boardpack minor units (ISO 4217 digits): Stripe's ISK
+// amounts, two-decimal in its API, are divided by 100; UGX is zero-decimal
+// in Stripe as in ISO and is kept as sent (see amount).
 //
 // Every metric event carries the object id (ObjectID), livemode, and
 // Source=stripe. The Stripe event id is not the idempotency key (backfill

@@ -260,9 +260,15 @@ func TestPayoutLatestState(t *testing.T) {
 	}
 }
 
-// Stripe keeps two decimals for ISK and UGX, ISO 4217 none: amounts are
-// converted, rounding half away from zero; HUF, TWD, JPY are as Stripe
-// sends them.
+// Stripe keeps two decimals for ISK, ISO 4217 none: amounts are
+// converted, rounding half away from zero ("ISK will remain a two-decimal
+// currency in the Stripe API, and an ISK amount of 100 will continue to
+// represent 1 króna", support.stripe.com, "Deprecation of fractional ISK
+// charges and refunds"). UGX is a zero-decimal currency in Stripe's own
+// list (docs.stripe.com/currencies#zero-decimal: BIF, CLP, DJF, GNF, JPY,
+// KMF, KRW, MGA, PYG, RWF, UGX, VND, VUV, XAF, XOF, XPF) and in ISO, so
+// 5000 is 5,000 shillings, not 50. HUF and TWD are two-decimal in both
+// (their whole-unit rule is for payouts); JPY is zero-decimal in both.
 func TestAmountInISOMinorUnits(t *testing.T) {
 	for _, c := range []struct {
 		v    int64
@@ -270,7 +276,7 @@ func TestAmountInISOMinorUnits(t *testing.T) {
 		want int64
 	}{
 		{1250000, "ISK", 12500}, {150, "ISK", 2}, {149, "ISK", 1}, {-150, "ISK", -2}, {-149, "ISK", -1},
-		{500000, "UGX", 5000}, {1250000, "HUF", 1250000}, {1250000, "TWD", 1250000}, {12500, "JPY", 12500}, {1999, "USD", 1999},
+		{500000, "UGX", 500000}, {5000, "UGX", 5000}, {149, "UGX", 149}, {1250000, "HUF", 1250000}, {1250000, "TWD", 1250000}, {12500, "JPY", 12500}, {1999, "USD", 1999},
 	} {
 		if got := amount(c.v, c.cur); got != c.want {
 			t.Errorf("amount(%d, %s) = %d, want %d", c.v, c.cur, got, c.want)
@@ -286,6 +292,10 @@ func TestAmountInISOMinorUnits(t *testing.T) {
 	po := Payout(tenant, &stripe.Payout{ID: "po_isk", Amount: 500000, Currency: "isk", Status: stripe.PayoutStatusPaid, ArrivalDate: 1760000000})
 	if len(po) != 1 || po[0].Value != 5000 {
 		t.Errorf("ISK payout = %+v, want 5000", po)
+	}
+	po = Payout(tenant, &stripe.Payout{ID: "po_ugx", Amount: 500000, Currency: "ugx", Status: stripe.PayoutStatusPaid, ArrivalDate: 1760000000})
+	if len(po) != 1 || po[0].Value != 500000 || po[0].Currency != "UGX" {
+		t.Errorf("UGX payout = %+v, want 500000 UGX as sent", po)
 	}
 }
 

@@ -1319,12 +1319,16 @@ func currency(c stripe.Currency) string { return strings.ToUpper(string(c)) }
 
 // amount converts a Stripe API amount of cur into Boardpack's minor units
 // (ISO 4217 digits). They are the same except where Stripe keeps two
-// decimals for a currency ISO counts in whole units: ISK and UGX (Stripe
-// docs, "Supported currencies", special cases: "an ISK amount of 100
-// represents 1 króna"). HUF and TWD have two ISO digits, as in Stripe.
+// decimals for a currency ISO counts in whole units: ISK (Stripe docs,
+// "Supported currencies", special cases; Stripe support, "Deprecation of
+// fractional ISK charges": "ISK will remain a two-decimal currency in the
+// Stripe API, and an ISK amount of 100 will continue to represent 1
+// króna"). UGX is in Stripe's zero-decimal list (docs, "Supported
+// currencies", zero-decimal currencies), as in ISO: 5000 is 5,000
+// shillings. HUF and TWD have two ISO digits, as in Stripe (their
+// whole-unit rule is for payouts only).
 func amount(v int64, cur string) int64 {
-	switch cur {
-	case "ISK", "UGX":
+	if cur == "ISK" {
 		return divRound(v, 100)
 	}
 	return v

@@ -1,0 +1,254 @@
+package stripemap
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// demoObj is a demo event's data.object, numbers kept exact.
+type demoObj map[string]any
+
+func (o demoObj) num(t *testing.T, path ...string) int64 {
+	t.Helper()
+	var v any = map[string]any(o)
+	for _, k := range path {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[k]
+		case []any:
+			var i int
+			fmt.Sscan(k, &i)
+			v = x[i]
+		}
+	}
+	n, ok := v.(json.Number)
+	if !ok {
+		t.Fatalf("%v: %v (%T) is not a number", path, v, v)
+	}
+	i, err := n.Int64()
+	if err != nil {
+		t.Fatalf("%v: %v", path, err)
+	}
+	return i
+}
+
+type demoEv struct {
+	typ     string
+	created int64
+	obj     demoObj
+}
+
+func decodeDemo(t *testing.T, evs []DemoEvent) []demoEv {
+	t.Helper()
+	var out []demoEv
+	for _, de := range evs {
+		dec := json.NewDecoder(bytes.NewReader(de.Payload))
+		dec.UseNumber()
+		var env struct {
+			Type    string      `json:"type"`
+			Created json.Number `json:"created"`
+			Data    struct {
+				Object demoObj `json:"object"`
+			} `json:"data"`
+		}
+		if err := dec.Decode(&env); err != nil {
+			t.Fatal(err)
+		}
+		c, _ := env.Created.Int64()
+		out = append(out, demoEv{env.Type, c, env.Data.Object})
+	}
+	return out
+}
+
+// The demo month is a fixed script scaled per tenant: every figure is the
+// script's base × the tenant's factor (60..140 %, from the seed), and the
+// events keep the script's relations (a refund an hour after its charge,
+// a monthly period of 30 days, the yearly plan's 20 % off, …). Each
+// expectation below is the script's, computed from its bases.
+func TestDemoEventsFollowTheScript(t *testing.T) {
+	f, err := LoadFixtures(fixtureDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	raw, err := DemoEvents(f, tenant, now, false, "USD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := sha256.Sum256([]byte(tenant + "|" + now.Format(time.RFC3339)))
+	tag := hex.EncodeToString(seed[:5])
+	pct := 60 + int64(binary.BigEndian.Uint16(seed[6:8])%81)
+	if pct < 60 || pct > 140 {
+		t.Fatalf("factor %d%%", pct)
+	}
+	scale := func(b int64) int64 { return b * pct / 100 }
+	day := func(d int) int64 { return now.Unix() - int64(d)*86400 }
+	const dayS = 86400
+
+	evs := decodeDemo(t, raw)
+	var types []string
+	by := map[string][]demoEv{}
+	for _, e := range evs {
+		types = append(types, e.typ)
+		by[e.typ] = append(by[e.typ], e)
+	}
+	// Stripe's order: by time, and in the script's order at the same
+	// time (the subscription is created before its first invoice is paid).
+	want := []string{
+		"customer.subscription.created", "invoice.paid", // day 25
+		"customer.created",                                  // 20
+		"charge.succeeded", "customer.subscription.updated", // 18
+		"checkout.session.completed",                    // 16
+		"customer.subscription.created", "invoice.paid", // 15
+		"charge.succeeded", "charge.refunded", // 14
+		"customer.created",                                          // 12
+		"customer.subscription.created",                             // 10
+		"charge.succeeded",                                          // 9
+		"checkout.session.completed",                                // 8
+		"payout.paid",                                               // 7
+		"charge.succeeded",                                          // 6
+		"customer.subscription.deleted", "checkout.session.expired", // 5
+		"invoice.payment_failed",              // 4
+		"customer.created",                    // 3
+		"charge.succeeded", "charge.refunded", // 2
+		"balance.available",
+	}
+	if strings.Join(types, " ") != strings.Join(want, " ") {
+		t.Errorf("event order\n got %v\nwant %v", types, want)
+	}
+
+	// Charges: the script's amounts, captured whole; refunds an hour later,
+	// the full one marked refunded.
+	gross := []int64{4900, 12900, 2500, 99000, 7500}
+	days := []int{18, 14, 9, 6, 2}
+	byID := map[string]demoEv{}
+	for _, c := range by["charge.succeeded"] {
+		byID[c.obj["id"].(string)] = c
+	}
+	for i, g := range gross {
+		c, ok := byID[fmt.Sprintf("ch_demo%s%d", tag, i)]
+		if !ok {
+			t.Fatalf("no charge %d", i)
+		}
+		if c.obj.num(t, "amount") != scale(g) || c.obj.num(t, "amount_captured") != scale(g) || c.created != day(days[i]) || c.obj.num(t, "amount_refunded") != 0 {
+			t.Errorf("charge %d: %v at %d; want %d at %d", i, c.obj["amount"], c.created, scale(g), day(days[i]))
+		}
+	}
+	refunds := by["charge.refunded"]
+	if len(refunds) != 2 {
+		t.Fatalf("%d refunds", len(refunds))
+	}
+	for i, w := range []struct {
+		charge   int
+		refunded int64
+		full     bool
+	}{{1, scale(4000), false}, {4, scale(7500), true}} {
+		r := refunds[i]
+		if r.obj["id"] != fmt.Sprintf("ch_demo%s%d", tag, w.charge) || r.obj.num(t, "amount_refunded") != w.refunded || r.obj["refunded"] != w.full ||
+			r.created != day(days[w.charge])+3600 {
+			t.Errorf("refund %d: %v refunded %v (full %v) at %d; want %d (full %v) at %d", i, r.obj["id"], r.obj["amount_refunded"], r.obj["refunded"], r.created,
+				w.refunded, w.full, day(days[w.charge])+3600)
+		}
+	}
+
+	// Subscriptions: one customer each, a 30-day period, the discount on
+	// the yearly plan only; the first gains a seat a week in, the third is
+	// cancelled five days in.
+	subDays := []int{25, 15, 10}
+	created := by["customer.subscription.created"]
+	if len(created) != 3 {
+		t.Fatalf("%d subscriptions created", len(created))
+	}
+	for i, s := range created {
+		o := s.obj
+		if o["customer"] != fmt.Sprintf("cus_demo%s%d", tag, i) {
+			t.Errorf("subscription %d customer %v", i, o["customer"])
+		}
+		if o.num(t, "current_period_end")-o.num(t, "current_period_start") != 30*dayS || o.num(t, "current_period_start") != day(subDays[i]) || s.created != day(subDays[i]) {
+			t.Errorf("subscription %d period %v..%v created %d", i, o["current_period_start"], o["current_period_end"], s.created)
+		}
+		if o["status"] != "active" || o["canceled_at"] != nil || o["ended_at"] != nil {
+			t.Errorf("subscription %d created %v, canceled_at %v, ended_at %v", i, o["status"], o["canceled_at"], o["ended_at"])
+		}
+		if hasDiscount := o["discount"] != nil; hasDiscount != (i == 1) {
+			t.Errorf("subscription %d discount %v", i, o["discount"])
+		}
+	}
+	if d := created[1].obj; d["discount"] != nil && d.num(t, "discount", "coupon", "percent_off") != 20 {
+		t.Errorf("yearly discount %v", d["discount"])
+	}
+	if u := by["customer.subscription.updated"]; len(u) != 1 || u[0].obj["id"] != "sub_demo"+tag+"0" || u[0].created != day(25-7) ||
+		u[0].obj.num(t, "items", "data", "0", "quantity") != 2 {
+		t.Errorf("updates %+v; want sub 0 at 2 seats a week in", u)
+	}
+	if d := by["customer.subscription.deleted"]; len(d) != 1 || d[0].obj["id"] != "sub_demo"+tag+"2" || d[0].created != day(10-5) ||
+		d[0].obj["status"] != "canceled" || d[0].obj.num(t, "canceled_at") != day(10-5) || d[0].obj.num(t, "ended_at") != day(10-5) {
+		t.Errorf("deletions %+v; want sub 2 five days in", d)
+	}
+
+	// Invoices: a month of the first plan, a year of the second at 20 %
+	// off, a failed invoice for the third's three seats.
+	paid := by["invoice.paid"]
+	if len(paid) != 2 {
+		t.Fatalf("%d invoices paid", len(paid))
+	}
+	for i, w := range []struct {
+		amount, subtotal, discount, period int64
+	}{{scale(4900), scale(4900), 0, 30 * dayS}, {scale(240000) - scale(48000), scale(240000), scale(48000), 365 * dayS}} {
+		o := paid[i].obj
+		if o.num(t, "amount_paid") != w.amount || o.num(t, "subtotal") != w.subtotal || o.num(t, "total") != w.amount ||
+			o.num(t, "lines", "data", "0", "period", "end")-o.num(t, "lines", "data", "0", "period", "start") != w.period ||
+			o.num(t, "lines", "data", "0", "discount_amounts", "0", "amount") != w.discount {
+			t.Errorf("invoice %d: %v", i, o)
+		}
+	}
+	if fl := by["invoice.payment_failed"]; len(fl) != 1 || fl[0].obj.num(t, "amount_due") != scale(2900)*3 || fl[0].obj.num(t, "amount_remaining") != scale(2900)*3 {
+		t.Errorf("failed invoice %+v; want %d due", fl, scale(2900)*3)
+	}
+
+	// Checkouts expire a day after they open; the balance is read a minute
+	// before now; the payout is the script's.
+	for _, c := range by["checkout.session.completed"] {
+		if c.obj.num(t, "expires_at") != c.obj.num(t, "created")+dayS {
+			t.Errorf("checkout %v expires %v", c.obj["id"], c.obj["expires_at"])
+		}
+	}
+	if b := by["balance.available"]; len(b) != 1 || b[0].created != now.Unix()-60 || b[0].obj.num(t, "available", "0", "amount") != scale(64250) {
+		t.Errorf("balance %+v", b)
+	}
+	if p := by["payout.paid"]; len(p) != 1 || p[0].obj.num(t, "amount") != scale(15000) || p[0].obj.num(t, "arrival_date") != day(7) {
+		t.Errorf("payout %+v", p)
+	}
+}
+
+// Bad fixtures are refused with the reason.
+func TestDemoFixturesRefused(t *testing.T) {
+	empty := t.TempDir()
+	if _, err := LoadFixtures(empty); err == nil || !strings.Contains(err.Error(), "no Stripe fixtures") {
+		t.Errorf("empty dir: %v", err)
+	}
+	bad := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bad, "x.json"), []byte(`{"object":"event"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadFixtures(bad); err == nil || !strings.Contains(err.Error(), "not a Stripe event") {
+		t.Errorf("typeless event: %v", err)
+	}
+	f, err := LoadFixtures(fixtureDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(f, "payout.paid")
+	if _, err := DemoEvents(f, tenant, time.Now(), false, "USD"); err == nil || !strings.Contains(err.Error(), "no fixture for payout.paid") {
+		t.Errorf("missing fixture: %v", err)
+	}
+}
