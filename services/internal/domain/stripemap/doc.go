@@ -107,6 +107,13 @@
 //     A credit note (credit_note.created/updated/voided) gives a negative
 //     line per credit note line, at its effective date, over the credited
 //     line's period when its invoice's lines are expanded; voided = 0.
+//     Each line names the charge that paid its invoice and the invoice's
+//     total, tax included (dimensions charge, invoice_total): readmodel
+//     reduces the lines by a refund of that charge, in proportion; a
+//     credit note line names the refund that paid it back (dimension
+//     refund), which then reduces the lines only through the credit note.
+//     API versions whose invoices no longer carry charge (2025-03-31 on:
+//     invoice.payments) link no refund to the lines.
 //   - revenue.tax (additive): an invoice's tax (tax, else the sum of
 //     total_tax_amounts) at paid_at, once per invoice.
 //   - invoices.failed (additive count): one per (invoice, attempt_count).

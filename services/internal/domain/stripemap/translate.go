@@ -520,6 +520,14 @@ func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 		if p := periods[l.InvoiceLineItem]; p != nil && p.End > p.Start {
 			e.Dimensions = map[string]string{"period_start": strconv.FormatInt(p.Start, 10), "period_end": strconv.FormatInt(p.End, 10)}
 		}
+		// The refund that paid the credit back reduces the lines through
+		// this credit note only (readmodel: DimensionRefund).
+		if cn.Refund != nil && cn.Refund.ID != "" {
+			if e.Dimensions == nil {
+				e.Dimensions = map[string]string{}
+			}
+			e.Dimensions["refund"] = cn.Refund.ID
+		}
 		out = append(out, e)
 	}
 	return out
@@ -530,7 +538,9 @@ func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 // its discounts and of any tax included in it (exclusive tax is not in the
 // amount), with its service period for straight-line recognition. A line
 // whose period is empty (an invoice item for a one-off) is earned when
-// billed.
+// billed. Each line names the charge that paid the invoice and the
+// invoice's total (dimensions charge, invoice_total), so that refunds of
+// the charge reduce it.
 func InvoiceLines(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 	if inv.Lines == nil {
 		return nil
@@ -538,6 +548,16 @@ func InvoiceLines(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 	at := inv.Created
 	if inv.StatusTransitions != nil && inv.StatusTransitions.FinalizedAt > 0 {
 		at = inv.StatusTransitions.FinalizedAt
+	}
+	// The charge that paid the invoice and the invoice's total (tax
+	// included): a refund of that charge reduces these lines by its share
+	// of the total (readmodel's revenue recognition).
+	charge, total := "", inv.Total
+	if inv.Charge != nil {
+		charge = inv.Charge.ID
+	}
+	if total <= 0 {
+		total = inv.AmountPaid
 	}
 	var out []messages.MetricEvent
 	for _, l := range inv.Lines.Data {
@@ -562,6 +582,12 @@ func InvoiceLines(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 		e := state(tenantID, messages.MetricRevenueBilled, l.ID, inv.ID, unix(at), inv.Livemode, amount(v, cur), at, cur)
 		if p := l.Period; p != nil && p.End > p.Start {
 			e.Dimensions = map[string]string{"period_start": strconv.FormatInt(p.Start, 10), "period_end": strconv.FormatInt(p.End, 10)}
+		}
+		if charge != "" && total > 0 {
+			if e.Dimensions == nil {
+				e.Dimensions = map[string]string{}
+			}
+			e.Dimensions["charge"], e.Dimensions["invoice_total"] = charge, strconv.FormatInt(amount(total, currency(inv.Currency)), 10)
 		}
 		out = append(out, e)
 	}

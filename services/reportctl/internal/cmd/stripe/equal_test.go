@@ -45,7 +45,8 @@ func monthlyItem(sub string, unit, qty int64) *stripe.SubscriptionItem {
 
 // randomHistory: subscriptions of three customers, some with a trial,
 // paid monthly, with price and quantity changes at renewals, some
-// cancelled; every invoice paid by a charge, some partly refunded later.
+// cancelled; every invoice paid by a charge, some partly refunded later
+// (which reduces the invoice's recognised revenue).
 func randomHistory(rng *rand.Rand) *history {
 	h := &history{}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -85,7 +86,8 @@ func randomHistory(rng *rand.Rand) *history {
 				h.event(stripe.EventTypeCustomerSubscriptionUpdated, at, snap())
 			}
 			inv := &stripe.Invoice{ID: fmt.Sprintf("in_%s_%d", id, k), Object: "invoice", Currency: "usd", Created: at.Unix(), Status: stripe.InvoiceStatusPaid,
-				AmountPaid: unit*qty + unit*qty/10, Tax: unit * qty / 10, Customer: cust, Subscription: &stripe.Subscription{ID: id},
+				AmountPaid: unit*qty + unit*qty/10, Total: unit*qty + unit*qty/10, Tax: unit * qty / 10, Customer: cust, Subscription: &stripe.Subscription{ID: id},
+				Charge: &stripe.Charge{ID: fmt.Sprintf("ch_in_%s_%d", id, k)},
 				StatusTransitions: &stripe.InvoiceStatusTransitions{FinalizedAt: at.Unix(), PaidAt: at.Unix()},
 				Lines: &stripe.InvoiceLineItemList{Data: []*stripe.InvoiceLineItem{{ID: "il_" + strings.TrimPrefix(fmt.Sprintf("in_%s_%d", id, k), "in_"),
 					Amount: unit * qty, Currency: "usd", Quantity: qty, Price: monthlyItem(id, unit, qty).Price, Type: stripe.InvoiceLineItemTypeSubscription,
@@ -157,7 +159,7 @@ func figures(facts []messages.MetricEvent) string {
 	from, to := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
 	var b strings.Builder
 	refunds := readmodel.PreferParts(by[messages.MetricRevenueRefunded])
-	rec := readmodel.MonthlyRecognition(by[messages.MetricRevenueBilled], time.UTC, from, to)
+	rec := readmodel.MonthlyRecognition(append(by[messages.MetricRevenueBilled], refunds...), time.UTC, from, to)
 	for i, m := range readmodel.MonthlyMRRMovements(by[messages.MetricMRR], time.UTC, from, to) {
 		fmt.Fprintf(&b, "%s mrr %+v\n  gross %d refunds %d invoices %d tax %d recognition %+v\n", m.From.Format("2006-01"), m,
 			readmodel.Sum(by[messages.MetricRevenueGross], m.From, m.To), readmodel.Change(refunds, m.From, m.To),
