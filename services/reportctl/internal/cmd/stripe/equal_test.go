@@ -87,7 +87,7 @@ func randomHistory(rng *rand.Rand) *history {
 			}
 			inv := &stripe.Invoice{ID: fmt.Sprintf("in_%s_%d", id, k), Object: "invoice", Currency: "usd", Created: at.Unix(), Status: stripe.InvoiceStatusPaid,
 				AmountPaid: unit*qty + unit*qty/10, Total: unit*qty + unit*qty/10, Tax: unit * qty / 10, Customer: cust, Subscription: &stripe.Subscription{ID: id},
-				Charge: &stripe.Charge{ID: fmt.Sprintf("ch_in_%s_%d", id, k)},
+				Charge:            &stripe.Charge{ID: fmt.Sprintf("ch_in_%s_%d", id, k)},
 				StatusTransitions: &stripe.InvoiceStatusTransitions{FinalizedAt: at.Unix(), PaidAt: at.Unix()},
 				Lines: &stripe.InvoiceLineItemList{Data: []*stripe.InvoiceLineItem{{ID: "il_" + strings.TrimPrefix(fmt.Sprintf("in_%s_%d", id, k), "in_"),
 					Amount: unit * qty, Currency: "usd", Quantity: qty, Price: monthlyItem(id, unit, qty).Price, Type: stripe.InvoiceLineItemTypeSubscription,
