@@ -88,7 +88,11 @@
 //     ChartMogul does; the subscription's end sets it to 0. A shape that
 //     cannot be priced (an unknown billing_scheme, tiers_mode or interval,
 //     tiers not expanded, a discount known only by id — basil webhooks
-//     send ids) is "MRR unknown for subscription X": value 0 with
+//     send ids; such a fact names its event (DimensionStripeEvent) and the
+//     stripe-collector's enrichment translates the event again with the
+//     discounts fetched with the tenant's key, TranslateWithDiscounts: the
+//     same observation known, which readers prefer) is "MRR unknown for
+//     subscription X": value 0 with
 //     dimension mrr_unknown = the reason, which readers report apart
 //     (readmodel.UnknownMRR, Movements.Unknown), never a zero figure and
 //     never a guess. Tax is never MRR: inclusive tax rates (the item's,
