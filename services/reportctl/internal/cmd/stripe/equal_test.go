@@ -27,6 +27,7 @@ type history struct {
 	invoices []*stripe.Invoice
 	charges  []*stripe.Charge
 	refunds  []*stripe.Refund
+	credits  []*stripe.CreditNote
 }
 
 func (h *history) event(typ stripe.EventType, at time.Time, obj any) {
@@ -46,7 +47,8 @@ func monthlyItem(sub string, unit, qty int64) *stripe.SubscriptionItem {
 // randomHistory: subscriptions of three customers, some with a trial,
 // paid monthly, with price and quantity changes at renewals, some
 // cancelled; every invoice paid by a charge, some partly refunded later
-// (which reduces the invoice's recognised revenue).
+// (which reduces the invoice's recognised revenue), some credited by a
+// credit note, some of those voided.
 func randomHistory(rng *rand.Rand) *history {
 	h := &history{}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -111,6 +113,22 @@ func randomHistory(rng *rand.Rand) *history {
 				final.Refunds.Data = append(final.Refunds.Data, re)
 			}
 			h.charges = append(h.charges, &final)
+			// Some invoices get a credit note later, some of them voided.
+			if rng.IntN(6) == 0 {
+				at := at.Add(time.Duration(1+rng.IntN(20*24)) * time.Hour)
+				cn := &stripe.CreditNote{ID: "cn_" + inv.ID, Object: "credit_note", Currency: "usd", Created: at.Unix(), EffectiveAt: at.Unix(),
+					Status: stripe.CreditNoteStatusIssued, Invoice: &stripe.Invoice{ID: inv.ID},
+					Lines: &stripe.CreditNoteLineItemList{Data: []*stripe.CreditNoteLineItem{{ID: "cnli_" + inv.ID, Amount: unit * qty / 2,
+						InvoiceLineItem: inv.Lines.Data[0].ID}}}}
+				h.event(stripe.EventTypeCreditNoteCreated, at, cn)
+				if rng.IntN(3) == 0 {
+					void := *cn
+					void.Status = stripe.CreditNoteStatusVoid
+					h.event(stripe.EventTypeCreditNoteVoided, at.Add(time.Hour), &void)
+					cn = &void
+				}
+				h.credits = append(h.credits, cn)
+			}
 			if k > 0 && rng.IntN(8) == 0 {
 				end := at.AddDate(0, 0, 10)
 				obj.Status, obj.EndedAt, obj.CanceledAt = stripe.SubscriptionStatusCanceled, end.Unix(), end.Unix()
@@ -137,6 +155,8 @@ func (h *history) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		data = h.charges
 	case "/v1/refunds":
 		data = h.refunds
+	case "/v1/credit_notes":
+		data = h.credits
 	case "/v1/invoices":
 		var invs []*stripe.Invoice
 		for _, inv := range h.invoices {
