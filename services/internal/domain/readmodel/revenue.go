@@ -54,6 +54,9 @@ const (
 	// DimensionRefund names the refund a credit note line was paid back
 	// by: that refund reduces the lines through the credit note, once.
 	DimensionRefund = "refund"
+	// DimensionInvoiceLine names the line a credit note line credits: a
+	// credit without a period of its own takes that line's.
+	DimensionInvoiceLine = "invoice_line"
 )
 
 // Recognition is one month of the revenue schedule (minor units).
@@ -240,10 +243,49 @@ func recognitionLines(facts []messages.MetricEvent) []messages.MetricEvent {
 			refunds = append(refunds, f)
 		}
 	}
+	lines = creditPeriods(lines)
 	if len(refunds) == 0 {
 		return lines
 	}
 	return append(lines, refundLines(lines, PreferParts(refunds))...)
+}
+
+// creditPeriods gives a credit note line without a service period (its
+// invoice was not expanded, as in webhooks) the period of the line it
+// credits, so the credit is spread like that line, whichever path
+// delivered it.
+func creditPeriods(lines []messages.MetricEvent) []messages.MetricEvent {
+	periods := map[string][2]string{}
+	for _, f := range lines {
+		if s, e := f.Dimensions[DimensionPeriodStart], f.Dimensions[DimensionPeriodEnd]; s != "" && e != "" && f.Dimensions[DimensionInvoiceLine] == "" {
+			periods[f.Entity] = [2]string{s, e}
+		}
+	}
+	var out []messages.MetricEvent
+	for i, f := range lines {
+		credited := f.Dimensions[DimensionInvoiceLine]
+		p, ok := periods[credited]
+		if credited == "" || !ok || f.Dimensions[DimensionPeriodStart] != "" {
+			if out != nil {
+				out = append(out, f)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]messages.MetricEvent, 0, len(lines)), lines[:i]...)
+		}
+		dims := make(map[string]string, len(f.Dimensions)+2)
+		for k, v := range f.Dimensions {
+			dims[k] = v
+		}
+		dims[DimensionPeriodStart], dims[DimensionPeriodEnd] = p[0], p[1]
+		f.Dimensions = dims
+		out = append(out, f)
+	}
+	if out == nil {
+		return lines
+	}
+	return out
 }
 
 // refundLines turns each refund state into one state per line of the

@@ -110,7 +110,9 @@
 //     one-off line is earned when billed). Version = finalisation time.
 //     A credit note (credit_note.created/updated/voided) gives a negative
 //     line per credit note line, at its effective date, over the credited
-//     line's period when its invoice's lines are expanded; voided = 0.
+//     line's period (from its invoice's lines when expanded, else
+//     readmodel takes it from the credited line's own fact, named by
+//     dimension invoice_line); voided = 0.
 //     Each line names the charge that paid its invoice and the invoice's
 //     total, tax included (dimensions charge, invoice_total): readmodel
 //     reduces the lines by a refund of that charge, in proportion; a

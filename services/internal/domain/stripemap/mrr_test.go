@@ -493,8 +493,9 @@ func TestInvoiceLinesAreBilledForTheirPeriod(t *testing.T) {
 // TestCreditNotesReduceTheirLines is issue 15 problem 6: a $100 credit
 // note issued on 15 February against the $1,200 annual line (paid 1
 // January, UTC) is spread over that line's year: by 1 March it takes back
-// 59/365 of $100 ($16.16) and the rest comes off the deferred balance;
-// voided, it changes nothing.
+// 59/365 of $100 ($16.16) and the rest comes off the deferred balance,
+// whether or not the credit note's invoice is expanded; voided, it
+// changes nothing.
 func TestCreditNotesReduceTheirLines(t *testing.T) {
 	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	year := &stripe.Period{Start: jan.Unix(), End: jan.AddDate(1, 0, 0).Unix()}
@@ -506,6 +507,14 @@ func TestCreditNotesReduceTheirLines(t *testing.T) {
 	ms := readmodel.MonthlyRecognition(billed, time.UTC, jan, jan.AddDate(0, 2, 0))
 	if feb := ms[1]; feb.Billed != -10000 || feb.Recognised != 9205-1616 || feb.DeferredEnd != 110000-(19397-1616) {
 		t.Errorf("February %+v; want billed -10000, recognised 7589, deferred 92219", feb)
+	}
+	// As webhooks send it, the invoice only an id: the credited line's
+	// period comes from the line itself, the same figures.
+	bare := *cn
+	bare.Invoice = &stripe.Invoice{ID: "in_year"}
+	ms = readmodel.MonthlyRecognition(append(only(InvoicePaid(tenant, inv), messages.MetricRevenueBilled), CreditNote(tenant, &bare)...), time.UTC, jan, jan.AddDate(0, 2, 0))
+	if feb := ms[1]; feb.Billed != -10000 || feb.Recognised != 9205-1616 || feb.DeferredEnd != 110000-(19397-1616) {
+		t.Errorf("February, invoice not expanded %+v; want billed -10000, recognised 7589, deferred 92219", feb)
 	}
 	void := *cn
 	void.Status = stripe.CreditNoteStatusVoid

@@ -570,9 +570,11 @@ func InvoicePaid(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 // CreditNote reduces the invoice lines it credits: each credit note line
 // is a negative revenue.billed line of its own (its amount net of its
 // discounts and of included tax), at the credit note's effective date,
-// over the credited line's service period when the credit note's invoice
-// is expanded with its lines (else earned at once: the period is not
-// known). A voided credit note is 0 (a final state).
+// over the credited line's service period: from the credit note's invoice
+// when it is expanded with its lines, else (webhooks, the backfill) the
+// credited line named (dimension invoice_line), whose period readmodel
+// takes from that line's own fact. A voided credit note is 0 (a final
+// state).
 func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 	if cn.Lines == nil {
 		return nil
@@ -616,8 +618,16 @@ func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 		if p := periods[l.InvoiceLineItem]; p != nil && p.End > p.Start {
 			e.Dimensions = map[string]string{"period_start": strconv.FormatInt(p.Start, 10), "period_end": strconv.FormatInt(p.End, 10)}
 		}
-		// The refund that paid the credit back reduces the lines through
-		// this credit note only (readmodel: DimensionRefund).
+		// The credited line (its period, when the invoice is not expanded,
+		// is the line's own: readmodel), and the refund that paid the
+		// credit back, which reduces the lines through this credit note
+		// only (readmodel: DimensionRefund).
+		if l.InvoiceLineItem != "" {
+			if e.Dimensions == nil {
+				e.Dimensions = map[string]string{}
+			}
+			e.Dimensions["invoice_line"] = l.InvoiceLineItem
+		}
 		if cn.Refund != nil && cn.Refund.ID != "" {
 			if e.Dimensions == nil {
 				e.Dimensions = map[string]string{}
