@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stripe/stripe-go/v76"
 
 	"github.com/boardpack/boardpack/messages"
@@ -142,7 +143,7 @@ func TestEnrichmentFetchesDiscountsGivenAsIDs(t *testing.T) {
 	}
 
 	// An event Stripe no longer keeps: MRR stays unknown, read once.
-	gone := deliver("evt_gone", enrichNow.Add(-30*time.Minute))
+	deliver("evt_gone", enrichNow.Add(-30*time.Minute))
 	delete(api.events, "evt_gone")
 	for range 2 {
 		if err := e.Pass(ctx); err != nil {
@@ -155,5 +156,40 @@ func TestEnrichmentFetchesDiscountsGivenAsIDs(t *testing.T) {
 	if got := mrrAt(enrichNow); got != 0 {
 		t.Errorf("MRR with the latest event unknown %d; want 0 (unknown, never guessed)", got)
 	}
-	_ = gone
+}
+
+// Against stripe-mock: the client's requests (the event, the
+// subscription with discounts and items.data.discounts expanded) are
+// ones Stripe's API accepts; an MRR fact naming an event that is not a
+// subscription's (stripe-mock's fixture) is given up after one read,
+// counted, and publishes nothing.
+func TestEnrichmentDiscountRequestsOnStripeMock(t *testing.T) {
+	base := startStripeMock(t)
+	ctx := context.Background()
+	api := StripeClient(base)("sk_test_123")
+	if _, err := api.SubscriptionDiscounts(ctx, "sub_123"); err != nil {
+		t.Fatalf("subscription with discounts expanded: %v", err)
+	}
+	if _, err := api.Event(ctx, "evt_123"); err != nil {
+		t.Fatalf("event: %v", err)
+	}
+	jada := tenants.Tenant{ID: "jada", Stripe: tenants.Stripe{APIKey: "env:KEY"}}
+	e, l, m := enrichHarness(t, base, jada)
+	f := messages.MetricEvent{Header: messages.Header{EventID: "u1", TenantID: "jada", OccurredAt: enrichNow.Add(-time.Hour), Source: messages.SourceStripe},
+		Metric: messages.MetricMRR, Kind: messages.KindState, Entity: "sub_1", ObjectID: "sub_1", Version: 9, Currency: "USD",
+		Dimensions: map[string]string{stripemap.DimensionMRRUnknown: "mrr unknown: discount di_1 not expanded", stripemap.DimensionStripeEvent: "evt_123"}}
+	if _, err := l.mem.PutFact(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := e.Pass(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := testutil.ToFloat64(m.failures.WithLabelValues("jada", "discount_event_not_subscription")); n != 1 {
+		t.Errorf("given up %v times; want once", n)
+	}
+	if len(l.published) != 0 {
+		t.Errorf("published %+v; want nothing", l.published)
+	}
 }

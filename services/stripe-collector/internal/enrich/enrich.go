@@ -304,6 +304,10 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 		case errors.As(err, &se) && se.HTTPStatusCode == http.StatusNotFound:
 			e.giveUp(t.ID, evID, "discount_event_not_found")
 			continue
+		case errors.Is(err, errNotSubscription):
+			e.giveUp(t.ID, evID, "discount_event_not_subscription")
+			e.Log.Warn("mrr unknown: the event named is not a subscription's", "tenant", t.ID, "stripe_event", evID, "err", err)
+			continue
 		case err != nil:
 			e.Metrics.failures.WithLabelValues(t.ID, "stripe_unavailable").Inc()
 			e.Log.Warn("discount fetch failed; retried next pass", "tenant", t.ID, "stripe_event", evID, "err", err)
@@ -370,8 +374,8 @@ func (e *Enricher) withDiscounts(ctx context.Context, tenantID string, api Strip
 		return nil, err
 	}
 	var sub stripe.Subscription
-	if ev.Data == nil || json.Unmarshal(ev.Data.Raw, &sub) != nil || sub.ID == "" {
-		return nil, fmt.Errorf("event %s: not a subscription", evID)
+	if !strings.HasPrefix(string(ev.Type), "customer.subscription.") || ev.Data == nil || json.Unmarshal(ev.Data.Raw, &sub) != nil || sub.ID == "" {
+		return nil, fmt.Errorf("%w: event %s is %q", errNotSubscription, evID, ev.Type)
 	}
 	byID := map[string]*stripe.Discount{}
 	var missing bool
@@ -403,6 +407,10 @@ func (e *Enricher) withDiscounts(ctx context.Context, tenantID string, api Strip
 	}
 	return stripemap.TranslateWithDiscounts(tenantID, *ev, byID)
 }
+
+// errNotSubscription is an event named by an MRR fact that is not a
+// subscription's (a bad fact, or a test server's fixture).
+var errNotSubscription = errors.New("not a subscription event")
 
 // giveUp stops enriching an event that cannot be: its MRR stays unknown,
 // and reports say so.
