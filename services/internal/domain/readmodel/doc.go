@@ -80,7 +80,12 @@
 // Revenue is recognised from revenue.billed lines straight-line by day
 // over their service periods in the tenant's zone, a late line catching
 // up in its billing month, so recognised + deferred = billed every month
-// and closed months never change.
+// and closed months never change. A refund of an invoice's charge that no
+// credit note accounts for reduces that invoice's lines by its share of
+// the invoice's total (tax apart), from the refund's date over each
+// line's period: what was recognised is taken back in the refund's month
+// (Stripe Revenue Recognition's contra revenue), the rest leaves the
+// deferred balance (revenue.go).
 // Package report reads each report through ReadWindow and folds the
 // snapshot many times, so every figure of a report comes from one read.
 //

@@ -33,14 +33,22 @@ func Count(facts []messages.MetricEvent, from, to time.Time) int {
 }
 
 // later reports whether a supersedes b as an entity's state: higher
-// Version, then later OccurredAt, then the greater EventID (a total order,
-// so every delivery order picks the same winner).
+// Version, then later OccurredAt, then a known value over an unknown one
+// (DimensionMRRUnknown), then the greater EventID (a total order, so every
+// delivery order picks the same winner).
 func later(a, b messages.MetricEvent) bool {
 	if a.Version != b.Version {
 		return a.Version > b.Version
 	}
 	if !a.OccurredAt.Equal(b.OccurredAt) {
 		return a.OccurredAt.After(b.OccurredAt)
+	}
+	// The same observation known and unknown (an MRR whose discounts the
+	// enrichment fetched afterwards): the known one.
+	_, au := a.Dimensions[DimensionMRRUnknown]
+	_, bu := b.Dimensions[DimensionMRRUnknown]
+	if au != bu {
+		return bu
 	}
 	return a.EventID > b.EventID
 }

@@ -163,3 +163,26 @@ func TestMRRMovementsKeepUnknownApart(t *testing.T) {
 		t.Errorf("UnknownMRR = %v; want none", u)
 	}
 }
+
+// TestKnownMRRWinsOverTheSameObservationUnknown: the enrichment's fact
+// for an observation whose discounts came as ids (same entity, version
+// and time as the unknown one) is the state, whichever event id is
+// greater.
+func TestKnownMRRWinsOverTheSameObservationUnknown(t *testing.T) {
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	f := func(id string, v int64, unknown bool) messages.MetricEvent {
+		e := messages.MetricEvent{Header: messages.Header{EventID: id, TenantID: "jada", OccurredAt: at, Source: messages.SourceStripe},
+			Metric: messages.MetricMRR, Kind: messages.KindState, Entity: "sub_1", ObjectID: "sub_1", Version: 7, Value: v, Currency: "USD",
+			Dimensions: map[string]string{"customer": "cus_1"}}
+		if unknown {
+			e.Dimensions[DimensionMRRUnknown] = "discount di_1 not expanded"
+		}
+		return e
+	}
+	for _, ids := range [][2]string{{"a", "b"}, {"b", "a"}} {
+		facts := []messages.MetricEvent{f(ids[0], 24000, false), f(ids[1], 0, true)}
+		if got := StatesAt(facts, at.Add(time.Second))["sub_1"]; got.Value != 24000 {
+			t.Errorf("known %s, unknown %s: state %+v; want the known 24000", ids[0], ids[1], got)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package readmodel
 
 import (
+	"sort"
 	"strconv"
 	"time"
 
@@ -19,11 +20,43 @@ import (
 //
 // holds by construction, in any delivery order (lines are states, folded
 // with StatesAt).
+//
+// Refunds reduce the lines they belong to. Stripe Revenue Recognition
+// ("Revenue Recognition with refunds and disputes"): "When a refund or
+// dispute is made, cash is returned to the customer. Prior recognized
+// revenue is offset by contra revenue in the refund or dispute account.
+// Deferred revenue that hasn't been recognized is cleared." Its chart of
+// accounts (methodology, Refunds, contra revenue): "Portion of the
+// refunded amount previously recognized. For example, if you issue a 120
+// USD refund on an annual subscription during the second month, 20 USD
+// for the first 2 months is contra revenue. The remaining 100 USD is
+// adjusted" out of deferred revenue. A refund of an invoice's charge that
+// no credit note accounts for (revenue.refunded, object = the charge) is
+// therefore a negative line of its own for each line of that invoice,
+// billed at the refund's date over the line's service period: the
+// catch-up in the refund's month is the contra revenue, the rest leaves
+// the deferred balance. Its share of a line is the refund's share of the
+// invoice's total (Stripe Tax: "splitting the refund between the net
+// amount and tax based on the original tax rate"), so the tax part of a
+// refund never reduces revenue. A refund that a credit note names
+// (DimensionRefund) reduces the lines through the credit note alone. A
+// failed or cancelled refund is 0 from when it failed, like its cash.
 
 // Dimensions of a billed line.
 const (
 	DimensionPeriodStart = "period_start"
 	DimensionPeriodEnd   = "period_end"
+	// DimensionCharge names the charge that paid a line's invoice (and a
+	// refund's charge); DimensionInvoiceTotal is that invoice's total, tax
+	// included, which a refund of the charge is a share of.
+	DimensionCharge       = "charge"
+	DimensionInvoiceTotal = "invoice_total"
+	// DimensionRefund names the refund a credit note line was paid back
+	// by: that refund reduces the lines through the credit note, once.
+	DimensionRefund = "refund"
+	// DimensionInvoiceLine names the line a credit note line credits: a
+	// credit without a period of its own takes that line's.
+	DimensionInvoiceLine = "invoice_line"
 )
 
 // Recognition is one month of the revenue schedule (minor units).
@@ -37,11 +70,15 @@ type Recognition struct {
 
 // MonthlyRecognition is the schedule for each calendar month in loc that
 // overlaps [from, to).
+//
+// facts are revenue.billed lines and the revenue.refunded facts that may
+// reduce them; other metrics are ignored.
 func MonthlyRecognition(facts []messages.MetricEvent, loc *time.Location, from, to time.Time) []Recognition {
 	bounds := MonthBounds(loc, from, to)
 	if len(bounds) < 2 {
 		return nil
 	}
+	facts = recognitionLines(facts)
 	out := make([]Recognition, len(bounds)-1)
 	prevBilled, prevRec := billedTo(facts, loc, bounds[0])
 	for i := range out {
@@ -134,32 +171,194 @@ type WaterfallRow struct {
 	Later  int64
 }
 
-// MonthlyWaterfall builds the waterfall of the lines billed in [from, to).
+// MonthlyWaterfall builds the waterfall of the lines billed in [from, to)
+// (facts as MonthlyRecognition's: a refund is a row of the month it was
+// made).
 func MonthlyWaterfall(facts []messages.MetricEvent, loc *time.Location, from, to time.Time) Waterfall {
 	bounds := MonthBounds(loc, from, to)
 	if len(bounds) < 2 {
 		return Waterfall{}
 	}
+	facts = recognitionLines(facts)
 	w := Waterfall{Months: bounds[:len(bounds)-1], Rows: make([]WaterfallRow, len(bounds)-1)}
 	for i := range w.Rows {
 		w.Rows[i].Cells = make([]int64, len(bounds)-1)
 	}
-	for _, f := range StatesAt(facts, to) {
-		row := -1
-		for i := 0; i+1 < len(bounds); i++ {
-			if inRange(f.OccurredAt, bounds[i], bounds[i+1]) {
-				row = i
+	// A row is what changed in its month: a line's first state there, or
+	// a later state (a refund that failed, a voided credit note) that
+	// replaces an earlier one from then on. So the rows' billed are the
+	// schedule's, month by month, and a closed row never changes.
+	n := len(bounds)
+	at := make([]map[string]messages.MetricEvent, n)
+	entities := map[string]bool{}
+	for k, b := range bounds {
+		at[k] = StatesAt(facts, b)
+		for e := range at[k] {
+			entities[e] = true
+		}
+	}
+	value := func(f messages.MetricEvent, ok bool) int64 {
+		if !ok {
+			return 0
+		}
+		return f.Value
+	}
+	earnedBy := func(f messages.MetricEvent, ok bool, t time.Time) int64 {
+		if !ok {
+			return 0
+		}
+		return earned(f, loc, t)
+	}
+	for e := range entities {
+		for i := 0; i+1 < n; i++ {
+			old, hadOld := at[i][e]
+			cur, hasCur := at[i+1][e]
+			if !hasCur || (hadOld && old.EventID == cur.EventID) {
+				continue
 			}
+			r := &w.Rows[i]
+			billed := value(cur, hasCur) - value(old, hadOld)
+			r.Billed += billed
+			var done int64 // what the change earned by the previous column
+			for c := i; c+1 < n; c++ {
+				by := earnedBy(cur, hasCur, bounds[c+1]) - earnedBy(old, hadOld, bounds[c+1])
+				r.Cells[c] += by - done
+				done = by
+			}
+			r.Later += billed - done
 		}
-		if row < 0 {
-			continue
-		}
-		r := &w.Rows[row]
-		r.Billed += f.Value
-		for c := 0; c+1 < len(bounds); c++ {
-			r.Cells[c] += earned(f, loc, bounds[c+1]) - earned(f, loc, bounds[c])
-		}
-		r.Later += f.Value - earned(f, loc, bounds[len(bounds)-1])
 	}
 	return w
+}
+
+// recognitionLines are the billed lines among facts, and the negative
+// lines the refunds among them imply (see the top of this file).
+func recognitionLines(facts []messages.MetricEvent) []messages.MetricEvent {
+	var lines, refunds []messages.MetricEvent
+	for _, f := range facts {
+		switch f.Metric {
+		case messages.MetricRevenueBilled:
+			lines = append(lines, f)
+		case messages.MetricRevenueRefunded:
+			refunds = append(refunds, f)
+		}
+	}
+	lines = creditPeriods(lines)
+	if len(refunds) == 0 {
+		return lines
+	}
+	return append(lines, refundLines(lines, PreferParts(refunds))...)
+}
+
+// creditPeriods gives a credit note line without a service period (its
+// invoice was not expanded, as in webhooks) the period of the line it
+// credits, so the credit is spread like that line, whichever path
+// delivered it.
+func creditPeriods(lines []messages.MetricEvent) []messages.MetricEvent {
+	periods := map[string][2]string{}
+	for _, f := range lines {
+		if s, e := f.Dimensions[DimensionPeriodStart], f.Dimensions[DimensionPeriodEnd]; s != "" && e != "" && f.Dimensions[DimensionInvoiceLine] == "" {
+			periods[f.Entity] = [2]string{s, e}
+		}
+	}
+	var out []messages.MetricEvent
+	for i, f := range lines {
+		credited := f.Dimensions[DimensionInvoiceLine]
+		p, ok := periods[credited]
+		if credited == "" || !ok || f.Dimensions[DimensionPeriodStart] != "" {
+			if out != nil {
+				out = append(out, f)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]messages.MetricEvent, 0, len(lines)), lines[:i]...)
+		}
+		dims := make(map[string]string, len(f.Dimensions)+2)
+		for k, v := range f.Dimensions {
+			dims[k] = v
+		}
+		dims[DimensionPeriodStart], dims[DimensionPeriodEnd] = p[0], p[1]
+		f.Dimensions = dims
+		out = append(out, f)
+	}
+	if out == nil {
+		return lines
+	}
+	return out
+}
+
+// refundLines turns each refund state into one state per line of the
+// invoice its charge paid: entity "<refund>/<line>", the refund's version
+// and date, minus its share of the line. Shares are rounded on the
+// running total (lines in entity order), so they add up to the refund's
+// net share of the invoice exactly.
+func refundLines(lines, refunds []messages.MetricEvent) []messages.MetricEvent {
+	byCharge := map[string][]messages.MetricEvent{}
+	credited := map[string]bool{}        // refunds a credit note accounts for
+	creditedInvoice := map[string]bool{} // invoices with such a credit note
+	for _, f := range lines {
+		if r := f.Dimensions[DimensionRefund]; r != "" {
+			credited[r], creditedInvoice[f.ObjectID] = true, true
+		}
+	}
+	for _, f := range StatesAt(lines, time.Unix(1<<62, 0)) {
+		if c := f.Dimensions[DimensionCharge]; c != "" && f.Dimensions[DimensionRefund] == "" {
+			byCharge[c] = append(byCharge[c], f)
+		}
+	}
+	for _, ls := range byCharge {
+		sort.Slice(ls, func(i, j int) bool { return ls[i].Entity < ls[j].Entity })
+	}
+	var out []messages.MetricEvent
+	for _, r := range refunds {
+		if r.Kind != messages.KindState || credited[r.Entity] {
+			continue
+		}
+		// A charge's cumulative refund (entity = the charge) when its
+		// refunds are not listed; otherwise the refund names its charge.
+		cumulative := r.Entity == r.ObjectID
+		charge := r.Dimensions[DimensionCharge]
+		if charge == "" {
+			charge = r.ObjectID
+		}
+		ls := byCharge[charge]
+		if len(ls) == 0 {
+			continue
+		}
+		// A cumulative figure cannot be told apart from a refund a credit
+		// note of the invoice already accounts for: left to the credit note.
+		if cumulative && creditedInvoice[ls[0].ObjectID] {
+			continue
+		}
+		total, err := strconv.ParseInt(ls[0].Dimensions[DimensionInvoiceTotal], 10, 64)
+		if err != nil || total <= 0 {
+			continue
+		}
+		refunded := min(max(r.Value, 0), total)
+		var run, taken int64
+		for _, l := range ls {
+			if l.Currency != r.Currency {
+				continue
+			}
+			run += l.Value
+			share := divHalfAway(refunded*run, total) - taken
+			taken += share
+			f := messages.MetricEvent{
+				Header:   messages.Header{EventID: r.EventID + "/" + l.Entity, TenantID: r.TenantID, OccurredAt: r.OccurredAt, Source: r.Source},
+				Metric:   messages.MetricRevenueBilled,
+				Kind:     messages.KindState,
+				Entity:   r.Entity + "/" + l.Entity,
+				ObjectID: l.ObjectID,
+				Version:  r.Version,
+				Value:    -share,
+				Currency: l.Currency,
+			}
+			if s, e := l.Dimensions[DimensionPeriodStart], l.Dimensions[DimensionPeriodEnd]; s != "" && e != "" {
+				f.Dimensions = map[string]string{DimensionPeriodStart: s, DimensionPeriodEnd: e}
+			}
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -67,10 +67,10 @@ func TestAnnualPrepaymentIsRecognisedByDay(t *testing.T) {
 
 // TestRecognisedPlusDeferredEqualsBilledInAnyOrder is issue 15's order
 // property: random lines (periods of 1 to 400 days, one-offs, credit
-// notes, lines billed in arrears) delivered in any order and duplicated
-// give the same schedule, and every month recognised to date + deferred =
-// billed to date, net of credits; the waterfall's rows add up to what was
-// billed.
+// notes, lines billed in arrears, refunds of their charges that may fail
+// later) delivered in any order and duplicated give the same schedule,
+// and every month recognised to date + deferred = billed to date, net of
+// credits and refunds; the waterfall's rows add up to what was billed.
 func TestRecognisedPlusDeferredEqualsBilledInAnyOrder(t *testing.T) {
 	loc, _ := time.LoadLocation("Europe/Berlin")
 	from := time.Date(2025, 1, 1, 0, 0, 0, 0, loc)
@@ -78,6 +78,7 @@ func TestRecognisedPlusDeferredEqualsBilledInAnyOrder(t *testing.T) {
 	for seed := range uint64(100) {
 		rng := rand.New(rand.NewPCG(seed, 15))
 		var facts []messages.MetricEvent
+		var refunded int64 // net of tax, by the end
 		for i := range 30 {
 			start := from.Add(time.Duration(rng.IntN(600*24)) * time.Hour)
 			end := start.Add(time.Duration(1+rng.IntN(400*24)) * time.Hour)
@@ -89,7 +90,29 @@ func TestRecognisedPlusDeferredEqualsBilledInAnyOrder(t *testing.T) {
 			case 1:
 				v = -v / 3 // credit note
 			}
-			facts = append(facts, billedLine(fmt.Sprintf("l%d", i), billed, start, end, v))
+			line := billedLine(fmt.Sprintf("l%d", i), billed, start, end, v)
+			if v <= 0 || rng.IntN(3) > 0 {
+				facts = append(facts, line)
+				continue
+			}
+			// Paid by a charge with 10 % tax on top, partly refunded
+			// later; some refunds fail afterwards.
+			ch, total := fmt.Sprintf("ch_%d", i), v+v/10
+			facts = append(facts, paidBy(line, ch, total))
+			at := billed.Add(time.Duration(1+rng.IntN(300*24)) * time.Hour)
+			r := 1 + rng.Int64N(total)
+			facts = append(facts, refundFact("re_"+ch, ch, at, 3, r))
+			net := divHalfAway(r*v, total)
+			if rng.IntN(3) == 0 {
+				back := at.Add(time.Duration(1+rng.IntN(40*24)) * time.Hour)
+				facts = append(facts, refundFact("re_"+ch, ch, back, 1<<40+4, 0))
+				if back.Before(to) {
+					net = 0
+				}
+			}
+			if at.Before(to) {
+				refunded += net
+			}
 		}
 		// From a month before the first line: nothing deferred at the start.
 		early := from.AddDate(0, -1, 0)
@@ -102,14 +125,14 @@ func TestRecognisedPlusDeferredEqualsBilledInAnyOrder(t *testing.T) {
 				t.Fatalf("seed %d month %d: recognised %d + deferred %d != billed %d", seed, i, rec, m.DeferredEnd, billed)
 			}
 		}
-		var all int64
+		all := -refunded
 		for _, f := range facts {
-			if f.OccurredAt.Before(to) {
+			if f.Metric == messages.MetricRevenueBilled && f.OccurredAt.Before(to) {
 				all += f.Value
 			}
 		}
 		if billed != all {
-			t.Fatalf("seed %d: billed %d, lines %d", seed, billed, all)
+			t.Fatalf("seed %d: billed %d, lines net of refunds %d", seed, billed, all)
 		}
 		shuffled := append(append([]messages.MetricEvent{}, facts...), facts[:7]...)
 		rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
@@ -120,6 +143,15 @@ func TestRecognisedPlusDeferredEqualsBilledInAnyOrder(t *testing.T) {
 			}
 		}
 		w := MonthlyWaterfall(shuffled, loc, early, to)
+		for c := range w.Months {
+			var col int64
+			for _, r := range w.Rows {
+				col += r.Cells[c]
+			}
+			if col != ms[c].Recognised {
+				t.Fatalf("seed %d column %d: waterfall recognises %d, schedule %d", seed, c, col, ms[c].Recognised)
+			}
+		}
 		for i, r := range w.Rows {
 			sum := r.Later
 			for _, c := range r.Cells {
@@ -129,5 +161,112 @@ func TestRecognisedPlusDeferredEqualsBilledInAnyOrder(t *testing.T) {
 				t.Fatalf("seed %d row %d: cells+later %d, billed %d, schedule %d", seed, i, sum, r.Billed, ms[i].Billed)
 			}
 		}
+	}
+}
+
+// refundFact is a refund's state as stripemap records it: entity the
+// refund, object its charge.
+func refundFact(id, charge string, at time.Time, version, v int64) messages.MetricEvent {
+	return messages.MetricEvent{
+		Header: messages.Header{EventID: fmt.Sprintf("e_%s_%d", id, version), TenantID: "jada", OccurredAt: at, Source: messages.SourceStripe},
+		Metric: messages.MetricRevenueRefunded, Kind: messages.KindState, Entity: id, ObjectID: charge, Version: version, Value: v, Currency: "USD",
+		Dimensions: map[string]string{DimensionCharge: charge},
+	}
+}
+
+// paidBy marks a billed line as paid by a charge on an invoice of total
+// (tax included).
+func paidBy(f messages.MetricEvent, charge string, total int64) messages.MetricEvent {
+	if f.Dimensions == nil {
+		f.Dimensions = map[string]string{}
+	}
+	f.Dimensions[DimensionCharge], f.Dimensions[DimensionInvoiceTotal] = charge, strconv.FormatInt(total, 10)
+	return f
+}
+
+// TestRefundsReduceTheLinesTheyBelongTo: a refund of an invoice's charge
+// without a credit note reduces that invoice's lines the way Stripe
+// Revenue Recognition books it: what the line already recognised is
+// offset at once (contra revenue in the refund's month), and the rest
+// comes off the deferred balance. The refund is split between tax and
+// the lines in proportion, as Stripe Tax splits it.
+func TestRefundsReduceTheLinesTheyBelongTo(t *testing.T) {
+	la, _ := time.LoadLocation("America/Los_Angeles")
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, la)
+	next := jan.AddDate(1, 0, 0)
+	// $1,200 a year plus 10 % exclusive tax: the charge is $1,320.
+	plan := paidBy(billedLine("il_plan", jan.Add(9*time.Hour), jan, next, 120000), "ch_year", 132000)
+	mar := time.Date(2026, 3, 1, 12, 0, 0, 0, la)
+
+	// A full refund on 1 March: Jan + Feb (59/365, $193.97) are taken back
+	// in March, March's own days are never earned, nothing stays deferred.
+	full := refundFact("re_full", "ch_year", mar, 3, 132000)
+	ms := MonthlyRecognition([]messages.MetricEvent{plan, full}, la, jan, jan.AddDate(0, 4, 0))
+	want := []Recognition{
+		{Billed: 120000, Recognised: 10192, DeferredEnd: 120000 - 10192},
+		{Billed: 0, Recognised: 19397 - 10192, DeferredEnd: 120000 - 19397},
+		{Billed: -120000, Recognised: -19397, DeferredEnd: 0},
+		{Billed: 0, Recognised: 0, DeferredEnd: 0},
+	}
+	for i, w := range want {
+		w.From, w.To = ms[i].From, ms[i].To
+		if ms[i] != w {
+			t.Errorf("full refund, month %d: %+v; want %+v", i, ms[i], w)
+		}
+	}
+
+	// A quarter refunded ($330 with its tax, $300 of the line): March
+	// earns its 31 days less a quarter of Jan–Mar (90/365 of $300 =
+	// $73.97), and a quarter of the deferred balance goes.
+	part := refundFact("re_part", "ch_year", mar, 3, 33000)
+	ms = MonthlyRecognition([]messages.MetricEvent{part, plan}, la, jan, jan.AddDate(0, 3, 0))
+	if m := ms[2]; m.Billed != -30000 || m.Recognised != 29589-19397-7397 || m.DeferredEnd != (120000-29589)-(30000-7397) {
+		t.Errorf("quarter refunded, March %+v; want billed -30000, recognised %d, deferred %d", m, 29589-19397-7397, (120000-29589)-(30000-7397))
+	}
+
+	// The refund fails in April: the money is back, from April on.
+	apr := time.Date(2026, 4, 10, 0, 0, 0, 0, la)
+	failed := refundFact("re_part", "ch_year", apr, 1<<40+4, 0)
+	ms = MonthlyRecognition([]messages.MetricEvent{plan, part, failed}, la, jan, jan.AddDate(0, 5, 0))
+	if m := ms[2]; m.Billed != -30000 {
+		t.Errorf("March before the failure: billed %d; want -30000 (a closed month does not change)", m.Billed)
+	}
+	if m := ms[3]; m.Billed != 30000 || m.DeferredEnd != 120000-39452 {
+		t.Errorf("April after the failure %+v; want billed 30000, deferred %d", m, 120000-39452)
+	}
+
+	// Stripe Tax's example: lines of $60 and $40, 25 % tax, $125 paid;
+	// a $25 refund is $5 of tax and $12 + $8 of the lines.
+	l1 := paidBy(billedLine("il_1", jan, time.Time{}, time.Time{}, 6000), "ch_two", 12500)
+	l2 := paidBy(billedLine("il_2", jan, time.Time{}, time.Time{}, 4000), "ch_two", 12500)
+	re := refundFact("re_two", "ch_two", mar, 3, 2500)
+	ms = MonthlyRecognition([]messages.MetricEvent{l1, l2, re}, la, jan, jan.AddDate(0, 3, 0))
+	if ms[0].Recognised != 10000 || ms[2].Billed != -2000 || ms[2].Recognised != -2000 {
+		t.Errorf("Stripe Tax's example: %+v; want January 10000, March -2000", ms)
+	}
+	w := MonthlyWaterfall([]messages.MetricEvent{l1, l2, re}, la, jan, jan.AddDate(0, 3, 0))
+	if r := w.Rows[2]; r.Billed != -2000 || r.Cells[2] != -2000 {
+		t.Errorf("waterfall March row %+v; want billed and recognised -2000", r)
+	}
+
+	// A refund that a credit note made reduces the lines once, through
+	// the credit note; a refund of another charge reduces nothing here.
+	cn := billedLine("cnli_1", mar, jan, next, -10000)
+	cn.ObjectID = plan.ObjectID
+	cn.Dimensions[DimensionRefund] = "re_cn"
+	linked := refundFact("re_cn", "ch_year", mar, 3, 11000)
+	other := refundFact("re_other", "ch_other", mar, 3, 5000)
+	ms = MonthlyRecognition([]messages.MetricEvent{plan, cn, linked, other}, la, jan, jan.AddDate(0, 3, 0))
+	if m := ms[2]; m.Billed != -10000 {
+		t.Errorf("credit note with its refund: March billed %d; want -10000", m.Billed)
+	}
+
+	// Known only as the charge's cumulative refund (API versions since
+	// 2022-11-15 list no refunds in charge.refunded): the same reduction.
+	cum := refundFact("ch_year", "ch_year", mar, 33000, 33000)
+	cum.Dimensions = nil
+	ms = MonthlyRecognition([]messages.MetricEvent{plan, cum}, la, jan, jan.AddDate(0, 3, 0))
+	if m := ms[2]; m.Billed != -30000 {
+		t.Errorf("cumulative refund: March billed %d; want -30000", m.Billed)
 	}
 }

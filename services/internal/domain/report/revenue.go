@@ -1,6 +1,7 @@
 package report
 
 import (
+	"slices"
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
@@ -29,18 +30,18 @@ func (d *Data) recognised(cur, prev finance) (Table, Table) {
 		t.Missing, w.Missing = srcInvoiceLines, srcInvoiceLines
 		return t, w
 	}
-	lines, other := d.inCurrency(messages.MetricRevenueBilled)
+	lines, other := d.recognitionFacts()
 	b, r, def := d.recognisedIn(d.Period)
 	pb, pr, pdef := d.recognisedIn(d.Prev)
 	tax, ptax := d.Sum(messages.MetricRevenueTax, d.Period.Start, d.Period.End), d.Sum(messages.MetricRevenueTax, d.Prev.Start, d.Prev.End)
 	t.Rows = []Row{
-		{Cells: []string{"Billed (invoice lines net of discounts and credit notes, excluding tax)", money(b, cc), money(pb, cc)}},
+		{Cells: []string{"Billed (invoice lines net of discounts, credit notes and refunds, excluding tax)", money(b, cc), money(pb, cc)}},
 		{Cells: []string{"Recognised revenue", money(r, cc), money(pr, cc)}, Status: neutral},
 		{Cells: []string{"Deferred revenue at period end", money(def, cc), money(pdef, cc)}},
 		{Cells: []string{"Cash collected (charges captured − refunds)", money(cur.cashCollected(), cc), money(prev.cashCollected(), cc)}},
 		{Cells: []string{"Tax collected (not revenue)", money(tax.V, cc), money(ptax.V, cc)}},
 	}
-	t.Note = "Subscription lines are recognised straight-line by day over their service period (" + d.Loc.String() + "); one-off lines when billed."
+	t.Note = "Subscription lines are recognised straight-line by day over their service period (" + d.Loc.String() + "); one-off lines when billed. A refund of an invoice takes back what its lines recognised and clears what they deferred, in proportion, net of its tax."
 	if len(other) > 0 {
 		t.Note += " Invoice lines in " + joinAnd(other) + " are not in these figures (never summed across currencies)."
 	}
@@ -71,7 +72,7 @@ func (d *Data) recognised(cur, prev finance) (Table, Table) {
 // recognisedIn is p's billed, recognised and (at its end) deferred
 // revenue from the invoice lines in the tenant's currency.
 func (d *Data) recognisedIn(p Period) (billed, rec, deferred int64) {
-	lines, _ := d.inCurrency(messages.MetricRevenueBilled)
+	lines, _ := d.recognitionFacts()
 	end := minTime(p.End, d.AsOf)
 	for _, m := range readmodel.MonthlyRecognition(lines, d.Loc, p.Start, end) {
 		billed += m.Billed
@@ -84,3 +85,12 @@ func (d *Data) recognisedIn(p Period) (billed, rec, deferred int64) {
 // cashCollected is the cash a period collected: charges captured less
 // refunds.
 func (f finance) cashCollected() int64 { return f.gross.V - f.refunds.V }
+
+// recognitionFacts are the invoice lines and the refunds that reduce them
+// (readmodel.MonthlyRecognition), in the tenant's currency, and the other
+// currencies invoice lines came in.
+func (d *Data) recognitionFacts() ([]messages.MetricEvent, []string) {
+	lines, other := d.inCurrency(messages.MetricRevenueBilled)
+	refunds, _ := d.inCurrency(messages.MetricRevenueRefunded)
+	return append(slices.Clip(lines), refunds...), other
+}

@@ -88,7 +88,11 @@
 //     ChartMogul does; the subscription's end sets it to 0. A shape that
 //     cannot be priced (an unknown billing_scheme, tiers_mode or interval,
 //     tiers not expanded, a discount known only by id — basil webhooks
-//     send ids) is "MRR unknown for subscription X": value 0 with
+//     send ids; such a fact names its event (DimensionStripeEvent) and the
+//     stripe-collector's enrichment translates the event again with the
+//     discounts fetched with the tenant's key, TranslateWithDiscounts: the
+//     same observation known, which readers prefer) is "MRR unknown for
+//     subscription X": value 0 with
 //     dimension mrr_unknown = the reason, which readers report apart
 //     (readmodel.UnknownMRR, Movements.Unknown), never a zero figure and
 //     never a guess. Tax is never MRR: inclusive tax rates (the item's,
@@ -106,7 +110,16 @@
 //     one-off line is earned when billed). Version = finalisation time.
 //     A credit note (credit_note.created/updated/voided) gives a negative
 //     line per credit note line, at its effective date, over the credited
-//     line's period when its invoice's lines are expanded; voided = 0.
+//     line's period (from its invoice's lines when expanded, else
+//     readmodel takes it from the credited line's own fact, named by
+//     dimension invoice_line); voided = 0.
+//     Each line names the charge that paid its invoice and the invoice's
+//     total, tax included (dimensions charge, invoice_total): readmodel
+//     reduces the lines by a refund of that charge, in proportion; a
+//     credit note line names the refund that paid it back (dimension
+//     refund), which then reduces the lines only through the credit note.
+//     API versions whose invoices no longer carry charge (2025-03-31 on:
+//     invoice.payments) link no refund to the lines.
 //   - revenue.tax (additive): an invoice's tax (tax, else the sum of
 //     total_tax_amounts) at paid_at, once per invoice.
 //   - invoices.failed (additive count): one per (invoice, attempt_count).

@@ -493,8 +493,9 @@ func TestInvoiceLinesAreBilledForTheirPeriod(t *testing.T) {
 // TestCreditNotesReduceTheirLines is issue 15 problem 6: a $100 credit
 // note issued on 15 February against the $1,200 annual line (paid 1
 // January, UTC) is spread over that line's year: by 1 March it takes back
-// 59/365 of $100 ($16.16) and the rest comes off the deferred balance;
-// voided, it changes nothing.
+// 59/365 of $100 ($16.16) and the rest comes off the deferred balance,
+// whether or not the credit note's invoice is expanded; voided, it
+// changes nothing.
 func TestCreditNotesReduceTheirLines(t *testing.T) {
 	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	year := &stripe.Period{Start: jan.Unix(), End: jan.AddDate(1, 0, 0).Unix()}
@@ -507,11 +508,61 @@ func TestCreditNotesReduceTheirLines(t *testing.T) {
 	if feb := ms[1]; feb.Billed != -10000 || feb.Recognised != 9205-1616 || feb.DeferredEnd != 110000-(19397-1616) {
 		t.Errorf("February %+v; want billed -10000, recognised 7589, deferred 92219", feb)
 	}
+	// As webhooks send it, the invoice only an id: the credited line's
+	// period comes from the line itself, the same figures.
+	bare := *cn
+	bare.Invoice = &stripe.Invoice{ID: "in_year"}
+	ms = readmodel.MonthlyRecognition(append(only(InvoicePaid(tenant, inv), messages.MetricRevenueBilled), CreditNote(tenant, &bare)...), time.UTC, jan, jan.AddDate(0, 2, 0))
+	if feb := ms[1]; feb.Billed != -10000 || feb.Recognised != 9205-1616 || feb.DeferredEnd != 110000-(19397-1616) {
+		t.Errorf("February, invoice not expanded %+v; want billed -10000, recognised 7589, deferred 92219", feb)
+	}
 	void := *cn
 	void.Status = stripe.CreditNoteStatusVoid
 	all := append(billed, CreditNote(tenant, &void)...)
 	ms = readmodel.MonthlyRecognition(all, time.UTC, jan, jan.AddDate(0, 2, 0))
 	if feb := ms[1]; feb.Billed != 0 || feb.Recognised != 9205 || feb.DeferredEnd != 120000-19397 {
 		t.Errorf("February after the void %+v; want billed 0, recognised 9205, deferred 100603", feb)
+	}
+}
+
+// TestRefundsReduceTheirLines: a $330 refund on 15 February of the charge
+// that paid the $1,200 annual invoice (plus $120 tax, 1 January, UTC),
+// with no credit note, reduces the plan's line by $300 (the refund less
+// its tax share) over the line's year: February takes back 59/365 of
+// $300 ($48.49) and the rest leaves the deferred balance. A refund a
+// credit note made reduces the lines once, through the credit note.
+func TestRefundsReduceTheirLines(t *testing.T) {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	feb15 := time.Date(2026, 2, 15, 0, 0, 0, 0, time.UTC)
+	year := &stripe.Period{Start: jan.Unix(), End: jan.AddDate(1, 0, 0).Unix()}
+	inv := &stripe.Invoice{ID: "in_year", Currency: "usd", Created: jan.Unix(), AmountPaid: 132000, Total: 132000, Tax: 12000, Charge: &stripe.Charge{ID: "ch_year"},
+		Lines: &stripe.InvoiceLineItemList{Data: []*stripe.InvoiceLineItem{{ID: "il_plan", Amount: 120000, Currency: "usd", Period: year}}}}
+	refund := func(id string, amt int64) stripe.Event {
+		return event(t, "refund.created", feb15.Unix(), map[string]any{"id": id, "object": "refund", "amount": amt, "currency": "usd",
+			"charge": "ch_year", "status": "succeeded", "created": feb15.Unix()})
+	}
+	facts := InvoicePaid(tenant, inv)
+	fs, err := Translate(tenant, refund("re_1", 33000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts = append(facts, fs...)
+	ms := readmodel.MonthlyRecognition(facts, time.UTC, jan, jan.AddDate(0, 2, 0))
+	if feb := ms[1]; feb.Billed != -30000 || feb.Recognised != 9205-4849 || feb.DeferredEnd != (120000-19397)-(30000-4849) {
+		t.Errorf("February %+v; want billed -30000, recognised %d, deferred %d", feb, 9205-4849, (120000-19397)-(30000-4849))
+	}
+
+	// A $110 credit note paid back by refund re_cn ($100 of the line and
+	// its $10 tax): the line loses $100, not $200.
+	cn := &stripe.CreditNote{ID: "cn_1", Currency: "usd", Created: feb15.Unix(), Status: stripe.CreditNoteStatusIssued, Refund: &stripe.Refund{ID: "re_cn"},
+		Invoice: inv, Lines: &stripe.CreditNoteLineItemList{Data: []*stripe.CreditNoteLineItem{{ID: "cnli_1", Amount: 10000, InvoiceLineItem: "il_plan"}}}}
+	facts = append(InvoicePaid(tenant, inv), CreditNote(tenant, cn)...)
+	if fs, err = Translate(tenant, refund("re_cn", 11000)); err != nil {
+		t.Fatal(err)
+	}
+	facts = append(facts, fs...)
+	ms = readmodel.MonthlyRecognition(facts, time.UTC, jan, jan.AddDate(0, 2, 0))
+	if feb := ms[1]; feb.Billed != -10000 {
+		t.Errorf("credit note with its refund: February billed %d; want -10000", feb.Billed)
 	}
 }

@@ -125,13 +125,7 @@ func translate(tenantID string, ev stripe.Event, decoded *stripe.Charge) ([]mess
 		stripe.EventTypeCustomerSubscriptionResumed:
 		var sub stripe.Subscription
 		if err = decode(ev, &sub); err == nil {
-			switch {
-			case ev.Type == stripe.EventTypeCustomerSubscriptionCreated && sub.Created > 0:
-				at = time.Unix(sub.Created, 0).UTC()
-			case ev.Type == stripe.EventTypeCustomerSubscriptionDeleted && sub.EndedAt > 0:
-				at = time.Unix(sub.EndedAt, 0).UTC()
-			}
-			out, err = Subscription(tenantID, &sub, at)
+			out, err = subscriptionEvent(tenantID, ev, &sub)
 		}
 	case stripe.EventTypePayoutPaid, stripe.EventTypePayoutFailed, stripe.EventTypePayoutCanceled:
 		var po stripe.Payout
@@ -187,6 +181,108 @@ func translate(tenantID string, ev stripe.Event, decoded *stripe.Charge) ([]mess
 		}
 	}
 	return out, nil
+}
+
+// DimensionStripeEvent names, on an MRR fact left unknown because a
+// discount came as an id only, the webhook event it came from: the
+// stripe-collector's enrichment reads that event again, fetches the
+// discounts with the tenant's key and translates it with them
+// (TranslateWithDiscounts).
+const DimensionStripeEvent = "stripe_event"
+
+// subscriptionEvent is a customer.subscription.* event's MRR, sub its
+// object (decoded, maybe with discounts filled in).
+func subscriptionEvent(tenantID string, ev stripe.Event, sub *stripe.Subscription) ([]messages.MetricEvent, error) {
+	at := time.Unix(ev.Created, 0).UTC()
+	switch {
+	case ev.Type == stripe.EventTypeCustomerSubscriptionCreated && sub.Created > 0:
+		at = time.Unix(sub.Created, 0).UTC()
+	case ev.Type == stripe.EventTypeCustomerSubscriptionDeleted && sub.EndedAt > 0:
+		at = time.Unix(sub.EndedAt, 0).UTC()
+	}
+	out, err := Subscription(tenantID, sub, at)
+	if err != nil || ev.ID == "" || len(UnexpandedDiscounts(sub)) == 0 {
+		return out, err
+	}
+	for i := range out {
+		if _, unknown := out[i].Dimensions[DimensionMRRUnknown]; unknown {
+			out[i].Dimensions[DimensionStripeEvent] = ev.ID
+		}
+	}
+	return out, nil
+}
+
+// TranslateWithDiscounts translates a customer.subscription.* event whose
+// discounts came as ids only (API versions since 2025-03-31 send
+// discounts[] unexpanded in webhooks) with those discounts taken from
+// byID: the facts the event would have given expanded, at the same time
+// and version, which readers prefer to the unknown fact (readmodel). A
+// discount missing from byID leaves the MRR unknown.
+func TranslateWithDiscounts(tenantID string, ev stripe.Event, byID map[string]*stripe.Discount) ([]messages.MetricEvent, error) {
+	if ev.Data == nil || len(ev.Data.Raw) == 0 {
+		return nil, fmt.Errorf("%w: %s %s has no data.object", ErrMalformed, ev.Type, ev.ID)
+	}
+	if !strings.HasPrefix(string(ev.Type), "customer.subscription.") {
+		return nil, fmt.Errorf("%w: %s is not a subscription event", ErrUnhandled, ev.Type)
+	}
+	var sub stripe.Subscription
+	if err := decode(ev, &sub); err != nil {
+		return nil, err
+	}
+	ExpandDiscounts(&sub, byID)
+	return subscriptionEvent(tenantID, ev, &sub)
+}
+
+// UnexpandedDiscounts are the ids of the subscription's discounts (its
+// own and its items') that came without their coupon, sorted, once each.
+func UnexpandedDiscounts(sub *stripe.Subscription) []string {
+	var ids []string
+	add := func(d *stripe.Discount) {
+		if d != nil && d.Coupon == nil && d.ID != "" && (sub.Discount == nil || sub.Discount.ID != d.ID || sub.Discount.Coupon == nil) {
+			ids = append(ids, d.ID)
+		}
+	}
+	add(sub.Discount)
+	for _, d := range sub.Discounts {
+		add(d)
+	}
+	if sub.Items != nil {
+		for _, it := range sub.Items.Data {
+			if it != nil {
+				for _, d := range it.Discounts {
+					add(d)
+				}
+			}
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// ExpandDiscounts puts the discounts of byID in place of the
+// subscription's discounts known only by id.
+func ExpandDiscounts(sub *stripe.Subscription, byID map[string]*stripe.Discount) {
+	fill := func(d *stripe.Discount) *stripe.Discount {
+		if d != nil && d.Coupon == nil {
+			if full := byID[d.ID]; full != nil && full.Coupon != nil {
+				return full
+			}
+		}
+		return d
+	}
+	sub.Discount = fill(sub.Discount)
+	for i := range sub.Discounts {
+		sub.Discounts[i] = fill(sub.Discounts[i])
+	}
+	if sub.Items != nil {
+		for _, it := range sub.Items.Data {
+			if it != nil {
+				for i := range it.Discounts {
+					it.Discounts[i] = fill(it.Discounts[i])
+				}
+			}
+		}
+	}
 }
 
 func hasFunds(d *stripe.Dispute, withdrawn bool) bool {
@@ -474,9 +570,11 @@ func InvoicePaid(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 // CreditNote reduces the invoice lines it credits: each credit note line
 // is a negative revenue.billed line of its own (its amount net of its
 // discounts and of included tax), at the credit note's effective date,
-// over the credited line's service period when the credit note's invoice
-// is expanded with its lines (else earned at once: the period is not
-// known). A voided credit note is 0 (a final state).
+// over the credited line's service period: from the credit note's invoice
+// when it is expanded with its lines, else (webhooks, the backfill) the
+// credited line named (dimension invoice_line), whose period readmodel
+// takes from that line's own fact. A voided credit note is 0 (a final
+// state).
 func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 	if cn.Lines == nil {
 		return nil
@@ -520,6 +618,22 @@ func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 		if p := periods[l.InvoiceLineItem]; p != nil && p.End > p.Start {
 			e.Dimensions = map[string]string{"period_start": strconv.FormatInt(p.Start, 10), "period_end": strconv.FormatInt(p.End, 10)}
 		}
+		// The credited line (its period, when the invoice is not expanded,
+		// is the line's own: readmodel), and the refund that paid the
+		// credit back, which reduces the lines through this credit note
+		// only (readmodel: DimensionRefund).
+		if l.InvoiceLineItem != "" {
+			if e.Dimensions == nil {
+				e.Dimensions = map[string]string{}
+			}
+			e.Dimensions["invoice_line"] = l.InvoiceLineItem
+		}
+		if cn.Refund != nil && cn.Refund.ID != "" {
+			if e.Dimensions == nil {
+				e.Dimensions = map[string]string{}
+			}
+			e.Dimensions["refund"] = cn.Refund.ID
+		}
 		out = append(out, e)
 	}
 	return out
@@ -530,7 +644,9 @@ func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 // its discounts and of any tax included in it (exclusive tax is not in the
 // amount), with its service period for straight-line recognition. A line
 // whose period is empty (an invoice item for a one-off) is earned when
-// billed.
+// billed. Each line names the charge that paid the invoice and the
+// invoice's total (dimensions charge, invoice_total), so that refunds of
+// the charge reduce it.
 func InvoiceLines(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 	if inv.Lines == nil {
 		return nil
@@ -538,6 +654,16 @@ func InvoiceLines(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 	at := inv.Created
 	if inv.StatusTransitions != nil && inv.StatusTransitions.FinalizedAt > 0 {
 		at = inv.StatusTransitions.FinalizedAt
+	}
+	// The charge that paid the invoice and the invoice's total (tax
+	// included): a refund of that charge reduces these lines by its share
+	// of the total (readmodel's revenue recognition).
+	charge, total := "", inv.Total
+	if inv.Charge != nil {
+		charge = inv.Charge.ID
+	}
+	if total <= 0 {
+		total = inv.AmountPaid
 	}
 	var out []messages.MetricEvent
 	for _, l := range inv.Lines.Data {
@@ -562,6 +688,12 @@ func InvoiceLines(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 		e := state(tenantID, messages.MetricRevenueBilled, l.ID, inv.ID, unix(at), inv.Livemode, amount(v, cur), at, cur)
 		if p := l.Period; p != nil && p.End > p.Start {
 			e.Dimensions = map[string]string{"period_start": strconv.FormatInt(p.Start, 10), "period_end": strconv.FormatInt(p.End, 10)}
+		}
+		if charge != "" && total > 0 {
+			if e.Dimensions == nil {
+				e.Dimensions = map[string]string{}
+			}
+			e.Dimensions["charge"], e.Dimensions["invoice_total"] = charge, strconv.FormatInt(amount(total, currency(inv.Currency)), 10)
 		}
 		out = append(out, e)
 	}

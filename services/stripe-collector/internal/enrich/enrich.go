@@ -1,10 +1,12 @@
 // Package enrich records Stripe's fee, net and settlement currency of
-// captured charges from their balance transactions, off the webhook's
+// captured charges from their balance transactions, and the MRR of
+// subscription events whose discounts came as ids only, off the webhook's
 // critical path (see Enricher).
 package enrich
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,6 +45,15 @@ import (
 // answers. A 404 marks the charge "fee unknown" (revenue.fee_unknown), its
 // figure kept; a rejected key (401/403) is logged and counted once per
 // tenant until it works again, and the tenant's charges wait.
+//
+// Discounts the same way: a subscription event whose discounts[] came as
+// ids (API versions since 2025-03-31) gives an "MRR unknown" fact naming
+// the event (stripemap.DimensionStripeEvent). A pass reads that event
+// again, takes each discount from a cache or from the subscription read
+// with discounts expanded, and publishes the facts the event gives with
+// them: the same observation, known, which readers prefer to the unknown
+// one. An event Stripe no longer has, or whose discount is gone from the
+// subscription, stays unknown (counted, not fetched again).
 type Enricher struct {
 	Tenants   tenantLister
 	Facts     factReader
@@ -61,7 +72,15 @@ type Enricher struct {
 
 	mu      sync.Mutex
 	revoked map[string]bool
+	// discounts caches discounts by tenant and id (a discount's coupon,
+	// start and end never change); given up marks events that cannot be
+	// enriched (gone, or a discount removed since), not fetched again.
+	discounts map[string]*stripe.Discount
+	givenUp   map[string]bool
 }
+
+// maxCached bounds the discount cache; past it the cache starts afresh.
+const maxCached = 10000
 
 type secretResolver interface {
 	Resolve(ctx context.Context, ref string) (string, error)
@@ -89,6 +108,11 @@ type StripeAPI struct {
 	// PayoutTransactions lists the balance transactions paid out by a
 	// payout.
 	PayoutTransactions func(ctx context.Context, payoutID string) ([]*stripe.BalanceTransaction, error)
+	// Event reads a webhook event again (Stripe keeps them 30 days).
+	Event func(ctx context.Context, id string) (*stripe.Event, error)
+	// SubscriptionDiscounts are a subscription's discounts and its
+	// items', expanded with their coupons.
+	SubscriptionDiscounts func(ctx context.Context, subscriptionID string) ([]*stripe.Discount, error)
 }
 
 // StripeClient is the production StripeAPI: the Stripe API at base.
@@ -111,6 +135,28 @@ func StripeClient(base string) func(key string) StripeAPI {
 				out = append(out, it.BalanceTransaction())
 			}
 			return out, it.Err()
+		}, Event: func(ctx context.Context, id string) (*stripe.Event, error) {
+			p := &stripe.EventParams{}
+			p.Context = ctx
+			return sc.Events.Get(id, p)
+		}, SubscriptionDiscounts: func(ctx context.Context, id string) ([]*stripe.Discount, error) {
+			p := &stripe.SubscriptionParams{}
+			p.Context = ctx
+			p.AddExpand("discounts")
+			p.AddExpand("items.data.discounts")
+			sub, err := sc.Subscriptions.Get(id, p)
+			if err != nil {
+				return nil, err
+			}
+			out := append([]*stripe.Discount{sub.Discount}, sub.Discounts...)
+			if sub.Items != nil {
+				for _, it := range sub.Items.Data {
+					if it != nil {
+						out = append(out, it.Discounts...)
+					}
+				}
+			}
+			return out, nil
 		}}
 	}
 }
@@ -192,7 +238,11 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 	if err != nil {
 		return err
 	}
-	if len(todo) == 0 && len(payouts) == 0 {
+	discounted, err := e.unknownDiscounts(ctx, t.ID, from, until)
+	if err != nil {
+		return err
+	}
+	if len(todo) == 0 && len(payouts) == 0 && len(discounted) == 0 {
 		return nil
 	}
 	key, err := e.Secrets.Resolve(ctx, t.Stripe.APIKey)
@@ -244,7 +294,134 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 		}
 		out = append(out, stripemap.PayoutReconciliation(t.ID, po, bts))
 	}
+	for _, evID := range discounted[:min(len(discounted), batch)] {
+		facts, err := e.withDiscounts(ctx, t.ID, api, evID)
+		var se *stripe.Error
+		switch {
+		case errors.As(err, &se) && (se.HTTPStatusCode == http.StatusUnauthorized || se.HTTPStatusCode == http.StatusForbidden):
+			e.keyRejected(t.ID, se)
+			return e.publish(ctx, t.ID, out)
+		case errors.As(err, &se) && se.HTTPStatusCode == http.StatusNotFound:
+			e.giveUp(t.ID, evID, "discount_event_not_found")
+			continue
+		case errors.Is(err, errNotSubscription):
+			e.giveUp(t.ID, evID, "discount_event_not_subscription")
+			e.Log.Warn("mrr unknown: the event named is not a subscription's", "tenant", t.ID, "stripe_event", evID, "err", err)
+			continue
+		case err != nil:
+			e.Metrics.failures.WithLabelValues(t.ID, "stripe_unavailable").Inc()
+			e.Log.Warn("discount fetch failed; retried next pass", "tenant", t.ID, "stripe_event", evID, "err", err)
+			continue
+		}
+		e.keyWorks(t.ID)
+		known := 0
+		for _, f := range facts {
+			if _, unknown := f.Dimensions[stripemap.DimensionMRRUnknown]; !unknown {
+				out = append(out, f)
+				known++
+			}
+		}
+		if known == 0 {
+			e.giveUp(t.ID, evID, "discount_not_found")
+		}
+	}
 	return e.publish(ctx, t.ID, out)
+}
+
+// unknownDiscounts are the webhook events of [from, until) whose MRR is
+// unknown only because their discounts came as ids, and that no known
+// fact of the same observation (entity, version, time) has replaced yet.
+func (e *Enricher) unknownDiscounts(ctx context.Context, tenantID string, from, until time.Time) ([]string, error) {
+	mrr, err := e.Facts.Facts(ctx, tenantID, messages.MetricMRR, from, until)
+	if err != nil {
+		return nil, fmt.Errorf("read mrr: %w", err)
+	}
+	type obs struct {
+		entity  string
+		version int64
+		at      time.Time
+	}
+	known := map[obs]bool{}
+	for _, f := range mrr {
+		if _, unknown := f.Dimensions[stripemap.DimensionMRRUnknown]; !unknown {
+			known[obs{f.Entity, f.Version, f.OccurredAt.UTC()}] = true
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range mrr {
+		ev := f.Dimensions[stripemap.DimensionStripeEvent]
+		if ev == "" || seen[ev] || e.givenUp[tenantID+"/"+ev] || known[obs{f.Entity, f.Version, f.OccurredAt.UTC()}] {
+			continue
+		}
+		seen[ev] = true
+		out = append(out, ev)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// withDiscounts reads the event again and translates it with its
+// discounts, from the cache or read from the subscription.
+func (e *Enricher) withDiscounts(ctx context.Context, tenantID string, api StripeAPI, evID string) ([]messages.MetricEvent, error) {
+	if api.Event == nil || api.SubscriptionDiscounts == nil {
+		return nil, errors.New("stripe client cannot read events and discounts")
+	}
+	ev, err := api.Event(ctx, evID)
+	if err != nil {
+		return nil, err
+	}
+	var sub stripe.Subscription
+	if !strings.HasPrefix(string(ev.Type), "customer.subscription.") || ev.Data == nil || json.Unmarshal(ev.Data.Raw, &sub) != nil || sub.ID == "" {
+		return nil, fmt.Errorf("%w: event %s is %q", errNotSubscription, evID, ev.Type)
+	}
+	byID := map[string]*stripe.Discount{}
+	var missing bool
+	e.mu.Lock()
+	for _, id := range stripemap.UnexpandedDiscounts(&sub) {
+		if d := e.discounts[tenantID+"/"+id]; d != nil {
+			byID[id] = d
+		} else {
+			missing = true
+		}
+	}
+	e.mu.Unlock()
+	if missing {
+		ds, err := api.SubscriptionDiscounts(ctx, sub.ID)
+		if err != nil {
+			return nil, err
+		}
+		e.mu.Lock()
+		if e.discounts == nil || len(e.discounts) > maxCached {
+			e.discounts = map[string]*stripe.Discount{}
+		}
+		for _, d := range ds {
+			if d != nil && d.ID != "" && d.Coupon != nil {
+				e.discounts[tenantID+"/"+d.ID] = d
+				byID[d.ID] = d
+			}
+		}
+		e.mu.Unlock()
+	}
+	return stripemap.TranslateWithDiscounts(tenantID, *ev, byID)
+}
+
+// errNotSubscription is an event named by an MRR fact that is not a
+// subscription's (a bad fact, or a test server's fixture).
+var errNotSubscription = errors.New("not a subscription event")
+
+// giveUp stops enriching an event that cannot be: its MRR stays unknown,
+// and reports say so.
+func (e *Enricher) giveUp(tenantID, evID, reason string) {
+	e.Metrics.failures.WithLabelValues(tenantID, reason).Inc()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.givenUp == nil || len(e.givenUp) > maxCached {
+		e.givenUp = map[string]bool{}
+	}
+	e.givenUp[tenantID+"/"+evID] = true
 }
 
 // unreconciledPayouts are the paid payouts of [from, until) without a

@@ -204,7 +204,7 @@ func stripeClient(key, apiBase string) *client.API {
 }
 
 // Stages of a backfill, in order; a cursor names one.
-var stages = []string{"charges", "refunds", "subscriptions", "disputes", "invoices", "payouts", "checkout_sessions", "customers", "balance"}
+var stages = []string{"charges", "refunds", "subscriptions", "disputes", "invoices", "credit_notes", "payouts", "checkout_sessions", "customers", "balance"}
 
 // readHistory lists the tenant's objects and translates each as its
 // webhooks would have been (package stripemap), handing each object's
@@ -325,6 +325,19 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 		if err := drain("invoices", iit, func() (string, []messages.MetricEvent, error) {
 			inv := iit.Invoice()
 			return inv.ID, stripemap.InvoicePaid(tenantID, inv), nil
+		}); err != nil {
+			return err
+		}
+	}
+
+	// Credit notes reduce the lines they credit. Their invoice is not
+	// expanded, as in the webhooks, so both give the same facts.
+	cnp := &stripe.CreditNoteListParams{CreatedRange: created()}
+	if list("credit_notes", &cnp.ListParams) {
+		cnit := sc.CreditNotes.List(cnp)
+		if err := drain("credit_notes", cnit, func() (string, []messages.MetricEvent, error) {
+			cn := cnit.CreditNote()
+			return cn.ID, stripemap.CreditNote(tenantID, cn), nil
 		}); err != nil {
 			return err
 		}

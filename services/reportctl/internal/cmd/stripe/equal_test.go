@@ -27,6 +27,7 @@ type history struct {
 	invoices []*stripe.Invoice
 	charges  []*stripe.Charge
 	refunds  []*stripe.Refund
+	credits  []*stripe.CreditNote
 }
 
 func (h *history) event(typ stripe.EventType, at time.Time, obj any) {
@@ -45,7 +46,9 @@ func monthlyItem(sub string, unit, qty int64) *stripe.SubscriptionItem {
 
 // randomHistory: subscriptions of three customers, some with a trial,
 // paid monthly, with price and quantity changes at renewals, some
-// cancelled; every invoice paid by a charge, some partly refunded later.
+// cancelled; every invoice paid by a charge, some partly refunded later
+// (which reduces the invoice's recognised revenue), some credited by a
+// credit note, some of those voided.
 func randomHistory(rng *rand.Rand) *history {
 	h := &history{}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -85,7 +88,8 @@ func randomHistory(rng *rand.Rand) *history {
 				h.event(stripe.EventTypeCustomerSubscriptionUpdated, at, snap())
 			}
 			inv := &stripe.Invoice{ID: fmt.Sprintf("in_%s_%d", id, k), Object: "invoice", Currency: "usd", Created: at.Unix(), Status: stripe.InvoiceStatusPaid,
-				AmountPaid: unit*qty + unit*qty/10, Tax: unit * qty / 10, Customer: cust, Subscription: &stripe.Subscription{ID: id},
+				AmountPaid: unit*qty + unit*qty/10, Total: unit*qty + unit*qty/10, Tax: unit * qty / 10, Customer: cust, Subscription: &stripe.Subscription{ID: id},
+				Charge:            &stripe.Charge{ID: fmt.Sprintf("ch_in_%s_%d", id, k)},
 				StatusTransitions: &stripe.InvoiceStatusTransitions{FinalizedAt: at.Unix(), PaidAt: at.Unix()},
 				Lines: &stripe.InvoiceLineItemList{Data: []*stripe.InvoiceLineItem{{ID: "il_" + strings.TrimPrefix(fmt.Sprintf("in_%s_%d", id, k), "in_"),
 					Amount: unit * qty, Currency: "usd", Quantity: qty, Price: monthlyItem(id, unit, qty).Price, Type: stripe.InvoiceLineItemTypeSubscription,
@@ -109,6 +113,22 @@ func randomHistory(rng *rand.Rand) *history {
 				final.Refunds.Data = append(final.Refunds.Data, re)
 			}
 			h.charges = append(h.charges, &final)
+			// Some invoices get a credit note later, some of them voided.
+			if rng.IntN(6) == 0 {
+				at := at.Add(time.Duration(1+rng.IntN(20*24)) * time.Hour)
+				cn := &stripe.CreditNote{ID: "cn_" + inv.ID, Object: "credit_note", Currency: "usd", Created: at.Unix(), EffectiveAt: at.Unix(),
+					Status: stripe.CreditNoteStatusIssued, Invoice: &stripe.Invoice{ID: inv.ID},
+					Lines: &stripe.CreditNoteLineItemList{Data: []*stripe.CreditNoteLineItem{{ID: "cnli_" + inv.ID, Amount: unit * qty / 2,
+						InvoiceLineItem: inv.Lines.Data[0].ID}}}}
+				h.event(stripe.EventTypeCreditNoteCreated, at, cn)
+				if rng.IntN(3) == 0 {
+					void := *cn
+					void.Status = stripe.CreditNoteStatusVoid
+					h.event(stripe.EventTypeCreditNoteVoided, at.Add(time.Hour), &void)
+					cn = &void
+				}
+				h.credits = append(h.credits, cn)
+			}
 			if k > 0 && rng.IntN(8) == 0 {
 				end := at.AddDate(0, 0, 10)
 				obj.Status, obj.EndedAt, obj.CanceledAt = stripe.SubscriptionStatusCanceled, end.Unix(), end.Unix()
@@ -135,6 +155,8 @@ func (h *history) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		data = h.charges
 	case "/v1/refunds":
 		data = h.refunds
+	case "/v1/credit_notes":
+		data = h.credits
 	case "/v1/invoices":
 		var invs []*stripe.Invoice
 		for _, inv := range h.invoices {
@@ -157,7 +179,7 @@ func figures(facts []messages.MetricEvent) string {
 	from, to := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
 	var b strings.Builder
 	refunds := readmodel.PreferParts(by[messages.MetricRevenueRefunded])
-	rec := readmodel.MonthlyRecognition(by[messages.MetricRevenueBilled], time.UTC, from, to)
+	rec := readmodel.MonthlyRecognition(append(by[messages.MetricRevenueBilled], refunds...), time.UTC, from, to)
 	for i, m := range readmodel.MonthlyMRRMovements(by[messages.MetricMRR], time.UTC, from, to) {
 		fmt.Fprintf(&b, "%s mrr %+v\n  gross %d refunds %d invoices %d tax %d recognition %+v\n", m.From.Format("2006-01"), m,
 			readmodel.Sum(by[messages.MetricRevenueGross], m.From, m.To), readmodel.Change(refunds, m.From, m.To),
