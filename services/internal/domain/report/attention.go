@@ -139,7 +139,10 @@ func evaluateRules(d *Data) []attention.Item {
 		if cur.gross.V < limit {
 			run := d.monthsBelowTarget(lim.RevenueTargetPct)
 			sev, title := messages.SeverityMedium, "Revenue below target in "+per
-			if run >= lim.RevenuePeriods {
+			switch {
+			case run >= trendMonths && trendMonths >= lim.RevenuePeriods:
+				sev, title = messages.SeverityHigh, fmt.Sprintf("Revenue below target in each of the last %d months", run)
+			case run >= lim.RevenuePeriods:
 				sev, title = messages.SeverityHigh, fmt.Sprintf("Revenue below target %d months running", run)
 			}
 			add(attention.RevenueBelowTarget, sev, title,
@@ -326,8 +329,16 @@ func (d *Data) pipelineCoverage() (coverage, bool) {
 // whose gross revenue was under pct of that month's target (at most 12).
 func (d *Data) monthsBelowTarget(pct float64) int {
 	n := 0
-	ms := months(minTime(d.Period.End, d.AsOf).Add(-time.Nanosecond), d.Loc, 12)
+	// Within the months a report reads (trendMonths, data.go): further
+	// back is not loaded, and would read as no revenue.
+	ms := months(minTime(d.Period.End, d.AsOf).Add(-time.Nanosecond), d.Loc, trendMonths)
+	// A month that ended before the first revenue fact has no data, not
+	// no revenue: the run stops there.
+	first, found := d.firstFact(messages.MetricRevenueGross)
 	for i := len(ms) - 1; i >= 0; i-- {
+		if !found || !ms[i].End.After(first) {
+			break
+		}
 		t, _, ok := d.monthTarget(ms[i])
 		if !ok {
 			break
@@ -341,6 +352,18 @@ func (d *Data) monthsBelowTarget(pct float64) int {
 		n++
 	}
 	return n
+}
+
+// firstFact is the time of metric's earliest fact, in any currency.
+func (d *Data) firstFact(metric string) (time.Time, bool) {
+	var first time.Time
+	found := false
+	for _, f := range d.Facts(metric) {
+		if !found || f.OccurredAt.Before(first) {
+			first, found = f.OccurredAt, true
+		}
+	}
+	return first, found
 }
 
 // gap is the payouts reconciliation of a period.

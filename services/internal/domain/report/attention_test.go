@@ -32,12 +32,12 @@ func TestNeedsAttentionFirst(t *testing.T) {
 			"high|Payouts do not reconcile|−$6,925.92 unreconciled (69 % of net revenue)",
 			"high|Lambda worker is failing|5,184 errors (0.3 % · 5,184 of 1,546,900)",
 			"high|Customers cost more than they buy|CAC $116.25 vs average order $75.00",
-			"high|Revenue below target 12 months running|$10,500.00, 87.5 % of target",
+			"high|Revenue below target in each of the last 6 months|$10,500.00, 87.5 % of target",
 		},
 		messages.RoleCFO: {
 			"high|Payouts do not reconcile|−$6,925.92 unreconciled (69 % of net revenue)",
 			"high|Customers cost more than they buy|CAC $116.25 vs average order $75.00",
-			"high|Revenue below target 12 months running|$10,500.00, 87.5 % of target",
+			"high|Revenue below target in each of the last 6 months|$10,500.00, 87.5 % of target",
 		},
 		messages.RoleCTO: {
 			"critical|3 security findings open|1 critical, 2 high; worst: Secret in Lambda environment <script> on us-west-2/api",
@@ -45,7 +45,7 @@ func TestNeedsAttentionFirst(t *testing.T) {
 		},
 		messages.RoleCMO: {
 			"high|Customers cost more than they buy|CAC $116.25 vs average order $75.00",
-			"high|Revenue below target 12 months running|$10,500.00, 87.5 % of target",
+			"high|Revenue below target in each of the last 6 months|$10,500.00, 87.5 % of target",
 			"medium|Pipeline does not cover next month's target|$12,000.00 open, 80.0 % of November's target",
 		},
 		messages.RoleAccounting: {
@@ -121,5 +121,40 @@ func TestStaleSource(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no stale Stripe item: %+v", h.Attention)
+	}
+}
+
+// TestRevenueRunStartsWithTheData: months before a tenant's first revenue
+// have no data, not no revenue, so they do not lengthen a run of misses:
+// with revenue only since 1 Sep the run is 2 months (below the default 3,
+// so medium), since 1 Aug it is 3 (high), and a full history is capped
+// at the months a report reads.
+func TestRevenueRunStartsWithTheData(t *testing.T) {
+	tn := testTenant()
+	loc := tn.Location()
+	for _, c := range []struct {
+		since time.Time
+		want  string
+	}{
+		{time.Date(2026, 9, 1, 0, 0, 0, 0, loc), "medium|Revenue below target in Oct 2026"},
+		{time.Date(2026, 8, 1, 0, 0, 0, 0, loc), "high|Revenue below target 3 months running"},
+		{time.Time{}, "high|Revenue below target in each of the last 6 months"},
+	} {
+		src := &memSource{}
+		for _, f := range fixtureSource().facts {
+			if f.Metric == messages.MetricRevenueGross && f.OccurredAt.Before(c.since) {
+				continue
+			}
+			src.facts = append(src.facts, f)
+		}
+		var got []string
+		for _, it := range attentionOf(t, tn, src, messages.RoleCFO).Attention {
+			if it.Rule == attention.RevenueBelowTarget {
+				got = append(got, it.Severity+"|"+it.Title)
+			}
+		}
+		if len(got) != 1 || got[0] != c.want {
+			t.Errorf("revenue since %s: %v, want [%s]", c.since.Format(time.DateOnly), got, c.want)
+		}
 	}
 }

@@ -163,10 +163,8 @@ func (d *Data) firstMoneyFact() (time.Time, bool) {
 	var first time.Time
 	found := false
 	for _, m := range []string{messages.MetricRevenueGross, messages.MetricAWSCostMonthToDate, metricExpenses} {
-		for _, f := range d.Facts(m) {
-			if !found || f.OccurredAt.Before(first) {
-				first, found = f.OccurredAt, true
-			}
+		if t, ok := d.firstFact(m); ok && (!found || t.Before(first)) {
+			first, found = t, true
 		}
 	}
 	return first, found
