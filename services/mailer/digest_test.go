@@ -41,7 +41,7 @@ type slackStandIn struct {
 	status   map[string][]int
 }
 
-func newSlackStandIn(t *testing.T) *slackStandIn {
+func newSlackStandIn(t testing.TB) *slackStandIn {
 	s := &slackStandIn{posts: map[string][]notify.SlackMessage{}, requests: map[string]int{}, status: map[string][]int{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var m notify.SlackMessage
@@ -80,7 +80,7 @@ func (s *slackStandIn) got(path string) ([]notify.SlackMessage, int) {
 
 // putWebhook stores a webhook URL as an SSM parameter under the slack
 // path and returns its reference, as a tenants file names it.
-func putWebhook(t *testing.T, cfg aws.Config, name, url string) string {
+func putWebhook(t testing.TB, cfg aws.Config, name, url string) string {
 	t.Helper()
 	_, err := ssm.NewFromConfig(cfg).PutParameter(context.Background(), &ssm.PutParameterInput{
 		Name: aws.String(name), Value: aws.String(url), Type: ssmtypes.ParameterTypeSecureString, Overwrite: aws.Bool(true)})
@@ -92,7 +92,7 @@ func putWebhook(t *testing.T, cfg aws.Config, name, url string) string {
 
 // startService runs the mailer's run() in process against w's moto
 // resources and returns the base URL of its HTTP server.
-func startService(t *testing.T, w *world) string {
+func startService(t testing.TB, w *world) string {
 	t.Helper()
 	port, err := mototest.FreePort()
 	if err != nil {
@@ -122,15 +122,17 @@ func startService(t *testing.T, w *world) string {
 			t.Errorf("run: %v", runErr)
 		}
 	})
-	eventually(t, "mailer healthy", 30*time.Second, func() bool {
-		resp, err := http.Get(base + "/healthz")
-		if err != nil {
-			return false
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return base
+			}
 		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-	return base
+		if time.Now().After(deadline) {
+			t.Fatal("mailer not healthy after 30s")
+		}
+	}
 }
 
 func sentTo(t *testing.T, store delivery.Store, tenantID, reportID, recipient string) bool {
