@@ -36,6 +36,7 @@ runs=(
 	"services/internal/domain/report;^Benchmark(Build|Render)History$;20x;3x"
 	"services/internal/domain/readmodel;^BenchmarkHotTenantShards$;1x;1x"
 	"services/mailer/internal/mailer;^BenchmarkThroughput$;3x;1x"
+	"services/mailer;^BenchmarkReportDueToSlackDigest$;1x;1x"
 	"services/stripe-collector/internal/webhook;^Benchmark(VerifyTranslate|HandlerNoIO)$;20000x;2000x;-cpu 1"
 	"services/stripe-collector/internal/webhook;^BenchmarkWebhookToSNS$;2000x;400x"
 	"services/internal/platform/bus;^BenchmarkPublishBatch$;100x;20x"

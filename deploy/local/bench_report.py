@@ -39,6 +39,7 @@ ratio = (ours / ceiling) if ours and ceiling else None
 row("P1 Boardpack: signed webhooks → read model, sustained", fmt(ours) + " events/s" + (f" ({ratio:.2f}× the raw ceiling)" if ratio else ""), "≥ 0.5× raw ceiling", None if ratio is None else ratio >= 0.5)
 row("Boardpack: webhook → read model latency p50 / p99", fmt(get("BenchmarkIngest", "p50-ms"), 0) + " / " + fmt(get("BenchmarkIngest", "p99-ms"), 0) + " ms", "—", None)
 row("alerter: webhook → Slack message (dispute alert) over 100 events, p50 / p99", fmt(get("BenchmarkWebhookToSlack", "p50_ms"), 0) + " / " + fmt(get("BenchmarkWebhookToSlack", "p99_ms"), 0) + " ms", "within 60 s", None if get("BenchmarkWebhookToSlack", "p99_ms") is None else get("BenchmarkWebhookToSlack", "p99_ms") <= 60000)
+row("mailer: report due → Slack digest (after its four emails at moto's 1 email/s) over 20 reports, p50 / p99", fmt(get("BenchmarkReportDueToSlackDigest", "p50_ms"), 0) + " / " + fmt(get("BenchmarkReportDueToSlackDigest", "p99_ms"), 0) + " ms", "—", None)
 req = get("BenchmarkIngest", "aws-req/event")
 naive_req = get("BenchmarkNaiveWatermillPeer", "aws-req/event")
 row("P2 AWS requests per ingested event (all services, from their /metrics)", fmt(req, 2) + (f" (naive peer {naive_req:.2f})" if naive_req else ""), "≤ 0.6", None if req is None else req <= 0.6)

@@ -41,7 +41,7 @@ type slackStandIn struct {
 	status   map[string][]int
 }
 
-func newSlackStandIn(t *testing.T) *slackStandIn {
+func newSlackStandIn(t testing.TB) *slackStandIn {
 	s := &slackStandIn{posts: map[string][]notify.SlackMessage{}, requests: map[string]int{}, status: map[string][]int{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var m notify.SlackMessage
@@ -80,7 +80,7 @@ func (s *slackStandIn) got(path string) ([]notify.SlackMessage, int) {
 
 // putWebhook stores a webhook URL as an SSM parameter under the slack
 // path and returns its reference, as a tenants file names it.
-func putWebhook(t *testing.T, cfg aws.Config, name, url string) string {
+func putWebhook(t testing.TB, cfg aws.Config, name, url string) string {
 	t.Helper()
 	_, err := ssm.NewFromConfig(cfg).PutParameter(context.Background(), &ssm.PutParameterInput{
 		Name: aws.String(name), Value: aws.String(url), Type: ssmtypes.ParameterTypeSecureString, Overwrite: aws.Bool(true)})
@@ -92,7 +92,7 @@ func putWebhook(t *testing.T, cfg aws.Config, name, url string) string {
 
 // startService runs the mailer's run() in process against w's moto
 // resources and returns the base URL of its HTTP server.
-func startService(t *testing.T, w *world) string {
+func startService(t testing.TB, w *world) string {
 	t.Helper()
 	port, err := mototest.FreePort()
 	if err != nil {
@@ -122,15 +122,17 @@ func startService(t *testing.T, w *world) string {
 			t.Errorf("run: %v", runErr)
 		}
 	})
-	eventually(t, "mailer healthy", 30*time.Second, func() bool {
-		resp, err := http.Get(base + "/healthz")
-		if err != nil {
-			return false
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return base
+			}
 		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-	return base
+		if time.Now().After(deadline) {
+			t.Fatal("mailer not healthy after 30s")
+		}
+	}
 }
 
 func sentTo(t *testing.T, store delivery.Store, tenantID, reportID, recipient string) bool {
@@ -155,7 +157,8 @@ func sentTo(t *testing.T, store delivery.Store, tenantID, reportID, recipient st
 // figure that needs attention) and a working View in browser link; a
 // tenant with digests: false gets none; a tenant whose webhook is gone
 // (410) is tried once, counted once, and not posted to again for its next
-// report.
+// report; a portfolio with digests gets one digest of its report, naming
+// the business of each item.
 func TestServicePostsOneSlackDigestPerReport(t *testing.T) {
 	w := newWorld(t)
 	slack := newSlackStandIn(t)
@@ -172,8 +175,13 @@ func TestServicePostsOneSlackDigestPerReport(t *testing.T) {
 	off.Slack = &tenants.Slack{Webhook: putWebhook(t, w.env.AWS, "/boardpack/slack/"+off.ID, slack.URL+"/hook-off")}
 	gone := testTenant("dig-gone-" + mototest.UniqueID())
 	gone.Slack = &tenants.Slack{Webhook: putWebhook(t, w.env.AWS, "/boardpack/slack/"+gone.ID, slack.URL+"/hook-gone"), Digests: true}
+	// A portfolio of the two live tenants with its own digests.
+	hold := tenants.Portfolio{ID: "dig-hold-" + mototest.UniqueID(), Name: "Holding Group", Timezone: "America/Los_Angeles",
+		Members: []string{on.ID, off.ID}, Email: tenants.Email{From: "Holding <reports@queen.example.com>"},
+		Recipients: map[string][]string{messages.RoleCFO: {"board@queen.example.com"}}}
+	hold.Slack = &tenants.Slack{Webhook: putWebhook(t, w.env.AWS, "/boardpack/slack/"+hold.ID, slack.URL+"/hook-hold"), Digests: true}
 	db := dynamodb.NewFromConfig(w.env.AWS)
-	if err := (tenants.Store{DB: db, Table: w.env.Names.Table}).Apply(ctx, tenants.File{Tenants: []tenants.Tenant{on, off, gone}}); err != nil {
+	if err := (tenants.Store{DB: db, Table: w.env.Names.Table}).Apply(ctx, tenants.File{Tenants: []tenants.Tenant{on, off, gone}, Portfolios: []tenants.Portfolio{hold}}); err != nil {
 		t.Fatal(err)
 	}
 	rm := readmodel.Store{DB: db, Table: w.env.Names.Table}
@@ -196,14 +204,19 @@ func TestServicePostsOneSlackDigestPerReport(t *testing.T) {
 	again.EventID = "due-again-" + mototest.UniqueID()
 	dOff := due(off.ID, messages.RoleCFO)
 	dGone, dGone2 := due(gone.ID, messages.RoleCFO), due(gone.ID, messages.RoleCEO)
-	if err := pub.Publish(ctx, messages.TopicReportDue, dOn, again, dOff, dGone, dGone2); err != nil {
+	dHold := due(hold.ID, messages.RoleCFO)
+	dHold.PortfolioID = hold.ID
+	holdAgain := dHold
+	holdAgain.EventID = "due-again-" + mototest.UniqueID()
+	if err := pub.Publish(ctx, messages.TopicReportDue, dOn, again, dOff, dGone, dGone2, dHold, holdAgain); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "every report sent and digested", 90*time.Second, func() bool {
 		return sentTo(t, w.store, on.ID, dOn.ReportID, notify.DigestRecipient) &&
 			sentTo(t, w.store, off.ID, dOff.ReportID, "cfo@queen.example.com") &&
 			sentTo(t, w.store, gone.ID, dGone.ReportID, notify.DigestRecipient) &&
-			sentTo(t, w.store, gone.ID, dGone2.ReportID, notify.DigestRecipient)
+			sentTo(t, w.store, gone.ID, dGone2.ReportID, notify.DigestRecipient) &&
+			sentTo(t, w.store, hold.ID, dHold.ReportID, notify.DigestRecipient)
 	})
 	queueDrained(t, w, resources.QueueMailerReportDue)
 
@@ -249,6 +262,25 @@ func TestServicePostsOneSlackDigestPerReport(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "<html") {
 		t.Errorf("view link: %d %.200s", resp.StatusCode, page)
+	}
+
+	// The portfolio's digest: once, the member's item named by business.
+	holdPosts, _ := slack.got("/hook-hold")
+	if len(holdPosts) != 1 {
+		t.Fatalf("portfolio webhook: %d posts, want 1 (its report due arrived twice)", len(holdPosts))
+	}
+	wantHold, err := report.BuildPortfolio(ctx, rm, hold, []tenants.Tenant{on, off}, dHold, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wantHold.Attention) == 0 {
+		t.Fatal("the portfolio's report needs no attention: nothing to check its digest against")
+	}
+	it := wantHold.Attention[0]
+	for _, s := range []string{wantHold.Subject, it.Business + ": " + it.Title + ": " + it.Figure, "View in browser: " + base + "/reports/" + dHold.ReportID + "?"} {
+		if !strings.Contains(holdPosts[0].Text, s) {
+			t.Errorf("portfolio digest lacks %q:\n%s", s, holdPosts[0].Text)
+		}
 	}
 
 	resp, err = http.Get(base + "/metrics")
