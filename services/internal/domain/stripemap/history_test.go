@@ -1,6 +1,7 @@
 package stripemap
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -96,6 +97,41 @@ func TestBackfillBuildsHistoryFromHistory(t *testing.T) {
 		for _, f := range hist {
 			if f.OccurredAt.Equal(jan) && f.Value == 8000 {
 				t.Errorf("today's price stamped at creation: %+v", f)
+			}
+		}
+	})
+
+	// A 20 % coupon for three months on a $50 plan ($40), and at the
+	// renewal where it ends the price falls to $40: MRR is $40 throughout
+	// (the webhooks: the coupon's end fact, then the change, both dated 1
+	// April). Measuring the change against the first invoice's $40, not
+	// the $50 it gives once the coupon has ended, dropped it: $50 from
+	// April.
+	t.Run("a price cut when a coupon ends is a change", func(t *testing.T) {
+		apr := jan.AddDate(0, 3, 0)
+		coupon := &stripe.Discount{ID: "di_1", Start: jan.Unix(), End: apr.Unix(), Coupon: &stripe.Coupon{ID: "co_20", PercentOff: 20, Duration: stripe.CouponDurationRepeating, DurationInMonths: 3}}
+		s := sub(stripe.SubscriptionStatusActive, item(4000, 1, "month", 1))
+		s.Customer, s.Created = cust, jan.Unix()
+		var invs []*stripe.Invoice
+		for k := range 5 {
+			unit := int64(5000)
+			if k >= 3 {
+				unit = 4000
+			}
+			inv := subInvoice(fmt.Sprintf("in_%d", k), jan.AddDate(0, k, 0), unit, 1)
+			if k < 3 {
+				inv.Discount = coupon
+			}
+			invs = append(invs, inv)
+		}
+		hist, err := SubscriptionHistory(tenant, s, invs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mrr := only(hist, messages.MetricMRR)
+		for m := range 5 {
+			if got := readmodel.TotalAt(mrr, jan.AddDate(0, m, 1)); got != 4000 {
+				t.Errorf("MRR on the 2nd of month %d: %d; want 4000", m+1, got)
 			}
 		}
 	})
