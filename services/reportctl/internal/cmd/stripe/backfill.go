@@ -331,13 +331,17 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 	}
 
 	// Credit notes reduce the lines they credit. Their invoice is not
-	// expanded, as in the webhooks, so both give the same facts.
-	cnp := &stripe.CreditNoteListParams{CreatedRange: created()}
+	// expanded, as in the webhooks, so both give the same facts. Filtered
+	// here rather than by the API, as checkout sessions below.
+	cnp := &stripe.CreditNoteListParams{}
 	if list("credit_notes", &cnp.ListParams) {
 		cnit := sc.CreditNotes.List(cnp)
 		if err := drain("credit_notes", cnit, func() (string, []messages.MetricEvent, error) {
 			cn := cnit.CreditNote()
-			return cn.ID, stripemap.CreditNote(tenantID, cn), nil
+			if cn.Created >= since.Unix() || since.IsZero() {
+				return cn.ID, stripemap.CreditNote(tenantID, cn), nil
+			}
+			return cn.ID, nil, nil
 		}); err != nil {
 			return err
 		}
