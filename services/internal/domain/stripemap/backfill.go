@@ -151,8 +151,9 @@ func sameMRR(a, b *stripe.Subscription, t time.Time) bool {
 }
 
 // invoiceItems are an invoice's subscription lines as subscription items
-// (price, quantity, tax rates), prorations left out: what the
-// subscription billed for the period.
+// (price, quantity, tax rates, the item's own discounts: a line's
+// discounts are its item's, applied before the invoice's), prorations
+// left out: what the subscription billed for the period.
 func invoiceItems(inv *stripe.Invoice) []*stripe.SubscriptionItem {
 	if inv.Lines == nil {
 		return nil
@@ -162,7 +163,8 @@ func invoiceItems(inv *stripe.Invoice) []*stripe.SubscriptionItem {
 		if l == nil || l.Proration || (l.Price == nil && l.Plan == nil) || l.SubscriptionItem == nil {
 			continue
 		}
-		out = append(out, &stripe.SubscriptionItem{ID: l.SubscriptionItem.ID, Price: l.Price, Plan: l.Plan, Quantity: l.Quantity, TaxRates: l.TaxRates})
+		out = append(out, &stripe.SubscriptionItem{ID: l.SubscriptionItem.ID, Price: l.Price, Plan: l.Plan, Quantity: l.Quantity, TaxRates: l.TaxRates,
+			Discounts: l.Discounts})
 	}
 	return out
 }

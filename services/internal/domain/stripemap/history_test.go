@@ -135,4 +135,39 @@ func TestBackfillBuildsHistoryFromHistory(t *testing.T) {
 			}
 		}
 	})
+
+	// A coupon on the subscription item (the 20 % on $1,200/yr ×
+	// 3 seats): the invoice line carries it (lines.data.discounts,
+	// expanded), so the backfill's MRR is the webhook's $240, not $300.
+	t.Run("an item's discount is in the history", func(t *testing.T) {
+		it := seats()
+		it.Discounts = []*stripe.Discount{{ID: "di_item", Coupon: coupon("co_20", 20, stripe.CouponDurationForever)}}
+		s := sub(stripe.SubscriptionStatusActive, it)
+		s.Customer, s.Created = cust, jan.Unix()
+		var invs []*stripe.Invoice
+		for k := range 2 {
+			inv := subInvoice(fmt.Sprintf("in_seats_%d", k), jan.AddDate(1, 0, 0), 120000, 3)
+			if k == 0 {
+				inv = subInvoice("in_seats_0", jan, 120000, 3)
+			}
+			l := inv.Lines.Data[0]
+			l.Price, l.SubscriptionItem = it.Price, &stripe.SubscriptionItem{ID: it.ID}
+			l.Discounts = it.Discounts
+			invs = append(invs, inv)
+		}
+		hist, err := SubscriptionHistory(tenant, s, invs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		web, err := Subscription(tenant, s, jan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readmodel.TotalAt(only(hist, messages.MetricMRR), jan.AddDate(0, 6, 0)); got != 24000 || web[0].Value != 24000 {
+			t.Errorf("MRR in June from the history %d, from the webhook %d; want 24000", got, web[0].Value)
+		}
+		if h := only(hist, messages.MetricMRR); h[0].EventID != web[0].EventID {
+			t.Errorf("the history's creation fact %+v is not the webhook's %+v", h[0], web[0])
+		}
+	})
 }
