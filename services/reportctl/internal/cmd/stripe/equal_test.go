@@ -48,7 +48,7 @@ func monthlyItem(sub string, unit, qty int64) *stripe.SubscriptionItem {
 // some with a coupon that ends, paid monthly, with price and quantity
 // changes at renewals, some cancelled and some customers back later; every invoice paid by a charge, some partly refunded later
 // (which reduces the invoice's recognised revenue), some credited by a
-// credit note, some of those voided.
+// credit note, some of those voided; and one-off charges, some refunded.
 func randomHistory(rng *rand.Rand) *history {
 	h := &history{}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -130,7 +130,7 @@ func randomHistory(rng *rand.Rand) *history {
 			}
 			h.invoices = append(h.invoices, inv)
 			h.event(stripe.EventTypeInvoicePaid, at, inv)
-			ch := &stripe.Charge{ID: "ch_" + inv.ID, Object: "charge", Amount: inv.AmountPaid, AmountCaptured: inv.AmountPaid, Captured: true, Paid: true,
+			ch := &stripe.Charge{ID: "ch_" + inv.ID, Object: "charge", Invoice: &stripe.Invoice{ID: inv.ID}, Amount: inv.AmountPaid, AmountCaptured: inv.AmountPaid, Captured: true, Paid: true,
 				Status: stripe.ChargeStatusSucceeded, Currency: "usd", Created: at.Unix()}
 			h.event(stripe.EventTypeChargeSucceeded, at, ch)
 			final := *ch
@@ -174,6 +174,22 @@ func randomHistory(rng *rand.Rand) *history {
 		}
 		h.subs = append(h.subs, snap())
 	}
+	// One-off charges (no invoice), some refunded: recognised at capture.
+	for c := range 3 {
+		at := t0.Add(time.Duration(rng.IntN(300*24)) * time.Hour)
+		ch := &stripe.Charge{ID: fmt.Sprintf("ch_once_%d", c), Object: "charge", Amount: 2500, AmountCaptured: 2500, Captured: true, Paid: true,
+			Status: stripe.ChargeStatusSucceeded, Currency: "usd", Created: at.Unix()}
+		h.event(stripe.EventTypeChargeSucceeded, at, ch)
+		final := *ch
+		if rng.IntN(2) == 0 {
+			re := &stripe.Refund{ID: "re_" + ch.ID, Object: "refund", Amount: 1000, Currency: "usd", Status: stripe.RefundStatusSucceeded,
+				Created: at.Add(time.Duration(1+rng.IntN(30*24)) * time.Hour).Unix(), Charge: &stripe.Charge{ID: ch.ID}}
+			h.refunds = append(h.refunds, re)
+			h.event(stripe.EventTypeRefundCreated, time.Unix(re.Created, 0), re)
+			final.AmountRefunded, final.Refunds = re.Amount, &stripe.RefundList{Data: []*stripe.Refund{re}}
+		}
+		h.charges = append(h.charges, &final)
+	}
 	return h
 }
 
@@ -215,7 +231,7 @@ func figures(facts []messages.MetricEvent) string {
 	from, to := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
 	var b strings.Builder
 	refunds := readmodel.PreferParts(by[messages.MetricRevenueRefunded])
-	rec := readmodel.MonthlyRecognition(append(by[messages.MetricRevenueBilled], refunds...), time.UTC, from, to)
+	rec := readmodel.MonthlyRecognition(slices.Concat(by[messages.MetricRevenueBilled], refunds, by[messages.MetricRevenueGross]), time.UTC, from, to)
 	for i, m := range readmodel.MonthlyMRRMovements(by[messages.MetricMRR], time.UTC, from, to) {
 		fmt.Fprintf(&b, "%s mrr %+v\n  gross %d refunds %d invoices %d tax %d recognition %+v\n", m.From.Format("2006-01"), m,
 			readmodel.Sum(by[messages.MetricRevenueGross], m.From, m.To), readmodel.Change(refunds, m.From, m.To),
