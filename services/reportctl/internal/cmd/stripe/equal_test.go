@@ -244,7 +244,7 @@ func figures(facts []messages.MetricEvent) string {
 // histories (trials, price and quantity changes, cancellations, refunds)
 // driven once as webhook events, in a random order, and once through a
 // test Stripe API server serving the same objects to the backfill, give
-// identical figures for every month.
+// identical figures for every month; both together, in either order, too.
 func TestBackfillEqualsWebhooks(t *testing.T) {
 	for seed := range uint64(30) {
 		rng := rand.New(rand.NewPCG(seed, 15))
@@ -274,8 +274,17 @@ func TestBackfillEqualsWebhooks(t *testing.T) {
 		if err != nil {
 			t.Fatalf("seed %d: backfill: %v", seed, err)
 		}
-		if w, b := figures(web), figures(back); w != b {
+		w, b := figures(web), figures(back)
+		if w != b {
 			t.Fatalf("seed %d: webhooks and backfill differ:\nwebhooks:\n%s\nbackfill:\n%s", seed, w, b)
+		}
+		// Both, in either order (the backfill after the webhooks, or
+		// before them): the same figures again.
+		if both := figures(slices.Concat(web, back)); both != w {
+			t.Fatalf("seed %d: webhooks then backfill differ from either alone:\n%s", seed, both)
+		}
+		if both := figures(slices.Concat(back, web)); both != w {
+			t.Fatalf("seed %d: backfill then webhooks differ from either alone:\n%s", seed, both)
 		}
 	}
 }
