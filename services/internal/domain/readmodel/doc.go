@@ -85,7 +85,8 @@
 // the invoice's total (tax apart), from the refund's date over each
 // line's period: what was recognised is taken back in the refund's month
 // (Stripe Revenue Recognition's contra revenue), the rest leaves the
-// deferred balance (revenue.go).
+// deferred balance (revenue.go). A charge that pays no invoice (gross
+// with one_off=true) is billed and earned at capture.
 // Package report reads each report through ReadWindow and folds the
 // snapshot many times, so every figure of a report comes from one read.
 //

@@ -41,6 +41,11 @@ import (
 // refund never reduces revenue. A refund that a credit note names
 // (DimensionRefund) reduces the lines through the credit note alone. A
 // failed or cancelled refund is 0 from when it failed, like its cash.
+//
+// A charge that pays no invoice (revenue.gross with DimensionOneOff) is
+// billed and earned at capture, in full: Stripe Revenue Recognition
+// recognises one-time payments at once. A charge that pays an invoice is
+// billed by the invoice's lines, never twice.
 
 // Dimensions of a billed line.
 const (
@@ -57,6 +62,9 @@ const (
 	// DimensionInvoiceLine names the line a credit note line credits: a
 	// credit without a period of its own takes that line's.
 	DimensionInvoiceLine = "invoice_line"
+	// DimensionOneOff marks a charge's gross (revenue.gross) as paying no
+	// invoice: it is billed and earned at capture.
+	DimensionOneOff = "one_off"
 )
 
 // Recognition is one month of the revenue schedule (minor units).
@@ -71,8 +79,9 @@ type Recognition struct {
 // MonthlyRecognition is the schedule for each calendar month in loc that
 // overlaps [from, to).
 //
-// facts are revenue.billed lines and the revenue.refunded facts that may
-// reduce them; other metrics are ignored.
+// facts are revenue.billed lines, the revenue.refunded facts that may
+// reduce them and the revenue.gross of one-off charges (DimensionOneOff);
+// other facts are ignored.
 func MonthlyRecognition(facts []messages.MetricEvent, loc *time.Location, from, to time.Time) []Recognition {
 	bounds := MonthBounds(loc, from, to)
 	if len(bounds) < 2 {
@@ -234,14 +243,34 @@ func MonthlyWaterfall(facts []messages.MetricEvent, loc *time.Location, from, to
 // recognitionLines are the billed lines among facts, and the negative
 // lines the refunds among them imply (see the top of this file).
 func recognitionLines(facts []messages.MetricEvent) []messages.MetricEvent {
-	var lines, refunds []messages.MetricEvent
+	var lines, refunds, oneOff []messages.MetricEvent
 	for _, f := range facts {
 		switch f.Metric {
 		case messages.MetricRevenueBilled:
 			lines = append(lines, f)
 		case messages.MetricRevenueRefunded:
 			refunds = append(refunds, f)
+		case messages.MetricRevenueGross:
+			if f.Kind == messages.KindAdditive && f.Dimensions[DimensionOneOff] == "true" && f.ObjectID != "" {
+				oneOff = append(oneOff, f)
+			}
 		}
+	}
+	// A one-off charge (it paid no invoice) bills its amount at capture,
+	// earned at once, as Stripe Revenue Recognition recognises one-time
+	// payments; a refund of it is a share of that amount.
+	for _, f := range Distinct(oneOff) {
+		lines = append(lines, messages.MetricEvent{
+			Header:     messages.Header{EventID: f.EventID, TenantID: f.TenantID, OccurredAt: f.OccurredAt, Source: f.Source},
+			Metric:     messages.MetricRevenueBilled,
+			Kind:       messages.KindState,
+			Entity:     f.ObjectID,
+			ObjectID:   f.ObjectID,
+			Version:    1,
+			Value:      f.Value,
+			Currency:   f.Currency,
+			Dimensions: map[string]string{DimensionCharge: f.ObjectID, DimensionInvoiceTotal: strconv.FormatInt(f.Value, 10)},
+		})
 	}
 	lines = creditPeriods(lines)
 	if len(refunds) == 0 {

@@ -560,7 +560,7 @@ func portfolioAccounting(v *PortfolioView, ms []*member, p tenants.Portfolio, pe
 	figures := []sumFigure{
 		{label: "Net revenue", value: func(m *member) (int64, bool) { f := m.d.finance(m.d.Period); return f.net.V, f.net.Known }},
 		{label: "Recognised revenue", value: func(m *member) (int64, bool) {
-			if !m.d.Known(messages.MetricRevenueBilled) {
+			if !m.d.recognitionKnown() {
 				return 0, false
 			}
 			_, r, _ := m.d.recognisedIn(m.d.Period)

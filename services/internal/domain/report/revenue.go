@@ -26,7 +26,7 @@ func (d *Data) recognised(cur, prev finance) (Table, Table) {
 	cc := d.Tenant.Currency
 	t := Table{Title: "Revenue recognition (accrual)", Period: d.Period.Label() + " (prev. " + d.Prev.Short() + ")", Head: []string{"Line", d.Period.Short(), d.Prev.Short()}}
 	w := Table{Title: "Revenue waterfall", Head: []string{"Billed in"}}
-	if !d.Known(messages.MetricRevenueBilled) {
+	if !d.recognitionKnown() {
 		t.Missing, w.Missing = srcInvoiceLines, srcInvoiceLines
 		return t, w
 	}
@@ -35,13 +35,13 @@ func (d *Data) recognised(cur, prev finance) (Table, Table) {
 	pb, pr, pdef := d.recognisedIn(d.Prev)
 	tax, ptax := d.Sum(messages.MetricRevenueTax, d.Period.Start, d.Period.End), d.Sum(messages.MetricRevenueTax, d.Prev.Start, d.Prev.End)
 	t.Rows = []Row{
-		{Cells: []string{"Billed (invoice lines net of discounts, credit notes and refunds, excluding tax)", money(b, cc), money(pb, cc)}},
+		{Cells: []string{"Billed (invoice lines and one-off charges, net of discounts, credit notes and refunds, excluding invoice tax)", money(b, cc), money(pb, cc)}},
 		{Cells: []string{"Recognised revenue", money(r, cc), money(pr, cc)}, Status: neutral},
 		{Cells: []string{"Deferred revenue at period end", money(def, cc), money(pdef, cc)}},
 		{Cells: []string{"Cash collected (charges captured − refunds)", money(cur.cashCollected(), cc), money(prev.cashCollected(), cc)}},
 		{Cells: []string{"Tax collected (not revenue)", money(tax.V, cc), money(ptax.V, cc)}},
 	}
-	t.Note = "Subscription lines are recognised straight-line by day over their service period (" + d.Loc.String() + "); one-off lines when billed. A refund of an invoice takes back what its lines recognised and clears what they deferred, in proportion, net of its tax."
+	t.Note = "Subscription lines are recognised straight-line by day over their service period (" + d.Loc.String() + "); one-off lines when billed, and charges that pay no invoice when captured (as charged: a charge does not show its tax apart). A refund takes back what its lines recognised and clears what they deferred, in proportion, net of the invoice's tax."
 	if len(other) > 0 {
 		t.Note += " Invoice lines in " + joinAnd(other) + " are not in these figures (never summed across currencies)."
 	}
@@ -86,11 +86,33 @@ func (d *Data) recognisedIn(p Period) (billed, rec, deferred int64) {
 // refunds.
 func (f finance) cashCollected() int64 { return f.gross.V - f.refunds.V }
 
-// recognitionFacts are the invoice lines and the refunds that reduce them
-// (readmodel.MonthlyRecognition), in the tenant's currency, and the other
-// currencies invoice lines came in.
+// recognitionFacts are the invoice lines, the one-off charges and the
+// refunds that reduce them (readmodel.MonthlyRecognition), in the tenant's
+// currency, and the other currencies invoice lines came in.
 func (d *Data) recognitionFacts() ([]messages.MetricEvent, []string) {
 	lines, other := d.inCurrency(messages.MetricRevenueBilled)
 	refunds, _ := d.inCurrency(messages.MetricRevenueRefunded)
-	return append(slices.Clip(lines), refunds...), other
+	gross, _ := d.inCurrency(messages.MetricRevenueGross)
+	out := append(slices.Clip(lines), refunds...)
+	for _, f := range gross {
+		if f.Dimensions[readmodel.DimensionOneOff] == "true" {
+			out = append(out, f)
+		}
+	}
+	return out, other
+}
+
+// recognitionKnown reports whether anything bills revenue: invoice lines,
+// or charges known to pay no invoice. Without either recognised revenue
+// is unknown, not zero.
+func (d *Data) recognitionKnown() bool {
+	if d.Known(messages.MetricRevenueBilled) {
+		return true
+	}
+	for _, f := range d.Facts(messages.MetricRevenueGross) {
+		if f.Dimensions[readmodel.DimensionOneOff] == "true" {
+			return true
+		}
+	}
+	return false
 }

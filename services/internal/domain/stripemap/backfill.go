@@ -85,7 +85,11 @@ func SubscriptionHistory(tenantID string, sub *stripe.Subscription, invoices []*
 
 	invs := slices.Clone(invoices)
 	slices.SortFunc(invs, func(a, b *stripe.Invoice) int { return cmp.Compare(a.Created, b.Created) })
-	var last, lastAt int64
+	// lastWas is the state last emitted: what it gives at a later time
+	// (a repeating coupon may have ended since) is the MRR a change is
+	// measured against; lastAt is the last invoice's time.
+	var lastWas *stripe.Subscription
+	var lastAt int64
 	seen := false
 	for _, inv := range invs {
 		if inv == nil || inv.Created < paidFrom || (ended && inv.Created >= end) {
@@ -103,14 +107,14 @@ func SubscriptionHistory(tenantID string, sub *stripe.Subscription, invoices []*
 		if !seen {
 			at = paidFrom
 		}
-		v, err := MRR(&was, unix(at))
-		if err == nil && seen && v == last {
+		lastAt = at
+		if seen && sameMRR(&was, lastWas, unix(at)) {
 			continue
 		}
-		if last, err = emit(&was, unix(at)); err != nil {
+		if _, err := emit(&was, unix(at)); err != nil {
 			return nil, err
 		}
-		lastAt, seen = at, true
+		lastWas, seen = &was, true
 	}
 	switch {
 	case ended:
@@ -130,7 +134,7 @@ func SubscriptionHistory(tenantID string, sub *stripe.Subscription, invoices []*
 		}
 	default:
 		at := max(currentPeriodStart(sub), lastAt+1)
-		if v, err := MRR(sub, unix(at)); err != nil || v != last {
+		if !sameMRR(sub, lastWas, unix(at)) {
 			if _, err := emit(sub, unix(at)); err != nil {
 				return nil, err
 			}
@@ -139,9 +143,17 @@ func SubscriptionHistory(tenantID string, sub *stripe.Subscription, invoices []*
 	return uniq(out), nil
 }
 
+// sameMRR reports whether a and b give the same known MRR at t.
+func sameMRR(a, b *stripe.Subscription, t time.Time) bool {
+	va, errA := MRR(a, t)
+	vb, errB := MRR(b, t)
+	return errA == nil && errB == nil && va == vb
+}
+
 // invoiceItems are an invoice's subscription lines as subscription items
-// (price, quantity, tax rates), prorations left out: what the
-// subscription billed for the period.
+// (price, quantity, tax rates, the item's own discounts: a line's
+// discounts are its item's, applied before the invoice's), prorations
+// left out: what the subscription billed for the period.
 func invoiceItems(inv *stripe.Invoice) []*stripe.SubscriptionItem {
 	if inv.Lines == nil {
 		return nil
@@ -151,7 +163,8 @@ func invoiceItems(inv *stripe.Invoice) []*stripe.SubscriptionItem {
 		if l == nil || l.Proration || (l.Price == nil && l.Plan == nil) || l.SubscriptionItem == nil {
 			continue
 		}
-		out = append(out, &stripe.SubscriptionItem{ID: l.SubscriptionItem.ID, Price: l.Price, Plan: l.Plan, Quantity: l.Quantity, TaxRates: l.TaxRates})
+		out = append(out, &stripe.SubscriptionItem{ID: l.SubscriptionItem.ID, Price: l.Price, Plan: l.Plan, Quantity: l.Quantity, TaxRates: l.TaxRates,
+			Discounts: l.Discounts})
 	}
 	return out
 }

@@ -21,7 +21,10 @@
 //     metric (invoices.paid) and never adds to revenue: the invoice's
 //     charge already did. An authorised but uncaptured charge yields
 //     nothing. With the balance transaction expanded its fee is a
-//     revenue.fees fact (type=charge), in the settlement currency.
+//     revenue.fees fact (type=charge), in the settlement currency. The
+//     gross says whether the charge paid an invoice (dimension invoice)
+//     or none (one_off=true: readmodel recognises it at capture); API
+//     versions since 2025-03-31 no longer say, and then neither is set.
 //   - revenue.refunded (state per refund): each refund object (from
 //     refund.created, refund.updated, refund.failed, charge.refund.updated,
 //     or a charge's listed refunds) is its own entity, object = its charge:

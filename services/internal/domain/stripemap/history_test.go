@@ -1,6 +1,7 @@
 package stripemap
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -97,6 +98,76 @@ func TestBackfillBuildsHistoryFromHistory(t *testing.T) {
 			if f.OccurredAt.Equal(jan) && f.Value == 8000 {
 				t.Errorf("today's price stamped at creation: %+v", f)
 			}
+		}
+	})
+
+	// A 20 % coupon for three months on a $50 plan ($40), and at the
+	// renewal where it ends the price falls to $40: MRR is $40 throughout
+	// (the webhooks: the coupon's end fact, then the change, both dated 1
+	// April). Measuring the change against the first invoice's $40, not
+	// the $50 it gives once the coupon has ended, dropped it: $50 from
+	// April.
+	t.Run("a price cut when a coupon ends is a change", func(t *testing.T) {
+		apr := jan.AddDate(0, 3, 0)
+		coupon := &stripe.Discount{ID: "di_1", Start: jan.Unix(), End: apr.Unix(), Coupon: &stripe.Coupon{ID: "co_20", PercentOff: 20, Duration: stripe.CouponDurationRepeating, DurationInMonths: 3}}
+		s := sub(stripe.SubscriptionStatusActive, item(4000, 1, "month", 1))
+		s.Customer, s.Created = cust, jan.Unix()
+		var invs []*stripe.Invoice
+		for k := range 5 {
+			unit := int64(5000)
+			if k >= 3 {
+				unit = 4000
+			}
+			inv := subInvoice(fmt.Sprintf("in_%d", k), jan.AddDate(0, k, 0), unit, 1)
+			if k < 3 {
+				inv.Discount = coupon
+			}
+			invs = append(invs, inv)
+		}
+		hist, err := SubscriptionHistory(tenant, s, invs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mrr := only(hist, messages.MetricMRR)
+		for m := range 5 {
+			if got := readmodel.TotalAt(mrr, jan.AddDate(0, m, 1)); got != 4000 {
+				t.Errorf("MRR on the 2nd of month %d: %d; want 4000", m+1, got)
+			}
+		}
+	})
+
+	// A coupon on the subscription item (the 20 % on $1,200/yr ×
+	// 3 seats): the invoice line carries it (lines.data.discounts,
+	// expanded), so the backfill's MRR is the webhook's $240, not $300.
+	t.Run("an item's discount is in the history", func(t *testing.T) {
+		it := seats()
+		it.Discounts = []*stripe.Discount{{ID: "di_item", Coupon: coupon("co_20", 20, stripe.CouponDurationForever)}}
+		s := sub(stripe.SubscriptionStatusActive, it)
+		s.Customer, s.Created = cust, jan.Unix()
+		var invs []*stripe.Invoice
+		for k := range 2 {
+			inv := subInvoice(fmt.Sprintf("in_seats_%d", k), jan.AddDate(1, 0, 0), 120000, 3)
+			if k == 0 {
+				inv = subInvoice("in_seats_0", jan, 120000, 3)
+			}
+			l := inv.Lines.Data[0]
+			l.Price, l.SubscriptionItem = it.Price, &stripe.SubscriptionItem{ID: it.ID}
+			l.Discounts = it.Discounts
+			invs = append(invs, inv)
+		}
+		hist, err := SubscriptionHistory(tenant, s, invs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		web, err := Subscription(tenant, s, jan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readmodel.TotalAt(only(hist, messages.MetricMRR), jan.AddDate(0, 6, 0)); got != 24000 || web[0].Value != 24000 {
+			t.Errorf("MRR in June from the history %d, from the webhook %d; want 24000", got, web[0].Value)
+		}
+		if h := only(hist, messages.MetricMRR); h[0].EventID != web[0].EventID {
+			t.Errorf("the history's creation fact %+v is not the webhook's %+v", h[0], web[0])
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package stripemap
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -564,5 +565,51 @@ func TestRefundsReduceTheirLines(t *testing.T) {
 	ms = readmodel.MonthlyRecognition(facts, time.UTC, jan, jan.AddDate(0, 2, 0))
 	if feb := ms[1]; feb.Billed != -10000 {
 		t.Errorf("credit note with its refund: February billed %d; want -10000", feb.Billed)
+	}
+}
+
+// TestOneOffChargesAreRecognisedAtCapture: a $50 charge that pays no
+// invoice (a Checkout payment) is revenue when captured, in full, as
+// Stripe Revenue Recognition recognises one-time payments; its $20 refund
+// in February takes it back then. A charge that pays an invoice is
+// recognised through the invoice's lines, never twice; one of an API
+// version that no longer says whether a charge paid an invoice is not
+// guessed.
+func TestOneOffChargesAreRecognisedAtCapture(t *testing.T) {
+	jan10 := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ch := func(id string, invoice any) map[string]any {
+		return map[string]any{"id": id, "object": "charge", "amount": 5000, "amount_captured": 5000, "captured": true, "currency": "usd",
+			"status": "succeeded", "created": jan10.Unix(), "invoice": invoice}
+	}
+	var facts []messages.MetricEvent
+	add := func(ev stripe.Event) {
+		fs, err := Translate(tenant, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		facts = append(facts, fs...)
+	}
+	add(event(t, "charge.succeeded", jan10.Unix(), ch("ch_once", nil)))
+	add(event(t, "charge.succeeded", jan10.Unix(), ch("ch_inv", "in_1")))
+	basil := event(t, "charge.succeeded", jan10.Unix(), ch("ch_basil", nil))
+	basil.APIVersion = "2025-03-31.basil"
+	add(basil)
+	feb := time.Date(2026, 2, 3, 0, 0, 0, 0, time.UTC)
+	add(event(t, "refund.created", feb.Unix(), map[string]any{"id": "re_1", "object": "refund", "amount": 2000, "currency": "usd",
+		"charge": "ch_once", "status": "succeeded", "created": feb.Unix()}))
+	ms := readmodel.MonthlyRecognition(facts, time.UTC, jan, jan.AddDate(0, 2, 0))
+	if ms[0].Billed != 5000 || ms[0].Recognised != 5000 || ms[1].Billed != -2000 || ms[1].Recognised != -2000 || ms[1].DeferredEnd != 0 {
+		t.Errorf("schedule %+v; want January 5000 billed and recognised, February -2000", ms)
+	}
+	// The backfill reads the same charge (stripe-go v76 names the
+	// invoice): the same gross fact.
+	var obj stripe.Charge
+	raw, _ := json.Marshal(ch("ch_once", nil))
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		t.Fatal(err)
+	}
+	if back := Charge(tenant, &obj, jan10); back[0].Dimensions["one_off"] != "true" || back[0].EventID != facts[0].EventID {
+		t.Errorf("backfill's gross %+v; want the webhook's, one-off", back[0])
 	}
 }

@@ -88,7 +88,9 @@ func translate(tenantID string, ev stripe.Event, decoded *stripe.Charge) ([]mess
 			if bt := ch.BalanceTransaction; bt != nil && bt.Created > 0 {
 				capturedAt = unix(bt.Created)
 			}
-			out = charge(tenantID, ch, at, capturedAt)
+			// Since 2025-03-31 a charge no longer names its invoice: whether
+			// it paid one is not known, so it is no one-off line.
+			out = charge(tenantID, ch, at, capturedAt, ev.APIVersion < "2025-03-31")
 		}
 	case stripe.EventTypeChargeRefundUpdated, stripe.EventTypeRefundCreated, stripe.EventTypeRefundUpdated, EventTypeRefundFailed:
 		var re stripe.Refund
@@ -315,12 +317,16 @@ func Charge(tenantID string, ch *stripe.Charge, at time.Time) []messages.MetricE
 	if bt := ch.BalanceTransaction; bt != nil && bt.Created > 0 {
 		capturedAt = unix(bt.Created)
 	}
-	return charge(tenantID, ch, at, capturedAt)
+	return charge(tenantID, ch, at, capturedAt, true)
 }
 
 // charge is Charge with the capture time given; zero means unknown: no
-// gross (another event or the backfill will date it).
-func charge(tenantID string, ch *stripe.Charge, at, capturedAt time.Time) []messages.MetricEvent {
+// gross (another event or the backfill will date it). invoiceKnown says
+// whether the charge's invoice field is there to be read (API versions
+// before 2025-03-31, and stripe-go v76's own, which the backfill uses):
+// then the gross says whether the charge paid an invoice (dimension
+// invoice) or is a one-off (one_off=true).
+func charge(tenantID string, ch *stripe.Charge, at, capturedAt time.Time, invoiceKnown bool) []messages.MetricEvent {
 	var out []messages.MetricEvent
 	cur := currency(ch.Currency)
 	if ch.Captured && !capturedAt.IsZero() {
@@ -332,6 +338,15 @@ func charge(tenantID string, ch *stripe.Charge, at, capturedAt time.Time) []mess
 			e := base(tenantID, messages.MetricRevenueGross, ch.ID, capturedAt, ch.Livemode)
 			e.Kind, e.Value, e.Currency = messages.KindAdditive, amount(v, cur), cur
 			e.EventID = EventID(tenantID, e.Metric, ch.ID)
+			// Whether the charge paid an invoice (whose lines bill it) or is
+			// a one-off, which readmodel recognises at capture.
+			if invoiceKnown {
+				if ch.Invoice != nil && ch.Invoice.ID != "" {
+					e.Dimensions = map[string]string{"invoice": ch.Invoice.ID}
+				} else {
+					e.Dimensions = map[string]string{"one_off": "true"}
+				}
+			}
 			out = append(out, e)
 		}
 		out = append(out, ChargeBalance(tenantID, ch)...)

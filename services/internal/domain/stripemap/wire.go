@@ -32,6 +32,7 @@ type wireCharge struct {
 	Livemode           bool            `json:"livemode"`
 	BalanceTransaction *wireBalanceTx  `json:"balance_transaction"`
 	Refunds            *wireRefundList `json:"refunds"`
+	Invoice            *wireID         `json:"invoice"`
 }
 
 type wireRefundList struct {
@@ -193,6 +194,9 @@ func (w *wireCharge) stripe() *stripe.Charge {
 		ID: w.ID, Amount: w.Amount, AmountCaptured: w.AmountCaptured, AmountRefunded: w.AmountRefunded,
 		Captured: w.Captured, Created: w.Created, Currency: w.Currency, Livemode: w.Livemode,
 		BalanceTransaction: w.BalanceTransaction.stripe(),
+	}
+	if w.Invoice != nil && w.Invoice.ID != "" {
+		ch.Invoice = &stripe.Invoice{ID: w.Invoice.ID}
 	}
 	if w.Refunds != nil {
 		ch.Refunds = &stripe.RefundList{Data: make([]*stripe.Refund, len(w.Refunds.Data))}

@@ -27,6 +27,9 @@ func TestWireChargeAgreesWithStripeCharge(t *testing.T) {
 		"balance tx expanded": func(o map[string]any) { o["balance_transaction"] = bt },
 		"balance tx null":     func(o map[string]any) { o["balance_transaction"] = nil },
 		"refunds null":        func(o map[string]any) { o["refunds"] = nil },
+		"invoice id":          func(o map[string]any) { o["invoice"] = "in_1" },
+		"invoice expanded":    func(o map[string]any) { o["invoice"] = map[string]any{"id": "in_1", "object": "invoice"} },
+		"invoice null":        func(o map[string]any) { o["invoice"] = nil },
 		"refunds listed": func(o map[string]any) {
 			o["amount_refunded"] = 1500
 			o["refunds"] = map[string]any{"object": "list", "data": []any{
@@ -55,8 +58,8 @@ func TestWireChargeAgreesWithStripeCharge(t *testing.T) {
 				t.Fatalf("%s %s: %v", file, name, err)
 			}
 			at, captured := time.Unix(1700000500, 0).UTC(), time.Unix(1700000000, 0).UTC()
-			want := charge("acme", &full, at, captured)
-			got := charge("acme", wire, at, captured)
+			want := charge("acme", &full, at, captured, true)
+			got := charge("acme", wire, at, captured, true)
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("%s %s:\n got %+v\nwant %+v", file, name, got, want)
 			}

@@ -285,6 +285,7 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 	if list("subscriptions", &sp.ListParams) {
 		// Discounts are ids unless expanded: an id alone is MRR unknown.
 		sp.AddExpand("data.discounts")
+		sp.AddExpand("data.items.data.discounts")
 		it := sc.Subscriptions.List(sp)
 		if err := drain("subscriptions", it, func() (string, []messages.MetricEvent, error) {
 			sub := it.Subscription()
@@ -293,6 +294,7 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 			ip := &stripe.InvoiceListParams{Subscription: stripe.String(sub.ID), Status: stripe.String(string(stripe.InvoiceStatusPaid))}
 			ip.Context, ip.Limit = ctx, stripe.Int64(100)
 			ip.AddExpand("data.discounts")
+			ip.AddExpand("data.lines.data.discounts")
 			var invs []*stripe.Invoice
 			iit := sc.Invoices.List(ip)
 			for iit.Next() {
@@ -331,13 +333,17 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 	}
 
 	// Credit notes reduce the lines they credit. Their invoice is not
-	// expanded, as in the webhooks, so both give the same facts.
-	cnp := &stripe.CreditNoteListParams{CreatedRange: created()}
+	// expanded, as in the webhooks, so both give the same facts. Filtered
+	// here rather than by the API, as checkout sessions below.
+	cnp := &stripe.CreditNoteListParams{}
 	if list("credit_notes", &cnp.ListParams) {
 		cnit := sc.CreditNotes.List(cnp)
 		if err := drain("credit_notes", cnit, func() (string, []messages.MetricEvent, error) {
 			cn := cnit.CreditNote()
-			return cn.ID, stripemap.CreditNote(tenantID, cn), nil
+			if cn.Created >= since.Unix() || since.IsZero() {
+				return cn.ID, stripemap.CreditNote(tenantID, cn), nil
+			}
+			return cn.ID, nil, nil
 		}); err != nil {
 			return err
 		}
