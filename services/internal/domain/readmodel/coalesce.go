@@ -3,6 +3,11 @@ package readmodel
 import (
 	"context"
 	"time"
+
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/boardpack/boardpack/services/internal/platform/tracing"
 )
 
 // Coalescer gathers the records that concurrent writers put into batches
@@ -98,10 +103,35 @@ func (c *Coalescer) flush(batch []pendingWrite) {
 	for i, p := range batch {
 		recs[i] = p.rec
 	}
+	var span trace.Span
+	if tracing.Enabled() {
+		ctx, span = c.startSpan(ctx, batch)
+	}
 	err := WriteBatch(ctx, c.db, c.table, recs)
+	if span != nil {
+		tracing.End(span, err)
+	}
 	for _, p := range batch {
 		p.done <- err
 	}
+}
+
+// startSpan starts the span of one batch's request, a child of the first
+// writer's span (its trace shows the request) and linked to every
+// writer's, since one request serves several traces.
+func (c *Coalescer) startSpan(ctx context.Context, batch []pendingWrite) (context.Context, trace.Span) {
+	links := make([]trace.Link, 0, len(batch))
+	for _, p := range batch {
+		links = append(links, trace.LinkFromContext(p.ctx))
+	}
+	parent := trace.ContextWithSpanContext(ctx, trace.SpanContextFromContext(batch[0].ctx))
+	return tracing.Start(parent, "dynamodb BatchWriteItem", trace.WithSpanKind(trace.SpanKindClient), trace.WithLinks(links...),
+		trace.WithAttributes(
+			semconv.DBSystemNameAWSDynamoDB,
+			semconv.DBOperationName("BatchWriteItem"),
+			semconv.DBCollectionName(c.table),
+			semconv.DBOperationBatchSize(len(batch)),
+		))
 }
 
 // defaultWriteTimeout bounds a batch whose writers set no deadline.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/platform/lifecycle"
+	"github.com/boardpack/boardpack/services/internal/platform/logging"
 	"github.com/boardpack/boardpack/services/internal/platform/resources"
 	"github.com/boardpack/boardpack/services/internal/platform/tracing"
 )
@@ -190,21 +191,32 @@ func NewRouter(log watermill.LoggerAdapter, handlerTimeout time.Duration) (*mess
 	if err != nil {
 		return nil, fmt.Errorf("router: %w", err)
 	}
+	retry := middleware.Retry{
+		MaxRetries:      3,
+		InitialInterval: 100 * time.Millisecond,
+		MaxInterval:     2 * time.Second,
+		Multiplier:      2,
+		MaxElapsedTime:  handlerTimeout / 2,
+		ShouldRetry:     func(p middleware.RetryParams) bool { return !errors.Is(p.Err, ErrPermanent) },
+		// Each attempt gets a fresh handler timeout, not the expired
+		// context of the attempt before.
+		ResetContextOnRetry: true,
+	}
 	r.AddMiddleware(
 		middleware.CorrelationID,
 		handling,
-		middleware.Retry{
-			MaxRetries:      3,
-			InitialInterval: 100 * time.Millisecond,
-			MaxInterval:     2 * time.Second,
-			Multiplier:      2,
-			MaxElapsedTime:  handlerTimeout / 2,
-			ShouldRetry:     func(p middleware.RetryParams) bool { return !errors.Is(p.Err, ErrPermanent) },
-			// Each attempt gets a fresh handler timeout, not the expired
-			// context of the attempt before.
-			ResetContextOnRetry: true,
-			Logger:              log,
-		}.Middleware,
+		// The retry's log lines name the message they are about (watermill's
+		// own name neither).
+		func(h message.HandlerFunc) message.HandlerFunc {
+			return func(msg *message.Message) ([]*message.Message, error) {
+				rt := retry
+				rt.Logger = log.With(watermill.LogFields{
+					logging.KeyCorrelationID: middleware.MessageCorrelationID(msg),
+					logging.KeyMessageID:     msg.UUID,
+				})
+				return rt.Middleware(h)(msg)
+			}
+		},
 		middleware.Timeout(handlerTimeout),
 		middleware.Recoverer,
 	)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
@@ -124,12 +126,16 @@ func TestTraceAcrossTheBus(t *testing.T) {
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	queue := env.Names.Queue(resources.QueueAggregatorMetrics)
 	sub := bus.NewBatchSubscriber(env.AWS, bus.SubscriberConfig{Queue: queue, Workers: 1}, watermill.NopLogger{})
-	router, err := bus.NewRouter(watermill.NopLogger{}, 10*time.Second)
+	router, err := bus.NewRouter(bus.Logger(log), 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan string, 1)
+	attempts := 0
 	router.AddConsumerHandler("trace_test", queue, sub, func(msg *message.Message) error {
+		if attempts++; attempts == 1 {
+			return errors.New("transient") // retried in process, and logged
+		}
 		ctx, span := tracing.Start(msg.Context(), "write")
 		defer span.End()
 		logging.For(ctx, log).Info("handled")
@@ -180,15 +186,32 @@ func TestTraceAcrossTheBus(t *testing.T) {
 		t.Error("the consumer span's parent should be the remote publisher span")
 	}
 
-	var line map[string]any
-	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
-		t.Fatalf("log %q: %v", logs.Bytes(), err)
+	// The retry's line (watermill's) and the handler's own name the
+	// message; the handler's also its trace.
+	lines := map[string]map[string]any{}
+	for _, l := range bytes.Split(bytes.TrimSpace(logs.Bytes()), []byte("\n")) {
+		var line map[string]any
+		if err := json.Unmarshal(l, &line); err != nil {
+			t.Fatalf("log %q: %v", l, err)
+		}
+		lines[fmt.Sprint(line["msg"])] = line
 	}
-	for k, want := range map[string]string{
-		logging.KeyCorrelationID: "evt_corr", logging.KeyMessageID: ev.EventID, logging.KeyTraceID: traceID.String(),
+	for _, c := range []struct {
+		msg  string
+		want map[string]string
+	}{
+		{"Error occurred, retrying", map[string]string{logging.KeyCorrelationID: "evt_corr", logging.KeyMessageID: ev.EventID}},
+		{"handled", map[string]string{logging.KeyCorrelationID: "evt_corr", logging.KeyMessageID: ev.EventID, logging.KeyTraceID: traceID.String()}},
 	} {
-		if line[k] != want {
-			t.Errorf("handler's log line: %s = %v, want %q", k, line[k], want)
+		line, ok := lines[c.msg]
+		if !ok {
+			t.Errorf("no log line %q in %s", c.msg, logs.Bytes())
+			continue
+		}
+		for k, want := range c.want {
+			if line[k] != want {
+				t.Errorf("log line %q: %s = %v, want %q", c.msg, k, line[k], want)
+			}
 		}
 	}
 }
