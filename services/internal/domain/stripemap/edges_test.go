@@ -36,7 +36,7 @@ func TestCreditNoteEvents(t *testing.T) {
 		year.Dimensions["period_start"] != "1759300000" || year.Dimensions["period_end"] != "1790836000" {
 		t.Errorf("credited annual line = %+v; want -8500 over its year", year)
 	}
-	if fee.Value != -2000 || fee.Dimensions != nil {
+	if fee.Value != -2000 || fee.Dimensions["period_start"] != "" || fee.Dimensions["period_end"] != "" || fee.Dimensions["invoice_line"] != "il_fee" {
 		t.Errorf("credited one-off line = %+v; want -2000, earned at once", fee)
 	}
 	void, err := Translate(tenant, event(t, "credit_note.voided", created+9, cn))

@@ -55,13 +55,15 @@ func newImportEnv(t testing.TB) importEnv {
 	}
 }
 
-// drain reads and deletes every message on the aggregator's queue until a
+// drain reads and deletes every message on the aggregator's queue, and
+// returns its distinct events (by event id), until a
 // one-second long poll finds none (moto delivers SNS to SQS during
 // Publish, so they are all there by then).
 func (e importEnv) drain(t testing.TB) []messages.MetricEvent {
 	t.Helper()
 	ctx := context.Background()
 	var out []messages.MetricEvent
+	seen := map[string]bool{}
 	for {
 		res, err := e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl: aws.String(e.queue), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
@@ -77,7 +79,14 @@ func (e importEnv) drain(t testing.TB) []messages.MetricEvent {
 			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &ev); err != nil {
 				t.Fatalf("body %q: %v", aws.ToString(m.Body), err)
 			}
-			out = append(out, ev)
+			// Delivery is at least once: an SDK retry of a Publish whose
+			// answer was lost (moto closes every connection) delivers the
+			// event twice, and the aggregator keeps it once. What an
+			// import publishes is its distinct events.
+			if !seen[ev.EventID] {
+				seen[ev.EventID] = true
+				out = append(out, ev)
+			}
 			if _, err := e.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(e.queue), ReceiptHandle: m.ReceiptHandle}); err != nil {
 				t.Fatal(err)
 			}
