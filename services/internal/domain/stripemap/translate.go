@@ -588,8 +588,9 @@ func InvoicePaid(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 // over the credited line's service period: from the credit note's invoice
 // when it is expanded with its lines, else (webhooks, the backfill) the
 // credited line named (dimension invoice_line), whose period readmodel
-// takes from that line's own fact. A voided credit note is 0 (a final
-// state).
+// takes from that line's own fact; and its tax, off the tax collected
+// (revenue.tax, a state per credit note). A voided credit note is 0 (a
+// final state).
 func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 	if cn.Lines == nil {
 		return nil
@@ -650,6 +651,36 @@ func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 			e.Dimensions["refund"] = cn.Refund.ID
 		}
 		out = append(out, e)
+	}
+	// The credit note's tax (its tax_amounts, else its lines'), which it
+	// takes off the tax collected: a state per credit note (revenue.tax,
+	// entity the credit note, object its invoice), negative, at its
+	// effective date; 0 once voided. Stripe Tax ("Refunds and credit
+	// notes"): credit notes "track tax liability decreases".
+	var tax int64
+	for _, ta := range cn.TaxAmounts {
+		if ta != nil {
+			tax += ta.Amount
+		}
+	}
+	if len(cn.TaxAmounts) == 0 {
+		for _, l := range cn.Lines.Data {
+			if l == nil {
+				continue
+			}
+			for _, ta := range l.TaxAmounts {
+				if ta != nil {
+					tax += ta.Amount
+				}
+			}
+		}
+	}
+	if tax != 0 {
+		if cn.Status == stripe.CreditNoteStatusVoid {
+			tax = 0
+		}
+		cur := currency(cn.Currency)
+		out = append(out, state(tenantID, messages.MetricRevenueTax, cn.ID, invoiceID, unix(at), cn.Livemode, -amount(tax, cur), version, cur))
 	}
 	return out
 }
