@@ -160,14 +160,24 @@ func TestListedRefundsInheritTheirCharge(t *testing.T) {
 }
 
 // A failed refund comes back when its failure balance transaction says
-// (expanded), else when the event says.
+// (expanded), else when the event says. With the failure dated, it was
+// out from its creation until then (the backfill sees only the failed
+// object, the webhooks saw refund.created first).
 func TestFailedRefundDate(t *testing.T) {
 	const created, failedAt, eventAt = 1760000000, 1760100000, 1760200000
 	re := refund("re_f", 3000, "failed", created)
 	re["failure_balance_transaction"] = map[string]any{"id": "txn_f", "object": "balance_transaction", "created": failedAt}
 	out, err := Translate(tenant, event(t, "refund.failed", eventAt, re))
-	if err != nil || len(out) != 1 || out[0].Value != 0 || out[0].OccurredAt.Unix() != failedAt {
+	if err != nil || len(out) != 2 || out[0].Value != 0 || out[0].OccurredAt.Unix() != failedAt {
 		t.Errorf("failed refund with its balance transaction = %+v, %v; want 0 at %d", out, err, failedAt)
+	}
+	if len(out) == 2 {
+		if was := out[1]; was.Value != 3000 || was.OccurredAt.Unix() != created || was.Entity != "re_f" || was.Version >= out[0].Version {
+			t.Errorf("failed refund, before it failed = %+v; want 3000 from %d, superseded by the failure", was, created)
+		}
+		if got := readmodel.TotalAt(out, time.Unix(failedAt, 0)); got != 3000 {
+			t.Errorf("refunded just before the failure: %d; want 3000", got)
+		}
 	}
 	re["failure_balance_transaction"] = "txn_f"
 	out, err = Translate(tenant, event(t, "refund.failed", eventAt, re))

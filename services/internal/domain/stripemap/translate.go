@@ -405,7 +405,8 @@ var refundRank = map[stripe.RefundStatus]int64{
 // succeeded, dated at the refund's creation; 0 once failed or cancelled,
 // dated when that was observed (at: the event's time, or the failure
 // balance transaction's when expanded), so the money comes back in the
-// period it came back. The version is the status's rank, not a time, so
+// period it came back; a failed refund whose failure is so dated was
+// also out, succeeded, from its creation. The version is the status's rank, not a time, so
 // every event describing the same refund in the same status gives the
 // same fact.
 func Refund(tenantID string, re *stripe.Refund, at time.Time) []messages.MetricEvent {
@@ -428,12 +429,24 @@ func Refund(tenantID string, re *stripe.Refund, at time.Time) []messages.MetricE
 			when = at
 		}
 	}
-	e := state(tenantID, messages.MetricRevenueRefunded, re.ID, chargeID, when, false, value, rank, cur)
-	e.Livemode = nil
-	if chargeID != "" {
-		e.Dimensions = map[string]string{"charge": chargeID}
+	fact := func(when time.Time, value, rank int64) messages.MetricEvent {
+		e := state(tenantID, messages.MetricRevenueRefunded, re.ID, chargeID, when, false, value, rank, cur)
+		e.Livemode = nil
+		if chargeID != "" {
+			e.Dimensions = map[string]string{"charge": chargeID}
+		}
+		return e
 	}
-	return []messages.MetricEvent{e}
+	out := []messages.MetricEvent{fact(when, value, rank)}
+	// A failed refund whose failure is dated (its failure balance
+	// transaction expanded, as the backfill lists it) was out from its
+	// creation until then: the money left when it was created and came
+	// back when it failed, as refund.created and refund.failed recorded
+	// it. Without that date its history is unknown: the failure alone.
+	if fb := re.FailureBalanceTransaction; re.Status == stripe.RefundStatusFailed && fb != nil && fb.Created > re.Created {
+		out = append(out, fact(unix(re.Created), amount(re.Amount, cur), refundRank[stripe.RefundStatusSucceeded]))
+	}
+	return out
 }
 
 // Dispute returns a dispute's figures at at (the event's created time; the
