@@ -49,6 +49,8 @@ func TaxCollected(facts []messages.MetricEvent, from, to time.Time) int64 {
 			refunds = append(refunds, f)
 		}
 	}
+	// A redelivered invoice's tax counts once.
+	tax = Distinct(tax)
 	states := append(RefundedTax(tax, lines, PreferParts(refunds)), tax...)
 	return Sum(tax, from, to) + Change(states, from, to)
 }
