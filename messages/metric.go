@@ -141,7 +141,9 @@ const (
 	// line of its own over the same period.
 	MetricRevenueBilled = "revenue.billed"
 	// MetricRevenueTax (additive): tax collected on a paid invoice, at
-	// paid_at. Never revenue.
+	// paid_at. Never revenue. A credit note's tax is a state of its own
+	// (entity the credit note, ObjectID its invoice): negative, at its
+	// effective date, 0 once voided; sums read only the additive facts.
 	MetricRevenueTax = "revenue.tax"
 	// MetricInvoicesPaid (additive): amount paid on invoices.
 	MetricInvoicesPaid = "invoices.paid"

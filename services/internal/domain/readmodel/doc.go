@@ -86,7 +86,11 @@
 // line's period: what was recognised is taken back in the refund's month
 // (Stripe Revenue Recognition's contra revenue), the rest leaves the
 // deferred balance (revenue.go). A charge that pays no invoice (gross
-// with one_off=true) is billed and earned at capture.
+// with one_off=true) is billed and earned at capture. Tax collected
+// (TaxCollected, tax.go) is the invoices' revenue.tax less the rest of
+// each such refund, its tax share (refunded × the invoice's tax / its
+// total, Stripe Tax's split), dated at the refund and back when it fails,
+// and less credit notes' tax (revenue.tax states per credit note).
 // Package report reads each report through ReadWindow and folds the
 // snapshot many times, so every figure of a report comes from one read.
 //

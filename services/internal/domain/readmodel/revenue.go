@@ -323,55 +323,13 @@ func creditPeriods(lines []messages.MetricEvent) []messages.MetricEvent {
 // running total (lines in entity order), so they add up to the refund's
 // net share of the invoice exactly.
 func refundLines(lines, refunds []messages.MetricEvent) []messages.MetricEvent {
-	byCharge := map[string][]messages.MetricEvent{}
-	credited := map[string]bool{}        // refunds a credit note accounts for
-	creditedInvoice := map[string]bool{} // invoices with such a credit note
-	for _, f := range lines {
-		if r := f.Dimensions[DimensionRefund]; r != "" {
-			credited[r], creditedInvoice[f.ObjectID] = true, true
-		}
-	}
-	for _, f := range StatesAt(lines, time.Unix(1<<62, 0)) {
-		if c := f.Dimensions[DimensionCharge]; c != "" && f.Dimensions[DimensionRefund] == "" {
-			byCharge[c] = append(byCharge[c], f)
-		}
-	}
-	for _, ls := range byCharge {
-		sort.Slice(ls, func(i, j int) bool { return ls[i].Entity < ls[j].Entity })
-	}
 	var out []messages.MetricEvent
-	for _, r := range refunds {
-		if r.Kind != messages.KindState || credited[r.Entity] {
-			continue
-		}
-		// A charge's cumulative refund (entity = the charge) when its
-		// refunds are not listed; otherwise the refund names its charge.
-		cumulative := r.Entity == r.ObjectID
-		charge := r.Dimensions[DimensionCharge]
-		if charge == "" {
-			charge = r.ObjectID
-		}
-		ls := byCharge[charge]
-		if len(ls) == 0 {
-			continue
-		}
-		// A cumulative figure cannot be told apart from a refund a credit
-		// note of the invoice already accounts for: left to the credit note.
-		if cumulative && creditedInvoice[ls[0].ObjectID] {
-			continue
-		}
-		total, err := strconv.ParseInt(ls[0].Dimensions[DimensionInvoiceTotal], 10, 64)
-		if err != nil || total <= 0 {
-			continue
-		}
-		refunded := min(max(r.Value, 0), total)
+	for _, p := range refundsOfLines(lines, refunds) {
+		r := p.refund
 		var run, taken int64
-		for _, l := range ls {
-			if l.Currency != r.Currency {
-				continue
-			}
+		for _, l := range p.lines {
 			run += l.Value
-			share := divHalfAway(refunded*run, total) - taken
+			share := divHalfAway(p.refunded*run, p.total) - taken
 			taken += share
 			f := messages.MetricEvent{
 				Header:   messages.Header{EventID: r.EventID + "/" + l.Entity, TenantID: r.TenantID, OccurredAt: r.OccurredAt, Source: r.Source},
@@ -388,6 +346,79 @@ func refundLines(lines, refunds []messages.MetricEvent) []messages.MetricEvent {
 			}
 			out = append(out, f)
 		}
+	}
+	return out
+}
+
+// refundOfLines is a refund state that reduces an invoice's lines: the
+// lines (latest states, in the refund's currency, entity order), the
+// invoice's total (tax included) and how much of it the refund returns
+// (0 once the refund failed).
+type refundOfLines struct {
+	refund          messages.MetricEvent
+	invoice         string
+	lines           []messages.MetricEvent
+	total, refunded int64
+}
+
+// chargeOf is the charge a refund state belongs to: the one it names, or
+// (a charge's cumulative refund) its object.
+func chargeOf(r messages.MetricEvent) string {
+	if c := r.Dimensions[DimensionCharge]; c != "" {
+		return c
+	}
+	return r.ObjectID
+}
+
+// refundsOfLines pairs each refund state with the lines of the invoice its
+// charge paid. A refund that a credit note names reduces them through the
+// credit note instead, and so does a charge's cumulative refund on an
+// invoice that has such a credit note (the two cannot be told apart).
+func refundsOfLines(lines, refunds []messages.MetricEvent) []refundOfLines {
+	byCharge := map[string][]messages.MetricEvent{}
+	credited := map[string]bool{}        // refunds a credit note accounts for
+	creditedInvoice := map[string]bool{} // invoices with such a credit note
+	for _, f := range lines {
+		if r := f.Dimensions[DimensionRefund]; r != "" {
+			credited[r], creditedInvoice[f.ObjectID] = true, true
+		}
+	}
+	for _, f := range StatesAt(lines, time.Unix(1<<62, 0)) {
+		if c := f.Dimensions[DimensionCharge]; c != "" && f.Dimensions[DimensionRefund] == "" {
+			byCharge[c] = append(byCharge[c], f)
+		}
+	}
+	for _, ls := range byCharge {
+		sort.Slice(ls, func(i, j int) bool { return ls[i].Entity < ls[j].Entity })
+	}
+	var out []refundOfLines
+	for _, r := range refunds {
+		if r.Kind != messages.KindState || credited[r.Entity] {
+			continue
+		}
+		// A charge's cumulative refund (entity = the charge) when its
+		// refunds are not listed; otherwise the refund names its charge.
+		cumulative := r.Entity == r.ObjectID
+		ls := byCharge[chargeOf(r)]
+		if len(ls) == 0 {
+			continue
+		}
+		// A cumulative figure cannot be told apart from a refund a credit
+		// note of the invoice already accounts for: left to the credit note.
+		if cumulative && creditedInvoice[ls[0].ObjectID] {
+			continue
+		}
+		total, err := strconv.ParseInt(ls[0].Dimensions[DimensionInvoiceTotal], 10, 64)
+		if err != nil || total <= 0 {
+			continue
+		}
+		var mine []messages.MetricEvent
+		for _, l := range ls {
+			if l.Currency == r.Currency {
+				mine = append(mine, l)
+			}
+		}
+		out = append(out, refundOfLines{refund: r, invoice: ls[0].ObjectID, lines: mine, total: total, refunded: min(max(r.Value, 0), total)})
 	}
 	return out
 }

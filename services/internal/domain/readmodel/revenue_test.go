@@ -70,7 +70,9 @@ func TestAnnualPrepaymentIsRecognisedByDay(t *testing.T) {
 // notes, lines billed in arrears, refunds of their charges that may fail
 // later) delivered in any order and duplicated give the same schedule,
 // and every month recognised to date + deferred = billed to date, net of
-// credits and refunds; the waterfall's rows add up to what was billed.
+// credits and refunds; the waterfall's rows add up to what was billed;
+// tax collected is the same in any order, and each standing refund is
+// split exactly between revenue and tax.
 func TestRecognisedPlusDeferredEqualsBilledInAnyOrder(t *testing.T) {
 	loc, _ := time.LoadLocation("Europe/Berlin")
 	from := time.Date(2025, 1, 1, 0, 0, 0, 0, loc)
@@ -78,7 +80,8 @@ func TestRecognisedPlusDeferredEqualsBilledInAnyOrder(t *testing.T) {
 	for seed := range uint64(100) {
 		rng := rand.New(rand.NewPCG(seed, 15))
 		var facts []messages.MetricEvent
-		var refunded int64 // net of tax, by the end
+		var refunded int64             // net of tax, by the end
+		var taxed, refundedGross int64 // invoices' tax, and refunds with their tax, by the end
 		for i := range 30 {
 			start := from.Add(time.Duration(rng.IntN(600*24)) * time.Hour)
 			end := start.Add(time.Duration(1+rng.IntN(400*24)) * time.Hour)
@@ -98,20 +101,24 @@ func TestRecognisedPlusDeferredEqualsBilledInAnyOrder(t *testing.T) {
 			// Paid by a charge with 10 % tax on top, partly refunded
 			// later; some refunds fail afterwards.
 			ch, total := fmt.Sprintf("ch_%d", i), v+v/10
-			facts = append(facts, paidBy(line, ch, total))
+			facts = append(facts, paidBy(line, ch, total), invoiceTax(line.ObjectID, billed, v/10, "USD"))
+			if billed.Before(to) {
+				taxed += v / 10
+			}
 			at := billed.Add(time.Duration(1+rng.IntN(300*24)) * time.Hour)
 			r := 1 + rng.Int64N(total)
 			facts = append(facts, refundFact("re_"+ch, ch, at, 3, r))
-			net := divHalfAway(r*v, total)
+			net, gross := divHalfAway(r*v, total), r
 			if rng.IntN(3) == 0 {
 				back := at.Add(time.Duration(1+rng.IntN(40*24)) * time.Hour)
 				facts = append(facts, refundFact("re_"+ch, ch, back, 1<<40+4, 0))
 				if back.Before(to) {
-					net = 0
+					net, gross = 0, 0
 				}
 			}
 			if at.Before(to) {
 				refunded += net
+				refundedGross += gross
 			}
 		}
 		// From a month before the first line: nothing deferred at the start.
@@ -137,10 +144,21 @@ func TestRecognisedPlusDeferredEqualsBilledInAnyOrder(t *testing.T) {
 		shuffled := append(append([]messages.MetricEvent{}, facts...), facts[:7]...)
 		rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 		again := MonthlyRecognition(shuffled, loc, early, to)
+		var tax int64
 		for i := range ms {
 			if ms[i] != again[i] {
 				t.Fatalf("seed %d month %d: order changed the schedule: %+v vs %+v", seed, i, ms[i], again[i])
 			}
+			m, s := TaxCollected(facts, ms[i].From, ms[i].To), TaxCollected(shuffled, ms[i].From, ms[i].To)
+			if m != s {
+				t.Fatalf("seed %d month %d: order changed tax collected: %d vs %d", seed, i, m, s)
+			}
+			tax += m
+		}
+		// Each standing refund is split exactly between the lines and
+		// the tax: what revenue did not take back, tax gave back.
+		if want := taxed - (refundedGross - refunded); tax != want {
+			t.Fatalf("seed %d: tax collected %d; want the invoices' %d less the refunds' tax share %d", seed, tax, taxed, refundedGross-refunded)
 		}
 		w := MonthlyWaterfall(shuffled, loc, early, to)
 		for c := range w.Months {

@@ -33,15 +33,15 @@ func (d *Data) recognised(cur, prev finance) (Table, Table) {
 	lines, other := d.recognitionFacts()
 	b, r, def := d.recognisedIn(d.Period)
 	pb, pr, pdef := d.recognisedIn(d.Prev)
-	tax, ptax := d.Sum(messages.MetricRevenueTax, d.Period.Start, d.Period.End), d.Sum(messages.MetricRevenueTax, d.Prev.Start, d.Prev.End)
+	tax, ptax := d.taxCollected(d.Period), d.taxCollected(d.Prev)
 	t.Rows = []Row{
 		{Cells: []string{"Billed (invoice lines and one-off charges, net of discounts, credit notes and refunds, excluding invoice tax)", money(b, cc), money(pb, cc)}},
 		{Cells: []string{"Recognised revenue", money(r, cc), money(pr, cc)}, Status: neutral},
 		{Cells: []string{"Deferred revenue at period end", money(def, cc), money(pdef, cc)}},
 		{Cells: []string{"Cash collected (charges captured − refunds)", money(cur.cashCollected(), cc), money(prev.cashCollected(), cc)}},
-		{Cells: []string{"Tax collected (not revenue)", money(tax.V, cc), money(ptax.V, cc)}},
+		{Cells: []string{"Tax collected (not revenue, net of refunds and credit notes)", money(tax, cc), money(ptax, cc)}},
 	}
-	t.Note = "Subscription lines are recognised straight-line by day over their service period (" + d.Loc.String() + "); one-off lines when billed, and charges that pay no invoice when captured (as charged: a charge does not show its tax apart). A refund takes back what its lines recognised and clears what they deferred, in proportion, net of the invoice's tax."
+	t.Note = "Subscription lines are recognised straight-line by day over their service period (" + d.Loc.String() + "); one-off lines when billed, and charges that pay no invoice when captured (as charged: a charge does not show its tax apart). A refund takes back what its lines recognised and clears what they deferred, in proportion, net of the invoice's tax; the rest of it is tax given back, at the invoice's tax rate, in the refund's month."
 	if len(other) > 0 {
 		t.Note += " Invoice lines in " + joinAnd(other) + " are not in these figures (never summed across currencies)."
 	}
@@ -80,6 +80,16 @@ func (d *Data) recognisedIn(p Period) (billed, rec, deferred int64) {
 		deferred = m.DeferredEnd
 	}
 	return billed, rec, deferred
+}
+
+// taxCollected is the tax p collected in the tenant's currency: invoices'
+// tax less the tax share of refunds and credit notes' tax
+// (readmodel.TaxCollected).
+func (d *Data) taxCollected(p Period) int64 {
+	tax, _ := d.inCurrency(messages.MetricRevenueTax)
+	lines, _ := d.inCurrency(messages.MetricRevenueBilled)
+	refunds, _ := d.inCurrency(messages.MetricRevenueRefunded)
+	return readmodel.TaxCollected(slices.Concat(tax, lines, refunds), p.Start, p.End)
 }
 
 // cashCollected is the cash a period collected: charges captured less

@@ -14,8 +14,10 @@ import (
 // plan, $0.67 of the fee) plus the $30 one-off, recognises 31/365 of the
 // plan ($101.92) plus the setup fee, less what the refund takes back of
 // them ($1.37 + $0.67), plus the one-off = $179.88, defers $1,083.34,
-// collected $1,500.00 of cash and $240.00 of tax, and the waterfall
-// carries the deferred balance to later months.
+// collected $1,500.00 of cash and $236.78 of tax ($240.00 less the
+// refund's tax share, $3.22: Stripe Tax splits a refund between net and
+// tax at the invoice's rate), and the waterfall carries the deferred
+// balance to later months.
 func TestAccountingRecognisesAnAnnualPrepaymentByDay(t *testing.T) {
 	tn := testTenant()
 	oct := pdt(time.October, 1, 0)
@@ -39,7 +41,7 @@ func TestAccountingRecognisesAnAnnualPrepaymentByDay(t *testing.T) {
 		"- Recognised revenue — Oct 2026: $179.88; Sep 2026: $0.00",
 		"- Deferred revenue at period end — Oct 2026: $1,083.34; Sep 2026: $0.00",
 		"- Cash collected (charges captured − refunds) — Oct 2026: $1,500.00; Sep 2026: $0.00",
-		"- Tax collected (not revenue) — Oct 2026: $240.00; Sep 2026: $0.00",
+		"- Tax collected (not revenue, net of refunds and credit notes) — Oct 2026: $236.78; Sep 2026: $0.00",
 		"REVENUE WATERFALL",
 		"- Oct 2026 — Billed: $1,263.22; Rec. Aug: –; Rec. Sep: –; Rec. Oct: $179.88; Deferred to later months: $1,083.34",
 		"CASH BASIS: CHARGES, REFUNDS, DISPUTES AND FEES",
@@ -58,4 +60,50 @@ func TestAccountingRecognisesAnAnnualPrepaymentByDay(t *testing.T) {
 func paying(ch map[string]any, invoice any) map[string]any {
 	ch["invoice"] = invoice
 	return ch
+}
+
+// TestTaxCollectedIsNetOfRefunds: tax collected gives back the tax share
+// of a refund in the refund's month (Stripe Tax: in proportion to the
+// refunded amount, at the invoice's tax rate) and collects it again in
+// the month the refund fails; a credit note's tax comes off at its
+// effective date; a refund in euros never touches the dollar tax. A
+// $100 plan with $25 of tax, paid on 1 October by a $125 charge: $25
+// refunded on 10 October ($5 of tax), failing on 1 November; a credit
+// note of $20 + $5 tax on 15 October; and a €50 invoice with €10 of tax,
+// refunded €12.
+func TestTaxCollectedIsNetOfRefunds(t *testing.T) {
+	tn := testTenant()
+	oct := pdt(time.October, 1, 0)
+	invoice := func(id, cur, charge string, net, tax int64) map[string]any {
+		return map[string]any{"id": id, "object": "invoice", "currency": cur, "created": oct.Unix(), "amount_paid": net + tax, "total": net + tax, "tax": tax, "charge": charge,
+			"status": "paid", "status_transitions": map[string]any{"finalized_at": oct.Add(time.Hour).Unix(), "paid_at": oct.Add(2 * time.Hour).Unix()},
+			"lines": map[string]any{"object": "list", "data": []any{
+				map[string]any{"id": "il_" + id, "object": "line_item", "amount": net, "currency": cur,
+					"period": map[string]any{"start": oct.Unix(), "end": oct.AddDate(0, 1, 0).Unix()}, "tax_amounts": []any{map[string]any{"amount": tax, "inclusive": false}}},
+			}}}
+	}
+	eurRefund := refundObj("re_eur", "ch_eur", 1200, "succeeded", pdt(time.October, 12, 9))
+	eurRefund["currency"] = "eur"
+	failed := refundObj("re_1", "ch_plan", 2500, "failed", pdt(time.October, 10, 9))
+	failed["failure_balance_transaction"] = map[string]any{"id": "txn_f", "object": "balance_transaction", "created": pdt(time.November, 1, 9).Unix()}
+	cn := map[string]any{"id": "cn_1", "object": "credit_note", "currency": "usd", "created": pdt(time.October, 15, 9).Unix(), "effective_at": pdt(time.October, 15, 9).Unix(),
+		"status": "issued", "invoice": "in_plan", "amount": 2500, "total": 2500, "tax_amounts": []any{map[string]any{"amount": 500, "inclusive": false}},
+		"lines": map[string]any{"object": "list", "data": []any{map[string]any{"id": "cnli_1", "object": "credit_note_line_item", "amount": 2000, "invoice_line_item": "il_in_plan",
+			"tax_amounts": []any{map[string]any{"amount": 500, "inclusive": false}}}}}}
+	evs := []stripeEv{
+		{"invoice.paid", oct.Add(2 * time.Hour), invoice("in_plan", "usd", "ch_plan", 10000, 2500)},
+		{"charge.succeeded", oct.Add(2 * time.Hour), paying(chargeObj("ch_plan", 12500, "usd", oct.Add(2*time.Hour), true), "in_plan")},
+		{"refund.created", pdt(time.October, 10, 9), refundObj("re_1", "ch_plan", 2500, "succeeded", pdt(time.October, 10, 9))},
+		{"credit_note.created", pdt(time.October, 15, 9), cn},
+		{"invoice.paid", oct.Add(2 * time.Hour), invoice("in_eur", "eur", "ch_eur", 5000, 1000)},
+		{"refund.created", pdt(time.October, 12, 9), eurRefund},
+	}
+	// $25 − $5 (the refund's share) − $5 (the credit note's).
+	mustContain(t, accountingText(t, stripeFacts(t, tn.ID, evs...), time.October),
+		"- Tax collected (not revenue, net of refunds and credit notes) — Oct 2026: $15.00; Sep 2026: $0.00")
+	// The refund fails on 1 November: its $5 is collected again then,
+	// October's figure stays.
+	evs = append(evs, stripeEv{"refund.failed", pdt(time.November, 1, 9), failed})
+	mustContain(t, accountingText(t, stripeFacts(t, tn.ID, evs...), time.November),
+		"- Tax collected (not revenue, net of refunds and credit notes) — Nov 2026: $5.00; Oct 2026: $15.00")
 }

@@ -124,7 +124,10 @@
 //     API versions whose invoices no longer carry charge (2025-03-31 on:
 //     invoice.payments) link no refund to the lines.
 //   - revenue.tax (additive): an invoice's tax (tax, else the sum of
-//     total_tax_amounts) at paid_at, once per invoice.
+//     total_tax_amounts) at paid_at, once per invoice; and (state per
+//     credit note, object its invoice) a credit note's tax (tax_amounts,
+//     else its lines'), negative, at its effective date, 0 once voided.
+//     readmodel.TaxCollected also takes off the tax share of refunds.
 //   - invoices.failed (additive count): one per (invoice, attempt_count).
 //   - payouts.paid / payouts.failed (state per payout, at arrival_date):
 //     paid is the amount once paid and 0 once failed or canceled; failed

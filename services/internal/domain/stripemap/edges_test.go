@@ -13,8 +13,10 @@ import (
 
 // A credit note line takes back its amount net of its discount and of the
 // tax included in it (exclusive tax was never in the amount), over the
-// credited line's service period when that period is not empty; voided
-// (credit_note.voided), it takes back nothing and is final.
+// credited line's service period when that period is not empty; the
+// credit note's tax (here its lines': $5 included, $3 on top) comes off
+// the tax collected; voided (credit_note.voided), it takes back nothing
+// and is final.
 func TestCreditNoteEvents(t *testing.T) {
 	const created, start, end = 1760000000, 1759300000, 1790836000
 	cn := map[string]any{"id": "cn_1", "object": "credit_note", "currency": "usd", "created": created, "status": "issued",
@@ -28,20 +30,23 @@ func TestCreditNoteEvents(t *testing.T) {
 			map[string]any{"id": "cnli_2", "object": "credit_note_line_item", "amount": 2000, "invoice_line_item": "il_fee"},
 		}}}
 	out, err := Translate(tenant, event(t, "credit_note.created", created+5, cn))
-	if err != nil || len(out) != 2 {
+	if err != nil || len(out) != 3 {
 		t.Fatalf("credit_note.created = %+v, %v", out, err)
 	}
-	year, fee := out[0], out[1]
+	year, fee, tax := out[0], out[1], out[2]
+	if tax.Metric != messages.MetricRevenueTax || tax.Kind != messages.KindState || tax.Value != -800 || tax.Entity != "cn_1" || tax.ObjectID != "in_1" || tax.Currency != "USD" {
+		t.Errorf("credit note's tax = %+v; want a state of -800 for cn_1", tax)
+	}
 	if year.Value != -(10000-1000-500) || year.Currency != "USD" || year.ObjectID != "in_1" || year.Entity != "cnli_1" || year.Version != created ||
 		year.Dimensions["period_start"] != "1759300000" || year.Dimensions["period_end"] != "1790836000" {
 		t.Errorf("credited annual line = %+v; want -8500 over its year", year)
 	}
-	if fee.Value != -2000 || fee.Dimensions["period_start"] != "" || fee.Dimensions["period_end"] != "" || fee.Dimensions["invoice_line"] != "il_fee" {
+	if _, period := fee.Dimensions["period_start"]; fee.Value != -2000 || period || fee.Dimensions["invoice_line"] != "il_fee" {
 		t.Errorf("credited one-off line = %+v; want -2000, earned at once", fee)
 	}
 	void, err := Translate(tenant, event(t, "credit_note.voided", created+9, cn))
-	if err != nil || len(void) != 2 || void[0].Value != 0 || void[0].Version != created+terminal || void[1].Value != 0 {
-		t.Errorf("credit_note.voided = %+v, %v; want both lines 0, final", void, err)
+	if err != nil || len(void) != 3 || void[0].Value != 0 || void[0].Version != created+terminal || void[1].Value != 0 || void[2].Value != 0 || void[2].Version != created+terminal {
+		t.Errorf("credit_note.voided = %+v, %v; want both lines and the tax 0, final", void, err)
 	}
 }
 
@@ -155,14 +160,24 @@ func TestListedRefundsInheritTheirCharge(t *testing.T) {
 }
 
 // A failed refund comes back when its failure balance transaction says
-// (expanded), else when the event says.
+// (expanded), else when the event says. With the failure dated, it was
+// out from its creation until then (the backfill sees only the failed
+// object, the webhooks saw refund.created first).
 func TestFailedRefundDate(t *testing.T) {
 	const created, failedAt, eventAt = 1760000000, 1760100000, 1760200000
 	re := refund("re_f", 3000, "failed", created)
 	re["failure_balance_transaction"] = map[string]any{"id": "txn_f", "object": "balance_transaction", "created": failedAt}
 	out, err := Translate(tenant, event(t, "refund.failed", eventAt, re))
-	if err != nil || len(out) != 1 || out[0].Value != 0 || out[0].OccurredAt.Unix() != failedAt {
+	if err != nil || len(out) != 2 || out[0].Value != 0 || out[0].OccurredAt.Unix() != failedAt {
 		t.Errorf("failed refund with its balance transaction = %+v, %v; want 0 at %d", out, err, failedAt)
+	}
+	if len(out) == 2 {
+		if was := out[1]; was.Value != 3000 || was.OccurredAt.Unix() != created || was.Entity != "re_f" || was.Version >= out[0].Version {
+			t.Errorf("failed refund, before it failed = %+v; want 3000 from %d, superseded by the failure", was, created)
+		}
+		if got := readmodel.TotalAt(out, time.Unix(failedAt, 0)); got != 3000 {
+			t.Errorf("refunded just before the failure: %d; want 3000", got)
+		}
 	}
 	re["failure_balance_transaction"] = "txn_f"
 	out, err = Translate(tenant, event(t, "refund.failed", eventAt, re))

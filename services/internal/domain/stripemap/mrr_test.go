@@ -552,11 +552,18 @@ func TestRefundsReduceTheirLines(t *testing.T) {
 	if feb := ms[1]; feb.Billed != -30000 || feb.Recognised != 9205-4849 || feb.DeferredEnd != (120000-19397)-(30000-4849) {
 		t.Errorf("February %+v; want billed -30000, recognised %d, deferred %d", feb, 9205-4849, (120000-19397)-(30000-4849))
 	}
+	// The rest of the refund, $30, is tax given back in February
+	// (Stripe Tax splits a refund at the invoice's tax rate).
+	feb := jan.AddDate(0, 1, 0)
+	if tj, tf := readmodel.TaxCollected(facts, jan, feb), readmodel.TaxCollected(facts, feb, feb.AddDate(0, 1, 0)); tj != 12000 || tf != -3000 {
+		t.Errorf("tax collected: January %d, February %d; want 12000 and -3000", tj, tf)
+	}
 
 	// A $110 credit note paid back by refund re_cn ($100 of the line and
 	// its $10 tax): the line loses $100, not $200.
 	cn := &stripe.CreditNote{ID: "cn_1", Currency: "usd", Created: feb15.Unix(), Status: stripe.CreditNoteStatusIssued, Refund: &stripe.Refund{ID: "re_cn"},
-		Invoice: inv, Lines: &stripe.CreditNoteLineItemList{Data: []*stripe.CreditNoteLineItem{{ID: "cnli_1", Amount: 10000, InvoiceLineItem: "il_plan"}}}}
+		TaxAmounts: []*stripe.CreditNoteTaxAmount{{Amount: 1000}},
+		Invoice:    inv, Lines: &stripe.CreditNoteLineItemList{Data: []*stripe.CreditNoteLineItem{{ID: "cnli_1", Amount: 10000, InvoiceLineItem: "il_plan"}}}}
 	facts = append(InvoicePaid(tenant, inv), CreditNote(tenant, cn)...)
 	if fs, err = Translate(tenant, refund("re_cn", 11000)); err != nil {
 		t.Fatal(err)
@@ -565,6 +572,17 @@ func TestRefundsReduceTheirLines(t *testing.T) {
 	ms = readmodel.MonthlyRecognition(facts, time.UTC, jan, jan.AddDate(0, 2, 0))
 	if feb := ms[1]; feb.Billed != -10000 {
 		t.Errorf("credit note with its refund: February billed %d; want -10000", feb.Billed)
+	}
+	// Its tax, $10, comes off once: the credit note's, not the refund's
+	// share as well.
+	if tf := readmodel.TaxCollected(facts, feb, feb.AddDate(0, 1, 0)); tf != -1000 {
+		t.Errorf("credit note with its refund: February tax %d; want -1000", tf)
+	}
+	// Voided, it gives back nothing.
+	void := *cn
+	void.Status = stripe.CreditNoteStatusVoid
+	if tf := readmodel.TaxCollected(append(facts, CreditNote(tenant, &void)...), feb, feb.AddDate(0, 1, 0)); tf != 0 {
+		t.Errorf("voided credit note: February tax %d; want 0", tf)
 	}
 }
 

@@ -405,7 +405,8 @@ var refundRank = map[stripe.RefundStatus]int64{
 // succeeded, dated at the refund's creation; 0 once failed or cancelled,
 // dated when that was observed (at: the event's time, or the failure
 // balance transaction's when expanded), so the money comes back in the
-// period it came back. The version is the status's rank, not a time, so
+// period it came back; a failed refund whose failure is so dated was
+// also out, succeeded, from its creation. The version is the status's rank, not a time, so
 // every event describing the same refund in the same status gives the
 // same fact.
 func Refund(tenantID string, re *stripe.Refund, at time.Time) []messages.MetricEvent {
@@ -428,12 +429,24 @@ func Refund(tenantID string, re *stripe.Refund, at time.Time) []messages.MetricE
 			when = at
 		}
 	}
-	e := state(tenantID, messages.MetricRevenueRefunded, re.ID, chargeID, when, false, value, rank, cur)
-	e.Livemode = nil
-	if chargeID != "" {
-		e.Dimensions = map[string]string{"charge": chargeID}
+	fact := func(when time.Time, value, rank int64) messages.MetricEvent {
+		e := state(tenantID, messages.MetricRevenueRefunded, re.ID, chargeID, when, false, value, rank, cur)
+		e.Livemode = nil
+		if chargeID != "" {
+			e.Dimensions = map[string]string{"charge": chargeID}
+		}
+		return e
 	}
-	return []messages.MetricEvent{e}
+	out := []messages.MetricEvent{fact(when, value, rank)}
+	// A failed refund whose failure is dated (its failure balance
+	// transaction expanded, as the backfill lists it) was out from its
+	// creation until then: the money left when it was created and came
+	// back when it failed, as refund.created and refund.failed recorded
+	// it. Without that date its history is unknown: the failure alone.
+	if fb := re.FailureBalanceTransaction; re.Status == stripe.RefundStatusFailed && fb != nil && fb.Created > re.Created {
+		out = append(out, fact(unix(re.Created), amount(re.Amount, cur), refundRank[stripe.RefundStatusSucceeded]))
+	}
+	return out
 }
 
 // Dispute returns a dispute's figures at at (the event's created time; the
@@ -588,8 +601,9 @@ func InvoicePaid(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 // over the credited line's service period: from the credit note's invoice
 // when it is expanded with its lines, else (webhooks, the backfill) the
 // credited line named (dimension invoice_line), whose period readmodel
-// takes from that line's own fact. A voided credit note is 0 (a final
-// state).
+// takes from that line's own fact; and its tax, off the tax collected
+// (revenue.tax, a state per credit note). A voided credit note is 0 (a
+// final state).
 func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 	if cn.Lines == nil {
 		return nil
@@ -650,6 +664,36 @@ func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 			e.Dimensions["refund"] = cn.Refund.ID
 		}
 		out = append(out, e)
+	}
+	// The credit note's tax (its tax_amounts, else its lines'), which it
+	// takes off the tax collected: a state per credit note (revenue.tax,
+	// entity the credit note, object its invoice), negative, at its
+	// effective date; 0 once voided. Stripe Tax ("Refunds and credit
+	// notes"): credit notes "track tax liability decreases".
+	var tax int64
+	for _, ta := range cn.TaxAmounts {
+		if ta != nil {
+			tax += ta.Amount
+		}
+	}
+	if len(cn.TaxAmounts) == 0 {
+		for _, l := range cn.Lines.Data {
+			if l == nil {
+				continue
+			}
+			for _, ta := range l.TaxAmounts {
+				if ta != nil {
+					tax += ta.Amount
+				}
+			}
+		}
+	}
+	if tax != 0 {
+		if cn.Status == stripe.CreditNoteStatusVoid {
+			tax = 0
+		}
+		cur := currency(cn.Currency)
+		out = append(out, state(tenantID, messages.MetricRevenueTax, cn.ID, invoiceID, unix(at), cn.Livemode, -amount(tax, cur), version, cur))
 	}
 	return out
 }

@@ -257,6 +257,9 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 	cp := &stripe.ChargeListParams{CreatedRange: created()}
 	if list("charges", &cp.ListParams) {
 		cp.AddExpand("data.refunds")
+		// A failed refund's failure balance transaction dates the failure
+		// (stripemap.Refund: the money came back then, not at creation).
+		cp.AddExpand("data.refunds.data.failure_balance_transaction")
 		// The balance transaction dates the capture and carries the fee.
 		cp.AddExpand("data.balance_transaction")
 		cit := sc.Charges.List(cp)
@@ -272,6 +275,7 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 	// (a charge lists at most its first refunds).
 	rp := &stripe.RefundListParams{CreatedRange: created()}
 	if list("refunds", &rp.ListParams) {
+		rp.AddExpand("data.failure_balance_transaction")
 		rit := sc.Refunds.List(rp)
 		if err := drain("refunds", rit, func() (string, []messages.MetricEvent, error) {
 			re := rit.Refund()

@@ -139,20 +139,38 @@ func randomHistory(rng *rand.Rand) *history {
 					Created: at.Add(time.Duration(1+rng.IntN(40*24)) * time.Hour).Unix(), Charge: &stripe.Charge{ID: ch.ID}}
 				h.refunds = append(h.refunds, re)
 				h.event(stripe.EventTypeRefundCreated, time.Unix(re.Created, 0), re)
-				final.AmountRefunded += re.Amount
 				if final.Refunds == nil {
 					final.Refunds = &stripe.RefundList{}
 				}
 				final.Refunds.Data = append(final.Refunds.Data, re)
+				// Some refunds fail later: the money, and the tax share,
+				// come back then. The webhook names the failure's balance
+				// transaction; the API expands it (its date).
+				if rng.IntN(4) == 0 {
+					failAt := time.Unix(re.Created, 0).Add(time.Duration(1+rng.IntN(20*24)) * time.Hour)
+					re.Status = stripe.RefundStatusFailed
+					re.FailureBalanceTransaction = &stripe.BalanceTransaction{ID: "txn_f_" + re.ID}
+					h.event(stripemap.EventTypeRefundFailed, failAt, re)
+					re.FailureBalanceTransaction = &stripe.BalanceTransaction{ID: "txn_f_" + re.ID, Object: "balance_transaction", Created: failAt.Unix()}
+					continue
+				}
+				final.AmountRefunded += re.Amount
 			}
 			h.charges = append(h.charges, &final)
 			// Some invoices get a credit note later, some of them voided.
 			if rng.IntN(6) == 0 {
 				at := at.Add(time.Duration(1+rng.IntN(20*24)) * time.Hour)
+				// Half the line, and its tax; some paid back by one of the
+				// invoice's refunds, which then reduces revenue and tax
+				// only through the credit note.
 				cn := &stripe.CreditNote{ID: "cn_" + inv.ID, Object: "credit_note", Currency: "usd", Created: at.Unix(), EffectiveAt: at.Unix(),
 					Status: stripe.CreditNoteStatusIssued, Invoice: &stripe.Invoice{ID: inv.ID},
+					TaxAmounts: []*stripe.CreditNoteTaxAmount{{Amount: unit * qty / 20}},
 					Lines: &stripe.CreditNoteLineItemList{Data: []*stripe.CreditNoteLineItem{{ID: "cnli_" + inv.ID, Amount: unit * qty / 2,
-						InvoiceLineItem: inv.Lines.Data[0].ID}}}}
+						InvoiceLineItem: inv.Lines.Data[0].ID, TaxAmounts: []*stripe.CreditNoteTaxAmount{{Amount: unit * qty / 20}}}}}}
+				if final.Refunds != nil && rng.IntN(2) == 0 {
+					cn.Refund = &stripe.Refund{ID: final.Refunds.Data[0].ID}
+				}
 				h.event(stripe.EventTypeCreditNoteCreated, at, cn)
 				if rng.IntN(3) == 0 {
 					void := *cn
@@ -232,10 +250,12 @@ func figures(facts []messages.MetricEvent) string {
 	var b strings.Builder
 	refunds := readmodel.PreferParts(by[messages.MetricRevenueRefunded])
 	rec := readmodel.MonthlyRecognition(slices.Concat(by[messages.MetricRevenueBilled], refunds, by[messages.MetricRevenueGross]), time.UTC, from, to)
+	taxFacts := slices.Concat(by[messages.MetricRevenueTax], by[messages.MetricRevenueBilled], by[messages.MetricRevenueRefunded])
 	for i, m := range readmodel.MonthlyMRRMovements(by[messages.MetricMRR], time.UTC, from, to) {
-		fmt.Fprintf(&b, "%s mrr %+v\n  gross %d refunds %d invoices %d tax %d recognition %+v\n", m.From.Format("2006-01"), m,
+		fmt.Fprintf(&b, "%s mrr %+v\n  gross %d refunds %d invoices %d tax %d tax collected %d recognition %+v\n", m.From.Format("2006-01"), m,
 			readmodel.Sum(by[messages.MetricRevenueGross], m.From, m.To), readmodel.Change(refunds, m.From, m.To),
-			readmodel.Sum(by[messages.MetricInvoicesPaid], m.From, m.To), readmodel.Sum(by[messages.MetricRevenueTax], m.From, m.To), rec[i])
+			readmodel.Sum(by[messages.MetricInvoicesPaid], m.From, m.To), readmodel.Sum(by[messages.MetricRevenueTax], m.From, m.To),
+			readmodel.TaxCollected(taxFacts, m.From, m.To), rec[i])
 	}
 	return b.String()
 }
