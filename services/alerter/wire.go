@@ -33,6 +33,7 @@ func newEngine(awsCfg aws.Config, db *dynamodb.Client, cfg config, m *metrics, l
 		Secrets: tenants.NewSecretResolver(awsCfg, 5*time.Minute),
 		Sender:  cfg.Sender, ConfigurationSet: cfg.Names.ConfigurationSet, AllowedHosts: cfg.SlackAllowedHosts,
 		PublicURL: cfg.PublicURL, UnsubscribeKey: []byte(cfg.UnsubscribeKey), UnsubscribeTTL: cfg.UnsubscribeTTL,
+		Addr:     delivery.NewAddrHasher([]byte(cfg.UnsubscribeKey)),
 		ClaimTTL: cfg.VisibilityTimeout, Log: log,
 		OnDeadWebhook: func(string) { m.deadWebhooks.Inc() },
 		OnSent:        func(channel string, _ alerting.Notification) { m.sent.WithLabelValues(channel).Inc() },

@@ -250,3 +250,59 @@ func TestSESConfigurationSetSuppressesPerTenant(t *testing.T) {
 		t.Error("reputation metrics are off: the bounce and complaint alarms need them")
 	}
 }
+
+// TestHealthAndMetricsOnlyFromInsideTheVPC: the services' ports (/healthz,
+// /readyz and /metrics on each) take traffic only from security groups,
+// never from an address range: from the load balancer on the ports of its
+// target groups (which route only the public paths,
+// TestListenerRoutesOnlyPublicPaths), and from the service group itself
+// (security finding 1). Every service task sits in that group alone.
+func TestHealthAndMetricsOnlyFromInsideTheVPC(t *testing.T) {
+	tpl := loadTemplate(t)
+	const svcSG, lbSG = "ServiceSecurityGroup", "LoadBalancerSecurityGroup"
+	lbPorts := map[string]bool{}
+	for _, id := range tpl.ofType("AWS::ElasticLoadBalancingV2::TargetGroup") {
+		lbPorts[fmt.Sprint(tpl.Resources[id].Properties["Port"])] = true
+	}
+	check := func(where string, rule map[string]any) {
+		for _, k := range []string{"CidrIp", "CidrIpv6", "SourcePrefixListId"} {
+			if v, ok := rule[k]; ok {
+				t.Errorf("%s: service ports open to %s %v; want security groups only", where, k, v)
+			}
+		}
+		switch src := refTo(rule["SourceSecurityGroupId"]); src {
+		case svcSG:
+		case lbSG:
+			if rule["FromPort"] != rule["ToPort"] || !lbPorts[fmt.Sprint(rule["FromPort"])] {
+				t.Errorf("%s: the load balancer reaches ports %v-%v; want only its target groups' ports %v", where, rule["FromPort"], rule["ToPort"], lbPorts)
+			}
+		default:
+			t.Errorf("%s: ingress from %q; want only %s or %s", where, src, lbSG, svcSG)
+		}
+	}
+	rules := asList(tpl.Resources[svcSG].Properties["SecurityGroupIngress"])
+	if len(rules) == 0 {
+		t.Fatalf("%s has no ingress: the load balancer reaches nothing", svcSG)
+	}
+	for i, r := range rules {
+		check(fmt.Sprintf("%s ingress %d", svcSG, i), r.(map[string]any))
+	}
+	for _, id := range tpl.ofType("AWS::EC2::SecurityGroupIngress") {
+		p := tpl.Resources[id].Properties
+		if refTo(p["GroupId"]) == svcSG {
+			check(id, p)
+		}
+	}
+	services := tpl.ofType("AWS::ECS::Service")
+	if len(services) == 0 {
+		t.Fatal("no ECS services")
+	}
+	for _, id := range services {
+		nc, _ := tpl.Resources[id].Properties["NetworkConfiguration"].(map[string]any)
+		avc, _ := nc["AwsvpcConfiguration"].(map[string]any)
+		sgs := asList(avc["SecurityGroups"])
+		if len(sgs) != 1 || refTo(sgs[0]) != svcSG {
+			t.Errorf("%s: security groups %v, want only %s", id, sgs, svcSG)
+		}
+	}
+}

@@ -55,6 +55,33 @@ func (a AWS) CheckExternalID(tenantID string) error {
 		return errors.New("only letters, digits and +=,.@:/-_ (what STS accepts)")
 	case tenantID != "" && strings.Contains(strings.ToLower(id), strings.ToLower(tenantID)):
 		return errors.New("must not contain the tenant id: anyone can guess it; use random characters")
+	case notRandom(id):
+		return fmt.Errorf("looks typed, not random (fewer than %d different characters, or one straight run such as 0123…): use random characters, e.g. openssl rand -hex 16", minDistinctExternalID)
 	}
 	return nil
+}
+
+// minDistinctExternalID: 16 random characters of even the hex alphabet
+// have fewer less than once in a million (C(16,4)·(4/16)^16 ≈ 4e-7).
+const minDistinctExternalID = 5
+
+// notRandom reports an external id anyone could guess: few different
+// characters ("aaaaaaaaaaaaaaaa", "abababab…") or one run of characters
+// in steady steps ("abcdefghijklmnop").
+func notRandom(id string) bool {
+	distinct := map[rune]bool{}
+	for _, r := range id {
+		distinct[r] = true
+	}
+	if len(distinct) < minDistinctExternalID {
+		return true
+	}
+	rs := []rune(id)
+	step := rs[1] - rs[0]
+	for i := 2; i < len(rs); i++ {
+		if rs[i]-rs[i-1] != step {
+			return false
+		}
+	}
+	return true
 }

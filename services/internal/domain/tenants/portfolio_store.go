@@ -113,8 +113,9 @@ func (s Store) RestorePortfolio(ctx context.Context, id string) error {
 
 // checkIDSpace refuses a file whose tenant ids are stored portfolios' or
 // whose portfolio ids are stored tenants' (deleted ones included: their
-// partitions still hold their sends). Validate has checked the file
-// against itself.
+// partitions still hold their sends), and a file tenant whose role's
+// external id is a stored tenant's that the file does not replace.
+// Validate has checked the file against itself.
 func (s Store) checkIDSpace(ctx context.Context, f File) error {
 	stored, err := s.ListAll(ctx)
 	if err != nil {
@@ -125,8 +126,19 @@ func (s Store) checkIDSpace(ctx context.Context, f File) error {
 		return err
 	}
 	isTenant, isPortfolio := map[string]bool{}, map[string]bool{}
+	inFile := map[string]bool{}
+	for _, t := range f.Tenants {
+		inFile[t.ID] = true
+	}
+	// External ids of stored tenants the file leaves as they are (deleted
+	// ones too: a restore brings them back): apply adds and replaces, so
+	// a file tenant must not take one of theirs.
+	storedExternal := map[string]string{}
 	for _, st := range stored {
 		isTenant[st.ID] = true
+		if !inFile[st.ID] && st.AWS != nil && st.AWS.RoleARN != "" && st.AWS.ExternalID != "" {
+			storedExternal[st.AWS.ExternalID] = st.ID
+		}
 	}
 	for _, sp := range storedPortfolios {
 		isPortfolio[sp.ID] = true
@@ -135,6 +147,11 @@ func (s Store) checkIDSpace(ctx context.Context, f File) error {
 	for _, t := range f.Tenants {
 		if isPortfolio[t.ID] {
 			errs = append(errs, fmt.Errorf("tenant %s: id: a stored portfolio has this id (portfolios and tenants share one id space)", t.ID))
+		}
+		if t.AWS != nil && t.AWS.RoleARN != "" {
+			if other, dup := storedExternal[t.AWS.ExternalID]; dup && t.AWS.ExternalID != "" {
+				errs = append(errs, fmt.Errorf("tenant %s: aws.external_id: the same as stored tenant %s's; each tenant needs its own", t.ID, other))
+			}
 		}
 	}
 	for _, p := range f.Portfolios {

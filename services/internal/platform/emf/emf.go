@@ -49,7 +49,11 @@ type Exporter struct {
 	Out       io.Writer // stdout on ECS
 	Prefix    string    // families exported; "boardpack_" when empty
 	Namespace string    // Namespace when empty
-	Now       func() time.Time
+	// Properties go on every line as fields that are not dimensions
+	// (the build's version and revision: build_info, which is not a
+	// boardpack_ family, reaches CloudWatch Logs this way).
+	Properties map[string]string
+	Now        func() time.Time
 	// OnError, when set, hears an export's failure and Run carries on
 	// (a metrics hiccup must not stop the service); nil: Run returns it.
 	OnError func(error)
@@ -159,6 +163,9 @@ func (e *Exporter) values(name string, typ dto.MetricType, m *dto.Metric) []valu
 
 func (e *Exporter) line(ts int64, labels []*dto.LabelPair, values []value) ([]byte, error) {
 	doc := map[string]any{"Service": e.Service}
+	for k, v := range e.Properties {
+		doc[k] = v
+	}
 	dims, rollup := []string{"Service"}, []string{"Service"}
 	for _, l := range labels {
 		doc[l.GetName()] = l.GetValue()

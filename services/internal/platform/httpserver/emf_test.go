@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,7 @@ func TestEMFLinesWhenEnabled(t *testing.T) {
 	for _, raw := range strings.Split(strings.TrimSpace(out.String()), "\n") {
 		var l struct {
 			Service string  `json:"Service"`
+			Version string  `json:"version"`
 			Fired   float64 `json:"boardpack_scheduler_reports_fired_total"`
 			AWS     struct {
 				CloudWatchMetrics []struct {
@@ -61,6 +63,16 @@ func TestEMFLinesWhenEnabled(t *testing.T) {
 		found = true
 		if l.Service != "scheduler" || l.Fired != 3 || len(l.AWS.CloudWatchMetrics) != 1 || l.AWS.CloudWatchMetrics[0].Namespace != "Boardpack/test" {
 			t.Errorf("line %s: want Service scheduler, 3 fired, namespace Boardpack/test", raw)
+		}
+		// build_info's version reaches CloudWatch Logs on every line, as
+		// a field and never a dimension.
+		if v := buildinfo.Get().Version; v == "" || l.Version != v {
+			t.Errorf("line %s: version %q, want build_info's %q", raw, l.Version, v)
+		}
+		for _, d := range l.AWS.CloudWatchMetrics[0].Dimensions {
+			if slices.Contains(d, "version") {
+				t.Errorf("line %s: version is a dimension", raw)
+			}
 		}
 	}
 	if !found {

@@ -161,11 +161,13 @@ func (s *Server) exportEMF(ctx context.Context) (stop func()) {
 	if !s.emf.Enabled {
 		return func() {}
 	}
+	bi := buildinfo.Get()
 	e := &emf.Exporter{
 		Gatherer: s.Registry, Service: buildinfo.Service(), Out: s.emfOut, Namespace: s.emf.Namespace,
-		OnError: func(err error) { s.log.Error("emf metrics not written", "err", err) },
+		Properties: map[string]string{"version": bi.Version, "revision": bi.Revision},
+		OnError:    func(err error) { s.log.Error("emf metrics not written", "err", err) },
 	}
-	s.log.Info("emf metrics", "namespace", s.emf.Namespace, "interval", s.emf.Interval.String(), "emf_service", e.Service)
+	s.log.Info("emf metrics", "namespace", s.emf.Namespace, "interval", s.emf.Interval.String(), "emf_service", e.Service, "version", bi.Version)
 	ectx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

@@ -1,60 +1,11 @@
 package mailer
 
-import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"regexp"
+import "github.com/boardpack/boardpack/services/internal/domain/delivery"
 
-	"github.com/boardpack/boardpack/services/internal/domain/delivery"
-)
-
-// addrHasher names email addresses in logs and logged errors without
-// writing them: a keyed hash (HMAC-SHA256), because an unkeyed hash of an
-// address is reversed by hashing a list of likely addresses. The key is
-// derived from the unsubscribe key, so it needs no secret of its own and
-// the same address hashes the same across replicas and restarts.
-type addrHasher struct{ key []byte }
+// addrHasher names email addresses in logs and logged errors by a keyed
+// hash (delivery.AddrHasher), keyed from the unsubscribe key.
+type addrHasher = delivery.AddrHasher
 
 func newAddrHasher(unsubscribeKey string) addrHasher {
-	return addrHasher{key: mac([]byte(unsubscribeKey), "boardpack log address hash")}
+	return delivery.NewAddrHasher([]byte(unsubscribeKey))
 }
-
-// Of is the hash that stands for address (compared in its bare,
-// lower-cased form).
-func (h addrHasher) Of(address string) string {
-	m := hmac.New(sha256.New, h.key)
-	m.Write([]byte(delivery.Address(address)))
-	return hex.EncodeToString(m.Sum(nil)[:6])
-}
-
-// emailLike is anything that reads as an address in free text. "#" is
-// left out of the local part: record keys (SEND#report#address) put it
-// before the address.
-var emailLike = regexp.MustCompile(`[A-Za-z0-9.!$%&'*+/=?^_{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+`)
-
-// Redact replaces every address in s with "addr:" and its hash.
-func (h addrHasher) Redact(s string) string {
-	return emailLike.ReplaceAllStringFunc(s, func(a string) string { return "addr:" + h.Of(a) })
-}
-
-// Err is err with the addresses in its message replaced by their hashes;
-// errors.Is and errors.As still see the original chain.
-func (h addrHasher) Err(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := h.Redact(err.Error())
-	if msg == err.Error() {
-		return err
-	}
-	return redactedError{msg: msg, err: err}
-}
-
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e redactedError) Error() string { return e.msg }
-func (e redactedError) Unwrap() error { return e.err }

@@ -63,6 +63,9 @@ type Notifier struct {
 	ReportLink     func(t tenants.Tenant, rule alerting.Compiled) string
 	UnsubscribeKey []byte
 	UnsubscribeTTL time.Duration
+	// Addr names addresses in the errors it returns and logs by a keyed
+	// hash (delivery.NewAddrHasher of UnsubscribeKey), never in plain.
+	Addr delivery.AddrHasher
 	// ClaimTTL bounds a claim (at most the queue's visibility timeout).
 	ClaimTTL time.Duration
 	Log      *slog.Logger
@@ -129,7 +132,7 @@ func (n *Notifier) Deliver(ctx context.Context, t tenants.Tenant, rule alerting.
 	if slices.Contains(rule.Channels, alerting.ChannelSlack) && t.Slack != nil && t.Slack.Webhook != "" {
 		errs = append(errs, n.slack(ctx, t, a))
 	}
-	return errors.Join(errs...)
+	return n.Addr.Err(errors.Join(errs...))
 }
 
 func (n *Notifier) claim(ctx context.Context, snd delivery.Send) (bool, error) {
@@ -174,7 +177,7 @@ func (n *Notifier) email(ctx context.Context, t tenants.Tenant, a Alert, addr st
 	id, err := SendEmail(ctx, n.SES, n.Sender, n.ConfigurationSet, e, map[string]string{"tenant": t.ID, "kind": "alert", "rule": a.Rule.Name})
 	switch {
 	case errors.Is(err, ErrBadHeader), errors.Is(err, ErrEmailRejected):
-		n.Log.Warn("alert email refused", logging.TenantKey, t.ID, "rule", a.Rule.Name, "err", err)
+		n.Log.Warn("alert email refused", logging.TenantKey, t.ID, "rule", a.Rule.Name, "err", n.Addr.Err(err))
 		return n.Sends.MarkFailed(ctx, snd, delivery.StatusRejected, err.Error())
 	case err != nil:
 		return errors.Join(err, n.Sends.Release(ctx, snd))

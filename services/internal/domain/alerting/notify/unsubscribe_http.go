@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/boardpack/boardpack/services/internal/domain/delivery"
 	"github.com/boardpack/boardpack/services/internal/platform/logging"
 )
 
@@ -31,7 +32,7 @@ func UnsubscribeHandler(key []byte, store Unsubscriber, log *slog.Logger) http.H
 			return
 		}
 		if err := store.Unsubscribe(r.Context(), c.Tenant, UnsubscribeRole(c.Rule), c.Address); err != nil {
-			log.Error("unsubscribe from alert", logging.TenantKey, c.Tenant, "rule", c.Rule, "err", err)
+			log.Error("unsubscribe from alert", logging.TenantKey, c.Tenant, "rule", c.Rule, "err", delivery.NewAddrHasher(key).Err(err))
 			http.Error(w, "try again later", http.StatusServiceUnavailable)
 			return
 		}
