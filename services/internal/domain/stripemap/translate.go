@@ -1016,26 +1016,24 @@ func MRR(sub *stripe.Subscription, at time.Time) (int64, error) {
 			lines = append(lines, l)
 		}
 	}
-	known := map[string]*stripe.Discount{}
-	if d := sub.Discount; d != nil && d.ID != "" {
-		known[d.ID] = d
-	}
+	// discounts[] lists the legacy discount again, often by id only: it
+	// was counted from the legacy field (seen), which carries its coupon.
 	seen := map[string]bool{}
 	for _, d := range append([]*stripe.Discount{sub.Discount}, sub.Discounts...) {
 		if d == nil || (d.ID != "" && seen[d.ID]) {
 			continue
 		}
 		seen[d.ID] = true
-		if coupons(d, known).Coupon == nil {
+		if d.Coupon == nil {
 			return 0, fmt.Errorf("%w: discount %s not expanded", ErrMRRUnknown, d.ID)
 		}
 		var eligible []*line
 		for _, l := range lines {
-			if applies(coupons(d, known), l.product) {
+			if applies(d, l.product) {
 				eligible = append(eligible, l)
 			}
 		}
-		(&line{}).discount(eligible, coupons(d, known), sub, at)
+		(&line{}).discount(eligible, d, sub, at)
 	}
 	total := new(big.Rat)
 	for _, l := range lines {
@@ -1094,15 +1092,6 @@ type line struct {
 	amount  *big.Rat
 	product string
 	item    *stripe.SubscriptionItem
-}
-
-// coupons returns the discount with its coupon, taking it from known (the
-// legacy discount field) when d is only an id.
-func coupons(d *stripe.Discount, known map[string]*stripe.Discount) *stripe.Discount {
-	if d != nil && d.Coupon == nil && known[d.ID] != nil {
-		return known[d.ID]
-	}
-	return d
 }
 
 func applies(d *stripe.Discount, product string) bool {
