@@ -109,7 +109,7 @@ demo() {
 	start_services
 	say "load the demo data (signed Stripe webhooks, spreadsheets) and send one report per role for $demo_tenant and for portfolio $demo_portfolio"
 	# The demo covers the last complete month of its data (demo load --help).
-	"$ctl" demo load --dir deploy/demo --url http://127.0.0.1:8080 --send "$demo_tenant" --send-portfolio "$demo_portfolio" --timeout 120s | sed 's/^/    /'
+	"$ctl" demo load --dir deploy/demo --url http://127.0.0.1:8080 --send "$demo_tenant" --send-portfolio "$demo_portfolio" --timeout 300s | sed 's/^/    /'
 	say "sent"
 	"$ctl" report status --tenant "$demo_tenant" || true
 	"$ctl" report status --tenant "$demo_portfolio" || true
