@@ -244,18 +244,8 @@ func UnexpandedDiscounts(sub *stripe.Subscription) []string {
 			ids = append(ids, d.ID)
 		}
 	}
-	add(sub.Discount)
-	for _, d := range sub.Discounts {
-		add(d)
-	}
-	if sub.Items != nil {
-		for _, it := range sub.Items.Data {
-			if it != nil {
-				for _, d := range it.Discounts {
-					add(d)
-				}
-			}
-		}
+	for _, d := range discountSlots(sub) {
+		add(*d)
 	}
 	slices.Sort(ids)
 	return slices.Compact(ids)
@@ -272,19 +262,28 @@ func ExpandDiscounts(sub *stripe.Subscription, byID map[string]*stripe.Discount)
 		}
 		return d
 	}
-	sub.Discount = fill(sub.Discount)
+	for _, d := range discountSlots(sub) {
+		*d = fill(*d)
+	}
+}
+
+// discountSlots returns every place a subscription holds a discount: the
+// legacy discount, discounts[], and each item's discounts.
+func discountSlots(sub *stripe.Subscription) []**stripe.Discount {
+	slots := []**stripe.Discount{&sub.Discount}
 	for i := range sub.Discounts {
-		sub.Discounts[i] = fill(sub.Discounts[i])
+		slots = append(slots, &sub.Discounts[i])
 	}
 	if sub.Items != nil {
 		for _, it := range sub.Items.Data {
 			if it != nil {
 				for i := range it.Discounts {
-					it.Discounts[i] = fill(it.Discounts[i])
+					slots = append(slots, &it.Discounts[i])
 				}
 			}
 		}
 	}
+	return slots
 }
 
 func hasFunds(d *stripe.Dispute, withdrawn bool) bool {
@@ -1167,18 +1166,8 @@ func MRRChanges(sub *stripe.Subscription, at time.Time) []time.Time {
 			ends = append(ends, d.End)
 		}
 	}
-	add(sub.Discount)
-	for _, d := range sub.Discounts {
-		add(d)
-	}
-	if sub.Items != nil {
-		for _, it := range sub.Items.Data {
-			if it != nil {
-				for _, d := range it.Discounts {
-					add(d)
-				}
-			}
-		}
+	for _, d := range discountSlots(sub) {
+		add(*d)
 	}
 	slices.Sort(ends)
 	ends = slices.Compact(ends)
