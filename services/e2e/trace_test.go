@@ -2,7 +2,7 @@ package e2e
 
 import (
 	"compress/gzip"
-	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -14,10 +14,6 @@ import (
 	"testing"
 	"time"
 
-	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
-	"google.golang.org/protobuf/proto"
-
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/e2e/stack"
 	"github.com/boardpack/boardpack/services/internal/platform/mototest"
@@ -28,12 +24,57 @@ import (
 type span struct {
 	service, name     string
 	trace, id, parent string
-	kind              tracepb.Span_SpanKind
+	kind              spanKind
 	attrs             map[string]string
 }
 
-// otlpReceiver is the smallest OTLP/HTTP trace endpoint: it keeps every
-// span the services export.
+// spanKind is OTLP's SpanKind enum.
+type spanKind int
+
+const (
+	kindServer   spanKind = 2
+	kindClient   spanKind = 3
+	kindProducer spanKind = 4
+	kindConsumer spanKind = 5
+)
+
+func (k spanKind) String() string {
+	if n, ok := map[spanKind]string{1: "internal", kindServer: "server", kindClient: "client", kindProducer: "producer", kindConsumer: "consumer"}[k]; ok {
+		return n
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// exportRequest is the part of an OTLP JSON ExportTraceServiceRequest the
+// test reads (OTLP JSON writes trace and span ids in hex, which
+// protojson would not read).
+type exportRequest struct {
+	ResourceSpans []struct {
+		Resource struct {
+			Attributes []keyValue `json:"attributes"`
+		} `json:"resource"`
+		ScopeSpans []struct {
+			Spans []struct {
+				TraceID      string     `json:"traceId"`
+				SpanID       string     `json:"spanId"`
+				ParentSpanID string     `json:"parentSpanId"`
+				Name         string     `json:"name"`
+				Kind         spanKind   `json:"kind"`
+				Attributes   []keyValue `json:"attributes"`
+			} `json:"spans"`
+		} `json:"scopeSpans"`
+	} `json:"resourceSpans"`
+}
+
+type keyValue struct {
+	Key   string `json:"key"`
+	Value struct {
+		StringValue string `json:"stringValue"`
+	} `json:"value"`
+}
+
+// otlpReceiver is the smallest OTLP/HTTP trace endpoint speaking http/json:
+// it keeps every span the services export.
 type otlpReceiver struct {
 	mu    sync.Mutex
 	spans []span
@@ -58,34 +99,37 @@ func (o *otlpReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	var req collectortrace.ExportTraceServiceRequest
-	if err := proto.Unmarshal(raw, &req); err != nil {
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		http.Error(w, "Content-Type "+ct+", want application/json", http.StatusUnsupportedMediaType)
+		return
+	}
+	var req exportRequest
+	if err := json.Unmarshal(raw, &req); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	o.mu.Lock()
 	for _, rs := range req.ResourceSpans {
 		service := ""
-		for _, a := range rs.GetResource().GetAttributes() {
+		for _, a := range rs.Resource.Attributes {
 			if a.Key == "service.name" {
-				service = a.GetValue().GetStringValue()
+				service = a.Value.StringValue
 			}
 		}
 		for _, ss := range rs.ScopeSpans {
 			for _, s := range ss.Spans {
 				attrs := map[string]string{}
 				for _, a := range s.Attributes {
-					attrs[a.Key] = a.GetValue().GetStringValue()
+					attrs[a.Key] = a.Value.StringValue
 				}
 				o.spans = append(o.spans, span{service: service, name: s.Name, kind: s.Kind, attrs: attrs,
-					trace: hex.EncodeToString(s.TraceId), id: hex.EncodeToString(s.SpanId), parent: hex.EncodeToString(s.ParentSpanId)})
+					trace: s.TraceID, id: s.SpanID, parent: s.ParentSpanID})
 			}
 		}
 	}
 	o.mu.Unlock()
-	out, _ := proto.Marshal(&collectortrace.ExportTraceServiceResponse{})
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	_, _ = w.Write(out)
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{}`)) // an ExportTraceServiceResponse: full success
 }
 
 func (o *otlpReceiver) all() []span {
@@ -129,7 +173,7 @@ func describe(c []span) string {
 }
 
 // TestOneTraceFromWebhookToWriteAndFromReportDueToSES runs the real
-// binaries with OTEL_TRACES_EXPORTER=otlp pointed at a receiver of the
+// binaries with OTEL_TRACES_EXPORTER=otlp (http/json) pointed at a receiver of the
 // test's own, and follows the parent links of what they export: a
 // webhook's server span in the stripe-collector, its SNS publish, the
 // aggregator's consumer span (from the traceparent the message carried
@@ -148,6 +192,7 @@ func TestOneTraceFromWebhookToWriteAndFromReportDueToSES(t *testing.T) {
 
 	s := stack.Start(t,
 		"OTEL_TRACES_EXPORTER=otlp",
+		"OTEL_EXPORTER_OTLP_PROTOCOL=http/json",
 		"OTEL_EXPORTER_OTLP_ENDPOINT=http://"+ln.Addr().String(),
 		"OTEL_BSP_SCHEDULE_DELAY=200",
 		"BOARDPACK_SCHEDULER_TICK=5s",
@@ -189,12 +234,12 @@ func TestOneTraceFromWebhookToWriteAndFromReportDueToSES(t *testing.T) {
 	}
 	wantWrite := []struct {
 		service, name string
-		kind          tracepb.Span_SpanKind
+		kind          spanKind
 	}{
-		{"aggregator", "dynamodb put fact", tracepb.Span_SPAN_KIND_CLIENT},
-		{"aggregator", "process " + s.Names.Queue(resources.QueueAggregatorMetrics), tracepb.Span_SPAN_KIND_CONSUMER},
-		{"stripe-collector", "send " + s.Names.Topic(messages.TopicMetrics), tracepb.Span_SPAN_KIND_PRODUCER},
-		{"stripe-collector", "POST /webhooks/stripe/{tenant}", tracepb.Span_SPAN_KIND_SERVER},
+		{"aggregator", "dynamodb put fact", kindClient},
+		{"aggregator", "process " + s.Names.Queue(resources.QueueAggregatorMetrics), kindConsumer},
+		{"stripe-collector", "send " + s.Names.Topic(messages.TopicMetrics), kindProducer},
+		{"stripe-collector", "POST /webhooks/stripe/{tenant}", kindServer},
 	}
 	for i, w := range wantWrite {
 		if got := write[i]; got.service != w.service || got.name != w.name || got.kind != w.kind || got.trace != write[0].trace {
@@ -221,11 +266,11 @@ func TestOneTraceFromWebhookToWriteAndFromReportDueToSES(t *testing.T) {
 	}
 	wantSend := []struct {
 		service, name string
-		kind          tracepb.Span_SpanKind
+		kind          spanKind
 	}{
-		{"mailer", "ses SendRawEmail", tracepb.Span_SPAN_KIND_CLIENT},
-		{"mailer", "process " + s.Names.Queue(resources.QueueMailerReportDue), tracepb.Span_SPAN_KIND_CONSUMER},
-		{"scheduler", "send " + s.Names.Topic(messages.TopicReportDue), tracepb.Span_SPAN_KIND_PRODUCER},
+		{"mailer", "ses SendRawEmail", kindClient},
+		{"mailer", "process " + s.Names.Queue(resources.QueueMailerReportDue), kindConsumer},
+		{"scheduler", "send " + s.Names.Topic(messages.TopicReportDue), kindProducer},
 	}
 	for i, w := range wantSend {
 		if got := send[i]; got.service != w.service || got.name != w.name || got.kind != w.kind {

@@ -11,11 +11,16 @@
 //
 // Read by Setup or by the OpenTelemetry SDK itself:
 //
-//	OTEL_TRACES_EXPORTER         unset or none: off; otlp: OTLP over HTTP/protobuf; console: JSON on stderr
+//	OTEL_TRACES_EXPORTER         unset or none: off; otlp: OTLP over HTTP with JSON encoding; console: JSON on stderr
 //	OTEL_SDK_DISABLED            true: off whatever the exporter
 //	OTEL_SERVICE_NAME            default: the service's own name (stripe-collector, aggregator, ...)
 //	OTEL_RESOURCE_ATTRIBUTES     extra resource attributes (deployment.environment=prod,...)
-//	OTEL_EXPORTER_OTLP_ENDPOINT  default http://localhost:4318 (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, _HEADERS, _TIMEOUT likewise)
+//	OTEL_EXPORTER_OTLP_ENDPOINT  default http://localhost:4318; spans go to its /v1/traces
+//	OTEL_EXPORTER_OTLP_TRACES_ENDPOINT  the full URL spans go to, used as is (wins over the above)
+//	OTEL_EXPORTER_OTLP_HEADERS   key=value,key2=value2, URL-encoded: sent with every export
+//	OTEL_EXPORTER_OTLP_TIMEOUT   milliseconds one export may take, default 10000
+//	OTEL_EXPORTER_OTLP_PROTOCOL  unset or http/json, the only one spoken (http/protobuf and grpc are refused)
+//	                             (each OTEL_EXPORTER_OTLP_x has an OTEL_EXPORTER_OTLP_TRACES_x that wins over it)
 //	OTEL_TRACES_SAMPLER          default parentbased_always_on; e.g. parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG=0.1
 //	OTEL_BSP_SCHEDULE_DELAY      batch span processor settings (OTEL_BSP_*)
 //
@@ -36,7 +41,6 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -81,10 +85,7 @@ func Setup(ctx context.Context, service string) (shutdown func(context.Context) 
 	case "", ExporterNone:
 		return noop, nil
 	case ExporterOTLP:
-		if p := os.Getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") + os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL"); p != "" && !strings.HasPrefix(p, "http/protobuf") {
-			return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL %q: only http/protobuf is supported", p)
-		}
-		exp, err = otlptracehttp.New(ctx)
+		exp, err = newOTLPExporter()
 	case ExporterConsole:
 		exp, err = stdouttrace.New(stdouttrace.WithWriter(os.Stderr))
 	default:
