@@ -33,7 +33,9 @@ import (
 // DeleteMessageBatch on a shallow queue. Reports msgs/s.
 func BenchmarkRawSQSCeiling(b *testing.B) {
 	// The same emulator treatment as BenchmarkIngest (mototest.KeepAlive).
-	mototest.KeepAlive(b)
+	if url := mototest.KeepAlive(b); url != "" {
+		b.Setenv("AWS_ENDPOINT_URL", url)
+	}
 	env := mototest.Bootstrap(b, resources.Spec{})
 	c := sqs.NewFromConfig(env.AWS)
 	url := aws.String(env.Resource.QueueURLs[resources.QueueAggregatorMetrics])
@@ -81,7 +83,9 @@ func BenchmarkRawSQSCeiling(b *testing.B) {
 // writes them (package table lists what it does write).
 func BenchmarkNaiveWatermillPeer(b *testing.B) {
 	// The same emulator treatment as BenchmarkIngest (mototest.KeepAlive).
-	mototest.KeepAlive(b)
+	if url := mototest.KeepAlive(b); url != "" {
+		b.Setenv("AWS_ENDPOINT_URL", url)
+	}
 	env := mototest.Bootstrap(b, resources.Spec{})
 	logger := watermill.NopLogger{}
 	pub, err := wsns.NewPublisher(wsns.PublisherConfig{

@@ -13,27 +13,26 @@ import (
 // KeepAliveEnv names the benchmarks' switch for KeepAlive.
 const KeepAliveEnv = "BOARDPACK_BENCH_MOTO_KEEPALIVE"
 
-// KeepAlive puts, when KeepAliveEnv is true, a reverse proxy that keeps
-// client connections alive in front of the emulator, and points
-// AWS_ENDPOINT_URL at it for the rest of the test or benchmark (processes
-// started afterwards inherit it). moto answers every request with
-// `Connection: close`, so each of a client's requests dials anew; AWS
-// keeps connections alive. Behind the proxy the dials to moto are the
+// KeepAlive starts, when KeepAliveEnv is true, a reverse proxy in front of
+// the emulator that keeps client connections alive, for the rest of the
+// test or benchmark, and returns its URL (a value for AWS_ENDPOINT_URL),
+// or "" when KeepAliveEnv is unset or false. moto answers every request
+// with `Connection: close`, so each of a client's requests dials anew;
+// AWS keeps connections alive. Behind the proxy the dials to moto are the
 // test process's own, so a benchmark that counts its services' CPU counts
-// no dial that AWS would not cost. It reports whether the proxy is in
-// place; a bad KeepAliveEnv value fails t.
-func KeepAlive(t testing.TB) bool {
+// no dial that AWS would not cost. A bad KeepAliveEnv value fails t.
+func KeepAlive(t testing.TB) string {
 	t.Helper()
 	v := os.Getenv(KeepAliveEnv)
 	if v == "" {
-		return false
+		return ""
 	}
 	on, err := strconv.ParseBool(v)
 	if err != nil {
 		t.Fatalf("%s=%q: want true or false", KeepAliveEnv, v)
 	}
 	if !on {
-		return false
+		return ""
 	}
 	target, err := url.Parse(Endpoint(t))
 	if err != nil {
@@ -51,6 +50,5 @@ func KeepAlive(t testing.TB) bool {
 	}
 	srv := httptest.NewServer(proxy)
 	t.Cleanup(srv.Close)
-	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
-	return true
+	return srv.URL
 }
