@@ -250,9 +250,9 @@ func (p *GroupPublisher) topic(name string) *groupTopic {
 
 // run forms batches for one topic: it takes a request slot first, then
 // fills a batch from what is queued (waiting up to Window for more only
-// if another batch is in flight or requests arrive densely, and the first
-// entry has not waited that long already), and sends it aside. While every slot is busy, entries queue and the next batch
-// leaves full.
+// if another batch is in flight or the batch before was shared, and the
+// first entry has not waited that long already), and sends it aside.
+// While every slot is busy, entries queue and the next batch leaves full.
 func (p *GroupPublisher) run(t *groupTopic) {
 	slots := make(chan struct{}, p.cfg.MaxInFlight)
 	var carry *groupRequest
