@@ -76,7 +76,10 @@ func (s *BatchSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *
 	}()
 	output := make(chan *message.Message)
 	var loops sync.WaitGroup
-	gate := newPollGate()
+	var gate *pollGate // nil: no linger, loops poll side by side as ever
+	if s.cfg.Linger > 0 {
+		gate = newPollGate()
+	}
 	for range s.cfg.Workers {
 		loops.Add(1)
 		s.wg.Add(1)
@@ -148,15 +151,16 @@ func (s *BatchSubscriber) receive(ctx context.Context, url string, gate *pollGat
 	}
 }
 
-// pollGate is shared by one subscription's receive loops. While the queue
-// is shallow, the loops poll one at a time, each partial receive followed
-// by its Linger, as one loop would: a second loop's long poll waiting
-// beside the first would return each message as it arrives, a receive
-// and a delete for one or two messages. (BenchmarkIngest, 8 closed-loop
-// senders: two loops polling side by side took 0.156 receives per event,
-// one loop 0.106.) The queue counts as backlogged, and the loops poll side
-// by side, after backlogRun full receives in a row: one full receive
-// after a Linger says only that the Linger filled a batch.
+// pollGate is shared by one subscription's receive loops when they linger
+// (SubscriberConfig.Linger > 0; a nil gate lets every loop poll at will).
+// While the queue is shallow, the loops poll one at a time, each partial
+// receive followed by its Linger, as one loop would: a second loop's long
+// poll waiting beside the first would return each message as it arrives,
+// a receive and a delete for one or two messages. (BenchmarkIngest, 8
+// closed-loop senders: two loops polling side by side took 0.156 receives
+// per event, one loop 0.106.) The queue counts as backlogged, and the
+// loops poll side by side, after backlogRun full receives in a row: one
+// full receive after a Linger says only that the Linger filled a batch.
 type pollGate struct {
 	turn  chan struct{}
 	fulls atomic.Int32 // full receives in a row
@@ -169,7 +173,7 @@ func newPollGate() *pollGate { return &pollGate{turn: make(chan struct{}, 1)} }
 // enter waits for the loop's turn to poll unless the queue is backlogged;
 // the returned release ends the turn. It is false when ctx ended first.
 func (g *pollGate) enter(ctx context.Context) (release func(), ok bool) {
-	if g.fulls.Load() >= backlogRun {
+	if g == nil || g.fulls.Load() >= backlogRun {
 		return func() {}, true
 	}
 	select {
@@ -182,6 +186,9 @@ func (g *pollGate) enter(ctx context.Context) (release func(), ok bool) {
 
 // received records whether a receive came back with a full batch.
 func (g *pollGate) received(full bool) {
+	if g == nil {
+		return
+	}
 	if full {
 		g.fulls.Add(1)
 	} else {
