@@ -3,6 +3,11 @@
 # side by side on one local moto, and writes BENCHMARKS.md: the machine,
 # the date, each figure against its goal, then every raw benchmark line.
 # BENCH_QUICK=1 runs each with fewer iterations.
+# BOARDPACK_BENCH_MOTO_KEEPALIVE=true puts a keep-alive proxy in front of
+# moto for BenchmarkIngest, the raw ceiling and the naive peer alike
+# (mototest.KeepAlive): moto answers every request `Connection: close`,
+# AWS does not, and behind the proxy those dials are not charged to the
+# services' CPU. Off by default; a figure measured with it says so.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"

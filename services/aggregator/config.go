@@ -59,7 +59,7 @@ func loadConfig(log *slog.Logger) (config, error) {
 	c := config{
 		Names:          resources.NamesFromEnv(&r),
 		HTTPAddr:       r.String("BOARDPACK_HTTP_ADDR", "127.0.0.1:8081"),
-		Workers:        r.Int("BOARDPACK_AGGREGATOR_WORKERS", 2),
+		Workers:        r.Int("BOARDPACK_AGGREGATOR_WORKERS", bus.DefaultReceiveWorkers),
 		BatchSize:      r.Int("BOARDPACK_AGGREGATOR_BATCH_SIZE", 10),
 		HandlerTimeout: r.Duration("BOARDPACK_AGGREGATOR_HANDLER_TIMEOUT", 20*time.Second),
 		Writes:         r.String("BOARDPACK_AGGREGATOR_WRITES", writesBatch),

@@ -17,7 +17,7 @@
 // Settings (BOARDPACK_*, printed at start):
 //
 //	BOARDPACK_HTTP_ADDR                   127.0.0.1:8081  /healthz, /readyz, /metrics
-//	BOARDPACK_AGGREGATOR_WORKERS          2               receive loops (each pipelined: up to 2 batches in hand)
+//	BOARDPACK_AGGREGATOR_WORKERS          1               receive loops (each pipelined: up to 2 batches in hand)
 //	BOARDPACK_AGGREGATOR_BATCH_SIZE       10              messages per ReceiveMessage (1-10)
 //	BOARDPACK_AGGREGATOR_WRITES           batch           batch (BatchWriteItem) or conditional (PutItem per fact, counts duplicates)
 //	BOARDPACK_AGGREGATOR_LINGER           5ms             how long a batch of facts waits for more

@@ -62,7 +62,7 @@ func loadConfig(log *slog.Logger) (config, error) {
 		UnsubscribeKey:    r.Secret("BOARDPACK_ALERTER_UNSUBSCRIBE_KEY", devUnsubscribeKey),
 		UnsubscribeTTL:    r.Duration("BOARDPACK_ALERTER_UNSUBSCRIBE_TTL", 90*24*time.Hour),
 		SlackAllowedHosts: r.List("BOARDPACK_SLACK_ALLOWED_HOSTS", ""),
-		Workers:           r.Int("BOARDPACK_ALERTER_WORKERS", 2),
+		Workers:           r.Int("BOARDPACK_ALERTER_WORKERS", bus.DefaultReceiveWorkers),
 		ReceiveLinger:     r.Duration("BOARDPACK_ALERTER_RECEIVE_LINGER", bus.DefaultReceiveLinger),
 		VisibilityTimeout: r.Duration("BOARDPACK_ALERTER_VISIBILITY_TIMEOUT", 60*time.Second),
 		Tick:              r.Duration("BOARDPACK_ALERTER_TICK", 30*time.Second),

@@ -13,7 +13,7 @@
 //	BOARDPACK_ALERTER_UNSUBSCRIBE_KEY     (local only)    HMAC key of unsubscribe links; required unless BOARDPACK_LOCAL=true
 //	BOARDPACK_ALERTER_UNSUBSCRIBE_TTL     2160h
 //	BOARDPACK_SLACK_ALLOWED_HOSTS         (none)          webhook hosts besides hooks.slack.com (local: 127.0.0.1,localhost)
-//	BOARDPACK_ALERTER_WORKERS             2               receive loops
+//	BOARDPACK_ALERTER_WORKERS             1               receive loops (each pipelined: up to 2 batches in hand)
 //	BOARDPACK_ALERTER_RECEIVE_LINGER      50ms            wait after a partial receive, so batches fill (0-1s)
 //	BOARDPACK_ALERTER_VISIBILITY_TIMEOUT  60s             the queue's; send claims expire within it
 //	BOARDPACK_ALERTER_HANDLER_TIMEOUT     1/3 of the visibility timeout  per message

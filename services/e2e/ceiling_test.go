@@ -32,6 +32,10 @@ import (
 // an aws-sdk-go-v2 loop of SendMessageBatch(10) + ReceiveMessage(10) +
 // DeleteMessageBatch on a shallow queue. Reports msgs/s.
 func BenchmarkRawSQSCeiling(b *testing.B) {
+	// The same emulator treatment as BenchmarkIngest (mototest.KeepAlive).
+	if url := mototest.KeepAlive(b); url != "" {
+		b.Setenv("AWS_ENDPOINT_URL", url)
+	}
 	env := mototest.Bootstrap(b, resources.Spec{})
 	c := sqs.NewFromConfig(env.AWS)
 	url := aws.String(env.Resource.QueueURLs[resources.QueueAggregatorMetrics])
@@ -78,6 +82,10 @@ func BenchmarkRawSQSCeiling(b *testing.B) {
 // are that rejected design's, in a throwaway table: Boardpack itself never
 // writes them (package table lists what it does write).
 func BenchmarkNaiveWatermillPeer(b *testing.B) {
+	// The same emulator treatment as BenchmarkIngest (mototest.KeepAlive).
+	if url := mototest.KeepAlive(b); url != "" {
+		b.Setenv("AWS_ENDPOINT_URL", url)
+	}
 	env := mototest.Bootstrap(b, resources.Spec{})
 	logger := watermill.NopLogger{}
 	pub, err := wsns.NewPublisher(wsns.PublisherConfig{

@@ -33,8 +33,19 @@ import (
 // webhook-to-read-model latency (sampled on every 10th event by polling its
 // fact), AWS requests per ingested event across all services (from their
 // /metrics), and the services' own CPU time per event, apart from moto's.
+//
+// With BOARDPACK_BENCH_MOTO_KEEPALIVE=true the services reach moto through
+// a keep-alive proxy (mototest.KeepAlive): moto closes every connection,
+// AWS does not, so the dials it forces are then not counted as the
+// services' CPU. BenchmarkRawSQSCeiling and BenchmarkNaiveWatermillPeer
+// take the same switch.
 func BenchmarkIngest(b *testing.B) {
-	s := stack.Start(b)
+	var env []string
+	if url := mototest.KeepAlive(b); url != "" {
+		// The services only: the benchmark's own probes go to moto.
+		env = append(env, "AWS_ENDPOINT_URL="+url)
+	}
+	s := stack.Start(b, env...)
 	const tenant, secret = "jada", "whsec_demo_jada"
 	events := b.N * 10 // one iteration = 10 events
 	run := mototest.UniqueID()

@@ -257,11 +257,17 @@ func (s *Stack) PostWebhookCode(tenant, secret string, event map[string]any) int
 	if err != nil {
 		return 0
 	}
+	// Read to the end, so the connection is reused.
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
 }
 
-var webhookClient = &http.Client{Timeout: 30 * time.Second}
+// webhookClient keeps a connection alive per concurrent sender, as a
+// well-behaved HTTP/1.1 client does (the default transport keeps only two
+// idle connections per host, so most senders would dial anew for every
+// webhook and the collector's CPU would count an accept per event).
+var webhookClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
 
 // WaitForEmail polls moto's SES until a message matches.
 func WaitForEmail(t testing.TB, timeout time.Duration, match func(mototest.SESMessage) bool) (mototest.SESMessage, bool) {

@@ -196,3 +196,62 @@ func TestBatchSubscriberLingersAfterAPartialBatch(t *testing.T) {
 		}
 	}
 }
+
+// The linger holds for every receive loop of a subscription: after a
+// partial batch, no other loop's long poll picks up the next message
+// before the linger ends. A backlog still leaves in full batches, none of
+// which lingers.
+func TestBatchSubscriberLoopsShareTheLinger(t *testing.T) {
+	env := mototest.Bootstrap(t, resources.Spec{VisibilityTimeout: 30 * time.Second, MaxReceiveCount: 100})
+	c := sqs.NewFromConfig(env.AWS)
+	ctx := context.Background()
+	send := func(q string, n int) {
+		t.Helper()
+		var entries []sqstypes.SendMessageBatchRequestEntry
+		for i := range n {
+			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(strconv.Itoa(i))})
+		}
+		if _, err := c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(env.Resource.QueueURLs[q]), Entries: entries}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	subscribe := func(q string) (<-chan *message.Message, *bus.BatchSubscriber) {
+		t.Helper()
+		sub := bus.NewBatchSubscriber(env.AWS, bus.SubscriberConfig{Queue: env.Names.Queue(q), Workers: 4, BatchSize: 10, Linger: time.Hour}, watermill.NopLogger{})
+		t.Cleanup(func() { _ = sub.Close() })
+		msgs, err := sub.Subscribe(ctx, env.Names.Queue(q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return msgs, sub
+	}
+	take := func(msgs <-chan *message.Message, n int, what string) {
+		t.Helper()
+		for i := range n {
+			select {
+			case msg := <-msgs:
+				msg.Ack()
+			case <-time.After(30 * time.Second):
+				t.Fatalf("%s: %d of %d handed out", what, i, n)
+			}
+		}
+	}
+
+	msgs, sub := subscribe(resources.QueueAggregatorMetrics)
+	send(resources.QueueAggregatorMetrics, 1)
+	take(msgs, 1, "first message")
+	send(resources.QueueAggregatorMetrics, 1)
+	select {
+	case msg := <-msgs:
+		msg.Ack()
+		t.Fatalf("message %q received at once after a partial batch, by another receive loop", msg.Payload)
+	case <-time.After(3 * time.Second):
+	}
+	_ = sub.Close()
+
+	msgs, _ = subscribe(resources.QueueAlerterMetrics)
+	for range 3 {
+		send(resources.QueueAlerterMetrics, 10)
+	}
+	take(msgs, 30, "a backlog of three full batches")
+}
