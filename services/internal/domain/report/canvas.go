@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
+	"sync"
 )
 
 // canvas is a chart's pixels as indices into the few colours it uses.
@@ -96,7 +97,9 @@ func (cv *canvas) png() []byte {
 	}
 
 	var z bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&z, zlib.BestSpeed) // a valid level cannot fail
+	zw := zlibWriters.Get().(*zlib.Writer)
+	defer zlibWriters.Put(zw)
+	zw.Reset(&z)
 	rowLen := cv.w
 	if depth == 4 {
 		rowLen = (cv.w + 1) / 2
@@ -123,6 +126,13 @@ func (cv *canvas) png() []byte {
 	writeChunk(&out, "IEND", nil)
 	return out.Bytes()
 }
+
+// zlibWriters keeps compressors between charts: a new one allocates and
+// clears several hundred KiB of tables.
+var zlibWriters = sync.Pool{New: func() any {
+	zw, _ := zlib.NewWriterLevel(nil, zlib.BestSpeed) // a valid level cannot fail
+	return zw
+}}
 
 func writeChunk(w *bytes.Buffer, name string, data []byte) {
 	var n [4]byte
