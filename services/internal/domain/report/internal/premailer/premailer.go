@@ -36,6 +36,7 @@ type premailer struct {
 	rules       []*styleRule
 	leftover    []*css.CSSRule
 	allRules    [][]*css.CSSRule
+	sheets      []string
 	elementId   int
 	processOnce sync.Once
 	options     *Options
@@ -93,11 +94,11 @@ func (pr *premailer) sortRules() {
 					continue
 				}
 				if len(normalStyles) > 0 {
-					pr.rules = append(pr.rules, &styleRule{makeSpecificity(0, ruleSetIndex, ruleIndex, selector), selector, normalStyles})
+					pr.rules = append(pr.rules, &styleRule{specificity: makeSpecificity(0, ruleSetIndex, ruleIndex, selector), selector: selector, styles: normalStyles})
 					ruleIndex += 1
 				}
 				if len(importantStyles) > 0 {
-					pr.rules = append(pr.rules, &styleRule{makeSpecificity(1, ruleSetIndex, ruleIndex, selector), selector, importantStyles})
+					pr.rules = append(pr.rules, &styleRule{specificity: makeSpecificity(1, ruleSetIndex, ruleIndex, selector), selector: selector, styles: importantStyles})
 					ruleIndex += 1
 				}
 			}
@@ -111,8 +112,7 @@ func (pr *premailer) collectRules() {
 		if media, exist := s.Attr("media"); exist && media != "all" {
 			return
 		}
-		ss := css.Parse(s.Text())
-		pr.allRules = append(pr.allRules, ss.GetCSSRuleList())
+		pr.sheets = append(pr.sheets, s.Text())
 		s.ReplaceWithHtml("")
 	})
 
@@ -120,7 +120,7 @@ func (pr *premailer) collectRules() {
 
 func (pr *premailer) collectElements() {
 	for _, rule := range pr.rules {
-		pr.doc.Find(rule.selector).Each(func(_ int, s *goquery.Selection) {
+		pr.doc.FindMatcher(rule.matcher).Each(func(_ int, s *goquery.Selection) {
 			if id, exist := s.Attr(pr.elIdAttr); exist {
 				pr.elements[id].rules = append(pr.elements[id].rules, rule)
 			} else {
@@ -151,8 +151,8 @@ func (pr *premailer) applyInline() {
 	}
 }
 
-func (pr *premailer) addLeftover() {
-	if len(pr.leftover) > 0 {
+func (pr *premailer) addLeftover(c *compiled) {
+	if c.hasLeftover {
 		headNode := pr.doc.Find("head")
 
 		styleNode := &html.Node{}
@@ -160,26 +160,32 @@ func (pr *premailer) addLeftover() {
 		styleNode.Data = "style"
 		styleNode.Attr = []html.Attribute{{Key: "type", Val: "text/css"}}
 		cssNode := &html.Node{}
-		cssData := make([]string, 0, len(pr.leftover))
-		for _, rule := range pr.leftover {
-			if rule.Type == css.MEDIA_RULE {
-				mcssData := make([]string, 0, len(rule.Rules))
-				for _, mrule := range rule.Rules {
-					mcssData = append(mcssData, makeRuleImportant(mrule))
-				}
-				cssData = append(cssData, fmt.Sprintf("%s %s{\n%s\n}\n",
-					rule.Type.Text(),
-					rule.Style.Selector.Text(),
-					strings.Join(mcssData, "\n")))
-			} else {
-				cssData = append(cssData, makeRuleImportant(rule))
-			}
-		}
-		cssNode.Data = strings.Join(cssData, "")
+		cssNode.Data = c.leftoverCSS
 		cssNode.Type = html.TextNode
 		styleNode.AppendChild(cssNode)
 		headNode.AppendNodes(styleNode)
 	}
+}
+
+// leftoverCSS is the text of the style element that keeps the rules that
+// cannot be inlined.
+func (pr *premailer) leftoverCSS() string {
+	cssData := make([]string, 0, len(pr.leftover))
+	for _, rule := range pr.leftover {
+		if rule.Type == css.MEDIA_RULE {
+			mcssData := make([]string, 0, len(rule.Rules))
+			for _, mrule := range rule.Rules {
+				mcssData = append(mcssData, makeRuleImportant(mrule))
+			}
+			cssData = append(cssData, fmt.Sprintf("%s %s{\n%s\n}\n",
+				rule.Type.Text(),
+				rule.Style.Selector.Text(),
+				strings.Join(mcssData, "\n")))
+		} else {
+			cssData = append(cssData, makeRuleImportant(rule))
+		}
+	}
+	return strings.Join(cssData, "")
 }
 
 // Transform process and inlining css
@@ -191,10 +197,11 @@ func (pr *premailer) addLeftover() {
 func (pr *premailer) Transform() (string, error) {
 	pr.processOnce.Do(func() {
 		pr.collectRules()
-		pr.sortRules()
+		c := compile(pr.sheets)
+		pr.rules = c.rules
 		pr.collectElements()
 		pr.applyInline()
-		pr.addLeftover()
+		pr.addLeftover(c)
 	})
 	return pr.doc.Html()
 }

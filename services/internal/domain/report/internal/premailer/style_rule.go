@@ -1,6 +1,7 @@
 package premailer
 
 import (
+	"github.com/PuerkitoBio/goquery"
 	"github.com/vanng822/css"
 )
 
@@ -8,4 +9,6 @@ type styleRule struct {
 	specificity *specificity
 	selector    string
 	styles      []*css.CSSStyleDeclaration
+	// matcher is selector compiled (see compile).
+	matcher goquery.Matcher
 }
