@@ -31,7 +31,7 @@ require (
 
 require (
 	github.com/PuerkitoBio/goquery v1.13.0
-	github.com/andybalholm/cascadia v1.3.4 // indirect
+	github.com/andybalholm/cascadia v1.3.4
 	github.com/gorilla/css v1.0.1 // indirect
 	github.com/vanng822/css v1.0.1
 	go.yaml.in/yaml/v3 v3.0.5
