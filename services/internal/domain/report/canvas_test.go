@@ -102,3 +102,32 @@ func samePixels(t *testing.T, got, want []byte) {
 		}
 	}
 }
+
+// TestCanvasBitDepth: 16 colours (the background among them) fit 4 bits a
+// pixel, the 17th needs 8; both decode to their pixels.
+func TestCanvasBitDepth(t *testing.T) {
+	for _, tc := range []struct {
+		colours int
+		depth   byte
+	}{{16, 4}, {17, 8}} {
+		cv := newCanvas(tc.colours, 2)
+		ref := image.NewRGBA(image.Rect(0, 0, tc.colours, 2))
+		for i := 1; i < tc.colours; i++ {
+			c := color.RGBA{uint8(i * 10), 0x40, 0x80, 0xff}
+			cv.fill(i, 0, i+1, 2, c)
+			draw.Draw(ref, image.Rect(i, 0, i+1, 2), &image.Uniform{c}, image.Point{}, draw.Src)
+		}
+		if len(cv.palette) != tc.colours {
+			t.Fatalf("%d palette entries, want %d", len(cv.palette), tc.colours)
+		}
+		got := cv.png()
+		if got[24] != tc.depth {
+			t.Errorf("%d colours: bit depth %d, want %d", tc.colours, got[24], tc.depth)
+		}
+		var want bytes.Buffer
+		if err := png.Encode(&want, ref); err != nil {
+			t.Fatal(err)
+		}
+		samePixels(t, got, want.Bytes())
+	}
+}
