@@ -10,7 +10,7 @@ import (
 	texttemplate "text/template"
 
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/domain/report/internal/premailer"
+	"github.com/vanng822/go-premailer/premailer"
 )
 
 //go:embed templates
