@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/boardpack/boardpack/services/internal/domain/alerting/episodes"
@@ -23,7 +22,7 @@ import (
 // send records and remembering dead webhooks (404/410, reported once) in
 // the same table as the alerter, so a webhook one found gone the other
 // does not post to either. Its counter goes on reg.
-func newDigest(awsCfg aws.Config, db *dynamodb.Client, cfg Config, log *slog.Logger, reg prometheus.Registerer) mailer.DigestFunc {
+func newDigest(awsCfg aws.Config, db dynamoClient, cfg Config, log *slog.Logger, reg prometheus.Registerer) mailer.DigestFunc {
 	slack := notify.NewSlack()
 	// A post, Retry-After waits included, ends well inside the handler's
 	// timeout (3/4 of the visibility timeout) after the emails.

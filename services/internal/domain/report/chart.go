@@ -1,12 +1,8 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
-	"image"
 	"image/color"
-	"image/draw"
-	"image/png"
 	"sort"
 	"strings"
 
@@ -78,7 +74,7 @@ func trendChart(cid, title string, pts []point, format func(int64) string) *Char
 
 func drawTrend(tr trendSpec) *Chart {
 	W, H := chartWidth*density, chartHeight*density
-	img := image.NewRGBA(image.Rect(0, 0, W, H))
+	img := newCanvas(W, H)
 	var maxV, minV, sum int64
 	maxAt := ""
 	consider := func(v int64) { maxV, minV = max(maxV, v), min(minV, v) }
@@ -105,7 +101,7 @@ func drawTrend(tr trendSpec) *Chart {
 	y := func(v int64) int { return bottom - int(float64(v-minV)*float64(bottom-top)/float64(span)) }
 	for i := 1; i <= 4; i++ {
 		gy := top + (bottom-top)*(4-i)/4
-		fill(img, left, gy, right, gy+density/2, colGrid)
+		img.fill(left, gy, right, gy+density/2, colGrid)
 	}
 	zero := y(0)
 	if n := len(tr.pts); n > 0 {
@@ -134,13 +130,13 @@ func drawTrend(tr trendSpec) *Chart {
 				ty := y(tr.target[i])
 				// A dashed line across the slot: the target or pace.
 				for x := x0 - gap/2; x < x1+gap/2; x += 6 * density {
-					fill(img, x, ty-density, min(x+4*density, x1+gap/2), ty+density, colTarget)
+					img.fill(x, ty-density, min(x+4*density, x1+gap/2), ty+density, colTarget)
 				}
 			}
 		}
 	}
-	fill(img, left, zero, right, zero+density, colAxis)
-	c := &Chart{CID: tr.cid, Title: tr.title, Width: chartWidth, Height: chartHeight, PNG: encodePNG(img)}
+	img.fill(left, zero, right, zero+density, colAxis)
+	c := &Chart{CID: tr.cid, Title: tr.title, Width: chartWidth, Height: chartHeight, PNG: img.png()}
 	c.YTop, c.YBottom = tr.format(scaleTop), tr.format(minV)
 	if len(tr.pts) > 0 {
 		c.XStart, c.XEnd = tr.pts[0].Label, tr.pts[len(tr.pts)-1].Label
@@ -183,11 +179,11 @@ func drawTrend(tr trendSpec) *Chart {
 }
 
 // bar fills a bar from the zero line to y.
-func bar(img *image.RGBA, x0, x1, zero, y int, c color.RGBA) {
+func bar(img *canvas, x0, x1, zero, y int, c color.RGBA) {
 	if y < zero {
-		fill(img, x0, y, x1, zero, c)
+		img.fill(x0, y, x1, zero, c)
 	} else {
-		fill(img, x0, zero, x1, y, c)
+		img.fill(x0, zero, x1, y, c)
 	}
 }
 
@@ -241,20 +237,20 @@ func breakdownChart(cid, title string, parts map[string]int64, format func(int64
 	}
 	const h = 40
 	W := chartWidth * density
-	img := image.NewRGBA(image.Rect(0, 0, W, h*density))
+	img := newCanvas(W, h*density)
 	x := 0
 	for i, s := range ss {
 		w := int(float64(s.Value) * float64(W) / float64(max(sum, 1)))
 		if i == len(ss)-1 {
 			w = W - x
 		}
-		fill(img, x, 0, x+w, h*density, palette[i])
+		img.fill(x, 0, x+w, h*density, palette[i])
 		x += w
 	}
 	if len(ss) == 0 {
-		fill(img, 0, 0, W, h*density, colGrid)
+		img.fill(0, 0, W, h*density, colGrid)
 	}
-	c := &Chart{CID: cid, Title: title, Width: chartWidth, Height: h, PNG: encodePNG(img)}
+	c := &Chart{CID: cid, Title: title, Width: chartWidth, Height: h, PNG: img.png()}
 	var labels []string
 	for _, s := range ss {
 		labels = append(labels, fmt.Sprintf("%s %s", s.Label, format(s.Value)))
@@ -262,17 +258,6 @@ func breakdownChart(cid, title string, parts map[string]int64, format func(int64
 	c.Caption = "total " + format(sum)
 	c.Alt = title + ": " + strings.Join(labels, ", ")
 	return c, ss
-}
-
-func fill(img *image.RGBA, x0, y0, x1, y1 int, c color.RGBA) {
-	draw.Draw(img, image.Rect(x0, y0, x1, y1), &image.Uniform{c}, image.Point{}, draw.Src)
-}
-
-func encodePNG(img image.Image) []byte {
-	var b bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	_ = enc.Encode(&b, img) // writing to a bytes.Buffer cannot fail
-	return b.Bytes()
 }
 
 var severityOrder = map[string]int{
@@ -333,7 +318,7 @@ func stackedTrend(cid, title string, labels []string, series map[string][]int64,
 		rows = append(rows[:len(palette)-1], other)
 	}
 	W, H := chartWidth*density, chartHeight*density
-	img := image.NewRGBA(image.Rect(0, 0, W, H))
+	img := newCanvas(W, H)
 	stack := make([]int64, len(labels))
 	var maxV int64
 	for m := range labels {
@@ -351,7 +336,7 @@ func stackedTrend(cid, title string, labels []string, series map[string][]int64,
 	}
 	for i := 1; i <= 4; i++ {
 		gy := top + (bottom-top)*(4-i)/4
-		fill(img, 0, gy, W, gy+density/2, colGrid)
+		img.fill(0, gy, W, gy+density/2, colGrid)
 	}
 	if n := len(labels); n > 0 {
 		slot := float64(W) / float64(n)
@@ -365,13 +350,13 @@ func stackedTrend(cid, title string, labels []string, series map[string][]int64,
 				}
 				y0 := bottom - int(float64(base)*float64(bottom-top)/float64(span))
 				y1 := bottom - int(float64(base+r[m])*float64(bottom-top)/float64(span))
-				fill(img, x0, y1, x1, y0, palette[i])
+				img.fill(x0, y1, x1, y0, palette[i])
 				base += r[m]
 			}
 		}
 	}
-	fill(img, 0, bottom, W, bottom+density, colAxis)
-	c := &Chart{CID: cid, Title: title, Width: chartWidth, Height: chartHeight, PNG: encodePNG(img), YTop: format(span), YBottom: format(0)}
+	img.fill(0, bottom, W, bottom+density, colAxis)
+	c := &Chart{CID: cid, Title: title, Width: chartWidth, Height: chartHeight, PNG: img.png(), YTop: format(span), YBottom: format(0)}
 	if len(labels) > 0 {
 		c.XStart, c.XEnd = labels[0], labels[len(labels)-1]
 	}

@@ -153,13 +153,15 @@ func (d *Data) Sum(metric string, from, to time.Time) Num {
 // sumIf is Sum over the facts that keep selects.
 func (d *Data) sumIf(metric string, from, to time.Time, keep func(messages.MetricEvent) bool) Num {
 	fs, other := d.inCurrency(metric)
-	var sel []messages.MetricEvent
-	for _, f := range fs {
-		if keep(f) {
-			sel = append(sel, f)
+	// Summed fact by fact rather than over a filtered copy: a year of
+	// facts copied per call was a tenth of a report's CPU.
+	var v int64
+	for i := range fs {
+		if keep(fs[i]) {
+			v += readmodel.Sum(fs[i:i+1], from, to)
 		}
 	}
-	return Num{V: readmodel.Sum(sel, from, to), Known: d.Known(metric), Other: other}
+	return Num{V: v, Known: d.Known(metric), Other: other}
 }
 
 // Moved is a money metric over [from, to) whose facts are additive (before

@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"image"
 	"image/color"
 	"strings"
 	"time"
@@ -101,7 +100,7 @@ func movementsChart(cid, title string, mv []readmodel.Movements, loc *time.Locat
 	// Drawn at 2x and shown at 1x, on a transparent background (the page's
 	// colour, light or dark), like every chart.
 	W, H := chartWidth*density, chartHeight*density
-	img := image.NewRGBA(image.Rect(0, 0, W, H))
+	img := newCanvas(W, H)
 	var up, down int64 = 1, 0
 	for _, m := range mv {
 		up = max(up, m.New+m.Expansion+m.Reactivation)
@@ -121,17 +120,17 @@ func movementsChart(cid, title string, mv []readmodel.Movements, loc *time.Locat
 				v, _ := k.value(m)
 				h := int(float64(v) * scale)
 				if k.sign > 0 {
-					fill(img, x0, yu-h, x1, yu, k.col)
+					img.fill(x0, yu-h, x1, yu, k.col)
 					yu -= h
 				} else {
-					fill(img, x0, yd, x1, yd+h, k.col)
+					img.fill(x0, yd, x1, yd+h, k.col)
 					yd += h
 				}
 			}
 		}
 	}
-	fill(img, left, zero, right, zero+density, colAxis)
-	c := &Chart{CID: cid, Title: title, Width: chartWidth, Height: chartHeight, PNG: encodePNG(img)}
+	img.fill(left, zero, right, zero+density, colAxis)
+	c := &Chart{CID: cid, Title: title, Width: chartWidth, Height: chartHeight, PNG: img.png()}
 	var parts []string
 	for _, m := range mv {
 		parts = append(parts, fmt.Sprintf("%s net %s", m.From.In(loc).Format("Jan"), signedMoney(m.Net(), cc)))

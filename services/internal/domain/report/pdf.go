@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/draw"
 	"image/png"
 	"math"
@@ -796,6 +797,20 @@ func onWhite(data []byte) ([]byte, image.Rectangle, error) {
 		return nil, image.Rectangle{}, err
 	}
 	b := src.Bounds()
+	if pm, ok := src.(*image.Paletted); ok && b.Min == (image.Point{}) && pm.Stride == b.Dx() {
+		// The charts' own form (indexed, see canvas): flatten each
+		// palette colour, not each pixel, exactly as draw.Draw flattens
+		// that colour's pixels, and keep the indices.
+		cv := &canvas{w: b.Dx(), h: b.Dy(), pix: pm.Pix, palette: make([]color.RGBA, len(pm.Palette))}
+		one := image.Rect(0, 0, 1, 1)
+		for i := range pm.Palette {
+			px := image.NewRGBA(one)
+			draw.Draw(px, one, image.White, image.Point{}, draw.Src)
+			draw.Draw(px, one, &image.Paletted{Pix: []uint8{uint8(i)}, Stride: 1, Rect: one, Palette: pm.Palette}, image.Point{}, draw.Over)
+			cv.palette[i] = px.RGBAAt(0, 0)
+		}
+		return cv.png(), b, nil
+	}
 	dst := image.NewRGBA(b)
 	draw.Draw(dst, b, image.White, image.Point{}, draw.Src)
 	draw.Draw(dst, b, src, b.Min, draw.Over)

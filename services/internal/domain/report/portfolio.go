@@ -5,12 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	htmltemplate "html/template"
 	"maps"
 	"slices"
 	"sort"
 	"strings"
-	texttemplate "text/template"
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
@@ -700,19 +698,6 @@ func portfolioHeadline(v *PortfolioView, ms []*member) string {
 		return "no data yet"
 	}
 	return strings.Join(parts, ", ")
-}
-
-// Portfolio templates: the tenant layout and partials, then the
-// portfolio's partials (which redefine "attention" and "actions" to name
-// each business) and the role's body.
-func init() {
-	for _, role := range messages.Roles {
-		name := "portfolio_" + role
-		htmlSets[name] = htmltemplate.Must(htmltemplate.New("layout.html").Funcs(funcs).ParseFS(templateFS,
-			"templates/layout.html", "templates/partials.html", "templates/portfolio_partials.html", "templates/"+name+".html"))
-		textSets[name] = texttemplate.Must(texttemplate.New("layout.txt").Funcs(funcs).ParseFS(templateFS,
-			"templates/layout.txt", "templates/partials.txt", "templates/portfolio_partials.txt", "templates/"+name+".txt"))
-	}
 }
 
 // cmpRunway orders runways for the CFO's ranking: shortest first, then

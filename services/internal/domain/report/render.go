@@ -6,8 +6,10 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 
+	"github.com/boardpack/boardpack/messages"
 	"github.com/vanng822/go-premailer/premailer"
 )
 
@@ -28,17 +30,54 @@ var funcs = map[string]any{
 }
 
 // One template set per role and format: each role's body is its own
-// template, sharing only the layout and the partials.
-var htmlSets, textSets = func() (map[string]*htmltemplate.Template, map[string]*texttemplate.Template) {
-	hs, ts := map[string]*htmltemplate.Template{}, map[string]*texttemplate.Template{}
-	for _, role := range []string{"ceo", "cto", "cfo", "cmo", "accounting"} {
-		hs[role] = htmltemplate.Must(htmltemplate.New("layout.html").Funcs(funcs).ParseFS(templateFS,
-			"templates/layout.html", "templates/partials.html", "templates/"+role+".html"))
-		ts[role] = texttemplate.Must(texttemplate.New("layout.txt").Funcs(funcs).ParseFS(templateFS,
-			"templates/layout.txt", "templates/partials.txt", "templates/"+role+".txt"))
+// template, sharing only the layout and the partials. They are parsed on
+// the first render, not at start: a service that links the report package
+// and sends nothing yet (the mailer at idle) neither runs the parser nor
+// keeps the trees.
+type templateSets struct {
+	html map[string]*htmltemplate.Template
+	text map[string]*texttemplate.Template
+}
+
+var parsedTemplates = sync.OnceValues(parseTemplates)
+
+func parseTemplates() (templateSets, error) {
+	ts := templateSets{html: map[string]*htmltemplate.Template{}, text: map[string]*texttemplate.Template{}}
+	add := func(name string, partials ...string) error {
+		h, err := htmltemplate.New("layout.html").Funcs(funcs).ParseFS(templateFS, templateFiles("html", name, partials)...)
+		if err != nil {
+			return fmt.Errorf("parse %s html: %w", name, err)
+		}
+		t, err := texttemplate.New("layout.txt").Funcs(funcs).ParseFS(templateFS, templateFiles("txt", name, partials)...)
+		if err != nil {
+			return fmt.Errorf("parse %s text: %w", name, err)
+		}
+		ts.html[name], ts.text[name] = h, t
+		return nil
 	}
-	return hs, ts
-}()
+	for _, role := range messages.Roles {
+		if err := add(role); err != nil {
+			return ts, err
+		}
+		// Portfolio templates: the tenant layout and partials, then the
+		// portfolio's partials (which redefine "attention" and "actions"
+		// to name each business) and the role's body.
+		if err := add("portfolio_"+role, "portfolio_partials"); err != nil {
+			return ts, err
+		}
+	}
+	return ts, nil
+}
+
+// templateFiles lists a set's files: the layout, the partials, extra
+// partials, then the body.
+func templateFiles(ext, name string, partials []string) []string {
+	files := []string{"templates/layout." + ext, "templates/partials." + ext}
+	for _, p := range partials {
+		files = append(files, "templates/"+p+"."+ext)
+	}
+	return append(files, "templates/"+name+"."+ext)
+}
 
 // Render writes a view's email: subject, HTML with CSS inlined, text, and
 // the charts as inline images.
@@ -47,7 +86,11 @@ func Render(v View) (Rendered, error) {
 	if strings.ContainsAny(h.Subject, "\r\n") {
 		return Rendered{}, fmt.Errorf("%w: subject contains a line break", ErrInvalid)
 	}
-	hs, ok := htmlSets[v.template()]
+	sets, err := parsedTemplates()
+	if err != nil {
+		return Rendered{}, err
+	}
+	hs, ok := sets.html[v.template()]
 	if !ok {
 		return Rendered{}, fmt.Errorf("%w: no template for %q", ErrInvalid, v.template())
 	}
@@ -55,7 +98,7 @@ func Render(v View) (Rendered, error) {
 	if err := hs.Execute(&hb, v); err != nil {
 		return Rendered{}, fmt.Errorf("render %s html: %w", v.template(), err)
 	}
-	if err := textSets[v.template()].Execute(&tb, v); err != nil {
+	if err := sets.text[v.template()].Execute(&tb, v); err != nil {
 		return Rendered{}, fmt.Errorf("render %s text: %w", v.template(), err)
 	}
 	inlined, err := inlineCSS(hb.String())

@@ -46,7 +46,30 @@ type BatchSubscriber struct {
 
 // NewBatchSubscriber reads a queue that bootstrap or CloudFormation created.
 func NewBatchSubscriber(cfg aws.Config, sc SubscriberConfig, log watermill.LoggerAdapter) *BatchSubscriber {
-	return newBatchSubscriber(sqs.NewFromConfig(cfg), sc, log)
+	c := sqs.NewFromConfig(cfg)
+	return newBatchSubscriber(sqsClient{getQueueURL: c.GetQueueUrl, receive: c.ReceiveMessage, deleteBatch: c.DeleteMessageBatch}, sc, log)
+}
+
+// sqsClient is the SQS operations BatchSubscriber calls, so that the SDK
+// client is never stored in an interface (nor in a struct that is): a
+// binary that executes templates (the mailer) keeps every exported method
+// of every type it turns into an interface value.
+type sqsClient struct {
+	getQueueURL func(context.Context, *sqs.GetQueueUrlInput, ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error)
+	receive     func(context.Context, *sqs.ReceiveMessageInput, ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
+	deleteBatch func(context.Context, *sqs.DeleteMessageBatchInput, ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error)
+}
+
+func (s sqsClient) GetQueueUrl(ctx context.Context, in *sqs.GetQueueUrlInput, opts ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error) {
+	return s.getQueueURL(ctx, in, opts...)
+}
+
+func (s sqsClient) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
+	return s.receive(ctx, in, opts...)
+}
+
+func (s sqsClient) DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
+	return s.deleteBatch(ctx, in, opts...)
 }
 
 func newBatchSubscriber(api sqsAPI, sc SubscriberConfig, log watermill.LoggerAdapter) *BatchSubscriber {
