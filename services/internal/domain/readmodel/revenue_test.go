@@ -257,6 +257,7 @@ func TestRefundsReduceTheLinesTheyBelongTo(t *testing.T) {
 	// a $25 refund is $5 of tax and $12 + $8 of the lines.
 	l1 := paidBy(billedLine("il_1", jan, time.Time{}, time.Time{}, 6000), "ch_two", 12500)
 	l2 := paidBy(billedLine("il_2", jan, time.Time{}, time.Time{}, 4000), "ch_two", 12500)
+	l1.ObjectID, l2.ObjectID = "in_two", "in_two" // one invoice's lines
 	re := refundFact("re_two", "ch_two", mar, 3, 2500)
 	ms = MonthlyRecognition([]messages.MetricEvent{l1, l2, re}, la, jan, jan.AddDate(0, 3, 0))
 	if ms[0].Recognised != 10000 || ms[2].Billed != -2000 || ms[2].Recognised != -2000 {

@@ -34,7 +34,8 @@ import (
 // issued in it, plus those of earlier refunds and credit notes that
 // failed or were voided in it.
 //
-// facts are revenue.tax, revenue.billed and revenue.refunded facts, of one
+// facts are revenue.tax, revenue.billed, invoices.payment (the links
+// from payments to the invoices they paid) and revenue.refunded facts, of one
 // currency (a refund in another currency than its invoice's tax reduces
 // nothing); other facts are ignored.
 func TaxCollected(facts []messages.MetricEvent, from, to time.Time) int64 {
@@ -43,7 +44,7 @@ func TaxCollected(facts []messages.MetricEvent, from, to time.Time) int64 {
 		switch f.Metric {
 		case messages.MetricRevenueTax:
 			tax = append(tax, f)
-		case messages.MetricRevenueBilled:
+		case messages.MetricRevenueBilled, messages.MetricInvoicesPayment:
 			lines = append(lines, f)
 		case messages.MetricRevenueRefunded:
 			refunds = append(refunds, f)
@@ -59,7 +60,7 @@ func TaxCollected(facts []messages.MetricEvent, from, to time.Time) int64 {
 // state per refund (entity "<refund>/tax", the refund's version and date),
 // minus refunded × the invoice's tax / its total (see TaxCollected). tax
 // are the invoices' revenue.tax facts (ObjectID the invoice), lines their
-// revenue.billed lines, refunds the revenue.refunded states (PreferParts
+// revenue.billed lines and the invoices.payment links, refunds the revenue.refunded states (PreferParts
 // applied).
 func RefundedTax(tax, lines, refunds []messages.MetricEvent) []messages.MetricEvent {
 	type key struct{ invoice, currency string }

@@ -42,6 +42,7 @@ var Handled = []stripe.EventType{
 	stripe.EventTypeCheckoutSessionCompleted, stripe.EventTypeCheckoutSessionExpired,
 	stripe.EventTypeCustomerCreated, stripe.EventTypeBalanceAvailable,
 	stripe.EventTypeCreditNoteCreated, stripe.EventTypeCreditNoteUpdated, stripe.EventTypeCreditNoteVoided,
+	EventTypeInvoicePaymentPaid, stripe.EventTypeInvoicePaymentSucceeded,
 }
 
 // Translate turns one Stripe event into the metric events it implies. A
@@ -116,6 +117,21 @@ func translate(tenantID string, ev stripe.Event, decoded *stripe.Charge) ([]mess
 		var inv stripe.Invoice
 		if err = decode(ev, &inv); err == nil {
 			out = InvoicePaid(tenantID, &inv)
+			// Since 2025-03-31.basil the invoice's payments, when
+			// expanded, link its refunds to it (basil.go).
+			var links []messages.MetricEvent
+			links, err = invoicePayments(tenantID, ev.Data.Raw)
+			out = append(out, links...)
+		}
+	case stripe.EventTypeInvoicePaymentSucceeded:
+		// The same invoice as invoice.paid, sent for every successful
+		// payment (a partial one too): only its payments' links, when
+		// listed; its figures are invoice.paid's.
+		out, err = invoicePayments(tenantID, ev.Data.Raw)
+	case EventTypeInvoicePaymentPaid:
+		var p *InvoicePaymentObject
+		if p, err = DecodeInvoicePayment(ev.Data.Raw); err == nil {
+			out = InvoicePayment(tenantID, p)
 		}
 	case stripe.EventTypeInvoicePaymentFailed:
 		var inv stripe.Invoice
@@ -383,9 +399,12 @@ func charge(tenantID string, ch *stripe.Charge, at, capturedAt time.Time, invoic
 		released = 0
 	}
 	refunded := max(ch.AmountRefunded-released, 0)
-	out = append(out, state(tenantID, messages.MetricRevenueRefunded, ch.ID, ch.ID, at, ch.Livemode,
-		amount(refunded, cur), ch.AmountRefunded, cur))
-	return out
+	cum := state(tenantID, messages.MetricRevenueRefunded, ch.ID, ch.ID, at, ch.Livemode,
+		amount(refunded, cur), ch.AmountRefunded, cur)
+	if pi := paymentIntentOf(ch.PaymentIntent); pi != "" {
+		cum.Dimensions = map[string]string{dimPaymentIntent: pi}
+	}
+	return append(out, cum)
 }
 
 // refundRank orders a refund's statuses: it is created requires_action or
@@ -433,6 +452,15 @@ func Refund(tenantID string, re *stripe.Refund, at time.Time) []messages.MetricE
 		e.Livemode = nil
 		if chargeID != "" {
 			e.Dimensions = map[string]string{"charge": chargeID}
+		}
+		// The payment intent joins the refund to the invoice it paid
+		// on API versions whose invoices no longer name their charge
+		// (invoices.payment, basil.go).
+		if pi := paymentIntentOf(re.PaymentIntent); pi != "" {
+			if e.Dimensions == nil {
+				e.Dimensions = map[string]string{}
+			}
+			e.Dimensions[dimPaymentIntent] = pi
 		}
 		return e
 	}
@@ -747,11 +775,17 @@ func InvoiceLines(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 		if p := l.Period; p != nil && p.End > p.Start {
 			e.Dimensions = map[string]string{"period_start": strconv.FormatInt(p.Start, 10), "period_end": strconv.FormatInt(p.End, 10)}
 		}
-		if charge != "" && total > 0 {
+		// The total is there without a charge as well: since
+		// 2025-03-31.basil the invoice's payments (invoices.payment) name
+		// what paid it, and a refund of one is a share of this total.
+		if total > 0 {
 			if e.Dimensions == nil {
 				e.Dimensions = map[string]string{}
 			}
-			e.Dimensions["charge"], e.Dimensions["invoice_total"] = charge, strconv.FormatInt(amount(total, currency(inv.Currency)), 10)
+			e.Dimensions["invoice_total"] = strconv.FormatInt(amount(total, currency(inv.Currency)), 10)
+			if charge != "" {
+				e.Dimensions["charge"] = charge
+			}
 		}
 		out = append(out, e)
 	}

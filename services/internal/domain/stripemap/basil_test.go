@@ -1,0 +1,89 @@
+package stripemap
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+
+	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+)
+
+const basilVersion = "2025-03-31.basil"
+
+// basilEvent is event() as an endpoint pinned to 2025-03-31.basil sends it.
+func basilEvent(t *testing.T, typ string, created int64, obj map[string]any) stripe.Event {
+	ev := event(t, typ, created, obj)
+	ev.APIVersion = basilVersion
+	return ev
+}
+
+// translateAll translates every event, failing on any error.
+func translateAll(t *testing.T, evs ...stripe.Event) []messages.MetricEvent {
+	t.Helper()
+	var out []messages.MetricEvent
+	for _, ev := range evs {
+		fs, err := Translate(tenant, ev)
+		if err != nil {
+			t.Fatalf("%s: %v", ev.Type, err)
+		}
+		out = append(out, fs...)
+	}
+	return out
+}
+
+// basilYear is a $1,320 annual invoice ($1,200 plan, $120 tax) finalised
+// and paid on 1 January 2026, as a 2025-03-31.basil invoice.paid sends
+// it: no charge, no payment_intent, payments not included.
+func basilYear(jan time.Time) map[string]any {
+	return map[string]any{"id": "in_year", "object": "invoice", "currency": "usd", "created": jan.Unix(), "status": "paid",
+		"amount_paid": 132000, "total": 132000, "tax": 12000,
+		"status_transitions": map[string]any{"finalized_at": jan.Unix(), "paid_at": jan.Unix()},
+		"lines": map[string]any{"object": "list", "data": []any{map[string]any{"id": "il_plan", "object": "line_item", "amount": 120000, "currency": "usd",
+			"period": map[string]any{"start": jan.Unix(), "end": jan.AddDate(1, 0, 0).Unix()}}}}}
+}
+
+// basilPayment is the invoice payment that paid in_year with pi_year.
+func basilPayment(jan time.Time) map[string]any {
+	return map[string]any{"id": "inpay_year", "object": "invoice_payment", "amount_paid": 132000, "amount_requested": 132000, "created": jan.Unix(),
+		"currency": "usd", "invoice": "in_year", "is_default": true, "livemode": false, "status": "paid",
+		"payment": map[string]any{"type": "payment_intent", "payment_intent": "pi_year"}, "status_transitions": map[string]any{"canceled_at": nil, "paid_at": jan.Unix()}}
+}
+
+// basilRefund is a $330 refund on 15 February of the charge ch_year of
+// pi_year (a basil refund names both; neither names the invoice).
+func basilRefund(feb15 time.Time) map[string]any {
+	return map[string]any{"id": "re_1", "object": "refund", "amount": 33000, "currency": "usd", "charge": "ch_year", "payment_intent": "pi_year",
+		"status": "succeeded", "created": feb15.Unix()}
+}
+
+// TestBasilRefundReducesItsInvoice: on 2025-03-31.basil the invoice no
+// longer names the charge that paid it; invoice_payment.paid says which
+// payment intent did. A $330 refund of that payment on 15 February (a
+// quarter of the invoice's $1,320) takes a quarter of the $1,200 line,
+// $300, off from then ($48.49 of it already earned: 46 of 365 days,
+// i.e. 15.19 % — the February catch-up), and $30 off the tax collected,
+// exactly as the same refund of a 2023-10-16 invoice's charge does.
+func TestBasilRefundReducesItsInvoice(t *testing.T) {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	feb := jan.AddDate(0, 1, 0)
+	feb15 := time.Date(2026, 2, 15, 0, 0, 0, 0, time.UTC)
+	facts := translateAll(t,
+		basilEvent(t, "invoice.paid", jan.Unix(), basilYear(jan)),
+		basilEvent(t, "invoice_payment.paid", jan.Unix()+2, basilPayment(jan)),
+		basilEvent(t, "refund.created", feb15.Unix(), basilRefund(feb15)))
+	ms := readmodel.MonthlyRecognition(facts, time.UTC, jan, jan.AddDate(0, 2, 0))
+	// January earns 31/365 of $1,200 = $101.92; February, before the
+	// refund, 28/365 = $92.05, less the refund's share of 59 days
+	// ($300 × 59/365 = $48.49).
+	if j := ms[0]; j.Billed != 120000 || j.Recognised != 10192 {
+		t.Errorf("January %+v; want billed 120000, recognised 10192", j)
+	}
+	if f := ms[1]; f.Billed != -30000 || f.Recognised != 9205-4849 || f.DeferredEnd != (120000-19397)-(30000-4849) {
+		t.Errorf("February %+v; want billed -30000, recognised %d, deferred %d", f, 9205-4849, (120000-19397)-(30000-4849))
+	}
+	if tj, tf := readmodel.TaxCollected(facts, jan, feb), readmodel.TaxCollected(facts, feb, feb.AddDate(0, 1, 0)); tj != 12000 || tf != -3000 {
+		t.Errorf("tax collected: January %d, February %d; want 12000 and -3000", tj, tf)
+	}
+}
