@@ -263,8 +263,23 @@ func recognitionLines(facts []messages.MetricEvent) []messages.MetricEvent {
 	}
 	// A one-off charge (it paid no invoice) bills its amount at capture,
 	// earned at once, as Stripe Revenue Recognition recognises one-time
-	// payments; a refund of it is a share of that amount.
+	// payments; a refund of it is a share of that amount. A charge that an
+	// invoice payment link names (by itself or its payment intent) paid
+	// that invoice, whatever its own object said (a charge read in a
+	// basil shape names no invoice): its lines bill it.
+	linked := map[string]bool{}
+	for _, l := range links {
+		if c := l.Dimensions[DimensionCharge]; c != "" {
+			linked["charge:"+c] = true
+		}
+		if pi := l.Dimensions[DimensionPaymentIntent]; pi != "" {
+			linked["pi:"+pi] = true
+		}
+	}
 	for _, f := range Distinct(oneOff) {
+		if linked["charge:"+f.ObjectID] || (f.Dimensions[DimensionPaymentIntent] != "" && linked["pi:"+f.Dimensions[DimensionPaymentIntent]]) {
+			continue
+		}
 		lines = append(lines, messages.MetricEvent{
 			Header:     messages.Header{EventID: f.EventID, TenantID: f.TenantID, OccurredAt: f.OccurredAt, Source: f.Source},
 			Metric:     messages.MetricRevenueBilled,

@@ -362,6 +362,14 @@ func charge(tenantID string, ch *stripe.Charge, at, capturedAt time.Time, invoic
 					e.Dimensions = map[string]string{"one_off": "true"}
 				}
 			}
+			// Its payment intent: an invoice payment link naming it says
+			// the charge paid that invoice (readmodel).
+			if pi := paymentIntentOf(ch.PaymentIntent); pi != "" {
+				if e.Dimensions == nil {
+					e.Dimensions = map[string]string{}
+				}
+				e.Dimensions[dimPaymentIntent] = pi
+			}
 			out = append(out, e)
 		}
 		out = append(out, ChargeBalance(tenantID, ch)...)
