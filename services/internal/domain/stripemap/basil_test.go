@@ -87,3 +87,52 @@ func TestBasilRefundReducesItsInvoice(t *testing.T) {
 		t.Errorf("tax collected: January %d, February %d; want 12000 and -3000", tj, tf)
 	}
 }
+
+// TestVoidedCreditNoteReversesWhenVoided: a $100 credit note (and its $10
+// tax) on the $1,200 annual line, effective 20 January, voided on 10
+// February. January keeps the credit: billed $1,100, recognised $8.49
+// less (the credit is spread over the line's year: 31 of 365 days of
+// $100, caught up when issued), tax collected $10 less; February gets it
+// back — billed +$100, the $8.49 recognised again, tax +$10 — instead of
+// January changing after it closed. The backfill's voided credit note
+// (voided_at set) gives the same facts.
+func TestVoidedCreditNoteReversesWhenVoided(t *testing.T) {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	feb := jan.AddDate(0, 1, 0)
+	jan20 := time.Date(2026, 1, 20, 0, 0, 0, 0, time.UTC)
+	feb10 := time.Date(2026, 2, 10, 0, 0, 0, 0, time.UTC)
+	cn := func(status string, voided int64) map[string]any {
+		o := map[string]any{"id": "cn_1", "object": "credit_note", "currency": "usd", "created": jan20.Unix(), "effective_at": jan20.Unix(), "status": status,
+			"invoice": "in_year", "tax_amounts": []any{map[string]any{"amount": 1000}},
+			"lines": map[string]any{"object": "list", "data": []any{map[string]any{"id": "cnli_1", "object": "credit_note_line_item", "amount": 10000, "invoice_line_item": "il_plan"}}}}
+		if voided > 0 {
+			o["voided_at"] = voided
+		}
+		return o
+	}
+	web := translateAll(t,
+		basilEvent(t, "invoice.paid", jan.Unix(), basilYear(jan)),
+		basilEvent(t, "credit_note.created", jan20.Unix(), cn("issued", 0)),
+		basilEvent(t, "credit_note.voided", feb10.Unix()+3, cn("void", feb10.Unix())))
+	ms := readmodel.MonthlyRecognition(web, time.UTC, jan, jan.AddDate(0, 2, 0))
+	// January: 31/365 of $1,200 = $101.92, less 31/365 of $100 = $8.49.
+	if j := ms[0]; j.Billed != 110000 || j.Recognised != 10192-849 {
+		t.Errorf("January %+v; want billed 110000, recognised %d", j, 10192-849)
+	}
+	// February: 28/365 of $1,200 = $92.05, and the $8.49 back.
+	if f := ms[1]; f.Billed != 10000 || f.Recognised != 9205+849 || f.DeferredEnd != 120000-19397 {
+		t.Errorf("February %+v; want billed 10000 (the credit reversed), recognised %d, deferred %d", f, 9205+849, 120000-19397)
+	}
+	if tj, tf := readmodel.TaxCollected(web, jan, feb), readmodel.TaxCollected(web, feb, feb.AddDate(0, 1, 0)); tj != 12000-1000 || tf != 1000 {
+		t.Errorf("tax collected: January %d, February %d; want 11000 and 1000", tj, tf)
+	}
+	// The backfill reads the voided note once: the same facts, dated the
+	// same (the webhook's object carries voided_at).
+	back := translateAll(t, basilEvent(t, "credit_note.updated", feb10.Unix()+60, cn("void", feb10.Unix())))
+	for _, f := range web[len(web)-len(back):] {
+		contains(t, back, f)
+	}
+	if len(back) != 4 {
+		t.Errorf("voided credit note read once: %d facts; want the issued line and tax, and both 0 at the void", len(back))
+	}
+}

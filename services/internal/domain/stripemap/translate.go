@@ -179,6 +179,9 @@ func translate(tenantID string, ev stripe.Event, decoded *stripe.Charge) ([]mess
 		if err = decode(ev, &cn); err == nil {
 			if ev.Type == stripe.EventTypeCreditNoteVoided {
 				cn.Status = stripe.CreditNoteStatusVoid
+				if cn.VoidedAt == 0 {
+					cn.VoidedAt = ev.Created // voided when announced
+				}
 			}
 			out = CreditNote(tenantID, &cn)
 		}
@@ -638,7 +641,11 @@ func InvoicePaid(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 // credited line named (dimension invoice_line), whose period readmodel
 // takes from that line's own fact; and its tax, off the tax collected
 // (revenue.tax, a state per credit note). A voided credit note is 0 (a
-// final state).
+// final state) from when it was voided (voided_at: "The time that the
+// credit note was voided"), and was in force from its effective date
+// until then: voiding reverses it in the period it is voided, so a
+// closed month keeps the credit it had (as credit_note.created and then
+// credit_note.voided record it, and a backfill of the voided note too).
 func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 	if cn.Lines == nil {
 		return nil
@@ -646,6 +653,13 @@ func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 	at := cn.EffectiveAt
 	if at == 0 {
 		at = cn.Created
+	}
+	when := at // the facts' date; their version is the effective date's
+	var out []messages.MetricEvent
+	if cn.Status == stripe.CreditNoteStatusVoid && cn.VoidedAt > at {
+		issued := *cn
+		issued.Status = stripe.CreditNoteStatusIssued
+		out, when = CreditNote(tenantID, &issued), cn.VoidedAt
 	}
 	periods := map[string]*stripe.Period{}
 	invoiceID := cn.ID
@@ -663,7 +677,6 @@ func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 	if cn.Status == stripe.CreditNoteStatusVoid {
 		version += terminal
 	}
-	var out []messages.MetricEvent
 	for _, l := range cn.Lines.Data {
 		if l == nil || l.ID == "" {
 			continue
@@ -678,7 +691,7 @@ func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 			v = 0
 		}
 		cur := currency(cn.Currency)
-		e := state(tenantID, messages.MetricRevenueBilled, l.ID, invoiceID, unix(at), cn.Livemode, -amount(v, cur), version, cur)
+		e := state(tenantID, messages.MetricRevenueBilled, l.ID, invoiceID, unix(when), cn.Livemode, -amount(v, cur), version, cur)
 		if p := periods[l.InvoiceLineItem]; p != nil && p.End > p.Start {
 			e.Dimensions = map[string]string{"period_start": strconv.FormatInt(p.Start, 10), "period_end": strconv.FormatInt(p.End, 10)}
 		}
@@ -728,7 +741,7 @@ func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 			tax = 0
 		}
 		cur := currency(cn.Currency)
-		out = append(out, state(tenantID, messages.MetricRevenueTax, cn.ID, invoiceID, unix(at), cn.Livemode, -amount(tax, cur), version, cur))
+		out = append(out, state(tenantID, messages.MetricRevenueTax, cn.ID, invoiceID, unix(when), cn.Livemode, -amount(tax, cur), version, cur))
 	}
 	return out
 }

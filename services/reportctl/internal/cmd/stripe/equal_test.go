@@ -202,8 +202,8 @@ func randomHistory(rng *rand.Rand, basil bool) *history {
 				h.event(stripe.EventTypeCreditNoteCreated, at, cn)
 				if rng.IntN(3) == 0 {
 					void := *cn
-					void.Status = stripe.CreditNoteStatusVoid
-					h.event(stripe.EventTypeCreditNoteVoided, at.Add(time.Hour), &void)
+					void.Status, void.VoidedAt = stripe.CreditNoteStatusVoid, at.Add(time.Duration(1+rng.IntN(40*24))*time.Hour).Unix()
+					h.event(stripe.EventTypeCreditNoteVoided, time.Unix(void.VoidedAt, 0), &void)
 					cn = &void
 				}
 				h.credits = append(h.credits, cn)
