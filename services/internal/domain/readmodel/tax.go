@@ -74,7 +74,16 @@ func RefundedTax(tax, lines, refunds []messages.MetricEvent) []messages.MetricEv
 		return nil
 	}
 	var out []messages.MetricEvent
-	for _, p := range refundsOfLines(lines, refunds) {
+	pairs := refundsOfLines(lines, refunds)
+	// A refund (every state of it) that reduces more than one invoice.
+	invoicesOf := map[string]map[string]bool{}
+	for _, p := range pairs {
+		if invoicesOf[p.refund.Entity] == nil {
+			invoicesOf[p.refund.Entity] = map[string]bool{}
+		}
+		invoicesOf[p.refund.Entity][p.invoice] = true
+	}
+	for _, p := range pairs {
 		r := p.refund
 		t := invoiceTax[key{p.invoice, r.Currency}]
 		if t == 0 {
@@ -85,11 +94,17 @@ func RefundedTax(tax, lines, refunds []messages.MetricEvent) []messages.MetricEv
 			net += l.Value
 		}
 		share := divHalfAway(p.refunded*(net+t), p.total) - divHalfAway(p.refunded*net, p.total)
+		// One state per refund and invoice: a payment that paid several
+		// invoices (basil) gives back each one's tax.
+		key := "/tax"
+		if len(invoicesOf[r.Entity]) > 1 {
+			key = "/" + p.invoice + "/tax"
+		}
 		out = append(out, messages.MetricEvent{
-			Header:   messages.Header{EventID: r.EventID + "/tax", TenantID: r.TenantID, OccurredAt: r.OccurredAt, Source: r.Source},
+			Header:   messages.Header{EventID: r.EventID + key, TenantID: r.TenantID, OccurredAt: r.OccurredAt, Source: r.Source},
 			Metric:   messages.MetricRevenueTax,
 			Kind:     messages.KindState,
-			Entity:   r.Entity + "/tax",
+			Entity:   r.Entity + key,
 			ObjectID: p.invoice,
 			Version:  r.Version,
 			Value:    -share,

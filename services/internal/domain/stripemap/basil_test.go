@@ -1,6 +1,7 @@
 package stripemap
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -134,5 +135,143 @@ func TestVoidedCreditNoteReversesWhenVoided(t *testing.T) {
 	}
 	if len(back) != 4 {
 		t.Errorf("voided credit note read once: %d facts; want the issued line and tax, and both 0 at the void", len(back))
+	}
+}
+
+// febFigures are February's billed and recognised revenue and tax
+// collected of facts about basilYear.
+func febFigures(facts []messages.MetricEvent) [3]int64 {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	feb := jan.AddDate(0, 1, 0)
+	ms := readmodel.MonthlyRecognition(facts, time.UTC, jan, jan.AddDate(0, 2, 0))
+	return [3]int64{ms[1].Billed, ms[1].Recognised, readmodel.TaxCollected(facts, feb, feb.AddDate(0, 1, 0))}
+}
+
+// refunded is February with a refund of $330 of in_year's $1,320: the
+// figures of TestBasilRefundReducesItsInvoice.
+var refunded = [3]int64{-30000, 9205 - 4849, -3000}
+
+// TestBasilLinksInAnyOrderAndShape: the same refund reduces the invoice
+// the same whichever shape says what paid it — invoice_payment.paid
+// (payment.payment_intent, or the 2025-11-17.preview's top-level
+// payment_intent), an invoice.paid or invoice.payment_succeeded with
+// payments expanded (the ids or the objects), a charge-type payment, or
+// the 2023-10-16 invoice's charge together with the link (a backfill
+// after the webhooks) — delivered in any order, twice: once, never twice.
+func TestBasilLinksInAnyOrderAndShape(t *testing.T) {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	feb15 := time.Date(2026, 2, 15, 0, 0, 0, 0, time.UTC)
+	inv, pay, re := basilYear(jan), basilPayment(jan), basilRefund(feb15)
+	preview := basilPayment(jan)
+	delete(preview, "payment")
+	preview["payment_intent"], preview["charge"] = "pi_year", nil
+	expanded := basilYear(jan)
+	expanded["payments"] = map[string]any{"object": "list", "data": []any{map[string]any{"id": "inpay_year", "object": "invoice_payment", "amount_paid": 132000,
+		"currency": "usd", "status": "paid", "status_transitions": map[string]any{"paid_at": jan.Unix()},
+		"payment": map[string]any{"type": "payment_intent", "payment_intent": map[string]any{"id": "pi_year", "object": "payment_intent"}}}}}
+	byCharge := basilPayment(jan)
+	byCharge["payment"] = map[string]any{"type": "charge", "charge": "ch_year"}
+	old := basilYear(jan)
+	old["charge"] = "ch_year"
+	cases := map[string][]stripe.Event{
+		"invoice_payment.paid": {basilEvent(t, "invoice.paid", jan.Unix(), inv), basilEvent(t, "invoice_payment.paid", jan.Unix(), pay), basilEvent(t, "refund.created", feb15.Unix(), re)},
+		"preview shape":        {basilEvent(t, "invoice.paid", jan.Unix(), inv), basilEvent(t, "invoice_payment.paid", jan.Unix(), preview), basilEvent(t, "refund.created", feb15.Unix(), re)},
+		"payments expanded":    {basilEvent(t, "invoice.paid", jan.Unix(), expanded), basilEvent(t, "refund.created", feb15.Unix(), re)},
+		"payment_succeeded":    {basilEvent(t, "invoice.paid", jan.Unix(), inv), basilEvent(t, "invoice.payment_succeeded", jan.Unix(), expanded), basilEvent(t, "refund.created", feb15.Unix(), re)},
+		"charge payment":       {basilEvent(t, "invoice.paid", jan.Unix(), inv), basilEvent(t, "invoice_payment.paid", jan.Unix(), byCharge), basilEvent(t, "refund.created", feb15.Unix(), re)},
+		"charge and link": {event(t, "invoice.paid", jan.Unix(), old), basilEvent(t, "invoice.paid", jan.Unix(), expanded), basilEvent(t, "invoice_payment.paid", jan.Unix(), pay),
+			basilEvent(t, "invoice_payment.paid", jan.Unix(), byCharge), basilEvent(t, "refund.created", feb15.Unix(), re)},
+	}
+	for name, evs := range cases {
+		for k := range len(evs) {
+			// Every rotation, and every event twice.
+			order := append(append(append([]stripe.Event(nil), evs[k:]...), evs[:k]...), evs...)
+			var facts []messages.MetricEvent
+			for _, fs := range store(t, order...) {
+				facts = append(facts, fs...)
+			}
+			if got := febFigures(facts); got != refunded {
+				t.Errorf("%s, rotation %d: February (billed, recognised, tax) = %v; want %v", name, k, got, refunded)
+			}
+		}
+	}
+	// Without a link the refund reduces nothing: the gap this closes.
+	if got := febFigures(translateAll(t, basilEvent(t, "invoice.paid", jan.Unix(), inv), basilEvent(t, "refund.created", feb15.Unix(), re))); got != [3]int64{0, 9205, 0} {
+		t.Errorf("no link: February %v; want [0 9205 0]", got)
+	}
+}
+
+// TestBasilPartialPayments: in_year paid in two halves by pi_a and pi_b
+// ($660 each); a $330 refund of pi_a is a quarter of the invoice, as
+// before. One payment intent attached to in_year ($990) and to in_fee
+// ($330, a one-off $300 line and $30 tax) splits its $440 refund in
+// proportion to what it paid each: $330 (a quarter of in_year: -$300)
+// and $110 (a third of in_fee: -$100 earned at once, $10 tax).
+func TestBasilPartialPayments(t *testing.T) {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	feb15 := time.Date(2026, 2, 15, 0, 0, 0, 0, time.UTC)
+	pay := func(id, invoice, pi string, amt int64) stripe.Event {
+		p := basilPayment(jan)
+		p["id"], p["invoice"], p["amount_paid"], p["payment"] = id, invoice, amt, map[string]any{"type": "payment_intent", "payment_intent": pi}
+		return basilEvent(t, "invoice_payment.paid", jan.Unix(), p)
+	}
+	refund := func(pi string, amt int64) stripe.Event {
+		re := basilRefund(feb15)
+		re["payment_intent"], re["charge"], re["amount"] = pi, "ch_"+pi, amt
+		return basilEvent(t, "refund.created", feb15.Unix(), re)
+	}
+	halves := translateAll(t, basilEvent(t, "invoice.paid", jan.Unix(), basilYear(jan)),
+		pay("inpay_a", "in_year", "pi_a", 66000), pay("inpay_b", "in_year", "pi_b", 66000), refund("pi_a", 33000))
+	if got := febFigures(halves); got != refunded {
+		t.Errorf("half-paid twice, a quarter refunded: February %v; want %v", got, refunded)
+	}
+
+	fee := map[string]any{"id": "in_fee", "object": "invoice", "currency": "usd", "created": jan.Unix(), "status": "paid", "amount_paid": 33000, "total": 33000, "tax": 3000,
+		"status_transitions": map[string]any{"finalized_at": jan.Unix(), "paid_at": jan.Unix()},
+		"lines":              map[string]any{"object": "list", "data": []any{map[string]any{"id": "il_fee", "object": "line_item", "amount": 30000, "currency": "usd"}}}}
+	year := basilYear(jan)
+	year["amount_paid"] = 99000 // partly paid: the rest is still due
+	shared := translateAll(t, basilEvent(t, "invoice.paid", jan.Unix(), year), basilEvent(t, "invoice.paid", jan.Unix(), fee),
+		pay("inpay_y", "in_year", "pi_both", 99000), pay("inpay_f", "in_fee", "pi_both", 33000), refund("pi_both", 44000))
+	// in_year: -$300 over its year (February's share as above); in_fee:
+	// -$100 at once.
+	if got := febFigures(shared); got != [3]int64{-30000 - 10000, 9205 - 4849 - 10000, -3000 - 1000} {
+		t.Errorf("one payment intent on two invoices: February %v; want %v", got, [3]int64{-40000, 9205 - 4849 - 10000, -4000})
+	}
+}
+
+// TestBasilInvoicePaymentEdges: only a paid invoice payment links (open
+// and canceled ones paid nothing), at its paid_at, valued at what it paid;
+// an invoice payment that does not decode is malformed; a basil
+// charge.refunded whose refunds are not listed joins through its payment
+// intent like a refund does.
+func TestBasilInvoicePaymentEdges(t *testing.T) {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	feb15 := time.Date(2026, 2, 15, 0, 0, 0, 0, time.UTC)
+	for _, status := range []string{"open", "canceled"} {
+		p := basilPayment(jan)
+		p["status"], p["amount_paid"] = status, nil
+		if out := translateAll(t, basilEvent(t, "invoice_payment.paid", jan.Unix(), p)); len(out) != 0 {
+			t.Errorf("%s invoice payment: %+v; want no link", status, out)
+		}
+	}
+	p := basilPayment(jan)
+	p["status_transitions"] = map[string]any{"paid_at": jan.Unix() + 7}
+	out := translateAll(t, basilEvent(t, "invoice_payment.paid", jan.Unix()+9, p))
+	if len(out) != 1 || out[0].Metric != messages.MetricInvoicesPayment || out[0].Entity != "inpay_year" || out[0].ObjectID != "in_year" || out[0].Value != 132000 ||
+		out[0].Currency != "USD" || !out[0].OccurredAt.Equal(unix(jan.Unix()+7)) || out[0].Dimensions["payment_intent"] != "pi_year" || out[0].Dimensions["invoice"] != "in_year" {
+		t.Errorf("paid invoice payment = %+v; want the link in_year <- pi_year, 132000 USD at paid_at", out)
+	}
+	bad := basilEvent(t, "invoice_payment.paid", jan.Unix(), p)
+	bad.Data.Raw = []byte(`{"id":"inpay_1","invoice":{"id":7}}`)
+	if _, err := Translate(tenant, bad); !errors.Is(err, ErrMalformed) {
+		t.Errorf("undecodable invoice payment: %v; want ErrMalformed", err)
+	}
+	ch := map[string]any{"id": "ch_year", "object": "charge", "amount": 132000, "amount_captured": 132000, "amount_refunded": 33000, "captured": true,
+		"currency": "usd", "status": "succeeded", "created": jan.Unix(), "payment_intent": "pi_year"}
+	facts := translateAll(t, basilEvent(t, "invoice.paid", jan.Unix(), basilYear(jan)), basilEvent(t, "invoice_payment.paid", jan.Unix(), basilPayment(jan)),
+		basilEvent(t, "charge.refunded", feb15.Unix(), ch))
+	if got := febFigures(facts); got != refunded {
+		t.Errorf("cumulative refund of a basil charge: February %v; want %v", got, refunded)
 	}
 }

@@ -394,6 +394,9 @@ func charge(tenantID string, ch *stripe.Charge, at, capturedAt time.Time, invoic
 			if re.Charge == nil {
 				re.Charge = &stripe.Charge{ID: ch.ID}
 			}
+			if re.PaymentIntent == nil {
+				re.PaymentIntent = ch.PaymentIntent
+			}
 			if re.Currency == "" {
 				re.Currency = ch.Currency
 			}
