@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
@@ -58,7 +59,9 @@ const (
 	DimensionCharge       = "charge"
 	DimensionInvoiceTotal = "invoice_total"
 	// DimensionRefund names the refund a credit note line was paid back
-	// by: that refund reduces the lines through the credit note, once.
+	// by (refunds, comma-separated, since 2025-03-31.basil: a credit note
+	// may be paid back by several): those refunds reduce the lines through
+	// the credit note, once.
 	DimensionRefund = "refund"
 	// DimensionInvoiceLine names the line a credit note line credits: a
 	// credit without a period of its own takes that line's.
@@ -430,8 +433,11 @@ func refundsOfLines(lines, refunds []messages.MetricEvent) []refundOfLines {
 			continue
 		}
 		billed = append(billed, f)
-		if r := f.Dimensions[DimensionRefund]; r != "" {
-			credited[r], creditedInvoice[f.ObjectID] = true, true
+		if rs := f.Dimensions[DimensionRefund]; rs != "" {
+			for _, r := range strings.Split(rs, ",") {
+				credited[r] = true
+			}
+			creditedInvoice[f.ObjectID] = true
 		}
 	}
 	for _, f := range StatesAt(billed, time.Unix(1<<62, 0)) {

@@ -192,3 +192,24 @@ func paymentIntentOf(pi *stripe.PaymentIntent) string {
 	}
 	return pi.ID
 }
+
+// creditNoteRefunds are the ids of a credit note's refunds[] (2025-03-31.basil
+// on: [{"amount_refunded": …, "refund": "re_…" or the object, "type":
+// "refund" | "payment_record_refund"}], replacing the deprecated refund).
+func creditNoteRefunds(raw []byte) ([]string, error) {
+	var cn struct {
+		Refunds []struct {
+			Refund expandableID `json:"refund"`
+		} `json:"refunds"`
+	}
+	if err := json.Unmarshal(raw, &cn); err != nil {
+		return nil, fmt.Errorf("%w: credit note refunds: %w", ErrMalformed, err)
+	}
+	var ids []string
+	for _, r := range cn.Refunds {
+		if r.Refund != "" {
+			ids = append(ids, string(r.Refund))
+		}
+	}
+	return ids, nil
+}

@@ -275,3 +275,31 @@ func TestBasilInvoicePaymentEdges(t *testing.T) {
 		t.Errorf("cumulative refund of a basil charge: February %v; want %v", got, refunded)
 	}
 }
+
+// TestBasilCreditNoteRefunds: a basil credit note names the refunds that
+// paid it back in refunds[] (refund is deprecated, and absent here): a
+// $220 credit ($200 of the line, $20 tax) paid back by two $110 refunds of
+// pi_year reduces February by $200 and $20 of tax, once — the refunds
+// count through the credit note only, not again as refunds of the
+// invoice's payment ($400 and $40).
+func TestBasilCreditNoteRefunds(t *testing.T) {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	feb15 := time.Date(2026, 2, 15, 0, 0, 0, 0, time.UTC)
+	re := func(id string) stripe.Event {
+		r := basilRefund(feb15)
+		r["id"], r["amount"] = id, 11000
+		return basilEvent(t, "refund.created", feb15.Unix(), r)
+	}
+	cn := map[string]any{"id": "cn_1", "object": "credit_note", "currency": "usd", "created": feb15.Unix(), "effective_at": feb15.Unix(), "status": "issued",
+		"invoice": "in_year", "tax_amounts": []any{map[string]any{"amount": 2000}},
+		"refunds": []any{map[string]any{"amount_refunded": 11000, "refund": "re_b", "type": "refund"},
+			map[string]any{"amount_refunded": 11000, "refund": map[string]any{"id": "re_a", "object": "refund"}, "type": "refund"}},
+		"lines": map[string]any{"object": "list", "data": []any{map[string]any{"id": "cnli_1", "object": "credit_note_line_item", "amount": 20000, "invoice_line_item": "il_plan"}}}}
+	facts := translateAll(t, basilEvent(t, "invoice.paid", jan.Unix(), basilYear(jan)), basilEvent(t, "invoice_payment.paid", jan.Unix(), basilPayment(jan)),
+		basilEvent(t, "credit_note.created", feb15.Unix(), cn), re("re_a"), re("re_b"))
+	// The credit over the line's year: February bills -$200 and earns
+	// 28/365 of $1,200 less 59/365 of $200 ($32.33).
+	if got := febFigures(facts); got != [3]int64{-20000, 9205 - 3233, -2000} {
+		t.Errorf("credit note paid back by two refunds: February %v; want %v", got, [3]int64{-20000, 9205 - 3233, -2000})
+	}
+}

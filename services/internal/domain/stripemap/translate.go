@@ -183,7 +183,12 @@ func translate(tenantID string, ev stripe.Event, decoded *stripe.Charge) ([]mess
 					cn.VoidedAt = ev.Created // voided when announced
 				}
 			}
-			out = CreditNote(tenantID, &cn)
+			// Since 2025-03-31.basil the refunds that paid it back are
+			// refunds[] (refund is deprecated): both are read.
+			var refunds []string
+			if refunds, err = creditNoteRefunds(ev.Data.Raw); err == nil {
+				out = creditNote(tenantID, &cn, refunds)
+			}
 		}
 	case stripe.EventTypeBalanceAvailable:
 		var b stripe.Balance
@@ -650,6 +655,17 @@ func InvoicePaid(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 // closed month keeps the credit it had (as credit_note.created and then
 // credit_note.voided record it, and a backfill of the voided note too).
 func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
+	return creditNote(tenantID, cn, nil)
+}
+
+// creditNote is CreditNote with the ids of refunds[] (basil.go) besides
+// the credit note's refund.
+func creditNote(tenantID string, cn *stripe.CreditNote, refunds []string) []messages.MetricEvent {
+	if cn.Refund != nil && cn.Refund.ID != "" {
+		refunds = append(refunds, cn.Refund.ID)
+	}
+	slices.Sort(refunds)
+	refunds = slices.Compact(refunds)
 	if cn.Lines == nil {
 		return nil
 	}
@@ -662,7 +678,7 @@ func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 	if cn.Status == stripe.CreditNoteStatusVoid && cn.VoidedAt > at {
 		issued := *cn
 		issued.Status = stripe.CreditNoteStatusIssued
-		out, when = CreditNote(tenantID, &issued), cn.VoidedAt
+		out, when = creditNote(tenantID, &issued, refunds), cn.VoidedAt
 	}
 	periods := map[string]*stripe.Period{}
 	invoiceID := cn.ID
@@ -708,11 +724,11 @@ func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 			}
 			e.Dimensions["invoice_line"] = l.InvoiceLineItem
 		}
-		if cn.Refund != nil && cn.Refund.ID != "" {
+		if len(refunds) > 0 {
 			if e.Dimensions == nil {
 				e.Dimensions = map[string]string{}
 			}
-			e.Dimensions["refund"] = cn.Refund.ID
+			e.Dimensions["refund"] = strings.Join(refunds, ",")
 		}
 		out = append(out, e)
 	}
