@@ -32,7 +32,10 @@ import (
 // refunded amount previously recognized. For example, if you issue a 120
 // USD refund on an annual subscription during the second month, 20 USD
 // for the first 2 months is contra revenue. The remaining 100 USD is
-// adjusted" out of deferred revenue. A refund of an invoice's charge that
+// adjusted" out of deferred revenue. (Which invoice a refund's payment
+// paid: the lines' charge, or since Stripe's 2025-03-31.basil an invoice
+// payment link, messages.MetricInvoicesPayment, naming its charge or
+// payment intent; see refundsOfLines.) A refund of an invoice's charge that
 // no credit note accounts for (revenue.refunded, object = the charge) is
 // therefore a negative line of its own for each line of that invoice,
 // billed at the refund's date over the line's service period: the
