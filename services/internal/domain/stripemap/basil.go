@@ -213,3 +213,101 @@ func creditNoteRefunds(raw []byte) ([]string, error) {
 	}
 	return ids, nil
 }
+
+// Taxes since 2025-03-31.basil (changelog "Replaces top-level tax-related
+// properties with improved tax modeling on Invoices, Invoice Line Items,
+// and Credit Note Line Items"): "tax_rates and tax_amounts are no longer
+// available on the Invoice Line Item and Credit Note Line Item objects";
+// "total_tax_amounts is no longer available on the Invoice object". Lines
+// carry taxes[] ({"amount", "tax_behavior": "inclusive" | "exclusive",
+// "taxable_amount", "type": "tax_rate_details", …}) and invoices and credit
+// notes total_taxes[] of the same shape. basilTaxes puts them where
+// stripe-go v76 reads them (Inclusive = tax_behavior "inclusive"), only
+// where the older field is empty, so every figure reads one shape.
+type basilTax struct {
+	Amount      int64  `json:"amount"`
+	TaxBehavior string `json:"tax_behavior"`
+}
+
+type basilTaxed struct {
+	TotalTaxes []basilTax `json:"total_taxes"`
+	Lines      *struct {
+		Data []struct {
+			ID    string     `json:"id"`
+			Taxes []basilTax `json:"taxes"`
+		} `json:"data"`
+	} `json:"lines"`
+}
+
+func decodeBasilTaxes(raw []byte) (*basilTaxed, error) {
+	var t basilTaxed
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return nil, fmt.Errorf("%w: taxes: %w", ErrMalformed, err)
+	}
+	return &t, nil
+}
+
+// lineTaxes are each line's taxes[] by line id.
+func (t *basilTaxed) lineTaxes() map[string][]basilTax {
+	out := map[string][]basilTax{}
+	if t.Lines != nil {
+		for _, l := range t.Lines.Data {
+			if len(l.Taxes) > 0 {
+				out[l.ID] = l.Taxes
+			}
+		}
+	}
+	return out
+}
+
+// invoiceTaxes fills a basil invoice's total_tax_amounts and its lines'
+// tax_amounts from total_taxes and taxes.
+func invoiceTaxes(raw []byte, inv *stripe.Invoice) error {
+	t, err := decodeBasilTaxes(raw)
+	if err != nil {
+		return err
+	}
+	if len(inv.TotalTaxAmounts) == 0 {
+		for _, x := range t.TotalTaxes {
+			inv.TotalTaxAmounts = append(inv.TotalTaxAmounts, &stripe.InvoiceTotalTaxAmount{Amount: x.Amount, Inclusive: x.TaxBehavior == "inclusive"})
+		}
+	}
+	byLine := t.lineTaxes()
+	if inv.Lines != nil {
+		for _, l := range inv.Lines.Data {
+			if l == nil || len(l.TaxAmounts) > 0 {
+				continue
+			}
+			for _, x := range byLine[l.ID] {
+				l.TaxAmounts = append(l.TaxAmounts, &stripe.InvoiceTotalTaxAmount{Amount: x.Amount, Inclusive: x.TaxBehavior == "inclusive"})
+			}
+		}
+	}
+	return nil
+}
+
+// creditNoteTaxes fills a basil credit note's tax_amounts and its lines'
+// from total_taxes and taxes.
+func creditNoteTaxes(raw []byte, cn *stripe.CreditNote) error {
+	t, err := decodeBasilTaxes(raw)
+	if err != nil {
+		return err
+	}
+	if len(cn.TaxAmounts) == 0 {
+		for _, x := range t.TotalTaxes {
+			cn.TaxAmounts = append(cn.TaxAmounts, &stripe.CreditNoteTaxAmount{Amount: x.Amount, Inclusive: x.TaxBehavior == "inclusive"})
+		}
+	}
+	byLine := t.lineTaxes()
+	if cn.Lines != nil {
+		for _, l := range cn.Lines.Data {
+			if l == nil || len(l.TaxAmounts) > 0 {
+				continue
+			}
+			for _, x := range byLine[l.ID] {
+				l.TaxAmounts = append(l.TaxAmounts, &stripe.CreditNoteTaxAmount{Amount: x.Amount, Inclusive: x.TaxBehavior == "inclusive"})
+			}
+		}
+	}
+	return nil
+}

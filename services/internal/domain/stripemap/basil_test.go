@@ -303,3 +303,45 @@ func TestBasilCreditNoteRefunds(t *testing.T) {
 		t.Errorf("credit note paid back by two refunds: February %v; want %v", got, [3]int64{-20000, 9205 - 3233, -2000})
 	}
 }
+
+// TestBasilTaxes: basil invoices and credit notes carry their tax in
+// total_taxes[] and their lines' in taxes[] (tax_amounts and
+// total_tax_amounts are gone). A €120 monthly line with €20 of VAT
+// included bills €100 and collects €20 of tax; a €60 credit of it (€10
+// VAT included) takes €50 off the line and €10 off the tax collected —
+// as the same amounts in 2023-10-16's tax_amounts do.
+func TestBasilTaxes(t *testing.T) {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	jan20 := time.Date(2026, 1, 20, 0, 0, 0, 0, time.UTC)
+	vat := func(amt int64) []any {
+		return []any{map[string]any{"amount": amt, "tax_behavior": "inclusive", "taxable_amount": amt * 5, "type": "tax_rate_details",
+			"tax_rate_details": map[string]any{"tax_rate": "txr_1"}}}
+	}
+	inv := map[string]any{"id": "in_m", "object": "invoice", "currency": "eur", "created": jan.Unix(), "status": "paid", "amount_paid": 12000, "total": 12000,
+		"total_taxes":        vat(2000),
+		"status_transitions": map[string]any{"finalized_at": jan.Unix(), "paid_at": jan.Unix()},
+		"lines": map[string]any{"object": "list", "data": []any{map[string]any{"id": "il_m", "object": "line_item", "amount": 12000, "currency": "eur",
+			"taxes": vat(2000), "period": map[string]any{"start": jan.Unix(), "end": jan.AddDate(0, 1, 0).Unix()}}}}}
+	cn := map[string]any{"id": "cn_m", "object": "credit_note", "currency": "eur", "created": jan20.Unix(), "effective_at": jan20.Unix(), "status": "issued",
+		"invoice": "in_m", "total_taxes": vat(1000),
+		"lines": map[string]any{"object": "list", "data": []any{map[string]any{"id": "cnli_m", "object": "credit_note_line_item", "amount": 6000,
+			"invoice_line_item": "il_m", "taxes": vat(1000)}}}}
+	facts := translateAll(t, basilEvent(t, "invoice.paid", jan.Unix(), inv), basilEvent(t, "credit_note.created", jan20.Unix(), cn))
+	feb := jan.AddDate(0, 1, 0)
+	ms := readmodel.MonthlyRecognition(facts, time.UTC, jan, feb)
+	if ms[0].Billed != 10000-5000 || ms[0].Recognised != 5000 {
+		t.Errorf("January %+v; want billed and recognised 5000 (€100 net of VAT less the €50 credit)", ms[0])
+	}
+	if got := readmodel.TaxCollected(facts, jan, feb); got != 2000-1000 {
+		t.Errorf("tax collected %d; want 1000 (€20 less the credit's €10)", got)
+	}
+	// The same in 2023-10-16's fields.
+	delete(inv, "total_taxes")
+	inv["total_tax_amounts"] = []any{map[string]any{"amount": 2000, "inclusive": true}}
+	inv["lines"].(map[string]any)["data"].([]any)[0].(map[string]any)["tax_amounts"] = []any{map[string]any{"amount": 2000, "inclusive": true}}
+	delete(inv["lines"].(map[string]any)["data"].([]any)[0].(map[string]any), "taxes")
+	old := translateAll(t, event(t, "invoice.paid", jan.Unix(), inv))
+	for _, f := range old {
+		contains(t, facts, f)
+	}
+}

@@ -116,6 +116,9 @@ func translate(tenantID string, ev stripe.Event, decoded *stripe.Charge) ([]mess
 	case stripe.EventTypeInvoicePaid:
 		var inv stripe.Invoice
 		if err = decode(ev, &inv); err == nil {
+			err = invoiceTaxes(ev.Data.Raw, &inv) // basil's taxes[], total_taxes[]
+		}
+		if err == nil {
 			out = InvoicePaid(tenantID, &inv)
 			// Since 2025-03-31.basil the invoice's payments, when
 			// expanded, link its refunds to it (basil.go).
@@ -177,6 +180,9 @@ func translate(tenantID string, ev stripe.Event, decoded *stripe.Charge) ([]mess
 	case stripe.EventTypeCreditNoteCreated, stripe.EventTypeCreditNoteUpdated, stripe.EventTypeCreditNoteVoided:
 		var cn stripe.CreditNote
 		if err = decode(ev, &cn); err == nil {
+			err = creditNoteTaxes(ev.Data.Raw, &cn) // basil's taxes[], total_taxes[]
+		}
+		if err == nil {
 			if ev.Type == stripe.EventTypeCreditNoteVoided {
 				cn.Status = stripe.CreditNoteStatusVoid
 				if cn.VoidedAt == 0 {
