@@ -139,6 +139,9 @@
 //     total_tax_amounts) at paid_at, once per invoice; and (state per
 //     credit note, object its invoice) a credit note's tax (tax_amounts,
 //     else its lines'), negative, at its effective date, 0 once voided.
+//     Since 2025-03-31.basil those fields are total_taxes[] and the
+//     lines' taxes[] (tax_behavior inclusive/exclusive), read in their
+//     place (basil.go), for the lines' included tax as well.
 //     readmodel.TaxCollected also takes off the tax share of refunds.
 //   - invoices.failed (additive count): one per (invoice, attempt_count).
 //   - payouts.paid / payouts.failed (state per payout, at arrival_date):
