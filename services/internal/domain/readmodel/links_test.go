@@ -153,3 +153,37 @@ func TestCreditNoteNamesSeveralRefunds(t *testing.T) {
 		t.Errorf("March billed %d; want -20000 (the credit note only)", got)
 	}
 }
+
+// TestSplitRefundEdges: the split of a refund between the invoices its
+// payment paid. An invoice known only through its lines' charge weighs
+// its total ($330 here, as the link's $990 for the other): the same $330
+// and $110 as TestRefundsJoinTheirInvoiceThroughLinks. An invoice whose
+// lines are not stored keeps its share: the $440 refund takes only its
+// $330 share off in_year, not all of it. A cent split between two equal
+// payments goes to the first invoice in id order (in_a, earned at once),
+// never to both or neither.
+func TestSplitRefundEdges(t *testing.T) {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	mar := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	apr := mar.AddDate(0, 1, 0)
+	plan := ofInvoice(billedLine("il_plan", jan, jan, jan.AddDate(1, 0, 0), 120000), "in_year", 132000)
+	fee := paidBy(billedLine("il_fee", jan, time.Time{}, time.Time{}, 30000), "ch_both", 33000)
+	fee.ObjectID = "in_fee"
+	re := withPI(refundFact("re_both", "ch_both", mar, 3, 44000), "pi_both")
+	facts := []messages.MetricEvent{plan, fee, link("inpay_y", "in_year", "pi_both", "", jan, 99000), re}
+	if got := MonthlyRecognition(facts, time.UTC, jan, apr)[2].Billed; got != -30000-10000 {
+		t.Errorf("in_fee known by its lines' charge: March billed %d; want -40000", got)
+	}
+	unknown := []messages.MetricEvent{plan, link("inpay_y", "in_year", "pi_both", "", jan, 99000), link("inpay_f", "in_gone", "pi_both", "", jan, 33000), re}
+	if got := MonthlyRecognition(unknown, time.UTC, jan, apr)[2].Billed; got != -30000 {
+		t.Errorf("in_gone's lines unknown: March billed %d; want -30000 (in_year's share only)", got)
+	}
+	a := ofInvoice(billedLine("il_a", jan, time.Time{}, time.Time{}, 100), "in_a", 100)
+	b := ofInvoice(billedLine("il_b", jan, jan, jan.AddDate(1, 0, 0), 100), "in_b", 100)
+	cent := []messages.MetricEvent{b, a, link("inpay_b", "in_b", "pi_ab", "", jan, 100), link("inpay_a", "in_a", "pi_ab", "", jan, 100),
+		withPI(refundFact("re_cent", "ch_ab", mar, 3, 1), "pi_ab")}
+	before := MonthlyRecognition(cent[:4], time.UTC, jan, apr)[2]
+	if m := MonthlyRecognition(cent, time.UTC, jan, apr)[2]; m.Billed != -1 || m.Recognised != before.Recognised-1 || m.DeferredEnd != before.DeferredEnd {
+		t.Errorf("a cent split: March %+v; want billed -1 and recognised 1 less than %+v (in_a's one-off line)", m, before)
+	}
+}

@@ -410,7 +410,8 @@ const DimensionPaymentIntent = "payment_intent"
 // invoices (basil: one payment intent may be attached to more than one)
 // splits its refund between them in proportion to what it paid each
 // (the links' values; the invoice's total when only its lines name it),
-// rounded on the running total in invoice order. A refund that a credit
+// rounded on the running total in invoice order; an invoice whose lines
+// are not known keeps its share, which then reduces nothing. A refund that a credit
 // note names reduces the lines through the credit note instead, and so
 // does a charge's cumulative refund on an invoice that has such a credit
 // note (the two cannot be told apart).
@@ -418,6 +419,7 @@ func refundsOfLines(lines, refunds []messages.MetricEvent) []refundOfLines {
 	type paid struct {
 		invoice string
 		weight  int64
+		skip    bool // its share reduces nothing here
 	}
 	byInvoice := map[string][]messages.MetricEvent{}
 	byPayment := map[string]map[string]int64{} // "charge:"/"pi:" + id -> invoice -> weight (0: its total)
@@ -455,10 +457,7 @@ func refundsOfLines(lines, refunds []messages.MetricEvent) []refundOfLines {
 		}
 	}
 	for _, l := range StatesAt(links, time.Unix(1<<62, 0)) {
-		inv := l.Dimensions["invoice"]
-		if inv == "" {
-			inv = l.ObjectID
-		}
+		inv := l.ObjectID
 		if c := l.Dimensions[DimensionCharge]; c != "" {
 			link("charge:"+c, inv, max(l.Value, 0))
 		}
@@ -503,16 +502,18 @@ func refundsOfLines(lines, refunds []messages.MetricEvent) []refundOfLines {
 		var sum int64
 		for inv, w := range weights {
 			t := total(inv)
-			// A cumulative figure cannot be told apart from a refund a
-			// credit note of the invoice already accounts for: left to
-			// the credit note.
-			if t <= 0 || (cumulative && creditedInvoice[inv]) {
-				continue
-			}
 			if w <= 0 {
 				w = t
 			}
-			invs = append(invs, paid{inv, w})
+			if w <= 0 {
+				continue
+			}
+			// An invoice whose lines are not known keeps its share of the
+			// split, which reduces nothing; so does one where a
+			// cumulative figure cannot be told apart from a refund a
+			// credit note of the invoice already accounts for: left to
+			// the credit note.
+			invs = append(invs, paid{inv, w, t <= 0 || (cumulative && creditedInvoice[inv])})
 			sum += w
 		}
 		sort.Slice(invs, func(i, j int) bool { return invs[i].invoice < invs[j].invoice })
@@ -520,10 +521,10 @@ func refundsOfLines(lines, refunds []messages.MetricEvent) []refundOfLines {
 		var run, taken int64
 		for _, p := range invs {
 			run += p.weight
-			share := refunded
-			if len(invs) > 1 {
-				share = divHalfAway(refunded*run, sum) - taken
-				taken += share
+			share := divHalfAway(refunded*run, sum) - taken
+			taken += share
+			if p.skip {
+				continue
 			}
 			t := total(p.invoice)
 			var mine []messages.MetricEvent

@@ -57,7 +57,7 @@ func TaxCollected(facts []messages.MetricEvent, from, to time.Time) int64 {
 }
 
 // RefundedTax is the tax share of each refund of an invoice's charge: a
-// state per refund (entity "<refund>/tax", the refund's version and date),
+// state per refund and invoice (entity "<refund>/<invoice>/tax", the refund's version and date),
 // minus refunded × the invoice's tax / its total (see TaxCollected). tax
 // are the invoices' revenue.tax facts (ObjectID the invoice), lines their
 // revenue.billed lines and the invoices.payment links, refunds the revenue.refunded states (PreferParts
@@ -75,14 +75,6 @@ func RefundedTax(tax, lines, refunds []messages.MetricEvent) []messages.MetricEv
 	}
 	var out []messages.MetricEvent
 	pairs := refundsOfLines(lines, refunds)
-	// A refund (every state of it) that reduces more than one invoice.
-	invoicesOf := map[string]map[string]bool{}
-	for _, p := range pairs {
-		if invoicesOf[p.refund.Entity] == nil {
-			invoicesOf[p.refund.Entity] = map[string]bool{}
-		}
-		invoicesOf[p.refund.Entity][p.invoice] = true
-	}
 	for _, p := range pairs {
 		r := p.refund
 		t := invoiceTax[key{p.invoice, r.Currency}]
@@ -96,10 +88,7 @@ func RefundedTax(tax, lines, refunds []messages.MetricEvent) []messages.MetricEv
 		share := divHalfAway(p.refunded*(net+t), p.total) - divHalfAway(p.refunded*net, p.total)
 		// One state per refund and invoice: a payment that paid several
 		// invoices (basil) gives back each one's tax.
-		key := "/tax"
-		if len(invoicesOf[r.Entity]) > 1 {
-			key = "/" + p.invoice + "/tax"
-		}
+		key := "/" + p.invoice + "/tax"
 		out = append(out, messages.MetricEvent{
 			Header:   messages.Header{EventID: r.EventID + key, TenantID: r.TenantID, OccurredAt: r.OccurredAt, Source: r.Source},
 			Metric:   messages.MetricRevenueTax,
