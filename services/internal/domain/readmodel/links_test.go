@@ -171,8 +171,10 @@ func TestSplitRefundEdges(t *testing.T) {
 	fee.ObjectID = "in_fee"
 	re := withPI(refundFact("re_both", "ch_both", mar, 3, 44000), "pi_both")
 	facts := []messages.MetricEvent{plan, fee, link("inpay_y", "in_year", "pi_both", "", jan, 99000), re}
-	if got := MonthlyRecognition(facts, time.UTC, jan, apr)[2].Billed; got != -30000-10000 {
-		t.Errorf("in_fee known by its lines' charge: March billed %d; want -40000", got)
+	// in_year's $300 over its year (90 of its 365 days earned by the end
+	// of March: $73.97), in_fee's $100 at once.
+	if m := MonthlyRecognition(facts, time.UTC, jan, apr)[2]; m.Billed != -30000-10000 || m.Recognised != 10192-7397-10000 {
+		t.Errorf("in_fee known by its lines' charge: March %+v; want billed -40000, recognised %d", m, 10192-7397-10000)
 	}
 	unknown := []messages.MetricEvent{plan, link("inpay_y", "in_year", "pi_both", "", jan, 99000), link("inpay_f", "in_gone", "pi_both", "", jan, 33000), re}
 	if got := MonthlyRecognition(unknown, time.UTC, jan, apr)[2].Billed; got != -30000 {

@@ -509,11 +509,11 @@ func refundsOfLines(lines, refunds []messages.MetricEvent) []refundOfLines {
 				continue
 			}
 			// An invoice whose lines are not known keeps its share of the
-			// split, which reduces nothing; so does one where a
-			// cumulative figure cannot be told apart from a refund a
-			// credit note of the invoice already accounts for: left to
-			// the credit note.
-			invs = append(invs, paid{inv, w, t <= 0 || (cumulative && creditedInvoice[inv])})
+			// split, which reduces nothing (no lines, a total of 0); one
+			// where a cumulative figure cannot be told apart from a
+			// refund a credit note of the invoice already accounts for
+			// keeps it too, left to the credit note.
+			invs = append(invs, paid{inv, w, cumulative && creditedInvoice[inv]})
 			sum += w
 		}
 		sort.Slice(invs, func(i, j int) bool { return invs[i].invoice < invs[j].invoice })
