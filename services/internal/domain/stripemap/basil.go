@@ -221,9 +221,11 @@ func creditNoteRefunds(raw []byte) ([]string, error) {
 // "total_tax_amounts is no longer available on the Invoice object". Lines
 // carry taxes[] ({"amount", "tax_behavior": "inclusive" | "exclusive",
 // "taxable_amount", "type": "tax_rate_details", …}) and invoices and credit
-// notes total_taxes[] of the same shape. basilTaxes puts them where
-// stripe-go v76 reads them (Inclusive = tax_behavior "inclusive"), only
-// where the older field is empty, so every figure reads one shape.
+// notes total_taxes[] of the same shape. invoiceTaxes and creditNoteTaxes
+// put them where stripe-go v76 reads them (a line's Inclusive =
+// tax_behavior "inclusive": that part is taken out of the line's
+// revenue), only where the older field is empty, so every figure reads
+// one shape.
 type basilTax struct {
 	Amount      int64  `json:"amount"`
 	TaxBehavior string `json:"tax_behavior"`
@@ -252,9 +254,7 @@ func (t *basilTaxed) lineTaxes() map[string][]basilTax {
 	out := map[string][]basilTax{}
 	if t.Lines != nil {
 		for _, l := range t.Lines.Data {
-			if len(l.Taxes) > 0 {
-				out[l.ID] = l.Taxes
-			}
+			out[l.ID] = l.Taxes
 		}
 	}
 	return out
@@ -269,7 +269,8 @@ func invoiceTaxes(raw []byte, inv *stripe.Invoice) error {
 	}
 	if len(inv.TotalTaxAmounts) == 0 {
 		for _, x := range t.TotalTaxes {
-			inv.TotalTaxAmounts = append(inv.TotalTaxAmounts, &stripe.InvoiceTotalTaxAmount{Amount: x.Amount, Inclusive: x.TaxBehavior == "inclusive"})
+			// Included or not, all of it is tax collected.
+			inv.TotalTaxAmounts = append(inv.TotalTaxAmounts, &stripe.InvoiceTotalTaxAmount{Amount: x.Amount})
 		}
 	}
 	byLine := t.lineTaxes()
@@ -295,7 +296,7 @@ func creditNoteTaxes(raw []byte, cn *stripe.CreditNote) error {
 	}
 	if len(cn.TaxAmounts) == 0 {
 		for _, x := range t.TotalTaxes {
-			cn.TaxAmounts = append(cn.TaxAmounts, &stripe.CreditNoteTaxAmount{Amount: x.Amount, Inclusive: x.TaxBehavior == "inclusive"})
+			cn.TaxAmounts = append(cn.TaxAmounts, &stripe.CreditNoteTaxAmount{Amount: x.Amount}) // all of it tax given back
 		}
 	}
 	byLine := t.lineTaxes()

@@ -335,6 +335,14 @@ func TestBasilTaxes(t *testing.T) {
 	if got := readmodel.TaxCollected(facts, jan, feb); got != 2000-1000 {
 		t.Errorf("tax collected %d; want 1000 (€20 less the credit's €10)", got)
 	}
+	// A credit note whose tax is only in its total_taxes (its line names
+	// none): that tax comes off the tax collected too.
+	cn2 := map[string]any{"id": "cn_t", "object": "credit_note", "currency": "eur", "created": jan20.Unix(), "effective_at": jan20.Unix(), "status": "issued",
+		"invoice": "in_m", "total_taxes": []any{map[string]any{"amount": 500, "tax_behavior": "exclusive"}},
+		"lines": map[string]any{"object": "list", "data": []any{map[string]any{"id": "cnli_t", "object": "credit_note_line_item", "amount": 2500, "invoice_line_item": "il_m"}}}}
+	if got := readmodel.TaxCollected(append(facts, translateAll(t, basilEvent(t, "credit_note.created", jan20.Unix(), cn2))...), jan, feb); got != 1000-500 {
+		t.Errorf("with a credit note taxed in total_taxes only: tax collected %d; want 500", got)
+	}
 	// The same in 2023-10-16's fields.
 	delete(inv, "total_taxes")
 	inv["total_tax_amounts"] = []any{map[string]any{"amount": 2000, "inclusive": true}}
