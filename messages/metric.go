@@ -147,6 +147,14 @@ const (
 	MetricRevenueTax = "revenue.tax"
 	// MetricInvoicesPaid (additive): amount paid on invoices.
 	MetricInvoicesPaid = "invoices.paid"
+	// MetricInvoicesPayment (state per invoice payment, at its paid_at):
+	// a payment that paid an invoice, for joining: Entity is the invoice
+	// payment, ObjectID the invoice, Value the amount it paid; dimensions
+	// invoice and payment_intent and/or charge name what paid it (Stripe
+	// API versions since 2025-03-31.basil no longer name the charge on the
+	// invoice). Readers join refunds of that payment to the invoice's
+	// lines; it is no figure of its own (invoices.paid is).
+	MetricInvoicesPayment = "invoices.payment"
 	// MetricInvoicesFailed (additive, count): failed invoice payments.
 	MetricInvoicesFailed = "invoices.failed"
 	// MetricMRR (state per subscription): monthly recurring revenue,

@@ -85,8 +85,13 @@
 // the invoice's total (tax apart), from the refund's date over each
 // line's period: what was recognised is taken back in the refund's month
 // (Stripe Revenue Recognition's contra revenue), the rest leaves the
-// deferred balance (revenue.go). A charge that pays no invoice (gross
-// with one_off=true) is billed and earned at capture. Tax collected
+// deferred balance (revenue.go). Which invoice a refund's payment paid
+// comes from the lines' charge, or (Stripe API versions since
+// 2025-03-31.basil, whose invoices name no charge) from invoices.payment
+// links naming the payment intent or charge; a payment that paid several
+// invoices splits its refund by what it paid each. A charge that pays no
+// invoice (gross with one_off=true, and no link naming it) is billed and
+// earned at capture. Tax collected
 // (TaxCollected, tax.go) is the invoices' revenue.tax less the rest of
 // each such refund, its tax share (refunded × the invoice's tax / its
 // total, Stripe Tax's split), dated at the refund and back when it fails,

@@ -1,8 +1,10 @@
 package readmodel
 
 import (
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/boardpack/boardpack/messages"
@@ -30,7 +32,10 @@ import (
 // refunded amount previously recognized. For example, if you issue a 120
 // USD refund on an annual subscription during the second month, 20 USD
 // for the first 2 months is contra revenue. The remaining 100 USD is
-// adjusted" out of deferred revenue. A refund of an invoice's charge that
+// adjusted" out of deferred revenue. (Which invoice a refund's payment
+// paid: the lines' charge, or since Stripe's 2025-03-31.basil an invoice
+// payment link, messages.MetricInvoicesPayment, naming its charge or
+// payment intent; see refundsOfLines.) A refund of an invoice's charge that
 // no credit note accounts for (revenue.refunded, object = the charge) is
 // therefore a negative line of its own for each line of that invoice,
 // billed at the refund's date over the line's service period: the
@@ -57,7 +62,9 @@ const (
 	DimensionCharge       = "charge"
 	DimensionInvoiceTotal = "invoice_total"
 	// DimensionRefund names the refund a credit note line was paid back
-	// by: that refund reduces the lines through the credit note, once.
+	// by (refunds, comma-separated, since 2025-03-31.basil: a credit note
+	// may be paid back by several): those refunds reduce the lines through
+	// the credit note, once.
 	DimensionRefund = "refund"
 	// DimensionInvoiceLine names the line a credit note line credits: a
 	// credit without a period of its own takes that line's.
@@ -80,8 +87,10 @@ type Recognition struct {
 // overlaps [from, to).
 //
 // facts are revenue.billed lines, the revenue.refunded facts that may
-// reduce them and the revenue.gross of one-off charges (DimensionOneOff);
-// other facts are ignored.
+// reduce them, the invoices.payment links that say which invoice a
+// refunded payment paid (API versions since 2025-03-31.basil) and the
+// revenue.gross of one-off charges (DimensionOneOff); other facts are
+// ignored.
 func MonthlyRecognition(facts []messages.MetricEvent, loc *time.Location, from, to time.Time) []Recognition {
 	bounds := MonthBounds(loc, from, to)
 	if len(bounds) < 2 {
@@ -243,11 +252,13 @@ func MonthlyWaterfall(facts []messages.MetricEvent, loc *time.Location, from, to
 // recognitionLines are the billed lines among facts, and the negative
 // lines the refunds among them imply (see the top of this file).
 func recognitionLines(facts []messages.MetricEvent) []messages.MetricEvent {
-	var lines, refunds, oneOff []messages.MetricEvent
+	var lines, links, refunds, oneOff []messages.MetricEvent
 	for _, f := range facts {
 		switch f.Metric {
 		case messages.MetricRevenueBilled:
 			lines = append(lines, f)
+		case messages.MetricInvoicesPayment:
+			links = append(links, f)
 		case messages.MetricRevenueRefunded:
 			refunds = append(refunds, f)
 		case messages.MetricRevenueGross:
@@ -258,8 +269,23 @@ func recognitionLines(facts []messages.MetricEvent) []messages.MetricEvent {
 	}
 	// A one-off charge (it paid no invoice) bills its amount at capture,
 	// earned at once, as Stripe Revenue Recognition recognises one-time
-	// payments; a refund of it is a share of that amount.
+	// payments; a refund of it is a share of that amount. A charge that an
+	// invoice payment link names (by itself or its payment intent) paid
+	// that invoice, whatever its own object said (a charge read in a
+	// basil shape names no invoice): its lines bill it.
+	linked := map[string]bool{}
+	for _, l := range links {
+		if c := l.Dimensions[DimensionCharge]; c != "" {
+			linked["charge:"+c] = true
+		}
+		if pi := l.Dimensions[DimensionPaymentIntent]; pi != "" {
+			linked["pi:"+pi] = true
+		}
+	}
 	for _, f := range Distinct(oneOff) {
+		if linked["charge:"+f.ObjectID] || (f.Dimensions[DimensionPaymentIntent] != "" && linked["pi:"+f.Dimensions[DimensionPaymentIntent]]) {
+			continue
+		}
 		lines = append(lines, messages.MetricEvent{
 			Header:     messages.Header{EventID: f.EventID, TenantID: f.TenantID, OccurredAt: f.OccurredAt, Source: f.Source},
 			Metric:     messages.MetricRevenueBilled,
@@ -276,7 +302,7 @@ func recognitionLines(facts []messages.MetricEvent) []messages.MetricEvent {
 	if len(refunds) == 0 {
 		return lines
 	}
-	return append(lines, refundLines(lines, PreferParts(refunds))...)
+	return append(lines, refundLines(append(slices.Clip(lines), links...), PreferParts(refunds))...)
 }
 
 // creditPeriods gives a credit note line without a service period (its
@@ -370,26 +396,88 @@ func chargeOf(r messages.MetricEvent) string {
 	return r.ObjectID
 }
 
-// refundsOfLines pairs each refund state with the lines of the invoice its
-// charge paid. A refund that a credit note names reduces them through the
-// credit note instead, and so does a charge's cumulative refund on an
-// invoice that has such a credit note (the two cannot be told apart).
+// DimensionPaymentIntent names a refund's payment intent, and the payment
+// intent an invoice payment link (messages.MetricInvoicesPayment) says
+// paid its invoice.
+const DimensionPaymentIntent = "payment_intent"
+
+// refundsOfLines pairs each refund state with the lines of the invoice
+// its payment paid. The invoice is known from its lines (dimension
+// charge: API versions up to 2025-03-31, and one-off charges) or from an
+// invoice payment link (messages.MetricInvoicesPayment among lines: the
+// charge or payment intent that paid it, since 2025-03-31.basil); both
+// naming the same invoice count once. A payment that paid several
+// invoices (basil: one payment intent may be attached to more than one)
+// splits its refund between them in proportion to what it paid each
+// (the links' values; the invoice's total when only its lines name it),
+// rounded on the running total in invoice order; an invoice whose lines
+// are not known keeps its share, which then reduces nothing. A refund that a credit
+// note names reduces the lines through the credit note instead, and so
+// does a charge's cumulative refund on an invoice that has such a credit
+// note (the two cannot be told apart).
 func refundsOfLines(lines, refunds []messages.MetricEvent) []refundOfLines {
-	byCharge := map[string][]messages.MetricEvent{}
+	type paid struct {
+		invoice string
+		weight  int64
+		skip    bool // its share reduces nothing here
+	}
+	byInvoice := map[string][]messages.MetricEvent{}
+	byPayment := map[string]map[string]int64{} // "charge:"/"pi:" + id -> invoice -> weight (0: its total)
+	link := func(key, invoice string, weight int64) {
+		if byPayment[key] == nil {
+			byPayment[key] = map[string]int64{}
+		}
+		byPayment[key][invoice] += weight
+	}
 	credited := map[string]bool{}        // refunds a credit note accounts for
 	creditedInvoice := map[string]bool{} // invoices with such a credit note
+	var billed, links []messages.MetricEvent
 	for _, f := range lines {
-		if r := f.Dimensions[DimensionRefund]; r != "" {
-			credited[r], creditedInvoice[f.ObjectID] = true, true
+		if f.Metric == messages.MetricInvoicesPayment {
+			links = append(links, f)
+			continue
+		}
+		billed = append(billed, f)
+		if rs := f.Dimensions[DimensionRefund]; rs != "" {
+			for _, r := range strings.Split(rs, ",") {
+				credited[r] = true
+			}
+			creditedInvoice[f.ObjectID] = true
 		}
 	}
-	for _, f := range StatesAt(lines, time.Unix(1<<62, 0)) {
-		if c := f.Dimensions[DimensionCharge]; c != "" && f.Dimensions[DimensionRefund] == "" {
-			byCharge[c] = append(byCharge[c], f)
+	for _, f := range StatesAt(billed, time.Unix(1<<62, 0)) {
+		if f.Dimensions[DimensionInvoiceTotal] == "" || f.Dimensions[DimensionRefund] != "" {
+			continue
+		}
+		byInvoice[f.ObjectID] = append(byInvoice[f.ObjectID], f)
+		if c := f.Dimensions[DimensionCharge]; c != "" {
+			if _, ok := byPayment["charge:"+c][f.ObjectID]; !ok {
+				link("charge:"+c, f.ObjectID, 0)
+			}
 		}
 	}
-	for _, ls := range byCharge {
+	for _, l := range StatesAt(links, time.Unix(1<<62, 0)) {
+		inv := l.ObjectID
+		if c := l.Dimensions[DimensionCharge]; c != "" {
+			link("charge:"+c, inv, max(l.Value, 0))
+		}
+		if pi := l.Dimensions[DimensionPaymentIntent]; pi != "" {
+			link("pi:"+pi, inv, max(l.Value, 0))
+		}
+	}
+	for _, ls := range byInvoice {
 		sort.Slice(ls, func(i, j int) bool { return ls[i].Entity < ls[j].Entity })
+	}
+	total := func(inv string) int64 {
+		ls := byInvoice[inv]
+		if len(ls) == 0 {
+			return 0
+		}
+		t, err := strconv.ParseInt(ls[0].Dimensions[DimensionInvoiceTotal], 10, 64)
+		if err != nil {
+			return 0
+		}
+		return t
 	}
 	var out []refundOfLines
 	for _, r := range refunds {
@@ -399,26 +487,54 @@ func refundsOfLines(lines, refunds []messages.MetricEvent) []refundOfLines {
 		// A charge's cumulative refund (entity = the charge) when its
 		// refunds are not listed; otherwise the refund names its charge.
 		cumulative := r.Entity == r.ObjectID
-		ls := byCharge[chargeOf(r)]
-		if len(ls) == 0 {
-			continue
+		// The invoices its payment paid, once each, with what it paid
+		// each (a link's weight wins over a line's 0).
+		weights := map[string]int64{}
+		for inv, w := range byPayment["charge:"+chargeOf(r)] {
+			weights[inv] = max(weights[inv], w)
 		}
-		// A cumulative figure cannot be told apart from a refund a credit
-		// note of the invoice already accounts for: left to the credit note.
-		if cumulative && creditedInvoice[ls[0].ObjectID] {
-			continue
-		}
-		total, err := strconv.ParseInt(ls[0].Dimensions[DimensionInvoiceTotal], 10, 64)
-		if err != nil || total <= 0 {
-			continue
-		}
-		var mine []messages.MetricEvent
-		for _, l := range ls {
-			if l.Currency == r.Currency {
-				mine = append(mine, l)
+		if pi := r.Dimensions[DimensionPaymentIntent]; pi != "" {
+			for inv, w := range byPayment["pi:"+pi] {
+				weights[inv] = max(weights[inv], w)
 			}
 		}
-		out = append(out, refundOfLines{refund: r, invoice: ls[0].ObjectID, lines: mine, total: total, refunded: min(max(r.Value, 0), total)})
+		var invs []paid
+		var sum int64
+		for inv, w := range weights {
+			t := total(inv)
+			if w <= 0 {
+				w = t
+			}
+			if w <= 0 {
+				continue
+			}
+			// An invoice whose lines are not known keeps its share of the
+			// split, which reduces nothing (no lines, a total of 0); one
+			// where a cumulative figure cannot be told apart from a
+			// refund a credit note of the invoice already accounts for
+			// keeps it too, left to the credit note.
+			invs = append(invs, paid{inv, w, cumulative && creditedInvoice[inv]})
+			sum += w
+		}
+		sort.Slice(invs, func(i, j int) bool { return invs[i].invoice < invs[j].invoice })
+		refunded := max(r.Value, 0)
+		var run, taken int64
+		for _, p := range invs {
+			run += p.weight
+			share := divHalfAway(refunded*run, sum) - taken
+			taken += share
+			if p.skip {
+				continue
+			}
+			t := total(p.invoice)
+			var mine []messages.MetricEvent
+			for _, l := range byInvoice[p.invoice] {
+				if l.Currency == r.Currency {
+					mine = append(mine, l)
+				}
+			}
+			out = append(out, refundOfLines{refund: r, invoice: p.invoice, lines: mine, total: t, refunded: min(share, t)})
+		}
 	}
 	return out
 }

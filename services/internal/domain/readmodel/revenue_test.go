@@ -68,7 +68,8 @@ func TestAnnualPrepaymentIsRecognisedByDay(t *testing.T) {
 // TestRecognisedPlusDeferredEqualsBilledInAnyOrder is issue 15's order
 // property: random lines (periods of 1 to 400 days, one-offs, credit
 // notes, lines billed in arrears, refunds of their charges that may fail
-// later) delivered in any order and duplicated give the same schedule,
+// later, half of them joined through basil invoice payment links)
+// delivered in any order and duplicated give the same schedule,
 // and every month recognised to date + deferred = billed to date, net of
 // credits and refunds; the waterfall's rows add up to what was billed;
 // tax collected is the same in any order, and each standing refund is
@@ -100,18 +101,34 @@ func TestRecognisedPlusDeferredEqualsBilledInAnyOrder(t *testing.T) {
 			}
 			// Paid by a charge with 10 % tax on top, partly refunded
 			// later; some refunds fail afterwards.
+			// Half of them as 2025-03-31.basil records them: the line
+			// names no charge, an invoice payment link names the payment
+			// intent, and so does the refund.
 			ch, total := fmt.Sprintf("ch_%d", i), v+v/10
-			facts = append(facts, paidBy(line, ch, total), invoiceTax(line.ObjectID, billed, v/10, "USD"))
+			basil := rng.IntN(2) == 0
+			pi := "pi_" + ch
+			if basil {
+				facts = append(facts, ofInvoice(line, line.ObjectID, total), link("inpay_"+ch, line.ObjectID, pi, "", billed, total))
+			} else {
+				facts = append(facts, paidBy(line, ch, total))
+			}
+			facts = append(facts, invoiceTax(line.ObjectID, billed, v/10, "USD"))
 			if billed.Before(to) {
 				taxed += v / 10
 			}
 			at := billed.Add(time.Duration(1+rng.IntN(300*24)) * time.Hour)
 			r := 1 + rng.Int64N(total)
-			facts = append(facts, refundFact("re_"+ch, ch, at, 3, r))
+			refund := func(at time.Time, version, v int64) messages.MetricEvent {
+				if basil {
+					return withPI(refundFact("re_"+ch, ch, at, version, v), pi)
+				}
+				return refundFact("re_"+ch, ch, at, version, v)
+			}
+			facts = append(facts, refund(at, 3, r))
 			net, gross := divHalfAway(r*v, total), r
 			if rng.IntN(3) == 0 {
 				back := at.Add(time.Duration(1+rng.IntN(40*24)) * time.Hour)
-				facts = append(facts, refundFact("re_"+ch, ch, back, 1<<40+4, 0))
+				facts = append(facts, refund(back, 1<<40+4, 0))
 				if back.Before(to) {
 					net, gross = 0, 0
 				}
@@ -257,6 +274,7 @@ func TestRefundsReduceTheLinesTheyBelongTo(t *testing.T) {
 	// a $25 refund is $5 of tax and $12 + $8 of the lines.
 	l1 := paidBy(billedLine("il_1", jan, time.Time{}, time.Time{}, 6000), "ch_two", 12500)
 	l2 := paidBy(billedLine("il_2", jan, time.Time{}, time.Time{}, 4000), "ch_two", 12500)
+	l1.ObjectID, l2.ObjectID = "in_two", "in_two" // one invoice's lines
 	re := refundFact("re_two", "ch_two", mar, 3, 2500)
 	ms = MonthlyRecognition([]messages.MetricEvent{l1, l2, re}, la, jan, jan.AddDate(0, 3, 0))
 	if ms[0].Recognised != 10000 || ms[2].Billed != -2000 || ms[2].Recognised != -2000 {

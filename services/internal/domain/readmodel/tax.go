@@ -34,7 +34,8 @@ import (
 // issued in it, plus those of earlier refunds and credit notes that
 // failed or were voided in it.
 //
-// facts are revenue.tax, revenue.billed and revenue.refunded facts, of one
+// facts are revenue.tax, revenue.billed, invoices.payment (the links
+// from payments to the invoices they paid) and revenue.refunded facts, of one
 // currency (a refund in another currency than its invoice's tax reduces
 // nothing); other facts are ignored.
 func TaxCollected(facts []messages.MetricEvent, from, to time.Time) int64 {
@@ -43,7 +44,7 @@ func TaxCollected(facts []messages.MetricEvent, from, to time.Time) int64 {
 		switch f.Metric {
 		case messages.MetricRevenueTax:
 			tax = append(tax, f)
-		case messages.MetricRevenueBilled:
+		case messages.MetricRevenueBilled, messages.MetricInvoicesPayment:
 			lines = append(lines, f)
 		case messages.MetricRevenueRefunded:
 			refunds = append(refunds, f)
@@ -56,10 +57,10 @@ func TaxCollected(facts []messages.MetricEvent, from, to time.Time) int64 {
 }
 
 // RefundedTax is the tax share of each refund of an invoice's charge: a
-// state per refund (entity "<refund>/tax", the refund's version and date),
+// state per refund and invoice (entity "<refund>/<invoice>/tax", the refund's version and date),
 // minus refunded × the invoice's tax / its total (see TaxCollected). tax
 // are the invoices' revenue.tax facts (ObjectID the invoice), lines their
-// revenue.billed lines, refunds the revenue.refunded states (PreferParts
+// revenue.billed lines and the invoices.payment links, refunds the revenue.refunded states (PreferParts
 // applied).
 func RefundedTax(tax, lines, refunds []messages.MetricEvent) []messages.MetricEvent {
 	type key struct{ invoice, currency string }
@@ -73,7 +74,8 @@ func RefundedTax(tax, lines, refunds []messages.MetricEvent) []messages.MetricEv
 		return nil
 	}
 	var out []messages.MetricEvent
-	for _, p := range refundsOfLines(lines, refunds) {
+	pairs := refundsOfLines(lines, refunds)
+	for _, p := range pairs {
 		r := p.refund
 		t := invoiceTax[key{p.invoice, r.Currency}]
 		if t == 0 {
@@ -84,11 +86,14 @@ func RefundedTax(tax, lines, refunds []messages.MetricEvent) []messages.MetricEv
 			net += l.Value
 		}
 		share := divHalfAway(p.refunded*(net+t), p.total) - divHalfAway(p.refunded*net, p.total)
+		// One state per refund and invoice: a payment that paid several
+		// invoices (basil) gives back each one's tax.
+		key := "/" + p.invoice + "/tax"
 		out = append(out, messages.MetricEvent{
-			Header:   messages.Header{EventID: r.EventID + "/tax", TenantID: r.TenantID, OccurredAt: r.OccurredAt, Source: r.Source},
+			Header:   messages.Header{EventID: r.EventID + key, TenantID: r.TenantID, OccurredAt: r.OccurredAt, Source: r.Source},
 			Metric:   messages.MetricRevenueTax,
 			Kind:     messages.KindState,
-			Entity:   r.Entity + "/tax",
+			Entity:   r.Entity + key,
 			ObjectID: p.invoice,
 			Version:  r.Version,
 			Value:    -share,

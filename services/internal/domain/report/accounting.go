@@ -38,7 +38,7 @@ func (*AccountingView) template() string { return "accounting" }
 
 func init() {
 	analysts[messages.RoleAccounting] = analyst{
-		metrics: append([]string{messages.MetricRevenueBilled, messages.MetricRevenueTax, messages.MetricPayoutsPaid, messages.MetricPayoutsFailed, messages.MetricPayoutsUnreconciled, messages.MetricInvoicesPaid,
+		metrics: append([]string{messages.MetricRevenueBilled, messages.MetricInvoicesPayment, messages.MetricRevenueTax, messages.MetricPayoutsPaid, messages.MetricPayoutsFailed, messages.MetricPayoutsUnreconciled, messages.MetricInvoicesPaid,
 			messages.MetricMRR, messages.MetricCustomersNew, messages.MetricCheckoutCompleted, messages.MetricCheckoutExpired,
 			metricRevenueTarget, metricChannelSessions, metricChannelConversion, metricChannelSpend, metricPipelineValue,
 			messages.MetricAWSLambdaFunction, messages.MetricAWSCloudFrontDistribution, messages.MetricAWSS3Bucket, messages.MetricAWSRoute53Records,

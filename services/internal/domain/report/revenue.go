@@ -89,7 +89,8 @@ func (d *Data) taxCollected(p Period) int64 {
 	tax, _ := d.inCurrency(messages.MetricRevenueTax)
 	lines, _ := d.inCurrency(messages.MetricRevenueBilled)
 	refunds, _ := d.inCurrency(messages.MetricRevenueRefunded)
-	return readmodel.TaxCollected(slices.Concat(tax, lines, refunds), p.Start, p.End)
+	links, _ := d.inCurrency(messages.MetricInvoicesPayment)
+	return readmodel.TaxCollected(slices.Concat(tax, lines, links, refunds), p.Start, p.End)
 }
 
 // cashCollected is the cash a period collected: charges captured less
@@ -97,13 +98,15 @@ func (d *Data) taxCollected(p Period) int64 {
 func (f finance) cashCollected() int64 { return f.gross.V - f.refunds.V }
 
 // recognitionFacts are the invoice lines, the one-off charges and the
-// refunds that reduce them (readmodel.MonthlyRecognition), in the tenant's
-// currency, and the other currencies invoice lines came in.
+// refunds that reduce them, with the invoice payment links that say which
+// invoice a refunded payment paid (readmodel.MonthlyRecognition), in the
+// tenant's currency, and the other currencies invoice lines came in.
 func (d *Data) recognitionFacts() ([]messages.MetricEvent, []string) {
 	lines, other := d.inCurrency(messages.MetricRevenueBilled)
 	refunds, _ := d.inCurrency(messages.MetricRevenueRefunded)
+	links, _ := d.inCurrency(messages.MetricInvoicesPayment)
 	gross, _ := d.inCurrency(messages.MetricRevenueGross)
-	out := append(slices.Clip(lines), refunds...)
+	out := slices.Concat(lines, links, refunds)
 	for _, f := range gross {
 		if f.Dimensions[readmodel.DimensionOneOff] == "true" {
 			out = append(out, f)

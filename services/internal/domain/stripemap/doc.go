@@ -115,18 +115,33 @@
 //     line per credit note line, at its effective date, over the credited
 //     line's period (from its invoice's lines when expanded, else
 //     readmodel takes it from the credited line's own fact, named by
-//     dimension invoice_line); voided = 0.
+//     dimension invoice_line); voided = 0 from voided_at (else the
+//     credit_note.voided event), the credit standing from its effective
+//     date until then, so the reversal lands in the period it was voided.
 //     Each line names the charge that paid its invoice and the invoice's
 //     total, tax included (dimensions charge, invoice_total): readmodel
 //     reduces the lines by a refund of that charge, in proportion; a
 //     credit note line names the refund that paid it back (dimension
 //     refund), which then reduces the lines only through the credit note.
 //     API versions whose invoices no longer carry charge (2025-03-31 on:
-//     invoice.payments) link no refund to the lines.
+//     invoice.payments) are linked by invoices.payment instead (below);
+//     every line of a paid invoice carries invoice_total.
+//   - invoices.payment (state per invoice payment, object its invoice,
+//     at its paid_at, version 1): a paid InvoicePayment (basil.go), from
+//     invoice_payment.paid, from an invoice's payments when expanded
+//     (invoice.paid, invoice.payment_succeeded) and from the backfill's
+//     GET /v1/invoice_payments: its amount paid, dimensions invoice and
+//     payment_intent or charge. Refunds and grosses name their payment
+//     intent (dimension payment_intent); readmodel joins a refund to the
+//     invoice its payment intent or charge paid through it, and a gross
+//     it names is no one-off.
 //   - revenue.tax (additive): an invoice's tax (tax, else the sum of
 //     total_tax_amounts) at paid_at, once per invoice; and (state per
 //     credit note, object its invoice) a credit note's tax (tax_amounts,
 //     else its lines'), negative, at its effective date, 0 once voided.
+//     Since 2025-03-31.basil those fields are total_taxes[] and the
+//     lines' taxes[] (tax_behavior inclusive/exclusive), read in their
+//     place (basil.go), for the lines' included tax as well.
 //     readmodel.TaxCollected also takes off the tax share of refunds.
 //   - invoices.failed (additive count): one per (invoice, attempt_count).
 //   - payouts.paid / payouts.failed (state per payout, at arrival_date):

@@ -44,9 +44,13 @@ func TestCreditNoteEvents(t *testing.T) {
 	if _, period := fee.Dimensions["period_start"]; fee.Value != -2000 || period || fee.Dimensions["invoice_line"] != "il_fee" {
 		t.Errorf("credited one-off line = %+v; want -2000, earned at once", fee)
 	}
+	// Voided (no voided_at in the object: when the event says): the
+	// credit as issued, then both lines and the tax 0, final, from then.
 	void, err := Translate(tenant, event(t, "credit_note.voided", created+9, cn))
-	if err != nil || len(void) != 3 || void[0].Value != 0 || void[0].Version != created+terminal || void[1].Value != 0 || void[2].Value != 0 || void[2].Version != created+terminal {
-		t.Errorf("credit_note.voided = %+v, %v; want both lines and the tax 0, final", void, err)
+	if err != nil || len(void) != 6 || void[0].EventID != year.EventID || void[2].EventID != tax.EventID ||
+		void[3].Value != 0 || void[3].Version != created+terminal || !void[3].OccurredAt.Equal(unix(created+9)) ||
+		void[4].Value != 0 || void[5].Value != 0 || void[5].Version != created+terminal || !void[5].OccurredAt.Equal(unix(created+9)) {
+		t.Errorf("credit_note.voided = %+v, %v; want the issued facts, then both lines and the tax 0, final, at the void", void, err)
 	}
 }
 

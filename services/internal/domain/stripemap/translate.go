@@ -42,6 +42,7 @@ var Handled = []stripe.EventType{
 	stripe.EventTypeCheckoutSessionCompleted, stripe.EventTypeCheckoutSessionExpired,
 	stripe.EventTypeCustomerCreated, stripe.EventTypeBalanceAvailable,
 	stripe.EventTypeCreditNoteCreated, stripe.EventTypeCreditNoteUpdated, stripe.EventTypeCreditNoteVoided,
+	EventTypeInvoicePaymentPaid, stripe.EventTypeInvoicePaymentSucceeded,
 }
 
 // Translate turns one Stripe event into the metric events it implies. A
@@ -115,7 +116,25 @@ func translate(tenantID string, ev stripe.Event, decoded *stripe.Charge) ([]mess
 	case stripe.EventTypeInvoicePaid:
 		var inv stripe.Invoice
 		if err = decode(ev, &inv); err == nil {
+			err = invoiceTaxes(ev.Data.Raw, &inv) // basil's taxes[], total_taxes[]
+		}
+		if err == nil {
 			out = InvoicePaid(tenantID, &inv)
+			// Since 2025-03-31.basil the invoice's payments, when
+			// expanded, link its refunds to it (basil.go).
+			var links []messages.MetricEvent
+			links, err = invoicePayments(tenantID, ev.Data.Raw)
+			out = append(out, links...)
+		}
+	case stripe.EventTypeInvoicePaymentSucceeded:
+		// The same invoice as invoice.paid, sent for every successful
+		// payment (a partial one too): only its payments' links, when
+		// listed; its figures are invoice.paid's.
+		out, err = invoicePayments(tenantID, ev.Data.Raw)
+	case EventTypeInvoicePaymentPaid:
+		var p *InvoicePaymentObject
+		if p, err = DecodeInvoicePayment(ev.Data.Raw); err == nil {
+			out = InvoicePayment(tenantID, p)
 		}
 	case stripe.EventTypeInvoicePaymentFailed:
 		var inv stripe.Invoice
@@ -161,10 +180,21 @@ func translate(tenantID string, ev stripe.Event, decoded *stripe.Charge) ([]mess
 	case stripe.EventTypeCreditNoteCreated, stripe.EventTypeCreditNoteUpdated, stripe.EventTypeCreditNoteVoided:
 		var cn stripe.CreditNote
 		if err = decode(ev, &cn); err == nil {
+			err = creditNoteTaxes(ev.Data.Raw, &cn) // basil's taxes[], total_taxes[]
+		}
+		if err == nil {
 			if ev.Type == stripe.EventTypeCreditNoteVoided {
 				cn.Status = stripe.CreditNoteStatusVoid
+				if cn.VoidedAt == 0 {
+					cn.VoidedAt = ev.Created // voided when announced
+				}
 			}
-			out = CreditNote(tenantID, &cn)
+			// Since 2025-03-31.basil the refunds that paid it back are
+			// refunds[] (refund is deprecated): both are read.
+			var refunds []string
+			if refunds, err = creditNoteRefunds(ev.Data.Raw); err == nil {
+				out = creditNote(tenantID, &cn, refunds)
+			}
 		}
 	case stripe.EventTypeBalanceAvailable:
 		var b stripe.Balance
@@ -346,6 +376,14 @@ func charge(tenantID string, ch *stripe.Charge, at, capturedAt time.Time, invoic
 					e.Dimensions = map[string]string{"one_off": "true"}
 				}
 			}
+			// Its payment intent: an invoice payment link naming it says
+			// the charge paid that invoice (readmodel).
+			if pi := paymentIntentOf(ch.PaymentIntent); pi != "" {
+				if e.Dimensions == nil {
+					e.Dimensions = map[string]string{}
+				}
+				e.Dimensions[dimPaymentIntent] = pi
+			}
 			out = append(out, e)
 		}
 		out = append(out, ChargeBalance(tenantID, ch)...)
@@ -367,6 +405,9 @@ func charge(tenantID string, ch *stripe.Charge, at, capturedAt time.Time, invoic
 			if re.Charge == nil {
 				re.Charge = &stripe.Charge{ID: ch.ID}
 			}
+			if re.PaymentIntent == nil {
+				re.PaymentIntent = ch.PaymentIntent
+			}
 			if re.Currency == "" {
 				re.Currency = ch.Currency
 			}
@@ -383,9 +424,12 @@ func charge(tenantID string, ch *stripe.Charge, at, capturedAt time.Time, invoic
 		released = 0
 	}
 	refunded := max(ch.AmountRefunded-released, 0)
-	out = append(out, state(tenantID, messages.MetricRevenueRefunded, ch.ID, ch.ID, at, ch.Livemode,
-		amount(refunded, cur), ch.AmountRefunded, cur))
-	return out
+	cum := state(tenantID, messages.MetricRevenueRefunded, ch.ID, ch.ID, at, ch.Livemode,
+		amount(refunded, cur), ch.AmountRefunded, cur)
+	if pi := paymentIntentOf(ch.PaymentIntent); pi != "" {
+		cum.Dimensions = map[string]string{dimPaymentIntent: pi}
+	}
+	return append(out, cum)
 }
 
 // refundRank orders a refund's statuses: it is created requires_action or
@@ -433,6 +477,15 @@ func Refund(tenantID string, re *stripe.Refund, at time.Time) []messages.MetricE
 		e.Livemode = nil
 		if chargeID != "" {
 			e.Dimensions = map[string]string{"charge": chargeID}
+		}
+		// The payment intent joins the refund to the invoice it paid
+		// on API versions whose invoices no longer name their charge
+		// (invoices.payment, basil.go).
+		if pi := paymentIntentOf(re.PaymentIntent); pi != "" {
+			if e.Dimensions == nil {
+				e.Dimensions = map[string]string{}
+			}
+			e.Dimensions[dimPaymentIntent] = pi
 		}
 		return e
 	}
@@ -602,14 +655,36 @@ func InvoicePaid(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 // credited line named (dimension invoice_line), whose period readmodel
 // takes from that line's own fact; and its tax, off the tax collected
 // (revenue.tax, a state per credit note). A voided credit note is 0 (a
-// final state).
+// final state) from when it was voided (voided_at: "The time that the
+// credit note was voided"), and was in force from its effective date
+// until then: voiding reverses it in the period it is voided, so a
+// closed month keeps the credit it had (as credit_note.created and then
+// credit_note.voided record it, and a backfill of the voided note too).
 func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
+	return creditNote(tenantID, cn, nil)
+}
+
+// creditNote is CreditNote with the ids of refunds[] (basil.go) besides
+// the credit note's refund.
+func creditNote(tenantID string, cn *stripe.CreditNote, refunds []string) []messages.MetricEvent {
+	if cn.Refund != nil && cn.Refund.ID != "" {
+		refunds = append(refunds, cn.Refund.ID)
+	}
+	slices.Sort(refunds)
+	refunds = slices.Compact(refunds)
 	if cn.Lines == nil {
 		return nil
 	}
 	at := cn.EffectiveAt
 	if at == 0 {
 		at = cn.Created
+	}
+	when := at // the facts' date; their version is the effective date's
+	var out []messages.MetricEvent
+	if cn.Status == stripe.CreditNoteStatusVoid && cn.VoidedAt > at {
+		issued := *cn
+		issued.Status = stripe.CreditNoteStatusIssued
+		out, when = creditNote(tenantID, &issued, refunds), cn.VoidedAt
 	}
 	periods := map[string]*stripe.Period{}
 	invoiceID := cn.ID
@@ -627,7 +702,6 @@ func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 	if cn.Status == stripe.CreditNoteStatusVoid {
 		version += terminal
 	}
-	var out []messages.MetricEvent
 	for _, l := range cn.Lines.Data {
 		if l == nil || l.ID == "" {
 			continue
@@ -642,7 +716,7 @@ func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 			v = 0
 		}
 		cur := currency(cn.Currency)
-		e := state(tenantID, messages.MetricRevenueBilled, l.ID, invoiceID, unix(at), cn.Livemode, -amount(v, cur), version, cur)
+		e := state(tenantID, messages.MetricRevenueBilled, l.ID, invoiceID, unix(when), cn.Livemode, -amount(v, cur), version, cur)
 		if p := periods[l.InvoiceLineItem]; p != nil && p.End > p.Start {
 			e.Dimensions = map[string]string{"period_start": strconv.FormatInt(p.Start, 10), "period_end": strconv.FormatInt(p.End, 10)}
 		}
@@ -656,11 +730,11 @@ func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 			}
 			e.Dimensions["invoice_line"] = l.InvoiceLineItem
 		}
-		if cn.Refund != nil && cn.Refund.ID != "" {
+		if len(refunds) > 0 {
 			if e.Dimensions == nil {
 				e.Dimensions = map[string]string{}
 			}
-			e.Dimensions["refund"] = cn.Refund.ID
+			e.Dimensions["refund"] = strings.Join(refunds, ",")
 		}
 		out = append(out, e)
 	}
@@ -692,7 +766,7 @@ func CreditNote(tenantID string, cn *stripe.CreditNote) []messages.MetricEvent {
 			tax = 0
 		}
 		cur := currency(cn.Currency)
-		out = append(out, state(tenantID, messages.MetricRevenueTax, cn.ID, invoiceID, unix(at), cn.Livemode, -amount(tax, cur), version, cur))
+		out = append(out, state(tenantID, messages.MetricRevenueTax, cn.ID, invoiceID, unix(when), cn.Livemode, -amount(tax, cur), version, cur))
 	}
 	return out
 }
@@ -747,11 +821,17 @@ func InvoiceLines(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 		if p := l.Period; p != nil && p.End > p.Start {
 			e.Dimensions = map[string]string{"period_start": strconv.FormatInt(p.Start, 10), "period_end": strconv.FormatInt(p.End, 10)}
 		}
-		if charge != "" && total > 0 {
+		// The total is there without a charge as well: since
+		// 2025-03-31.basil the invoice's payments (invoices.payment) name
+		// what paid it, and a refund of one is a share of this total.
+		if total > 0 {
 			if e.Dimensions == nil {
 				e.Dimensions = map[string]string{}
 			}
-			e.Dimensions["charge"], e.Dimensions["invoice_total"] = charge, strconv.FormatInt(amount(total, currency(inv.Currency)), 10)
+			e.Dimensions["invoice_total"] = strconv.FormatInt(amount(total, currency(inv.Currency)), 10)
+			if charge != "" {
+				e.Dimensions["charge"] = charge
+			}
 		}
 		out = append(out, e)
 	}

@@ -20,7 +20,9 @@ import (
 //   - invoices moved their subscription under parent.subscription_details
 //     and their charges and payment intents under payments (2025-03-31.basil):
 //     invoices.paid reads only amount_paid, currency and
-//     status_transitions.paid_at, present in every version;
+//     status_transitions.paid_at, present in every version; what paid an
+//     invoice comes from its invoice payments then (invoice_payment.paid,
+//     basil.go), and refunds and charges name their payment intent;
 //   - disputes, refunds, payouts, checkout sessions, customers and the
 //     balance keep the fields read in every version.
 const OldestVersion = "2020-03-02"

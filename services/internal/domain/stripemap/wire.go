@@ -33,6 +33,7 @@ type wireCharge struct {
 	BalanceTransaction *wireBalanceTx  `json:"balance_transaction"`
 	Refunds            *wireRefundList `json:"refunds"`
 	Invoice            *wireID         `json:"invoice"`
+	PaymentIntent      *wireID         `json:"payment_intent"`
 }
 
 type wireRefundList struct {
@@ -46,6 +47,7 @@ type wireRefund struct {
 	Currency                  stripe.Currency     `json:"currency"`
 	Status                    stripe.RefundStatus `json:"status"`
 	Charge                    *wireID             `json:"charge"`
+	PaymentIntent             *wireID             `json:"payment_intent"`
 	FailureBalanceTransaction *wireBalanceTx      `json:"failure_balance_transaction"`
 }
 
@@ -198,6 +200,9 @@ func (w *wireCharge) stripe() *stripe.Charge {
 	if w.Invoice != nil && w.Invoice.ID != "" {
 		ch.Invoice = &stripe.Invoice{ID: w.Invoice.ID}
 	}
+	if w.PaymentIntent != nil && w.PaymentIntent.ID != "" {
+		ch.PaymentIntent = &stripe.PaymentIntent{ID: w.PaymentIntent.ID}
+	}
 	if w.Refunds != nil {
 		ch.Refunds = &stripe.RefundList{Data: make([]*stripe.Refund, len(w.Refunds.Data))}
 		for i, r := range w.Refunds.Data {
@@ -210,6 +215,9 @@ func (w *wireCharge) stripe() *stripe.Charge {
 			}
 			if r.Charge != nil {
 				re.Charge = &stripe.Charge{ID: r.Charge.ID}
+			}
+			if r.PaymentIntent != nil && r.PaymentIntent.ID != "" {
+				re.PaymentIntent = &stripe.PaymentIntent{ID: r.PaymentIntent.ID}
 			}
 			ch.Refunds.Data[i] = re
 		}

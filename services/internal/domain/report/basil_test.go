@@ -1,0 +1,74 @@
+package report
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+
+	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
+)
+
+// basilFacts translates events as an endpoint on 2025-03-31.basil sends
+// them.
+func basilFacts(t *testing.T, tenantID string, evs ...stripeEv) []messages.MetricEvent {
+	t.Helper()
+	var out []messages.MetricEvent
+	for i, e := range evs {
+		raw, err := json.Marshal(e.obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := stripe.Event{ID: "evt_" + itoa(i), Type: stripe.EventType(e.typ), Created: e.at.Unix(), APIVersion: "2025-03-31.basil", Data: &stripe.EventData{Raw: raw}}
+		fs, err := stripemap.Translate(tenantID, ev)
+		if err != nil {
+			t.Fatalf("translate %s: %v", e.typ, err)
+		}
+		out = append(out, fs...)
+	}
+	return out
+}
+
+// TestAccountingBasilRefundReducesItsInvoice: the invoice of
+// TestAccountingRecognisesAnAnnualPrepaymentByDay in 2025-03-31.basil
+// shapes (no one-off charge): the invoice names no charge and the charge
+// no invoice; invoice_payment.paid says pi_year paid it, and the $20
+// refund names pi_year. The accounting report reduces the invoice by the
+// refund exactly as on 2023-10-16: October bills $1,233.22 ($1,250 less
+// $16.78), recognises $149.88, defers $1,083.34, and collects $236.78 of
+// tax ($3.22 given back).
+func TestAccountingBasilRefundReducesItsInvoice(t *testing.T) {
+	tn := testTenant()
+	oct := pdt(time.October, 1, 0)
+	paid := oct.Add(2 * time.Hour)
+	inv := map[string]any{"id": "in_year", "object": "invoice", "currency": "usd", "created": oct.Unix(), "amount_paid": 149000, "total": 149000, "tax": 24000,
+		"status": "paid", "status_transitions": map[string]any{"finalized_at": oct.Add(time.Hour).Unix(), "paid_at": paid.Unix()},
+		"lines": map[string]any{"object": "list", "data": []any{
+			map[string]any{"id": "il_plan", "object": "line_item", "amount": 120000, "currency": "usd",
+				"period": map[string]any{"start": oct.Unix(), "end": oct.AddDate(1, 0, 0).Unix()}, "tax_amounts": []any{map[string]any{"amount": 24000, "inclusive": false}}},
+			map[string]any{"id": "il_setup", "object": "line_item", "amount": 5000, "currency": "usd",
+				"period": map[string]any{"start": oct.Unix(), "end": oct.Unix()}},
+		}}}
+	pay := map[string]any{"id": "inpay_year", "object": "invoice_payment", "invoice": "in_year", "amount_paid": 149000, "amount_requested": 149000, "currency": "usd",
+		"status": "paid", "payment": map[string]any{"type": "payment_intent", "payment_intent": "pi_year"}, "status_transitions": map[string]any{"paid_at": paid.Unix()}}
+	ch := chargeObj("ch_year", 149000, "usd", paid, true)
+	ch["payment_intent"] = "pi_year"
+	re := refundObj("re_1", "ch_year", 2000, "succeeded", pdt(time.October, 20, 9))
+	re["payment_intent"] = "pi_year"
+	facts := basilFacts(t, tn.ID,
+		stripeEv{"invoice.paid", paid, inv},
+		stripeEv{"invoice_payment.paid", paid, pay},
+		stripeEv{"charge.succeeded", paid, ch},
+		stripeEv{"refund.created", pdt(time.October, 20, 9), re},
+	)
+	mustContain(t, accountingText(t, facts, time.October),
+		"- Billed (invoice lines and one-off charges, net of discounts, credit notes and refunds, excluding invoice tax) — Oct 2026: $1,233.22; Sep 2026: $0.00",
+		"- Recognised revenue — Oct 2026: $149.88; Sep 2026: $0.00",
+		"- Deferred revenue at period end — Oct 2026: $1,083.34; Sep 2026: $0.00",
+		"- Cash collected (charges captured − refunds) — Oct 2026: $1,470.00; Sep 2026: $0.00",
+		"- Tax collected (not revenue, net of refunds and credit notes) — Oct 2026: $236.78; Sep 2026: $0.00",
+		"- Oct 2026 — Billed: $1,233.22; Rec. Aug: –; Rec. Sep: –; Rec. Oct: $149.88; Deferred to later months: $1,083.34",
+	)
+}

@@ -1,0 +1,314 @@
+package stripemap
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/stripe/stripe-go/v76"
+
+	"github.com/boardpack/boardpack/messages"
+)
+
+// Invoice payments (API versions since 2025-03-31.basil).
+//
+// Stripe's changelog, 2025-03-31.basil, "Adds support for multiple
+// (partial) payments on invoices": "Removed the payment_intent, charge,
+// paid, and paid_out_of_band fields from the Invoice object. Removed the
+// invoice field from the PaymentIntent and Charge objects." An invoice's
+// payments are InvoicePayment objects instead (API reference, "The
+// Invoice Payment object"):
+//
+//	{"id": "inpay_…", "object": "invoice_payment", "invoice": "in_…",
+//	 "amount_paid": 2000 (null until paid), "amount_requested": 2000,
+//	 "currency": "usd", "is_default": true, "livemode": false,
+//	 "payment": {"type": "payment_intent" | "charge" | "payment_record",
+//	             "payment_intent": "pi_…", "charge": "ch_…"},
+//	 "status": "open" | "paid" | "canceled",
+//	 "status_transitions": {"paid_at": …, "canceled_at": …}}
+//
+// payment.charge is "only surfaced if the charge object is not associated
+// with a payment intent"; otherwise payment.payment_intent names it. Later
+// previews (2025-11-17.preview) put charge and payment_intent at the top
+// level of the object; both shapes are read. Invoice.payments is
+// "includable" (the first few, only when expanded): webhooks never carry
+// it, so the link comes from invoice_payment.paid ("to track when an
+// attached payment transitions to the paid status", changelog
+// 2025-05-28.basil) or from GET /v1/invoice_payments?invoice=… (the
+// backfill). stripe-go v76 knows none of this: the minimal structs below
+// are decoded from the raw payload.
+
+// EventTypeInvoicePaymentPaid is sent when a payment attached to an
+// invoice is paid (2025-05-28.basil on; stripe-go v76 has no constant).
+const EventTypeInvoicePaymentPaid stripe.EventType = "invoice_payment.paid"
+
+// MetricInvoicesPayment is the link from a payment to the invoice it paid
+// (messages.MetricInvoicesPayment).
+const MetricInvoicesPayment = messages.MetricInvoicesPayment
+
+// InvoicePaymentObject is the part of an InvoicePayment the figures read.
+type InvoicePaymentObject struct {
+	ID         string          `json:"id"`
+	Invoice    expandableID    `json:"invoice"`
+	AmountPaid *int64          `json:"amount_paid"`
+	Currency   stripe.Currency `json:"currency"`
+	Livemode   bool            `json:"livemode"`
+	Status     string          `json:"status"`
+	Created    int64           `json:"created"`
+	Payment    struct {
+		Type          string       `json:"type"`
+		PaymentIntent expandableID `json:"payment_intent"`
+		Charge        expandableID `json:"charge"`
+	} `json:"payment"`
+	// The 2025-11-17.preview shape: the payment's ids at the top level.
+	PaymentIntent     expandableID `json:"payment_intent"`
+	Charge            expandableID `json:"charge"`
+	StatusTransitions struct {
+		PaidAt int64 `json:"paid_at"`
+	} `json:"status_transitions"`
+}
+
+// expandableID is an id sent as a string or as its expanded object.
+type expandableID string
+
+func (e *expandableID) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case bytes.Equal(b, []byte("null")):
+		*e = ""
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*e = expandableID(s)
+	default:
+		var o struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(b, &o); err != nil {
+			return fmt.Errorf("expandable id: %w", err)
+		}
+		*e = expandableID(o.ID)
+	}
+	return nil
+}
+
+// ids are the payment intent and the charge the payment names, whichever
+// shape it came in.
+func (p *InvoicePaymentObject) ids() (pi, ch string) {
+	pi, ch = string(p.Payment.PaymentIntent), string(p.Payment.Charge)
+	if pi == "" {
+		pi = string(p.PaymentIntent)
+	}
+	if ch == "" {
+		ch = string(p.Charge)
+	}
+	return pi, ch
+}
+
+// Dimensions of an invoices.payment link (and of the refunds it joins).
+const (
+	dimCharge        = "charge"
+	dimPaymentIntent = "payment_intent"
+	dimInvoice       = "invoice"
+)
+
+// InvoicePayment is the link a paid invoice payment makes between its
+// payment and its invoice (invoices.payment, a state per invoice payment,
+// object the invoice): its amount paid, at paid_at, with dimensions
+// invoice and payment_intent or charge, whichever the payment names.
+// readmodel joins a refund of that payment intent or charge to the
+// invoice's lines through it. An open or canceled payment paid nothing
+// and links nothing; nor does one without an invoice or a payment (a
+// payment_record, outside Stripe, has no refunds here). Version 1: a paid
+// invoice payment does not change, so every delivery gives one fact.
+func InvoicePayment(tenantID string, p *InvoicePaymentObject) []messages.MetricEvent {
+	pi, ch := p.ids()
+	if p.Status != "paid" || p.ID == "" || p.Invoice == "" || (pi == "" && ch == "") {
+		return nil
+	}
+	at := p.StatusTransitions.PaidAt
+	if at == 0 {
+		at = p.Created
+	}
+	cur := currency(p.Currency)
+	var paid int64
+	if p.AmountPaid != nil {
+		paid = amount(*p.AmountPaid, cur)
+	}
+	e := state(tenantID, MetricInvoicesPayment, p.ID, string(p.Invoice), unix(at), p.Livemode, paid, 1, cur)
+	e.Dimensions = map[string]string{dimInvoice: string(p.Invoice)}
+	if pi != "" {
+		e.Dimensions[dimPaymentIntent] = pi
+	}
+	if ch != "" {
+		e.Dimensions[dimCharge] = ch
+	}
+	return []messages.MetricEvent{e}
+}
+
+// DecodeInvoicePayment decodes an InvoicePayment object (an
+// invoice_payment.* event's, or one listed by the API).
+func DecodeInvoicePayment(raw []byte) (*InvoicePaymentObject, error) {
+	var p InvoicePaymentObject
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, fmt.Errorf("%w: invoice payment: %w", ErrMalformed, err)
+	}
+	return &p, nil
+}
+
+// invoicePayments are the links of the payments an invoice lists in
+// payments (when it is expanded: the API's, never a webhook's). A payment
+// listed without its invoice is this invoice's.
+func invoicePayments(tenantID string, raw []byte) ([]messages.MetricEvent, error) {
+	var inv struct {
+		ID       string `json:"id"`
+		Payments *struct {
+			Data []InvoicePaymentObject `json:"data"`
+		} `json:"payments"`
+	}
+	if err := json.Unmarshal(raw, &inv); err != nil {
+		return nil, fmt.Errorf("%w: invoice payments: %w", ErrMalformed, err)
+	}
+	if inv.Payments == nil {
+		return nil, nil
+	}
+	var out []messages.MetricEvent
+	for i := range inv.Payments.Data {
+		p := &inv.Payments.Data[i]
+		if p.Invoice == "" {
+			p.Invoice = expandableID(inv.ID)
+		}
+		out = append(out, InvoicePayment(tenantID, p)...)
+	}
+	return out, nil
+}
+
+// paymentIntentOf is the id of a refund's or charge's payment intent.
+func paymentIntentOf(pi *stripe.PaymentIntent) string {
+	if pi == nil {
+		return ""
+	}
+	return pi.ID
+}
+
+// creditNoteRefunds are the ids of a credit note's refunds[] (2025-03-31.basil
+// on: [{"amount_refunded": …, "refund": "re_…" or the object, "type":
+// "refund" | "payment_record_refund"}], replacing the deprecated refund).
+func creditNoteRefunds(raw []byte) ([]string, error) {
+	var cn struct {
+		Refunds []struct {
+			Refund expandableID `json:"refund"`
+		} `json:"refunds"`
+	}
+	if err := json.Unmarshal(raw, &cn); err != nil {
+		return nil, fmt.Errorf("%w: credit note refunds: %w", ErrMalformed, err)
+	}
+	var ids []string
+	for _, r := range cn.Refunds {
+		if r.Refund != "" {
+			ids = append(ids, string(r.Refund))
+		}
+	}
+	return ids, nil
+}
+
+// Taxes since 2025-03-31.basil (changelog "Replaces top-level tax-related
+// properties with improved tax modeling on Invoices, Invoice Line Items,
+// and Credit Note Line Items"): "tax_rates and tax_amounts are no longer
+// available on the Invoice Line Item and Credit Note Line Item objects";
+// "total_tax_amounts is no longer available on the Invoice object". Lines
+// carry taxes[] ({"amount", "tax_behavior": "inclusive" | "exclusive",
+// "taxable_amount", "type": "tax_rate_details", …}) and invoices and credit
+// notes total_taxes[] of the same shape. invoiceTaxes and creditNoteTaxes
+// put them where stripe-go v76 reads them (a line's Inclusive =
+// tax_behavior "inclusive": that part is taken out of the line's
+// revenue), only where the older field is empty, so every figure reads
+// one shape.
+type basilTax struct {
+	Amount      int64  `json:"amount"`
+	TaxBehavior string `json:"tax_behavior"`
+}
+
+type basilTaxed struct {
+	TotalTaxes []basilTax `json:"total_taxes"`
+	Lines      *struct {
+		Data []struct {
+			ID    string     `json:"id"`
+			Taxes []basilTax `json:"taxes"`
+		} `json:"data"`
+	} `json:"lines"`
+}
+
+func decodeBasilTaxes(raw []byte) (*basilTaxed, error) {
+	var t basilTaxed
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return nil, fmt.Errorf("%w: taxes: %w", ErrMalformed, err)
+	}
+	return &t, nil
+}
+
+// lineTaxes are each line's taxes[] by line id.
+func (t *basilTaxed) lineTaxes() map[string][]basilTax {
+	out := map[string][]basilTax{}
+	if t.Lines != nil {
+		for _, l := range t.Lines.Data {
+			out[l.ID] = l.Taxes
+		}
+	}
+	return out
+}
+
+// invoiceTaxes fills a basil invoice's total_tax_amounts and its lines'
+// tax_amounts from total_taxes and taxes.
+func invoiceTaxes(raw []byte, inv *stripe.Invoice) error {
+	t, err := decodeBasilTaxes(raw)
+	if err != nil {
+		return err
+	}
+	if len(inv.TotalTaxAmounts) == 0 {
+		for _, x := range t.TotalTaxes {
+			// Included or not, all of it is tax collected.
+			inv.TotalTaxAmounts = append(inv.TotalTaxAmounts, &stripe.InvoiceTotalTaxAmount{Amount: x.Amount})
+		}
+	}
+	byLine := t.lineTaxes()
+	if inv.Lines != nil {
+		for _, l := range inv.Lines.Data {
+			if l == nil || len(l.TaxAmounts) > 0 {
+				continue
+			}
+			for _, x := range byLine[l.ID] {
+				l.TaxAmounts = append(l.TaxAmounts, &stripe.InvoiceTotalTaxAmount{Amount: x.Amount, Inclusive: x.TaxBehavior == "inclusive"})
+			}
+		}
+	}
+	return nil
+}
+
+// creditNoteTaxes fills a basil credit note's tax_amounts and its lines'
+// from total_taxes and taxes.
+func creditNoteTaxes(raw []byte, cn *stripe.CreditNote) error {
+	t, err := decodeBasilTaxes(raw)
+	if err != nil {
+		return err
+	}
+	if len(cn.TaxAmounts) == 0 {
+		for _, x := range t.TotalTaxes {
+			cn.TaxAmounts = append(cn.TaxAmounts, &stripe.CreditNoteTaxAmount{Amount: x.Amount}) // all of it tax given back
+		}
+	}
+	byLine := t.lineTaxes()
+	if cn.Lines != nil {
+		for _, l := range cn.Lines.Data {
+			if l == nil || len(l.TaxAmounts) > 0 {
+				continue
+			}
+			for _, x := range byLine[l.ID] {
+				l.TaxAmounts = append(l.TaxAmounts, &stripe.CreditNoteTaxAmount{Amount: x.Amount, Inclusive: x.TaxBehavior == "inclusive"})
+			}
+		}
+	}
+	return nil
+}
