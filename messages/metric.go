@@ -121,7 +121,8 @@ const (
 	// MetricRevenueSettled (additive): a captured charge in the account's
 	// settlement currency (its balance transaction's amount and currency)
 	// when that differs from the charge's; dimensions charge_currency and
-	// exchange_rate.
+	// exchange_rate. Dimension type="dispute" (otherwise absent): the funds
+	// a dispute on such a charge withdrew (negative) or reinstated.
 	MetricRevenueSettled = "revenue.settled"
 	// MetricRevenueFeeUnknown (additive, count): a captured charge whose
 	// balance transaction Stripe did not return (bad or revoked key, 404):

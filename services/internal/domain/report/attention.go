@@ -369,6 +369,7 @@ func (d *Data) firstFact(metric string) (time.Time, bool) {
 // gap is the payouts reconciliation of a period.
 type gap struct {
 	open, expected, close, diff int64
+	settledIn                   int64 // net settled from charges in other currencies
 	end                         time.Time
 }
 
@@ -380,12 +381,16 @@ func (d *Data) payoutGap(cur finance) (gap, bool) { return d.payoutGapIn(d.Perio
 func (d *Data) payoutGapIn(p Period, cur finance) (gap, bool) {
 	end := minTime(p.End, d.AsOf)
 	open, close := d.TotalAt(messages.MetricCashStripe, p.Start), d.TotalAt(messages.MetricCashStripe, end)
-	paid := d.Sum(messages.MetricPayoutsPaid, p.Start, p.End)
+	// Payouts are states dated at the payout (additive before this
+	// round): Moved counts both, as the Accounting table shows them.
+	paid := d.Moved(messages.MetricPayoutsPaid, p.Start, p.End)
 	if !cur.gross.Known || !open.Known || !(paid.Known || d.Known(messages.MetricCashStripe)) {
 		return gap{}, false
 	}
-	g := gap{open: open.V, close: close.V, end: end}
-	g.expected = open.V + cur.net.V - paid.V
+	// Charges in other currencies settled into the tenant's balance add
+	// their settled net (in the tenant's currency, as Stripe settled it).
+	g := gap{open: open.V, close: close.V, end: end, settledIn: settledInto(d.settlements(p), d.Tenant.Currency)}
+	g.expected = open.V + cur.net.V + g.settledIn - paid.V
 	g.diff = close.V - g.expected
 	return g, true
 }

@@ -536,8 +536,24 @@ func disputeFunds(tenantID string, d *stripe.Dispute, withdrawn bool, at time.Ti
 	e.Dimensions = map[string]string{"dispute": d.ID, "funds": dir}
 	e.EventID = EventID(tenantID, e.Metric, d.ID, dir)
 	out := []messages.MetricEvent{e}
+	if settle := btCurrency(bt); bt != nil && bt.Amount != 0 && settle != "" && settle != cur {
+		// The same funds in the settlement currency, for the settlement
+		// side of the charge (signed as the balance moved).
+		s := base(tenantID, messages.MetricRevenueSettled, obj, at, d.Livemode)
+		s.Kind, s.Value, s.Currency = messages.KindAdditive, amount(bt.Amount, settle), settle
+		s.Dimensions = map[string]string{"charge_currency": cur, "type": "dispute", "dispute": d.ID, "funds": dir}
+		if bt.ExchangeRate != 0 {
+			s.Dimensions["exchange_rate"] = strconv.FormatFloat(bt.ExchangeRate, 'f', -1, 64)
+		}
+		s.EventID = EventID(tenantID, s.Metric, bt.ID, d.ID, dir)
+		out = append(out, s)
+	}
 	if bt != nil && bt.Fee != 0 {
-		out = append(out, fee(tenantID, bt, obj, "dispute", d.Livemode))
+		// The fee is in the settlement currency; the charge's currency
+		// says whose settlement it belongs to (as a charge's fee does).
+		f := fee(tenantID, bt, obj, "dispute", d.Livemode)
+		f.Dimensions["charge_currency"] = cur
+		out = append(out, f)
 	}
 	return out
 }
@@ -1485,6 +1501,14 @@ func state(tenantID, metric, entity, objectID string, at time.Time, livemode boo
 func unix(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
 
 func currency(c stripe.Currency) string { return strings.ToUpper(string(c)) }
+
+// btCurrency is a balance transaction's currency ("" without one).
+func btCurrency(bt *stripe.BalanceTransaction) string {
+	if bt == nil {
+		return ""
+	}
+	return currency(bt.Currency)
+}
 
 // amount converts a Stripe API amount of cur into Boardpack's minor units
 // (ISO 4217 digits). They are the same except where Stripe keeps two

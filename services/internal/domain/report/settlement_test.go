@@ -1,0 +1,87 @@
+package report
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/boardpack/boardpack/messages"
+)
+
+// Charges in EUR settled into the USD balance: the Accounting report
+// shows their gross in EUR and the settled amount, dispute funds, fees and
+// net in USD; USD net revenue keeps only the USD charges' figures (the
+// dispute fee of a EUR charge included), and the payouts reconciliation
+// adds the USD net the EUR charges settled.
+func TestSettlementInAnotherCurrency(t *testing.T) {
+	tn := testTenant()
+	oct := pdt(time.October, 3, 12)
+	bt := func(id string, amount, fee int64, rate float64) map[string]any {
+		b := map[string]any{"id": id, "object": "balance_transaction", "amount": amount, "fee": fee, "net": amount - fee, "currency": "usd", "created": oct.Unix()}
+		if rate != 0 {
+			b["exchange_rate"] = rate
+		}
+		return b
+	}
+	usd := chargeObj("ch_usd", 10000, "usd", oct, true)
+	usd["balance_transaction"] = bt("txn_usd", 10000, 320, 0)
+	eur := chargeObj("ch_eur", 5000, "eur", oct, true)
+	eur["balance_transaction"] = bt("txn_eur", 5410, 187, 1.082)
+	eur2 := chargeObj("ch_eur2", 2000, "eur", oct, true)
+	eur2["balance_transaction"] = bt("txn_eur2", 2170, 93, 1.085)
+	dispute := disputeObj("dp_eur2", "ch_eur2", 2000, "needs_response", oct, bt("txn_dp", -2170, 1500, 1.085))
+	dispute["currency"] = "eur"
+	facts := stripeFacts(t, tn.ID,
+		stripeEv{"charge.succeeded", oct, usd},
+		stripeEv{"charge.succeeded", oct, eur},
+		stripeEv{"charge.succeeded", oct, eur2},
+		stripeEv{"charge.dispute.funds_withdrawn", oct, dispute},
+	)
+	live := true
+	cash := func(id string, at time.Time, v int64) messages.MetricEvent {
+		return messages.MetricEvent{Header: messages.Header{EventID: id, TenantID: tn.ID, OccurredAt: at, Source: messages.SourceStripe},
+			Metric: messages.MetricCashStripe, Kind: messages.KindGauge, Entity: "USD", Value: v, Currency: "USD"}
+	}
+	facts = append(facts,
+		cash("c1", pdt(time.September, 30, 12), 100000),
+		// 1,000.00 + 96.80 (USD net) + 36.30 (USD net settled from EUR charges) − 100.00 (payout)
+		cash("c2", pdt(time.October, 31, 12), 103310),
+		messages.MetricEvent{Header: messages.Header{EventID: "p1", TenantID: tn.ID, OccurredAt: pdt(time.October, 20, 12), Source: messages.SourceStripe},
+			Metric: messages.MetricPayoutsPaid, Kind: messages.KindState, Entity: "po_1", ObjectID: "po_1", Version: 3, Value: 10000, Currency: "USD", Livemode: &live},
+	)
+	text := accountingText(t, facts, time.October)
+	mustContain(t, text,
+		"- Gross charges — Oct 2026: $100.00",
+		"- Disputes: funds withdrawn — Oct 2026: $0.00",
+		"- Processor fees — Oct 2026: −$3.20",
+		"- Net revenue — Oct 2026: $96.80",
+		"SETTLEMENT: CHARGES SETTLED IN ANOTHER CURRENCY",
+		"- EUR charges settled in USD (2 charges in the period) — Gross (charge currency): €70.00 EUR; Settled (settlement currency): $75.80 USD; "+
+			"Disputes (settlement currency): −$21.70 USD; Stripe fees (settlement currency): −$17.80 USD; Net settled (settlement currency): $36.30 USD; "+
+			"Exchange rate (Stripe's, informative): 1 EUR = 1.082 to 1.085 USD (2 rates)",
+		"- Net settled in USD from charges in other currencies — Amount: $36.30",
+		"- Expected closing (opening + net + net settled from other currencies − payouts) — Amount: $1,033.10",
+		"- Unreconciled difference — Amount: $0.00",
+		"Settled in USD: $75.80 from EUR charges (fees $17.80, at Stripe's exchange rate).")
+
+	// Every charge in the tenant's currency: no settlement section.
+	plain := stripeFacts(t, tn.ID, stripeEv{"charge.succeeded", oct, usd})
+	if text := accountingText(t, plain, time.October); strings.Contains(text, "SETTLEMENT") {
+		t.Fatalf("settlement section without foreign charges:\n%s", text)
+	}
+}
+
+// Charges in the tenant's currency settled into another balance: their
+// fees are in that currency, left out of net revenue and said so.
+func TestTenantChargesSettledElsewhere(t *testing.T) {
+	tn := testTenant()
+	oct := pdt(time.October, 3, 12)
+	usd := chargeObj("ch_usd", 10000, "usd", oct, true)
+	usd["balance_transaction"] = map[string]any{"id": "txn_gbp", "object": "balance_transaction", "amount": 7900, "fee": 140, "net": 7760, "currency": "gbp", "exchange_rate": 0.79, "created": oct.Unix()}
+	mustContain(t, accountingText(t, stripeFacts(t, tn.ID, stripeEv{"charge.succeeded", oct, usd}), time.October),
+		"- Processor fees — Oct 2026: $0.00",
+		"- USD charges settled in GBP (1 charge in the period) — Gross (charge currency): $100.00 USD; Settled (settlement currency): £79.00 GBP; "+
+			"Disputes (settlement currency): £0.00 GBP; Stripe fees (settlement currency): −£1.40 GBP; Net settled (settlement currency): £77.60 GBP; "+
+			"Exchange rate (Stripe's, informative): 1 USD = 0.79 GBP",
+		"The fees of USD charges settled in GBP are in GBP: net revenue in USD leaves them out.")
+}
