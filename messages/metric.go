@@ -170,4 +170,9 @@ const (
 	MetricCheckoutExpired = "checkout.expired"
 	// MetricCashStripe (gauge per currency): Stripe available balance.
 	MetricCashStripe = "cash.stripe_available"
+	// MetricCashStripePending (gauge per currency): the Stripe balance's
+	// pending funds (captured, not yet available), from the same
+	// balance.available event; with MetricCashStripe it is the balance the
+	// payouts reconciliation compares.
+	MetricCashStripePending = "cash.stripe_pending"
 )

@@ -185,7 +185,11 @@ func analyseAccounting(d *Data) View {
 			if g.diff != 0 {
 				st = warn
 			}
-			v.Payouts.Rows = append(v.Payouts.Rows, Row{Cells: []string{"Stripe balance at " + dateIn(d.Period.Start, d.Loc), m(g.open)}})
+			balance := "Stripe balance at "
+			if g.pending {
+				balance = "Stripe balance (available + pending) at "
+			}
+			v.Payouts.Rows = append(v.Payouts.Rows, Row{Cells: []string{balance + dateIn(d.Period.Start, d.Loc), m(g.open)}})
 			formula := "Expected closing (opening + net − payouts)"
 			if g.settledIn != 0 {
 				v.Payouts.Rows = append(v.Payouts.Rows, Row{Cells: []string{"Net settled in " + cc + " from charges in other currencies", m(g.settledIn)}})
@@ -193,9 +197,9 @@ func analyseAccounting(d *Data) View {
 			}
 			v.Payouts.Rows = append(v.Payouts.Rows,
 				Row{Cells: []string{formula, m(g.expected)}},
-				Row{Cells: []string{"Stripe balance at " + dateIn(g.end, d.Loc), m(g.close)}},
+				Row{Cells: []string{balance + dateIn(g.end, d.Loc), m(g.close)}},
 				Row{Cells: []string{"Unreconciled difference", signedMoney(g.diff, cc)}, Status: st})
-			v.Payouts.Note = "A difference is usually pending funds (charges not yet available) or adjustments Boardpack does not receive."
+			v.Payouts.Note = payoutsNote(cur, g)
 		} else {
 			v.Payouts.Note = "No Stripe balance reading yet: the closing balance cannot be reconciled."
 		}
@@ -356,4 +360,18 @@ func minorUnits(code string, major int64) int64 {
 		}
 	}
 	return n
+}
+
+// payoutsNote explains what an unreconciled difference can be, from what
+// the figures leave out.
+func payoutsNote(cur finance, g gap) string {
+	var parts []string
+	if g.diff != 0 && !cur.chargeFees {
+		parts = append(parts, "Net revenue is before Stripe's processing fees, which the Stripe balance has paid: without the tenant's Stripe API key they are not known, and the difference includes them.")
+	}
+	if !g.pending {
+		parts = append(parts, "The balance is the available balance only: pending funds (charges not yet available) show as a difference.")
+	}
+	parts = append(parts, "Any other difference is adjustments Boardpack does not receive.")
+	return strings.Join(parts, " ")
 }

@@ -370,6 +370,7 @@ func (d *Data) firstFact(metric string) (time.Time, bool) {
 type gap struct {
 	open, expected, close, diff int64
 	settledIn                   int64 // net settled from charges in other currencies
+	pending                     bool  // open and close include pending funds
 	end                         time.Time
 }
 
@@ -380,7 +381,12 @@ func (d *Data) payoutGap(cur finance) (gap, bool) { return d.payoutGapIn(d.Perio
 // payoutGapIn reconciles the Stripe balance over p (cur is p's finance).
 func (d *Data) payoutGapIn(p Period, cur finance) (gap, bool) {
 	end := minTime(p.End, d.AsOf)
+	// The balance is what is available plus what is pending (captured, not
+	// yet available): net revenue counts both.
 	open, close := d.TotalAt(messages.MetricCashStripe, p.Start), d.TotalAt(messages.MetricCashStripe, end)
+	pendingOpen, pendingClose := d.TotalAt(messages.MetricCashStripePending, p.Start), d.TotalAt(messages.MetricCashStripePending, end)
+	open.V += pendingOpen.V
+	close.V += pendingClose.V
 	// Payouts are states dated at the payout (additive before this
 	// round): Moved counts both, as the Accounting table shows them.
 	paid := d.Moved(messages.MetricPayoutsPaid, p.Start, p.End)
@@ -389,7 +395,7 @@ func (d *Data) payoutGapIn(p Period, cur finance) (gap, bool) {
 	}
 	// Charges in other currencies settled into the tenant's balance add
 	// their settled net (in the tenant's currency, as Stripe settled it).
-	g := gap{open: open.V, close: close.V, end: end, settledIn: settledInto(d.settlements(p), d.Tenant.Currency)}
+	g := gap{open: open.V, close: close.V, end: end, pending: pendingOpen.Known, settledIn: settledInto(d.settlements(p), d.Tenant.Currency)}
 	g.expected = open.V + cur.net.V + g.settledIn - paid.V
 	g.diff = close.V - g.expected
 	return g, true

@@ -58,7 +58,7 @@ var financeMetrics = []string{
 	messages.MetricRevenueGross, messages.MetricRevenueRefunded, messages.MetricRevenueDisputed,
 	messages.MetricRevenueFees, messages.MetricRevenueFeeUnknown, messages.MetricRevenueSettled, messages.MetricDisputesAtStake, messages.MetricDisputesWon, messages.MetricDisputesLost,
 	messages.MetricAWSCostMonthToDate, metricExpenses,
-	messages.MetricCashStripe, metricCashBalance,
+	messages.MetricCashStripe, messages.MetricCashStripePending, metricCashBalance,
 }
 
 func (d *Data) finance(p Period) finance {

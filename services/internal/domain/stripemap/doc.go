@@ -139,7 +139,8 @@
 //   - checkout.completed / checkout.expired (additive count): per session;
 //     completed at the session's created time, expired at expires_at.
 //   - customers.new (additive count): per customer at its created time.
-//   - cash.stripe_available (gauge per currency): balance.available.
+//   - cash.stripe_available and cash.stripe_pending (gauges per currency):
+//     balance.available, its available and its pending amounts.
 //
 // Amounts are Boardpack minor units (ISO 4217 digits): Stripe's ISK
 // amounts, two-decimal in its API, are divided by 100; UGX is zero-decimal

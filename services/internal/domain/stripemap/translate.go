@@ -856,11 +856,19 @@ func Customer(tenantID string, c *stripe.Customer) []messages.MetricEvent {
 	return []messages.MetricEvent{e}
 }
 
-// Balance returns the available balance per currency as gauges read at at.
+// Balance returns the available and the pending balance per currency as
+// gauges read at at.
 func Balance(tenantID string, b *stripe.Balance, at time.Time) []messages.MetricEvent {
+	out := balanceGauges(tenantID, messages.MetricCashStripe, b.Available, at, b.Livemode)
+	return append(out, balanceGauges(tenantID, messages.MetricCashStripePending, b.Pending, at, b.Livemode)...)
+}
+
+// balanceGauges is one gauge of metric per currency of a balance's
+// available or pending amounts (the first of each currency).
+func balanceGauges(tenantID, metric string, amounts []*stripe.Amount, at time.Time, livemode bool) []messages.MetricEvent {
 	var out []messages.MetricEvent
 	seen := map[string]bool{}
-	for _, a := range b.Available {
+	for _, a := range amounts {
 		if a == nil || a.Currency == "" {
 			continue
 		}
@@ -869,7 +877,7 @@ func Balance(tenantID string, b *stripe.Balance, at time.Time) []messages.Metric
 			continue
 		}
 		seen[cur] = true
-		e := base(tenantID, messages.MetricCashStripe, "", at, b.Livemode)
+		e := base(tenantID, metric, "", at, livemode)
 		e.Kind, e.Value, e.Currency, e.Entity = messages.KindGauge, a.Amount, cur, cur
 		e.EventID = EventID(tenantID, e.Metric, cur, strconv.FormatInt(at.Unix(), 10))
 		out = append(out, e)
