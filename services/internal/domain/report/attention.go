@@ -165,7 +165,7 @@ func evaluateRules(d *Data) []attention.Item {
 		share := float64(abs(g.diff)) * 100 / float64(abs(cur.net.V))
 		if share > lim.UnreconciledPct {
 			add(attention.UnreconciledPayouts, messages.SeverityHigh, "Payouts do not reconcile",
-				fmt.Sprintf("%s unreconciled (%s of net revenue)", signedMoney(g.diff, cc), roundPct(abs(g.diff), abs(cur.net.V))),
+				fmt.Sprintf("%s unreconciled (%s of net revenue%s)", signedMoney(g.diff, cc), roundPct(abs(g.diff), abs(cur.net.V)), feesInGap(cur)),
 				fmt.Sprintf("at most %s of net revenue", fmtPct(lim.UnreconciledPct)), per,
 				"Match the Stripe balance to payouts and the bank statement", share/max(lim.UnreconciledPct, 0.01)-1)
 		}
@@ -372,6 +372,15 @@ type gap struct {
 	settledIn                   int64 // net settled from charges in other currencies
 	pending                     bool  // open and close include pending funds
 	end                         time.Time
+}
+
+// feesInGap says what an unreconciled difference includes when Stripe's
+// processing fees are not known ("" when they are).
+func feesInGap(cur finance) string {
+	if cur.chargeFees {
+		return ""
+	}
+	return "; it includes Stripe's processing fees, not known without the Stripe API key"
 }
 
 // payoutGap reconciles the Stripe balance over the period: opening
