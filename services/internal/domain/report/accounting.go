@@ -185,10 +185,7 @@ func analyseAccounting(d *Data) View {
 			if g.diff != 0 {
 				st = warn
 			}
-			balance := "Stripe balance at "
-			if g.pending {
-				balance = "Stripe balance (available + pending) at "
-			}
+			balance := g.balanceLabel()
 			v.Payouts.Rows = append(v.Payouts.Rows, Row{Cells: []string{balance + dateIn(d.Period.Start, d.Loc), m(g.open)}})
 			formula := "Expected closing (opening + net − payouts)"
 			if g.settledIn != 0 {

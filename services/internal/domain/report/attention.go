@@ -374,6 +374,15 @@ type gap struct {
 	end                         time.Time
 }
 
+// balanceLabel names the balance the gap compares ("Stripe balance (available
+// + pending) at " when pending funds are read, else the available balance).
+func (g gap) balanceLabel() string {
+	if g.pending {
+		return "Stripe balance (available + pending) at "
+	}
+	return "Stripe balance at "
+}
+
 // feesInGap says what an unreconciled difference includes when Stripe's
 // processing fees are not known ("" when they are).
 func feesInGap(cur finance) string {
