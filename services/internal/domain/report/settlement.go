@@ -24,6 +24,10 @@ type settlement struct {
 	disputes             int64 // settlement currency: withdrawn (−) and reinstated (+)
 	fees                 int64 // settlement currency: charge and dispute fees
 	rates                []string
+	// refunded counts the pair's charges (of any period) refunded in the
+	// period: their refunds are in the charge currency only (a refund's
+	// balance transaction is not read), so net leaves them out.
+	refunded int
 }
 
 // net is what the charges and their disputes moved in the
@@ -73,6 +77,22 @@ func (d *Data) settlements(p Period) []settlement {
 	for _, f := range d.Facts(messages.MetricRevenueFees) {
 		if in(f) {
 			at(f.Dimensions["charge_currency"], f.Currency).fees += f.Value
+		}
+	}
+	// A charge settled in another currency, whenever: its pair, for its
+	// refunds in the period.
+	pairOf := map[string]pair{}
+	for _, f := range d.Facts(messages.MetricRevenueSettled) {
+		if cc := f.Dimensions["charge_currency"]; cc != "" && f.Currency != "" && cc != f.Currency && f.Dimensions["type"] != "dispute" {
+			pairOf[f.ObjectID] = pair{cc, f.Currency}
+		}
+	}
+	refunded := map[string]bool{}
+	for _, f := range d.Facts(messages.MetricRevenueRefunded) {
+		k, ok := pairOf[f.ObjectID]
+		if ok && f.Value != 0 && !refunded[f.ObjectID] && !f.OccurredAt.Before(p.Start) && f.OccurredAt.Before(p.End) {
+			refunded[f.ObjectID] = true
+			at(k.charge, k.settle).refunded++
 		}
 	}
 	if len(by) == 0 {
@@ -158,6 +178,12 @@ func settlementTable(d *Data, ss []settlement) Table {
 	if len(t.Rows) > 0 {
 		t.Note = "Gross is in the charge's currency; the settled amount, fees and net are in the settlement currency, as Stripe's balance transactions record them. " +
 			"Nothing is converted or added across currencies: the exchange rates are shown for information."
+		for _, s := range ss {
+			if s.refunded > 0 {
+				t.Note += fmt.Sprintf(" %s in %s settled in %s refunded in the period: the refunds count in %s with the other refunds; what they took off the %s balance is not read, so the net settled leaves them out.",
+					map[bool]string{true: "1 charge", false: fmt.Sprintf("%d charges", s.refunded)}[s.refunded == 1], s.chargeCur, s.settleCur, s.chargeCur, s.settleCur)
+			}
+		}
 		for _, s := range ss {
 			if s.chargeCur == d.Tenant.Currency {
 				t.Note += fmt.Sprintf(" The fees of %s charges settled in %s are in %s: net revenue in %s leaves them out.", s.chargeCur, s.settleCur, s.settleCur, s.chargeCur)

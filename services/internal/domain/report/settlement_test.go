@@ -85,3 +85,24 @@ func TestTenantChargesSettledElsewhere(t *testing.T) {
 			"Exchange rate (Stripe's, informative): 1 USD = 0.79 GBP",
 		"The fees of USD charges settled in GBP are in GBP: net revenue in USD leaves them out.")
 }
+
+// A refund of a charge settled in another currency counts in the charge's
+// currency; the settlement side says its net leaves it out.
+func TestSettlementRefundsNoted(t *testing.T) {
+	tn := testTenant()
+	oct := pdt(time.October, 3, 12)
+	eur := chargeObj("ch_eur", 5000, "eur", oct, true)
+	eur["balance_transaction"] = map[string]any{"id": "txn_eur", "object": "balance_transaction", "amount": 5410, "fee": 187, "net": 5223, "currency": "usd", "exchange_rate": 1.082, "created": oct.Unix()}
+	refunded := chargeObj("ch_eur", 5000, "eur", oct, true)
+	refunded["amount_refunded"] = 1000
+	note := "1 charge in EUR settled in USD refunded in the period: the refunds count in EUR with the other refunds; what they took off the USD balance is not read, so the net settled leaves them out."
+	facts := stripeFacts(t, tn.ID, stripeEv{"charge.succeeded", oct, eur})
+	if text := accountingText(t, facts, time.October); strings.Contains(text, "refunded in the period") {
+		t.Fatalf("refund note without a refund:\n%s", text)
+	}
+	facts = stripeFacts(t, tn.ID, stripeEv{"charge.succeeded", oct, eur}, stripeEv{"charge.refunded", oct.Add(time.Hour), refunded})
+	mustContain(t, accountingText(t, facts, time.October),
+		"- EUR charges settled in USD (1 charge in the period) — Gross (charge currency): €50.00 EUR; Settled (settlement currency): $54.10 USD; ",
+		"Net settled (settlement currency): $52.23 USD",
+		note)
+}
