@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -105,4 +106,40 @@ func TestSettlementRefundsNoted(t *testing.T) {
 		"- EUR charges settled in USD (1 charge in the period) — Gross (charge currency): €50.00 EUR; Settled (settlement currency): $54.10 USD; ",
 		"Net settled (settlement currency): $52.23 USD",
 		note)
+}
+
+// The ledger CSV books Stripe's conversions: per currency, the lines add
+// up to what moved in that currency's balance (EUR: nothing kept; USD:
+// settled amounts, less the dispute's funds and every fee).
+func TestLedgerBooksConversions(t *testing.T) {
+	tn := testTenant()
+	oct := pdt(time.October, 3, 12)
+	bt := func(id string, amount, fee int64) map[string]any {
+		return map[string]any{"id": id, "object": "balance_transaction", "amount": amount, "fee": fee, "net": amount - fee, "currency": "usd", "exchange_rate": 1.085, "created": oct.Unix()}
+	}
+	eur := chargeObj("ch_eur", 2000, "eur", oct, true)
+	eur["balance_transaction"] = bt("txn_eur", 2170, 93)
+	dispute := disputeObj("dp_eur", "ch_eur", 2000, "needs_response", oct, bt("txn_dp", -2170, 1500))
+	dispute["currency"] = "eur"
+	facts := stripeFacts(t, tn.ID, stripeEv{"charge.succeeded", oct, eur}, stripeEv{"charge.dispute.funds_withdrawn", oct, dispute})
+	_, d, err := analyse(context.Background(), &memSource{facts: facts}, tn, monthDue(tn, messages.RoleAccounting, 2026, time.October), fixtureNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := map[string]int64{}
+	conv := 0
+	for _, l := range d.LedgerLines() {
+		sum[l.Currency] += l.Amount
+		if l.Account == accountConversion {
+			conv++
+			if !strings.Contains(l.Description, "EUR to USD at 1.085") {
+				t.Errorf("conversion line %+v does not name the currencies and rate", l)
+			}
+		}
+	}
+	// EUR: +20.00 sale −20.00 converted, −20.00 dispute +20.00 converted back.
+	// USD: +21.70 settled −0.93 fee −21.70 dispute funds −15.00 dispute fee.
+	if sum["EUR"] != 0 || sum["USD"] != 2170-93-2170-1500 || conv != 4 {
+		t.Errorf("ledger sums %v with %d conversion lines; want EUR 0, USD %d, 4 lines", sum, conv, 2170-93-2170-1500)
+	}
 }
