@@ -52,8 +52,7 @@ func (d *Data) settlements(p Period) []settlement {
 		return by[k]
 	}
 	in := func(f messages.MetricEvent) bool {
-		cc := f.Dimensions["charge_currency"]
-		return f.Kind == messages.KindAdditive && f.Currency != "" && cc != "" && cc != f.Currency && !f.OccurredAt.Before(p.Start) && f.OccurredAt.Before(p.End)
+		return f.Kind == messages.KindAdditive && foreign(f) && !f.OccurredAt.Before(p.Start) && f.OccurredAt.Before(p.End)
 	}
 	charged := map[string]*settlement{} // charge id → its pair
 	for _, f := range d.Facts(messages.MetricRevenueSettled) {
@@ -83,8 +82,8 @@ func (d *Data) settlements(p Period) []settlement {
 	// refunds in the period.
 	pairOf := map[string]pair{}
 	for _, f := range d.Facts(messages.MetricRevenueSettled) {
-		if cc := f.Dimensions["charge_currency"]; cc != "" && f.Currency != "" && cc != f.Currency && f.Dimensions["type"] != "dispute" {
-			pairOf[f.ObjectID] = pair{cc, f.Currency}
+		if foreign(f) {
+			pairOf[f.ObjectID] = pair{f.Dimensions["charge_currency"], f.Currency}
 		}
 	}
 	refunded := map[string]bool{}
@@ -115,6 +114,13 @@ func (d *Data) settlements(p Period) []settlement {
 		return strings.Compare(a.settleCur, b.settleCur)
 	})
 	return out
+}
+
+// foreign reports whether a fact is in a settlement currency other than
+// its charge's (dimension charge_currency).
+func foreign(f messages.MetricEvent) bool {
+	cc := f.Dimensions["charge_currency"]
+	return cc != "" && f.Currency != "" && cc != f.Currency
 }
 
 // sortedRates orders exchange rates by value (parsed for ordering only).

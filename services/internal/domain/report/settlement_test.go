@@ -143,3 +143,17 @@ func TestLedgerBooksConversions(t *testing.T) {
 		t.Errorf("ledger sums %v with %d conversion lines; want EUR 0, USD %d, 4 lines", sum, conv, 2170-93-2170-1500)
 	}
 }
+
+// Only a fact in a currency other than its charge's is a settlement; a
+// fact without a currency is nobody's.
+func TestForeign(t *testing.T) {
+	for _, c := range []struct {
+		cur, charge string
+		want        bool
+	}{{"USD", "EUR", true}, {"USD", "USD", false}, {"USD", "", false}, {"", "EUR", false}, {"", "", false}} {
+		f := messages.MetricEvent{Currency: c.cur, Dimensions: map[string]string{"charge_currency": c.charge}}
+		if got := foreign(f); got != c.want {
+			t.Errorf("foreign(%s, charge %s) = %v, want %v", c.cur, c.charge, got, c.want)
+		}
+	}
+}
