@@ -536,7 +536,7 @@ func disputeFunds(tenantID string, d *stripe.Dispute, withdrawn bool, at time.Ti
 	e.Dimensions = map[string]string{"dispute": d.ID, "funds": dir}
 	e.EventID = EventID(tenantID, e.Metric, d.ID, dir)
 	out := []messages.MetricEvent{e}
-	if settle := btCurrency(bt); bt != nil && bt.Amount != 0 && settle != "" && settle != cur {
+	if settle := btCurrency(bt); settle != "" && settle != cur {
 		// The same funds in the settlement currency, for the settlement
 		// side of the charge (signed as the balance moved).
 		s := base(tenantID, messages.MetricRevenueSettled, obj, at, d.Livemode)
