@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -129,13 +130,7 @@ func sortedRates(set map[string]bool) []string {
 	slices.SortFunc(rs, func(a, b string) int {
 		x, _ := strconv.ParseFloat(a, 64)
 		y, _ := strconv.ParseFloat(b, 64)
-		switch {
-		case x < y:
-			return -1
-		case x > y:
-			return 1
-		}
-		return strings.Compare(a, b)
+		return cmp.Or(cmp.Compare(x, y), strings.Compare(a, b))
 	})
 	return rs
 }
@@ -170,6 +165,9 @@ func settledInto(ss []settlement, cur string) int64 {
 func settlementTable(d *Data, ss []settlement) Table {
 	t := Table{Title: "Settlement: charges settled in another currency", Period: d.Period.Label(),
 		Head: []string{"Charges", "Gross (charge currency)", "Settled (settlement currency)", "Disputes (settlement currency)", "Stripe fees (settlement currency)", "Net settled (settlement currency)", "Exchange rate (Stripe's, informative)"}}
+	if len(ss) == 0 {
+		return t
+	}
 	for _, s := range ss {
 		t.Rows = append(t.Rows, Row{Cells: []string{
 			fmt.Sprintf("%s charges settled in %s (%s in the period)", s.chargeCur, s.settleCur, plural(int64(s.charges), "charge")),
@@ -181,24 +179,22 @@ func settlementTable(d *Data, ss []settlement) Table {
 			s.rateText(),
 		}})
 	}
-	if len(t.Rows) > 0 {
-		t.Note = "Gross is in the charge's currency; the settled amount, fees and net are in the settlement currency, as Stripe's balance transactions record them. " +
-			"Nothing is converted or added across currencies: the exchange rates are shown for information."
-		for _, s := range ss {
-			if s.refunded > 0 {
-				t.Note += fmt.Sprintf(" %s in %s settled in %s refunded in the period: the refunds count in %s with the other refunds; what they took off the %s balance is not read, so the net settled leaves them out.",
-					map[bool]string{true: "1 charge", false: fmt.Sprintf("%d charges", s.refunded)}[s.refunded == 1], s.chargeCur, s.settleCur, s.chargeCur, s.settleCur)
-			}
+	t.Note = "Gross is in the charge's currency; the settled amount, fees and net are in the settlement currency, as Stripe's balance transactions record them. " +
+		"Nothing is converted or added across currencies: the exchange rates are shown for information."
+	for _, s := range ss {
+		if s.refunded > 0 {
+			t.Note += fmt.Sprintf(" %s in %s settled in %s refunded in the period: the refunds count in %s with the other refunds; what they took off the %s balance is not read, so the net settled leaves them out.",
+				map[bool]string{true: "1 charge", false: fmt.Sprintf("%d charges", s.refunded)}[s.refunded == 1], s.chargeCur, s.settleCur, s.chargeCur, s.settleCur)
 		}
-		for _, s := range ss {
-			if s.chargeCur == d.Tenant.Currency {
-				t.Note += fmt.Sprintf(" The fees of %s charges settled in %s are in %s: net revenue in %s leaves them out.", s.chargeCur, s.settleCur, s.settleCur, s.chargeCur)
-			}
+	}
+	for _, s := range ss {
+		if s.chargeCur == d.Tenant.Currency {
+			t.Note += fmt.Sprintf(" The fees of %s charges settled in %s are in %s: net revenue in %s leaves them out.", s.chargeCur, s.settleCur, s.settleCur, s.chargeCur)
 		}
-		for _, s := range ss {
-			if s.settleCur == d.Tenant.Currency {
-				t.Note += fmt.Sprintf(" The payouts reconciliation adds the %s net settled from %s charges to the %s balance.", s.settleCur, s.chargeCur, s.settleCur)
-			}
+	}
+	for _, s := range ss {
+		if s.settleCur == d.Tenant.Currency {
+			t.Note += fmt.Sprintf(" The payouts reconciliation adds the %s net settled from %s charges to the %s balance.", s.settleCur, s.chargeCur, s.settleCur)
 		}
 	}
 	return t

@@ -63,7 +63,8 @@ func TestSettlementInAnotherCurrency(t *testing.T) {
 		"- Net settled in USD from charges in other currencies — Amount: $36.30",
 		"- Expected closing (opening + net + net settled from other currencies − payouts) — Amount: $1,033.10",
 		"- Unreconciled difference — Amount: $0.00",
-		"Settled in USD: $75.80 from EUR charges (fees $17.80, at Stripe's exchange rate).")
+		"Settled in USD: $75.80 from EUR charges (fees $17.80, at Stripe's exchange rate).",
+		"The payouts reconciliation adds the USD net settled from EUR charges to the USD balance.")
 
 	// Every charge in the tenant's currency: no settlement section.
 	plain := stripeFacts(t, tn.ID, stripeEv{"charge.succeeded", oct, usd})
@@ -85,6 +86,17 @@ func TestTenantChargesSettledElsewhere(t *testing.T) {
 			"Disputes (settlement currency): £0.00 GBP; Stripe fees (settlement currency): −£1.40 GBP; Net settled (settlement currency): £77.60 GBP; "+
 			"Exchange rate (Stripe's, informative): 1 USD = 0.79 GBP",
 		"The fees of USD charges settled in GBP are in GBP: net revenue in USD leaves them out.")
+	if text := accountingText(t, stripeFacts(t, tn.ID, stripeEv{"charge.succeeded", oct, usd}), time.October); strings.Contains(text, "The payouts reconciliation adds") {
+		t.Errorf("GBP settlement said to go into the USD reconciliation:\n%s", text)
+	}
+}
+
+// Exchange rates are listed by value, whatever order they came in.
+func TestSortedRates(t *testing.T) {
+	got := sortedRates(map[string]bool{"1.1": true, "0.95": true, "1.085": true, "1.0850": true})
+	if want := []string{"0.95", "1.085", "1.0850", "1.1"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("sortedRates = %v, want %v", got, want)
+	}
 }
 
 // A refund of a charge settled in another currency counts in the charge's
