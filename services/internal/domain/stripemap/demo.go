@@ -104,7 +104,7 @@ func DemoEvents(f Fixtures, tenantID string, now time.Time, livemode bool, curre
 		}
 		b.add("charge.succeeded", day(c.day), edit(0))
 		if c.refunded > 0 {
-			b.add("charge.refunded", day(c.day)+3600, edit(c.refunded))
+			b.add("charge.refunded", refundAt(day(c.day)), edit(c.refunded))
 		}
 	}
 	subs := []struct {
@@ -202,9 +202,7 @@ func DemoEvents(f Fixtures, tenantID string, now time.Time, livemode bool, curre
 	bal := demoBalance{}
 	for i, c := range charges {
 		bal.charge(day(c.day), c.amount)
-		if c.refunded > 0 {
-			bal.debit(day(c.day)+3600, c.refunded)
-		}
+		bal.debit(refundAt(day(c.day)), c.refunded) // 0 when not refunded
 		if i == 2 {
 			bal.debit(day(5), disputed.amount+DemoDisputeFee)
 		}
@@ -332,6 +330,10 @@ const (
 	demoAvailableDays = 2    // days from capture to available
 	DemoDisputeFee    = 1500 // minor units
 )
+
+// refundAt is when the demo refunds a charge captured at captured: an
+// hour later.
+func refundAt(captured int64) int64 { return captured + 3600 }
 
 // demoPayoutDays are the days before now the weekly payouts are created.
 var demoPayoutDays = []int{15, 8}

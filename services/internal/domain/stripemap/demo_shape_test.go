@@ -224,7 +224,8 @@ func TestDemoEventsFollowTheScript(t *testing.T) {
 	}
 	// The dispute withdraws the third charge's amount and Stripe's fee.
 	if d := by["charge.dispute.funds_withdrawn"]; len(d) != 1 || d[0].obj["charge"] != "ch_demo"+tag+"2" || d[0].obj.num(t, "amount") != scale(2500) ||
-		d[0].obj.num(t, "balance_transactions", "0", "amount") != -scale(2500) || d[0].obj.num(t, "balance_transactions", "0", "fee") != DemoDisputeFee || d[0].created != day(5) {
+		d[0].obj.num(t, "balance_transactions", "0", "amount") != -scale(2500) || d[0].obj.num(t, "balance_transactions", "0", "fee") != DemoDisputeFee ||
+		d[0].obj.num(t, "balance_transactions", "0", "net") != -scale(2500)-DemoDisputeFee || d[0].created != day(5) {
 		t.Errorf("dispute %+v", d)
 	}
 	// The balance, traced by hand through Stripe's schedule: a charge's
@@ -283,5 +284,30 @@ func TestDemoFixturesRefused(t *testing.T) {
 	delete(f, "payout.paid")
 	if _, err := DemoEvents(f, tenant, time.Now(), false, "USD"); err == nil || !strings.Contains(err.Error(), "no fixture for payout.paid") {
 		t.Errorf("missing fixture: %v", err)
+	}
+}
+
+// The demo balance: a charge's net is pending until exactly two days
+// after capture, then available; a debit counts at once; a payout takes
+// what is available, and nothing when there is none.
+func TestDemoBalance(t *testing.T) {
+	const day = 86400
+	var b demoBalance
+	b.charge(0, 10000) // net 9680
+	if a, p := b.at(2*day - 1); a != 0 || p != 9680 {
+		t.Fatalf("a second before: %d available, %d pending; want 0, 9680", a, p)
+	}
+	if a, p := b.at(2 * day); a != 9680 || p != 0 {
+		t.Fatalf("two days after: %d available, %d pending; want 9680, 0", a, p)
+	}
+	b.debit(day, 1000)
+	if got := b.payout(2 * day); got != 8680 {
+		t.Fatalf("payout = %d, want 8680", got)
+	}
+	if got := b.payout(3 * day); got != 0 {
+		t.Fatalf("second payout = %d, want 0 (nothing left)", got)
+	}
+	if a, p := b.at(3 * day); a != 0 || p != 0 {
+		t.Fatalf("after the payout: %d available, %d pending", a, p)
 	}
 }
