@@ -121,7 +121,8 @@ const (
 	// MetricRevenueSettled (additive): a captured charge in the account's
 	// settlement currency (its balance transaction's amount and currency)
 	// when that differs from the charge's; dimensions charge_currency and
-	// exchange_rate.
+	// exchange_rate. Dimension type="dispute" (otherwise absent): the funds
+	// a dispute on such a charge withdrew (negative) or reinstated.
 	MetricRevenueSettled = "revenue.settled"
 	// MetricRevenueFeeUnknown (additive, count): a captured charge whose
 	// balance transaction Stripe did not return (bad or revoked key, 404):
@@ -177,4 +178,9 @@ const (
 	MetricCheckoutExpired = "checkout.expired"
 	// MetricCashStripe (gauge per currency): Stripe available balance.
 	MetricCashStripe = "cash.stripe_available"
+	// MetricCashStripePending (gauge per currency): the Stripe balance's
+	// pending funds (captured, not yet available), from the same
+	// balance.available event; with MetricCashStripe it is the balance the
+	// payouts reconciliation compares.
+	MetricCashStripePending = "cash.stripe_pending"
 )

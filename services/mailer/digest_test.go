@@ -99,29 +99,7 @@ func startService(t testing.TB, w *world) string {
 		t.Fatal(err)
 	}
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	t.Setenv("BOARDPACK_PREFIX", w.env.Names.Prefix)
-	t.Setenv("BOARDPACK_TABLE", w.env.Names.Table)
-	t.Setenv("BOARDPACK_SES_CONFIGURATION_SET", w.env.Names.ConfigurationSet)
-	t.Setenv("BOARDPACK_HTTP_ADDR", fmt.Sprintf("127.0.0.1:%d", port))
-	t.Setenv("BOARDPACK_MAILER_PUBLIC_URL", base)
-	t.Setenv("BOARDPACK_MAILER_VISIBILITY_TIMEOUT", "60s")
-	t.Setenv("BOARDPACK_SLACK_ALLOWED_HOSTS", "127.0.0.1")
-	t.Setenv("BOARDPACK_LOCAL", "true")
-	// One worker: moto's DynamoDB does not serialise concurrent
-	// conditional writes (see TestServiceSendsEachReportOncePerRecipient).
-	t.Setenv("BOARDPACK_MAILER_WORKERS", "1")
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	var runErr error
-	go func() { defer wg.Done(); runErr = run(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-		if runErr != nil {
-			t.Errorf("run: %v", runErr)
-		}
-	})
+	runMailer(t, w, port, map[string]string{"BOARDPACK_MAILER_PUBLIC_URL": base, "BOARDPACK_SLACK_ALLOWED_HOSTS": "127.0.0.1"})
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		if resp, err := http.Get(base + "/healthz"); err == nil {
 			resp.Body.Close()

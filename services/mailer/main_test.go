@@ -146,12 +146,11 @@ func header(raw, name string) string {
 // process: a ReportDue published twice on the topic gives one email per
 // recipient, from the envelope sender, each with an audit copy to the BCC
 // address.
-func TestServiceSendsEachReportOncePerRecipient(t *testing.T) {
-	w := newWorld(t)
-	port, err := mototest.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+// runMailer runs the mailer in-process against w, serving on port, with
+// env (more BOARDPACK_* settings) on top of the common ones; it stops at
+// the test's cleanup, failing the test if run returned an error.
+func runMailer(t testing.TB, w *world, port int, env map[string]string) {
+	t.Helper()
 	t.Setenv("BOARDPACK_PREFIX", w.env.Names.Prefix)
 	t.Setenv("BOARDPACK_TABLE", w.env.Names.Table)
 	t.Setenv("BOARDPACK_SES_CONFIGURATION_SET", w.env.Names.ConfigurationSet)
@@ -160,10 +159,11 @@ func TestServiceSendsEachReportOncePerRecipient(t *testing.T) {
 	t.Setenv("BOARDPACK_LOCAL", "true")
 	// One worker: moto's DynamoDB does not serialise concurrent
 	// conditional writes (two racing claims can both succeed there, never
-	// on AWS), so the duplicate ReportDue is handled after the first.
+	// on AWS), so a duplicate ReportDue is handled after the first.
 	t.Setenv("BOARDPACK_MAILER_WORKERS", "1")
-	// A deprecated name still works.
-	t.Setenv("BOARDPACK_PUBLIC_URL", "https://boardpack.example.com")
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -176,6 +176,16 @@ func TestServiceSendsEachReportOncePerRecipient(t *testing.T) {
 			t.Errorf("run: %v", runErr)
 		}
 	})
+}
+
+func TestServiceSendsEachReportOncePerRecipient(t *testing.T) {
+	w := newWorld(t)
+	port, err := mototest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A deprecated name still works.
+	runMailer(t, w, port, map[string]string{"BOARDPACK_PUBLIC_URL": "https://boardpack.example.com"})
 
 	pub, err := bus.NewPublisher(w.env.AWS, w.env.Names, w.env.Account, bus.Logger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {

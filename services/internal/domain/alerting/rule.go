@@ -292,6 +292,13 @@ func validName(s string) bool {
 // a point and more digits.
 var plainDecimal = regexp.MustCompile(`^\d+(\.\d+)?$`)
 
+// IsPlainDecimal reports whether s is a non-negative decimal written out
+// (digits, optionally a point and more digits): what a person means as an
+// amount. The decimal library also reads "1e3", "+5", "NaN" and
+// "Infinity"; every money parser checks this first (parseThreshold here,
+// tenants.ParseAmount).
+func IsPlainDecimal(s string) bool { return plainDecimal.MatchString(s) }
+
 // parseThreshold reads a threshold in unit, never through a float.
 func parseThreshold(s, unit, cur string) (int64, error) {
 	s = strings.TrimSpace(s)
@@ -306,10 +313,10 @@ func parseThreshold(s, unit, cur string) (int64, error) {
 		// Plain decimals only: the decimal library also reads "1e3",
 		// "+5", "NaN" and "Infinity", none of which a person means as an
 		// amount.
-		if d, ok := strings.CutPrefix(s, "-"); ok && plainDecimal.MatchString(d) {
+		if d, ok := strings.CutPrefix(s, "-"); ok && IsPlainDecimal(d) {
 			return 0, fmt.Errorf("%q must be a non-negative amount", s)
 		}
-		if !plainDecimal.MatchString(s) {
+		if !IsPlainDecimal(s) {
 			return 0, fmt.Errorf("%q is not a decimal amount in %s (digits, optionally a point and decimals: 1000, 1000.50)", s, cur)
 		}
 		amt, err := currency.NewAmount(s, cur)

@@ -386,7 +386,9 @@ func (c *rowCtx) money(name, cur string, required bool) (int64, bool) {
 		c.fail(col, "%q is not an amount: want a decimal like 1234.50 (no letters, symbols or thousands separators)", truncate(v, 40))
 		return 0, false
 	}
-	m, err := tenants.ParseAmount(d, cur)
+	// A leading plus (bank exports write "+1234.50") is the only sign
+	// beyond ParseAmount's minus that a CSV amount may have.
+	m, err := tenants.ParseAmount(strings.TrimPrefix(d, "+"), cur)
 	if err != nil {
 		c.fail(col, "%v", err)
 		return 0, false

@@ -23,9 +23,13 @@ type AccountingView struct {
 	Recognition Table
 	// Accrual is recognised and deferred revenue beside cash and tax
 	// collected; Waterfall is Stripe Revenue Recognition's waterfall.
-	Accrual      Table
-	Waterfall    Table
-	ByProduct    Table
+	Accrual   Table
+	Waterfall Table
+	ByProduct Table
+	// Settlement is the charges Stripe settled in another currency:
+	// gross in the charge currency, settled amount, fees and net in the
+	// settlement currency (no rows when there are none).
+	Settlement   Table
 	Payouts      Table
 	Expenses     Table
 	ExpenseChart *Chart
@@ -139,6 +143,8 @@ func analyseAccounting(d *Data) View {
 		}
 	}
 
+	v.Settlement = settlementTable(d, d.settlements(d.Period))
+
 	// Payouts reconciliation: opening balance + net movements − payouts
 	// should equal the closing balance.
 	v.Payouts = Table{Title: "Payouts reconciliation", Period: d.Period.Label(), Head: []string{"Line", "Amount"}}
@@ -149,8 +155,6 @@ func analyseAccounting(d *Data) View {
 	case !paid.Known && !d.Known(messages.MetricCashStripe):
 		v.Payouts.Missing = &Missing{Source: "payout or balance data", HowTo: "subscribe the Stripe webhook to payout.paid, payout.failed and balance.available"}
 	default:
-		end := minTime(d.Period.End, d.AsOf)
-		open, close := d.TotalAt(messages.MetricCashStripe, d.Period.Start), d.TotalAt(messages.MetricCashStripe, end)
 		v.Payouts.Rows = []Row{
 			{Cells: []string{cur.netLabel(), m(cur.net.V)}},
 			{Cells: []string{"Payouts paid to the bank", m(paid.V)}},
@@ -176,19 +180,23 @@ func analyseAccounting(d *Data) View {
 			v.Payouts.Rows = append(v.Payouts.Rows, Row{Cells: []string{label, signedMoney(r.Value, cc) + " not explained by its " +
 				plural(atoi(r.Dimensions["transactions"]), "balance transaction")}, Status: warn})
 		}
-		if open.Known {
-			expected := open.V + cur.net.V - paid.V
-			diff := close.V - expected
+		if g, ok := d.payoutGap(cur); ok {
 			st := good
-			if diff != 0 {
+			if g.diff != 0 {
 				st = warn
 			}
+			balance := g.balanceLabel()
+			v.Payouts.Rows = append(v.Payouts.Rows, Row{Cells: []string{balance + dateIn(d.Period.Start, d.Loc), m(g.open)}})
+			formula := "Expected closing (opening + net − payouts)"
+			if g.settledIn != 0 {
+				v.Payouts.Rows = append(v.Payouts.Rows, Row{Cells: []string{"Net settled in " + cc + " from charges in other currencies", m(g.settledIn)}})
+				formula = "Expected closing (opening + net + net settled from other currencies − payouts)"
+			}
 			v.Payouts.Rows = append(v.Payouts.Rows,
-				Row{Cells: []string{"Stripe balance at " + dateIn(d.Period.Start, d.Loc), m(open.V)}},
-				Row{Cells: []string{"Expected closing (opening + net − payouts)", m(expected)}},
-				Row{Cells: []string{"Stripe balance at " + dateIn(end, d.Loc), m(close.V)}},
-				Row{Cells: []string{"Unreconciled difference", signedMoney(diff, cc)}, Status: st})
-			v.Payouts.Note = "A difference is usually pending funds (charges not yet available) or adjustments Boardpack does not receive."
+				Row{Cells: []string{formula, m(g.expected)}},
+				Row{Cells: []string{balance + dateIn(g.end, d.Loc), m(g.close)}},
+				Row{Cells: []string{"Unreconciled difference", signedMoney(g.diff, cc)}, Status: st})
+			v.Payouts.Note = payoutsNote(cur, g)
 		} else {
 			v.Payouts.Note = "No Stripe balance reading yet: the closing balance cannot be reconciled."
 		}
@@ -349,4 +357,18 @@ func minorUnits(code string, major int64) int64 {
 		}
 	}
 	return n
+}
+
+// payoutsNote explains what an unreconciled difference can be, from what
+// the figures leave out.
+func payoutsNote(cur finance, g gap) string {
+	var parts []string
+	if g.diff != 0 && !cur.chargeFees {
+		parts = append(parts, "Net revenue is before Stripe's processing fees, which the Stripe balance has paid: without the tenant's Stripe API key they are not known, and the difference includes them.")
+	}
+	if !g.pending {
+		parts = append(parts, "The balance is the available balance only: pending funds (charges not yet available) show as a difference.")
+	}
+	parts = append(parts, "Any other difference is adjustments Boardpack does not receive.")
+	return strings.Join(parts, " ")
 }

@@ -165,7 +165,7 @@ func evaluateRules(d *Data) []attention.Item {
 		share := float64(abs(g.diff)) * 100 / float64(abs(cur.net.V))
 		if share > lim.UnreconciledPct {
 			add(attention.UnreconciledPayouts, messages.SeverityHigh, "Payouts do not reconcile",
-				fmt.Sprintf("%s unreconciled (%s of net revenue)", signedMoney(g.diff, cc), roundPct(abs(g.diff), abs(cur.net.V))),
+				fmt.Sprintf("%s unreconciled (%s of net revenue%s)", signedMoney(g.diff, cc), roundPct(abs(g.diff), abs(cur.net.V)), feesInGap(cur)),
 				fmt.Sprintf("at most %s of net revenue", fmtPct(lim.UnreconciledPct)), per,
 				"Match the Stripe balance to payouts and the bank statement", share/max(lim.UnreconciledPct, 0.01)-1)
 		}
@@ -369,7 +369,27 @@ func (d *Data) firstFact(metric string) (time.Time, bool) {
 // gap is the payouts reconciliation of a period.
 type gap struct {
 	open, expected, close, diff int64
+	settledIn                   int64 // net settled from charges in other currencies
+	pending                     bool  // open and close include pending funds
 	end                         time.Time
+}
+
+// balanceLabel names the balance the gap compares ("Stripe balance (available
+// + pending) at " when pending funds are read, else the available balance).
+func (g gap) balanceLabel() string {
+	if g.pending {
+		return "Stripe balance (available + pending) at "
+	}
+	return "Stripe balance at "
+}
+
+// feesInGap says what an unreconciled difference includes when Stripe's
+// processing fees are not known ("" when they are).
+func feesInGap(cur finance) string {
+	if cur.chargeFees {
+		return ""
+	}
+	return "; it includes Stripe's processing fees, not known without the Stripe API key"
 }
 
 // payoutGap reconciles the Stripe balance over the period: opening
@@ -379,13 +399,22 @@ func (d *Data) payoutGap(cur finance) (gap, bool) { return d.payoutGapIn(d.Perio
 // payoutGapIn reconciles the Stripe balance over p (cur is p's finance).
 func (d *Data) payoutGapIn(p Period, cur finance) (gap, bool) {
 	end := minTime(p.End, d.AsOf)
+	// The balance is what is available plus what is pending (captured, not
+	// yet available): net revenue counts both.
 	open, close := d.TotalAt(messages.MetricCashStripe, p.Start), d.TotalAt(messages.MetricCashStripe, end)
-	paid := d.Sum(messages.MetricPayoutsPaid, p.Start, p.End)
+	pendingOpen, pendingClose := d.TotalAt(messages.MetricCashStripePending, p.Start), d.TotalAt(messages.MetricCashStripePending, end)
+	open.V += pendingOpen.V
+	close.V += pendingClose.V
+	// Payouts are states dated at the payout (additive before this
+	// round): Moved counts both, as the Accounting table shows them.
+	paid := d.Moved(messages.MetricPayoutsPaid, p.Start, p.End)
 	if !cur.gross.Known || !open.Known || !(paid.Known || d.Known(messages.MetricCashStripe)) {
 		return gap{}, false
 	}
-	g := gap{open: open.V, close: close.V, end: end}
-	g.expected = open.V + cur.net.V - paid.V
+	// Charges in other currencies settled into the tenant's balance add
+	// their settled net (in the tenant's currency, as Stripe settled it).
+	g := gap{open: open.V, close: close.V, end: end, pending: pendingOpen.Known, settledIn: settledInto(d.settlements(p), d.Tenant.Currency)}
+	g.expected = open.V + cur.net.V + g.settledIn - paid.V
 	g.diff = close.V - g.expected
 	return g, true
 }

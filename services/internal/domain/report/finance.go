@@ -2,8 +2,6 @@ package report
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -60,7 +58,7 @@ var financeMetrics = []string{
 	messages.MetricRevenueGross, messages.MetricRevenueRefunded, messages.MetricRevenueDisputed,
 	messages.MetricRevenueFees, messages.MetricRevenueFeeUnknown, messages.MetricRevenueSettled, messages.MetricDisputesAtStake, messages.MetricDisputesWon, messages.MetricDisputesLost,
 	messages.MetricAWSCostMonthToDate, metricExpenses,
-	messages.MetricCashStripe, metricCashBalance,
+	messages.MetricCashStripe, messages.MetricCashStripePending, metricCashBalance,
 }
 
 func (d *Data) finance(p Period) finance {
@@ -262,23 +260,11 @@ func (d *Data) feesNote(p Period) string {
 		parts = append(parts, fmt.Sprintf("%s with fee unknown (Stripe did not return %s balance transaction): net revenue leaves %s fee out.",
 			plural(int64(n), "charge"), map[bool]string{true: "its", false: "their"}[n == 1], map[bool]string{true: "its", false: "their"}[n == 1]))
 	}
-	fs, _ := d.inCurrency(messages.MetricRevenueSettled)
-	by := map[string]int64{}
-	for _, f := range fs {
-		if f.Kind == messages.KindAdditive && !f.OccurredAt.Before(p.Start) && f.OccurredAt.Before(p.End) {
-			by[f.Dimensions["charge_currency"]] += f.Value
+	for _, st := range d.settlements(p) {
+		if st.settleCur == d.Tenant.Currency {
+			parts = append(parts, fmt.Sprintf("Settled in %s: %s from %s charges (fees %s, at Stripe's exchange rate).",
+				d.Tenant.Currency, money(st.settled, d.Tenant.Currency), st.chargeCur, money(st.fees, d.Tenant.Currency)))
 		}
-	}
-	fees, _ := d.inCurrency(messages.MetricRevenueFees)
-	feeBy := map[string]int64{}
-	for _, f := range fees {
-		if c := f.Dimensions["charge_currency"]; c != "" && c != d.Tenant.Currency && !f.OccurredAt.Before(p.Start) && f.OccurredAt.Before(p.End) {
-			feeBy[c] += f.Value
-		}
-	}
-	for _, c := range slices.Sorted(maps.Keys(by)) {
-		parts = append(parts, fmt.Sprintf("Settled in %s: %s from %s charges (fees %s, at Stripe's exchange rate).",
-			d.Tenant.Currency, money(by[c], d.Tenant.Currency), c, money(feeBy[c], d.Tenant.Currency)))
 	}
 	return strings.Join(parts, " ")
 }

@@ -40,15 +40,22 @@ const (
 	accountRefunds  = "4010 Refunds"
 	accountDisputes = "4020 Disputes"
 	accountFees     = "6700 Bank & payment fees"
+	// accountConversion clears Stripe's currency conversions: a charge in
+	// one currency settled in another leaves the one and enters the other.
+	accountConversion = "1090 Stripe currency conversion"
 )
 
 // LedgerLines are the period's ledger lines of one tenant, in every
 // currency, by date: each charge; each charge's refunds in the period
 // (the change of its cumulative refunded amount); money disputes withdrew
-// or reinstated; processor fees; and the imported expense rows dated in
-// the period, AWS rows whose month Cost Explorer covers left out as the
-// report leaves them out. Lines in the tenant's currency add up to the
-// report's gross charges, refunds, disputes, fees and expenses.
+// or reinstated; processor fees; Stripe's currency conversions of charges
+// (and their disputes' funds) settled in another currency, two lines each
+// on accountConversion; and the imported expense rows dated in the period,
+// AWS rows whose month Cost Explorer covers left out as the report leaves
+// them out. Lines in the tenant's currency add up to the report's gross
+// charges, refunds, disputes, fees and expenses, with the fees of charges
+// settled from other currencies (the Settlement table's) on their own
+// lines.
 //
 // The portfolio accounting report passes every member's lines to
 // LedgerCSV.
@@ -94,8 +101,43 @@ func (d *Data) LedgerLines() []LedgerLine {
 	}
 	for _, f := range d.Facts(messages.MetricRevenueFees) {
 		if inPeriod(f) {
-			line(f, accountFees, "Processor fee", -f.Value)
+			desc := "Processor fee"
+			if c := f.Dimensions["charge_currency"]; c != "" && c != f.Currency {
+				desc += " (" + c + " charge settled in " + f.Currency + ")"
+			}
+			line(f, accountFees, desc, -f.Value)
 		}
+	}
+	// Stripe's conversions, each as two lines of the clearing account: out
+	// of the charge's currency, into the settlement currency (or back, for
+	// a dispute's funds). The exchange rate is Stripe's, for information.
+	grossOf := map[string]int64{}
+	for _, f := range d.Facts(messages.MetricRevenueGross) {
+		if f.Kind == messages.KindAdditive {
+			grossOf[f.ObjectID+"|"+f.Currency] += f.Value
+		}
+	}
+	disputed := map[string]int64{}
+	for _, f := range d.Facts(messages.MetricRevenueDisputed) {
+		disputed[f.Dimensions["dispute"]+"|"+f.Dimensions["funds"]+"|"+f.Currency] += f.Value
+	}
+	for _, f := range d.Facts(messages.MetricRevenueSettled) {
+		cc := f.Dimensions["charge_currency"]
+		if !inPeriod(f) || cc == "" || cc == f.Currency {
+			continue
+		}
+		what, out := "charge "+f.ObjectID, -grossOf[f.ObjectID+"|"+cc]
+		if f.Dimensions["type"] == "dispute" {
+			what, out = "dispute "+f.Dimensions["dispute"]+" (funds "+f.Dimensions["funds"]+")", disputed[f.Dimensions["dispute"]+"|"+f.Dimensions["funds"]+"|"+cc]
+		}
+		desc := "Stripe conversion of " + what + ": " + cc + " to " + f.Currency
+		if r := f.Dimensions["exchange_rate"]; r != "" {
+			desc += " at " + r
+		}
+		line(f, accountConversion, desc, f.Value)
+		from := f
+		from.Currency = cc
+		line(from, accountConversion, desc, out)
 	}
 	ce := d.ceMonths()
 	for _, f := range readmodel.StatesAt(d.Facts(metricExpenses), to) {

@@ -471,7 +471,7 @@ func portfolioAccounting(v *PortfolioView, ms []*member, p tenants.Portfolio, pe
 				rec = Line{Label: "Payouts reconciliation", Value: "reconciled", Status: good}
 			} else {
 				rec = Line{Label: "Payouts reconciliation", Value: signedMoney(g.diff, cc) + " unreconciled", Status: warn,
-					Note: "Stripe balance at " + dateIn(g.end, d.Loc) + " " + money(g.close, cc) + " vs expected " + money(g.expected, cc)}
+					Note: g.balanceLabel() + dateIn(g.end, d.Loc) + " " + money(g.close, cc) + " vs expected " + money(g.expected, cc)}
 			}
 		}
 		if failed := d.Count(messages.MetricPayoutsFailed, d.Period.Start, d.Period.End); failed.V > 0 {

@@ -104,7 +104,7 @@ func DemoEvents(f Fixtures, tenantID string, now time.Time, livemode bool, curre
 		}
 		b.add("charge.succeeded", day(c.day), edit(0))
 		if c.refunded > 0 {
-			b.add("charge.refunded", day(c.day)+3600, edit(c.refunded))
+			b.add("charge.refunded", refundAt(day(c.day)), edit(c.refunded))
 		}
 	}
 	subs := []struct {
@@ -187,13 +187,43 @@ func DemoEvents(f Fixtures, tenantID string, now time.Time, livemode bool, curre
 		o["id"], o["created"], o["expires_at"] = "cs_demo"+tag+"x", day(6), day(5)
 		o["status"], o["payment_status"], o["payment_intent"] = "expired", "unpaid", nil
 	})
-	b.add("payout.paid", day(7), func(o map[string]any) {
-		o["id"], o["created"], o["arrival_date"], o["amount"] = "po_demo"+tag, day(9), day(7), scale(15000)
-		o["balance_transaction"] = "txn_demo" + tag + "po"
+	// A dispute on the third charge: its funds and Stripe's dispute fee
+	// are withdrawn from the balance.
+	disputed := charges[2]
+	b.add("charge.dispute.funds_withdrawn", day(5), func(o map[string]any) {
+		o["id"], o["created"], o["charge"], o["amount"], o["status"] = "dp_demo"+tag, day(5), fmt.Sprintf("ch_demo%s2", tag), disputed.amount, "needs_response"
+		o["payment_intent"] = nil
+		o["balance_transactions"] = []any{map[string]any{"id": "txn_demo" + tag + "dp", "object": "balance_transaction", "amount": -disputed.amount,
+			"fee": DemoDisputeFee, "net": -disputed.amount - DemoDisputeFee, "currency": "usd", "created": day(5), "available_on": day(5),
+			"type": "adjustment", "reporting_category": "dispute", "status": "available"}}
 	})
-	b.add("balance.available", now.Unix()-60, func(o map[string]any) {
-		o["available"] = []any{map[string]any{"amount": scale(64250), "currency": "usd", "source_types": map[string]any{"card": scale(64250)}}}
-		o["pending"] = []any{map[string]any{"amount": scale(8000), "currency": "usd", "source_types": map[string]any{"card": scale(8000)}}}
+	// The Stripe balance those charges, refunds and the dispute moved, and
+	// the payouts it paid (see demoBalance).
+	bal := demoBalance{}
+	for i, c := range charges {
+		bal.charge(day(c.day), c.amount)
+		bal.debit(refundAt(day(c.day)), c.refunded) // 0 when not refunded
+		if i == 2 {
+			bal.debit(day(5), disputed.amount+DemoDisputeFee)
+		}
+	}
+	for _, d := range demoPayoutDays {
+		created := day(d)
+		amount := bal.payout(created)
+		if amount <= 0 {
+			continue
+		}
+		id := fmt.Sprintf("po_demo%s%d", tag, d)
+		b.add("payout.paid", created+86400, func(o map[string]any) {
+			o["id"], o["created"], o["arrival_date"], o["amount"] = id, created, created+86400, amount
+			o["balance_transaction"] = "txn_" + id
+		})
+	}
+	read := now.Unix() - 60
+	available, pending := bal.at(read)
+	b.add("balance.available", read, func(o map[string]any) {
+		o["available"] = []any{map[string]any{"amount": available, "currency": "usd", "source_types": map[string]any{"card": available}}}
+		o["pending"] = []any{map[string]any{"amount": pending, "currency": "usd", "source_types": map[string]any{"card": pending}}}
 	})
 	if b.err != nil {
 		return nil, b.err
@@ -234,6 +264,8 @@ func (b *demoBuilder) add(typ string, created int64, edit func(o map[string]any)
 		switch typ {
 		case "checkout.session.expired":
 			tmpl, ok = b.f["checkout.session.completed"]
+		case "charge.dispute.funds_withdrawn":
+			tmpl, ok = b.f["charge.dispute.created"]
 		case "customer.created":
 			tmpl, ok = json.RawMessage(`{"object":"event","api_version":"2023-10-16","data":{"object":{"object":"customer"}}}`), true
 		}
@@ -283,4 +315,70 @@ func (b *demoBuilder) setCurrency(v any) {
 			b.setCurrency(x)
 		}
 	}
+}
+
+// The demo's Stripe pricing and payout schedule, as a US account on
+// Stripe's standard terms has them: a card charge costs 2.9 % + 30 cents
+// (DemoFee); its net becomes available two days after capture (pending
+// until then); a refund or a dispute is taken off the balance at once
+// (Stripe keeps the charge's fee; a dispute costs DemoDisputeFee more);
+// an automatic weekly payout pays out the available balance, arriving the
+// next day.
+const (
+	demoFeePermille   = 29   // 2.9 %
+	demoFeeFixed      = 30   // minor units
+	demoAvailableDays = 2    // days from capture to available
+	DemoDisputeFee    = 1500 // minor units
+)
+
+// refundAt is when the demo refunds a charge captured at captured: an
+// hour later.
+func refundAt(captured int64) int64 { return captured + 3600 }
+
+// demoPayoutDays are the days before now the weekly payouts are created.
+var demoPayoutDays = []int{15, 8}
+
+// DemoFee is Stripe's fee on a demo charge of amount (minor units),
+// rounded half up: 2.9 % + 30.
+func DemoFee(amount int64) int64 {
+	return (amount*demoFeePermille+500)/1000 + demoFeeFixed
+}
+
+// demoBalance is the demo's Stripe balance: every movement with the time
+// its funds are available (unix seconds), payouts included.
+type demoBalance struct {
+	moves []demoMove
+}
+
+type demoMove struct{ availableAt, amount int64 }
+
+// charge adds a charge's net, available demoAvailableDays after capture.
+func (b *demoBalance) charge(at, amount int64) {
+	b.moves = append(b.moves, demoMove{at + demoAvailableDays*86400, amount - DemoFee(amount)})
+}
+
+// debit takes amount off the balance at at.
+func (b *demoBalance) debit(at, amount int64) { b.moves = append(b.moves, demoMove{at, -amount}) }
+
+// at is the balance read at t: available (funds available by t, less
+// what was taken off) and pending (not yet available).
+func (b *demoBalance) at(t int64) (available, pending int64) {
+	for _, m := range b.moves {
+		if m.availableAt <= t {
+			available += m.amount
+		} else {
+			pending += m.amount
+		}
+	}
+	return available, pending
+}
+
+// payout pays out the available balance at t (0 when there is none).
+func (b *demoBalance) payout(t int64) int64 {
+	available, _ := b.at(t)
+	if available <= 0 {
+		return 0
+	}
+	b.debit(t, available)
+	return available
 }

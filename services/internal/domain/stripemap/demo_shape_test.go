@@ -109,14 +109,15 @@ func TestDemoEventsFollowTheScript(t *testing.T) {
 		"charge.succeeded", "customer.subscription.updated", // 18
 		"checkout.session.completed",                    // 16
 		"customer.subscription.created", "invoice.paid", // 15
-		"charge.succeeded", "charge.refunded", // 14
+		"charge.succeeded", "payout.paid", "charge.refunded", // 14 (the payout of day 15 arrives)
 		"customer.created",                                          // 12
 		"customer.subscription.created",                             // 10
 		"charge.succeeded",                                          // 9
 		"checkout.session.completed",                                // 8
-		"payout.paid",                                               // 7
+		"payout.paid",                                               // 7 (the payout of day 8 arrives)
 		"charge.succeeded",                                          // 6
 		"customer.subscription.deleted", "checkout.session.expired", // 5
+		"charge.dispute.funds_withdrawn",      // 5
 		"invoice.payment_failed",              // 4
 		"customer.created",                    // 3
 		"charge.succeeded", "charge.refunded", // 2
@@ -215,18 +216,51 @@ func TestDemoEventsFollowTheScript(t *testing.T) {
 		t.Errorf("failed invoice %+v; want %d due", fl, scale(2900)*3)
 	}
 
-	// Checkouts expire a day after they open; the balance is read a minute
-	// before now; the payout is the script's.
+	// Checkouts expire a day after they open.
 	for _, c := range by["checkout.session.completed"] {
 		if c.obj.num(t, "expires_at") != c.obj.num(t, "created")+dayS {
 			t.Errorf("checkout %v expires %v", c.obj["id"], c.obj["expires_at"])
 		}
 	}
-	if b := by["balance.available"]; len(b) != 1 || b[0].created != now.Unix()-60 || b[0].obj.num(t, "available", "0", "amount") != scale(64250) {
-		t.Errorf("balance %+v", b)
+	// The dispute withdraws the third charge's amount and Stripe's fee.
+	if d := by["charge.dispute.funds_withdrawn"]; len(d) != 1 || d[0].obj["charge"] != "ch_demo"+tag+"2" || d[0].obj.num(t, "amount") != scale(2500) ||
+		d[0].obj.num(t, "balance_transactions", "0", "amount") != -scale(2500) || d[0].obj.num(t, "balance_transactions", "0", "fee") != DemoDisputeFee ||
+		d[0].obj.num(t, "balance_transactions", "0", "net") != -scale(2500)-DemoDisputeFee || d[0].created != day(5) {
+		t.Errorf("dispute %+v", d)
 	}
-	if p := by["payout.paid"]; len(p) != 1 || p[0].obj.num(t, "amount") != scale(15000) || p[0].obj.num(t, "arrival_date") != day(7) {
-		t.Errorf("payout %+v", p)
+	// The balance, traced by hand through Stripe's schedule: a charge's
+	// net (less 2.9 % + 30) is available 2 days after capture; refunds and
+	// the dispute come off at once; the weekly payouts (created on days
+	// 15 and 8, arriving a day later) pay out what is available.
+	net := func(i int) int64 { return scale(gross[i]) - DemoFee(scale(gross[i])) }
+	payouts := []struct{ created, amount int64 }{
+		{day(15), net(0)},              // charge 0 (day 18) available on day 16
+		{day(8), net(1) - scale(4000)}, // charge 1 (day 14) on day 12, less its refund; charge 2 not until day 7
+	}
+	if p := by["payout.paid"]; len(p) != len(payouts) {
+		t.Errorf("payouts %+v", p)
+	} else {
+		for i, w := range payouts {
+			if p[i].obj.num(t, "amount") != w.amount || p[i].obj.num(t, "created") != w.created || p[i].obj.num(t, "arrival_date") != w.created+dayS || p[i].created != w.created+dayS {
+				t.Errorf("payout %d: %v created %v arriving %v; want %d created %d arriving %d", i, p[i].obj["amount"], p[i].obj["created"], p[i].obj["arrival_date"], w.amount, w.created, w.created+dayS)
+			}
+		}
+	}
+	// Read a minute before now: charges 2 and 3 available, less the last
+	// refund and the dispute; charge 4 (day 2) still pending.
+	available := net(2) + net(3) - scale(7500) - scale(2500) - DemoDisputeFee
+	if b := by["balance.available"]; len(b) != 1 || b[0].created != now.Unix()-60 || b[0].obj.num(t, "available", "0", "amount") != available ||
+		b[0].obj.num(t, "pending", "0", "amount") != net(4) {
+		t.Errorf("balance %+v; want %d available, %d pending", b, available, net(4))
+	}
+}
+
+// Stripe's standard US card price: 2.9 % + 30 cents, rounded half up.
+func TestDemoFee(t *testing.T) {
+	for _, c := range []struct{ amount, fee int64 }{{10000, 320}, {1650, 78}, {0, 30}, {1724, 80}, {1706, 79}} {
+		if got := DemoFee(c.amount); got != c.fee {
+			t.Errorf("DemoFee(%d) = %d, want %d", c.amount, got, c.fee)
+		}
 	}
 }
 
@@ -250,5 +284,30 @@ func TestDemoFixturesRefused(t *testing.T) {
 	delete(f, "payout.paid")
 	if _, err := DemoEvents(f, tenant, time.Now(), false, "USD"); err == nil || !strings.Contains(err.Error(), "no fixture for payout.paid") {
 		t.Errorf("missing fixture: %v", err)
+	}
+}
+
+// The demo balance: a charge's net is pending until exactly two days
+// after capture, then available; a debit counts at once; a payout takes
+// what is available, and nothing when there is none.
+func TestDemoBalance(t *testing.T) {
+	const day = 86400
+	var b demoBalance
+	b.charge(0, 10000) // net 9680
+	if a, p := b.at(2*day - 1); a != 0 || p != 9680 {
+		t.Fatalf("a second before: %d available, %d pending; want 0, 9680", a, p)
+	}
+	if a, p := b.at(2 * day); a != 9680 || p != 0 {
+		t.Fatalf("two days after: %d available, %d pending; want 9680, 0", a, p)
+	}
+	b.debit(day, 1000)
+	if got := b.payout(2 * day); got != 8680 {
+		t.Fatalf("payout = %d, want 8680", got)
+	}
+	if got := b.payout(3 * day); got != 0 {
+		t.Fatalf("second payout = %d, want 0 (nothing left)", got)
+	}
+	if a, p := b.at(3 * day); a != 0 || p != 0 {
+		t.Fatalf("after the payout: %d available, %d pending", a, p)
 	}
 }

@@ -63,10 +63,13 @@
 //     its created time: type=charge (dimension charge_currency) when a
 //     charge is read with balance_transaction expanded (ChargeBalance: the
 //     stripe-collector's enrichment, the backfill), type=dispute from a
-//     dispute's balance transactions. A known zero is recorded too.
+//     dispute's balance transactions (dimension charge_currency: the
+//     disputed charge's). A known zero is recorded too.
 //   - revenue.settled (additive): a charge in the settlement currency when
-//     it differs from the charge's (balance transaction amount, dimension
-//     exchange_rate).
+//     it differs from the charge's (balance transaction amount, dimensions
+//     charge_currency and exchange_rate); type=dispute for the funds a
+//     dispute on such a charge withdrew (negative) or reinstated
+//     (positive), from the dispute's balance transactions.
 //   - revenue.fee_unknown (additive count): a captured charge whose balance
 //     transaction Stripe would not return (FeeUnknown), once per charge.
 //   - mrr (state per subscription): the sum over items of unit amount ×
@@ -151,7 +154,8 @@
 //   - checkout.completed / checkout.expired (additive count): per session;
 //     completed at the session's created time, expired at expires_at.
 //   - customers.new (additive count): per customer at its created time.
-//   - cash.stripe_available (gauge per currency): balance.available.
+//   - cash.stripe_available and cash.stripe_pending (gauges per currency):
+//     balance.available, its available and its pending amounts.
 //
 // Amounts are Boardpack minor units (ISO 4217 digits): Stripe's ISK
 // amounts, two-decimal in its API, are divided by 100; UGX is zero-decimal

@@ -589,8 +589,24 @@ func disputeFunds(tenantID string, d *stripe.Dispute, withdrawn bool, at time.Ti
 	e.Dimensions = map[string]string{"dispute": d.ID, "funds": dir}
 	e.EventID = EventID(tenantID, e.Metric, d.ID, dir)
 	out := []messages.MetricEvent{e}
+	if settle := btCurrency(bt); settle != "" && settle != cur {
+		// The same funds in the settlement currency, for the settlement
+		// side of the charge (signed as the balance moved).
+		s := base(tenantID, messages.MetricRevenueSettled, obj, at, d.Livemode)
+		s.Kind, s.Value, s.Currency = messages.KindAdditive, amount(bt.Amount, settle), settle
+		s.Dimensions = map[string]string{"charge_currency": cur, "type": "dispute", "dispute": d.ID, "funds": dir}
+		if bt.ExchangeRate != 0 {
+			s.Dimensions["exchange_rate"] = strconv.FormatFloat(bt.ExchangeRate, 'f', -1, 64)
+		}
+		s.EventID = EventID(tenantID, s.Metric, bt.ID, d.ID, dir)
+		out = append(out, s)
+	}
 	if bt != nil && bt.Fee != 0 {
-		out = append(out, fee(tenantID, bt, obj, "dispute", d.Livemode))
+		// The fee is in the settlement currency; the charge's currency
+		// says whose settlement it belongs to (as a charge's fee does).
+		f := fee(tenantID, bt, obj, "dispute", d.Livemode)
+		f.Dimensions["charge_currency"] = cur
+		out = append(out, f)
 	}
 	return out
 }
@@ -920,11 +936,19 @@ func Customer(tenantID string, c *stripe.Customer) []messages.MetricEvent {
 	return []messages.MetricEvent{e}
 }
 
-// Balance returns the available balance per currency as gauges read at at.
+// Balance returns the available and the pending balance per currency as
+// gauges read at at.
 func Balance(tenantID string, b *stripe.Balance, at time.Time) []messages.MetricEvent {
+	out := balanceGauges(tenantID, messages.MetricCashStripe, b.Available, at, b.Livemode)
+	return append(out, balanceGauges(tenantID, messages.MetricCashStripePending, b.Pending, at, b.Livemode)...)
+}
+
+// balanceGauges is one gauge of metric per currency of a balance's
+// available or pending amounts (the first of each currency).
+func balanceGauges(tenantID, metric string, amounts []*stripe.Amount, at time.Time, livemode bool) []messages.MetricEvent {
 	var out []messages.MetricEvent
 	seen := map[string]bool{}
-	for _, a := range b.Available {
+	for _, a := range amounts {
 		if a == nil || a.Currency == "" {
 			continue
 		}
@@ -933,7 +957,7 @@ func Balance(tenantID string, b *stripe.Balance, at time.Time) []messages.Metric
 			continue
 		}
 		seen[cur] = true
-		e := base(tenantID, messages.MetricCashStripe, "", at, b.Livemode)
+		e := base(tenantID, metric, "", at, livemode)
 		e.Kind, e.Value, e.Currency, e.Entity = messages.KindGauge, a.Amount, cur, cur
 		e.EventID = EventID(tenantID, e.Metric, cur, strconv.FormatInt(at.Unix(), 10))
 		out = append(out, e)
@@ -1565,6 +1589,14 @@ func state(tenantID, metric, entity, objectID string, at time.Time, livemode boo
 func unix(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
 
 func currency(c stripe.Currency) string { return strings.ToUpper(string(c)) }
+
+// btCurrency is a balance transaction's currency ("" without one).
+func btCurrency(bt *stripe.BalanceTransaction) string {
+	if bt == nil {
+		return ""
+	}
+	return currency(bt.Currency)
+}
 
 // amount converts a Stripe API amount of cur into Boardpack's minor units
 // (ISO 4217 digits). They are the same except where Stripe keeps two

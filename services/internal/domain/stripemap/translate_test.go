@@ -86,15 +86,22 @@ func TestTranslateFixtures(t *testing.T) {
 		wantErr error
 	}{
 		{name: "balance available", file: "balance_available.json", want: []fact{
-			{messages.MetricCashStripe, messages.KindGauge, 0, "USD", "", "USD", 0, 1703000010, ""}}},
+			{messages.MetricCashStripe, messages.KindGauge, 0, "USD", "", "USD", 0, 1703000010, ""},
+			{messages.MetricCashStripePending, messages.KindGauge, 0, "USD", "", "USD", 0, 1703000010, ""}}},
 		{name: "balance available, two currencies", file: "balance_available.json", edit: func(o map[string]any) {
 			o["available"] = []any{
 				map[string]any{"amount": 125000, "currency": "usd"},
 				map[string]any{"amount": 9900, "currency": "eur"},
 			}
+			o["pending"] = []any{
+				map[string]any{"amount": 4100, "currency": "usd"},
+				map[string]any{"amount": 700, "currency": "eur"},
+			}
 		}, want: []fact{
 			{messages.MetricCashStripe, messages.KindGauge, 125000, "USD", "", "USD", 0, 1703000010, ""},
 			{messages.MetricCashStripe, messages.KindGauge, 9900, "EUR", "", "EUR", 0, 1703000010, ""},
+			{messages.MetricCashStripePending, messages.KindGauge, 4100, "USD", "", "USD", 0, 1703000010, ""},
+			{messages.MetricCashStripePending, messages.KindGauge, 700, "EUR", "", "EUR", 0, 1703000010, ""},
 		}},
 		{name: "dispute created (open)", file: "charge_dispute_created.json", want: []fact{
 			{messages.MetricDisputesAtStake, messages.KindState, 1000, "USD", "", "dp_1OPoujJN5vQBdWExZXzZC5oN", 1234567890, 1234567890, "ch_1OPoueJN5vQBdWExHvNS496R"}}},

@@ -216,14 +216,7 @@ func portfolioRow(sp tenants.StoredPortfolio) Row {
 			r.Recipients[role] = n
 		}
 	}
-	if !sp.AppliedAt.IsZero() {
-		t := sp.AppliedAt.UTC()
-		r.AppliedAt = &t
-	}
-	if !sp.DeletedAt.IsZero() {
-		t := sp.DeletedAt.UTC()
-		r.DeletedAt = &t
-	}
+	r.AppliedAt, r.DeletedAt = utcPtr(sp.AppliedAt), utcPtr(sp.DeletedAt)
 	return r
 }
 
@@ -232,13 +225,16 @@ func rowOf(st tenants.Stored) Row {
 	for _, role := range rolesOf(st.Tenant) {
 		r.Recipients[role] = len(st.Recipients[role])
 	}
-	if !st.AppliedAt.IsZero() {
-		t := st.AppliedAt.UTC()
-		r.AppliedAt = &t
-	}
-	if !st.DeletedAt.IsZero() {
-		t := st.DeletedAt.UTC()
-		r.DeletedAt = &t
-	}
+	r.AppliedAt, r.DeletedAt = utcPtr(st.AppliedAt), utcPtr(st.DeletedAt)
 	return r
+}
+
+// utcPtr is t in UTC for a row's optional time (nil when t is zero: not
+// applied, not deleted).
+func utcPtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
 }
