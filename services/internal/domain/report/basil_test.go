@@ -1,34 +1,17 @@
 package report
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
-	"github.com/stripe/stripe-go/v76"
-
 	"github.com/boardpack/boardpack/messages"
-	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
 )
 
 // basilFacts translates events as an endpoint on 2025-03-31.basil sends
 // them.
 func basilFacts(t *testing.T, tenantID string, evs ...stripeEv) []messages.MetricEvent {
 	t.Helper()
-	var out []messages.MetricEvent
-	for i, e := range evs {
-		raw, err := json.Marshal(e.obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ev := stripe.Event{ID: "evt_" + itoa(i), Type: stripe.EventType(e.typ), Created: e.at.Unix(), APIVersion: "2025-03-31.basil", Data: &stripe.EventData{Raw: raw}}
-		fs, err := stripemap.Translate(tenantID, ev)
-		if err != nil {
-			t.Fatalf("translate %s: %v", e.typ, err)
-		}
-		out = append(out, fs...)
-	}
-	return out
+	return stripeFactsAt(t, tenantID, "2025-03-31.basil", evs...)
 }
 
 // TestAccountingBasilRefundReducesItsInvoice: the invoice of

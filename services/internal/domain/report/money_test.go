@@ -19,13 +19,19 @@ import (
 // way the stripe-collector does, into the tenant's facts.
 func stripeFacts(t *testing.T, tenantID string, evs ...stripeEv) []messages.MetricEvent {
 	t.Helper()
+	return stripeFactsAt(t, tenantID, stripe.APIVersion, evs...)
+}
+
+// stripeFactsAt is stripeFacts for an endpoint on another API version.
+func stripeFactsAt(t *testing.T, tenantID, version string, evs ...stripeEv) []messages.MetricEvent {
+	t.Helper()
 	var out []messages.MetricEvent
 	for i, e := range evs {
 		raw, err := json.Marshal(e.obj)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev := stripe.Event{ID: "evt_" + itoa(i), Type: stripe.EventType(e.typ), Created: e.at.Unix(), APIVersion: stripe.APIVersion, Data: &stripe.EventData{Raw: raw}}
+		ev := stripe.Event{ID: "evt_" + itoa(i), Type: stripe.EventType(e.typ), Created: e.at.Unix(), APIVersion: version, Data: &stripe.EventData{Raw: raw}}
 		fs, err := stripemap.Translate(tenantID, ev)
 		if err != nil {
 			t.Fatalf("translate %s: %v", e.typ, err)
