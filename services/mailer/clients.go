@@ -19,29 +19,32 @@ import (
 // binary. (SQS still keeps its operations: watermill-aws's subscriber
 // holds an *sqs.Client.)
 
+// errNotMailerOperation answers the DynamoDB operations that the stores'
+// interfaces name but that the mailer never calls (and its IAM role does not
+// allow), so the binary keeps neither them nor a grant for them.
+type errNotMailerOperation string
+
+func (e errNotMailerOperation) Error() string {
+	return "dynamodb " + string(e) + ": not an operation the mailer calls"
+}
+
 // dynamoClient is the DynamoDB operations the mailer's stores and
 // readiness check call.
 type dynamoClient struct {
-	getItem            func(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	putItem            func(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	updateItem         func(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
-	deleteItem         func(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
-	query              func(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-	transactWriteItems func(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
-	batchWriteItem     func(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
-	describeTable      func(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+	getItem       func(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	putItem       func(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	updateItem    func(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	query         func(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	describeTable func(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
 }
 
 func newDynamoClient(c *dynamodb.Client) dynamoClient {
 	return dynamoClient{
-		getItem:            c.GetItem,
-		putItem:            c.PutItem,
-		updateItem:         c.UpdateItem,
-		deleteItem:         c.DeleteItem,
-		query:              c.Query,
-		transactWriteItems: c.TransactWriteItems,
-		batchWriteItem:     c.BatchWriteItem,
-		describeTable:      c.DescribeTable,
+		getItem:       c.GetItem,
+		putItem:       c.PutItem,
+		updateItem:    c.UpdateItem,
+		query:         c.Query,
+		describeTable: c.DescribeTable,
 	}
 }
 
@@ -58,7 +61,7 @@ func (c dynamoClient) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInp
 }
 
 func (c dynamoClient) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	return c.deleteItem(ctx, in, opts...)
+	return nil, errNotMailerOperation("DeleteItem")
 }
 
 func (c dynamoClient) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
@@ -66,11 +69,11 @@ func (c dynamoClient) Query(ctx context.Context, in *dynamodb.QueryInput, opts .
 }
 
 func (c dynamoClient) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	return c.transactWriteItems(ctx, in, opts...)
+	return nil, errNotMailerOperation("TransactWriteItems")
 }
 
 func (c dynamoClient) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
-	return c.batchWriteItem(ctx, in, opts...)
+	return nil, errNotMailerOperation("BatchWriteItem")
 }
 
 func (c dynamoClient) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
