@@ -180,11 +180,11 @@ func (d *Data) countIn(metric string, from, to time.Time) int {
 	return n
 }
 
-// chargeFeesKnown reports whether any fee other than a dispute fee was
-// ever recorded.
+// chargeFeesKnown reports whether any charge's fee was ever recorded (a
+// dispute's or a refund's fee says nothing of the charges').
 func (d *Data) chargeFeesKnown() bool {
 	for _, f := range d.Facts(messages.MetricRevenueFees) {
-		if f.Dimensions["type"] != "dispute" {
+		if t := f.Dimensions["type"]; t != "dispute" && t != "refund" {
 			return true
 		}
 	}

@@ -49,7 +49,7 @@ const (
 // currency, by date: each charge; each charge's refunds in the period
 // (the change of its cumulative refunded amount); money disputes withdrew
 // or reinstated; processor fees; Stripe's currency conversions of charges
-// (and their disputes' funds) settled in another currency, two lines each
+// (and their refunds' and disputes' funds) settled in another currency, two lines each
 // on accountConversion; and the imported expense rows dated in the period,
 // AWS rows whose month Cost Explorer covers left out as the report leaves
 // them out. Lines in the tenant's currency add up to the report's gross
@@ -121,14 +121,29 @@ func (d *Data) LedgerLines() []LedgerLine {
 	for _, f := range d.Facts(messages.MetricRevenueDisputed) {
 		disputed[f.Dimensions["dispute"]+"|"+f.Dimensions["funds"]+"|"+f.Currency] += f.Value
 	}
+	// A refund's amount in its (the charge's) currency: its largest state,
+	// what left while it stood.
+	refundOf := map[string]int64{}
+	for _, f := range d.Facts(messages.MetricRevenueRefunded) {
+		k := f.Entity + "|" + f.Currency
+		refundOf[k] = max(refundOf[k], f.Value)
+	}
 	for _, f := range d.Facts(messages.MetricRevenueSettled) {
 		cc := f.Dimensions["charge_currency"]
 		if !inPeriod(f) || cc == "" || cc == f.Currency {
 			continue
 		}
 		what, out := "charge "+f.ObjectID, -grossOf[f.ObjectID+"|"+cc]
-		if f.Dimensions["type"] == "dispute" {
+		switch f.Dimensions["type"] {
+		case "dispute":
 			what, out = "dispute "+f.Dimensions["dispute"]+" (funds "+f.Dimensions["funds"]+")", disputed[f.Dimensions["dispute"]+"|"+f.Dimensions["funds"]+"|"+cc]
+		case "refund":
+			// Out: the refund's amount comes into the charge currency to be
+			// paid back; returned (a failed refund): it goes back out.
+			what, out = "refund "+f.Dimensions["refund"]+" (funds "+f.Dimensions["funds"]+")", refundOf[f.Dimensions["refund"]+"|"+cc]
+			if f.Dimensions["funds"] == "returned" {
+				out = -out
+			}
 		}
 		desc := "Stripe conversion of " + what + ": " + cc + " to " + f.Currency
 		if r := f.Dimensions["exchange_rate"]; r != "" {

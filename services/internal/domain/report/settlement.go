@@ -13,9 +13,9 @@ import (
 
 // settlement is what the charges of one currency, settled by Stripe into
 // a balance of another, came to over a period, as their balance
-// transactions record it (stripemap.ChargeBalance, Dispute): gross in the
-// charge currency; the settled amount, dispute funds, fees and net in the
-// settlement currency. Nothing is converted: the exchange rates are
+// transactions record it (stripemap.ChargeBalance, RefundBalance,
+// Dispute): gross in the charge currency; the settled amount, refunds,
+// dispute funds, fees and net in the settlement currency. Nothing is converted: the exchange rates are
 // Stripe's, kept as text for display, never used in a sum.
 type settlement struct {
 	chargeCur, settleCur string
@@ -23,23 +23,24 @@ type settlement struct {
 	gross                int64 // charge currency
 	settled              int64 // settlement currency: the charges
 	disputes             int64 // settlement currency: withdrawn (−) and reinstated (+)
-	fees                 int64 // settlement currency: charge and dispute fees
+	refunds              int64 // settlement currency: refunded (−) and failed refunds returned (+)
+	fees                 int64 // settlement currency: charge, refund and dispute fees
 	rates                []string
-	// refunded counts the pair's charges (of any period) refunded in the
-	// period: their refunds are in the charge currency only (a refund's
-	// balance transaction is not read), so net leaves them out.
-	refunded int
+	// unread counts the pair's refunds in the period whose balance
+	// transaction was not read (no Stripe API key, or not yet): they are
+	// in the charge currency only, so net leaves them out.
+	unread int
 }
 
-// net is what the charges and their disputes moved in the
+// net is what the charges, their refunds and their disputes moved in the
 // settlement-currency balance.
-func (s settlement) net() int64 { return s.settled + s.disputes - s.fees }
+func (s settlement) net() int64 { return s.settled + s.refunds + s.disputes - s.fees }
 
 // settlements are the period's money in one currency settled by Stripe in
 // another, one per (charge currency, settlement currency), sorted by both.
 // Each fact counts in the period of its balance transaction: a charge's
-// settled amount (and its gross, in the charge currency), a dispute's
-// funds, and every fee (revenue.fees in the settlement currency whose
+// settled amount (and its gross, in the charge currency), a refund's or a
+// dispute's funds, and every fee (revenue.fees in the settlement currency whose
 // charge_currency is the pair's).
 func (d *Data) settlements(p Period) []settlement {
 	type pair struct{ charge, settle string }
@@ -64,8 +65,12 @@ func (d *Data) settlements(p Period) []settlement {
 		if r := f.Dimensions["exchange_rate"]; r != "" {
 			rates[pair{s.chargeCur, s.settleCur}][r] = true
 		}
-		if f.Dimensions["type"] == "dispute" {
+		switch f.Dimensions["type"] {
+		case "dispute":
 			s.disputes += f.Value
+			continue
+		case "refund":
+			s.refunds += f.Value
 			continue
 		}
 		if _, dup := charged[f.ObjectID]; !dup {
@@ -80,19 +85,24 @@ func (d *Data) settlements(p Period) []settlement {
 		}
 	}
 	// A charge settled in another currency, whenever: its pair, for its
-	// refunds in the period.
+	// refunds in the period whose balance transaction is not read (a
+	// charge's cumulative refunded figure names no refund: unread).
 	pairOf := map[string]pair{}
+	read := map[string]bool{} // refunds with a settled amount
 	for _, f := range d.Facts(messages.MetricRevenueSettled) {
 		if foreign(f) {
 			pairOf[f.ObjectID] = pair{f.Dimensions["charge_currency"], f.Currency}
+			if f.Dimensions["type"] == "refund" {
+				read[f.Dimensions["refund"]] = true
+			}
 		}
 	}
-	refunded := map[string]bool{}
+	unread := map[string]bool{}
 	for _, f := range d.Facts(messages.MetricRevenueRefunded) {
 		k, ok := pairOf[f.ObjectID]
-		if ok && f.Value != 0 && !refunded[f.ObjectID] && !f.OccurredAt.Before(p.Start) && f.OccurredAt.Before(p.End) {
-			refunded[f.ObjectID] = true
-			at(k.charge, k.settle).refunded++
+		if ok && f.Value != 0 && !read[f.Entity] && !unread[f.Entity] && !f.OccurredAt.Before(p.Start) && f.OccurredAt.Before(p.End) {
+			unread[f.Entity] = true
+			at(k.charge, k.settle).unread++
 		}
 	}
 	if len(by) == 0 {
@@ -164,7 +174,7 @@ func settledInto(ss []settlement, cur string) int64 {
 // settled in its own currency).
 func settlementTable(d *Data, ss []settlement) Table {
 	t := Table{Title: "Settlement: charges settled in another currency", Period: d.Period.Label(),
-		Head: []string{"Charges", "Gross (charge currency)", "Settled (settlement currency)", "Disputes (settlement currency)", "Stripe fees (settlement currency)", "Net settled (settlement currency)", "Exchange rate (Stripe's, informative)"}}
+		Head: []string{"Charges", "Gross (charge currency)", "Settled (settlement currency)", "Refunds (settlement currency)", "Disputes (settlement currency)", "Stripe fees (settlement currency)", "Net settled (settlement currency)", "Exchange rate (Stripe's, informative)"}}
 	if len(ss) == 0 {
 		return t
 	}
@@ -173,6 +183,7 @@ func settlementTable(d *Data, ss []settlement) Table {
 			fmt.Sprintf("%s charges settled in %s (%s in the period)", s.chargeCur, s.settleCur, plural(int64(s.charges), "charge")),
 			money(s.gross, s.chargeCur) + " " + s.chargeCur,
 			money(s.settled, s.settleCur) + " " + s.settleCur,
+			signedMoney(s.refunds, s.settleCur) + " " + s.settleCur,
 			signedMoney(s.disputes, s.settleCur) + " " + s.settleCur,
 			deducted(s.fees, s.settleCur) + " " + s.settleCur,
 			money(s.net(), s.settleCur) + " " + s.settleCur,
@@ -182,9 +193,9 @@ func settlementTable(d *Data, ss []settlement) Table {
 	t.Note = "Gross is in the charge's currency; the settled amount, fees and net are in the settlement currency, as Stripe's balance transactions record them. " +
 		"Nothing is converted or added across currencies: the exchange rates are shown for information."
 	for _, s := range ss {
-		if s.refunded > 0 {
-			t.Note += fmt.Sprintf(" %s in %s settled in %s refunded in the period: the refunds count in %s with the other refunds; what they took off the %s balance is not read, so the net settled leaves them out.",
-				map[bool]string{true: "1 charge", false: fmt.Sprintf("%d charges", s.refunded)}[s.refunded == 1], s.chargeCur, s.settleCur, s.chargeCur, s.settleCur)
+		if s.unread > 0 {
+			t.Note += fmt.Sprintf(" %s of %s charges settled in %s: the refunds count in %s with the other refunds; what they took off the %s balance is not read yet (it needs the Stripe API key), so the net settled leaves them out.",
+				plural(int64(s.unread), "refund"), s.chargeCur, s.settleCur, s.chargeCur, s.settleCur)
 		}
 	}
 	for _, s := range ss {

@@ -58,7 +58,7 @@ func TestSettlementInAnotherCurrency(t *testing.T) {
 		"- Net revenue — Oct 2026: $96.80",
 		"SETTLEMENT: CHARGES SETTLED IN ANOTHER CURRENCY",
 		"- EUR charges settled in USD (2 charges in the period) — Gross (charge currency): €70.00 EUR; Settled (settlement currency): $75.80 USD; "+
-			"Disputes (settlement currency): −$21.70 USD; Stripe fees (settlement currency): −$17.80 USD; Net settled (settlement currency): $36.30 USD; "+
+			"Refunds (settlement currency): $0.00 USD; Disputes (settlement currency): −$21.70 USD; Stripe fees (settlement currency): −$17.80 USD; Net settled (settlement currency): $36.30 USD; "+
 			"Exchange rate (Stripe's, informative): 1 EUR = 1.082 to 1.085 USD (2 rates)",
 		"- Net settled in USD from charges in other currencies — Amount: $36.30",
 		"- Expected closing (opening + net + net settled from other currencies − payouts) — Amount: $1,033.10",
@@ -83,7 +83,7 @@ func TestTenantChargesSettledElsewhere(t *testing.T) {
 	mustContain(t, accountingText(t, stripeFacts(t, tn.ID, stripeEv{"charge.succeeded", oct, usd}), time.October),
 		"- Processor fees — Oct 2026: $0.00",
 		"- USD charges settled in GBP (1 charge in the period) — Gross (charge currency): $100.00 USD; Settled (settlement currency): £79.00 GBP; "+
-			"Disputes (settlement currency): £0.00 GBP; Stripe fees (settlement currency): −£1.40 GBP; Net settled (settlement currency): £77.60 GBP; "+
+			"Refunds (settlement currency): £0.00 GBP; Disputes (settlement currency): £0.00 GBP; Stripe fees (settlement currency): −£1.40 GBP; Net settled (settlement currency): £77.60 GBP; "+
 			"Exchange rate (Stripe's, informative): 1 USD = 0.79 GBP",
 		"The fees of USD charges settled in GBP are in GBP: net revenue in USD leaves them out.")
 	if text := accountingText(t, stripeFacts(t, tn.ID, stripeEv{"charge.succeeded", oct, usd}), time.October); strings.Contains(text, "The payouts reconciliation adds") {
@@ -100,24 +100,62 @@ func TestSortedRates(t *testing.T) {
 }
 
 // A refund of a charge settled in another currency counts in the charge's
-// currency; the settlement side says its net leaves it out.
-func TestSettlementRefundsNoted(t *testing.T) {
+// currency. Its balance transaction read (the enrichment's, the
+// backfill's), the settlement side takes what it took off the USD balance,
+// and so does the payouts reconciliation; not read, the settlement side
+// says its net leaves it out.
+func TestSettlementRefunds(t *testing.T) {
 	tn := testTenant()
 	oct := pdt(time.October, 3, 12)
 	eur := chargeObj("ch_eur", 5000, "eur", oct, true)
 	eur["balance_transaction"] = map[string]any{"id": "txn_eur", "object": "balance_transaction", "amount": 5410, "fee": 187, "net": 5223, "currency": "usd", "exchange_rate": 1.082, "created": oct.Unix()}
-	refunded := chargeObj("ch_eur", 5000, "eur", oct, true)
-	refunded["amount_refunded"] = 1000
-	note := "1 charge in EUR settled in USD refunded in the period: the refunds count in EUR with the other refunds; what they took off the USD balance is not read, so the net settled leaves them out."
+	refundedAt := oct.Add(time.Hour)
+	re := map[string]any{"id": "re_eur", "object": "refund", "amount": 1000, "currency": "eur", "charge": "ch_eur", "status": "succeeded", "created": refundedAt.Unix(), "balance_transaction": "txn_re"}
+	note := "1 refund of EUR charges settled in USD: the refunds count in EUR with the other refunds; what they took off the USD balance is not read yet (it needs the Stripe API key), so the net settled leaves them out."
 	facts := stripeFacts(t, tn.ID, stripeEv{"charge.succeeded", oct, eur})
-	if text := accountingText(t, facts, time.October); strings.Contains(text, "refunded in the period") {
+	if text := accountingText(t, facts, time.October); strings.Contains(text, "not read yet") {
 		t.Fatalf("refund note without a refund:\n%s", text)
 	}
-	facts = stripeFacts(t, tn.ID, stripeEv{"charge.succeeded", oct, eur}, stripeEv{"charge.refunded", oct.Add(time.Hour), refunded})
-	mustContain(t, accountingText(t, facts, time.October),
-		"- EUR charges settled in USD (1 charge in the period) — Gross (charge currency): €50.00 EUR; Settled (settlement currency): $54.10 USD; ",
+	unread := stripeFacts(t, tn.ID, stripeEv{"charge.succeeded", oct, eur}, stripeEv{"refund.created", refundedAt, re})
+	mustContain(t, accountingText(t, unread, time.October),
+		"- EUR charges settled in USD (1 charge in the period) — Gross (charge currency): €50.00 EUR; Settled (settlement currency): $54.10 USD; Refunds (settlement currency): $0.00 USD; ",
 		"Net settled (settlement currency): $52.23 USD",
 		note)
+
+	re["balance_transaction"] = map[string]any{"id": "txn_re", "object": "balance_transaction", "amount": -1085, "fee": 0, "net": -1085, "currency": "usd", "exchange_rate": 1.085, "created": refundedAt.Unix()}
+	read := stripeFacts(t, tn.ID, stripeEv{"charge.succeeded", oct, eur}, stripeEv{"refund.created", refundedAt, re})
+	live := true
+	read = append(read,
+		messages.MetricEvent{Header: messages.Header{EventID: "c1", TenantID: tn.ID, OccurredAt: pdt(time.September, 30, 12), Source: messages.SourceStripe},
+			Metric: messages.MetricCashStripe, Kind: messages.KindGauge, Entity: "USD", Value: 100000, Currency: "USD"},
+		// 1,000.00 + 52.23 settled from the EUR charge − 10.85 its refund took off − 20.00 paid out
+		messages.MetricEvent{Header: messages.Header{EventID: "c2", TenantID: tn.ID, OccurredAt: pdt(time.October, 31, 12), Source: messages.SourceStripe},
+			Metric: messages.MetricCashStripe, Kind: messages.KindGauge, Entity: "USD", Value: 100000 + 5223 - 1085 - 2000, Currency: "USD"},
+		messages.MetricEvent{Header: messages.Header{EventID: "p1", TenantID: tn.ID, OccurredAt: pdt(time.October, 20, 12), Source: messages.SourceStripe},
+			Metric: messages.MetricPayoutsPaid, Kind: messages.KindState, Entity: "po_1", ObjectID: "po_1", Version: 3, Value: 2000, Currency: "USD", Livemode: &live})
+	text := accountingText(t, read, time.October)
+	mustContain(t, text,
+		"Refunds (settlement currency): −$10.85 USD; Disputes (settlement currency): $0.00 USD; Stripe fees (settlement currency): −$1.87 USD; Net settled (settlement currency): $41.38 USD",
+		"- Net settled in USD from charges in other currencies — Amount: $41.38",
+		"- Unreconciled difference — Amount: $0.00")
+	if strings.Contains(text, "not read yet") {
+		t.Errorf("refund said unread although its balance transaction is known:\n%s", text)
+	}
+
+	// The ledger books the refund's conversion: EUR nets to nothing (sale,
+	// conversion out, refund, conversion in); USD keeps what settled less
+	// the fee and the refund.
+	_, d, err := analyse(context.Background(), &memSource{facts: read}, tn, monthDue(tn, messages.RoleAccounting, 2026, time.October), fixtureNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := map[string]int64{}
+	for _, l := range d.LedgerLines() {
+		sum[l.Currency] += l.Amount
+	}
+	if sum["EUR"] != 0 || sum["USD"] != 5410-187-1085 {
+		t.Errorf("ledger sums %v; want EUR 0, USD %d", sum, 5410-187-1085)
+	}
 }
 
 // The ledger CSV books Stripe's conversions: per currency, the lines add

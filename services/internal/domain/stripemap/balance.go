@@ -37,6 +37,55 @@ func ChargeBalance(tenantID string, ch *stripe.Charge) []messages.MetricEvent {
 	return out
 }
 
+// RefundBalance is what a refund's balance transactions (the refund read
+// with balance_transaction and failure_balance_transaction expanded, as
+// the stripe-collector's enrichment and the backfill read it) moved in the
+// Stripe balance: the fee of each (revenue.fees, type=refund, object = the
+// refund's charge, once per balance transaction: usually 0, negative when
+// Stripe returned part of the charge's fee), and when the balance is in
+// another currency than the refund's, the amount in that currency
+// (revenue.settled, type=refund: negative when the refund left, positive
+// when a failed refund's money came back), with Stripe's exchange rate.
+// Each fact names the refund (dimension refund) and says which way the
+// money went (funds: out or returned). Nothing without an expanded
+// balance transaction.
+func RefundBalance(tenantID string, re *stripe.Refund) []messages.MetricEvent {
+	chargeID := ""
+	if re.Charge != nil {
+		chargeID = re.Charge.ID
+	}
+	var out []messages.MetricEvent
+	for _, leg := range []struct {
+		bt    *stripe.BalanceTransaction
+		funds string
+	}{{re.BalanceTransaction, "out"}, {re.FailureBalanceTransaction, "returned"}} {
+		if leg.bt == nil || leg.bt.ID == "" || leg.bt.Created == 0 {
+			continue
+		}
+		bt := *leg.bt
+		if bt.Currency == "" {
+			bt.Currency = re.Currency // a balance transaction in the refund's own currency
+		}
+		f := fee(tenantID, &bt, chargeID, "refund", false)
+		f.Livemode = nil
+		f.Dimensions["charge_currency"] = currency(re.Currency)
+		f.Dimensions["refund"], f.Dimensions["funds"] = re.ID, leg.funds
+		out = append(out, f)
+		if settle := currency(bt.Currency); settle != "" && settle != currency(re.Currency) {
+			e := base(tenantID, messages.MetricRevenueSettled, chargeID, unix(bt.Created), false)
+			e.Livemode = nil
+			e.Kind, e.Value, e.Currency = messages.KindAdditive, amount(bt.Amount, settle), settle
+			e.Dimensions = map[string]string{"charge_currency": currency(re.Currency), "type": "refund", "refund": re.ID, "funds": leg.funds}
+			if bt.ExchangeRate != 0 {
+				e.Dimensions["exchange_rate"] = strconv.FormatFloat(bt.ExchangeRate, 'f', -1, 64)
+			}
+			e.EventID = EventID(tenantID, e.Metric, bt.ID, re.ID)
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // FeeUnknown marks a captured charge whose balance transaction could not be
 // read, once per charge, at the charge's revenue time (at).
 func FeeUnknown(tenantID, chargeID, cur string, at time.Time, livemode bool) messages.MetricEvent {

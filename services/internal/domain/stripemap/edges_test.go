@@ -171,7 +171,8 @@ func TestFailedRefundDate(t *testing.T) {
 	const created, failedAt, eventAt = 1760000000, 1760100000, 1760200000
 	re := refund("re_f", 3000, "failed", created)
 	re["failure_balance_transaction"] = map[string]any{"id": "txn_f", "object": "balance_transaction", "created": failedAt}
-	out, err := Translate(tenant, event(t, "refund.failed", eventAt, re))
+	all, err := Translate(tenant, event(t, "refund.failed", eventAt, re))
+	out := only(all, messages.MetricRevenueRefunded)
 	if err != nil || len(out) != 2 || out[0].Value != 0 || out[0].OccurredAt.Unix() != failedAt {
 		t.Errorf("failed refund with its balance transaction = %+v, %v; want 0 at %d", out, err, failedAt)
 	}

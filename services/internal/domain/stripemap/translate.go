@@ -498,7 +498,7 @@ func Refund(tenantID string, re *stripe.Refund, at time.Time) []messages.MetricE
 	if fb := re.FailureBalanceTransaction; re.Status == stripe.RefundStatusFailed && fb != nil && fb.Created > re.Created {
 		out = append(out, fact(unix(re.Created), amount(re.Amount, cur), refundRank[stripe.RefundStatusSucceeded]))
 	}
-	return out
+	return append(out, RefundBalance(tenantID, re)...)
 }
 
 // Dispute returns a dispute's figures at at (the event's created time; the

@@ -48,6 +48,7 @@ type wireRefund struct {
 	Status                    stripe.RefundStatus `json:"status"`
 	Charge                    *wireID             `json:"charge"`
 	PaymentIntent             *wireID             `json:"payment_intent"`
+	BalanceTransaction        *wireBalanceTx      `json:"balance_transaction"`
 	FailureBalanceTransaction *wireBalanceTx      `json:"failure_balance_transaction"`
 }
 
@@ -211,7 +212,7 @@ func (w *wireCharge) stripe() *stripe.Charge {
 			}
 			re := &stripe.Refund{
 				ID: r.ID, Amount: r.Amount, Created: r.Created, Currency: r.Currency, Status: r.Status,
-				FailureBalanceTransaction: r.FailureBalanceTransaction.stripe(),
+				BalanceTransaction: r.BalanceTransaction.stripe(), FailureBalanceTransaction: r.FailureBalanceTransaction.stripe(),
 			}
 			if r.Charge != nil {
 				re.Charge = &stripe.Charge{ID: r.Charge.ID}
