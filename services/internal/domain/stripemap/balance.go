@@ -59,6 +59,9 @@ func RefundBalance(tenantID string, re *stripe.Refund) []messages.MetricEvent {
 		bt    *stripe.BalanceTransaction
 		funds string
 	}{{re.BalanceTransaction, "out"}, {re.FailureBalanceTransaction, "returned"}} {
+		if leg.funds == "returned" && re.Status != stripe.RefundStatusFailed {
+			continue // only a failed refund's money came back
+		}
 		if leg.bt == nil || leg.bt.ID == "" || leg.bt.Created == 0 {
 			continue
 		}

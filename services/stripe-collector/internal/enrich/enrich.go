@@ -1,5 +1,5 @@
 // Package enrich records Stripe's fee, net and settlement currency of
-// captured charges from their balance transactions, and the MRR of
+// captured charges and of refunds from their balance transactions, and the MRR of
 // subscription events whose discounts came as ids only, off the webhook's
 // critical path (see Enricher).
 package enrich
@@ -45,6 +45,14 @@ import (
 // answers. A 404 marks the charge "fee unknown" (revenue.fee_unknown), its
 // figure kept; a rejected key (401/403) is logged and counted once per
 // tenant until it works again, and the tenant's charges wait.
+//
+// Refunds the same way: a refund (revenue.refunded naming the refund)
+// without its balance transaction's fact (revenue.fees, type=refund) is
+// read with balance_transaction and failure_balance_transaction expanded,
+// and stripemap.RefundBalance's facts are published: its fee and, for a
+// charge settled in another currency, what it took off that balance (or a
+// failed refund gave back). A refund Stripe no longer has, or one that
+// never moved money, is not asked for again.
 //
 // Discounts the same way: a subscription event whose discounts[] came as
 // ids (API versions since 2025-03-31) gives an "MRR unknown" fact naming
@@ -113,6 +121,9 @@ type StripeAPI struct {
 	// SubscriptionDiscounts are a subscription's discounts and its
 	// items', expanded with their coupons.
 	SubscriptionDiscounts func(ctx context.Context, subscriptionID string) ([]*stripe.Discount, error)
+	// Refund reads a refund with its balance transaction and failure
+	// balance transaction expanded.
+	Refund func(ctx context.Context, id string) (*stripe.Refund, error)
 }
 
 // StripeClient is the production StripeAPI: the Stripe API at base.
@@ -157,6 +168,12 @@ func StripeClient(base string) func(key string) StripeAPI {
 				}
 			}
 			return out, nil
+		}, Refund: func(ctx context.Context, id string) (*stripe.Refund, error) {
+			p := &stripe.RefundParams{}
+			p.Context = ctx
+			p.AddExpand("balance_transaction")
+			p.AddExpand("failure_balance_transaction")
+			return sc.Refunds.Get(id, p)
 		}}
 	}
 }
@@ -222,7 +239,7 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 			return fmt.Errorf("read %s: %w", m, err)
 		}
 		for _, f := range fs {
-			if f.Dimensions["type"] != "dispute" {
+			if t := f.Dimensions["type"]; t != "dispute" && t != "refund" {
 				done[f.ObjectID] = true
 			}
 		}
@@ -242,7 +259,11 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 	if err != nil {
 		return err
 	}
-	if len(todo) == 0 && len(payouts) == 0 && len(discounted) == 0 {
+	refunds, err := e.unreadRefunds(ctx, t.ID, from, until)
+	if err != nil {
+		return err
+	}
+	if len(todo) == 0 && len(payouts) == 0 && len(discounted) == 0 && len(refunds) == 0 {
 		return nil
 	}
 	key, err := e.Secrets.Resolve(ctx, t.Stripe.APIKey)
@@ -293,6 +314,43 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 			continue
 		}
 		out = append(out, stripemap.PayoutReconciliation(t.ID, po, bts))
+	}
+	for _, r := range refunds[:min(len(refunds), batch)] {
+		if api.Refund == nil {
+			break
+		}
+		re, err := api.Refund(ctx, r.id)
+		var se *stripe.Error
+		switch {
+		case errors.As(err, &se) && (se.HTTPStatusCode == http.StatusUnauthorized || se.HTTPStatusCode == http.StatusForbidden):
+			e.keyRejected(t.ID, se)
+			return e.publish(ctx, t.ID, out)
+		case errors.As(err, &se) && se.HTTPStatusCode == http.StatusNotFound:
+			e.giveUp(t.ID, refundKey(r.id), "refund_not_found")
+			continue
+		case err != nil:
+			e.Metrics.failures.WithLabelValues(t.ID, "stripe_unavailable").Inc()
+			e.Log.Warn("refund balance transaction fetch failed; retried next pass", "tenant", t.ID, "refund", r.id, "err", err)
+			continue
+		}
+		e.keyWorks(t.ID)
+		if re.Currency == "" {
+			re.Currency = stripe.Currency(strings.ToLower(r.currency))
+		}
+		if r.charge != "" { // the ledger's charge, which the refund's facts join
+			re.Charge = &stripe.Charge{ID: r.charge}
+		}
+		facts := stripemap.RefundBalance(t.ID, re)
+		got := map[string]bool{}
+		for _, f := range facts {
+			out = append(out, f)
+			got[f.Dimensions["funds"]] = true
+		}
+		// A leg Stripe has no balance transaction for (a refund cancelled
+		// before it moved money) is not asked for again.
+		if (r.out && !got["out"]) || (r.returned && !got["returned"]) {
+			e.giveUp(t.ID, refundKey(r.id), "refund_without_balance_transaction")
+		}
 	}
 	for _, evID := range discounted[:min(len(discounted), batch)] {
 		facts, err := e.withDiscounts(ctx, t.ID, api, evID)
@@ -422,6 +480,67 @@ func (e *Enricher) giveUp(tenantID, evID, reason string) {
 		e.givenUp = map[string]bool{}
 	}
 	e.givenUp[tenantID+"/"+evID] = true
+}
+
+// unreadRefund is a refund whose balance transactions are not read yet:
+// out (it stood at an amount) and returned (it then failed or was
+// cancelled), each wanted unless its fee fact is recorded.
+type unreadRefund struct {
+	id, charge, currency string
+	out, returned        bool
+}
+
+func refundKey(id string) string { return "refund/" + id }
+
+// unreadRefunds are the refunds of [from, until) (revenue.refunded facts
+// naming a refund, not a charge's cumulative figure) whose balance
+// transactions have no fact yet (revenue.fees, type=refund, per refund and
+// direction).
+func (e *Enricher) unreadRefunds(ctx context.Context, tenantID string, from, until time.Time) ([]unreadRefund, error) {
+	states, err := e.Facts.Facts(ctx, tenantID, messages.MetricRevenueRefunded, from, until)
+	if err != nil {
+		return nil, fmt.Errorf("read refunds: %w", err)
+	}
+	fees, err := e.Facts.Facts(ctx, tenantID, messages.MetricRevenueFees, from.Add(-24*time.Hour), until.Add(24*time.Hour))
+	if err != nil {
+		return nil, fmt.Errorf("read refund fees: %w", err)
+	}
+	read := map[string]bool{}
+	for _, f := range fees {
+		if f.Dimensions["type"] == "refund" {
+			read[f.Dimensions["refund"]+"|"+f.Dimensions["funds"]] = true
+		}
+	}
+	byID := map[string]*unreadRefund{}
+	latest := map[string]messages.MetricEvent{}
+	for _, f := range states {
+		if f.Kind != messages.KindState || f.Entity == "" || f.Entity == f.ObjectID {
+			continue
+		}
+		r := byID[f.Entity]
+		if r == nil {
+			r = &unreadRefund{id: f.Entity, charge: f.ObjectID, currency: f.Currency}
+			byID[f.Entity] = r
+		}
+		r.out = r.out || f.Value > 0
+		if l, ok := latest[f.Entity]; !ok || f.Version > l.Version {
+			latest[f.Entity] = f
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []unreadRefund
+	for id, r := range byID {
+		r.returned = r.out && latest[id].Value == 0
+		if e.givenUp[tenantID+"/"+refundKey(id)] {
+			continue
+		}
+		if (r.out && !read[id+"|out"]) || (r.returned && !read[id+"|returned"]) {
+			out = append(out, *r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out, nil
 }
 
 // unreconciledPayouts are the paid payouts of [from, until) without a

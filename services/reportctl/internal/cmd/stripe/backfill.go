@@ -263,6 +263,9 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 		// A failed refund's failure balance transaction dates the failure
 		// (stripemap.Refund: the money came back then, not at creation).
 		cp.AddExpand("data.refunds.data.failure_balance_transaction")
+		// A refund's balance transaction carries its fee and, for a charge
+		// settled in another currency, what it took off that balance.
+		cp.AddExpand("data.refunds.data.balance_transaction")
 		// The balance transaction dates the capture and carries the fee.
 		cp.AddExpand("data.balance_transaction")
 		cit := sc.Charges.List(cp)
@@ -279,6 +282,7 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 	rp := &stripe.RefundListParams{CreatedRange: created()}
 	if list("refunds", &rp.ListParams) {
 		rp.AddExpand("data.failure_balance_transaction")
+		rp.AddExpand("data.balance_transaction")
 		rit := sc.Refunds.List(rp)
 		if err := drain("refunds", rit, func() (string, []messages.MetricEvent, error) {
 			re := rit.Refund()
