@@ -164,10 +164,18 @@ func evaluateRules(d *Data) []attention.Item {
 	if g, ok := d.payoutGap(cur); ok && g.diff != 0 && cur.net.V != 0 {
 		share := float64(abs(g.diff)) * 100 / float64(abs(cur.net.V))
 		if share > lim.UnreconciledPct {
-			add(attention.UnreconciledPayouts, messages.SeverityHigh, "Payouts do not reconcile",
+			// Without the charges' fees a shortfall is, at least in part,
+			// the fees the balance paid: the first thing to do is to make
+			// them known. A surplus no fee explains.
+			sev, title, action := messages.SeverityHigh, "Payouts do not reconcile", "Match the Stripe balance to payouts and the bank statement"
+			if !cur.chargeFees && g.diff < 0 {
+				sev, title, action = messages.SeverityMedium, "Payouts cannot be reconciled without Stripe's fees",
+					"Add the tenant's restricted Stripe API key (stripe.api_key) so fees are read, then match what remains"
+			}
+			add(attention.UnreconciledPayouts, sev, title,
 				fmt.Sprintf("%s unreconciled (%s of net revenue%s)", signedMoney(g.diff, cc), roundPct(abs(g.diff), abs(cur.net.V)), feesInGap(cur)),
 				fmt.Sprintf("at most %s of net revenue", fmtPct(lim.UnreconciledPct)), per,
-				"Match the Stripe balance to payouts and the bank statement", share/max(lim.UnreconciledPct, 0.01)-1)
+				action, share/max(lim.UnreconciledPct, 0.01)-1)
 		}
 	}
 

@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -56,10 +57,35 @@ func TestDemoPayoutsReconcile(t *testing.T) {
 	mustContain(t, r.Text,
 		"- Processor fees — Nov 2026: −$15.00 (dispute fees only)",
 		"- Unreconciled difference — Amount: "+signedMoney(-fees, "USD"),
-		"Payouts do not reconcile: "+signedMoney(-fees, "USD")+" unreconciled (",
+		"[MEDIUM] Payouts cannot be reconciled without Stripe's fees: "+signedMoney(-fees, "USD")+" unreconciled (",
+		"Add the tenant's restricted Stripe API key (stripe.api_key) so fees are read",
 		"of net revenue; it includes Stripe's processing fees, not known without the Stripe API key)",
 		"Net revenue is before Stripe's processing fees, which the Stripe balance has paid: without the tenant's Stripe API key they are not known, and the difference includes them.")
 	if fees == 0 {
 		t.Fatal("no charge fees in the demo")
+	}
+}
+
+// Without the charges' fees, a balance short of what the payouts explain
+// is first the fees' (medium: make them known); a surplus no fee explains
+// (high: payouts do not reconcile).
+func TestUnreconciledWithoutFees(t *testing.T) {
+	tn := testTenant()
+	oct := pdt(time.October, 3, 12)
+	facts := stripeFacts(t, tn.ID, stripeEv{"charge.succeeded", oct, chargeObj("ch_1", 10000, "usd", oct, true)})
+	cash := func(id string, at time.Time, v int64) messages.MetricEvent {
+		return messages.MetricEvent{Header: messages.Header{EventID: id, TenantID: tn.ID, OccurredAt: at, Source: messages.SourceStripe},
+			Metric: messages.MetricCashStripe, Kind: messages.KindGauge, Entity: "USD", Value: v, Currency: "USD"}
+	}
+	open := cash("c0", pdt(time.September, 30, 12), 0)
+	for _, c := range []struct {
+		closing int64
+		want    string
+	}{
+		{9000, "[MEDIUM] Payouts cannot be reconciled without Stripe's fees: −$10.00 unreconciled (10 % of net revenue; it includes Stripe's processing fees"},
+		{11000, "[HIGH] Payouts do not reconcile: +$10.00 unreconciled (10 % of net revenue; it includes Stripe's processing fees"},
+	} {
+		text := accountingText(t, append(slices.Clone(facts), open, cash("c1", pdt(time.October, 31, 12), c.closing)), time.October)
+		mustContain(t, text, c.want)
 	}
 }
