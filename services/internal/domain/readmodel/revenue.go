@@ -141,10 +141,12 @@ func earned(f messages.MetricEvent, loc *time.Location, t time.Time) int64 {
 	return divHalfAway(f.Value*el, total)
 }
 
+// servicePeriod is a line's service period, when it has one. A period
+// that ends before it starts has no days (earned treats it as none).
 func servicePeriod(f messages.MetricEvent) (time.Time, time.Time, bool) {
 	s, err1 := strconv.ParseInt(f.Dimensions[DimensionPeriodStart], 10, 64)
 	e, err2 := strconv.ParseInt(f.Dimensions[DimensionPeriodEnd], 10, 64)
-	if err1 != nil || err2 != nil || e <= s {
+	if err1 != nil || err2 != nil {
 		return time.Time{}, time.Time{}, false
 	}
 	return time.Unix(s, 0), time.Unix(e, 0), true
