@@ -452,3 +452,80 @@ func TestReadPrefersARefundsPartsOverTheChargesCumulativeFigure(t *testing.T) {
 		t.Errorf("mrr %d; want %d (both states)", got, 4900+100)
 	}
 }
+
+// TestFindingTiesAtOneInstantBreakByEventID: two observations of a
+// finding at the same instant: the state is the greater event id's (in
+// any order), the carry keeps the lesser as first seen and the greater
+// as latest; a finding seen once is carried once; open findings of one
+// severity are listed by finding id.
+func TestFindingTiesAtOneInstantBreakByEventID(t *testing.T) {
+	at := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
+	obs := func(id, finding, status string) messages.Finding {
+		return messages.Finding{Header: messages.Header{EventID: id, TenantID: "jada", OccurredAt: at, Source: messages.SourceAWS}, FindingID: finding, Severity: messages.SeverityHigh, Status: status}
+	}
+	a, b := obs("e1", "waf:E1", messages.FindingOpen), obs("e2", "waf:E1", messages.FindingResolved)
+	once := obs("e3", "s3:logs", messages.FindingOpen)
+	other := obs("e4", "ttl:www", messages.FindingOpen)
+	for _, in := range [][]messages.Finding{{a, b, once, other}, {other, once, b, a}} {
+		st := FindingStates(in)
+		if len(st) != 3 || st[0].FindingID != "s3:logs" || st[1].FindingID != "ttl:www" || st[2].EventID != "e2" {
+			t.Errorf("FindingStates = %+v; want s3:logs, ttl:www (open, by id), then waf:E1 as e2 (resolved)", st)
+		}
+		var ids []string
+		for _, f := range CarryFindings(in) {
+			ids = append(ids, f.EventID)
+		}
+		slices.Sort(ids)
+		if !slices.Equal(ids, []string{"e1", "e2", "e3", "e4"}) {
+			t.Errorf("CarryFindings = %v; want e1 (first), e2 (latest), e3 and e4 once each", ids)
+		}
+	}
+}
+
+// TestCarryDatedKeepsTheGreaterEventIDOfOneInstant: two facts of one
+// currency and type at the same instant: the carry of a period-dated
+// metric keeps the greater event id only, as Latest does.
+func TestCarryDatedKeepsTheGreaterEventIDOfOneInstant(t *testing.T) {
+	at := time.Date(2026, 10, 3, 0, 0, 0, 0, time.UTC)
+	x, y := ev("e_a", messages.KindState, "day_1", at, 1, 10), ev("e_b", messages.KindState, "day_2", at, 1, 20)
+	for _, in := range [][]messages.MetricEvent{{x, y}, {y, x}} {
+		if got := CarryDated(in, at.AddDate(0, 1, 0)); len(got) != 1 || got[0].EventID != "e_b" {
+			t.Errorf("CarryDated = %+v; want e_b alone", got)
+		}
+	}
+}
+
+// TestMemoryCountsWritesAndItemsRead: Memory counts every put per
+// partition, a redelivery too, and every item a read returns, carry parts
+// included — the figures the spread and bounded-read tests compare.
+func TestMemoryCountsWritesAndItemsRead(t *testing.T) {
+	ctx := context.Background()
+	mem := NewMemory()
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	f := messages.MetricEvent{Header: messages.Header{EventID: "e_1", TenantID: "jada", OccurredAt: at, Source: messages.SourceStripe}, Metric: messages.MetricRevenueGross, Kind: messages.KindAdditive, Value: 100, Currency: "USD"}
+	g := f
+	g.EventID, g.OccurredAt = "e_2", at.Add(time.Minute)
+	for _, e := range []messages.MetricEvent{f, f, g} {
+		if _, err := mem.PutFact(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var writes int
+	for _, n := range mem.PartitionWrites("jada") {
+		writes += n
+	}
+	if w := mem.PartitionWrites("jada"); writes != 3 || len(w) > 2 {
+		t.Errorf("partition writes %v; want 3 puts (e_1 twice)", w)
+	}
+	fs, err := mem.Facts(ctx, "jada", messages.MetricRevenueGross, time.Time{}, at.Add(time.Hour))
+	if err != nil || len(fs) != 2 || mem.ItemsRead() != 2 {
+		t.Fatalf("read %d facts (%v), items read %d; want 2 and 2", len(fs), err, mem.ItemsRead())
+	}
+	boundary := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	if err := mem.StoreCarry(ctx, "jada", boundary, "e1", map[string]Carry{"F:a": {}, "F:b": {}}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := mem.LoadCarry(ctx, "jada", boundary, "e1"); len(c) != 2 || mem.ItemsRead() != 2+2 {
+		t.Errorf("carry %v, items read %d; want 2 parts and 4 items", c, mem.ItemsRead())
+	}
+}
