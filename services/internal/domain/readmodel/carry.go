@@ -49,6 +49,13 @@ func CarryBoundary(from time.Time) time.Time {
 // written at now: older than SettleAfter (a zero time counts as late).
 func Late(occurred, now time.Time) bool { return occurred.Before(now.Add(-SettleAfter)) }
 
+// settled reports whether a carry as of boundary may be cached at now:
+// the boundary is at least SettleAfter + clockSkew old, so every fact
+// before it that is written from now on is late (it changes the epoch).
+func settled(boundary, now time.Time) bool {
+	return !boundary.After(now.Add(-(SettleAfter + clockSkew)))
+}
+
 // Carry is one part of the carry as of a boundary: the facts of one
 // metric, or the finding observations, that stand for everything before
 // the boundary.
@@ -83,7 +90,7 @@ type CarryCache interface {
 // and the next read builds it again.
 func loadCarry(ctx context.Context, src Source, tenantID string, boundary time.Time, metrics []string, dated map[string]bool, findings bool) (map[string]Carry, error) {
 	cc, cache := src.(CarryCache)
-	cache = cache && !boundary.After(time.Now().Add(-(SettleAfter + clockSkew)))
+	cache = cache && settled(boundary, time.Now())
 	var epoch string
 	have := map[string]Carry{}
 	if cache {
@@ -133,7 +140,7 @@ func loadCarry(ctx context.Context, src Source, tenantID string, boundary time.T
 		}
 		built[partFindings] = Carry{Findings: CarryFindings(fs)}
 	}
-	if cache && len(built) > 0 {
+	if cache {
 		_ = cc.StoreCarry(ctx, tenantID, boundary, epoch, built)
 	}
 	for k, v := range built {

@@ -156,7 +156,7 @@ func mrrMovements(facts []messages.MetricEvent, bounds []time.Time) []Movements 
 		return period < len(out)
 	}
 	move := func(customer string, before, after int64) {
-		if period >= 0 && period < len(out) && before != after {
+		if period >= 0 && before != after { // advance keeps period < len(out)
 			m := &out[period]
 			if seen[period] == nil {
 				seen[period] = map[string]map[string]bool{"new": {}, "churn": {}, "react": {}, "exp": {}, "con": {}}
@@ -209,7 +209,7 @@ func mrrMovements(facts []messages.MetricEvent, bounds []time.Time) []Movements 
 		customerMRR[newCust] = b - old + f.Value
 		if unknown(f) || (had && unknown(cur)) {
 			// Into or out of the unknown: no ChartMogul movement.
-			if period >= 0 && period < len(out) {
+			if period >= 0 {
 				out[period].Unknown -= f.Value - old
 			}
 		} else {

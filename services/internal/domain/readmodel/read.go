@@ -111,9 +111,9 @@ func ReadWindow(ctx context.Context, src Source, tenantID string, from, asOf tim
 		if err := checkFacts(fs, tenantID, m); err != nil {
 			return nil, err
 		}
-		if c := carry[factPart(m, isDated[m])].Facts; len(c) > 0 {
-			fs = append(append(make([]messages.MetricEvent, 0, len(c)+len(fs)), c...), fs...)
-		}
+		// The carry first, in a new array (the carry's may be cached).
+		c := carry[factPart(m, isDated[m])].Facts
+		fs = append(c[:len(c):len(c)], fs...)
 		// One fact per event id, however many times it was stored (see
 		// Distinct); a charge's refunds before its cumulative figure.
 		fs = Distinct(fs)
@@ -130,9 +130,8 @@ func ReadWindow(ctx context.Context, src Source, tenantID string, from, asOf tim
 		if err := checkFindings(fs, tenantID); err != nil {
 			return nil, err
 		}
-		if c := carry[partFindings].Findings; len(c) > 0 {
-			fs = append(append(make([]messages.Finding, 0, len(c)+len(fs)), c...), fs...)
-		}
+		c := carry[partFindings].Findings
+		fs = append(c[:len(c):len(c)], fs...)
 		s.findings = fs
 	}
 	return s, nil

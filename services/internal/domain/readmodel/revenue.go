@@ -141,10 +141,12 @@ func earned(f messages.MetricEvent, loc *time.Location, t time.Time) int64 {
 	return divHalfAway(f.Value*el, total)
 }
 
+// servicePeriod is a line's service period, when it has one. A period
+// that ends before it starts has no days (earned treats it as none).
 func servicePeriod(f messages.MetricEvent) (time.Time, time.Time, bool) {
 	s, err1 := strconv.ParseInt(f.Dimensions[DimensionPeriodStart], 10, 64)
 	e, err2 := strconv.ParseInt(f.Dimensions[DimensionPeriodEnd], 10, 64)
-	if err1 != nil || err2 != nil || e <= s {
+	if err1 != nil || err2 != nil {
 		return time.Time{}, time.Time{}, false
 	}
 	return time.Unix(s, 0), time.Unix(e, 0), true
@@ -155,6 +157,31 @@ func days(a, b time.Time, loc *time.Location) int64 {
 	ay, am, ad := a.In(loc).Date()
 	by, bm, bd := b.In(loc).Date()
 	return int64(time.Date(by, bm, bd, 0, 0, 0, 0, time.UTC).Sub(time.Date(ay, am, ad, 0, 0, 0, 0, time.UTC)) / (24 * time.Hour))
+}
+
+// split divides v between parts in proportion to their weights out of
+// total, rounded half away from zero on the running total: the first k
+// shares add up to v × (the first k weights) / total, rounded once, so
+// the shares of weights that make up total add up to v exactly. total
+// must not be 0 when weights is not empty.
+func split(v int64, weights []int64, total int64) []int64 {
+	out := make([]int64, len(weights))
+	var run, taken int64
+	for i, w := range weights {
+		run += w
+		out[i] = divHalfAway(v*run, total) - taken
+		taken += out[i]
+	}
+	return out
+}
+
+// lineValues are the lines' values, in order.
+func lineValues(lines []messages.MetricEvent) []int64 {
+	out := make([]int64, len(lines))
+	for i, l := range lines {
+		out[i] = l.Value
+	}
+	return out
 }
 
 func divHalfAway(v, d int64) int64 {
@@ -352,11 +379,9 @@ func refundLines(lines, refunds []messages.MetricEvent) []messages.MetricEvent {
 	var out []messages.MetricEvent
 	for _, p := range refundsOfLines(lines, refunds) {
 		r := p.refund
-		var run, taken int64
-		for _, l := range p.lines {
-			run += l.Value
-			share := divHalfAway(p.refunded*run, p.total) - taken
-			taken += share
+		shares := split(p.refunded, lineValues(p.lines), p.total)
+		for i, l := range p.lines {
+			share := shares[i]
 			f := messages.MetricEvent{
 				Header:   messages.Header{EventID: r.EventID + "/" + l.Entity, TenantID: r.TenantID, OccurredAt: r.OccurredAt, Source: r.Source},
 				Metric:   messages.MetricRevenueBilled,
@@ -517,15 +542,16 @@ func refundsOfLines(lines, refunds []messages.MetricEvent) []refundOfLines {
 			sum += w
 		}
 		sort.Slice(invs, func(i, j int) bool { return invs[i].invoice < invs[j].invoice })
-		refunded := max(r.Value, 0)
-		var run, taken int64
-		for _, p := range invs {
-			run += p.weight
-			share := divHalfAway(refunded*run, sum) - taken
-			taken += share
+		weightsOf := make([]int64, len(invs))
+		for i, p := range invs {
+			weightsOf[i] = p.weight
+		}
+		shares := split(max(r.Value, 0), weightsOf, sum)
+		for i, p := range invs {
 			if p.skip {
 				continue
 			}
+			share := shares[i]
 			t := total(p.invoice)
 			var mine []messages.MetricEvent
 			for _, l := range byInvoice[p.invoice] {

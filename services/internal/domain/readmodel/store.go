@@ -389,10 +389,10 @@ func chunkCarry(c Carry) ([][]byte, error) {
 		}
 		cur.Findings, size = append(cur.Findings, f), size+len(b)+1
 	}
-	if size > 0 || len(out) == 0 {
-		if err := flush(); err != nil {
-			return nil, err
-		}
+	// What is left (every chunk ends with a fact, so there is always
+	// some, or the part is empty and this is its one empty chunk).
+	if err := flush(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

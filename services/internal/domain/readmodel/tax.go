@@ -81,11 +81,10 @@ func RefundedTax(tax, lines, refunds []messages.MetricEvent) []messages.MetricEv
 		if t == 0 {
 			continue
 		}
-		var net int64
-		for _, l := range p.lines {
-			net += l.Value
-		}
-		share := divHalfAway(p.refunded*(net+t), p.total) - divHalfAway(p.refunded*net, p.total)
+		// The tax is the last term of the running total the lines'
+		// shares are rounded on (refundLines).
+		shares := split(p.refunded, append(lineValues(p.lines), t), p.total)
+		share := shares[len(shares)-1]
 		// One state per refund and invoice: a payment that paid several
 		// invoices (basil) gives back each one's tax.
 		key := "/" + p.invoice + "/tax"

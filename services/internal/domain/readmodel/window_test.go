@@ -401,4 +401,13 @@ func TestStoreCarryChunksAndEpoch(t *testing.T) {
 	if got, _ := store.LoadCarry(ctx, "jada", boundary, "e2"); len(got["F:mrr"].Facts) != 1500 {
 		t.Errorf("the rewritten carry read back with %d facts, want 1500", len(got["F:mrr"].Facts))
 	}
+	// Parts of one chunk (one fact; no findings at all) read back whole.
+	feb := boundary.AddDate(0, 1, 0)
+	one := map[string]readmodel.Carry{"F:mrr": {Facts: c.Facts[:1]}, "X": {}}
+	if err := store.StoreCarry(ctx, "jada", feb, "e3", one); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := store.LoadCarry(ctx, "jada", feb, "e3"); len(got) != 2 || len(got["F:mrr"].Facts) != 1 || got["F:mrr"].Facts[0].EventID != "evt_00000" {
+		t.Errorf("one-chunk parts read back as %+v, want F:mrr with evt_00000 and an empty X", got)
+	}
 }
