@@ -200,7 +200,8 @@ func TestBinaryDetection(t *testing.T) {
 	}
 }
 
-// Names are cut at 40 bytes in messages; one of exactly 40 is whole.
+// Names are cut at 40 bytes in messages, at a rune boundary; one of
+// exactly 40 is whole.
 func TestUnknownColumnNameTruncation(t *testing.T) {
 	name := strings.Repeat("x", 40)
 	pe := problemsOf(t, opts(Cash), "date,account,balance,"+name+"\n2026-10-01,A,1,z\n")
@@ -210,6 +211,12 @@ func TestUnknownColumnNameTruncation(t *testing.T) {
 	pe = problemsOf(t, opts(Cash), "date,account,balance,"+name+"y\n2026-10-01,A,1,z\n")
 	if got := pe.Lines()[0]; !strings.Contains(got, `unknown column "`+name+`…" (`) {
 		t.Errorf("41 bytes: %q", got)
+	}
+	// A two-byte rune across the cut is left out whole, never halved.
+	cut := strings.Repeat("x", 39) + "é"
+	pe = problemsOf(t, opts(Cash), "date,account,balance,"+cut+"y\n2026-10-01,A,1,z\n")
+	if got := pe.Lines()[0]; !strings.Contains(got, `unknown column "`+cut[:39]+`…" (`) {
+		t.Errorf("rune across the cut: %q", got)
 	}
 }
 
