@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -361,7 +362,7 @@ func (c *rowCtx) key(entity, what string) bool {
 		c.fail(0, "duplicate %s (first on line %d)", what, k.line)
 		return false
 	}
-	c.s.sum.keys[h] = keyInfo{line: int32(min(c.line, 1<<31-1))}
+	c.s.sum.keys[h] = keyInfo{line: int32(min(c.line, math.MaxInt32))}
 	return true
 }
 
@@ -394,9 +395,6 @@ func (c *rowCtx) event(metric, entity string, at time.Time, version int64, value
 			h := hashKey(entity)
 			k := c.s.sum.keys[h]
 			k.mask |= 1 << i
-			if k.line == 0 {
-				k.line = int32(min(c.line, 1<<31-1))
-			}
 			c.s.sum.keys[h] = k
 		}
 	}
@@ -531,12 +529,10 @@ func sniffSeparator(head []byte) rune {
 	return ','
 }
 
-// binaryData reports whether the head of a file is not text: a NUL byte,
-// or invalid UTF-8 (ignoring a rune cut at the end of the head).
+// binaryData reports whether the head of a file is not UTF-8 text
+// (ignoring a rune cut at the end of the head). NUL bytes are valid UTF-8:
+// the caller looks for them.
 func binaryData(head []byte) bool {
-	if bytes.IndexByte(head, 0) >= 0 {
-		return true
-	}
 	for i := 0; i < len(head); {
 		r, n := utf8.DecodeRune(head[i:])
 		if r == utf8.RuneError && n <= 1 {
