@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"bytes"
+	"context"
 	"math"
 	"net/mail"
 	"slices"
@@ -21,12 +22,12 @@ import (
 // after it is created or after an idle spell: it starts empty and builds no
 // credit while idle.
 //
-// Admissions are reservations in arrival order: each caller is given the
-// earliest time, no earlier than every reservation before it, at which its
-// recipients fit, and sleeps until then. So a large message is not starved
-// by a stream of small ones, and a reservation only ever has to check the
-// window that ends at it (nothing is ever admitted before an earlier
-// reservation).
+// Callers are admitted one at a time in arrival order, each at the time it
+// actually proceeds to SendRawEmail (not at a time booked in advance, which
+// a late timer on a busy machine would turn into a send later than booked
+// and so two batches less than a second apart). So a large message is not
+// starved by a stream of small ones, and an admission only has to check
+// the window that ends at it: nothing is ever admitted before it.
 //
 // A message with more recipients than the rate can never fit; it waits for
 // an empty window, goes alone, and keeps the window shut for
@@ -39,9 +40,9 @@ type sendWindow struct {
 	// live holds the admissions that may still count: until is after the
 	// last prune.
 	live []*admission
-	// last is the latest reservation's time; no later reservation is
-	// earlier.
-	last time.Time
+	// queue holds a channel per waiting caller in arrival order; the
+	// first is closed when its caller's turn comes.
+	queue []chan struct{}
 }
 
 // admission is recipients admitted at at, counting against the rate until
@@ -54,16 +55,57 @@ type admission struct {
 // rateEpsilon absorbs float rounding of fractional rates.
 const rateEpsilon = 1e-9
 
-// reserve books n recipients at the rate (recipients per second) and
-// returns the admission; its at is when they may be sent (now or later).
-func (w *sendWindow) reserve(now time.Time, rate float64, n int) *admission {
+// admit blocks until n recipients fit in the window at the rate
+// (recipients per second), after every caller that came before, and counts
+// them as sent at that time. It returns ctx's error if ctx ends first,
+// having counted nothing.
+func (w *sendWindow) admit(ctx context.Context, now func() time.Time, sleep func(context.Context, time.Duration) error, rate float64, n int) error {
+	turn := make(chan struct{})
+	w.mu.Lock()
+	w.queue = append(w.queue, turn)
+	if len(w.queue) == 1 {
+		close(turn)
+	}
+	w.mu.Unlock()
+	defer w.leave(turn)
+	select {
+	case <-turn:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	for {
+		w.mu.Lock()
+		wait, ok := w.try(now(), rate, n)
+		w.mu.Unlock()
+		if ok {
+			return nil
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// leave takes turn off the queue and, if it was the first, gives the next
+// caller its turn.
+func (w *sendWindow) leave(turn chan struct{}) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.prune(now)
-	at := now
-	if w.last.After(at) {
-		at = w.last
+	i := slices.Index(w.queue, turn)
+	if i < 0 {
+		return
 	}
+	w.queue = slices.Delete(w.queue, i, i+1)
+	if i == 0 && len(w.queue) > 0 {
+		close(w.queue[0])
+	}
+}
+
+// try admits n recipients at now if they fit; otherwise it returns how long
+// until they do (unless other admissions come first, which only the
+// throttle's fill can).
+func (w *sendWindow) try(now time.Time, rate float64, n int) (time.Duration, bool) {
+	w.prune(now)
 	recipients := float64(n)
 	oversize := recipients > rate+rateEpsilon
 	fits := func(load float64) bool {
@@ -72,23 +114,18 @@ func (w *sendWindow) reserve(now time.Time, rate float64, n int) *admission {
 		}
 		return load+recipients <= rate+rateEpsilon
 	}
-	// Every live admission is at or before at, so the load at any time
-	// from at on is what has not yet expired by then.
+	// Every live admission is at or before now, so the load at any time
+	// from now on is what has not yet expired by then.
 	var load float64
-	var expiring []*admission
 	for _, a := range w.live {
-		if a.until.After(at) {
-			load += a.recipients
-			expiring = append(expiring, a)
-		}
+		load += a.recipients
 	}
 	if !fits(load) {
-		slices.SortFunc(expiring, func(a, b *admission) int { return a.until.Compare(b.until) })
+		expiring := slices.SortedFunc(slices.Values(w.live), func(a, b *admission) int { return a.until.Compare(b.until) })
 		for _, a := range expiring {
 			load -= a.recipients
-			at = a.until
 			if fits(load) {
-				break
+				return a.until.Sub(now), false
 			}
 		}
 	}
@@ -96,25 +133,8 @@ func (w *sendWindow) reserve(now time.Time, rate float64, n int) *admission {
 	if oversize {
 		hold = time.Duration(math.Ceil(recipients / rate * float64(time.Second)))
 	}
-	a := &admission{at: at, until: at.Add(hold), recipients: recipients}
-	w.live = append(w.live, a)
-	w.last = at
-	return a
-}
-
-// cancel gives back an admission that was not used (its caller gave up
-// before its time). The reservations after it stay valid: the window only
-// becomes emptier.
-func (w *sendWindow) cancel(a *admission) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.live = slices.DeleteFunc(w.live, func(b *admission) bool { return b == a })
-	w.last = time.Time{}
-	for _, b := range w.live {
-		if b.at.After(w.last) {
-			w.last = b.at
-		}
-	}
+	w.live = append(w.live, &admission{at: now, until: now.Add(hold), recipients: recipients})
+	return 0, true
 }
 
 // fill counts the window as full for the second from now: SES throttled a

@@ -121,15 +121,7 @@ func (s *sender) ensureRate(ctx context.Context) {
 // wait admits n recipients within the rate, sleeping until they fit.
 func (s *sender) wait(ctx context.Context, n int) error {
 	s.ensureRate(ctx)
-	now := s.now()
-	a := s.window.reserve(now, s.Rate(), n)
-	if d := a.at.Sub(now); d > 0 {
-		if err := s.sleep(ctx, d); err != nil {
-			s.window.cancel(a)
-			return err
-		}
-	}
-	return nil
+	return s.window.admit(ctx, s.now, s.sleep, s.Rate(), n)
 }
 
 // Rate is the current send rate limit (recipients per second).
