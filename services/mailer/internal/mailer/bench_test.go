@@ -23,7 +23,7 @@ import (
 //     send and the last, partial second, where the send path (claim, MIME,
 //     record on moto), not the window, sets the pace.
 //   - peak_per_1s: the most recipients in any sliding second of the run's
-//     SendRawEmail calls (at most the cap).
+//     SendRawEmail calls, and cap_per_1s the cap it must not exceed.
 //   - emails/s: recipients over the whole delivery time, render included.
 //   - throttles: the throttling errors seen (moto never throttles: the cap
 //     is the mailer's own send window).
@@ -96,6 +96,7 @@ func BenchmarkThroughput(b *testing.B) {
 	peak, _ := busiestSecond(api.sent)
 	b.ReportMetric(inWhole/(rate*wholeSeconds), "share_of_rate")
 	b.ReportMetric(float64(peak), "peak_per_1s")
+	b.ReportMetric(rate, "cap_per_1s")
 	b.ReportMetric(float64(sent)/elapsed.Seconds(), "emails/s")
 	b.ReportMetric(float64(m.sender.Throttles), "throttles")
 }
