@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -53,9 +52,10 @@ type rawEmail struct {
 	Tags         map[string]string
 }
 
-// sender sends within the account's max send rate (a token bucket refilled
-// at GetSendQuota's MaxSendRate, re-read every refresh), retrying
-// throttling with capped exponential backoff and full jitter.
+// sender sends within the account's max send rate (GetSendQuota's
+// MaxSendRate, re-read every refresh, counted per recipient over every
+// sliding second: see sendWindow), retrying throttling with capped
+// exponential backoff and full jitter.
 type sender struct {
 	api              sesAPI
 	source           string
@@ -69,10 +69,10 @@ type sender struct {
 	now       func() time.Time
 	sleep     func(context.Context, time.Duration) error
 
+	window sendWindow
+
 	mu        sync.Mutex
-	rate      float64 // tokens per second
-	tokens    float64
-	last      time.Time
+	rate      float64 // recipients per second
 	quotaRead time.Time
 	// Throttles counts throttling errors seen (for /metrics and benchmarks).
 	Throttles int
@@ -118,34 +118,13 @@ func (s *sender) ensureRate(ctx context.Context) {
 	}
 }
 
-// wait takes one token, sleeping until one is available.
-func (s *sender) wait(ctx context.Context) error {
+// wait admits n recipients within the rate, sleeping until they fit.
+func (s *sender) wait(ctx context.Context, n int) error {
 	s.ensureRate(ctx)
-	for {
-		s.mu.Lock()
-		now := s.now()
-		if s.last.IsZero() {
-			s.last, s.tokens = now, 1
-		}
-		burst := max(1, s.rate)
-		s.tokens = min(burst, s.tokens+now.Sub(s.last).Seconds()*s.rate)
-		s.last = now
-		// The epsilon absorbs float rounding, which could otherwise ask
-		// for a zero-length sleep forever.
-		if s.tokens >= 1-1e-9 {
-			s.tokens = max(0, s.tokens-1)
-			s.mu.Unlock()
-			return nil
-		}
-		need := time.Duration(math.Ceil((1 - s.tokens) / s.rate * float64(time.Second)))
-		s.mu.Unlock()
-		if err := s.sleep(ctx, need); err != nil {
-			return err
-		}
-	}
+	return s.window.admit(ctx, s.now, s.sleep, s.Rate(), n)
 }
 
-// Rate is the current send rate limit (emails per second).
+// Rate is the current send rate limit (recipients per second).
 func (s *sender) Rate() float64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -181,8 +160,11 @@ func (s *sender) send(ctx context.Context, e rawEmail) (id string, err error) {
 		in.Tags = append(in.Tags, sestypes.MessageTag{Name: aws.String(k), Value: aws.String(e.Tags[k])})
 	}
 	var lastErr error
+	recipients := recipientsOf(e)
 	for attempt := 0; attempt < s.attempts; attempt++ {
-		if err := s.wait(ctx); err != nil {
+		// Every attempt is admitted anew: a refused attempt cost no SES
+		// quota, but counting it errs on the safe side.
+		if err := s.wait(ctx, recipients); err != nil {
 			return "", err
 		}
 		out, err := s.api.SendRawEmail(ctx, in)
@@ -199,8 +181,8 @@ func (s *sender) send(ctx context.Context, e rawEmail) (id string, err error) {
 		case errThrottle:
 			s.mu.Lock()
 			s.Throttles++
-			s.tokens = 0
 			s.mu.Unlock()
+			s.window.fill(s.now(), s.Rate())
 		default:
 			// Transient (network, 5xx): the SDK already retried; give
 			// the message back to the queue.

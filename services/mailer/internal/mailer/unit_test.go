@@ -132,21 +132,6 @@ func TestThrottlingIsRetriedWithBackoffThenGivenBack(t *testing.T) {
 	}
 }
 
-func TestTokenBucketKeepsToTheQuotaRate(t *testing.T) {
-	api := &fakeSES{rate: 5}
-	s, _ := fastSender(api)
-	start := s.now()
-	for i := 0; i < 51; i++ {
-		if _, err := s.send(context.Background(), rawEmail{Data: []byte("x")}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// 51 sends at 5/s with a burst of 5: at least 46/5 s of (fake) time.
-	if el := s.now().Sub(start); el < 9*time.Second {
-		t.Fatalf("51 sends took %s of clock time at 5/s, want >= 9s", el)
-	}
-}
-
 func TestUnsubscribeEndpoint(t *testing.T) {
 	w := newWorld(t)
 	key := []byte("0123456789abcdef0123")
