@@ -2,6 +2,7 @@ package report
 
 import (
 	"math"
+	"math/big"
 	"testing"
 )
 
@@ -19,5 +20,19 @@ func TestConvertMinorFailures(t *testing.T) {
 	}
 	if n, err := convertMinor(0, "USD", "JPY", "151.5"); err != nil || n != 0 {
 		t.Errorf("nothing converts to %d, %v", n, err)
+	}
+}
+
+func TestRoundHalfEven(t *testing.T) {
+	for _, c := range []struct {
+		num, den, want int64
+	}{
+		{5, 2, 2}, {7, 2, 4}, {-5, 2, -2}, {-7, 2, -4}, // ties to even
+		{11, 4, 3}, {9, 4, 2}, {-11, 4, -3}, // nearest
+		{0, 1, 0}, {6, 3, 2},
+	} {
+		if got, err := roundHalfEven(big.NewRat(c.num, c.den)); err != nil || got != c.want {
+			t.Errorf("round %d/%d = %d, %v; want %d", c.num, c.den, got, err, c.want)
+		}
 	}
 }
