@@ -234,10 +234,14 @@ func TestCountInCountsAdditiveFactsOnly(t *testing.T) {
 	start := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	b.counted(start, messages.MetricRevenueFeeUnknown, "ch_1", "USD")
 	b.counted(day(10, 31), messages.MetricRevenueFeeUnknown, "ch_2", "USD")
+	b.counted(day(10, 10), messages.MetricRevenueFeeUnknown, "ch_3", "")
+	b.counted(day(10, 12), messages.MetricRevenueFeeUnknown, "ch_5", "")
+	b.counted(day(10, 11), messages.MetricRevenueFeeUnknown, "ch_4", "EUR")
 	b.add(day(10, 5), messages.SourceStripe, messages.MetricEvent{Metric: messages.MetricRevenueFeeUnknown, Kind: messages.KindState, Entity: "x", Value: 1, Unit: messages.UnitCount})
 	d := b.month(t, time.October, day(11, 2))
-	if n := d.countIn(messages.MetricRevenueFeeUnknown, start, start.AddDate(0, 1, 0)); n != 2 {
-		t.Errorf("count %d, want 2", n)
+	// The two USD facts and the two without a currency; not EUR's.
+	if n := d.countIn(messages.MetricRevenueFeeUnknown, start, start.AddDate(0, 1, 0)); n != 4 {
+		t.Errorf("count %d, want 4", n)
 	}
 }
 

@@ -31,3 +31,16 @@ func TestSignFixEdges(t *testing.T) {
 		}
 	}
 }
+
+// TestRateAtTheSmallEdge: exactly 0.05 % rounds to 0.1 %; below it reads
+// "<0.1 %".
+func TestRateAtTheSmallEdge(t *testing.T) {
+	for _, c := range []struct {
+		num, den int64
+		want     string
+	}{{1, 2000, "0.1 %"}, {1, 2001, "<0.1 %"}, {-1, 2001, ">" + minusSign + "0.1 %"}} {
+		if got := rate(c.num, c.den); got != c.want {
+			t.Errorf("rate(%d, %d) = %q, want %q", c.num, c.den, got, c.want)
+		}
+	}
+}
