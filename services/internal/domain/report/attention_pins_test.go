@@ -1,0 +1,203 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/attention"
+	"github.com/boardpack/boardpack/services/internal/domain/tenants"
+)
+
+// pinRules loads October 2026 of p's facts (as of its end) for a tenant
+// without finance inputs and evaluates every rule.
+func pinRules(t *testing.T, tn tenants.Tenant, p *pinFacts) []attention.Item {
+	t.Helper()
+	due := monthDue(tn, messages.RoleCEO, 2026, time.October)
+	d, err := load(context.Background(), p.source(), tn, due, due.PeriodEnd.Add(24*time.Hour), withAttention(nil), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evaluateRules(d)
+}
+
+func quietTenant() tenants.Tenant {
+	tn := testTenant()
+	tn.Finance = tenants.Finance{}
+	return tn
+}
+
+func itemLines(items []attention.Item) string {
+	var out []string
+	for _, it := range items {
+		out = append(out, fmt.Sprintf("%s|%s|%s|%s|%s", it.Rule, it.Severity, it.Title, it.Figure, it.Threshold))
+	}
+	return strings.Join(out, "\n")
+}
+
+func excessOf(t *testing.T, items []attention.Item, title string, want float64) {
+	t.Helper()
+	for _, it := range items {
+		if it.Title == title {
+			if math.Abs(it.Excess-want) > 1e-9 {
+				t.Errorf("%s: excess %v, want %v", title, it.Excess, want)
+			}
+			return
+		}
+	}
+	t.Errorf("no item %q", title)
+}
+
+// TestRulesAtTheirThresholds: refunds and disputes at exactly 5 % of gross
+// and a Lambda at exactly 0.1 % errors do not fire; one cent or one error
+// more does, with the excess over the threshold as its rank.
+func TestRulesAtTheirThresholds(t *testing.T) {
+	tn := quietTenant()
+	loc := tn.Location()
+	recent := time.Date(2026, 10, 30, 12, 0, 0, 0, loc) // within the stale limits of AsOf
+	utcDay := "2026-10-30"
+	build := func(disputed int64, errs map[string][2]int64) *pinFacts {
+		p := newPinFacts(tn.ID)
+		p.add(recent, messages.SourceStripe, messages.MetricRevenueGross, messages.KindAdditive, 100000, "USD", nil)
+		p.add(recent, messages.SourceStripe, messages.MetricRevenueRefunded, messages.KindState, 3000, "USD", state("ch_1", 1))
+		p.add(recent, messages.SourceStripe, messages.MetricRevenueDisputed, messages.KindAdditive, disputed, "USD", dims("dispute", "dp_1", "funds", "withdrawn"))
+		for fn, v := range errs {
+			ent := "us-west-2/" + fn + "@" + utcDay
+			dd := dims("function", fn, "day", utcDay)
+			p.add(recent, messages.SourceAWS, messages.MetricAWSLambdaFunction, messages.KindGauge, 1, "", state("us-west-2/"+fn, 0, dims("function", fn)))
+			p.add(recent, messages.SourceAWS, messages.MetricAWSLambdaInvocations, messages.KindState, v[0], "", state(ent, v[0], dd))
+			p.add(recent, messages.SourceAWS, messages.MetricAWSLambdaErrors, messages.KindState, v[1], "", state(ent, v[1], dd))
+		}
+		return p
+	}
+	at := build(2000, map[string][2]int64{"exact": {10000, 10}, "idle": {0, 3}})
+	if got := pinRules(t, tn, at); len(got) != 0 {
+		t.Errorf("at the thresholds, fired:\n%s", itemLines(got))
+	}
+	over := build(2100, map[string][2]int64{
+		"exact": {10000, 10}, // 0.1 %: not over
+		"b":     {1000, 2},   // 0.2 %: high
+		"c":     {1000, 50},  // 5 %: over ten times the limit and at least 5 %: critical
+		"d":     {1000, 40},  // 4 %: over ten times the limit but under 5 %: high
+	})
+	got := pinRules(t, tn, over)
+	want := strings.Join([]string{
+		"refunds_disputes|high|Refunds and disputes high|$51.00, 5 % of gross|at most 5 % of gross",
+		"lambda_error_rate|high|Lambda b is failing|2 errors (0.2 % · 2 of 1,000)|at most 0.1 %",
+		"lambda_error_rate|critical|Lambda c is failing|50 errors (5.0 % · 50 of 1,000)|at most 0.1 %",
+		"lambda_error_rate|high|Lambda d is failing|40 errors (4.0 % · 40 of 1,000)|at most 0.1 %",
+	}, "\n")
+	if g := itemLines(got); g != want {
+		t.Errorf("over the thresholds:\n%s\nwant:\n%s", g, want)
+	}
+	excessOf(t, got, "Refunds and disputes high", 5.1/5-1)
+	excessOf(t, got, "Lambda b is failing", 0.2/0.1-1)
+	excessOf(t, got, "Lambda c is failing", 5/0.1-1)
+	excessOf(t, got, "Lambda d is failing", 4/0.1-1)
+}
+
+// TestFailedPayoutsRule: one failed payout is over the default of none;
+// the item counts and sums them.
+func TestFailedPayoutsRule(t *testing.T) {
+	tn := quietTenant()
+	recent := time.Date(2026, 10, 30, 12, 0, 0, 0, tn.Location())
+	p := newPinFacts(tn.ID)
+	p.add(recent, messages.SourceStripe, messages.MetricRevenueGross, messages.KindAdditive, 100000, "USD", nil)
+	p.add(recent, messages.SourceStripe, messages.MetricPayoutsFailed, messages.KindAdditive, 25000, "USD", nil)
+	p.add(recent.Add(time.Hour), messages.SourceStripe, messages.MetricPayoutsFailed, messages.KindAdditive, 5050, "USD", nil)
+	got := pinRules(t, tn, p)
+	if g, w := itemLines(got), "failed_payouts|high|Payouts failed|2 failed ($300.50)|at most 0"; g != w {
+		t.Errorf("items:\n%s\nwant:\n%s", g, w)
+	}
+	excessOf(t, got, "Payouts failed", 2)
+}
+
+// TestStaleSourcesPinned: a stream source quiet for exactly its limit (3
+// days) is not stale, one day more is; the longest silence leads and the
+// others are named.
+func TestStaleSourcesPinned(t *testing.T) {
+	tn := quietTenant()
+	due := monthDue(tn, messages.RoleCEO, 2026, time.October)
+	asOf := due.PeriodEnd
+	p := newPinFacts(tn.ID)
+	p.add(asOf.Add(-72*time.Hour), messages.SourceStripe, messages.MetricRevenueGross, messages.KindAdditive, 100, "USD", nil)
+	p.add(asOf.Add(-96*time.Hour), messages.SourceStripe, messages.MetricCashStripe, messages.KindGauge, 100, "USD", state("USD", 0))
+	p.add(asOf.Add(-10*24*time.Hour), messages.SourceAWS, messages.MetricAWSCostMonthToDate, messages.KindGauge, 100, "USD", state("AWS Lambda@2026-10", 0, dims("service", "AWS Lambda", "month", "2026-10")))
+	p.add(asOf.Add(-35*24*time.Hour), messages.SourceImport, metricPipelineValue, messages.KindState, 100, "USD", state("deal/a", 1, dims("status", "open")))
+	got := pinRules(t, tn, p)
+	want := "stale_source|medium|No AWS cost data for 10 days|last data 22 Oct 2026; also quiet: Stripe balance|data at least every 3 days"
+	if g := itemLines(got); g != want {
+		t.Errorf("items:\n%s\nwant:\n%s", g, want)
+	}
+	excessOf(t, got, "No AWS cost data for 10 days", 10.0/3-1)
+}
+
+func TestAttentionHelpersPinned(t *testing.T) {
+	for _, c := range []struct {
+		num, den int64
+		want     string
+	}{{1, 0, "n/a"}, {0, 5, "0 %"}, {1, 1000, "<1 %"}, {-1, 1000, "<1 %"}, {6, 1000, "1 %"}, {-6, 1000, "-1 %"}, {4, 1000, "<1 %"}, {7, 10, "70 %"}} {
+		if got := roundPct(c.num, c.den); got != c.want {
+			t.Errorf("roundPct(%d, %d) = %q, want %q", c.num, c.den, got, c.want)
+		}
+	}
+	for p, want := range map[float64]string{5: "5 %", 0.1: "0.1 %", 2.5: "2.5 %", 0.126: "0.13 %", 100: "100 %"} {
+		if got := fmtPct(p); got != want {
+			t.Errorf("fmtPct(%v) = %q, want %q", p, got, want)
+		}
+	}
+	if g := (gap{pending: true}).balanceLabel(); g != "Stripe balance (available + pending) at " {
+		t.Errorf("pending label %q", g)
+	}
+	if g := (gap{}).balanceLabel(); g != "Stripe balance at " {
+		t.Errorf("available label %q", g)
+	}
+	if feesInGap(finance{chargeFees: true}) != "" || !strings.Contains(feesInGap(finance{}), "processing fees") {
+		t.Error("feesInGap: want the fees note only when the fees are unknown")
+	}
+	// Each metric once, the role's first.
+	got := withAttention([]string{"x", messages.MetricMRR, "x"})
+	if got[0] != "x" || got[1] != messages.MetricMRR {
+		t.Errorf("withAttention starts %v", got[:2])
+	}
+	seen := map[string]int{}
+	for _, m := range got {
+		seen[m]++
+	}
+	for m, n := range seen {
+		if n != 1 {
+			t.Errorf("%s %d times", m, n)
+		}
+	}
+	if seen[messages.MetricPayoutsFailed] != 1 || seen[metricPipelineValue] != 1 {
+		t.Error("withAttention lacks the rules' metrics")
+	}
+}
+
+// TestAgendaFromPinned: items become P1 (critical), P2 (high) or P3 (the
+// rest) actions; a shortfall's action already among them, or "no rule
+// fired" when one did, is not repeated.
+func TestAgendaFromPinned(t *testing.T) {
+	items := []attention.Item{
+		{Severity: messages.SeverityCritical, Action: "Fix the secret", Title: "Secret", Figure: "1", By: "Nov 3"},
+		{Severity: messages.SeverityHigh, Action: "Match payouts", Title: "Gap", Figure: "$5", By: "Nov 7"},
+		{Severity: messages.SeverityMedium, Action: "Add deals", Title: "Pipeline", Figure: "80 %", By: "Nov 14"},
+	}
+	rest := []Action{{Priority: "P2", Title: "Match payouts", Why: "x"}, {Priority: "P3", Title: "Keep going", Why: "No rule fired this period"}, {Priority: "P3", Title: "Hire", Why: "growth"}}
+	var got []string
+	for _, a := range agendaFrom(nil, items, rest) {
+		got = append(got, a.Priority+" "+a.Title+" ("+a.Why+") "+a.By)
+	}
+	want := "P1 Fix the secret (Secret: 1) Nov 3|P2 Match payouts (Gap: $5) Nov 7|P3 Add deals (Pipeline: 80 %) Nov 14|P3 Hire (growth) "
+	if g := strings.Join(got, "|"); g != want {
+		t.Errorf("agenda:\n%s\nwant:\n%s", g, want)
+	}
+	// With no items, "no rule fired" stays.
+	if a := agendaFrom(nil, nil, rest[1:2]); len(a) != 1 || a[0].Title != "Keep going" {
+		t.Errorf("agenda without items: %+v", a)
+	}
+}
