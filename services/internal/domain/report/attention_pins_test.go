@@ -201,3 +201,85 @@ func TestAgendaFromPinned(t *testing.T) {
 		t.Errorf("agenda without items: %+v", a)
 	}
 }
+
+// TestCostGrowthAtItsThreshold: costs up exactly 20 % do not fire; one
+// cent more does, with its excess over the threshold.
+func TestCostGrowthAtItsThreshold(t *testing.T) {
+	tn := quietTenant()
+	loc := tn.Location()
+	for _, c := range []struct {
+		oct   int64
+		fires bool
+	}{{120000, false}, {120001, true}} {
+		p := newPinFacts(tn.ID)
+		p.add(time.Date(2026, 9, 2, 12, 0, 0, 0, loc), messages.SourceImport, metricExpenses, messages.KindState, 100000, "USD", state("expense/sep", 1, dims(messages.DimCategory, "rent")))
+		p.add(time.Date(2026, 10, 30, 12, 0, 0, 0, loc), messages.SourceImport, metricExpenses, messages.KindState, c.oct, "USD", state("expense/oct", 1, dims(messages.DimCategory, "rent")))
+		got := pinRules(t, tn, p)
+		if !c.fires {
+			if len(got) != 0 {
+				t.Errorf("costs +20 %%: fired\n%s", itemLines(got))
+			}
+			continue
+		}
+		if len(got) != 1 || got[0].Rule != attention.CostGrowth || got[0].Title != "Costs growing fast" || !strings.HasPrefix(got[0].Figure, "$1,200.01, ") || got[0].Threshold != "at most 20 % a period" {
+			t.Errorf("costs +20.001 %%:\n%s", itemLines(got))
+		}
+		excessOf(t, got, "Costs growing fast", 20.001/20-1)
+	}
+}
+
+// TestSecurityFindingsRule: findings below the configured severity do not
+// fire; those at or above it are counted by severity, the worst named
+// first, and the item is critical only when a critical finding is open.
+func TestSecurityFindingsRule(t *testing.T) {
+	tn := quietTenant()
+	at := time.Date(2026, 10, 20, 12, 0, 0, 0, time.UTC)
+	run := func(fs ...messages.Finding) []attention.Item {
+		p := newPinFacts(tn.ID)
+		for i, f := range fs {
+			f.Header = messages.Header{EventID: fmt.Sprintf("f%d", i), TenantID: tn.ID, OccurredAt: at, Source: messages.SourceAWS}
+			f.FindingID, f.Status = fmt.Sprintf("f%d", i), messages.FindingOpen
+			p.src.findings = append(p.src.findings, f)
+		}
+		return pinRules(t, tn, p)
+	}
+	if got := run(messages.Finding{Severity: messages.SeverityMedium, Title: "Medium", Resource: "r1"}, messages.Finding{Severity: messages.SeverityLow, Title: "Low", Resource: "r0"}); len(got) != 0 {
+		t.Errorf("medium and low findings fired:\n%s", itemLines(got))
+	}
+	got := run(messages.Finding{Severity: messages.SeverityHigh, Title: "High one", Resource: "r2"}, messages.Finding{Severity: messages.SeverityMedium, Title: "Medium", Resource: "r1"})
+	if g, w := itemLines(got), "security_findings|high|1 security findings open|1 high; worst: High one on r2|none at high or above"; g != w {
+		t.Errorf("one high:\n%s\nwant:\n%s", g, w)
+	}
+	excessOf(t, got, "1 security findings open", 1)
+	got = run(messages.Finding{Severity: messages.SeverityHigh, Title: "High one", Resource: "r2"}, messages.Finding{Severity: messages.SeverityCritical, Title: "Key leaked", Resource: "r3"},
+		messages.Finding{Severity: messages.SeverityHigh, Title: "High two", Resource: "r4"})
+	if g, w := itemLines(got), "security_findings|critical|3 security findings open|1 critical, 2 high; worst: Key leaked on r3|none at high or above"; g != w {
+		t.Errorf("critical and highs:\n%s\nwant:\n%s", g, w)
+	}
+	excessOf(t, got, "3 security findings open", 3)
+}
+
+// TestPipelineCoverageAtItsThreshold: an open pipeline of exactly next
+// month's target covers it; a cent less does not.
+func TestPipelineCoverageAtItsThreshold(t *testing.T) {
+	tn := quietTenant()
+	tn.Finance.MonthlyRevenueTarget = "1000.00"
+	for _, c := range []struct {
+		open  int64
+		fires bool
+	}{{100000, false}, {99999, true}} {
+		p := newPinFacts(tn.ID)
+		p.add(time.Date(2026, 10, 29, 12, 0, 0, 0, tn.Location()), messages.SourceImport, metricPipelineValue, messages.KindState, c.open, "USD", state("deal/a", 1, dims("deal", "A", "stage", "proposal", "status", "open")))
+		got := pinRules(t, tn, p)
+		if !c.fires {
+			if len(got) != 0 {
+				t.Errorf("pipeline at 100 %%: fired\n%s", itemLines(got))
+			}
+			continue
+		}
+		if len(got) != 1 || got[0].Title != "Pipeline does not cover next month's target" || !strings.HasPrefix(got[0].Figure, "$999.99 open, ") || !strings.HasSuffix(got[0].Figure, " of November's target") {
+			t.Errorf("pipeline under 100 %%:\n%s", itemLines(got))
+		}
+		excessOf(t, got, "Pipeline does not cover next month's target", 1-99.999/100)
+	}
+}
