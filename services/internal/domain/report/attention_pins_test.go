@@ -283,3 +283,72 @@ func TestPipelineCoverageAtItsThreshold(t *testing.T) {
 		excessOf(t, got, "Pipeline does not cover next month's target", 1-99.999/100)
 	}
 }
+
+// TestUnreconciledPayoutsAtItsThreshold: opening balance $1,000.00, net
+// revenue $500.00, payouts $300.00: the closing balance should be
+// $1,200.00. A difference of exactly 1 % of net revenue ($5.00) is
+// tolerated; $5.01 is not.
+func TestUnreconciledPayoutsAtItsThreshold(t *testing.T) {
+	tn := quietTenant()
+	loc := tn.Location()
+	for _, c := range []struct {
+		diff  int64
+		fires bool
+	}{{500, false}, {-500, false}, {501, true}} {
+		p := newPinFacts(tn.ID)
+		p.add(time.Date(2026, 9, 30, 12, 0, 0, 0, loc), messages.SourceStripe, messages.MetricCashStripe, messages.KindGauge, 100000, "USD", state("USD", 0))
+		p.add(time.Date(2026, 10, 30, 12, 0, 0, 0, loc), messages.SourceStripe, messages.MetricRevenueGross, messages.KindAdditive, 50000, "USD", nil)
+		p.add(time.Date(2026, 10, 30, 13, 0, 0, 0, loc), messages.SourceStripe, messages.MetricPayoutsPaid, messages.KindAdditive, 30000, "USD", nil)
+		p.add(time.Date(2026, 10, 31, 12, 0, 0, 0, loc), messages.SourceStripe, messages.MetricCashStripe, messages.KindGauge, 120000+c.diff, "USD", state("USD", 0))
+		got := pinRules(t, tn, p)
+		if !c.fires {
+			if len(got) != 0 {
+				t.Errorf("difference %d: fired\n%s", c.diff, itemLines(got))
+			}
+			continue
+		}
+		if len(got) != 1 || got[0].Title != "Payouts do not reconcile" || !strings.HasPrefix(got[0].Figure, "+$5.01 unreconciled (1 % of net revenue; it includes Stripe's processing fees") || got[0].Threshold != "at most 1 % of net revenue" {
+			t.Errorf("difference %d:\n%s", c.diff, itemLines(got))
+		}
+		excessOf(t, got, "Payouts do not reconcile", 501.0*100/50000/1-1)
+	}
+}
+
+// TestRevenueBelowTargetRuns: a target of $1,000.00 a month. Exactly the
+// target does not fire; a cent under does, and the run counts the months
+// in a row under target back to the first revenue, stopped by a month at
+// target.
+func TestRevenueBelowTargetRuns(t *testing.T) {
+	tn := quietTenant()
+	tn.Finance.MonthlyRevenueTarget = "1000.00"
+	loc := tn.Location()
+	run := func(gross map[time.Month]int64) []attention.Item {
+		p := newPinFacts(tn.ID)
+		for m, v := range gross {
+			p.add(time.Date(2026, m, 28, 12, 0, 0, 0, loc), messages.SourceStripe, messages.MetricRevenueGross, messages.KindAdditive, v, "USD", nil)
+		}
+		p.add(time.Date(2026, 10, 30, 12, 0, 0, 0, loc), messages.SourceStripe, messages.MetricCustomersNew, messages.KindAdditive, 1, "", nil)
+		return pinRules(t, tn, p)
+	}
+	if got := run(map[time.Month]int64{time.October: 100000}); len(got) != 0 {
+		t.Errorf("at target: fired\n%s", itemLines(got))
+	}
+	for _, c := range []struct {
+		gross    map[time.Month]int64
+		sev, ttl string
+	}{
+		{map[time.Month]int64{time.October: 99999}, messages.SeverityMedium, "Revenue below target in Oct 2026"},
+		{map[time.Month]int64{time.August: 50000, time.September: 50000, time.October: 99999}, messages.SeverityHigh, "Revenue below target 3 months running"},
+		{map[time.Month]int64{time.September: 50000, time.October: 99999}, messages.SeverityMedium, "Revenue below target in Oct 2026"},
+		{map[time.Month]int64{time.August: 50000, time.September: 100000, time.October: 99999}, messages.SeverityMedium, "Revenue below target in Oct 2026"},
+		{map[time.Month]int64{time.May: 1, time.June: 1, time.July: 1, time.August: 1, time.September: 1, time.October: 99999}, messages.SeverityHigh, "Revenue below target in each of the last 6 months"},
+	} {
+		got := run(c.gross)
+		if len(got) != 1 || got[0].Severity != c.sev || got[0].Title != c.ttl || !strings.HasPrefix(got[0].Figure, "$999.99, ") ||
+			got[0].Action != "Decide how to close the $0.01 gap: price, volume or a new target" {
+			t.Errorf("%v:\n%s\nwant %s|%s", c.gross, itemLines(got), c.sev, c.ttl)
+			continue
+		}
+		excessOf(t, got, c.ttl, 1-99999.0/100000)
+	}
+}
