@@ -352,3 +352,34 @@ func TestRevenueBelowTargetRuns(t *testing.T) {
 		excessOf(t, got, c.ttl, 1-99999.0/100000)
 	}
 }
+
+// TestCACAboveAOVAtItsThreshold: two charges of $50.00 (an average order
+// of $50.00) and two new customers; channel spend of $100.00 is a CAC of
+// exactly the average order and does not fire; $100.02 ($50.01) does.
+func TestCACAboveAOVAtItsThreshold(t *testing.T) {
+	tn := quietTenant()
+	loc := tn.Location()
+	for _, c := range []struct {
+		spend int64
+		fires bool
+	}{{10000, false}, {10002, true}} {
+		p := newPinFacts(tn.ID)
+		at := time.Date(2026, 10, 30, 12, 0, 0, 0, loc)
+		for i := 0; i < 2; i++ {
+			p.add(at, messages.SourceStripe, messages.MetricRevenueGross, messages.KindAdditive, 5000, "USD", nil)
+		}
+		p.add(at, messages.SourceStripe, messages.MetricCustomersNew, messages.KindAdditive, 2, "", func(e *messages.MetricEvent) { e.Unit = messages.UnitCount })
+		p.add(at, messages.SourceImport, metricChannelSpend, messages.KindState, c.spend, "USD", state("channel/ads/2026-10-30", 1, dims("channel", "ads", "status", "active")))
+		got := pinRules(t, tn, p)
+		if !c.fires {
+			if len(got) != 0 {
+				t.Errorf("CAC at the average order: fired\n%s", itemLines(got))
+			}
+			continue
+		}
+		if g, w := itemLines(got), "cac_above_aov|high|Customers cost more than they buy|CAC $50.01 vs average order $50.00|CAC at most 100 % of the average order"; g != w {
+			t.Errorf("CAC over the average order:\n%s\nwant:\n%s", g, w)
+		}
+		excessOf(t, got, "Customers cost more than they buy", 5001.0/5000-1)
+	}
+}
