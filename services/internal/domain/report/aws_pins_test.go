@@ -94,3 +94,36 @@ func TestInventoryPinned(t *testing.T) {
 		t.Errorf("inventory %v, want alpha, mid, zeta", got)
 	}
 }
+
+// TestDayStatesAndGaugeMaxPinned: October in Los Angeles touches the UTC
+// days Oct 1 to Nov 1 (it ends at 07:00 UTC on Nov 1): per-day figures of
+// those days add up (a day's latest state), the days either side do not;
+// the gauge takes the worst day.
+func TestDayStatesAndGaugeMaxPinned(t *testing.T) {
+	tn := quietTenant()
+	p := newPinFacts(tn.ID)
+	for i, c := range []struct {
+		day string
+		v   int64
+	}{{"2026-09-30", 1}, {"2026-10-01", 10}, {"2026-10-15", 100}, {"2026-11-01", 1000}, {"2026-11-02", 10000}} {
+		at, _ := time.Parse(time.DateOnly, c.day)
+		at = at.Add(-24 * time.Hour) // read before AsOf whatever the day
+		ent := "us-west-2/api@" + c.day
+		dd := dims("function", "api", "day", c.day)
+		p.add(at, messages.SourceAWS, messages.MetricAWSLambdaInvocations, messages.KindState, c.v, "", state(ent, 1, dd))
+		p.add(at.Add(time.Minute), messages.SourceAWS, messages.MetricAWSLambdaInvocations, messages.KindState, 2*c.v, "", state(ent, 2, dd))
+		p.add(at, messages.SourceAWS, messages.MetricAWSLambdaDurationP95, messages.KindGauge, int64(100*(i%3)), "", state(ent, 0, dd))
+	}
+	due := monthDue(tn, messages.RoleCTO, 2026, time.October)
+	d, err := load(context.Background(), p.source(), tn, due, due.PeriodEnd.Add(72*time.Hour), withAttention([]string{messages.MetricAWSLambdaDurationP95}), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.dayStates(messages.MetricAWSLambdaInvocations, "function", d.Period); got["api"] != 2*(10+100+1000) || len(got) != 1 {
+		t.Errorf("day states %v, want api 2,220", got)
+	}
+	// p95 by day: Oct 1 100, Oct 15 200, Nov 1 0: the worst is 200.
+	if got := d.dayGaugeMax(messages.MetricAWSLambdaDurationP95, "function", d.Period); got["api"] != 200 || len(got) != 1 {
+		t.Errorf("gauge max %v, want api 200", got)
+	}
+}
