@@ -383,3 +383,28 @@ func TestCACAboveAOVAtItsThreshold(t *testing.T) {
 		excessOf(t, got, "Customers cost more than they buy", 5001.0/5000-1)
 	}
 }
+
+// TestFinishPinned: with no data the header says so and names every
+// source; with one item the preheader is its title and figure.
+func TestFinishPinned(t *testing.T) {
+	tn := quietTenant()
+	h := attentionOf(t, tn, newPinFacts(tn.ID).source(), messages.RoleCFO)
+	var names []string
+	for _, s := range allSources {
+		names = append(names, s.name)
+	}
+	if !h.NoData || strings.Join(h.MissingSources, ",") != strings.Join(names, ",") || len(h.Attention) != 0 ||
+		h.AttentionNone != "Nothing crossed a threshold in Oct 2026." || h.Preheader != h.AttentionNone ||
+		h.UnsubscribeURL != UnsubscribePlaceholder || h.ViewURL != ViewPlaceholder {
+		t.Errorf("no data: %+v", h)
+	}
+	p := newPinFacts(tn.ID)
+	at := time.Date(2026, 10, 30, 12, 0, 0, 0, tn.Location())
+	p.add(at, messages.SourceStripe, messages.MetricRevenueGross, messages.KindAdditive, 100000, "USD", nil)
+	p.add(at, messages.SourceStripe, messages.MetricPayoutsFailed, messages.KindAdditive, 2500, "USD", nil)
+	h = attentionOf(t, tn, p.source(), messages.RoleCFO)
+	if h.NoData || len(h.MissingSources) != len(allSources)-1 || h.AttentionNone != "" || h.Preheader != "Payouts failed: 1 failed ($25.00)" ||
+		!strings.HasSuffix(h.Subject, " · 1 needs attention") {
+		t.Errorf("one item: %+v", h)
+	}
+}
