@@ -72,3 +72,45 @@ func TestCheckRefusesEachProblem(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadlinePerRole: each role's headline from one small October.
+func TestHeadlinePerRole(t *testing.T) {
+	tn := quietTenant()
+	tn.Finance.MonthlyRevenueTarget = "1000.00"
+	at := time.Date(2026, 10, 30, 12, 0, 0, 0, tn.Location())
+	p := newPinFacts(tn.ID)
+	p.add(at, messages.SourceStripe, messages.MetricRevenueGross, messages.KindAdditive, 50000, "USD", nil)
+	p.add(at, messages.SourceStripe, messages.MetricCustomersNew, messages.KindAdditive, 3, "", func(e *messages.MetricEvent) { e.Unit = messages.UnitCount })
+	p.add(at, messages.SourceImport, metricChannelSpend, messages.KindState, 9000, "USD", state("channel/ads/2026-10-30", 1, dims("channel", "ads")))
+	p.add(at, messages.SourceAWS, messages.MetricAWSCostMonthToDate, messages.KindGauge, 1234, "USD", state("AWS Lambda@2026-10", 0, dims("service", "AWS Lambda", "month", "2026-10")))
+	headlineOf := func(src *memSource, role string) string {
+		t.Helper()
+		v, d, err := analyse(context.Background(), src, tn, monthDue(tn, role, 2026, time.October), time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return headline(d, v)
+	}
+	for role, want := range map[string]string{
+		messages.RoleCEO:        "$500 revenue, 50.0 % of target",
+		messages.RoleCTO:        "$12 AWS",
+		messages.RoleCMO:        "3 new customers, CAC $30",
+		messages.RoleAccounting: "$500 net revenue",
+	} {
+		if got := headlineOf(p.source(), role); got != want {
+			t.Errorf("%s headline %q, want %q", role, got, want)
+		}
+	}
+	if got := headlineOf(p.source(), messages.RoleCFO); !strings.HasSuffix(got, ", $500 revenue, 50.0 % of target") {
+		t.Errorf("cfo headline %q", got)
+	}
+	empty := newPinFacts(tn.ID).source()
+	for role, want := range map[string]string{
+		messages.RoleCEO: "revenue unknown", messages.RoleCFO: "runway unknown, revenue unknown",
+		messages.RoleCTO: "no data yet", messages.RoleCMO: "no data yet", messages.RoleAccounting: "no data yet",
+	} {
+		if got := headlineOf(empty, role); got != want {
+			t.Errorf("%s headline without data %q, want %q", role, got, want)
+		}
+	}
+}
