@@ -180,3 +180,28 @@ func TestDecimalPinned(t *testing.T) {
 		}
 	}
 }
+
+// TestLedgerLinesFullTiesKeepTheirOrder: lines equal in date, account,
+// description and amount (a fee of 1.00 in two currencies) keep the order
+// the facts were read in: the sort is stable and says nothing of them.
+func TestLedgerLinesFullTiesKeepTheirOrder(t *testing.T) {
+	tn := testTenant()
+	at := time.Date(2026, 10, 7, 9, 0, 0, 0, tn.Location())
+	for _, order := range [][]string{{"USD", "EUR", "GBP"}, {"GBP", "USD", "EUR"}} {
+		p := newPinFacts(tn.ID)
+		for _, cc := range order {
+			p.add(at, messages.SourceStripe, messages.MetricRevenueFees, messages.KindAdditive, 100, cc, nil)
+		}
+		lines, err := TenantLedger(context.Background(), p.source(), tn, monthDue(tn, messages.RoleCFO, 2026, time.October), time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, l := range lines {
+			got = append(got, l.Currency)
+		}
+		if strings.Join(got, ",") != strings.Join(order, ",") {
+			t.Errorf("order %v, want the facts' %v", got, order)
+		}
+	}
+}
