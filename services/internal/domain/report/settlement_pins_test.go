@@ -38,7 +38,7 @@ func TestSettlementsPerPair(t *testing.T) {
 		t.Fatalf("pairs %v", got)
 	}
 	eurUSD := ss[1]
-	if eurUSD.charges != 2 || eurUSD.gross != 5000+2000 || eurUSD.settled != 5400+100+2150 || eurUSD.disputes != -2150 || eurUSD.fees != 90 || eurUSD.refunded != 1 {
+	if eurUSD.charges != 2 || eurUSD.gross != 5000+2000 || eurUSD.settled != 5400+100+2150 || eurUSD.disputes != -2150 || eurUSD.fees != 90 || eurUSD.unread != 1 {
 		t.Errorf("EUR→USD %+v", eurUSD)
 	}
 	if n := eurUSD.net(); n != 5400+100+2150-2150-90 {
@@ -47,8 +47,8 @@ func TestSettlementsPerPair(t *testing.T) {
 	if got, want := eurUSD.rateText(), "1 EUR = 1.075 to 1.1 USD (3 rates)"; got != want {
 		t.Errorf("rates %q, want %q", got, want)
 	}
-	if got, want := ss[0].rateText(), "1 EUR = 0.86 GBP"; got != want || ss[0].refunded != 0 {
-		t.Errorf("rates %q, want %q; refunded %d", got, want, ss[0].refunded)
+	if got, want := ss[0].rateText(), "1 EUR = 0.86 GBP"; got != want || ss[0].unread != 0 {
+		t.Errorf("rates %q, want %q; refunded %d", got, want, ss[0].unread)
 	}
 	if got := (settlement{chargeCur: "EUR", settleCur: "USD"}).rateText(); got != "not given" {
 		t.Errorf("no rate: %q", got)
