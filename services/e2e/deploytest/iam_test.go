@@ -112,8 +112,8 @@ const (
 	// awsjsonPrefix holds the repository's own clients of SDK services,
 	// one package per service, named as the SDK's.
 	awsjsonPrefix = modulePrefix + "services/internal/platform/awsjson/"
-	watermillAWS     = "github.com/ThreeDotsLabs/watermill-aws/"
-	stscreds         = "github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	watermillAWS  = "github.com/ThreeDotsLabs/watermill-aws/"
+	stscreds      = "github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 )
 
 // libraryPackages call AWS on the caller's behalf: every constructor the
