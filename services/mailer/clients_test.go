@@ -15,6 +15,9 @@ import (
 // and the secret resolver included) brings back all of that client's
 // operations, because the mailer executes templates (see clients.go).
 // SQS is left out: watermill-aws's subscriber holds an *sqs.Client.
+// SSM and Secrets Manager are called through platform/awsjson: the SDK's
+// packages for them must not be linked at all (their init builds 1.4 MB
+// of schemas, P6's idle RSS).
 func TestBinaryKeepsOnlyTheAWSOperationsItCalls(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -34,9 +37,23 @@ func TestBinaryKeepsOnlyTheAWSOperationsItCalls(t *testing.T) {
 		"ssm":            {"GetParameter"},
 		"secretsmanager": {"GetSecretValue"},
 	}
-	op := regexp.MustCompile(`/service/([a-z]+)\.\(\*Client\)\.([A-Z][A-Za-z0-9]*)$`)
+	// The SDK's generated clients, and the repository's own JSON 1.1
+	// clients (platform/awsjson/<service>) that the secret resolver uses
+	// instead of the SDK's ssm and secretsmanager packages.
+	op := regexp.MustCompile(`/(?:aws-sdk-go-v2/service|platform/awsjson)/([a-z]+)\.\(\*Client\)\.([A-Z][A-Za-z0-9]*)$`)
+	// Packages whose init alone costs MiB (schemas, endpoint tables) and
+	// that the mailer must not link at all.
+	notLinked := regexp.MustCompile(`^github\.com/aws/aws-sdk-go-v2/service/(ssm|secretsmanager)[./]`)
+	linked := map[string]bool{}
 	seen := map[string]int{}
 	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 3 {
+			if m := notLinked.FindStringSubmatch(f[2]); m != nil && !linked[m[1]] {
+				linked[m[1]] = true
+				t.Errorf("the binary links the SDK's %s package (%s): use platform/awsjson/%s", m[1], f[2], m[1])
+			}
+		}
 		m := op.FindStringSubmatch(strings.TrimSpace(line))
 		if m == nil {
 			continue

@@ -24,7 +24,10 @@ import (
 // that interface's methods reachable. In every reachable function, a call
 // whose signature takes *<aws-sdk-go-v2/service/X>.<Op>Input is the action
 // X:<Op>: that covers SDK clients, the narrow interfaces the code declares
-// over them, paginators and waiters alike. Libraries that call AWS on the
+// over them, paginators and waiters alike. The repository's own small
+// clients (services/internal/platform/awsjson/X, for services whose
+// generated package costs too much RSS) follow the same convention, and
+// *<awsjson/X>.<Op>Input is X:<Op> too. Libraries that call AWS on the
 // service's behalf (watermill-aws) are described in libraryActions.
 
 // roleOf maps each service to its task role's logical id in the template.
@@ -106,8 +109,11 @@ var iamActions = map[string][]string{
 
 const (
 	sdkServicePrefix = "github.com/aws/aws-sdk-go-v2/service/"
-	watermillAWS     = "github.com/ThreeDotsLabs/watermill-aws/"
-	stscreds         = "github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	// awsjsonPrefix holds the repository's own clients of SDK services,
+	// one package per service, named as the SDK's.
+	awsjsonPrefix = modulePrefix + "services/internal/platform/awsjson/"
+	watermillAWS  = "github.com/ThreeDotsLabs/watermill-aws/"
+	stscreds      = "github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 )
 
 // libraryPackages call AWS on the caller's behalf: every constructor the
@@ -473,7 +479,11 @@ func scanCall(p *packages.Package, call *ast.CallExpr, n *fnode) {
 		}
 		path := named.Obj().Pkg().Path()
 		op, isInput := strings.CutSuffix(named.Obj().Name(), "Input")
-		if !strings.HasPrefix(path, sdkServicePrefix) || !isInput || strings.Contains(strings.TrimPrefix(path, sdkServicePrefix), "/") {
+		prefix := sdkServicePrefix
+		if strings.HasPrefix(path, awsjsonPrefix) {
+			prefix = awsjsonPrefix
+		}
+		if !strings.HasPrefix(path, prefix) || !isInput || strings.Contains(strings.TrimPrefix(path, prefix), "/") {
 			continue
 		}
 		pkg := named.Obj().Pkg().Name()

@@ -12,9 +12,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
+
+	"github.com/boardpack/boardpack/services/internal/platform/awsjson/secretsmanager"
+	"github.com/boardpack/boardpack/services/internal/platform/awsjson/ssm"
 )
 
 // Secret reference prefixes. A value without one is a literal secret,
@@ -71,10 +72,10 @@ func ValidateSecretRef(ref string) error {
 // revoked.
 type SecretResolver struct {
 	SSM interface {
-		GetParameter(context.Context, *ssm.GetParameterInput, ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+		GetParameter(context.Context, *ssm.GetParameterInput) (*ssm.GetParameterOutput, error)
 	}
 	SecretsManager interface {
-		GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+		GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput) (*secretsmanager.GetSecretValueOutput, error)
 	}
 	TTL time.Duration
 	// NegativeTTL is how long a failure is answered from the cache
@@ -114,27 +115,31 @@ type lookup struct {
 }
 
 // NewSecretResolver resolves references through SSM and Secrets Manager.
+// Their clients are package awsjson's, not the SDK's generated service
+// packages: those build MiB of schemas and endpoint tables at init, in
+// every binary that links them, for the one operation of each the
+// resolver calls (P6's idle RSS in BENCHMARKS.md).
 func NewSecretResolver(cfg aws.Config, ttl time.Duration) *SecretResolver {
 	return &SecretResolver{SSM: ssmGetter(ssm.NewFromConfig(cfg).GetParameter), SecretsManager: secretGetter(secretsmanager.NewFromConfig(cfg).GetSecretValue), TTL: ttl}
 }
 
-// ssmGetter and secretGetter are the one operation of each SDK client the
+// ssmGetter and secretGetter are the one operation of each client the
 // resolver calls, so that no client is ever stored in an interface (nor in
 // a struct that is): a binary that executes templates (the mailer,
 // reportctl) keeps every exported method of every type it turns into an
-// interface value, because a template may call any method by name, and the
-// SSM client alone has 150 operations (MiB of code the process maps, see
-// the mailer's idle RSS in BENCHMARKS.md).
-type ssmGetter func(context.Context, *ssm.GetParameterInput, ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+// interface value, because a template may call any method by name. (The
+// awsjson clients have one method each; the wrappers keep that so if a
+// client grows.)
+type ssmGetter func(context.Context, *ssm.GetParameterInput) (*ssm.GetParameterOutput, error)
 
-func (f ssmGetter) GetParameter(ctx context.Context, in *ssm.GetParameterInput, opts ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
-	return f(ctx, in, opts...)
+func (f ssmGetter) GetParameter(ctx context.Context, in *ssm.GetParameterInput) (*ssm.GetParameterOutput, error) {
+	return f(ctx, in)
 }
 
-type secretGetter func(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+type secretGetter func(context.Context, *secretsmanager.GetSecretValueInput) (*secretsmanager.GetSecretValueOutput, error)
 
-func (f secretGetter) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
-	return f(ctx, in, opts...)
+func (f secretGetter) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput) (*secretsmanager.GetSecretValueOutput, error) {
+	return f(ctx, in)
 }
 
 // Resolve returns the secret a reference names.

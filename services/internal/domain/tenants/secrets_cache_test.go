@@ -11,10 +11,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	jsonsecrets "github.com/boardpack/boardpack/services/internal/platform/awsjson/secretsmanager"
+	jsonssm "github.com/boardpack/boardpack/services/internal/platform/awsjson/ssm"
 	"github.com/boardpack/boardpack/services/internal/platform/mototest"
 )
 
@@ -56,7 +57,7 @@ func cachingResolver(t *testing.T) (*SecretResolver, *outage, *clock, *ssm.Clien
 	cfg.RetryMaxAttempts = 1
 	admin := ssm.NewFromConfig(mototest.Config(t))
 	clk := &clock{t: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)}
-	r := &SecretResolver{SSM: ssm.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg),
+	r := &SecretResolver{SSM: jsonssm.NewFromConfig(cfg), SecretsManager: jsonsecrets.NewFromConfig(cfg),
 		TTL: time.Minute, NegativeTTL: 30 * time.Second, MaxStale: time.Hour, Now: clk.Now}
 	return r, o, clk, admin
 }
