@@ -108,7 +108,9 @@ func (d *Data) recognitionFacts() ([]messages.MetricEvent, []string) {
 	gross, _ := d.inCurrency(messages.MetricRevenueGross)
 	out := slices.Concat(lines, links, refunds)
 	for _, f := range gross {
-		if f.Dimensions[readmodel.DimensionOneOff] == "true" {
+		// One-offs, and the grosses that say they paid an invoice (a
+		// copy of a basil one-off candidate that names its invoice).
+		if readmodel.OneOffCandidate(f) || f.Dimensions[readmodel.DimensionInvoice] != "" {
 			out = append(out, f)
 		}
 	}
@@ -116,14 +118,14 @@ func (d *Data) recognitionFacts() ([]messages.MetricEvent, []string) {
 }
 
 // recognitionKnown reports whether anything bills revenue: invoice lines,
-// or charges known to pay no invoice. Without either recognised revenue
+// or charges that may pay no invoice (readmodel.OneOffCandidate). Without either recognised revenue
 // is unknown, not zero.
 func (d *Data) recognitionKnown() bool {
 	if d.Known(messages.MetricRevenueBilled) {
 		return true
 	}
 	for _, f := range d.Facts(messages.MetricRevenueGross) {
-		if f.Dimensions[readmodel.DimensionOneOff] == "true" {
+		if readmodel.OneOffCandidate(f) {
 			return true
 		}
 	}

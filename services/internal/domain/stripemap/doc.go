@@ -23,8 +23,12 @@
 //     nothing. With the balance transaction expanded its fee is a
 //     revenue.fees fact (type=charge), in the settlement currency. The
 //     gross says whether the charge paid an invoice (dimension invoice)
-//     or none (one_off=true: readmodel recognises it at capture); API
-//     versions since 2025-03-31 no longer say, and then neither is set.
+//     or none (one_off=true: readmodel recognises it at capture). API
+//     versions since 2025-03-31 no longer say (a charge lost its
+//     invoice): the gross is then one_off=unless_linked, a one-off
+//     unless an invoices.payment link names the charge or its payment
+//     intent, which readmodel decides over the whole set of facts, so
+//     the link may arrive before or after the charge.
 //   - revenue.refunded (state per refund): each refund object (from
 //     refund.created, refund.updated, refund.failed, charge.refund.updated,
 //     or a charge's listed refunds) is its own entity, object = its charge:
