@@ -35,11 +35,11 @@ type history struct {
 	invoicePaidBy map[string][2]string
 	versions      map[string]string // path -> the Stripe-Version it was asked at
 	events        []stripe.Event
-	subs     []*stripe.Subscription
-	invoices []*stripe.Invoice
-	charges  []*stripe.Charge
-	refunds  []*stripe.Refund
-	credits  []*stripe.CreditNote
+	subs          []*stripe.Subscription
+	invoices      []*stripe.Invoice
+	charges       []*stripe.Charge
+	refunds       []*stripe.Refund
+	credits       []*stripe.CreditNote
 }
 
 func (h *history) event(typ stripe.EventType, at time.Time, obj any) {
