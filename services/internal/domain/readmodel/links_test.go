@@ -1,6 +1,7 @@
 package readmodel
 
 import (
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -234,5 +235,37 @@ func TestBasilOneOffUnlessLinked(t *testing.T) {
 	if !OneOffCandidate(gross("ch_1", "", unless, jan)) || !OneOffCandidate(gross("ch_1", "", map[string]string{DimensionOneOff: OneOff}, jan)) ||
 		OneOffCandidate(gross("ch_1", "", map[string]string{DimensionOneOff: "false"}, jan)) || OneOffCandidate(named) {
 		t.Error("OneOffCandidate: want true for one_off=true and unless_linked only")
+	}
+}
+
+// TestUnlinkedInvoices: of four paid invoices billed in January, in_old
+// names the charge that paid it (2023-10-16), in_basil is linked by its
+// invoice payment (delivered before or after its lines), in_free paid
+// nothing ($0), and in_lost names neither: only in_lost is unlinked. A
+// credit note line of in_lost and in_dec, billed in December, change
+// nothing; a link for in_lost, in any order, empties the list.
+func TestUnlinkedInvoices(t *testing.T) {
+	dec := time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	feb := jan.AddDate(0, 1, 0)
+	old := paidBy(billedLine("il_old", jan, jan, feb, 5000), "ch_old", 5500)
+	basil := ofInvoice(billedLine("il_basil", jan, jan, feb, 5000), "in_basil", 5500)
+	free := ofInvoice(billedLine("il_free", jan, jan, feb, 0), "in_free", 0)
+	lost := ofInvoice(billedLine("il_lost", jan.Add(time.Hour), jan, feb, 5000), "in_lost", 5500)
+	credit := billedLine("cnli_lost", jan.AddDate(0, 0, 5), jan, feb, -1000)
+	credit.ObjectID, credit.Dimensions[DimensionInvoiceLine] = "in_lost", "il_lost"
+	december := ofInvoice(billedLine("il_dec", dec, dec, jan, 5000), "in_dec", 5500)
+	facts := []messages.MetricEvent{link("inpay_basil", "in_basil", "pi_basil", "", jan, 5500), old, basil, free, lost, credit, december}
+	if got := UnlinkedInvoices(facts, jan, feb); !slices.Equal(got, []string{"in_lost"}) {
+		t.Errorf("January: %v; want [in_lost]", got)
+	}
+	if got := UnlinkedInvoices(facts, dec, jan); !slices.Equal(got, []string{"in_dec"}) {
+		t.Errorf("December: %v; want [in_dec]", got)
+	}
+	if got := UnlinkedInvoices(append([]messages.MetricEvent{link("inpay_lost", "in_lost", "", "ch_lost", jan, 5500)}, facts...), jan, feb); len(got) != 0 {
+		t.Errorf("in_lost linked first: %v; want none", got)
+	}
+	if got := UnlinkedInvoices(append(facts, link("inpay_lost", "in_lost", "", "ch_lost", jan, 5500)), jan, feb); len(got) != 0 {
+		t.Errorf("in_lost linked last: %v; want none", got)
 	}
 }

@@ -1,6 +1,7 @@
 package readmodel
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -571,4 +572,47 @@ func refundsOfLines(lines, refunds []messages.MetricEvent) []refundOfLines {
 		}
 	}
 	return out
+}
+
+// UnlinkedInvoices are the paid invoices billed in [from, to) (lines with
+// DimensionInvoiceTotal above 0) whose lines name no charge and that no
+// invoice payment link (messages.MetricInvoicesPayment) names: on Stripe
+// API versions since 2025-03-31.basil an invoice names no charge, and
+// without invoice_payment.paid (an endpoint not subscribed to it, or
+// facts stored before the link existed) nothing says what paid it. A
+// refund of that payment then reduces none of its lines, and the charge
+// that paid it, which cannot say either (OneOffUnlessLinked), counts as
+// a one-off. Nothing guesses the payment; readers report these invoices
+// (a backfill links them). An invoice paid out of band or from the
+// customer's balance names no payment either, and is listed too. Sorted.
+func UnlinkedInvoices(facts []messages.MetricEvent, from, to time.Time) []string {
+	var lines []messages.MetricEvent
+	linked := map[string]bool{}
+	for _, f := range facts {
+		switch f.Metric {
+		case messages.MetricRevenueBilled:
+			if f.Dimensions[DimensionInvoiceTotal] != "" && f.Dimensions[DimensionInvoiceLine] == "" && f.Dimensions[DimensionRefund] == "" {
+				lines = append(lines, f)
+			}
+		case messages.MetricInvoicesPayment:
+			linked[f.ObjectID] = true
+		}
+	}
+	paid := map[string]bool{}
+	for _, f := range StatesAt(lines, time.Unix(1<<62, 0)) {
+		inv := f.ObjectID
+		total, err := strconv.ParseInt(f.Dimensions[DimensionInvoiceTotal], 10, 64)
+		if err != nil || total <= 0 || linked[inv] {
+			continue
+		}
+		if f.Dimensions[DimensionCharge] != "" {
+			linked[inv] = true
+			delete(paid, inv)
+			continue
+		}
+		if !f.OccurredAt.Before(from) && f.OccurredAt.Before(to) {
+			paid[inv] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(paid))
 }

@@ -45,6 +45,12 @@ func (d *Data) recognised(cur, prev finance) (Table, Table) {
 	if len(other) > 0 {
 		t.Note += " Invoice lines in " + joinAnd(other) + " are not in these figures (never summed across currencies)."
 	}
+	if n := int64(len(readmodel.UnlinkedInvoices(lines, d.Period.Start, minTime(d.Period.End, d.AsOf)))); n > 0 {
+		t.Note += " " + plural(n, "invoice") + " billed in " + d.Period.Short() + map[bool]string{true: " names", false: " name"}[n == 1] + " neither the charge nor an invoice payment that paid " +
+			map[bool]string{true: "it", false: "them"}[n == 1] + " (Stripe API 2025-03-31 and later send that link only as invoice_payment.paid):" +
+			" a refund of such a payment is not taken off its invoice here, and the charge that paid it counts as a one-off charge." +
+			" Subscribe the webhook endpoint to invoice_payment.paid and run reportctl stripe backfill to link them."
+	}
 
 	end := minTime(d.Period.End, d.AsOf)
 	ms := months(end.Add(-time.Nanosecond), d.Loc, waterfallMonths)
