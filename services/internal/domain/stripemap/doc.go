@@ -184,7 +184,11 @@
 // OccurredAt of one-per-object facts also comes from the object (created,
 // paid_at, arrival_date, expires_at), so a webhook and a backfill of the
 // same object produce byte-identical facts, and the aggregator stores them
-// once. State facts delivered by webhook are versioned by the Stripe
+// once. One exception, by design: the backfill reads objects at
+// 2023-10-16 (reportctl), where a charge names its invoice, so its gross
+// says invoice=… or one_off=true where a basil webhook's says
+// one_off=unless_linked; the same event id, and the same figures
+// whichever copy is stored (readmodel reads every copy). State facts delivered by webhook are versioned by the Stripe
 // event's created time (except refunds, see above, and the creation and
 // end of subscriptions and the opening of disputes, which use the object's
 // own times so a backfill reproduces them exactly); a backfill of a state
