@@ -138,7 +138,11 @@
 //     invoice_payment.paid, from an invoice's payments when expanded
 //     (invoice.paid, invoice.payment_succeeded) and from the backfill's
 //     GET /v1/invoice_payments: its amount paid, dimensions invoice and
-//     payment_intent or charge. Refunds and grosses name their payment
+//     payment_intent or charge. Also (ChargeInvoiceLink, entity the
+//     charge, value 0: weighed as the invoice's total) from a charge
+//     that the stripe-collector's enrichment reads again at 2023-10-16,
+//     where it still names its invoice, when its basil webhook's gross
+//     was one_off=unless_linked. Refunds and grosses name their payment
 //     intent (dimension payment_intent); readmodel joins a refund to the
 //     invoice its payment intent or charge paid through it, and a gross
 //     it names is no one-off.
