@@ -90,8 +90,15 @@
 // 2025-03-31.basil, whose invoices name no charge) from invoices.payment
 // links naming the payment intent or charge; a payment that paid several
 // invoices splits its refund by what it paid each. A charge that pays no
-// invoice (gross with one_off=true, and no link naming it) is billed and
-// earned at capture. Tax collected
+// invoice (gross with one_off=true, or one_off=unless_linked: a basil
+// charge, which cannot say; and no link naming it, nor a copy of its
+// gross naming an invoice) is billed and earned at capture. A paid
+// invoice whose lines name no charge and which no link names
+// (UnlinkedInvoices: a basil endpoint without invoice_payment.paid, or
+// facts stored before the link existed) is never guessed at: its refunds
+// reduce none of its lines, the charge that paid it counts as a one-off,
+// and the accounting report says how many such invoices the period has;
+// a backfill links them. Tax collected
 // (TaxCollected, tax.go) is the invoices' revenue.tax less the rest of
 // each such refund, its tax share (refunded × the invoice's tax / its
 // total, Stripe Tax's split), dated at the refund and back when it fails,

@@ -1,6 +1,7 @@
 package readmodel
 
 import (
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -187,5 +188,84 @@ func TestSplitRefundEdges(t *testing.T) {
 	before := MonthlyRecognition(cent[:4], time.UTC, jan, apr)[2]
 	if m := MonthlyRecognition(cent, time.UTC, jan, apr)[2]; m.Billed != -1 || m.Recognised != before.Recognised-1 || m.DeferredEnd != before.DeferredEnd {
 		t.Errorf("a cent split: March %+v; want billed -1 and recognised 1 less than %+v (in_a's one-off line)", m, before)
+	}
+}
+
+// TestBasilOneOffUnlessLinked: a basil charge's gross cannot say whether
+// it paid an invoice (one_off=unless_linked): alone it is a $50 one-off;
+// linked by its payment intent or by itself it is billed by its invoice
+// only. A copy of the same gross (same event id, later: the backfill's
+// object read in a shape that names the invoice) that names an invoice
+// says so too, in either order; a gross that names its invoice is never
+// a one-off, nor a gross without the dimension (stored before it
+// existed).
+func TestBasilOneOffUnlessLinked(t *testing.T) {
+	jan := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
+	gross := func(id, pi string, dims map[string]string, at time.Time) messages.MetricEvent {
+		f := messages.MetricEvent{
+			Header: messages.Header{EventID: "e_" + id, TenantID: "jada", OccurredAt: at, Source: messages.SourceStripe},
+			Metric: messages.MetricRevenueGross, Kind: messages.KindAdditive, ObjectID: id, Value: 5000, Currency: "USD",
+			Dimensions: map[string]string{DimensionPaymentIntent: pi},
+		}
+		for k, v := range dims {
+			f.Dimensions[k] = v
+		}
+		return f
+	}
+	unless := map[string]string{DimensionOneOff: OneOffUnlessLinked}
+	billed := func(facts ...messages.MetricEvent) int64 {
+		return MonthlyRecognition(facts, time.UTC, jan.AddDate(0, 0, -9), jan.AddDate(0, 1, 0))[0].Billed
+	}
+	if got := billed(gross("ch_1", "pi_1", unless, jan)); got != 5000 {
+		t.Errorf("unlinked: billed %d; want 5000", got)
+	}
+	if got := billed(gross("ch_1", "pi_1", unless, jan), link("inpay_1", "in_1", "pi_1", "", jan, 5000)); got != 0 {
+		t.Errorf("linked by payment intent: billed %d; want 0", got)
+	}
+	if got := billed(link("inpay_1", "in_1", "", "ch_1", jan, 5000), gross("ch_1", "", unless, jan)); got != 0 {
+		t.Errorf("linked by charge: billed %d; want 0", got)
+	}
+	named := gross("ch_1", "pi_1", map[string]string{DimensionInvoice: "in_1"}, jan.Add(time.Second))
+	if a, b := billed(gross("ch_1", "pi_1", unless, jan), named), billed(named, gross("ch_1", "pi_1", unless, jan)); a != 0 || b != 0 {
+		t.Errorf("a copy names the invoice: billed %d and %d; want 0", a, b)
+	}
+	if got := billed(gross("ch_2", "pi_2", nil, jan), gross("ch_3", "", map[string]string{DimensionInvoice: "in_3"}, jan)); got != 0 {
+		t.Errorf("no one_off dimension: billed %d; want 0", got)
+	}
+	if !OneOffCandidate(gross("ch_1", "", unless, jan)) || !OneOffCandidate(gross("ch_1", "", map[string]string{DimensionOneOff: OneOff}, jan)) ||
+		OneOffCandidate(gross("ch_1", "", map[string]string{DimensionOneOff: "false"}, jan)) || OneOffCandidate(named) {
+		t.Error("OneOffCandidate: want true for one_off=true and unless_linked only")
+	}
+}
+
+// TestUnlinkedInvoices: of four paid invoices billed in January, in_old
+// names the charge that paid it (2023-10-16), in_basil is linked by its
+// invoice payment (delivered before or after its lines), in_free paid
+// nothing ($0), and in_lost names neither: only in_lost is unlinked. A
+// credit note line of in_lost and in_dec, billed in December, change
+// nothing; a link for in_lost, in any order, empties the list.
+func TestUnlinkedInvoices(t *testing.T) {
+	dec := time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	feb := jan.AddDate(0, 1, 0)
+	old := paidBy(billedLine("il_old", jan, jan, feb, 5000), "ch_old", 5500)
+	basil := ofInvoice(billedLine("il_basil", jan, jan, feb, 5000), "in_basil", 5500)
+	free := ofInvoice(billedLine("il_free", jan, jan, feb, 0), "in_free", 0)
+	lost := ofInvoice(billedLine("il_lost", jan.Add(time.Hour), jan, feb, 5000), "in_lost", 5500)
+	credit := billedLine("cnli_lost", jan.AddDate(0, 0, 5), jan, feb, -1000)
+	credit.ObjectID, credit.Dimensions[DimensionInvoiceLine] = "in_lost", "il_lost"
+	december := ofInvoice(billedLine("il_dec", dec, dec, jan, 5000), "in_dec", 5500)
+	facts := []messages.MetricEvent{link("inpay_basil", "in_basil", "pi_basil", "", jan, 5500), old, basil, free, lost, credit, december}
+	if got := UnlinkedInvoices(facts, jan, feb); !slices.Equal(got, []string{"in_lost"}) {
+		t.Errorf("January: %v; want [in_lost]", got)
+	}
+	if got := UnlinkedInvoices(facts, dec, jan); !slices.Equal(got, []string{"in_dec"}) {
+		t.Errorf("December: %v; want [in_dec]", got)
+	}
+	if got := UnlinkedInvoices(append([]messages.MetricEvent{link("inpay_lost", "in_lost", "", "ch_lost", jan, 5500)}, facts...), jan, feb); len(got) != 0 {
+		t.Errorf("in_lost linked first: %v; want none", got)
+	}
+	if got := UnlinkedInvoices(append(facts, link("inpay_lost", "in_lost", "", "ch_lost", jan, 5500)), jan, feb); len(got) != 0 {
+		t.Errorf("in_lost linked last: %v; want none", got)
 	}
 }

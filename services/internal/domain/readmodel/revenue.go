@@ -1,6 +1,7 @@
 package readmodel
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -50,7 +51,12 @@ import (
 // A charge that pays no invoice (revenue.gross with DimensionOneOff) is
 // billed and earned at capture, in full: Stripe Revenue Recognition
 // recognises one-time payments at once. A charge that pays an invoice is
-// billed by the invoice's lines, never twice.
+// billed by the invoice's lines, never twice. Since 2025-03-31.basil a
+// charge no longer names its invoice: its gross is OneOffUnlessLinked,
+// and only an invoice payment link (or a copy of the gross naming its
+// invoice) tells it paid one. Grosses stored before that value existed
+// carry no DimensionOneOff and are never one-offs: a basil one-off
+// charge stored then is missed, never counted twice.
 
 // Dimensions of a billed line.
 const (
@@ -69,10 +75,32 @@ const (
 	// DimensionInvoiceLine names the line a credit note line credits: a
 	// credit without a period of its own takes that line's.
 	DimensionInvoiceLine = "invoice_line"
+	// DimensionInvoice names the invoice a charge's gross says it paid
+	// (API versions before 2025-03-31.basil): its lines bill it.
+	DimensionInvoice = "invoice"
 	// DimensionOneOff marks a charge's gross (revenue.gross) as paying no
-	// invoice: it is billed and earned at capture.
+	// invoice (OneOff): it is billed and earned at capture. Either way an
+	// invoice payment link naming the charge or its payment intent says
+	// it paid that invoice after all.
 	DimensionOneOff = "one_off"
+	// OneOff (the charge named no invoice: API versions before
+	// 2025-03-31.basil, and the backfill's) and OneOffUnlessLinked (the
+	// charge cannot say: basil removed a charge's invoice, so it is a
+	// one-off unless a link names it) are DimensionOneOff's values.
+	OneOff             = "true"
+	OneOffUnlessLinked = "unless_linked"
 )
+
+// OneOffCandidate reports whether f is a charge's gross that readmodel
+// recognises at capture unless an invoice payment link (or another copy
+// of the gross naming an invoice) says it paid an invoice.
+func OneOffCandidate(f messages.MetricEvent) bool {
+	if f.Metric != messages.MetricRevenueGross || f.Kind != messages.KindAdditive || f.ObjectID == "" {
+		return false
+	}
+	v := f.Dimensions[DimensionOneOff]
+	return v == OneOff || v == OneOffUnlessLinked
+}
 
 // Recognition is one month of the revenue schedule (minor units).
 type Recognition struct {
@@ -280,6 +308,7 @@ func MonthlyWaterfall(facts []messages.MetricEvent, loc *time.Location, from, to
 // lines the refunds among them imply (see the top of this file).
 func recognitionLines(facts []messages.MetricEvent) []messages.MetricEvent {
 	var lines, links, refunds, oneOff []messages.MetricEvent
+	invoiced := map[string]bool{} // charges a copy of whose gross names their invoice
 	for _, f := range facts {
 		switch f.Metric {
 		case messages.MetricRevenueBilled:
@@ -289,8 +318,10 @@ func recognitionLines(facts []messages.MetricEvent) []messages.MetricEvent {
 		case messages.MetricRevenueRefunded:
 			refunds = append(refunds, f)
 		case messages.MetricRevenueGross:
-			if f.Kind == messages.KindAdditive && f.Dimensions[DimensionOneOff] == "true" && f.ObjectID != "" {
+			if OneOffCandidate(f) {
 				oneOff = append(oneOff, f)
+			} else if f.Dimensions[DimensionInvoice] != "" && f.ObjectID != "" {
+				invoiced[f.ObjectID] = true
 			}
 		}
 	}
@@ -299,7 +330,11 @@ func recognitionLines(facts []messages.MetricEvent) []messages.MetricEvent {
 	// payments; a refund of it is a share of that amount. A charge that an
 	// invoice payment link names (by itself or its payment intent) paid
 	// that invoice, whatever its own object said (a charge read in a
-	// basil shape names no invoice): its lines bill it.
+	// basil shape names no invoice): its lines bill it. So does one of
+	// which another copy of the gross (the same event id, read in a shape
+	// that names the invoice: the backfill's, after basil webhooks) names
+	// an invoice. Both are read over the whole set of facts, so the order
+	// the charge and its link arrive in does not matter.
 	linked := map[string]bool{}
 	for _, l := range links {
 		if c := l.Dimensions[DimensionCharge]; c != "" {
@@ -310,7 +345,7 @@ func recognitionLines(facts []messages.MetricEvent) []messages.MetricEvent {
 		}
 	}
 	for _, f := range Distinct(oneOff) {
-		if linked["charge:"+f.ObjectID] || (f.Dimensions[DimensionPaymentIntent] != "" && linked["pi:"+f.Dimensions[DimensionPaymentIntent]]) {
+		if invoiced[f.ObjectID] || linked["charge:"+f.ObjectID] || (f.Dimensions[DimensionPaymentIntent] != "" && linked["pi:"+f.Dimensions[DimensionPaymentIntent]]) {
 			continue
 		}
 		lines = append(lines, messages.MetricEvent{
@@ -563,4 +598,47 @@ func refundsOfLines(lines, refunds []messages.MetricEvent) []refundOfLines {
 		}
 	}
 	return out
+}
+
+// UnlinkedInvoices are the paid invoices billed in [from, to) (lines with
+// DimensionInvoiceTotal above 0) whose lines name no charge and that no
+// invoice payment link (messages.MetricInvoicesPayment) names: on Stripe
+// API versions since 2025-03-31.basil an invoice names no charge, and
+// without invoice_payment.paid (an endpoint not subscribed to it, or
+// facts stored before the link existed) nothing says what paid it. A
+// refund of that payment then reduces none of its lines, and the charge
+// that paid it, which cannot say either (OneOffUnlessLinked), counts as
+// a one-off. Nothing guesses the payment; readers report these invoices
+// (a backfill links them). An invoice paid out of band or from the
+// customer's balance names no payment either, and is listed too. Sorted.
+func UnlinkedInvoices(facts []messages.MetricEvent, from, to time.Time) []string {
+	var lines []messages.MetricEvent
+	linked := map[string]bool{}
+	for _, f := range facts {
+		switch f.Metric {
+		case messages.MetricRevenueBilled:
+			if f.Dimensions[DimensionInvoiceTotal] != "" && f.Dimensions[DimensionInvoiceLine] == "" && f.Dimensions[DimensionRefund] == "" {
+				lines = append(lines, f)
+			}
+		case messages.MetricInvoicesPayment:
+			linked[f.ObjectID] = true
+		}
+	}
+	paid := map[string]bool{}
+	for _, f := range StatesAt(lines, time.Unix(1<<62, 0)) {
+		inv := f.ObjectID
+		total, err := strconv.ParseInt(f.Dimensions[DimensionInvoiceTotal], 10, 64)
+		if err != nil || total <= 0 || linked[inv] {
+			continue
+		}
+		if f.Dimensions[DimensionCharge] != "" {
+			linked[inv] = true
+			delete(paid, inv)
+			continue
+		}
+		if !f.OccurredAt.Before(from) && f.OccurredAt.Before(to) {
+			paid[inv] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(paid))
 }

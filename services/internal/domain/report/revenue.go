@@ -45,6 +45,12 @@ func (d *Data) recognised(cur, prev finance) (Table, Table) {
 	if len(other) > 0 {
 		t.Note += " Invoice lines in " + joinAnd(other) + " are not in these figures (never summed across currencies)."
 	}
+	if n := int64(len(readmodel.UnlinkedInvoices(lines, d.Period.Start, minTime(d.Period.End, d.AsOf)))); n > 0 {
+		t.Note += " " + plural(n, "invoice") + " billed in " + d.Period.Short() + map[bool]string{true: " names", false: " name"}[n == 1] + " neither the charge nor an invoice payment that paid " +
+			map[bool]string{true: "it", false: "them"}[n == 1] + " (Stripe API 2025-03-31 and later send that link only as invoice_payment.paid):" +
+			" a refund of such a payment is not taken off its invoice here, and the charge that paid it counts as a one-off charge." +
+			" Subscribe the webhook endpoint to invoice_payment.paid and run reportctl stripe backfill to link them."
+	}
 
 	end := minTime(d.Period.End, d.AsOf)
 	ms := months(end.Add(-time.Nanosecond), d.Loc, waterfallMonths)
@@ -108,7 +114,9 @@ func (d *Data) recognitionFacts() ([]messages.MetricEvent, []string) {
 	gross, _ := d.inCurrency(messages.MetricRevenueGross)
 	out := slices.Concat(lines, links, refunds)
 	for _, f := range gross {
-		if f.Dimensions[readmodel.DimensionOneOff] == "true" {
+		// One-offs, and the grosses that say they paid an invoice (a
+		// copy of a basil one-off candidate that names its invoice).
+		if readmodel.OneOffCandidate(f) || f.Dimensions[readmodel.DimensionInvoice] != "" {
 			out = append(out, f)
 		}
 	}
@@ -116,14 +124,14 @@ func (d *Data) recognitionFacts() ([]messages.MetricEvent, []string) {
 }
 
 // recognitionKnown reports whether anything bills revenue: invoice lines,
-// or charges known to pay no invoice. Without either recognised revenue
+// or charges that may pay no invoice (readmodel.OneOffCandidate). Without either recognised revenue
 // is unknown, not zero.
 func (d *Data) recognitionKnown() bool {
 	if d.Known(messages.MetricRevenueBilled) {
 		return true
 	}
 	for _, f := range d.Facts(messages.MetricRevenueGross) {
-		if f.Dimensions[readmodel.DimensionOneOff] == "true" {
+		if readmodel.OneOffCandidate(f) {
 			return true
 		}
 	}

@@ -312,3 +312,25 @@ func creditNoteTaxes(raw []byte, cn *stripe.CreditNote) error {
 	}
 	return nil
 }
+
+// ChargeInvoiceLink is the invoices.payment link that a charge read at an
+// API version still naming its invoice (before 2025-03-31.basil: the
+// stripe-collector's enrichment reads charges with stripe-go v76, at
+// 2023-10-16) makes to that invoice, for a charge whose basil webhook
+// could not say (one_off=unless_linked) and a tenant whose endpoint sends
+// no invoice_payment.paid: entity the charge, object the invoice, at the
+// charge's created time, dimensions invoice, charge and payment_intent.
+// Its value is 0: the charge does not say what it paid the invoice, so
+// readmodel weighs it as the invoice's total, and a real invoice
+// payment's amount adds to it. None for a charge that names no invoice.
+func ChargeInvoiceLink(tenantID string, ch *stripe.Charge) []messages.MetricEvent {
+	if ch == nil || ch.ID == "" || ch.Invoice == nil || ch.Invoice.ID == "" {
+		return nil
+	}
+	e := state(tenantID, MetricInvoicesPayment, ch.ID, ch.Invoice.ID, unix(ch.Created), ch.Livemode, 0, 1, currency(ch.Currency))
+	e.Dimensions = map[string]string{dimInvoice: ch.Invoice.ID, dimCharge: ch.ID}
+	if pi := paymentIntentOf(ch.PaymentIntent); pi != "" {
+		e.Dimensions[dimPaymentIntent] = pi
+	}
+	return []messages.MetricEvent{e}
+}

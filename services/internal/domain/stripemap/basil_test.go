@@ -353,3 +353,121 @@ func TestBasilTaxes(t *testing.T) {
 		contains(t, facts, f)
 	}
 }
+
+// permutations calls f with every order of n items (Heap's algorithm).
+func permutations(n int, f func(order []int)) {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	var gen func(k int)
+	gen = func(k int) {
+		if k <= 1 {
+			f(order)
+			return
+		}
+		for i := 0; i < k-1; i++ {
+			gen(k - 1)
+			if k%2 == 0 {
+				order[i], order[k-1] = order[k-1], order[i]
+			} else {
+				order[0], order[k-1] = order[k-1], order[0]
+			}
+		}
+		gen(k - 1)
+	}
+	gen(n)
+}
+
+// TestBasilOneOffCharges: on 2025-03-31.basil a charge no longer names
+// its invoice, so a charge is a one-off unless an invoice payment links
+// it (by its payment intent or, for a charge without one, by itself) to
+// an invoice. In January: a $50 one-off charge (ch_once, pi_once) on 10
+// January, refunded $20 on 3 February; in_year's $1,200 annual line
+// ($1,320 with tax) paid by pi_year's charge ch_year; in_fee's $300
+// one-off line ($330 with tax) paid by ch_fee, a charge without a payment
+// intent (payment type charge). January bills $1,200 + $300 + $50 and
+// recognises 31/365 of $1,200 ($101.92) + $300 + $50; February bills
+// −$20 and recognises −$20 + 28/365 of $1,200 ($92.05). The invoices'
+// charges are never billed a second time, whichever comes first, the
+// charge or the link that says what it paid, in every order of the
+// events, each delivered twice.
+func TestBasilOneOffCharges(t *testing.T) {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	jan10 := jan.AddDate(0, 0, 9)
+	feb3 := time.Date(2026, 2, 3, 0, 0, 0, 0, time.UTC)
+	charge := func(id, pi string, amt int64, at time.Time) stripe.Event {
+		ch := map[string]any{"id": id, "object": "charge", "amount": amt, "amount_captured": amt, "captured": true, "paid": true,
+			"currency": "usd", "status": "succeeded", "created": at.Unix()}
+		if pi != "" {
+			ch["payment_intent"] = pi
+		}
+		return basilEvent(t, "charge.succeeded", at.Unix(), ch)
+	}
+	fee := map[string]any{"id": "in_fee", "object": "invoice", "currency": "usd", "created": jan.Unix(), "status": "paid", "amount_paid": 33000, "total": 33000, "tax": 3000,
+		"status_transitions": map[string]any{"finalized_at": jan.Unix(), "paid_at": jan.Unix()},
+		"lines":              map[string]any{"object": "list", "data": []any{map[string]any{"id": "il_fee", "object": "line_item", "amount": 30000, "currency": "usd"}}}}
+	feePay := basilPayment(jan)
+	feePay["id"], feePay["invoice"], feePay["amount_paid"], feePay["payment"] = "inpay_fee", "in_fee", 33000, map[string]any{"type": "charge", "charge": "ch_fee"}
+	evs := []stripe.Event{
+		charge("ch_once", "pi_once", 5000, jan10),
+		charge("ch_year", "pi_year", 132000, jan),
+		basilEvent(t, "invoice.paid", jan.Unix(), basilYear(jan)),
+		basilEvent(t, "invoice_payment.paid", jan.Unix()+1, basilPayment(jan)),
+		charge("ch_fee", "", 33000, jan),
+		basilEvent(t, "invoice.paid", jan.Unix(), fee),
+		basilEvent(t, "invoice_payment.paid", jan.Unix()+1, feePay),
+		basilEvent(t, "refund.created", feb3.Unix(), map[string]any{"id": "re_once", "object": "refund", "amount": 2000, "currency": "usd",
+			"charge": "ch_once", "payment_intent": "pi_once", "status": "succeeded", "created": feb3.Unix()}),
+	}
+	// $1,200 × 31/365 = $101.918 and × 28/365 = $92.055, to the cent.
+	yearJan, yearFeb := int64(10192), int64(9205)
+	want := [2]readmodel.Recognition{
+		{Billed: 120000 + 30000 + 5000, Recognised: yearJan + 30000 + 5000},
+		{Billed: -2000, Recognised: -2000 + yearFeb},
+	}
+	figures := func(facts []messages.MetricEvent) [2]readmodel.Recognition {
+		ms := readmodel.MonthlyRecognition(facts, time.UTC, jan, jan.AddDate(0, 2, 0))
+		var out [2]readmodel.Recognition
+		for i := range out {
+			out[i] = readmodel.Recognition{Billed: ms[i].Billed, Recognised: ms[i].Recognised}
+		}
+		return out
+	}
+	// Seven of the events in every order (the refund after them), then
+	// all of them again.
+	n := 0
+	permutations(7, func(order []int) {
+		var seq []stripe.Event
+		for _, i := range order {
+			seq = append(seq, evs[i])
+		}
+		seq = append(append(seq, evs[7:]...), evs...)
+		var facts []messages.MetricEvent
+		for _, fs := range store(t, seq...) {
+			facts = append(facts, fs...)
+		}
+		if got := figures(facts); got != want {
+			t.Fatalf("order %v: January and February %+v; want %+v", order, got, want)
+		}
+		n++
+	})
+	if n != 5040 {
+		t.Fatalf("%d orders; want 5040", n)
+	}
+	// The link fact is what tells: without in_year's, ch_year's $1,320
+	// is a one-off too, billed at once beside the line.
+	var noLink []messages.MetricEvent
+	for i, ev := range evs {
+		if i != 3 {
+			fs, err := Translate(tenant, ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			noLink = append(noLink, fs...)
+		}
+	}
+	if got := figures(noLink)[0].Billed; got != want[0].Billed+132000 {
+		t.Errorf("without in_year's link: January billed %d; want %d", got, want[0].Billed+132000)
+	}
+}

@@ -23,8 +23,12 @@
 //     nothing. With the balance transaction expanded its fee is a
 //     revenue.fees fact (type=charge), in the settlement currency. The
 //     gross says whether the charge paid an invoice (dimension invoice)
-//     or none (one_off=true: readmodel recognises it at capture); API
-//     versions since 2025-03-31 no longer say, and then neither is set.
+//     or none (one_off=true: readmodel recognises it at capture). API
+//     versions since 2025-03-31 no longer say (a charge lost its
+//     invoice): the gross is then one_off=unless_linked, a one-off
+//     unless an invoices.payment link names the charge or its payment
+//     intent, which readmodel decides over the whole set of facts, so
+//     the link may arrive before or after the charge.
 //   - revenue.refunded (state per refund): each refund object (from
 //     refund.created, refund.updated, refund.failed, charge.refund.updated,
 //     or a charge's listed refunds) is its own entity, object = its charge:
@@ -134,7 +138,11 @@
 //     invoice_payment.paid, from an invoice's payments when expanded
 //     (invoice.paid, invoice.payment_succeeded) and from the backfill's
 //     GET /v1/invoice_payments: its amount paid, dimensions invoice and
-//     payment_intent or charge. Refunds and grosses name their payment
+//     payment_intent or charge. Also (ChargeInvoiceLink, entity the
+//     charge, value 0: weighed as the invoice's total) from a charge
+//     that the stripe-collector's enrichment reads again at 2023-10-16,
+//     where it still names its invoice, when its basil webhook's gross
+//     was one_off=unless_linked. Refunds and grosses name their payment
 //     intent (dimension payment_intent); readmodel joins a refund to the
 //     invoice its payment intent or charge paid through it, and a gross
 //     it names is no one-off.
@@ -180,7 +188,11 @@
 // OccurredAt of one-per-object facts also comes from the object (created,
 // paid_at, arrival_date, expires_at), so a webhook and a backfill of the
 // same object produce byte-identical facts, and the aggregator stores them
-// once. State facts delivered by webhook are versioned by the Stripe
+// once. One exception, by design: the backfill reads objects at
+// 2023-10-16 (reportctl), where a charge names its invoice, so its gross
+// says invoice=… or one_off=true where a basil webhook's says
+// one_off=unless_linked; the same event id, and the same figures
+// whichever copy is stored (readmodel reads every copy). State facts delivered by webhook are versioned by the Stripe
 // event's created time (except refunds, see above, and the creation and
 // end of subscriptions and the opening of disputes, which use the object's
 // own times so a backfill reproduces them exactly); a backfill of a state

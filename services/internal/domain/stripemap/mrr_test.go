@@ -590,9 +590,10 @@ func TestRefundsReduceTheirLines(t *testing.T) {
 // invoice (a Checkout payment) is revenue when captured, in full, as
 // Stripe Revenue Recognition recognises one-time payments; its $20 refund
 // in February takes it back then. A charge that pays an invoice is
-// recognised through the invoice's lines, never twice; one of an API
-// version that no longer says whether a charge paid an invoice is not
-// guessed.
+// recognised through the invoice's lines, never twice. One of an API
+// version that no longer says whether a charge paid an invoice
+// (2025-03-31.basil) is a one-off when no invoice payment links it
+// (TestBasilOneOffCharges has the links): $50 more in January.
 func TestOneOffChargesAreRecognisedAtCapture(t *testing.T) {
 	jan10 := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
 	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -617,8 +618,8 @@ func TestOneOffChargesAreRecognisedAtCapture(t *testing.T) {
 	add(event(t, "refund.created", feb.Unix(), map[string]any{"id": "re_1", "object": "refund", "amount": 2000, "currency": "usd",
 		"charge": "ch_once", "status": "succeeded", "created": feb.Unix()}))
 	ms := readmodel.MonthlyRecognition(facts, time.UTC, jan, jan.AddDate(0, 2, 0))
-	if ms[0].Billed != 5000 || ms[0].Recognised != 5000 || ms[1].Billed != -2000 || ms[1].Recognised != -2000 || ms[1].DeferredEnd != 0 {
-		t.Errorf("schedule %+v; want January 5000 billed and recognised, February -2000", ms)
+	if ms[0].Billed != 5000+5000 || ms[0].Recognised != 5000+5000 || ms[1].Billed != -2000 || ms[1].Recognised != -2000 || ms[1].DeferredEnd != 0 {
+		t.Errorf("schedule %+v; want January 10000 billed and recognised (ch_once, ch_basil), February -2000", ms)
 	}
 	// The backfill reads the same charge (stripe-go v76 names the
 	// invoice): the same gross fact.

@@ -89,8 +89,9 @@ func translate(tenantID string, ev stripe.Event, decoded *stripe.Charge) ([]mess
 			if bt := ch.BalanceTransaction; bt != nil && bt.Created > 0 {
 				capturedAt = unix(bt.Created)
 			}
-			// Since 2025-03-31 a charge no longer names its invoice: whether
-			// it paid one is not known, so it is no one-off line.
+			// Since 2025-03-31 a charge no longer names its invoice: it is
+			// a one-off unless an invoice payment links it to one
+			// (one_off=unless_linked; readmodel decides, in any order).
 			out = charge(tenantID, ch, at, capturedAt, ev.APIVersion < "2025-03-31")
 		}
 	case stripe.EventTypeChargeRefundUpdated, stripe.EventTypeRefundCreated, stripe.EventTypeRefundUpdated, EventTypeRefundFailed:
@@ -354,7 +355,9 @@ func Charge(tenantID string, ch *stripe.Charge, at time.Time) []messages.MetricE
 // whether the charge's invoice field is there to be read (API versions
 // before 2025-03-31, and stripe-go v76's own, which the backfill uses):
 // then the gross says whether the charge paid an invoice (dimension
-// invoice) or is a one-off (one_off=true).
+// invoice) or is a one-off (one_off=true). Otherwise it is a one-off
+// unless an invoice payment link names the charge or its payment intent
+// (one_off=unless_linked): readmodel joins them, whichever came first.
 func charge(tenantID string, ch *stripe.Charge, at, capturedAt time.Time, invoiceKnown bool) []messages.MetricEvent {
 	var out []messages.MetricEvent
 	cur := currency(ch.Currency)
@@ -369,12 +372,15 @@ func charge(tenantID string, ch *stripe.Charge, at, capturedAt time.Time, invoic
 			e.EventID = EventID(tenantID, e.Metric, ch.ID)
 			// Whether the charge paid an invoice (whose lines bill it) or is
 			// a one-off, which readmodel recognises at capture.
-			if invoiceKnown {
-				if ch.Invoice != nil && ch.Invoice.ID != "" {
-					e.Dimensions = map[string]string{"invoice": ch.Invoice.ID}
-				} else {
-					e.Dimensions = map[string]string{"one_off": "true"}
-				}
+			switch {
+			case !invoiceKnown:
+				// The charge does not say: a one-off unless an invoice
+				// payment link names it or its payment intent.
+				e.Dimensions = map[string]string{"one_off": "unless_linked"}
+			case ch.Invoice != nil && ch.Invoice.ID != "":
+				e.Dimensions = map[string]string{"invoice": ch.Invoice.ID}
+			default:
+				e.Dimensions = map[string]string{"one_off": "true"}
 			}
 			// Its payment intent: an invoice payment link naming it says
 			// the charge paid that invoice (readmodel).

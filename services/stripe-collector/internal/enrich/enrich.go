@@ -299,6 +299,15 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 		for _, f := range facts {
 			out = append(out, f)
 		}
+		// A basil webhook's charge could not say whether it paid an
+		// invoice; read here at 2023-10-16 it does: its link tells a
+		// one-off from an invoice's payment even without
+		// invoice_payment.paid.
+		if g.Dimensions[readmodel.DimensionOneOff] == readmodel.OneOffUnlessLinked {
+			for _, f := range stripemap.ChargeInvoiceLink(t.ID, ch) {
+				out = append(out, f)
+			}
+		}
 		e.Metrics.enriched.WithLabelValues(t.ID).Inc()
 	}
 	for _, po := range payouts[:min(len(payouts), batch)] {

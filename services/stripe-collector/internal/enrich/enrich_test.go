@@ -354,3 +354,53 @@ func tenantDoc(id string, stripe tenants.Stripe) tenants.Tenant {
 		Email:  tenants.Email{From: "Boardpack <reports@example.com>"},
 	}
 }
+
+// TestEnrichmentLinksBasilCharges: a basil webhook's charge cannot say
+// whether it paid an invoice (one_off=unless_linked). Read again for its
+// fee at 2023-10-16, ch_inv names in_1: the pass records the link
+// (invoices.payment, object in_1, naming ch_inv and pi_inv), so without
+// invoice_payment.paid the $1.00 charge is in_1's payment, not a
+// one-off, and ch_once (no invoice) stays a one-off: $1.00 billed at
+// capture, not $2.00. A gross of an older shape (one_off=true) gets no
+// link.
+func TestEnrichmentLinksBasilCharges(t *testing.T) {
+	invoice := map[string]string{"ch_inv": `"in_1"`, "ch_once": "null", "ch_old": `"in_2"`}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Path[len("/v1/charges/"):]
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"id":%q,"object":"charge","amount":100,"currency":"usd","captured":true,"created":%d,"invoice":%s,"payment_intent":"pi_%s",`+
+			`"balance_transaction":{"id":"txn_%s","object":"balance_transaction","amount":100,"fee":33,"net":67,"currency":"usd","created":%d}}`,
+			id, enrichNow.Add(-time.Hour).Unix(), invoice[id], id[3:], id, enrichNow.Add(-time.Hour).Unix())
+	}))
+	defer srv.Close()
+	keyed := tenants.Tenant{ID: "keyed", Stripe: tenants.Stripe{APIKey: "env:KEY"}}
+	e, l, _ := enrichHarness(t, srv.URL, keyed)
+	gross := func(id, oneOff string) messages.MetricEvent {
+		g := messages.MetricEvent{Header: messages.Header{EventID: stripemap.EventID("keyed", messages.MetricRevenueGross, id), TenantID: "keyed", OccurredAt: enrichNow.Add(-time.Hour), Source: messages.SourceStripe},
+			Metric: messages.MetricRevenueGross, Kind: messages.KindAdditive, Value: 100, Currency: "USD", ObjectID: id,
+			Dimensions: map[string]string{readmodel.DimensionOneOff: oneOff, readmodel.DimensionPaymentIntent: "pi_" + id[3:]}}
+		if _, err := l.mem.PutFact(context.Background(), g); err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	facts := []messages.MetricEvent{gross("ch_inv", readmodel.OneOffUnlessLinked), gross("ch_once", readmodel.OneOffUnlessLinked), gross("ch_old", readmodel.OneOff)}
+	if err := e.Pass(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var links []messages.MetricEvent
+	for _, f := range l.published {
+		if f.Metric == messages.MetricInvoicesPayment {
+			links = append(links, f)
+		}
+	}
+	if len(links) != 1 || links[0].ObjectID != "in_1" || links[0].Dimensions[readmodel.DimensionCharge] != "ch_inv" ||
+		links[0].Dimensions[readmodel.DimensionPaymentIntent] != "pi_inv" || links[0].Value != 0 {
+		t.Fatalf("links %+v; want one: in_1 paid by ch_inv (pi_inv), value 0", links)
+	}
+	from := enrichNow.AddDate(0, 0, -2)
+	basil := append(facts[:2:2], links...)
+	if got := readmodel.MonthlyRecognition(basil, time.UTC, from, enrichNow)[0].Billed; got != 100 {
+		t.Errorf("billed %d; want 100 (ch_once only)", got)
+	}
+}

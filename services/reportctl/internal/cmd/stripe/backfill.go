@@ -39,13 +39,18 @@ func Command(a *app.App) *cobra.Command {
 		Use:   "backfill --tenant ID [--since DATE] [--api-base URL] [--dry-run]",
 		Short: "read Stripe history through the API and publish it as the webhooks would (same event ids)",
 		Long: `Read a tenant's Stripe history (charges, subscriptions, disputes, paid
-invoices, payouts, checkout sessions, customers, balance) through the API with
+invoices and their invoice payments, credit notes, payouts, checkout sessions,
+customers, balance) through the API with
 the tenant's stripe.api_key and publish it as metric events with the same ids
 the webhooks produce, so running it twice, or after the webhooks, changes
 nothing. It streams (memory stays constant however long the history), shows
 progress on stderr on a terminal, and records where it stands in the table
 after every published batch: run it again after an interruption and it
-resumes there (--restart starts over).`,
+resumes there (--restart starts over).
+
+Objects are read at API version 2023-10-16 (stripe-go v76's, whatever the
+account's version: a charge then names the invoice it paid), invoice payments
+at 2025-03-31.basil, the first version that has them.`,
 		Args: app.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return backfill(cmd.Context(), a, tenantID, sinceFlag, apiBase, dryRun, restart)
@@ -207,7 +212,7 @@ func stripeClient(key, apiBase string) *client.API {
 }
 
 // Stages of a backfill, in order; a cursor names one.
-var stages = []string{"charges", "refunds", "subscriptions", "disputes", "invoices", "credit_notes", "payouts", "checkout_sessions", "customers", "balance"}
+var stages = []string{"charges", "refunds", "subscriptions", "disputes", "invoices", "invoice_payments", "credit_notes", "payouts", "checkout_sessions", "customers", "balance"}
 
 // readHistory lists the tenant's objects and translates each as its
 // webhooks would have been (package stripemap), handing each object's
@@ -335,21 +340,30 @@ func readHistory(ctx context.Context, sc *client.API, tenantID string, since, no
 	ip := &stripe.InvoiceListParams{CreatedRange: created(), Status: stripe.String(string(stripe.InvoiceStatusPaid))}
 	if list("invoices", &ip.ListParams) {
 		iit := sc.Invoices.List(ip)
-		payments := invoicePayments{sc: sc, ctx: ctx}
 		if err := drain("invoices", iit, func() (string, []messages.MetricEvent, error) {
 			inv := iit.Invoice()
-			facts := stripemap.InvoicePaid(tenantID, inv)
-			// An invoice that names no charge (API versions since
-			// 2025-03-31.basil) is linked to what paid it by its invoice
-			// payments, as invoice_payment.paid links it in the webhooks.
-			if inv.Charge == nil && inv.AmountPaid > 0 {
-				links, err := payments.links(tenantID, inv.ID)
-				if err != nil {
-					return "", nil, err
-				}
-				facts = append(facts, links...)
+			return inv.ID, stripemap.InvoicePaid(tenantID, inv), nil
+		}); err != nil {
+			return err
+		}
+	}
+
+	// The paid invoice payments, each linking what paid an invoice to it,
+	// as invoice_payment.paid does in the webhooks of an account on
+	// 2025-03-31.basil or later. At the version the objects above are
+	// read at, an invoice names only its default payment's charge: a
+	// second (partial) payment is known only from here. Filtered here
+	// rather than by the API (created is a filter only since
+	// 2025-11-17.clover).
+	pl := &stripe.ListParams{}
+	if list("invoice_payments", pl) {
+		pit := listInvoicePayments(sc, pl)
+		if err := drain("invoice_payments", pit, func() (string, []messages.MetricEvent, error) {
+			p := pit.Current().(*stripemap.InvoicePaymentObject)
+			if since.IsZero() || p.Created >= since.Unix() {
+				return p.ID, stripemap.InvoicePayment(tenantID, p), nil
 			}
-			return inv.ID, facts, nil
+			return p.ID, nil, nil
 		}); err != nil {
 			return err
 		}
@@ -482,17 +496,20 @@ func (d dynamoCursors) Clear(ctx context.Context, tenantID string) error {
 	return err
 }
 
-// invoicePayments lists an invoice's paid invoice payments
-// (GET /v1/invoice_payments?invoice=…&status=paid, API versions since
-// 2025-03-31.basil; stripe-go v76 has no client for it). A server that
-// does not know the endpoint (404 "Unrecognized request URL": older test
-// servers such as stripe-mock v0.162) has no invoice payments: the
-// invoices keep only what their lines say, and it is not asked again.
-type invoicePayments struct {
-	sc      *client.API
-	ctx     context.Context
-	missing bool
-}
+// invoicePaymentsVersion is the Stripe-Version invoice payments are
+// listed at. Everything else is read at stripe.APIVersion (2023-10-16),
+// the version stripe-go v76's types are written for, whatever the
+// account's own version: Stripe renders every object at the version a
+// request asks for, and at that one a charge still names the invoice it
+// paid and an invoice its charge, which is what tells a one-off from an
+// invoice's payment (stripemap.Charge) — read at the account's basil
+// version through those types, every charge would look like a one-off
+// and a subscription's period would be lost. InvoicePayment is a basil
+// resource (2025-03-31.basil, "Adds support for multiple (partial)
+// payments on invoices"), decoded by stripemap itself, so it is asked
+// for at a version that has it: whether Stripe also serves it to older
+// versions is not documented.
+const invoicePaymentsVersion = "2025-03-31.basil"
 
 // invoicePaymentList is one page of invoice payments.
 type invoicePaymentList struct {
@@ -503,36 +520,26 @@ type invoicePaymentList struct {
 
 func (l *invoicePaymentList) GetListMeta() *stripe.ListMeta { return &l.ListMeta }
 
-func (p *invoicePayments) links(tenantID, invoiceID string) ([]messages.MetricEvent, error) {
-	if p.missing {
-		return nil, nil
-	}
-	lp := &stripe.ListParams{Context: p.ctx, Limit: stripe.Int64(100)}
-	it := stripe.GetIter(lp, func(sp *stripe.Params, b *form.Values) ([]interface{}, stripe.ListContainer, error) {
-		b.Add("invoice", invoiceID)
-		b.Add("status", "paid")
+// listInvoicePayments lists the account's paid invoice payments
+// (GET /v1/invoice_payments?status=paid; stripe-go v76 has no client for
+// it). A server that does not know the endpoint (404 "Unrecognized
+// request URL": older test servers such as stripe-mock v0.162) has no
+// invoice payments: the list is empty, and the invoices keep what their
+// lines say.
+func listInvoicePayments(sc *client.API, lp *stripe.ListParams) *stripe.Iter {
+	return stripe.GetIter(lp, func(sp *stripe.Params, b *form.Values) ([]interface{}, stripe.ListContainer, error) {
+		b.Set("status", "paid")
+		sp.Headers = http.Header{"Stripe-Version": {invoicePaymentsVersion}}
 		list := &invoicePaymentList{}
-		err := p.sc.Invoices.B.CallRaw(http.MethodGet, "/v1/invoice_payments", p.sc.Invoices.Key, b, sp, list)
+		err := sc.Invoices.B.CallRaw(http.MethodGet, "/v1/invoice_payments", sc.Invoices.Key, b, sp, list)
+		var se *stripe.Error
+		if errors.As(err, &se) && se.HTTPStatusCode == http.StatusNotFound && strings.Contains(se.Msg, "Unrecognized request URL") {
+			return nil, &invoicePaymentList{}, nil
+		}
 		ret := make([]interface{}, len(list.Data))
 		for i, v := range list.Data {
 			ret[i] = v
 		}
 		return ret, list, err
 	})
-	var out []messages.MetricEvent
-	for it.Next() {
-		ipay := it.Current().(*stripemap.InvoicePaymentObject)
-		out = append(out, stripemap.InvoicePayment(tenantID, ipay)...)
-	}
-	if err := it.Err(); err != nil {
-		var se *stripe.Error
-		if errors.As(err, &se) && se.HTTPStatusCode == http.StatusNotFound && len(out) == 0 {
-			// The endpoint unknown ("Unrecognized request URL"): none
-			// anywhere. Otherwise (the invoice gone since): none for it.
-			p.missing = strings.Contains(se.Msg, "Unrecognized request URL")
-			return nil, nil
-		}
-		return nil, fmt.Errorf("list invoice payments of %s: %w", invoiceID, err)
-	}
-	return out, nil
 }

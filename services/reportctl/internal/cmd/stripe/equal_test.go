@@ -28,12 +28,18 @@ type history struct {
 	// GET /v1/invoice_payments).
 	basil    bool
 	payments map[string][]map[string]any // invoice -> its invoice payments
-	events   []stripe.Event
-	subs     []*stripe.Subscription
-	invoices []*stripe.Invoice
-	charges  []*stripe.Charge
-	refunds  []*stripe.Refund
-	credits  []*stripe.CreditNote
+	// What older API versions still show (Stripe renders every object
+	// at the version a request asks for): the invoice a charge paid, and
+	// the charge and payment intent of an invoice's default payment.
+	chargeInvoice map[string]string
+	invoicePaidBy map[string][2]string
+	versions      map[string]string // path -> the Stripe-Version it was asked at
+	events        []stripe.Event
+	subs          []*stripe.Subscription
+	invoices      []*stripe.Invoice
+	charges       []*stripe.Charge
+	refunds       []*stripe.Refund
+	credits       []*stripe.CreditNote
 }
 
 func (h *history) event(typ stripe.EventType, at time.Time, obj any) {
@@ -60,13 +66,14 @@ func monthlyItem(sub string, unit, qty int64) *stripe.SubscriptionItem {
 // (which reduces the invoice's recognised revenue), some credited by a
 // credit note, some of those voided; and one-off charges, some refunded.
 //
-// basil: the same in 2025-03-31.basil shapes: each invoice is paid by a
-// payment intent (invoice_payment.paid; its charge and refunds name the
-// payment intent, never the invoice), and no one-off charges (a basil
-// charge does not say whether it paid an invoice: the webhooks cannot
-// tell a one-off, the backfill's stripe-go v76 objects say one-off).
+// basil: the same with webhooks in 2025-03-31.basil shapes: each invoice
+// is paid by a payment intent (invoice_payment.paid; its charge and
+// refunds name the payment intent, never the invoice), a third of them
+// in two parts, and the one-off charges are the charges no invoice
+// payment links. The API serves each object at the version asked for
+// (ServeHTTP).
 func randomHistory(rng *rand.Rand, basil bool) *history {
-	h := &history{basil: basil, payments: map[string][]map[string]any{}}
+	h := &history{basil: basil, payments: map[string][]map[string]any{}, chargeInvoice: map[string]string{}, invoicePaidBy: map[string][2]string{}}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	stop := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	// Six subscriptions, and after some cancellations the same customer
@@ -151,14 +158,48 @@ func randomHistory(rng *rand.Rand, basil bool) *history {
 			}
 			h.invoices = append(h.invoices, inv)
 			h.event(stripe.EventTypeInvoicePaid, at, inv)
-			if basil {
-				p := map[string]any{"id": "inpay_" + inv.ID, "object": "invoice_payment", "invoice": inv.ID, "amount_paid": inv.AmountPaid, "amount_requested": inv.AmountPaid,
-					"currency": "usd", "created": at.Unix(), "is_default": true, "livemode": false, "status": "paid",
-					"payment": map[string]any{"type": "payment_intent", "payment_intent": pi.ID}, "status_transitions": map[string]any{"paid_at": at.Unix()}}
-				h.payments[inv.ID] = append(h.payments[inv.ID], p)
-				h.event(stripemap.EventTypeInvoicePaymentPaid, at.Add(time.Second), p)
+			h.invoicePaidBy[inv.ID] = [2]string{"ch_" + inv.ID, "pi_" + inv.ID}
+			h.chargeInvoice["ch_"+inv.ID] = inv.ID
+			// basil: some invoices are paid in two parts (2025-05-28.basil,
+			// partial payments), the second by pi_<invoice>_b, whose
+			// charge is refunded in part. Older API versions show the
+			// invoice's default payment only (its charge): only the
+			// invoice payments tell the second one paid it.
+			paid := inv.AmountPaid
+			var second *stripe.Charge
+			if basil && rng.IntN(3) == 0 {
+				part := paid / 3
+				paid -= part
+				second = &stripe.Charge{ID: "ch_" + inv.ID + "_b", Object: "charge", PaymentIntent: &stripe.PaymentIntent{ID: "pi_" + inv.ID + "_b"},
+					Amount: part, AmountCaptured: part, Captured: true, Paid: true, Status: stripe.ChargeStatusSucceeded, Currency: "usd", Created: at.Unix()}
+				h.chargeInvoice[second.ID] = inv.ID
 			}
-			ch := &stripe.Charge{ID: "ch_" + inv.ID, Object: "charge", Invoice: chargeInvoice, PaymentIntent: pi, Amount: inv.AmountPaid, AmountCaptured: inv.AmountPaid, Captured: true, Paid: true,
+			if basil {
+				pay := func(id, pi string, amt int64) {
+					p := map[string]any{"id": id, "object": "invoice_payment", "invoice": inv.ID, "amount_paid": amt, "amount_requested": amt,
+						"currency": "usd", "created": at.Unix(), "is_default": id == "inpay_"+inv.ID, "livemode": false, "status": "paid",
+						"payment": map[string]any{"type": "payment_intent", "payment_intent": pi}, "status_transitions": map[string]any{"paid_at": at.Unix()}}
+					h.payments[inv.ID] = append(h.payments[inv.ID], p)
+					h.event(stripemap.EventTypeInvoicePaymentPaid, at.Add(time.Second), p)
+				}
+				pay("inpay_"+inv.ID, pi.ID, paid)
+				if second != nil {
+					pay("inpay_"+inv.ID+"_b", second.PaymentIntent.ID, second.Amount)
+				}
+			}
+			if second != nil {
+				h.event(stripe.EventTypeChargeSucceeded, at, second)
+				final := *second
+				if rng.IntN(2) == 0 {
+					re := &stripe.Refund{ID: "re_" + second.ID, Object: "refund", Amount: second.Amount / 2, Currency: "usd", Status: stripe.RefundStatusSucceeded,
+						Created: at.Add(time.Duration(1+rng.IntN(40*24)) * time.Hour).Unix(), Charge: &stripe.Charge{ID: second.ID}, PaymentIntent: second.PaymentIntent}
+					h.refunds = append(h.refunds, re)
+					h.event(stripe.EventTypeRefundCreated, time.Unix(re.Created, 0), re)
+					final.AmountRefunded, final.Refunds = re.Amount, &stripe.RefundList{Data: []*stripe.Refund{re}}
+				}
+				h.charges = append(h.charges, &final)
+			}
+			ch := &stripe.Charge{ID: "ch_" + inv.ID, Object: "charge", Invoice: chargeInvoice, PaymentIntent: pi, Amount: paid, AmountCaptured: paid, Captured: true, Paid: true,
 				Status: stripe.ChargeStatusSucceeded, Currency: "usd", Created: at.Unix()}
 			h.event(stripe.EventTypeChargeSucceeded, at, ch)
 			final := *ch
@@ -220,14 +261,15 @@ func randomHistory(rng *rand.Rand, basil bool) *history {
 		}
 		h.subs = append(h.subs, snap())
 	}
-	// One-off charges (no invoice), some refunded: recognised at capture.
+	// One-off charges (no invoice), some refunded: recognised at capture
+	// (basil: a charge that no invoice payment links to an invoice).
 	for c := range 3 {
-		if basil {
-			break
-		}
 		at := t0.Add(time.Duration(rng.IntN(300*24)) * time.Hour)
 		ch := &stripe.Charge{ID: fmt.Sprintf("ch_once_%d", c), Object: "charge", Amount: 2500, AmountCaptured: 2500, Captured: true, Paid: true,
 			Status: stripe.ChargeStatusSucceeded, Currency: "usd", Created: at.Unix()}
+		if basil {
+			ch.PaymentIntent = &stripe.PaymentIntent{ID: fmt.Sprintf("pi_once_%d", c)}
+		}
 		h.event(stripe.EventTypeChargeSucceeded, at, ch)
 		final := *ch
 		if rng.IntN(2) == 0 {
@@ -242,9 +284,21 @@ func randomHistory(rng *rand.Rand, basil bool) *history {
 	return h
 }
 
-// ServeHTTP is the Stripe API over the history's objects.
+// ServeHTTP is the Stripe API over the history's objects, rendered at
+// the API version each request asks for (Stripe-Version), as Stripe
+// does: before 2025-03-31.basil a charge names the invoice it paid and an
+// invoice its (default) charge and payment intent; since, neither.
+// /v1/invoice_payments, a basil resource, is refused at older versions:
+// whether Stripe serves it there is not documented, so the test assumes
+// the worst.
 func (h *history) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
+	version := r.Header.Get("Stripe-Version")
+	if h.versions == nil {
+		h.versions = map[string]string{}
+	}
+	h.versions[r.URL.Path] = version
+	basilAPI := version >= "2025-03-31"
 	var data any = []any{}
 	switch r.URL.Path {
 	case "/v1/balance":
@@ -253,18 +307,33 @@ func (h *history) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/v1/subscriptions":
 		data = h.subs
 	case "/v1/charges":
-		data = h.charges
+		data = render(h.charges, func(o map[string]any) {
+			delete(o, "invoice")
+			if inv := h.chargeInvoice[o["id"].(string)]; inv != "" && !basilAPI {
+				o["invoice"] = inv
+			}
+		})
 	case "/v1/refunds":
 		data = h.refunds
 	case "/v1/credit_notes":
 		data = h.credits
 	case "/v1/invoice_payments":
-		if !h.basil {
+		if !basilAPI {
 			w.WriteHeader(http.StatusNotFound)
 			fmt.Fprint(w, `{"error":{"type":"invalid_request_error","message":"Unrecognized request URL (GET: /v1/invoice_payments)."}}`)
 			return
 		}
-		data = h.payments[r.URL.Query().Get("invoice")]
+		var ps []map[string]any
+		for _, inv := range h.invoices {
+			if q := r.URL.Query().Get("invoice"); q == "" || q == inv.ID {
+				for _, p := range h.payments[inv.ID] {
+					if st := r.URL.Query().Get("status"); st == "" || p["status"] == st {
+						ps = append(ps, p)
+					}
+				}
+			}
+		}
+		data = ps
 	case "/v1/invoices":
 		var invs []*stripe.Invoice
 		for _, inv := range h.invoices {
@@ -272,10 +341,34 @@ func (h *history) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				invs = append(invs, inv)
 			}
 		}
-		data = invs
+		data = render(invs, func(o map[string]any) {
+			delete(o, "charge")
+			delete(o, "payment_intent")
+			if by, ok := h.invoicePaidBy[o["id"].(string)]; ok && !basilAPI {
+				o["charge"], o["payment_intent"] = by[0], by[1]
+			}
+		})
 	}
 	b, _ := json.Marshal(map[string]any{"object": "list", "url": r.URL.Path, "has_more": false, "data": data})
 	_, _ = w.Write(b)
+}
+
+// render is objects as JSON objects, each changed by f.
+func render[T any](objs []T, f func(map[string]any)) []map[string]any {
+	out := []map[string]any{}
+	for _, o := range objs {
+		raw, err := json.Marshal(o)
+		if err != nil {
+			panic(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			panic(err)
+		}
+		f(m)
+		out = append(out, m)
+	}
+	return out
 }
 
 // figures are every month's figures of a set of facts.
@@ -337,6 +430,13 @@ func backfillEqualsWebhooks(t *testing.T, basil bool) {
 		srv.Close()
 		if err != nil {
 			t.Fatalf("seed %d: backfill: %v", seed, err)
+		}
+		// Objects are read at the version stripe-go v76 is typed for;
+		// invoice payments at the version that has them.
+		for path, want := range map[string]string{"/v1/charges": stripe.APIVersion, "/v1/invoices": stripe.APIVersion, "/v1/invoice_payments": invoicePaymentsVersion} {
+			if got := h.versions[path]; got != want {
+				t.Fatalf("seed %d: %s read at Stripe-Version %q; want %q", seed, path, got, want)
+			}
 		}
 		w, b := figures(web), figures(back)
 		if w != b {
