@@ -269,3 +269,22 @@ func TestUnlinkedInvoices(t *testing.T) {
 		t.Errorf("in_lost linked last: %v; want none", got)
 	}
 }
+
+// An invoice whose lines cancel out (+$50 and a −$50 credit) has no
+// proportion to split a refund by: the refund of its linked payment
+// reduces none of its lines, and reading it does not divide by 0.
+func TestRefundOfAnInvoiceWhoseLinesCancelOut(t *testing.T) {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	mar := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	apr := mar.AddDate(0, 1, 0)
+	facts := []messages.MetricEvent{
+		ofInvoice(billedLine("il_plus", jan, time.Time{}, time.Time{}, 5000), "in_zero", 0),
+		ofInvoice(billedLine("il_minus", jan, time.Time{}, time.Time{}, -5000), "in_zero", 0),
+		link("inpay_z", "in_zero", "pi_z", "", jan, 100),
+		withPI(refundFact("re_z", "ch_z", mar, 3, 100), "pi_z"),
+	}
+	m := MonthlyRecognition(facts, time.UTC, jan, apr)
+	if m[0].Billed != 0 || m[2].Billed != 0 || m[2].Recognised != 0 {
+		t.Errorf("January %+v, March %+v; want nothing billed and nothing reduced", m[0], m[2])
+	}
+}

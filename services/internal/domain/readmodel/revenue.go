@@ -190,10 +190,14 @@ func days(a, b time.Time, loc *time.Location) int64 {
 // split divides v between parts in proportion to their weights out of
 // total, rounded half away from zero on the running total: the first k
 // shares add up to v × (the first k weights) / total, rounded once, so
-// the shares of weights that make up total add up to v exactly. total
-// must not be 0 when weights is not empty.
+// the shares of weights that make up total add up to v exactly. Weights
+// adding up to 0 (an invoice whose lines cancel out) have no proportion:
+// every share is 0, and v reduces nothing.
 func split(v int64, weights []int64, total int64) []int64 {
 	out := make([]int64, len(weights))
+	if total == 0 {
+		return out
+	}
 	var run, taken int64
 	for i, w := range weights {
 		run += w
