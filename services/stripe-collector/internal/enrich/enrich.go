@@ -277,20 +277,15 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 		p.Context = ctx
 		p.AddExpand("balance_transaction")
 		ch, err := api.Charges.Get(g.ObjectID, p)
-		var se *stripe.Error
-		switch {
-		case errors.As(err, &se) && (se.HTTPStatusCode == http.StatusUnauthorized || se.HTTPStatusCode == http.StatusForbidden):
-			e.keyRejected(t.ID, se)
+		switch e.answer(t.ID, err, "balance transaction", "charge", g.ObjectID) {
+		case keyRejected:
 			return e.publish(ctx, t.ID, out) // the key is the problem: stop this tenant for now
-		case errors.As(err, &se) && se.HTTPStatusCode == http.StatusNotFound:
+		case notFound:
 			out = append(out, e.unknown(t.ID, g, "not_found"))
 			continue
-		case err != nil:
-			e.Metrics.failures.WithLabelValues(t.ID, "stripe_unavailable").Inc()
-			e.Log.Warn("balance transaction fetch failed; retried next pass", "tenant", t.ID, "charge", g.ObjectID, "err", err)
+		case retry:
 			continue
 		}
-		e.keyWorks(t.ID)
 		facts := stripemap.ChargeBalance(t.ID, ch)
 		if len(facts) == 0 {
 			out = append(out, e.unknown(t.ID, g, "no_balance_transaction"))
@@ -312,14 +307,13 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 	}
 	for _, po := range payouts[:min(len(payouts), batch)] {
 		bts, err := api.PayoutTransactions(ctx, po.Entity)
-		var se *stripe.Error
-		switch {
-		case errors.As(err, &se) && (se.HTTPStatusCode == http.StatusUnauthorized || se.HTTPStatusCode == http.StatusForbidden):
-			e.keyRejected(t.ID, se)
+		switch e.answer(t.ID, err, "payout transactions", "payout", po.Entity) {
+		case keyRejected:
 			return e.publish(ctx, t.ID, out)
-		case err != nil:
-			e.Metrics.failures.WithLabelValues(t.ID, "stripe_unavailable").Inc()
-			e.Log.Warn("payout transactions fetch failed; retried next pass", "tenant", t.ID, "payout", po.Entity, "err", err)
+		case notFound:
+			e.unavailable(t.ID, err, "payout transactions", "payout", po.Entity) // a payout Stripe just paid: retried
+			continue
+		case retry:
 			continue
 		}
 		out = append(out, stripemap.PayoutReconciliation(t.ID, po, bts))
@@ -329,20 +323,15 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 			break
 		}
 		re, err := api.Refund(ctx, r.id)
-		var se *stripe.Error
-		switch {
-		case errors.As(err, &se) && (se.HTTPStatusCode == http.StatusUnauthorized || se.HTTPStatusCode == http.StatusForbidden):
-			e.keyRejected(t.ID, se)
+		switch e.answer(t.ID, err, "refund balance transaction", "refund", r.id) {
+		case keyRejected:
 			return e.publish(ctx, t.ID, out)
-		case errors.As(err, &se) && se.HTTPStatusCode == http.StatusNotFound:
+		case notFound:
 			e.giveUp(t.ID, refundKey(r.id), "refund_not_found")
 			continue
-		case err != nil:
-			e.Metrics.failures.WithLabelValues(t.ID, "stripe_unavailable").Inc()
-			e.Log.Warn("refund balance transaction fetch failed; retried next pass", "tenant", t.ID, "refund", r.id, "err", err)
+		case retry:
 			continue
 		}
-		e.keyWorks(t.ID)
 		if re.Currency == "" {
 			re.Currency = stripe.Currency(strings.ToLower(r.currency))
 		}
@@ -363,24 +352,20 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 	}
 	for _, evID := range discounted[:min(len(discounted), batch)] {
 		facts, err := e.withDiscounts(ctx, t.ID, api, evID)
-		var se *stripe.Error
-		switch {
-		case errors.As(err, &se) && (se.HTTPStatusCode == http.StatusUnauthorized || se.HTTPStatusCode == http.StatusForbidden):
-			e.keyRejected(t.ID, se)
-			return e.publish(ctx, t.ID, out)
-		case errors.As(err, &se) && se.HTTPStatusCode == http.StatusNotFound:
-			e.giveUp(t.ID, evID, "discount_event_not_found")
-			continue
-		case errors.Is(err, errNotSubscription):
+		if errors.Is(err, errNotSubscription) {
 			e.giveUp(t.ID, evID, "discount_event_not_subscription")
 			e.Log.Warn("mrr unknown: the event named is not a subscription's", "tenant", t.ID, "stripe_event", evID, "err", err)
 			continue
-		case err != nil:
-			e.Metrics.failures.WithLabelValues(t.ID, "stripe_unavailable").Inc()
-			e.Log.Warn("discount fetch failed; retried next pass", "tenant", t.ID, "stripe_event", evID, "err", err)
+		}
+		switch e.answer(t.ID, err, "discount", "stripe_event", evID) {
+		case keyRejected:
+			return e.publish(ctx, t.ID, out)
+		case notFound:
+			e.giveUp(t.ID, evID, "discount_event_not_found")
+			continue
+		case retry:
 			continue
 		}
-		e.keyWorks(t.ID)
 		known := 0
 		for _, f := range facts {
 			if _, unknown := f.Dimensions[stripemap.DimensionMRRUnknown]; !unknown {
@@ -489,6 +474,40 @@ func (e *Enricher) giveUp(tenantID, evID, reason string) {
 		e.givenUp = map[string]bool{}
 	}
 	e.givenUp[tenantID+"/"+evID] = true
+}
+
+// stripeAnswer is what a read of Stripe came to.
+type stripeAnswer int
+
+const (
+	answered    stripeAnswer = iota // the key works
+	keyRejected                     // 401/403: logged and counted once per tenant
+	notFound                        // 404: the caller decides
+	retry                           // anything else: counted, logged, retried next pass
+)
+
+// answer sorts a Stripe read's error (what was read, and the object as a
+// log attribute) and keeps the key's state: rejected, or working again.
+func (e *Enricher) answer(tenantID string, err error, what, kind, id string) stripeAnswer {
+	var se *stripe.Error
+	switch {
+	case err == nil:
+		e.keyWorks(tenantID)
+		return answered
+	case errors.As(err, &se) && (se.HTTPStatusCode == http.StatusUnauthorized || se.HTTPStatusCode == http.StatusForbidden):
+		e.keyRejected(tenantID, se)
+		return keyRejected
+	case errors.As(err, &se) && se.HTTPStatusCode == http.StatusNotFound:
+		return notFound
+	}
+	e.unavailable(tenantID, err, what, kind, id)
+	return retry
+}
+
+// unavailable counts and logs a read that is retried next pass.
+func (e *Enricher) unavailable(tenantID string, err error, what, kind, id string) {
+	e.Metrics.failures.WithLabelValues(tenantID, "stripe_unavailable").Inc()
+	e.Log.Warn(what+" fetch failed; retried next pass", "tenant", tenantID, kind, id, "err", err)
 }
 
 // unreadRefund is a refund whose balance transactions are not read yet:
