@@ -307,12 +307,17 @@ func deliver(t *testing.T, rng *rand.Rand, ledger writableSource, hs ...*history
 	return len(all), duplicates
 }
 
-func checkLedger(t *testing.T, seed uint64, ledger writableSource, charges int) {
+// checkLedger delivers two tenants' random histories, duplicated and in
+// random order, and compares the figures with the ledger's. exact: the
+// ledger reports exactly the redeliveries as duplicates; over the network
+// (the Store on moto) a write whose answer was lost and that the SDK sent
+// again is reported a duplicate too, so only at least that many.
+func checkLedger(t *testing.T, seed uint64, ledger writableSource, charges int, exact bool) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 99))
 	a, b := genHistory(rng, "queen-of-san-diego", charges), genHistory(rng, "jada", charges)
 	n, dups := deliver(t, rng, ledger, a, b)
-	if want := n - len(a.events) - len(b.events); dups != want {
+	if want := n - len(a.events) - len(b.events); dups != want && (exact || dups < want) {
 		t.Fatalf("seed %d: %d duplicates reported, want %d", seed, dups, want)
 	}
 	for _, h := range []*history{a, b} {
@@ -328,12 +333,12 @@ func checkLedger(t *testing.T, seed uint64, ledger writableSource, charges int) 
 // computed directly from the history, for each of two tenants.
 func TestReadModelEqualsLedgerInAnyOrder(t *testing.T) {
 	for seed := range uint64(60) {
-		checkLedger(t, seed, readmodel.NewMemory(), 30)
+		checkLedger(t, seed, readmodel.NewMemory(), 30, true)
 	}
 }
 
 func TestStoreEqualsLedgerInAnyOrder(t *testing.T) {
 	env := mototest.Bootstrap(t, resources.Spec{})
 	store := readmodel.Store{DB: dynamodb.NewFromConfig(env.AWS), Table: env.Names.Table}
-	checkLedger(t, 4242, store, 30)
+	checkLedger(t, 4242, store, 30, false)
 }
