@@ -29,14 +29,7 @@ func TestAccountingBasilRefundReducesItsInvoice(t *testing.T) {
 	tn := testTenant()
 	oct := pdt(time.October, 1, 0)
 	paid := oct.Add(2 * time.Hour)
-	inv := map[string]any{"id": "in_year", "object": "invoice", "currency": "usd", "created": oct.Unix(), "amount_paid": 149000, "total": 149000, "tax": 24000,
-		"status": "paid", "status_transitions": map[string]any{"finalized_at": oct.Add(time.Hour).Unix(), "paid_at": paid.Unix()},
-		"lines": map[string]any{"object": "list", "data": []any{
-			map[string]any{"id": "il_plan", "object": "line_item", "amount": 120000, "currency": "usd",
-				"period": map[string]any{"start": oct.Unix(), "end": oct.AddDate(1, 0, 0).Unix()}, "tax_amounts": []any{map[string]any{"amount": 24000, "inclusive": false}}},
-			map[string]any{"id": "il_setup", "object": "line_item", "amount": 5000, "currency": "usd",
-				"period": map[string]any{"start": oct.Unix(), "end": oct.Unix()}},
-		}}}
+	inv := basilYearInvoice(oct, paid)
 	pay := map[string]any{"id": "inpay_year", "object": "invoice_payment", "invoice": "in_year", "amount_paid": 149000, "amount_requested": 149000, "currency": "usd",
 		"status": "paid", "payment": map[string]any{"type": "payment_intent", "payment_intent": "pi_year"}, "status_transitions": map[string]any{"paid_at": paid.Unix()}}
 	ch := chargeObj("ch_year", 149000, "usd", paid, true)
@@ -87,14 +80,7 @@ func TestAccountingBasilInvoiceWithoutLink(t *testing.T) {
 	tn := testTenant()
 	oct := pdt(time.October, 1, 0)
 	paid := oct.Add(2 * time.Hour)
-	inv := map[string]any{"id": "in_year", "object": "invoice", "currency": "usd", "created": oct.Unix(), "amount_paid": 149000, "total": 149000, "tax": 24000,
-		"status": "paid", "status_transitions": map[string]any{"finalized_at": oct.Add(time.Hour).Unix(), "paid_at": paid.Unix()},
-		"lines": map[string]any{"object": "list", "data": []any{
-			map[string]any{"id": "il_plan", "object": "line_item", "amount": 120000, "currency": "usd",
-				"period": map[string]any{"start": oct.Unix(), "end": oct.AddDate(1, 0, 0).Unix()}, "tax_amounts": []any{map[string]any{"amount": 24000, "inclusive": false}}},
-			map[string]any{"id": "il_setup", "object": "line_item", "amount": 5000, "currency": "usd",
-				"period": map[string]any{"start": oct.Unix(), "end": oct.Unix()}},
-		}}}
+	inv := basilYearInvoice(oct, paid)
 	ch := chargeObj("ch_year", 149000, "usd", paid, true)
 	ch["payment_intent"] = "pi_year"
 	once := chargeObj("ch_once", 3000, "usd", pdt(time.October, 5, 9), true)
@@ -118,4 +104,18 @@ func TestAccountingBasilInvoiceWithoutLink(t *testing.T) {
 		!strings.Contains(linked, "Oct 2026: $1,263.22") {
 		t.Errorf("linked: want $1,263.22 billed and no note:\n%s", linked)
 	}
+}
+
+// basilYearInvoice is in_year in basil's shape (no charge named): a
+// $1,200 yearly plan from oct plus $240 tax, and a $50 setup line, paid
+// $1,490 at paid.
+func basilYearInvoice(oct, paid time.Time) map[string]any {
+	return map[string]any{"id": "in_year", "object": "invoice", "currency": "usd", "created": oct.Unix(), "amount_paid": 149000, "total": 149000, "tax": 24000,
+		"status": "paid", "status_transitions": map[string]any{"finalized_at": oct.Add(time.Hour).Unix(), "paid_at": paid.Unix()},
+		"lines": map[string]any{"object": "list", "data": []any{
+			map[string]any{"id": "il_plan", "object": "line_item", "amount": 120000, "currency": "usd",
+				"period": map[string]any{"start": oct.Unix(), "end": oct.AddDate(1, 0, 0).Unix()}, "tax_amounts": []any{map[string]any{"amount": 24000, "inclusive": false}}},
+			map[string]any{"id": "il_setup", "object": "line_item", "amount": 5000, "currency": "usd",
+				"period": map[string]any{"start": oct.Unix(), "end": oct.Unix()}},
+		}}}
 }
