@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -470,8 +471,10 @@ func roundPct(num, den int64) string {
 	if den == 0 {
 		return "n/a"
 	}
-	r := float64(num) * 100 / float64(den)
-	if num != 0 && r < 0.5 && r > -0.5 {
+	// Rounded half away from zero: %.0f rounds half to even, which made
+	// 0.5 % "0 %" and 2.5 % "2 %".
+	r := math.Round(float64(num) * 100 / float64(den))
+	if num != 0 && r == 0 {
 		return "<1 %"
 	}
 	return fmt.Sprintf("%.0f %%", r)

@@ -140,7 +140,9 @@ func TestAttentionHelpersPinned(t *testing.T) {
 	for _, c := range []struct {
 		num, den int64
 		want     string
-	}{{1, 0, "n/a"}, {0, 5, "0 %"}, {1, 1000, "<1 %"}, {-1, 1000, "<1 %"}, {6, 1000, "1 %"}, {-6, 1000, "-1 %"}, {4, 1000, "<1 %"}, {7, 10, "70 %"}} {
+	}{{1, 0, "n/a"}, {0, 5, "0 %"}, {1, 1000, "<1 %"}, {-1, 1000, "<1 %"}, {6, 1000, "1 %"}, {-6, 1000, "-1 %"}, {4, 1000, "<1 %"}, {7, 10, "70 %"},
+		// Half a per cent rounds away from zero, not to the even 0.
+		{5, 1000, "1 %"}, {-5, 1000, "-1 %"}, {25, 1000, "3 %"}} {
 		if got := roundPct(c.num, c.den); got != c.want {
 			t.Errorf("roundPct(%d, %d) = %q, want %q", c.num, c.den, got, c.want)
 		}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
@@ -130,4 +131,63 @@ func TestCanvasBitDepth(t *testing.T) {
 		}
 		samePixels(t, got, want.Bytes())
 	}
+}
+
+// TestChartBarsAreTheirLegendColours: every legend swatch's colour is
+// drawn in the chart, as the PNG decodes it (a viewer composes the
+// unpremultiplied palette entry over the page). The previous period's
+// bars were stored as a non-premultiplied colour in a premultiplied type
+// and decoded as #d7ed0b beside a #94a3b8 swatch. Every chart colour is a
+// valid premultiplied colour: no channel above its alpha.
+func TestChartBarsAreTheirLegendColours(t *testing.T) {
+	pts := []point{{"1 Oct", 500}, {"2 Oct", 900}, {"3 Oct", 300}}
+	prev := []point{{"1 Sep", 700}, {"2 Sep", 400}, {"3 Sep", 800}}
+	c := drawTrend(trendSpec{cid: "t", title: "t", pts: pts, prev: prev, prevLabel: "Sep 2026",
+		target: []int64{600, 600, 600}, targetLabel: "target", format: func(v int64) string { return fmt.Sprint(v) }})
+	img, err := png.Decode(bytes.NewReader(c.PNG))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// #rrggbb -> alpha of every pixel. A translucent colour stored
+	// premultiplied in 8 bits comes back within 1 per channel.
+	drawn := map[string]uint8{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			n := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+			if n.A != 0 {
+				drawn[fmt.Sprintf("#%02x%02x%02x", n.R, n.G, n.B)] = n.A
+			}
+		}
+	}
+	if len(c.Legend) != 3 {
+		t.Fatalf("legend %v, want current, previous and target", c.Legend)
+	}
+	for _, l := range c.Legend {
+		if _, ok := near(drawn, l.Colour); !ok {
+			t.Errorf("legend %q is %s, which the chart never draws (it draws %v)", l.Label, l.Colour, drawn)
+		}
+	}
+	if a, _ := near(drawn, "#94a3b8"); a != 0xb0 {
+		t.Errorf("previous bars' opacity %#x, want 0xb0", a)
+	}
+	for _, col := range append([]color.RGBA{colBar, colPrev, colAxis, colGrid, colNeg, colTarget}, palette...) {
+		if col.R > col.A || col.G > col.A || col.B > col.A {
+			t.Errorf("%v is not alpha-premultiplied", col)
+		}
+	}
+}
+
+// near finds a drawn colour within 1 per channel of hex.
+func near(drawn map[string]uint8, hex string) (uint8, bool) {
+	var r, g, b int64
+	fmt.Sscanf(hex, "#%02x%02x%02x", &r, &g, &b)
+	for h, a := range drawn {
+		var r2, g2, b2 int64
+		fmt.Sscanf(h, "#%02x%02x%02x", &r2, &g2, &b2)
+		if abs(r-r2) <= 1 && abs(g-g2) <= 1 && abs(b-b2) <= 1 {
+			return a, true
+		}
+	}
+	return 0, false
 }

@@ -25,14 +25,22 @@ const (
 
 var (
 	colBar     = color.RGBA{0x1f, 0x6f, 0xeb, 0xff}
-	colPrev    = color.RGBA{0x94, 0xa3, 0xb8, 0xb0}
+	colPrev    = translucent(0x94, 0xa3, 0xb8, 0xb0) // the legend's #94a3b8
 	colAxis    = color.RGBA{0x80, 0x80, 0x80, 0xff}
-	colGrid    = color.RGBA{0x80, 0x80, 0x80, 0x50}
+	colGrid    = translucent(0x80, 0x80, 0x80, 0x50)
 	colNeg     = color.RGBA{0xd1, 0x24, 0x2f, 0xff}
 	colTarget  = color.RGBA{0xf5, 0x9e, 0x0b, 0xff}
 	palette    = []color.RGBA{{0x1f, 0x6f, 0xeb, 0xff}, {0xf5, 0x9e, 0x0b, 0xff}, {0x10, 0xb9, 0x81, 0xff}, {0xd1, 0x24, 0x2f, 0xff}, {0x8b, 0x5c, 0xf6, 0xff}, {0x64, 0x74, 0x8b, 0xff}}
 	paletteHex = []string{"#1f6feb", "#f59e0b", "#10b981", "#d1242f", "#8b5cf6", "#64748b"}
 )
+
+// translucent is the colour (r, g, b) at opacity a, as color.RGBA holds
+// it: alpha-premultiplied. Written as RGBA{0x94, 0xa3, 0xb8, 0xb0}, a
+// blue above its alpha, the previous period's bars came out of the PNG
+// yellow-green (#d7ed0b) beside a slate legend.
+func translucent(r, g, b, a uint8) color.RGBA {
+	return color.RGBAModel.Convert(color.NRGBA{R: r, G: g, B: b, A: a}).(color.RGBA)
+}
 
 // point is one bar of a trend.
 type point struct {

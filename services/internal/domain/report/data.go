@@ -284,7 +284,11 @@ func (p Period) previous() Period {
 	if p.monthly() {
 		s := p.Start.In(p.Loc)
 		q.Start = s.AddDate(0, -1, 0)
-		q.End = q.Start.Add(p.End.Sub(p.Start))
+		// As far into the month on the wall clock, not in elapsed time:
+		// 1–7 Nov in Los Angeles holds the 25-hour day, and "6 days 1 h"
+		// after 1 Oct ended the month before at 01:00 on 7 Oct.
+		days, rest := wallSpan(s, p.End.In(p.Loc))
+		q.End = q.Start.AddDate(0, 0, days).Add(rest)
 		if q.End.After(s) || p.Kind != messages.PeriodMonthToDate {
 			q.End = s
 		}
@@ -297,12 +301,17 @@ func (p Period) previous() Period {
 // stepBack returns start minus the wall-clock distance from start to end:
 // whole calendar days plus the clock difference.
 func stepBack(start, end time.Time) time.Time {
-	days := 0
+	days, rest := wallSpan(start, end)
+	return start.AddDate(0, 0, -days).Add(-rest)
+}
+
+// wallSpan is the wall-clock distance from start to end: the whole
+// calendar days, and the elapsed time after the last of them.
+func wallSpan(start, end time.Time) (days int, rest time.Duration) {
 	for d := start.AddDate(0, 0, 1); !d.After(end); d = d.AddDate(0, 0, 1) {
 		days++
 	}
-	rest := end.Sub(start.AddDate(0, 0, days))
-	return start.AddDate(0, 0, -days).Add(-rest)
+	return days, end.Sub(start.AddDate(0, 0, days))
 }
 
 // Label names the period for a reader ("October 2026", "1–15 Nov 2026

@@ -55,3 +55,37 @@ func TestPreviousIntervalKeepsWallClock(t *testing.T) {
 		t.Errorf("previous interval [%s, %s), want [%s, %s)", q.Start.In(loc), q.End.In(loc), want, p.Start)
 	}
 }
+
+// TestPreviousMonthToDateAcrossDST: month to date's previous period ends
+// as many calendar days (and hours) into the month before, also when the
+// current stretch holds the 25-hour day: elapsed time ended 1–7 Nov's
+// previous period at 01:00 on 7 Oct in Los Angeles, and 1–29 Apr's in Berlin
+// ended at 01:00 on 30 Mar, past March's 23-hour day.
+func TestPreviousMonthToDateAcrossDST(t *testing.T) {
+	for _, c := range []struct {
+		zone       string
+		start, end time.Time
+		wantEnd    string
+	}{
+		{"America/Los_Angeles", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 7, 0, 0, 0, 0, time.UTC), "2026-10-07T00:00:00-07:00"},
+		{"America/Los_Angeles", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 7, 15, 30, 0, 0, time.UTC), "2026-10-07T15:30:00-07:00"},
+		// The month before holds the 23-hour day (28 Mar 2027).
+		{"Europe/Berlin", time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 4, 30, 0, 0, 0, 0, time.UTC), "2027-03-30T00:00:00+02:00"},
+		// A stretch longer than the month before stops at its end.
+		{"Europe/Berlin", time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC), "2027-03-01T00:00:00+01:00"},
+	} {
+		loc, err := time.LoadLocation(c.zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := func(u time.Time) time.Time {
+			return time.Date(u.Year(), u.Month(), u.Day(), u.Hour(), u.Minute(), 0, 0, loc)
+		}
+		p := Period{Start: at(c.start), End: at(c.end), Kind: messages.PeriodMonthToDate, Loc: loc}
+		q := p.previous()
+		we, _ := time.Parse(time.RFC3339, c.wantEnd)
+		if want := p.Start.AddDate(0, -1, 0); !q.Start.Equal(want) || !q.End.Equal(we) {
+			t.Errorf("%s: previous of %s is [%s, %s), want [%s, %s)", c.zone, p.Label(), q.Start.In(loc).Format(time.RFC3339), q.End.In(loc).Format(time.RFC3339), want.Format(time.RFC3339), c.wantEnd)
+		}
+	}
+}

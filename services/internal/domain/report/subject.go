@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"unicode"
 
@@ -100,13 +101,16 @@ func compactMoney(minor int64, code string) string {
 	}
 	major := float64(minor) / float64(div)
 	sym := strings.TrimRightFunc(money(0, code), func(r rune) bool { return unicode.IsDigit(r) || r == '.' || r == ',' })
-	switch {
-	case major >= 1e6:
-		return sym + trimZero(fmt.Sprintf("%.1f", major/1e6)) + "M"
-	case major >= 1e3:
-		return sym + trimZero(fmt.Sprintf("%.1f", major/1e3)) + "k"
+	// Each step is taken after rounding, so a figure that rounds up to a
+	// thousand of one step is shown in the next ($999,999.99 is "$1M",
+	// not "$1000k"; $999.60 is "$1k").
+	if r := math.Round(major); r < 1e3 {
+		return sym + fmt.Sprintf("%.0f", r)
 	}
-	return sym + fmt.Sprintf("%.0f", major)
+	if k := math.Round(major/1e2) / 10; k < 1e3 {
+		return sym + trimZero(fmt.Sprintf("%.1f", k)) + "k"
+	}
+	return sym + trimZero(fmt.Sprintf("%.1f", math.Round(major/1e5)/10)) + "M"
 }
 
 func trimZero(s string) string { return strings.TrimSuffix(s, ".0") }

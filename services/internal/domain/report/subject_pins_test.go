@@ -21,6 +21,9 @@ func TestCompactMoneyPinned(t *testing.T) {
 		{0, "USD", "$0"}, {49800, "USD", "$498"}, {99900, "USD", "$999"}, {100000, "USD", "$1k"},
 		{1050000, "USD", "$10.5k"}, {99990000, "USD", "$999.9k"}, {100000000, "USD", "$1M"}, {150000000, "USD", "$1.5M"},
 		{-692592, "USD", minusSign + "$6.9k"}, {1500, "JPY", "¥1.5k"}, {999, "JPY", "¥999"},
+		// Rounding that reaches a thousand moves to the next step.
+		{99999999, "USD", "$1M"}, {99994999, "USD", "$999.9k"}, {99960, "USD", "$1k"}, {99949, "USD", "$999"},
+		{102500, "USD", "$1k"}, {1025000, "USD", "$10.3k"},
 	} {
 		if got := compactMoney(c.minor, c.code); got != c.want {
 			t.Errorf("compactMoney(%d, %s) = %q, want %q", c.minor, c.code, got, c.want)
