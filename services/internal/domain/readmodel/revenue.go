@@ -48,6 +48,15 @@ import (
 // (DimensionRefund) reduces the lines through the credit note alone. A
 // failed or cancelled refund is 0 from when it failed, like its cash.
 //
+// A dispute is the same to revenue: the funds withdrawn from the balance
+// (revenue.disputed, positive, object = the charge) take back the
+// charge's invoice lines in proportion, as a refund of that amount would,
+// and funds reinstated (a dispute won) give them back from the
+// reinstatement's date, as a refund that failed does. An inquiry moves
+// no funds and recognises nothing back. (Stripe Revenue Recognition books
+// the contra revenue in a disputes account; here it is in recognised
+// revenue, which is net of refunds and disputes alike.)
+//
 // A charge that pays no invoice (revenue.gross with DimensionOneOff) is
 // billed and earned at capture, in full: Stripe Revenue Recognition
 // recognises one-time payments at once. A charge that pays an invoice is
@@ -114,8 +123,8 @@ type Recognition struct {
 // MonthlyRecognition is the schedule for each calendar month in loc that
 // overlaps [from, to).
 //
-// facts are revenue.billed lines, the revenue.refunded facts that may
-// reduce them, the invoices.payment links that say which invoice a
+// facts are revenue.billed lines, the revenue.refunded and
+// revenue.disputed facts that may reduce them, the invoices.payment links that say which invoice a
 // refunded payment paid (API versions since 2025-03-31.basil) and the
 // revenue.gross of one-off charges (DimensionOneOff); other facts are
 // ignored.
@@ -311,7 +320,7 @@ func MonthlyWaterfall(facts []messages.MetricEvent, loc *time.Location, from, to
 // recognitionLines are the billed lines among facts, and the negative
 // lines the refunds among them imply (see the top of this file).
 func recognitionLines(facts []messages.MetricEvent) []messages.MetricEvent {
-	var lines, links, refunds, oneOff []messages.MetricEvent
+	var lines, links, refunds, disputes, oneOff []messages.MetricEvent
 	invoiced := map[string]bool{} // charges a copy of whose gross names their invoice
 	for _, f := range facts {
 		switch f.Metric {
@@ -321,6 +330,8 @@ func recognitionLines(facts []messages.MetricEvent) []messages.MetricEvent {
 			links = append(links, f)
 		case messages.MetricRevenueRefunded:
 			refunds = append(refunds, f)
+		case messages.MetricRevenueDisputed:
+			disputes = append(disputes, f)
 		case messages.MetricRevenueGross:
 			if OneOffCandidate(f) {
 				oneOff = append(oneOff, f)
@@ -365,10 +376,69 @@ func recognitionLines(facts []messages.MetricEvent) []messages.MetricEvent {
 		})
 	}
 	lines = creditPeriods(lines)
-	if len(refunds) == 0 {
+	if len(refunds) == 0 && len(disputes) == 0 {
 		return lines
 	}
-	return append(lines, refundLines(append(slices.Clip(lines), links...), PreferParts(refunds))...)
+	// Disputes join after PreferParts: a dispute's state names its charge
+	// without being one of the charge's refunds, so it must not displace
+	// the charge's cumulative refund.
+	takeBacks := append(PreferParts(refunds), disputeStates(disputes)...)
+	return append(lines, refundLines(append(slices.Clip(lines), links...), takeBacks)...)
+}
+
+// disputeStates turns the funds a dispute moved (revenue.disputed, one
+// additive fact per direction) into the states of a refund of the
+// dispute's charge: entity "dispute/<id>", what is withdrawn and not yet
+// reinstated from each movement's date on (never below 0), versions in
+// date order. A dispute known only by its charge (no dimension dispute)
+// is its own entity per charge.
+func disputeStates(disputes []messages.MetricEvent) []messages.MetricEvent {
+	byDispute := map[string][]messages.MetricEvent{}
+	var ids []string
+	for _, f := range Distinct(disputes) {
+		if f.Kind != messages.KindAdditive || f.ObjectID == "" || f.Value == 0 {
+			continue
+		}
+		id := f.Dimensions["dispute"]
+		if id == "" {
+			id = "charge:" + f.ObjectID
+		}
+		if byDispute[id] == nil {
+			ids = append(ids, id)
+		}
+		byDispute[id] = append(byDispute[id], f)
+	}
+	sort.Strings(ids)
+	var out []messages.MetricEvent
+	for _, id := range ids {
+		moves := byDispute[id]
+		sort.SliceStable(moves, func(i, j int) bool {
+			if !moves[i].OccurredAt.Equal(moves[j].OccurredAt) {
+				return moves[i].OccurredAt.Before(moves[j].OccurredAt)
+			}
+			return moves[i].Value > moves[j].Value // withdrawn before reinstated
+		})
+		var held int64
+		for i, m := range moves {
+			held += m.Value
+			dims := map[string]string{DimensionCharge: m.ObjectID}
+			if pi := m.Dimensions[DimensionPaymentIntent]; pi != "" {
+				dims[DimensionPaymentIntent] = pi
+			}
+			out = append(out, messages.MetricEvent{
+				Header:     messages.Header{EventID: m.EventID, TenantID: m.TenantID, OccurredAt: m.OccurredAt, Source: m.Source},
+				Metric:     messages.MetricRevenueRefunded,
+				Kind:       messages.KindState,
+				Entity:     "dispute/" + id,
+				ObjectID:   m.ObjectID,
+				Version:    int64(i + 1),
+				Value:      max(held, 0),
+				Currency:   m.Currency,
+				Dimensions: dims,
+			})
+		}
+	}
+	return out
 }
 
 // creditPeriods gives a credit note line without a service period (its

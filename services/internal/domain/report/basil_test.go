@@ -52,7 +52,7 @@ func TestAccountingBasilRefundReducesItsInvoice(t *testing.T) {
 		}
 		text := accountingText(t, basilFacts(t, tn.ID, seq...), time.October)
 		for _, want := range []string{
-			"- Billed (invoice lines and one-off charges, net of discounts, credit notes and refunds, excluding invoice tax) — Oct 2026: $1,263.22; Sep 2026: $0.00",
+			"- Billed (invoice lines and one-off charges, net of discounts, credit notes, refunds and disputed funds, excluding invoice tax) — Oct 2026: $1,263.22; Sep 2026: $0.00",
 			"- Recognised revenue — Oct 2026: $179.88; Sep 2026: $0.00",
 			"- Deferred revenue at period end — Oct 2026: $1,083.34; Sep 2026: $0.00",
 			"- Cash collected (charges captured − refunds) — Oct 2026: $1,500.00; Sep 2026: $0.00",
@@ -95,7 +95,7 @@ func TestAccountingBasilInvoiceWithoutLink(t *testing.T) {
 	note := "1 invoice billed in Oct 2026 names neither the charge nor an invoice payment that paid it"
 	text := accountingText(t, basilFacts(t, tn.ID, evs...), time.October)
 	mustContain(t, text,
-		"- Billed (invoice lines and one-off charges, net of discounts, credit notes and refunds, excluding invoice tax) — Oct 2026: $2,750.00; Sep 2026: $0.00",
+		"- Billed (invoice lines and one-off charges, net of discounts, credit notes, refunds and disputed funds, excluding invoice tax) — Oct 2026: $2,750.00; Sep 2026: $0.00",
 		"- Tax collected (not revenue, net of refunds and credit notes) — Oct 2026: $240.00; Sep 2026: $0.00",
 		note, "Subscribe the webhook endpoint to invoice_payment.paid and run reportctl stripe backfill to link them.")
 	pay := map[string]any{"id": "inpay_year", "object": "invoice_payment", "invoice": "in_year", "amount_paid": 149000, "currency": "usd",

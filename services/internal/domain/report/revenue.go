@@ -35,13 +35,13 @@ func (d *Data) recognised(cur, prev finance) (Table, Table) {
 	pb, pr, pdef := d.recognisedIn(d.Prev)
 	tax, ptax := d.taxCollected(d.Period), d.taxCollected(d.Prev)
 	t.Rows = []Row{
-		{Cells: []string{"Billed (invoice lines and one-off charges, net of discounts, credit notes and refunds, excluding invoice tax)", money(b, cc), money(pb, cc)}},
+		{Cells: []string{"Billed (invoice lines and one-off charges, net of discounts, credit notes, refunds and disputed funds, excluding invoice tax)", money(b, cc), money(pb, cc)}},
 		{Cells: []string{"Recognised revenue", money(r, cc), money(pr, cc)}, Status: neutral},
 		{Cells: []string{"Deferred revenue at period end", money(def, cc), money(pdef, cc)}},
 		{Cells: []string{"Cash collected (charges captured − refunds)", money(cur.cashCollected(), cc), money(prev.cashCollected(), cc)}},
 		{Cells: []string{"Tax collected (not revenue, net of refunds and credit notes)", money(tax, cc), money(ptax, cc)}},
 	}
-	t.Note = "Subscription lines are recognised straight-line by day over their service period (" + d.Loc.String() + "); one-off lines when billed, and charges that pay no invoice when captured (as charged: a charge does not show its tax apart). A refund takes back what its lines recognised and clears what they deferred, in proportion, net of the invoice's tax; the rest of it is tax given back, at the invoice's tax rate, in the refund's month."
+	t.Note = "Subscription lines are recognised straight-line by day over their service period (" + d.Loc.String() + "); one-off lines when billed, and charges that pay no invoice when captured (as charged: a charge does not show its tax apart). A refund takes back what its lines recognised and clears what they deferred, in proportion, net of the invoice's tax; the rest of it is tax given back, at the invoice's tax rate, in the refund's month. Funds a dispute withdrew take back the charge's lines the same way (Stripe books them to a disputes account), and funds reinstated give them back in the month reinstated."
 	if len(other) > 0 {
 		t.Note += " Invoice lines in " + joinAnd(other) + " are not in these figures (never summed across currencies)."
 	}
@@ -104,15 +104,16 @@ func (d *Data) taxCollected(p Period) int64 {
 func (f finance) cashCollected() int64 { return f.gross.V - f.refunds.V }
 
 // recognitionFacts are the invoice lines, the one-off charges and the
-// refunds that reduce them, with the invoice payment links that say which
+// refunds and disputes that reduce them, with the invoice payment links that say which
 // invoice a refunded payment paid (readmodel.MonthlyRecognition), in the
 // tenant's currency, and the other currencies invoice lines came in.
 func (d *Data) recognitionFacts() ([]messages.MetricEvent, []string) {
 	lines, other := d.inCurrency(messages.MetricRevenueBilled)
 	refunds, _ := d.inCurrency(messages.MetricRevenueRefunded)
+	disputes, _ := d.inCurrency(messages.MetricRevenueDisputed)
 	links, _ := d.inCurrency(messages.MetricInvoicesPayment)
 	gross, _ := d.inCurrency(messages.MetricRevenueGross)
-	out := slices.Concat(lines, links, refunds)
+	out := slices.Concat(lines, links, refunds, disputes)
 	for _, f := range gross {
 		// One-offs, and the grosses that say they paid an invoice (a
 		// copy of a basil one-off candidate that names its invoice).

@@ -33,7 +33,7 @@ func TestRecognisedAndWaterfallPinned(t *testing.T) {
 		t.Fatal(err)
 	}
 	acc, wf := d.recognised(d.finance(d.Period), d.finance(d.Prev))
-	wantAcc := "Billed (invoice lines and one-off charges, net of discounts, credit notes and refunds, excluding invoice tax) | $365.00 | $30.00\n" +
+	wantAcc := "Billed (invoice lines and one-off charges, net of discounts, credit notes, refunds and disputed funds, excluding invoice tax) | $365.00 | $30.00\n" +
 		"Recognised revenue | $45.00 | $16.00\n" +
 		"Deferred revenue at period end | $334.00 | $14.00\n" +
 		"Cash collected (charges captured − refunds) | $0.00 | $0.00\n" +

@@ -21,14 +21,7 @@ import (
 func TestAccountingRecognisesAnAnnualPrepaymentByDay(t *testing.T) {
 	tn := testTenant()
 	oct := pdt(time.October, 1, 0)
-	inv := map[string]any{"id": "in_year", "object": "invoice", "currency": "usd", "created": oct.Unix(), "amount_paid": 149000, "total": 149000, "tax": 24000, "charge": "ch_year",
-		"status": "paid", "status_transitions": map[string]any{"finalized_at": oct.Add(time.Hour).Unix(), "paid_at": oct.Add(2 * time.Hour).Unix()},
-		"lines": map[string]any{"object": "list", "data": []any{
-			map[string]any{"id": "il_plan", "object": "line_item", "amount": 120000, "currency": "usd",
-				"period": map[string]any{"start": oct.Unix(), "end": oct.AddDate(1, 0, 0).Unix()}, "tax_amounts": []any{map[string]any{"amount": 24000, "inclusive": false}}},
-			map[string]any{"id": "il_setup", "object": "line_item", "amount": 5000, "currency": "usd",
-				"period": map[string]any{"start": oct.Unix(), "end": oct.Unix()}},
-		}}}
+	inv := yearInvoice(oct)
 	facts := stripeFacts(t, tn.ID,
 		stripeEv{"invoice.paid", oct.Add(2 * time.Hour), inv},
 		stripeEv{"charge.succeeded", oct.Add(2 * time.Hour), paying(chargeObj("ch_year", 149000, "usd", oct.Add(2*time.Hour), true), "in_year")},
@@ -37,7 +30,7 @@ func TestAccountingRecognisesAnAnnualPrepaymentByDay(t *testing.T) {
 	)
 	mustContain(t, accountingText(t, facts, time.October),
 		"REVENUE RECOGNITION (ACCRUAL)",
-		"- Billed (invoice lines and one-off charges, net of discounts, credit notes and refunds, excluding invoice tax) — Oct 2026: $1,263.22; Sep 2026: $0.00",
+		"- Billed (invoice lines and one-off charges, net of discounts, credit notes, refunds and disputed funds, excluding invoice tax) — Oct 2026: $1,263.22; Sep 2026: $0.00",
 		"- Recognised revenue — Oct 2026: $179.88; Sep 2026: $0.00",
 		"- Deferred revenue at period end — Oct 2026: $1,083.34; Sep 2026: $0.00",
 		"- Cash collected (charges captured − refunds) — Oct 2026: $1,500.00; Sep 2026: $0.00",
@@ -54,6 +47,43 @@ func TestAccountingRecognisesAnAnnualPrepaymentByDay(t *testing.T) {
 		"- Recognised revenue — Nov 2026: $3.25; Oct 2026: $179.88",
 		"- Deferred revenue at period end — Nov 2026: $1,080.09; Oct 2026: $1,083.34",
 		"- Oct 2026 — Billed: $1,263.22; Rec. Sep: –; Rec. Oct: $179.88; Rec. Nov: $3.25; Deferred to later months: $1,080.09")
+}
+
+// yearInvoice is a $1,200 annual plan and a $50 setup fee invoiced at oct
+// with $240 of tax, paid by ch_year ($1,490).
+func yearInvoice(oct time.Time) map[string]any {
+	return map[string]any{"id": "in_year", "object": "invoice", "currency": "usd", "created": oct.Unix(), "amount_paid": 149000, "total": 149000, "tax": 24000, "charge": "ch_year",
+		"status": "paid", "status_transitions": map[string]any{"finalized_at": oct.Add(time.Hour).Unix(), "paid_at": oct.Add(2 * time.Hour).Unix()},
+		"lines": map[string]any{"object": "list", "data": []any{
+			map[string]any{"id": "il_plan", "object": "line_item", "amount": 120000, "currency": "usd",
+				"period": map[string]any{"start": oct.Unix(), "end": oct.AddDate(1, 0, 0).Unix()}, "tax_amounts": []any{map[string]any{"amount": 24000, "inclusive": false}}},
+			map[string]any{"id": "il_setup", "object": "line_item", "amount": 5000, "currency": "usd",
+				"period": map[string]any{"start": oct.Unix(), "end": oct.Unix()}},
+		}}}
+}
+
+// TestAccountingRecognitionNetOfDisputes: funds a dispute withdraws take
+// back the charge's invoice lines as a refund would, net of the
+// invoice's tax. Half of the $1,490 charge of
+// TestAccountingRecognisesAnAnnualPrepaymentByDay is disputed on 16
+// October ($745: $600 of the plan, $25 of the setup fee, $120 of tax):
+// October bills $1,250 − $625 = $625.00 and recognises $101.92 + $50 −
+// 31/365 of $600 ($50.96) − $25 = $75.96, deferring $549.04.
+func TestAccountingRecognitionNetOfDisputes(t *testing.T) {
+	tn := testTenant()
+	oct := pdt(time.October, 1, 0)
+	disputed := pdt(time.October, 16, 9)
+	facts := stripeFacts(t, tn.ID,
+		stripeEv{"invoice.paid", oct.Add(2 * time.Hour), yearInvoice(oct)},
+		stripeEv{"charge.succeeded", oct.Add(2 * time.Hour), paying(chargeObj("ch_year", 149000, "usd", oct.Add(2*time.Hour), true), "in_year")},
+		stripeEv{"charge.dispute.funds_withdrawn", disputed, disputeObj("dp_year", "ch_year", 74500, "needs_response", disputed, btObj("txn_dp", -74500, 1500, disputed))},
+	)
+	mustContain(t, accountingText(t, facts, time.October),
+		"- Billed (invoice lines and one-off charges, net of discounts, credit notes, refunds and disputed funds, excluding invoice tax) — Oct 2026: $625.00; Sep 2026: $0.00",
+		"- Recognised revenue — Oct 2026: $75.96; Sep 2026: $0.00",
+		"- Deferred revenue at period end — Oct 2026: $549.04; Sep 2026: $0.00",
+		"- Oct 2026 — Billed: $625.00; Rec. Aug: –; Rec. Sep: –; Rec. Oct: $75.96; Deferred to later months: $549.04",
+	)
 }
 
 // paying sets the invoice a charge paid (nil: none, a one-off).

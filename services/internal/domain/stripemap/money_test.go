@@ -124,6 +124,29 @@ func TestDisputeMoneyMoved(t *testing.T) {
 	}
 }
 
+// TestDisputeFundsNameThePaymentIntent: the funds a dispute moves name
+// its payment intent when it has one, in both directions (a basil
+// invoice payment may name only that, and recognition joins the funds
+// to the invoice through it); without one, no such dimension.
+func TestDisputeFundsNameThePaymentIntent(t *testing.T) {
+	d := dispute("dp_a", 10000, "won", bt("txn_w", -10000, 1500, 1759000100), bt("txn_r", 10000, 0, 1761000000))
+	d["payment_intent"] = "pi_a"
+	by := store(t, event(t, "charge.dispute.closed", 1761000000, d))
+	funds := by[messages.MetricRevenueDisputed]
+	if len(funds) != 2 {
+		t.Fatalf("%d movements, want 2", len(funds))
+	}
+	for _, f := range funds {
+		if f.Dimensions["payment_intent"] != "pi_a" || f.ObjectID != "ch_dp_a" {
+			t.Errorf("%s funds: object %s, dims %v; want ch_dp_a and payment_intent pi_a", f.Dimensions["funds"], f.ObjectID, f.Dimensions)
+		}
+	}
+	by = store(t, event(t, "charge.dispute.funds_withdrawn", 1759000100, dispute("dp_b", 10000, "needs_response", bt("txn_w", -10000, 1500, 1759000100))))
+	if f := by[messages.MetricRevenueDisputed]; len(f) != 1 || f[0].Dimensions["payment_intent"] != "" {
+		t.Errorf("a dispute without a payment intent: %+v", f)
+	}
+}
+
 func chargeAt(id string, amount, created int64, captured bool) map[string]any {
 	o := map[string]any{"id": id, "object": "charge", "amount": amount, "currency": "usd", "created": created, "captured": captured, "status": "succeeded"}
 	if captured {

@@ -593,6 +593,12 @@ func disputeFunds(tenantID string, d *stripe.Dispute, withdrawn bool, at time.Ti
 	e := base(tenantID, messages.MetricRevenueDisputed, obj, at, d.Livemode)
 	e.Kind, e.Value, e.Currency = messages.KindAdditive, v, cur
 	e.Dimensions = map[string]string{"dispute": d.ID, "funds": dir}
+	if d.PaymentIntent != nil && d.PaymentIntent.ID != "" {
+		// Since 2025-03-31.basil an invoice payment may name only the
+		// payment intent: it says which invoice's lines the funds take
+		// back (readmodel's recognition).
+		e.Dimensions[dimPaymentIntent] = d.PaymentIntent.ID
+	}
 	e.EventID = EventID(tenantID, e.Metric, d.ID, dir)
 	out := []messages.MetricEvent{e}
 	if settle := btCurrency(bt); settle != "" && settle != cur {
