@@ -115,18 +115,7 @@ func translate(tenantID string, ev stripe.Event, decoded *stripe.Charge) ([]mess
 			}
 		}
 	case stripe.EventTypeInvoicePaid:
-		var inv stripe.Invoice
-		if err = decode(ev, &inv); err == nil {
-			err = invoiceTaxes(ev.Data.Raw, &inv) // basil's taxes[], total_taxes[]
-		}
-		if err == nil {
-			out = InvoicePaid(tenantID, &inv)
-			// Since 2025-03-31.basil the invoice's payments, when
-			// expanded, link its refunds to it (basil.go).
-			var links []messages.MetricEvent
-			links, err = invoicePayments(tenantID, ev.Data.Raw)
-			out = append(out, links...)
-		}
+		out, err = translateInvoicePaid(tenantID, ev, nil)
 	case stripe.EventTypeInvoicePaymentSucceeded:
 		// The same invoice as invoice.paid, sent for every successful
 		// payment (a partial one too): only its payments' links, when
@@ -214,6 +203,33 @@ func translate(tenantID string, ev stripe.Event, decoded *stripe.Charge) ([]mess
 		}
 	}
 	return out, nil
+}
+
+// translateInvoicePaid is an invoice.paid event's facts, with the prices
+// of byID for lines that name theirs by id only (TranslateWithPrices).
+func translateInvoicePaid(tenantID string, ev stripe.Event, byID map[string]*stripe.Price) ([]messages.MetricEvent, error) {
+	var inv stripe.Invoice
+	if err := decode(ev, &inv); err != nil {
+		return nil, err
+	}
+	if err := invoiceTaxes(ev.Data.Raw, &inv); err != nil { // basil's taxes[], total_taxes[]
+		return nil, err
+	}
+	unpriced, err := basilLines(ev.Data.Raw, &inv) // basil's parent, pricing
+	if err != nil {
+		return nil, err
+	}
+	out := InvoicePaid(tenantID, &inv)
+	if len(out) > 0 { // a paid invoice's usage, as MeteredMRR's
+		out = append(out, pricedMRR(tenantID, ev.ID, &inv, unpriced, byID)...)
+	}
+	// Since 2025-03-31.basil the invoice's payments, when expanded, link
+	// its refunds to it (basil.go).
+	links, err := invoicePayments(tenantID, ev.Data.Raw)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, links...), nil
 }
 
 // DimensionStripeEvent names, on an MRR fact left unknown because a
@@ -1515,13 +1531,7 @@ func MeteredMRR(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 		if !ok || f == nil {
 			continue
 		}
-		subID := ""
-		switch {
-		case l.Subscription != nil && l.Subscription.ID != "":
-			subID = l.Subscription.ID
-		case inv.Subscription != nil:
-			subID = inv.Subscription.ID
-		}
+		subID := lineSubscription(inv, l)
 		if subID == "" {
 			continue
 		}
@@ -1536,18 +1546,41 @@ func MeteredMRR(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 				v -= t.Amount
 			}
 		}
-		cur := currency(l.Currency)
-		if cur == "" {
-			cur = currency(inv.Currency)
-		}
+		cur := lineCurrency(inv, l)
 		m := roundHalfAway(new(big.Rat).Mul(big.NewRat(max(v, 0), 1), f))
-		e := state(tenantID, messages.MetricMRR, subID+"/"+it.ID, subID, unix(inv.Created), inv.Livemode, amount(m, cur), inv.Created*16+statusRank[stripe.SubscriptionStatusActive], cur)
+		e := state(tenantID, messages.MetricMRR, subID+"/"+it.ID, subID, unix(inv.Created), inv.Livemode, amount(m, cur), meteredVersion(inv), cur)
 		if inv.Customer != nil && inv.Customer.ID != "" {
 			e.Dimensions = map[string]string{"customer": inv.Customer.ID}
 		}
 		out = append(out, e)
 	}
 	return out
+}
+
+// lineSubscription is the subscription a line bills: its own, else the
+// invoice's.
+func lineSubscription(inv *stripe.Invoice, l *stripe.InvoiceLineItem) string {
+	switch {
+	case l.Subscription != nil && l.Subscription.ID != "":
+		return l.Subscription.ID
+	case inv.Subscription != nil:
+		return inv.Subscription.ID
+	}
+	return ""
+}
+
+// lineCurrency is the line's currency, else the invoice's.
+func lineCurrency(inv *stripe.Invoice, l *stripe.InvoiceLineItem) string {
+	if cur := currency(l.Currency); cur != "" {
+		return cur
+	}
+	return currency(inv.Currency)
+}
+
+// meteredVersion is the version of a metered item's MRR observed on an
+// invoice: an active state at the invoice's creation.
+func meteredVersion(inv *stripe.Invoice) int64 {
+	return inv.Created*16 + statusRank[stripe.SubscriptionStatusActive]
 }
 
 func roundHalfAway(r *big.Rat) int64 {

@@ -1,0 +1,109 @@
+package stripemap
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+
+	"github.com/boardpack/boardpack/messages"
+	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+)
+
+// basilMeteredInvoice is a paid invoice as a 2025-03-31.basil
+// invoice.paid sends it: its subscription under parent.subscription_details,
+// each line's subscription item under parent.subscription_item_details and
+// its price under pricing.price_details, as an id (price is nil) or
+// expanded (price is the object). No line has price, plan,
+// subscription_item or subscription at its top level.
+func basilMeteredInvoice(id string, created time.Time, amountBilled, quantity int64, price any) map[string]any {
+	return map[string]any{"id": id, "object": "invoice", "currency": "usd", "customer": "cus_api", "created": created.Unix(), "status": "paid",
+		"amount_paid": amountBilled, "total": amountBilled,
+		"parent":             map[string]any{"type": "subscription_details", "subscription_details": map[string]any{"subscription": "sub_api", "metadata": map[string]any{}}},
+		"status_transitions": map[string]any{"finalized_at": created.Unix(), "paid_at": created.Unix()},
+		"lines": map[string]any{"object": "list", "data": []any{map[string]any{"id": "il_" + id, "object": "line_item", "amount": amountBilled, "currency": "usd",
+			"quantity": quantity, "discount_amounts": []any{}, "taxes": []any{},
+			"parent": map[string]any{"type": "subscription_item_details", "subscription_item_details": map[string]any{
+				"subscription": "sub_api", "subscription_item": "si_calls", "proration": false, "invoice_item": nil}},
+			"pricing": map[string]any{"type": "price_details", "unit_amount_decimal": "2",
+				"price_details": map[string]any{"price": price, "product": "prod_calls"}},
+			"period": map[string]any{"start": created.AddDate(0, -1, 0).Unix(), "end": created.Unix()}}}}}
+}
+
+// meteredPrice is a metered price of 2 cents per call, billed every
+// interval.
+func meteredPrice(id string, interval stripe.PriceRecurringInterval) *stripe.Price {
+	return &stripe.Price{ID: id, Currency: "usd", UnitAmount: 2, UnitAmountDecimal: 2, BillingScheme: stripe.PriceBillingSchemePerUnit,
+		Recurring: &stripe.PriceRecurring{Interval: interval, IntervalCount: 1, UsageType: stripe.PriceRecurringUsageTypeMetered}}
+}
+
+func meteredFacts(fs []messages.MetricEvent) []messages.MetricEvent {
+	var out []messages.MetricEvent
+	for _, f := range fs {
+		if f.Metric == messages.MetricMRR && strings.Contains(f.Entity, "/") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// TestBasilMeteredLineByPriceID is issue 15 on 2025-03-31.basil: 1,234
+// calls at $0.02 billed on the December invoice. The webhook's line names
+// its price by id only, which does not say whether the item is metered
+// nor its interval: the line's MRR is unknown (never $0), for the
+// invoice's customer, naming the event, so the enrichment can price it.
+// With the price read ($0.02 per call, metered, monthly) the same
+// observation is $24.68 of MRR, which readers prefer to the unknown.
+func TestBasilMeteredLineByPriceID(t *testing.T) {
+	dec := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	units, unit := int64(1234), int64(2)
+	ev := basilEvent(t, "invoice.paid", dec.Unix()+5, basilMeteredInvoice("in_dec", dec, units*unit, units, "price_calls"))
+	ev.ID = "evt_dec"
+	got := meteredFacts(translateAll(t, ev))
+	if len(got) != 1 {
+		t.Fatalf("metered facts %+v; want one, unknown", got)
+	}
+	u := got[0]
+	if u.Entity != "sub_api/si_calls" || u.ObjectID != "sub_api" || u.Value != 0 || u.Dimensions[DimensionMRRUnknown] == "" ||
+		u.Dimensions["customer"] != "cus_api" || u.Dimensions[DimensionStripeEvent] != "evt_dec" || !u.OccurredAt.Equal(dec) {
+		t.Errorf("unknown metered fact %+v", u)
+	}
+	if !strings.Contains(u.Dimensions[DimensionMRRUnknown], "price_calls") {
+		t.Errorf("reason %q does not name the price", u.Dimensions[DimensionMRRUnknown])
+	}
+	if ids := UnexpandedPrices(ev); len(ids) != 1 || ids[0] != "price_calls" {
+		t.Errorf("prices to read %v; want [price_calls]", ids)
+	}
+
+	known, err := TranslateWithPrices(tenant, ev, map[string]*stripe.Price{"price_calls": meteredPrice("price_calls", stripe.PriceRecurringIntervalMonth)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := meteredFacts(known)
+	if len(k) != 1 {
+		t.Fatalf("priced facts %+v; want one", k)
+	}
+	if k[0].Value != units*unit || k[0].Value != 2468 || k[0].Currency != "USD" || k[0].Entity != u.Entity || k[0].Version != u.Version ||
+		!k[0].OccurredAt.Equal(u.OccurredAt) || k[0].Dimensions["customer"] != "cus_api" || k[0].EventID == u.EventID {
+		t.Errorf("priced fact %+v; want $24.68 of the same observation for cus_api", k[0])
+	}
+	if _, unknown := k[0].Dimensions[DimensionMRRUnknown]; unknown {
+		t.Errorf("priced fact still unknown: %+v", k[0])
+	}
+	all := append(got, k...)
+	if total := readmodel.TotalAt(all, dec.Add(time.Hour)); total != 2468 {
+		t.Errorf("MRR %d; want 2468", total)
+	}
+	if un := readmodel.UnknownMRR(all, dec.Add(time.Hour)); len(un) != 0 {
+		t.Errorf("still unknown: %v", un)
+	}
+	// Without the price the line stays unknown.
+	still, err := TranslateWithPrices(tenant, ev, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := meteredFacts(still); len(s) != 1 || s[0].Dimensions[DimensionMRRUnknown] == "" || s[0].EventID != u.EventID {
+		t.Errorf("without the price %+v; want the same unknown fact", s)
+	}
+}
