@@ -1,6 +1,8 @@
 package stripemap
 
 import (
+	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -105,5 +107,91 @@ func TestBasilMeteredLineByPriceID(t *testing.T) {
 	}
 	if s := meteredFacts(still); len(s) != 1 || s[0].Dimensions[DimensionMRRUnknown] == "" || s[0].EventID != u.EventID {
 		t.Errorf("without the price %+v; want the same unknown fact", s)
+	}
+}
+
+// TestBasilMeteredShapes: a yearly metered item billed $1,200.06 of
+// usage is $100.01 of MRR a month ($1,200.06 / 12 = $100.005, rounded
+// half away); a price expanded in the webhook (pricing.price_details.price
+// as the object) needs no enrichment; a licensed item's line, once its
+// price is read, is 0 known (its MRR is the subscription's), which ends
+// the unknown; the invoice's subscription comes from
+// parent.subscription_details when the line names none.
+func TestBasilMeteredShapes(t *testing.T) {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	yearly := meteredPrice("price_year", stripe.PriceRecurringIntervalYear)
+
+	ev := basilEvent(t, "invoice.paid", jan.Unix(), basilMeteredInvoice("in_y", jan, 120006, 60003, "price_year"))
+	fs, err := TranslateWithPrices(tenant, ev, map[string]*stripe.Price{"price_year": yearly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := meteredFacts(fs); len(m) != 1 || m[0].Value != 10001 || m[0].Entity != "sub_api/si_calls" {
+		t.Errorf("yearly metered %+v; want 10001 a month", m)
+	}
+
+	// The price expanded: known at once, the same fact.
+	raw, err := json.Marshal(yearly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		t.Fatal(err)
+	}
+	exp := basilEvent(t, "invoice.paid", jan.Unix(), basilMeteredInvoice("in_y", jan, 120006, 60003, obj))
+	if ids := UnexpandedPrices(exp); len(ids) != 0 {
+		t.Errorf("expanded price still to read: %v", ids)
+	}
+	if m := meteredFacts(translateAll(t, exp)); len(m) != 1 || m[0].EventID != meteredFacts(fs)[0].EventID {
+		t.Errorf("expanded price %+v; want the priced fact %+v", m, meteredFacts(fs))
+	}
+
+	// A licensed item: unknown until priced, then 0, known.
+	licensed := &stripe.Price{ID: "price_seat", Currency: "usd", UnitAmount: 2000, BillingScheme: stripe.PriceBillingSchemePerUnit,
+		Recurring: &stripe.PriceRecurring{Interval: "month", IntervalCount: 1, UsageType: stripe.PriceRecurringUsageTypeLicensed}}
+	inv := basilMeteredInvoice("in_s", jan, 2000, 1, "price_seat")
+	line := inv["lines"].(map[string]any)["data"].([]any)[0].(map[string]any)
+	delete(line["parent"].(map[string]any)["subscription_item_details"].(map[string]any), "subscription")
+	sev := basilEvent(t, "invoice.paid", jan.Unix(), inv)
+	un := meteredFacts(translateAll(t, sev))
+	if len(un) != 1 || un[0].Entity != "sub_api/si_calls" || un[0].Dimensions[DimensionMRRUnknown] == "" {
+		t.Fatalf("licensed by id %+v; want unknown for sub_api/si_calls", un)
+	}
+	priced, err := TranslateWithPrices(tenant, sev, map[string]*stripe.Price{"price_seat": licensed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := meteredFacts(priced)
+	if len(k) != 1 || k[0].Value != 0 || k[0].Dimensions[DimensionMRRUnknown] != "" || k[0].Dimensions["customer"] != "cus_api" ||
+		k[0].Version != un[0].Version || !k[0].OccurredAt.Equal(un[0].OccurredAt) || k[0].EventID == un[0].EventID {
+		t.Errorf("licensed priced %+v; want 0 known, same observation, its own event id", k)
+	}
+	if u := readmodel.UnknownMRR(append(un, k...), jan.Add(time.Hour)); len(u) != 0 {
+		t.Errorf("unknown after pricing: %v", u)
+	}
+	// Another event type is not priced.
+	if _, err := TranslateWithPrices(tenant, basilEvent(t, "customer.created", jan.Unix(), map[string]any{"id": "cus_1", "object": "customer"}), nil); !errors.Is(err, ErrUnhandled) {
+		t.Errorf("customer.created priced: %v", err)
+	}
+}
+
+// TestPreBasilMeteredUnchanged: a 2023-10-16 line carries its price and
+// subscription item: metered MRR at once, nothing unknown, nothing to read.
+func TestPreBasilMeteredUnchanged(t *testing.T) {
+	dec := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	raw, _ := json.Marshal(meteredPrice("price_calls", stripe.PriceRecurringIntervalMonth))
+	var price map[string]any
+	_ = json.Unmarshal(raw, &price)
+	ev := event(t, "invoice.paid", dec.Unix(), map[string]any{"id": "in_old", "object": "invoice", "currency": "usd", "customer": "cus_api",
+		"created": dec.Unix(), "status": "paid", "amount_paid": 2468, "subscription": "sub_api",
+		"lines": map[string]any{"object": "list", "data": []any{map[string]any{"id": "il_old", "object": "line_item", "amount": 2468, "currency": "usd",
+			"quantity": 1234, "price": price, "subscription_item": "si_calls", "subscription": "sub_api"}}}})
+	m := meteredFacts(translateAll(t, ev))
+	if len(m) != 1 || m[0].Value != 2468 || m[0].Dimensions[DimensionMRRUnknown] != "" || m[0].Dimensions["customer"] != "cus_api" {
+		t.Errorf("2023-10-16 metered %+v; want 2468 for cus_api", m)
+	}
+	if ids := UnexpandedPrices(ev); ids != nil {
+		t.Errorf("prices to read %v", ids)
 	}
 }
