@@ -3,6 +3,7 @@ package stripemap
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -193,5 +194,42 @@ func TestPreBasilMeteredUnchanged(t *testing.T) {
 	}
 	if ids := UnexpandedPrices(ev); ids != nil {
 		t.Errorf("prices to read %v", ids)
+	}
+}
+
+// TestBasilSubscriptionEndEndsEveryItemsLine: on 2025-03-31.basil a
+// licensed item's invoice line may have left "<subscription>/<item>"
+// unknown (its price read by no enrichment: a tenant without a key);
+// customer.subscription.deleted ends it as it ends a metered item's,
+// 0 for the customer, while a 2023-10-16 deletion keeps to the metered
+// items.
+func TestBasilSubscriptionEndEndsEveryItemsLine(t *testing.T) {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	end := jan.AddDate(0, 0, 20)
+	inv := basilEvent(t, "invoice.paid", jan.Unix(), basilMeteredInvoice("in_s", jan, 2000, 1, "price_seat"))
+	sub := map[string]any{"id": "sub_api", "object": "subscription", "status": "canceled", "currency": "usd", "customer": "cus_api",
+		"created": jan.AddDate(0, -2, 0).Unix(), "ended_at": end.Unix(), "canceled_at": end.Unix(),
+		"items": map[string]any{"object": "list", "data": []any{map[string]any{"id": "si_calls", "object": "subscription_item", "quantity": 1,
+			"price": map[string]any{"id": "price_seat", "object": "price", "currency": "usd", "unit_amount": 2000, "billing_scheme": "per_unit",
+				"recurring": map[string]any{"interval": "month", "interval_count": 1, "usage_type": "licensed"}}}}}}
+	facts := translateAll(t, inv, basilEvent(t, "customer.subscription.deleted", end.Unix(), sub))
+	if u := readmodel.UnknownMRR(facts, jan.Add(time.Hour)); fmt.Sprint(u) != "[sub_api/si_calls]" {
+		t.Fatalf("unknown before the end %v; want the line", u)
+	}
+	if u := readmodel.UnknownMRR(facts, end.Add(time.Hour)); len(u) != 0 {
+		t.Errorf("unknown after the end %v; want none", u)
+	}
+	var ended bool
+	for _, f := range meteredFacts(facts) {
+		if f.Entity == "sub_api/si_calls" && f.OccurredAt.Equal(end) && f.Value == 0 && f.Dimensions["customer"] == "cus_api" {
+			ended = true
+		}
+	}
+	if !ended {
+		t.Errorf("no end of the line's MRR in %+v", meteredFacts(facts))
+	}
+	old := event(t, "customer.subscription.deleted", end.Unix(), sub)
+	if m := meteredFacts(translateAll(t, old)); len(m) != 0 {
+		t.Errorf("2023-10-16 deletion of a licensed item %+v; want no item fact", m)
 	}
 }

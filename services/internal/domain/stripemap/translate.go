@@ -249,7 +249,11 @@ func subscriptionEvent(tenantID string, ev stripe.Event, sub *stripe.Subscriptio
 	case ev.Type == stripe.EventTypeCustomerSubscriptionDeleted && sub.EndedAt > 0:
 		at = time.Unix(sub.EndedAt, 0).UTC()
 	}
-	out, err := Subscription(tenantID, sub, at)
+	// Since 2025-03-31.basil an invoice line names its price by id
+	// only, so any item's line may have left its "<subscription>/<item>"
+	// MRR unknown (unpricedMRR): the subscription's end ends it for
+	// every item, not only the metered ones.
+	out, err := subscription(tenantID, sub, at, ev.APIVersion >= "2025-03-31")
 	if err != nil || ev.ID == "" || len(UnexpandedDiscounts(sub)) == 0 {
 		return out, err
 	}
@@ -1001,6 +1005,12 @@ const DimensionMRRUnknown = "mrr_unknown"
 // subscription whose MRR cannot be computed gives a fact saying so
 // (DimensionMRRUnknown, value 0), never a figure.
 func Subscription(tenantID string, sub *stripe.Subscription, at time.Time) ([]messages.MetricEvent, error) {
+	return subscription(tenantID, sub, at, false)
+}
+
+// subscription is Subscription; everyItem ends the per-item MRR of every
+// item, licensed too, when the subscription stops paying.
+func subscription(tenantID string, sub *stripe.Subscription, at time.Time, everyItem bool) ([]messages.MetricEvent, error) {
 	version := at.Unix()*16 + statusRank[sub.Status]
 	if sub.Status == stripe.SubscriptionStatusCanceled || sub.Status == stripe.SubscriptionStatusIncompleteExpired {
 		version += terminal
@@ -1026,7 +1036,7 @@ func Subscription(tenantID string, sub *stripe.Subscription, at time.Time) ([]me
 	// subscription ends it.
 	if mrr == 0 && sub.Items != nil {
 		for _, it := range sub.Items.Data {
-			if it != nil && metered(it) && (sub.Status == stripe.SubscriptionStatusCanceled || sub.Status == stripe.SubscriptionStatusIncompleteExpired || sub.Status == stripe.SubscriptionStatusUnpaid || sub.Status == stripe.SubscriptionStatusPaused) {
+			if it != nil && (everyItem || metered(it)) && (sub.Status == stripe.SubscriptionStatusCanceled || sub.Status == stripe.SubscriptionStatusIncompleteExpired || sub.Status == stripe.SubscriptionStatusUnpaid || sub.Status == stripe.SubscriptionStatusPaused) {
 				m := state(tenantID, messages.MetricMRR, sub.ID+"/"+it.ID, sub.ID, at, sub.Livemode, 0, version, cur)
 				m.Dimensions = customerDimension(sub)
 				out = append(out, m)
@@ -1512,7 +1522,8 @@ func tieredAmount(mode string, tiers []tier, q int64) (*big.Rat, error) {
 // tax included in it; exclusive tax is not in the amount) normalised to a
 // month, as the state of "<subscription>/<item>" at the invoice's
 // creation. The next invoice replaces it; the subscription's end sets it
-// to 0.
+// to 0. A line read from a basil webhook carries its price only when it
+// was expanded (basilLines; unpricedMRR otherwise).
 func MeteredMRR(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 	if inv.Lines == nil {
 		return nil
