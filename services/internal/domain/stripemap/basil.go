@@ -354,8 +354,8 @@ func ChargeInvoiceLink(tenantID string, ch *stripe.Charge) []messages.MetricEven
 // where price is an id unless expanded. The invoice's subscription is
 // parent.subscription_details.subscription. basilLines puts what a
 // figure reads where stripe-go v76 has it (the line's subscription item,
-// subscription, proration and, when expanded, price; the invoice's
-// subscription), only where the older field is empty.
+// subscription and, when expanded, price; the invoice's subscription),
+// only where the older field is empty.
 //
 // A price known by id alone does not say whether the item is metered
 // (recurring.usage_type) nor its interval: such a line's MRR is unknown
@@ -380,7 +380,6 @@ type basilLine struct {
 		SubscriptionItemDetails *struct {
 			Subscription     expandableID `json:"subscription"`
 			SubscriptionItem expandableID `json:"subscription_item"`
-			Proration        bool         `json:"proration"`
 		} `json:"subscription_item_details"`
 	} `json:"parent"`
 	Pricing *struct {
@@ -455,7 +454,6 @@ func basilLines(raw []byte, inv *stripe.Invoice) ([]unpricedLine, error) {
 		if l.Subscription == nil && d.Subscription != "" {
 			l.Subscription = &stripe.Subscription{ID: string(d.Subscription)}
 		}
-		l.Proration = l.Proration || d.Proration
 		if bl.Pricing == nil || bl.Pricing.PriceDetails == nil || bl.Pricing.PriceDetails.Price.ID == "" {
 			continue
 		}

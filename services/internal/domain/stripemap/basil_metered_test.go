@@ -171,6 +171,11 @@ func TestBasilMeteredShapes(t *testing.T) {
 	if u := readmodel.UnknownMRR(append(un, k...), jan.Add(time.Hour)); len(u) != 0 {
 		t.Errorf("unknown after pricing: %v", u)
 	}
+	// A metered price whose interval MRR cannot normalise stays unknown.
+	odd := meteredPrice("price_seat", "fortnight")
+	if o := meteredFacts(Must(TranslateWithPrices(tenant, sev, map[string]*stripe.Price{"price_seat": odd}))); len(o) != 1 || o[0].Dimensions[DimensionMRRUnknown] == "" {
+		t.Errorf("metered by the fortnight %+v; want unknown", o)
+	}
 	// Another event type is not priced.
 	if _, err := TranslateWithPrices(tenant, basilEvent(t, "customer.created", jan.Unix(), map[string]any{"id": "cus_1", "object": "customer"}), nil); !errors.Is(err, ErrUnhandled) {
 		t.Errorf("customer.created priced: %v", err)

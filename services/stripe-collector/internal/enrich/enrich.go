@@ -272,7 +272,7 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 	if err != nil {
 		return err
 	}
-	discounted, err := e.unknownDiscounts(ctx, t.ID, from, until)
+	unknownMRR, err := e.unknownMRREvents(ctx, t.ID, from, until)
 	if err != nil {
 		return err
 	}
@@ -280,7 +280,7 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 	if err != nil {
 		return err
 	}
-	if len(todo) == 0 && len(payouts) == 0 && len(discounted) == 0 && len(refunds) == 0 {
+	if len(todo) == 0 && len(payouts) == 0 && len(unknownMRR) == 0 && len(refunds) == 0 {
 		return nil
 	}
 	key, err := e.Secrets.Resolve(ctx, t.Stripe.APIKey)
@@ -367,14 +367,14 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 			e.giveUp(t.ID, refundKey(r.id), "refund_without_balance_transaction")
 		}
 	}
-	for _, evID := range discounted[:min(len(discounted), batch)] {
+	for _, evID := range unknownMRR[:min(len(unknownMRR), batch)] {
 		facts, missing, err := e.resolveMRR(ctx, t.ID, api, evID)
 		if errors.Is(err, errNotSubscription) {
 			e.giveUp(t.ID, evID, "discount_event_not_subscription")
 			e.Log.Warn("mrr unknown: the event named is not a subscription's", "tenant", t.ID, "stripe_event", evID, "err", err)
 			continue
 		}
-		switch e.answer(t.ID, err, "discount", "stripe_event", evID) {
+		switch e.answer(t.ID, err, "mrr input", "stripe_event", evID) {
 		case keyRejected:
 			return e.publish(ctx, t.ID, out)
 		case notFound:
@@ -402,10 +402,11 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 	return e.publish(ctx, t.ID, out)
 }
 
-// unknownDiscounts are the webhook events of [from, until) whose MRR is
-// unknown only because their discounts came as ids, and that no known
-// fact of the same observation (entity, version, time) has replaced yet.
-func (e *Enricher) unknownDiscounts(ctx context.Context, tenantID string, from, until time.Time) ([]string, error) {
+// unknownMRREvents are the webhook events of [from, until) whose MRR is
+// unknown only because what it needs came as ids (a subscription's
+// discounts, an invoice line's price), and that no known fact of the same
+// observation (entity, version, time) has replaced yet.
+func (e *Enricher) unknownMRREvents(ctx context.Context, tenantID string, from, until time.Time) ([]string, error) {
 	mrr, err := e.Facts.Facts(ctx, tenantID, messages.MetricMRR, from, until)
 	if err != nil {
 		return nil, fmt.Errorf("read mrr: %w", err)

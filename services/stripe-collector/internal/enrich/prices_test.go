@@ -149,8 +149,8 @@ func TestEnrichmentPricesBasilMeteredLines(t *testing.T) {
 	if total, unknown := state(enrichNow); total != 4000 || len(unknown) != 0 {
 		t.Errorf("after December: %d, unknown %v; want 4000 and none", total, unknown)
 	}
-	if api.calls["/v1/prices/price_calls"] != 1 || api.calls["/v1/events/evt_dec"] != 1 {
-		t.Errorf("requests %v; want no second price read", api.calls)
+	if api.calls["/v1/prices/price_calls"] != 1 || api.calls["/v1/events/evt_dec"] != 1 || api.calls["/v1/events/evt_nov"] != 1 {
+		t.Errorf("requests %v; want no second price read, November's event not read again", api.calls)
 	}
 
 	// A price Stripe no longer has: its line stays unknown, read once.
