@@ -238,3 +238,33 @@ func TestBasilSubscriptionEndEndsEveryItemsLine(t *testing.T) {
 		t.Errorf("2023-10-16 deletion of a licensed item %+v; want no item fact", m)
 	}
 }
+
+// TestBasilLineEdges: lines that are not a subscription item's (an
+// invoice item: parent.invoice_item_details), or whose pricing names no
+// price, give no MRR fact and nothing to read; a line of a subscription
+// named nowhere (neither the line nor the invoice) gives none either.
+func TestBasilLineEdges(t *testing.T) {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	line := func(inv map[string]any) map[string]any {
+		return inv["lines"].(map[string]any)["data"].([]any)[0].(map[string]any)
+	}
+	item := basilMeteredInvoice("in_ii", jan, 500, 1, "price_once")
+	line(item)["parent"] = map[string]any{"type": "invoice_item_details", "invoice_item_details": map[string]any{"invoice_item": "ii_1", "proration": false, "subscription": "sub_api"}}
+	noPrice := basilMeteredInvoice("in_np", jan, 500, 1, nil)
+	orphan := basilMeteredInvoice("in_or", jan, 500, 1, "price_calls")
+	delete(orphan, "parent")
+	delete(line(orphan)["parent"].(map[string]any)["subscription_item_details"].(map[string]any), "subscription")
+	for name, inv := range map[string]map[string]any{"invoice item": item, "no price": noPrice, "no subscription": orphan} {
+		ev := basilEvent(t, "invoice.paid", jan.Unix(), inv)
+		if m := meteredFacts(translateAll(t, ev)); len(m) != 0 {
+			t.Errorf("%s: metered facts %+v; want none", name, m)
+		}
+		if ids := UnexpandedPrices(ev); name != "no subscription" && len(ids) != 0 {
+			t.Errorf("%s: prices to read %v; want none", name, ids)
+		}
+	}
+	// Not an invoice.paid: nothing to read.
+	if ids := UnexpandedPrices(basilEvent(t, "invoice.payment_failed", jan.Unix(), orphan)); ids != nil {
+		t.Errorf("invoice.payment_failed: prices to read %v", ids)
+	}
+}
