@@ -161,7 +161,10 @@ const (
 	// MetricMRR (state per subscription): monthly recurring revenue,
 	// normalised to a month, after discounts; 0 once cancelled. Entity is
 	// the subscription, or "<subscription>/<item>" for a metered item
-	// (its usage on the last finalised invoice). Dimension "customer"
+	// (its usage on the last finalised invoice; on Stripe API versions
+	// since 2025-03-31.basil also any item whose invoice line named its
+	// price by id only: unknown until the price is read, then the usage,
+	// or 0 for a licensed item). Dimension "customer"
 	// names the subscription's customer; dimension "mrr_unknown" (with
 	// Value 0) says the MRR could not be computed, and why: readers show
 	// it as unknown, never as zero.

@@ -76,7 +76,10 @@
 // MRR movements are ChartMogul's, per customer (dimension customer): a
 // second subscription is expansion, cancelling one of two contraction; a
 // subscription whose MRR is unknown (dimension mrr_unknown) is in no
-// total and no movement type, only in Movements.Unknown and UnknownMRR.
+// total and no movement type, only in Movements.Unknown and UnknownMRR;
+// an unknown that a known fact of the same observation (entity, version,
+// time: the stripe-collector enrichment's) replaced never held, not even
+// there.
 // Revenue is recognised from revenue.billed lines straight-line by day
 // over their service periods in the tenant's zone, a late line catching
 // up in its billing month, so recognised + deferred = billed every month

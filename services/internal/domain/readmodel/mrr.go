@@ -116,9 +116,24 @@ func MonthBounds(loc *time.Location, from, to time.Time) []time.Time {
 // mrrMovements replays the MRR timeline once and cuts it at bounds
 // (ascending): one Movements per [bounds[i], bounds[i+1]).
 func mrrMovements(facts []messages.MetricEvent, bounds []time.Time) []Movements {
+	// An unknown MRR that a known fact of the same observation (entity,
+	// version, time) replaced — the enrichment's, once it read what the
+	// webhook lacked — never held: replayed, it would turn the change it
+	// hides into a move into and out of the unknown.
+	type observation struct {
+		entity  string
+		version int64
+		at      int64
+	}
+	known := map[observation]bool{}
+	for _, f := range facts {
+		if f.Kind == messages.KindState && !unknown(f) {
+			known[observation{f.Entity, f.Version, f.OccurredAt.UnixNano()}] = true
+		}
+	}
 	var states []messages.MetricEvent
 	for _, f := range facts {
-		if f.Kind == messages.KindState {
+		if f.Kind == messages.KindState && !(unknown(f) && known[observation{f.Entity, f.Version, f.OccurredAt.UnixNano()}]) {
 			states = append(states, f)
 		}
 	}

@@ -186,3 +186,40 @@ func TestKnownMRRWinsOverTheSameObservationUnknown(t *testing.T) {
 		}
 	}
 }
+
+// TestMovementsIgnoreAnUnknownTheSameObservationKnows: a metered item's
+// usage MRR is $24.68 in January; February's webhook says unknown (its
+// price came as an id), and the enrichment's fact of that observation
+// says $40.00. The month is $15.32 of expansion, as if the webhook had
+// known, never a move into and out of the unknown; a later observation
+// left unknown still is one.
+func TestMovementsIgnoreAnUnknownTheSameObservationKnows(t *testing.T) {
+	jan, feb, mar := mrrT0, mrrT0.AddDate(0, 1, 0), mrrT0.AddDate(0, 2, 0)
+	obs := func(id string, at time.Time, v int64, unknown bool) messages.MetricEvent {
+		e := messages.MetricEvent{Header: messages.Header{EventID: id, TenantID: "jada", OccurredAt: at, Source: messages.SourceStripe},
+			Metric: messages.MetricMRR, Kind: messages.KindState, Entity: "sub_1/si_calls", ObjectID: "sub_1", Version: at.Unix() * 16, Value: v, Currency: "USD",
+			Dimensions: map[string]string{DimensionCustomer: "cus_1"}}
+		if unknown {
+			e.Dimensions[DimensionMRRUnknown] = "price price_calls known by id only"
+		}
+		return e
+	}
+	facts := []messages.MetricEvent{obs("e1", jan.Add(time.Hour), 2468, false), obs("e2", feb.Add(time.Hour), 0, true), obs("e3", feb.Add(time.Hour), 4000, false)}
+	for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}, {1, 2, 0}} {
+		var in []messages.MetricEvent
+		for _, i := range order {
+			in = append(in, facts[i])
+		}
+		got := MRRMovements(in, feb, mar)
+		want := Movements{From: feb, To: mar, Start: 2468, End: 4000, Expansion: 4000 - 2468, ExpansionCustomers: 1}
+		if got != want {
+			t.Fatalf("order %v: got  %+v\nwant %+v", order, got, want)
+		}
+	}
+	// March's observation stays unknown: out of the figures, into Unknown.
+	apr := mrrT0.AddDate(0, 3, 0)
+	got := MRRMovements(append(facts, obs("e4", mar.Add(time.Hour), 0, true)), mar, apr)
+	if want := (Movements{From: mar, To: apr, Start: 4000, End: 0, Unknown: 4000}); got != want {
+		t.Fatalf("unknown March: got  %+v\nwant %+v", got, want)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 
 	"github.com/stripe/stripe-go/v76"
 
@@ -333,4 +335,236 @@ func ChargeInvoiceLink(tenantID string, ch *stripe.Charge) []messages.MetricEven
 		e.Dimensions[dimPaymentIntent] = pi
 	}
 	return []messages.MetricEvent{e}
+}
+
+// Invoice lines since 2025-03-31.basil (changelog "Adds parent to invoice
+// line items" and "Replaces price with pricing on invoice line items"):
+// a line no longer has price, plan, subscription_item, subscription nor
+// proration at its top level. What generated it is
+//
+//	"parent": {"type": "subscription_item_details",
+//	           "subscription_item_details": {"subscription": "sub_…",
+//	               "subscription_item": "si_…", "proration": false, …}}
+//
+// (or "invoice_item_details" for an invoice item), and its price
+//
+//	"pricing": {"type": "price_details", "unit_amount_decimal": "2",
+//	            "price_details": {"price": "price_…", "product": "prod_…"}}
+//
+// where price is an id unless expanded. The invoice's subscription is
+// parent.subscription_details.subscription. basilLines puts what a
+// figure reads where stripe-go v76 has it (the line's subscription item,
+// subscription and, when expanded, price; the invoice's subscription),
+// only where the older field is empty.
+//
+// A price known by id alone does not say whether the item is metered
+// (recurring.usage_type) nor its interval: such a line's MRR is unknown
+// (unpricedMRR), never $0, until the price is read (the
+// stripe-collector's enrichment: TranslateWithPrices). Webhooks never
+// expand it; the backfill reads invoices at 2023-10-16, whose lines carry
+// the whole price.
+type basilInvoice struct {
+	Parent *struct {
+		SubscriptionDetails *struct {
+			Subscription expandableID `json:"subscription"`
+		} `json:"subscription_details"`
+	} `json:"parent"`
+	Lines *struct {
+		Data []basilLine `json:"data"`
+	} `json:"lines"`
+}
+
+type basilLine struct {
+	ID     string `json:"id"`
+	Parent *struct {
+		SubscriptionItemDetails *struct {
+			Subscription     expandableID `json:"subscription"`
+			SubscriptionItem expandableID `json:"subscription_item"`
+		} `json:"subscription_item_details"`
+	} `json:"parent"`
+	Pricing *struct {
+		PriceDetails *struct {
+			Price basilPrice `json:"price"`
+		} `json:"price_details"`
+	} `json:"pricing"`
+}
+
+// basilPrice is pricing.price_details.price: an id, or the expanded
+// price.
+type basilPrice struct {
+	ID    string
+	Price *stripe.Price // nil unless expanded
+}
+
+func (p *basilPrice) UnmarshalJSON(b []byte) error {
+	if id, ok := expandedID(b); ok {
+		*p = basilPrice{ID: id}
+		return nil
+	}
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+		*p = basilPrice{}
+		return nil
+	}
+	var pr stripe.Price
+	if err := json.Unmarshal(b, &pr); err != nil {
+		return fmt.Errorf("price: %w", err)
+	}
+	*p = basilPrice{ID: pr.ID, Price: &pr}
+	return nil
+}
+
+// unpricedLine is a subscription item's line whose price came as an id.
+type unpricedLine struct {
+	line  *stripe.InvoiceLineItem
+	price string
+}
+
+// basilLines fills inv's lines (and its subscription) from the basil
+// shapes of raw and returns the subscription items' lines whose price is
+// known only by id. A line that already has a price or plan (older versions) is left
+// as it is.
+func basilLines(raw []byte, inv *stripe.Invoice) ([]unpricedLine, error) {
+	var b basilInvoice
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return nil, fmt.Errorf("%w: invoice lines: %w", ErrMalformed, err)
+	}
+	if inv.Subscription == nil && b.Parent != nil && b.Parent.SubscriptionDetails != nil && b.Parent.SubscriptionDetails.Subscription != "" {
+		inv.Subscription = &stripe.Subscription{ID: string(b.Parent.SubscriptionDetails.Subscription)}
+	}
+	if inv.Lines == nil || b.Lines == nil {
+		return nil, nil
+	}
+	byLine := map[string]*basilLine{}
+	for i := range b.Lines.Data {
+		byLine[b.Lines.Data[i].ID] = &b.Lines.Data[i]
+	}
+	var unpriced []unpricedLine
+	for _, l := range inv.Lines.Data {
+		if l == nil || l.Price != nil || l.Plan != nil {
+			continue
+		}
+		bl := byLine[l.ID]
+		if bl == nil || bl.Parent == nil || bl.Parent.SubscriptionItemDetails == nil {
+			continue
+		}
+		d := bl.Parent.SubscriptionItemDetails
+		if l.SubscriptionItem == nil && d.SubscriptionItem != "" {
+			l.SubscriptionItem = &stripe.SubscriptionItem{ID: string(d.SubscriptionItem)}
+		}
+		if l.Subscription == nil && d.Subscription != "" {
+			l.Subscription = &stripe.Subscription{ID: string(d.Subscription)}
+		}
+		if bl.Pricing == nil || bl.Pricing.PriceDetails == nil || bl.Pricing.PriceDetails.Price.ID == "" {
+			continue
+		}
+		p := bl.Pricing.PriceDetails.Price
+		if p.Price != nil {
+			l.Price = p.Price
+		} else {
+			unpriced = append(unpriced, unpricedLine{line: l, price: p.ID})
+		}
+	}
+	return unpriced, nil
+}
+
+// unpricedMRR is the MRR of the lines whose price came as an id only: a
+// fact of each line's "<subscription>/<item>" saying its MRR is unknown
+// (DimensionMRRUnknown, value 0), at the observation MeteredMRR would
+// make of it, for the invoice's customer, naming the event
+// (DimensionStripeEvent) when there is one. Its event id is its own, so
+// that the known fact of the same observation — 0 too for a licensed
+// item, whose MRR is its subscription's — is not taken for a duplicate.
+func unpricedMRR(tenantID, evID string, inv *stripe.Invoice, lines []unpricedLine) []messages.MetricEvent {
+	var out []messages.MetricEvent
+	for _, u := range lines {
+		l := u.line
+		subID := lineSubscription(inv, l)
+		if subID == "" || l.SubscriptionItem == nil || l.SubscriptionItem.ID == "" {
+			continue
+		}
+		cur := lineCurrency(inv, l)
+		entity := subID + "/" + l.SubscriptionItem.ID
+		version := meteredVersion(inv)
+		e := state(tenantID, messages.MetricMRR, entity, subID, unix(inv.Created), inv.Livemode, 0, version, cur)
+		e.EventID = EventID(tenantID, messages.MetricMRR, entity, strconv.FormatInt(version, 10), DimensionMRRUnknown)
+		e.Dimensions = map[string]string{DimensionMRRUnknown: fmt.Sprintf("%s: invoice line %s: price %s known by id only (usage type and interval unread)", ErrMRRUnknown, l.ID, u.price)}
+		if inv.Customer != nil && inv.Customer.ID != "" {
+			e.Dimensions["customer"] = inv.Customer.ID
+		}
+		if evID != "" {
+			e.Dimensions[DimensionStripeEvent] = evID
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// pricedMRR is the MRR of the lines priced after the fact (byID): a
+// metered item's is MeteredMRR's; a licensed item's line is 0, known (its
+// MRR is its subscription's), which ends the unknown of the same
+// observation. A line still unpriced stays unknown.
+func pricedMRR(tenantID, evID string, inv *stripe.Invoice, lines []unpricedLine, byID map[string]*stripe.Price) []messages.MetricEvent {
+	var still []unpricedLine
+	var facts []messages.MetricEvent
+	for _, u := range lines {
+		p := byID[u.price]
+		if p == nil || p.Recurring == nil {
+			still = append(still, u)
+			continue
+		}
+		l := *u.line
+		l.Price = p
+		one := *inv
+		one.Lines = &stripe.InvoiceLineItemList{Data: []*stripe.InvoiceLineItem{&l}}
+		m := MeteredMRR(tenantID, &one)
+		if len(m) == 0 && !metered(&stripe.SubscriptionItem{Price: p}) {
+			if subID := lineSubscription(inv, &l); subID != "" && l.SubscriptionItem != nil && l.SubscriptionItem.ID != "" {
+				e := state(tenantID, messages.MetricMRR, subID+"/"+l.SubscriptionItem.ID, subID, unix(inv.Created), inv.Livemode, 0, meteredVersion(inv), lineCurrency(inv, &l))
+				if inv.Customer != nil && inv.Customer.ID != "" {
+					e.Dimensions = map[string]string{"customer": inv.Customer.ID}
+				}
+				m = append(m, e)
+			}
+		}
+		if len(m) == 0 {
+			still = append(still, u) // metered, but its interval is not one MRR knows
+			continue
+		}
+		facts = append(facts, m...)
+	}
+	return append(facts, unpricedMRR(tenantID, evID, inv, still)...)
+}
+
+// UnexpandedPrices are the ids of the prices an invoice.paid event's
+// lines name by id only (2025-03-31.basil on), sorted, once each.
+func UnexpandedPrices(ev stripe.Event) []string {
+	if ev.Type != stripe.EventTypeInvoicePaid || ev.Data == nil {
+		return nil
+	}
+	var inv stripe.Invoice
+	if decode(ev, &inv) != nil {
+		return nil
+	}
+	lines, err := basilLines(ev.Data.Raw, &inv)
+	if err != nil {
+		return nil
+	}
+	var ids []string
+	for _, u := range lines {
+		ids = append(ids, u.price)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// TranslateWithPrices translates an invoice.paid event whose lines named
+// their prices by id only with those prices taken from byID: the facts
+// the event would have given with them expanded, at the same time and
+// version, which readers prefer to the unknown facts (readmodel). A price
+// missing from byID leaves its line's MRR unknown.
+func TranslateWithPrices(tenantID string, ev stripe.Event, byID map[string]*stripe.Price) ([]messages.MetricEvent, error) {
+	if ev.Type != stripe.EventTypeInvoicePaid {
+		return nil, fmt.Errorf("%w: %s is not invoice.paid", ErrUnhandled, ev.Type)
+	}
+	return translateInvoicePaid(tenantID, ev, byID)
 }

@@ -95,7 +95,16 @@
 //     subscription's fact: each is its own entity "<subscription>/<item>"
 //     whose MRR is the usage billed on the last paid invoice (the line's
 //     amount net of discounts and of included tax, normalised), as
-//     ChartMogul does; the subscription's end sets it to 0. A shape that
+//     ChartMogul does; the subscription's end sets it to 0. Since
+//     2025-03-31.basil a line names its subscription item under
+//     parent.subscription_item_details and its price under
+//     pricing.price_details, as an id unless expanded (basil.go): a
+//     price known by id alone says neither whether the item is metered
+//     nor its interval, so that line's "<subscription>/<item>" is MRR
+//     unknown, naming its event, until the enrichment reads the price
+//     (TranslateWithPrices: the metered usage normalised, or 0 known for
+//     a licensed item, whose MRR is its subscription's); a basil
+//     subscription's end sets every item's to 0. A shape that
 //     cannot be priced (an unknown billing_scheme, tiers_mode or interval,
 //     tiers not expanded, a discount known only by id — basil webhooks
 //     send ids; such a fact names its event (DimensionStripeEvent) and the

@@ -115,18 +115,7 @@ func translate(tenantID string, ev stripe.Event, decoded *stripe.Charge) ([]mess
 			}
 		}
 	case stripe.EventTypeInvoicePaid:
-		var inv stripe.Invoice
-		if err = decode(ev, &inv); err == nil {
-			err = invoiceTaxes(ev.Data.Raw, &inv) // basil's taxes[], total_taxes[]
-		}
-		if err == nil {
-			out = InvoicePaid(tenantID, &inv)
-			// Since 2025-03-31.basil the invoice's payments, when
-			// expanded, link its refunds to it (basil.go).
-			var links []messages.MetricEvent
-			links, err = invoicePayments(tenantID, ev.Data.Raw)
-			out = append(out, links...)
-		}
+		out, err = translateInvoicePaid(tenantID, ev, nil)
 	case stripe.EventTypeInvoicePaymentSucceeded:
 		// The same invoice as invoice.paid, sent for every successful
 		// payment (a partial one too): only its payments' links, when
@@ -216,6 +205,33 @@ func translate(tenantID string, ev stripe.Event, decoded *stripe.Charge) ([]mess
 	return out, nil
 }
 
+// translateInvoicePaid is an invoice.paid event's facts, with the prices
+// of byID for lines that name theirs by id only (TranslateWithPrices).
+func translateInvoicePaid(tenantID string, ev stripe.Event, byID map[string]*stripe.Price) ([]messages.MetricEvent, error) {
+	var inv stripe.Invoice
+	if err := decode(ev, &inv); err != nil {
+		return nil, err
+	}
+	if err := invoiceTaxes(ev.Data.Raw, &inv); err != nil { // basil's taxes[], total_taxes[]
+		return nil, err
+	}
+	unpriced, err := basilLines(ev.Data.Raw, &inv) // basil's parent, pricing
+	if err != nil {
+		return nil, err
+	}
+	out := InvoicePaid(tenantID, &inv)
+	if len(out) > 0 { // a paid invoice's usage, as MeteredMRR's
+		out = append(out, pricedMRR(tenantID, ev.ID, &inv, unpriced, byID)...)
+	}
+	// Since 2025-03-31.basil the invoice's payments, when expanded, link
+	// its refunds to it (basil.go).
+	links, err := invoicePayments(tenantID, ev.Data.Raw)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, links...), nil
+}
+
 // DimensionStripeEvent names, on an MRR fact left unknown because a
 // discount came as an id only, the webhook event it came from: the
 // stripe-collector's enrichment reads that event again, fetches the
@@ -233,7 +249,11 @@ func subscriptionEvent(tenantID string, ev stripe.Event, sub *stripe.Subscriptio
 	case ev.Type == stripe.EventTypeCustomerSubscriptionDeleted && sub.EndedAt > 0:
 		at = time.Unix(sub.EndedAt, 0).UTC()
 	}
-	out, err := Subscription(tenantID, sub, at)
+	// Since 2025-03-31.basil an invoice line names its price by id
+	// only, so any item's line may have left its "<subscription>/<item>"
+	// MRR unknown (unpricedMRR): the subscription's end ends it for
+	// every item, not only the metered ones.
+	out, err := subscription(tenantID, sub, at, ev.APIVersion >= "2025-03-31")
 	if err != nil || ev.ID == "" || len(UnexpandedDiscounts(sub)) == 0 {
 		return out, err
 	}
@@ -991,6 +1011,12 @@ const DimensionMRRUnknown = "mrr_unknown"
 // subscription whose MRR cannot be computed gives a fact saying so
 // (DimensionMRRUnknown, value 0), never a figure.
 func Subscription(tenantID string, sub *stripe.Subscription, at time.Time) ([]messages.MetricEvent, error) {
+	return subscription(tenantID, sub, at, false)
+}
+
+// subscription is Subscription; everyItem ends the per-item MRR of every
+// item, licensed too, when the subscription stops paying.
+func subscription(tenantID string, sub *stripe.Subscription, at time.Time, everyItem bool) ([]messages.MetricEvent, error) {
 	version := at.Unix()*16 + statusRank[sub.Status]
 	if sub.Status == stripe.SubscriptionStatusCanceled || sub.Status == stripe.SubscriptionStatusIncompleteExpired {
 		version += terminal
@@ -1016,7 +1042,7 @@ func Subscription(tenantID string, sub *stripe.Subscription, at time.Time) ([]me
 	// subscription ends it.
 	if mrr == 0 && sub.Items != nil {
 		for _, it := range sub.Items.Data {
-			if it != nil && metered(it) && (sub.Status == stripe.SubscriptionStatusCanceled || sub.Status == stripe.SubscriptionStatusIncompleteExpired || sub.Status == stripe.SubscriptionStatusUnpaid || sub.Status == stripe.SubscriptionStatusPaused) {
+			if it != nil && (everyItem || metered(it)) && (sub.Status == stripe.SubscriptionStatusCanceled || sub.Status == stripe.SubscriptionStatusIncompleteExpired || sub.Status == stripe.SubscriptionStatusUnpaid || sub.Status == stripe.SubscriptionStatusPaused) {
 				m := state(tenantID, messages.MetricMRR, sub.ID+"/"+it.ID, sub.ID, at, sub.Livemode, 0, version, cur)
 				m.Dimensions = customerDimension(sub)
 				out = append(out, m)
@@ -1502,7 +1528,8 @@ func tieredAmount(mode string, tiers []tier, q int64) (*big.Rat, error) {
 // tax included in it; exclusive tax is not in the amount) normalised to a
 // month, as the state of "<subscription>/<item>" at the invoice's
 // creation. The next invoice replaces it; the subscription's end sets it
-// to 0.
+// to 0. A line read from a basil webhook carries its price only when it
+// was expanded (basilLines; unpricedMRR otherwise).
 func MeteredMRR(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 	if inv.Lines == nil {
 		return nil
@@ -1521,13 +1548,7 @@ func MeteredMRR(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 		if !ok || f == nil {
 			continue
 		}
-		subID := ""
-		switch {
-		case l.Subscription != nil && l.Subscription.ID != "":
-			subID = l.Subscription.ID
-		case inv.Subscription != nil:
-			subID = inv.Subscription.ID
-		}
+		subID := lineSubscription(inv, l)
 		if subID == "" {
 			continue
 		}
@@ -1542,18 +1563,41 @@ func MeteredMRR(tenantID string, inv *stripe.Invoice) []messages.MetricEvent {
 				v -= t.Amount
 			}
 		}
-		cur := currency(l.Currency)
-		if cur == "" {
-			cur = currency(inv.Currency)
-		}
+		cur := lineCurrency(inv, l)
 		m := roundHalfAway(new(big.Rat).Mul(big.NewRat(max(v, 0), 1), f))
-		e := state(tenantID, messages.MetricMRR, subID+"/"+it.ID, subID, unix(inv.Created), inv.Livemode, amount(m, cur), inv.Created*16+statusRank[stripe.SubscriptionStatusActive], cur)
+		e := state(tenantID, messages.MetricMRR, subID+"/"+it.ID, subID, unix(inv.Created), inv.Livemode, amount(m, cur), meteredVersion(inv), cur)
 		if inv.Customer != nil && inv.Customer.ID != "" {
 			e.Dimensions = map[string]string{"customer": inv.Customer.ID}
 		}
 		out = append(out, e)
 	}
 	return out
+}
+
+// lineSubscription is the subscription a line bills: its own, else the
+// invoice's.
+func lineSubscription(inv *stripe.Invoice, l *stripe.InvoiceLineItem) string {
+	switch {
+	case l.Subscription != nil && l.Subscription.ID != "":
+		return l.Subscription.ID
+	case inv.Subscription != nil:
+		return inv.Subscription.ID
+	}
+	return ""
+}
+
+// lineCurrency is the line's currency, else the invoice's.
+func lineCurrency(inv *stripe.Invoice, l *stripe.InvoiceLineItem) string {
+	if cur := currency(l.Currency); cur != "" {
+		return cur
+	}
+	return currency(inv.Currency)
+}
+
+// meteredVersion is the version of a metered item's MRR observed on an
+// invoice: an active state at the invoice's creation.
+func meteredVersion(inv *stripe.Invoice) int64 {
+	return inv.Created*16 + statusRank[stripe.SubscriptionStatusActive]
 }
 
 func roundHalfAway(r *big.Rat) int64 {

@@ -23,6 +23,11 @@ import (
 //     status_transitions.paid_at, present in every version; what paid an
 //     invoice comes from its invoice payments then (invoice_payment.paid,
 //     basil.go), and refunds and charges name their payment intent;
+//   - invoice lines moved their subscription item and subscription under
+//     parent.subscription_item_details and their price under
+//     pricing.price_details, an id unless expanded (2025-03-31.basil):
+//     metered MRR reads them there, and a price known by id only is MRR
+//     unknown until the stripe-collector's enrichment reads it (basil.go);
 //   - disputes, refunds, payouts, checkout sessions, customers and the
 //     balance keep the fields read in every version.
 const OldestVersion = "2020-03-02"

@@ -62,6 +62,16 @@ import (
 // them: the same observation, known, which readers prefer to the unknown
 // one. An event Stripe no longer has, or whose discount is gone from the
 // subscription, stays unknown (counted, not fetched again).
+//
+// Metered prices the same way: a basil invoice.paid line names its price
+// by id only (pricing.price_details.price), which does not say whether
+// the item is metered nor its interval, so its MRR is unknown, naming the
+// event. A pass reads that event again, takes each price from a cache or
+// reads it (GET /v1/prices/{id}: a price's recurring interval and usage
+// type never change), and publishes stripemap.TranslateWithPrices's
+// known MRR facts: the metered usage normalised to a month, or 0 for a
+// licensed item (its MRR is the subscription's). A price Stripe no longer
+// has leaves the line unknown.
 type Enricher struct {
 	Tenants   tenantLister
 	Facts     factReader
@@ -84,6 +94,7 @@ type Enricher struct {
 	// start and end never change); given up marks events that cannot be
 	// enriched (gone, or a discount removed since), not fetched again.
 	discounts map[string]*stripe.Discount
+	prices    map[string]*stripe.Price
 	givenUp   map[string]bool
 }
 
@@ -124,6 +135,8 @@ type StripeAPI struct {
 	// Refund reads a refund with its balance transaction and failure
 	// balance transaction expanded.
 	Refund func(ctx context.Context, id string) (*stripe.Refund, error)
+	// Price reads a price (its recurring interval and usage type).
+	Price func(ctx context.Context, id string) (*stripe.Price, error)
 }
 
 // StripeClient is the production StripeAPI: the Stripe API at base.
@@ -174,6 +187,10 @@ func StripeClient(base string) func(key string) StripeAPI {
 			p.AddExpand("balance_transaction")
 			p.AddExpand("failure_balance_transaction")
 			return sc.Refunds.Get(id, p)
+		}, Price: func(ctx context.Context, id string) (*stripe.Price, error) {
+			p := &stripe.PriceParams{}
+			p.Context = ctx
+			return sc.Prices.Get(id, p)
 		}}
 	}
 }
@@ -255,7 +272,7 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 	if err != nil {
 		return err
 	}
-	discounted, err := e.unknownDiscounts(ctx, t.ID, from, until)
+	unknownMRR, err := e.unknownMRREvents(ctx, t.ID, from, until)
 	if err != nil {
 		return err
 	}
@@ -263,7 +280,7 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 	if err != nil {
 		return err
 	}
-	if len(todo) == 0 && len(payouts) == 0 && len(discounted) == 0 && len(refunds) == 0 {
+	if len(todo) == 0 && len(payouts) == 0 && len(unknownMRR) == 0 && len(refunds) == 0 {
 		return nil
 	}
 	key, err := e.Secrets.Resolve(ctx, t.Stripe.APIKey)
@@ -350,14 +367,14 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 			e.giveUp(t.ID, refundKey(r.id), "refund_without_balance_transaction")
 		}
 	}
-	for _, evID := range discounted[:min(len(discounted), batch)] {
-		facts, err := e.withDiscounts(ctx, t.ID, api, evID)
+	for _, evID := range unknownMRR[:min(len(unknownMRR), batch)] {
+		facts, missing, err := e.resolveMRR(ctx, t.ID, api, evID)
 		if errors.Is(err, errNotSubscription) {
 			e.giveUp(t.ID, evID, "discount_event_not_subscription")
 			e.Log.Warn("mrr unknown: the event named is not a subscription's", "tenant", t.ID, "stripe_event", evID, "err", err)
 			continue
 		}
-		switch e.answer(t.ID, err, "discount", "stripe_event", evID) {
+		switch e.answer(t.ID, err, "mrr input", "stripe_event", evID) {
 		case keyRejected:
 			return e.publish(ctx, t.ID, out)
 		case notFound:
@@ -366,24 +383,30 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 		case retry:
 			continue
 		}
-		known := 0
+		known, left := 0, 0
 		for _, f := range facts {
-			if _, unknown := f.Dimensions[stripemap.DimensionMRRUnknown]; !unknown {
-				out = append(out, f)
-				known++
+			if f.Metric != messages.MetricMRR {
+				continue // the event's other facts are recorded already
 			}
+			if _, unknown := f.Dimensions[stripemap.DimensionMRRUnknown]; unknown {
+				left++
+				continue
+			}
+			out = append(out, f)
+			known++
 		}
-		if known == 0 {
-			e.giveUp(t.ID, evID, "discount_not_found")
+		if known == 0 || left > 0 {
+			e.giveUp(t.ID, evID, missing) // what is left stays unknown
 		}
 	}
 	return e.publish(ctx, t.ID, out)
 }
 
-// unknownDiscounts are the webhook events of [from, until) whose MRR is
-// unknown only because their discounts came as ids, and that no known
-// fact of the same observation (entity, version, time) has replaced yet.
-func (e *Enricher) unknownDiscounts(ctx context.Context, tenantID string, from, until time.Time) ([]string, error) {
+// unknownMRREvents are the webhook events of [from, until) whose MRR is
+// unknown only because what it needs came as ids (a subscription's
+// discounts, an invoice line's price), and that no known fact of the same
+// observation (entity, version, time) has replaced yet.
+func (e *Enricher) unknownMRREvents(ctx context.Context, tenantID string, from, until time.Time) ([]string, error) {
 	mrr, err := e.Facts.Facts(ctx, tenantID, messages.MetricMRR, from, until)
 	if err != nil {
 		return nil, fmt.Errorf("read mrr: %w", err)
@@ -415,15 +438,64 @@ func (e *Enricher) unknownDiscounts(ctx context.Context, tenantID string, from, 
 	return out, nil
 }
 
-// withDiscounts reads the event again and translates it with its
-// discounts, from the cache or read from the subscription.
-func (e *Enricher) withDiscounts(ctx context.Context, tenantID string, api StripeAPI, evID string) ([]messages.MetricEvent, error) {
-	if api.Event == nil || api.SubscriptionDiscounts == nil {
-		return nil, errors.New("stripe client cannot read events and discounts")
+// resolveMRR reads the event an unknown MRR names again and translates it
+// with what it lacked: a subscription event's discounts, an invoice.paid
+// event's prices; missing names what an MRR still unknown lacks.
+func (e *Enricher) resolveMRR(ctx context.Context, tenantID string, api StripeAPI, evID string) (facts []messages.MetricEvent, missing string, err error) {
+	if api.Event == nil {
+		return nil, "", errors.New("stripe client cannot read events")
 	}
 	ev, err := api.Event(ctx, evID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	if ev.Type == stripe.EventTypeInvoicePaid {
+		facts, err = e.withPrices(ctx, tenantID, api, ev)
+		return facts, "price_not_found", err
+	}
+	facts, err = e.withDiscounts(ctx, tenantID, api, evID, ev)
+	return facts, "discount_not_found", err
+}
+
+// withPrices translates an invoice.paid event with the prices its lines
+// named by id, from the cache or read. A price Stripe no longer has is
+// left out (its line stays unknown); any other failure is the pass's.
+func (e *Enricher) withPrices(ctx context.Context, tenantID string, api StripeAPI, ev *stripe.Event) ([]messages.MetricEvent, error) {
+	if api.Price == nil {
+		return nil, errors.New("stripe client cannot read prices")
+	}
+	byID := map[string]*stripe.Price{}
+	for _, id := range stripemap.UnexpandedPrices(*ev) {
+		e.mu.Lock()
+		p := e.prices[tenantID+"/"+id]
+		e.mu.Unlock()
+		if p == nil {
+			var err error
+			p, err = api.Price(ctx, id)
+			var se *stripe.Error
+			if errors.As(err, &se) && se.HTTPStatusCode == http.StatusNotFound {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			e.mu.Lock()
+			if e.prices == nil || len(e.prices) > maxCached {
+				e.prices = map[string]*stripe.Price{}
+			}
+			e.prices[tenantID+"/"+id] = p
+			e.mu.Unlock()
+		}
+		byID[id] = p
+	}
+	return stripemap.TranslateWithPrices(tenantID, *ev, byID)
+}
+
+// withDiscounts translates a subscription event read again with its
+// discounts, from the cache or read from the subscription.
+func (e *Enricher) withDiscounts(ctx context.Context, tenantID string, api StripeAPI, evID string, ev *stripe.Event) ([]messages.MetricEvent, error) {
+	if api.SubscriptionDiscounts == nil {
+		return nil, errors.New("stripe client cannot read discounts")
 	}
 	var sub stripe.Subscription
 	if !strings.HasPrefix(string(ev.Type), "customer.subscription.") || ev.Data == nil || json.Unmarshal(ev.Data.Raw, &sub) != nil || sub.ID == "" {

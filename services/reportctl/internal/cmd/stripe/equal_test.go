@@ -33,13 +33,17 @@ type history struct {
 	// the charge and payment intent of an invoice's default payment.
 	chargeInvoice map[string]string
 	invoicePaidBy map[string][2]string
-	versions      map[string]string // path -> the Stripe-Version it was asked at
-	events        []stripe.Event
-	subs          []*stripe.Subscription
-	invoices      []*stripe.Invoice
-	charges       []*stripe.Charge
-	refunds       []*stripe.Refund
-	credits       []*stripe.CreditNote
+	// prices are every price the subscriptions use, by id: what the
+	// stripe-collector's enrichment reads (GET /v1/prices/{id}) for a
+	// basil invoice line that names its price by id only.
+	prices   map[string]*stripe.Price
+	versions map[string]string // path -> the Stripe-Version it was asked at
+	events   []stripe.Event
+	subs     []*stripe.Subscription
+	invoices []*stripe.Invoice
+	charges  []*stripe.Charge
+	refunds  []*stripe.Refund
+	credits  []*stripe.CreditNote
 }
 
 func (h *history) event(typ stripe.EventType, at time.Time, obj any) {
@@ -50,8 +54,56 @@ func (h *history) event(typ stripe.EventType, at time.Time, obj any) {
 	ev := stripe.Event{ID: fmt.Sprintf("evt_%d", len(h.events)), Type: typ, Created: at.Unix(), Data: &stripe.EventData{Raw: raw}}
 	if h.basil {
 		ev.APIVersion = "2025-03-31.basil"
+		if typ == stripe.EventTypeInvoicePaid {
+			ev.Data.Raw = basilInvoice(raw)
+		}
 	}
 	h.events = append(h.events, ev)
+}
+
+// basilInvoice is an invoice in the 2025-03-31.basil shape: its
+// subscription under parent.subscription_details, each line's
+// subscription item and subscription under
+// parent.subscription_item_details and its price under
+// pricing.price_details as an id; no price, plan, subscription_item,
+// subscription nor proration on the line.
+func basilInvoice(raw []byte) []byte {
+	var inv map[string]any
+	if err := json.Unmarshal(raw, &inv); err != nil {
+		panic(err)
+	}
+	id := func(v any) any {
+		if o, ok := v.(map[string]any); ok {
+			return o["id"]
+		}
+		return v
+	}
+	inv["parent"] = map[string]any{"type": "subscription_details", "subscription_details": map[string]any{"subscription": id(inv["subscription"])}}
+	delete(inv, "subscription")
+	for _, l := range inv["lines"].(map[string]any)["data"].([]any) {
+		line := l.(map[string]any)
+		price := line["price"].(map[string]any)
+		line["pricing"] = map[string]any{"type": "price_details", "unit_amount_decimal": price["unit_amount_decimal"],
+			"price_details": map[string]any{"price": price["id"], "product": "prod_x"}}
+		line["parent"] = map[string]any{"type": "subscription_item_details", "subscription_item_details": map[string]any{
+			"subscription": id(line["subscription"]), "subscription_item": id(line["subscription_item"]), "proration": line["proration"]}}
+		for _, k := range []string{"price", "plan", "subscription", "subscription_item", "proration"} {
+			delete(line, k)
+		}
+	}
+	out, err := json.Marshal(inv)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// callsPrice is a metered price: $0.02 a call, billed monthly in arrears.
+var callsPrice = &stripe.Price{ID: "price_calls", Currency: "usd", UnitAmount: 2, UnitAmountDecimal: 2, BillingScheme: stripe.PriceBillingSchemePerUnit,
+	Recurring: &stripe.PriceRecurring{Interval: "month", IntervalCount: 1, UsageType: stripe.PriceRecurringUsageTypeMetered}}
+
+func meteredItem(sub string) *stripe.SubscriptionItem {
+	return &stripe.SubscriptionItem{ID: "si_" + sub + "_calls", Price: callsPrice}
 }
 
 func monthlyItem(sub string, unit, qty int64) *stripe.SubscriptionItem {
@@ -73,7 +125,8 @@ func monthlyItem(sub string, unit, qty int64) *stripe.SubscriptionItem {
 // payment links. The API serves each object at the version asked for
 // (ServeHTTP).
 func randomHistory(rng *rand.Rand, basil bool) *history {
-	h := &history{basil: basil, payments: map[string][]map[string]any{}, chargeInvoice: map[string]string{}, invoicePaidBy: map[string][2]string{}}
+	h := &history{basil: basil, payments: map[string][]map[string]any{}, chargeInvoice: map[string]string{}, invoicePaidBy: map[string][2]string{},
+		prices: map[string]*stripe.Price{callsPrice.ID: callsPrice}}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	stop := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	// Six subscriptions, and after some cancellations the same customer
@@ -107,9 +160,16 @@ func randomHistory(rng *rand.Rand, basil bool) *history {
 				Coupon: &stripe.Coupon{ID: "co_20", PercentOff: 20, Duration: stripe.CouponDurationRepeating, DurationInMonths: 3}}
 			obj.Discount, obj.Discounts = coupon, []*stripe.Discount{{ID: coupon.ID}}
 		}
+		// A third of them also bill API calls (a metered item), in
+		// arrears on each invoice.
+		metered := rng.IntN(3) == 0
 		snap := func() *stripe.Subscription {
 			c := *obj
 			c.Items = &stripe.SubscriptionItemList{Data: []*stripe.SubscriptionItem{monthlyItem(id, unit, qty)}}
+			if metered {
+				c.Items.Data = append(c.Items.Data, meteredItem(id))
+			}
+			h.prices[monthlyItem(id, unit, qty).Price.ID] = monthlyItem(id, unit, qty).Price
 			return &c
 		}
 		h.event(stripe.EventTypeCustomerSubscriptionCreated, created, snap())
@@ -138,7 +198,11 @@ func randomHistory(rng *rand.Rand, basil bool) *history {
 			if discounted {
 				off = unit * qty / 5
 			}
-			net := unit*qty - off
+			var usage int64
+			if metered {
+				usage = 2 * int64(rng.IntN(3000))
+			}
+			net := unit*qty - off + usage
 			inv := &stripe.Invoice{ID: fmt.Sprintf("in_%s_%d", id, k), Object: "invoice", Currency: "usd", Created: at.Unix(), Status: stripe.InvoiceStatusPaid,
 				AmountPaid: net + net/10, Total: net + net/10, Tax: net / 10, Customer: cust, Subscription: &stripe.Subscription{ID: id},
 				Charge:            &stripe.Charge{ID: fmt.Sprintf("ch_in_%s_%d", id, k)},
@@ -147,6 +211,11 @@ func randomHistory(rng *rand.Rand, basil bool) *history {
 					Amount: unit * qty, Currency: "usd", Quantity: qty, Price: monthlyItem(id, unit, qty).Price, Type: stripe.InvoiceLineItemTypeSubscription,
 					SubscriptionItem: &stripe.SubscriptionItem{ID: "si_" + id}, Subscription: &stripe.Subscription{ID: id},
 					Period: &stripe.Period{Start: at.Unix(), End: at.AddDate(0, 1, 0).Unix()}}}}}
+			if metered {
+				inv.Lines.Data = append(inv.Lines.Data, &stripe.InvoiceLineItem{ID: "il_" + strings.TrimPrefix(inv.ID, "in_") + "_calls", Amount: usage, Currency: "usd",
+					Quantity: usage / 2, Price: callsPrice, Type: stripe.InvoiceLineItemTypeSubscription, SubscriptionItem: &stripe.SubscriptionItem{ID: meteredItem(id).ID},
+					Subscription: &stripe.Subscription{ID: id}, Period: &stripe.Period{Start: at.AddDate(0, -1, 0).Unix(), End: at.Unix()}})
+			}
 			if discounted {
 				inv.Discount, inv.Discounts = coupon, []*stripe.Discount{{ID: coupon.ID}}
 				inv.Lines.Data[0].DiscountAmounts = []*stripe.InvoiceLineItemDiscountAmount{{Amount: off, Discount: &stripe.Discount{ID: coupon.ID}}}
@@ -391,6 +460,19 @@ func figures(facts []messages.MetricEvent) string {
 	return b.String()
 }
 
+// meteredMRR lists the known MRR facts of metered items (entity
+// "<subscription>/si_<subscription>_calls"), sorted, once each.
+func meteredMRR(facts []messages.MetricEvent) string {
+	var lines []string
+	for _, f := range readmodel.Distinct(facts) {
+		if _, unknown := f.Dimensions[stripemap.DimensionMRRUnknown]; f.Metric == messages.MetricMRR && !unknown && strings.HasSuffix(f.Entity, "_calls") {
+			lines = append(lines, fmt.Sprintf("%s %s %s v%d %d %s %s", f.EventID, f.Entity, f.OccurredAt.Format(time.RFC3339), f.Version, f.Value, f.Currency, f.Dimensions["customer"]))
+		}
+	}
+	slices.Sort(lines)
+	return strings.Join(slices.Compact(lines), "\n")
+}
+
 // TestBackfillEqualsWebhooks is issue 15's property: random subscription
 // histories (trials, price and quantity changes, cancellations, refunds)
 // driven once as webhook events, in a random order, and once through a
@@ -403,6 +485,12 @@ func TestBackfillEqualsWebhooks(t *testing.T) {
 }
 
 func backfillEqualsWebhooks(t *testing.T, basil bool) {
+	meteredSeeds := 0
+	defer func() {
+		if !t.Failed() && meteredSeeds < 5 {
+			t.Errorf("%d histories bill a metered item; want at least 5 of 30", meteredSeeds)
+		}
+	}()
 	for seed := range uint64(30) {
 		rng := rand.New(rand.NewPCG(seed, 15))
 		h := randomHistory(rng, basil)
@@ -415,6 +503,20 @@ func backfillEqualsWebhooks(t *testing.T, basil bool) {
 				t.Fatalf("seed %d: translate %s: %v", seed, ev.Type, err)
 			}
 			web = append(web, fs...)
+			// The stripe-collector's enrichment: a basil invoice line
+			// naming its price by id only is MRR unknown until the price
+			// is read.
+			if len(stripemap.UnexpandedPrices(ev)) > 0 {
+				priced, err := stripemap.TranslateWithPrices("jada", ev, h.prices)
+				if err != nil {
+					t.Fatalf("seed %d: price %s: %v", seed, ev.ID, err)
+				}
+				for _, f := range priced {
+					if _, unknown := f.Dimensions[stripemap.DimensionMRRUnknown]; f.Metric == messages.MetricMRR && !unknown {
+						web = append(web, f)
+					}
+				}
+			}
 		}
 		srv := httptest.NewServer(h)
 		var back []messages.MetricEvent
@@ -438,7 +540,19 @@ func backfillEqualsWebhooks(t *testing.T, basil bool) {
 				t.Fatalf("seed %d: %s read at Stripe-Version %q; want %q", seed, path, got, want)
 			}
 		}
-		w, b := figures(web), figures(back)
+		// Each metered item's MRR is the same fact either way (same event
+		// id: entity, version, value), for the same customer.
+		w, b := meteredMRR(web), meteredMRR(back)
+		if w != b {
+			t.Fatalf("seed %d: metered MRR facts differ:\nwebhooks:\n%s\nbackfill:\n%s", seed, w, b)
+		}
+		if w != "" {
+			meteredSeeds++
+		}
+		if u := readmodel.UnknownMRR(readmodel.Distinct(web), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)); len(u) != 0 {
+			t.Fatalf("seed %d: webhooks leave MRR unknown for %v", seed, u)
+		}
+		w, b = figures(web), figures(back)
 		if w != b {
 			t.Fatalf("seed %d: webhooks and backfill differ:\nwebhooks:\n%s\nbackfill:\n%s", seed, w, b)
 		}
