@@ -205,9 +205,11 @@ func TestPreBasilMeteredUnchanged(t *testing.T) {
 // TestBasilSubscriptionEndEndsEveryItemsLine: on 2025-03-31.basil a
 // licensed item's invoice line may have left "<subscription>/<item>"
 // unknown (its price read by no enrichment: a tenant without a key);
-// customer.subscription.deleted ends it as it ends a metered item's,
-// 0 for the customer, while a 2023-10-16 deletion keeps to the metered
-// items.
+// customer.subscription.deleted, whose item carries its whole price,
+// says the item is licensed (known 0 from the subscription's creation:
+// no unknown before the end either) and ends it as it ends a metered
+// item's, 0 for the customer, while a 2023-10-16 deletion keeps to the
+// metered items.
 func TestBasilSubscriptionEndEndsEveryItemsLine(t *testing.T) {
 	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	end := jan.AddDate(0, 0, 20)
@@ -217,9 +219,12 @@ func TestBasilSubscriptionEndEndsEveryItemsLine(t *testing.T) {
 		"items": map[string]any{"object": "list", "data": []any{map[string]any{"id": "si_calls", "object": "subscription_item", "quantity": 1,
 			"price": map[string]any{"id": "price_seat", "object": "price", "currency": "usd", "unit_amount": 2000, "billing_scheme": "per_unit",
 				"recurring": map[string]any{"interval": "month", "interval_count": 1, "usage_type": "licensed"}}}}}}
+	if u := readmodel.UnknownMRR(translateAll(t, inv), jan.Add(time.Hour)); fmt.Sprint(u) != "[sub_api/si_calls]" {
+		t.Fatalf("invoice alone: unknown %v; want the line", u)
+	}
 	facts := translateAll(t, inv, basilEvent(t, "customer.subscription.deleted", end.Unix(), sub))
-	if u := readmodel.UnknownMRR(facts, jan.Add(time.Hour)); fmt.Sprint(u) != "[sub_api/si_calls]" {
-		t.Fatalf("unknown before the end %v; want the line", u)
+	if u := readmodel.UnknownMRR(facts, jan.Add(time.Hour)); len(u) != 0 {
+		t.Fatalf("unknown before the end %v; want none (the item is licensed)", u)
 	}
 	if u := readmodel.UnknownMRR(facts, end.Add(time.Hour)); len(u) != 0 {
 		t.Errorf("unknown after the end %v; want none", u)

@@ -1014,9 +1014,13 @@ func Subscription(tenantID string, sub *stripe.Subscription, at time.Time) ([]me
 	return subscription(tenantID, sub, at, false)
 }
 
-// subscription is Subscription; everyItem ends the per-item MRR of every
-// item, licensed too, when the subscription stops paying.
-func subscription(tenantID string, sub *stripe.Subscription, at time.Time, everyItem bool) ([]messages.MetricEvent, error) {
+// subscription is Subscription; basil (an event of API version
+// 2025-03-31.basil or later, whose invoice lines may have left any item's
+// MRR unknown: unpricedMRR) ends the per-item MRR of every item, licensed
+// too, when the subscription stops paying, and says of each licensed item
+// that its MRR is known (licensedItems).
+func subscription(tenantID string, sub *stripe.Subscription, at time.Time, basil bool) ([]messages.MetricEvent, error) {
+	everyItem := basil
 	version := at.Unix()*16 + statusRank[sub.Status]
 	if sub.Status == stripe.SubscriptionStatusCanceled || sub.Status == stripe.SubscriptionStatusIncompleteExpired {
 		version += terminal
@@ -1030,7 +1034,11 @@ func subscription(tenantID string, sub *stripe.Subscription, at time.Time, every
 			e.Dimensions = map[string]string{}
 		}
 		e.Dimensions[DimensionMRRUnknown] = err.Error()
-		return []messages.MetricEvent{e}, nil
+		out := []messages.MetricEvent{e}
+		if basil {
+			out = append(out, licensedItems(tenantID, sub, cur)...)
+		}
+		return out, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
@@ -1038,6 +1046,9 @@ func subscription(tenantID string, sub *stripe.Subscription, at time.Time, every
 	e := state(tenantID, messages.MetricMRR, sub.ID, sub.ID, at, sub.Livemode, amount(mrr, cur), version, cur)
 	e.Dimensions = customerDimension(sub)
 	out := []messages.MetricEvent{e}
+	if basil {
+		out = append(out, licensedItems(tenantID, sub, cur)...)
+	}
 	// A metered item's MRR comes from its invoices (MeteredMRR); the
 	// subscription ends it.
 	if mrr == 0 && sub.Items != nil {
@@ -1070,6 +1081,64 @@ func subscription(tenantID string, sub *stripe.Subscription, at time.Time, every
 		out = append(out, end)
 	}
 	return out, nil
+}
+
+// licensedVersion is the version of a licensed item's "<subscription>/<item>"
+// MRR (licensedItems): above every version a subscription (terminal
+// included: a time in seconds times 16 stays below 1<<40 until the year
+// 4000) or an invoice (meteredVersion, unpricedMRR, pricedMRR) gives it.
+const licensedVersion = terminal << 1
+
+// licensedItems says of each licensed item of sub that its own MRR,
+// "<subscription>/<item>", is a known 0: a licensed item's MRR is its
+// subscription's (MRR), and since 2025-03-31.basil its invoice line names
+// the price by id only, so the line alone leaves it unknown (unpricedMRR)
+// until the stripe-collector's enrichment reads the price, which it
+// cannot without the tenant's API key. A subscription object carries its
+// items' whole prices on every API version, so it knows which are
+// licensed.
+//
+// The fact is dated at the item's creation (else the subscription's), so
+// it precedes every invoice of the item, with licensedVersion, so no
+// invoice's fact of the item supersedes it: an item once seen licensed is
+// taken for licensed for good. What Stripe's docs say of that: a price's
+// usage type is fixed (API reference, "Update a price": the parameters
+// are active, currency_options, lookup_key, metadata, nickname,
+// tax_behavior and transfer_lookup_key only; recurring.usage_type is set
+// by "Create a price"); but an item's price can be replaced ("Change the
+// price of existing subscriptions": "replace the underlying price of that
+// subscription item"; "Manage your usage-based billing setup", "Update
+// prices mid-cycle": "You can update a subscription item's price during a
+// billing period"), and neither page says the new price must keep the
+// usage type. An item moved from a licensed price to a metered one would
+// keep this 0 over the metered MRR its invoices (and the enrichment)
+// give; no such history is handled here. Its event id is the entity's
+// and "licensed" only: every subscription event gives the same fact,
+// which the aggregator's exactly-once keeps once. An item without price
+// or plan says nothing.
+func licensedItems(tenantID string, sub *stripe.Subscription, cur string) []messages.MetricEvent {
+	if sub.Items == nil {
+		return nil
+	}
+	var out []messages.MetricEvent
+	for _, it := range sub.Items.Data {
+		if it == nil || it.ID == "" || (it.Price == nil && it.Plan == nil) || metered(it) {
+			continue
+		}
+		created := it.Created
+		if created == 0 {
+			created = sub.Created
+		}
+		if created == 0 {
+			created = sub.StartDate
+		}
+		entity := sub.ID + "/" + it.ID
+		e := state(tenantID, messages.MetricMRR, entity, sub.ID, unix(created), sub.Livemode, 0, licensedVersion, cur)
+		e.EventID = EventID(tenantID, messages.MetricMRR, entity, "licensed")
+		e.Dimensions = customerDimension(sub)
+		out = append(out, e)
+	}
+	return out
 }
 
 // customerDimension names the subscription's customer: MRR movements are
