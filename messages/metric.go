@@ -164,7 +164,8 @@ const (
 	// (its usage on the last finalised invoice; on Stripe API versions
 	// since 2025-03-31.basil also any item whose invoice line named its
 	// price by id only: unknown until the price is read, then the usage,
-	// or 0 for a licensed item). Dimension "customer"
+	// or 0 for a licensed item, which its subscription's events also
+	// say, above every invoice's version). Dimension "customer"
 	// names the subscription's customer; dimension "mrr_unknown" (with
 	// Value 0) says the MRR could not be computed, and why: readers show
 	// it as unknown, never as zero.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
+	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
 )
 
 // mrrMonths is how many calendar months the movements table shows, ending
@@ -78,19 +79,41 @@ func (d *Data) mrrMovements() (*Table, *Chart) {
 	}
 	t.Rows = append(t.Rows, net, endRow)
 	var notes []string
-	if subs := readmodel.UnknownMRR(facts, end); len(subs) > 0 {
-		shown := subs
-		if len(shown) > 5 {
-			shown = append(append([]string{}, shown[:5]...), fmt.Sprintf("and %d more", len(subs)-5))
+	// An item whose basil invoice line named its price by id only, which
+	// nothing read (a tenant without a Stripe API key: a licensed item's
+	// subscription says it is known, a metered item's usage stays
+	// unknown), is said apart from a price shape Boardpack cannot value.
+	var shapes, byID []string
+	states := readmodel.StatesAt(facts, end)
+	for _, s := range readmodel.UnknownMRR(facts, end) {
+		if strings.HasSuffix(states[s].Dimensions[readmodel.DimensionMRRUnknown], stripemap.PriceByIDOnly) {
+			byID = append(byID, s)
+		} else {
+			shapes = append(shapes, s)
 		}
+	}
+	if len(shapes) > 0 {
 		notes = append(notes, fmt.Sprintf("MRR unknown for %s (%s): a price shape Boardpack cannot value; not in these figures, not counted as zero.",
-			plural(int64(len(subs)), "subscription"), strings.Join(shown, ", ")))
+			plural(int64(len(shapes)), "subscription"), shownIDs(shapes)))
+	}
+	if len(byID) > 0 {
+		notes = append(notes, fmt.Sprintf("MRR unknown for %s (%s): the invoice names the price by id only (Stripe API 2025-03-31.basil on), which Boardpack reads with the tenant's Stripe API key (stripe.api_key); not in these figures, not counted as zero.",
+			plural(int64(len(byID)), "subscription item"), shownIDs(byID)))
 	}
 	if len(other) > 0 {
 		notes = append(notes, "Subscriptions in "+joinAnd(other)+" are not in these figures (never summed across currencies).")
 	}
 	t.Note = strings.Join(notes, " ")
 	return t, movementsChart("chart-mrr-movements", "MRR movements by month", mv, d.Loc, cc)
+}
+
+// shownIDs lists the first five ids and how many more there are.
+func shownIDs(ids []string) string {
+	shown := ids
+	if len(shown) > 5 {
+		shown = append(append([]string{}, shown[:5]...), fmt.Sprintf("and %d more", len(ids)-5))
+	}
+	return strings.Join(shown, ", ")
 }
 
 // movementsChart draws, per month, the movements that add MRR stacked up

@@ -360,7 +360,9 @@ func ChargeInvoiceLink(tenantID string, ch *stripe.Charge) []messages.MetricEven
 // A price known by id alone does not say whether the item is metered
 // (recurring.usage_type) nor its interval: such a line's MRR is unknown
 // (unpricedMRR), never $0, until the price is read (the
-// stripe-collector's enrichment: TranslateWithPrices). Webhooks never
+// stripe-collector's enrichment: TranslateWithPrices, with the tenant's
+// API key) or, for a licensed item, its subscription's event says so
+// (licensedItems; a tenant without a key has only that). Webhooks never
 // expand it; the backfill reads invoices at 2023-10-16, whose lines carry
 // the whole price.
 type basilInvoice struct {
@@ -467,6 +469,13 @@ func basilLines(raw []byte, inv *stripe.Invoice) ([]unpricedLine, error) {
 	return unpriced, nil
 }
 
+// PriceByIDOnly ends the reason (DimensionMRRUnknown) of an MRR unknown
+// because its invoice line named the price by id only (unpricedMRR):
+// readers tell it from a price shape Boardpack cannot value, as reading
+// the price (the enrichment, with the tenant's Stripe API key) makes it
+// known.
+const PriceByIDOnly = "known by id only (usage type and interval unread)"
+
 // unpricedMRR is the MRR of the lines whose price came as an id only: a
 // fact of each line's "<subscription>/<item>" saying its MRR is unknown
 // (DimensionMRRUnknown, value 0), at the observation MeteredMRR would
@@ -487,7 +496,7 @@ func unpricedMRR(tenantID, evID string, inv *stripe.Invoice, lines []unpricedLin
 		version := meteredVersion(inv)
 		e := state(tenantID, messages.MetricMRR, entity, subID, unix(inv.Created), inv.Livemode, 0, version, cur)
 		e.EventID = EventID(tenantID, messages.MetricMRR, entity, strconv.FormatInt(version, 10), DimensionMRRUnknown)
-		e.Dimensions = map[string]string{DimensionMRRUnknown: fmt.Sprintf("%s: invoice line %s: price %s known by id only (usage type and interval unread)", ErrMRRUnknown, l.ID, u.price)}
+		e.Dimensions = map[string]string{DimensionMRRUnknown: fmt.Sprintf("%s: invoice line %s: price %s %s", ErrMRRUnknown, l.ID, u.price, PriceByIDOnly)}
 		if inv.Customer != nil && inv.Customer.ID != "" {
 			e.Dimensions["customer"] = inv.Customer.ID
 		}

@@ -251,8 +251,9 @@ func subscriptionEvent(tenantID string, ev stripe.Event, sub *stripe.Subscriptio
 	}
 	// Since 2025-03-31.basil an invoice line names its price by id
 	// only, so any item's line may have left its "<subscription>/<item>"
-	// MRR unknown (unpricedMRR): the subscription's end ends it for
-	// every item, not only the metered ones.
+	// MRR unknown (unpricedMRR): the subscription says which items are
+	// licensed (licensedItems: a known 0 for good), and its end ends it
+	// for every item, not only the metered ones.
 	out, err := subscription(tenantID, sub, at, ev.APIVersion >= "2025-03-31")
 	if err != nil || ev.ID == "" || len(UnexpandedDiscounts(sub)) == 0 {
 		return out, err
