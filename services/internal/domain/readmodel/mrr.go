@@ -20,6 +20,11 @@ const DimensionCustomer = "customer"
 // movements put a change into or out of the unknown apart (Unknown).
 const DimensionMRRUnknown = "mrr_unknown"
 
+// PriceByIDOnly ends the reason of an MRR unknown only because a basil
+// invoice line named its price by id (stripemap.PriceByIDOnly, the same
+// string: readers must not link the Stripe SDK).
+const PriceByIDOnly = "known by id only (usage type and interval unread)"
+
 // UnknownMRR lists, sorted, the subscriptions whose latest MRR state before
 // t is unknown.
 func UnknownMRR(facts []messages.MetricEvent, t time.Time) []string {

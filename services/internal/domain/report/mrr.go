@@ -8,7 +8,6 @@ import (
 
 	"github.com/boardpack/boardpack/messages"
 	"github.com/boardpack/boardpack/services/internal/domain/readmodel"
-	"github.com/boardpack/boardpack/services/internal/domain/stripemap"
 )
 
 // mrrMonths is how many calendar months the movements table shows, ending
@@ -86,7 +85,7 @@ func (d *Data) mrrMovements() (*Table, *Chart) {
 	var shapes, byID []string
 	states := readmodel.StatesAt(facts, end)
 	for _, s := range readmodel.UnknownMRR(facts, end) {
-		if strings.HasSuffix(states[s].Dimensions[readmodel.DimensionMRRUnknown], stripemap.PriceByIDOnly) {
+		if strings.HasSuffix(states[s].Dimensions[readmodel.DimensionMRRUnknown], readmodel.PriceByIDOnly) {
 			byID = append(byID, s)
 		} else {
 			shapes = append(shapes, s)

@@ -251,3 +251,11 @@ func TestBasilLicensedItemsOfAnUnknownSubscription(t *testing.T) {
 		t.Errorf("MRR %d, unknown %v; want 0 and the subscription only", total, unknown)
 	}
 }
+
+// TestPriceByIDOnlyIsReadmodels: readers match the reason by readmodel's
+// copy of the string (the report must not link the Stripe SDK).
+func TestPriceByIDOnlyIsReadmodels(t *testing.T) {
+	if PriceByIDOnly != readmodel.PriceByIDOnly {
+		t.Errorf("stripemap %q, readmodel %q", PriceByIDOnly, readmodel.PriceByIDOnly)
+	}
+}
