@@ -121,26 +121,32 @@ func MonthBounds(loc *time.Location, from, to time.Time) []time.Time {
 // mrrMovements replays the MRR timeline once and cuts it at bounds
 // (ascending): one Movements per [bounds[i], bounds[i+1]).
 func mrrMovements(facts []messages.MetricEvent, bounds []time.Time) []Movements {
-	// An unknown MRR that a known fact of the same observation (entity,
-	// version, time) replaced — the enrichment's, once it read what the
-	// webhook lacked — never held: replayed, it would turn the change it
-	// hides into a move into and out of the unknown.
-	type observation struct {
-		entity  string
-		version int64
-		at      int64
+	// An unknown MRR that a known fact of the same entity and instant
+	// supersedes (as high a version: the enrichment's, once it read what
+	// the webhook lacked) never held: replayed, it would turn the change
+	// it hides into a move into and out of the unknown.
+	type instant struct {
+		entity string
+		at     int64
 	}
-	known := map[observation]bool{}
+	known := map[instant]int64{} // highest known version
 	for _, f := range facts {
 		if f.Kind == messages.KindState && !unknown(f) {
-			known[observation{f.Entity, f.Version, f.OccurredAt.UnixNano()}] = true
+			k := instant{f.Entity, f.OccurredAt.UnixNano()}
+			if v, ok := known[k]; !ok || f.Version > v {
+				known[k] = f.Version
+			}
 		}
 	}
 	var states []messages.MetricEvent
 	for _, f := range facts {
-		if f.Kind == messages.KindState && !(unknown(f) && known[observation{f.Entity, f.Version, f.OccurredAt.UnixNano()}]) {
-			states = append(states, f)
+		if f.Kind != messages.KindState {
+			continue
 		}
+		if v, ok := known[instant{f.Entity, f.OccurredAt.UnixNano()}]; ok && unknown(f) && v >= f.Version {
+			continue
+		}
+		states = append(states, f)
 	}
 	// Chronological, and within one instant in supersession order, so
 	// that applying "replace when later" leaves exactly StatesAt's winner.

@@ -216,6 +216,20 @@ func TestMovementsIgnoreAnUnknownTheSameObservationKnows(t *testing.T) {
 			t.Fatalf("order %v: got  %+v\nwant %+v", order, got, want)
 		}
 	}
+	// The unknown below the known of its instant (stripemap puts an
+	// invoice line's unknown below every known observation) never held
+	// either; one above it (a later observation at the same instant) did:
+	// replayed after the known it supersedes, it takes all of it.
+	below := obs("e2", feb.Add(time.Hour), 0, true)
+	below.Version -= 2 << 40
+	if got, want := MRRMovements([]messages.MetricEvent{facts[0], below, facts[2]}, feb, mar), (Movements{From: feb, To: mar, Start: 2468, End: 4000, Expansion: 4000 - 2468, ExpansionCustomers: 1}); got != want {
+		t.Fatalf("unknown below: got  %+v\nwant %+v", got, want)
+	}
+	above := obs("e2", feb.Add(time.Hour), 0, true)
+	above.Version++
+	if got, want := MRRMovements([]messages.MetricEvent{facts[0], above, facts[2]}, feb, mar), (Movements{From: feb, To: mar, Start: 2468, End: 0, Expansion: 4000 - 2468, ExpansionCustomers: 1, Unknown: 4000}); got != want {
+		t.Fatalf("unknown above: got  %+v\nwant %+v", got, want)
+	}
 	// March's observation stays unknown: out of the figures, into Unknown.
 	apr := mrrT0.AddDate(0, 3, 0)
 	got := MRRMovements(append(facts, obs("e4", mar.Add(time.Hour), 0, true)), mar, apr)

@@ -478,8 +478,9 @@ const PriceByIDOnly = "known by id only (usage type and interval unread)"
 
 // unpricedMRR is the MRR of the lines whose price came as an id only: a
 // fact of each line's "<subscription>/<item>" saying its MRR is unknown
-// (DimensionMRRUnknown, value 0), at the observation MeteredMRR would
-// make of it, for the invoice's customer, naming the event
+// (DimensionMRRUnknown, value 0), at the invoice's time and below every
+// known observation of the item (unknownVersion), for the invoice's
+// customer, naming the event
 // (DimensionStripeEvent) when there is one. Its event id is its own, so
 // that the known fact of the same observation — 0 too for a licensed
 // item, whose MRR is its subscription's — is not taken for a duplicate.
@@ -493,7 +494,7 @@ func unpricedMRR(tenantID, evID string, inv *stripe.Invoice, lines []unpricedLin
 		}
 		cur := lineCurrency(inv, l)
 		entity := subID + "/" + l.SubscriptionItem.ID
-		version := meteredVersion(inv)
+		version := unknownVersion(inv)
 		e := state(tenantID, messages.MetricMRR, entity, subID, unix(inv.Created), inv.Livemode, 0, version, cur)
 		e.EventID = EventID(tenantID, messages.MetricMRR, entity, strconv.FormatInt(version, 10), DimensionMRRUnknown)
 		e.Dimensions = map[string]string{DimensionMRRUnknown: fmt.Sprintf("%s: invoice line %s: price %s %s", ErrMRRUnknown, l.ID, u.price, PriceByIDOnly)}

@@ -97,11 +97,18 @@ func TestBasilLicensedItemKnownWithoutKey(t *testing.T) {
 			item = append(item, f)
 		}
 	}
-	invVersion := meteredFacts(translateAll(t, inv))[0].Version
-	if len(item) != 1 || item[0].Value != 0 || item[0].Kind != messages.KindState || item[0].ObjectID != "sub_api" || item[0].Currency != "USD" ||
+	// The claim sits above the line's unknown and below any priced
+	// observation of the line (the enrichment's, at the invoice's time);
+	// the second fact is the seat's known 0 as of the event.
+	un := meteredFacts(translateAll(t, inv))[0]
+	priced := meteredVersion(&stripe.Invoice{Created: jan.Unix()})
+	if len(item) != 2 || item[0].Value != 0 || item[0].Kind != messages.KindState || item[0].ObjectID != "sub_api" || item[0].Currency != "USD" ||
 		!item[0].OccurredAt.Equal(dec) || item[0].Dimensions["customer"] != "cus_api" || item[0].Dimensions[DimensionMRRUnknown] != "" ||
-		item[0].Version <= invVersion+terminal {
-		t.Errorf("licensed item facts %+v; want one known 0 at %s for cus_api above version %d", item, dec, invVersion+terminal)
+		item[0].Version <= un.Version || item[0].Version >= priced {
+		t.Errorf("licensed item facts %+v; want a known 0 at %s for cus_api between versions %d and %d", item, dec, un.Version, priced)
+	}
+	if now := item[1]; now.Value != 0 || !now.OccurredAt.Equal(dec) || now.Version != subscriptionVersion(&stripe.Subscription{Status: "active"}, dec) || now.Dimensions[DimensionMRRUnknown] != "" {
+		t.Errorf("seat as of the event %+v; want a known 0 at %s with the event's version", now, dec)
 	}
 }
 
@@ -199,7 +206,7 @@ func TestLicensedItemsOnlyOnBasil(t *testing.T) {
 		t.Errorf("2023-10-16 item facts %+v; want none", m)
 	}
 	basil := translateAll(t, basilEvent(t, "customer.subscription.created", dec.Unix(), licensedSub("active", dec, dec.Unix(), true)))
-	if m := meteredFacts(basil); len(m) != 1 || m[0].Entity != "sub_api/si_seat" {
+	if m := meteredFacts(basil); len(m) != 2 || m[0].Entity != "sub_api/si_seat" || m[1].Entity != "sub_api/si_seat" {
 		t.Errorf("basil item facts %+v; want the seat's only (si_calls is metered)", m)
 	}
 }

@@ -87,9 +87,9 @@ func TestBasilMeteredLineByPriceID(t *testing.T) {
 	if len(k) != 1 {
 		t.Fatalf("priced facts %+v; want one", k)
 	}
-	if k[0].Value != units*unit || k[0].Value != 2468 || k[0].Currency != "USD" || k[0].Entity != u.Entity || k[0].Version != u.Version ||
+	if k[0].Value != units*unit || k[0].Value != 2468 || k[0].Currency != "USD" || k[0].Entity != u.Entity || k[0].Version <= u.Version ||
 		!k[0].OccurredAt.Equal(u.OccurredAt) || k[0].Dimensions["customer"] != "cus_api" || k[0].EventID == u.EventID {
-		t.Errorf("priced fact %+v; want $24.68 of the same observation for cus_api", k[0])
+		t.Errorf("priced fact %+v; want $24.68 of the same observation for cus_api, above its unknown", k[0])
 	}
 	if _, unknown := k[0].Dimensions[DimensionMRRUnknown]; unknown {
 		t.Errorf("priced fact still unknown: %+v", k[0])
@@ -165,8 +165,8 @@ func TestBasilMeteredShapes(t *testing.T) {
 	}
 	k := meteredFacts(priced)
 	if len(k) != 1 || k[0].Value != 0 || k[0].Dimensions[DimensionMRRUnknown] != "" || k[0].Dimensions["customer"] != "cus_api" ||
-		k[0].Version != un[0].Version || !k[0].OccurredAt.Equal(un[0].OccurredAt) || k[0].EventID == un[0].EventID {
-		t.Errorf("licensed priced %+v; want 0 known, same observation, its own event id", k)
+		k[0].Version <= un[0].Version || !k[0].OccurredAt.Equal(un[0].OccurredAt) || k[0].EventID == un[0].EventID {
+		t.Errorf("licensed priced %+v; want 0 known, same observation above its unknown, its own event id", k)
 	}
 	if u := readmodel.UnknownMRR(append(un, k...), jan.Add(time.Hour)); len(u) != 0 {
 		t.Errorf("unknown after pricing: %v", u)

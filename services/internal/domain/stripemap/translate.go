@@ -254,9 +254,16 @@ func subscriptionEvent(tenantID string, ev stripe.Event, sub *stripe.Subscriptio
 	// MRR unknown (unpricedMRR): the subscription says which items are
 	// licensed (licensedItems: a known 0 for good), and its end ends it
 	// for every item, not only the metered ones.
-	out, err := subscription(tenantID, sub, at, ev.APIVersion >= "2025-03-31")
-	if err != nil || ev.ID == "" || len(UnexpandedDiscounts(sub)) == 0 {
-		return out, err
+	basil := ev.APIVersion >= "2025-03-31"
+	out, err := subscription(tenantID, sub, at, basil)
+	if err != nil {
+		return nil, err
+	}
+	if basil && ev.Type == stripe.EventTypeCustomerSubscriptionUpdated {
+		out = append(out, meteredSince(tenantID, ev, sub, at)...)
+	}
+	if ev.ID == "" || len(UnexpandedDiscounts(sub)) == 0 {
+		return out, nil
 	}
 	for i := range out {
 		if _, unknown := out[i].Dimensions[DimensionMRRUnknown]; unknown {
@@ -1022,10 +1029,7 @@ func Subscription(tenantID string, sub *stripe.Subscription, at time.Time) ([]me
 // that its MRR is known (licensedItems).
 func subscription(tenantID string, sub *stripe.Subscription, at time.Time, basil bool) ([]messages.MetricEvent, error) {
 	everyItem := basil
-	version := at.Unix()*16 + statusRank[sub.Status]
-	if sub.Status == stripe.SubscriptionStatusCanceled || sub.Status == stripe.SubscriptionStatusIncompleteExpired {
-		version += terminal
-	}
+	version := subscriptionVersion(sub, at)
 	cur := subscriptionCurrency(sub)
 	mrr, err := MRR(sub, at)
 	if errors.Is(err, ErrMRRUnknown) {
@@ -1037,7 +1041,7 @@ func subscription(tenantID string, sub *stripe.Subscription, at time.Time, basil
 		e.Dimensions[DimensionMRRUnknown] = err.Error()
 		out := []messages.MetricEvent{e}
 		if basil {
-			out = append(out, licensedItems(tenantID, sub, cur)...)
+			out = append(out, licensedItems(tenantID, sub, cur, at, version)...)
 		}
 		return out, nil
 	}
@@ -1048,7 +1052,7 @@ func subscription(tenantID string, sub *stripe.Subscription, at time.Time, basil
 	e.Dimensions = customerDimension(sub)
 	out := []messages.MetricEvent{e}
 	if basil {
-		out = append(out, licensedItems(tenantID, sub, cur)...)
+		out = append(out, licensedItems(tenantID, sub, cur, at, version)...)
 	}
 	// A metered item's MRR comes from its invoices (MeteredMRR); the
 	// subscription ends it.
@@ -1084,11 +1088,28 @@ func subscription(tenantID string, sub *stripe.Subscription, at time.Time, basil
 	return out, nil
 }
 
-// licensedVersion is the version of a licensed item's "<subscription>/<item>"
-// MRR (licensedItems): above every version a subscription (terminal
-// included: a time in seconds times 16 stays below 1<<40 until the year
-// 4000) or an invoice (meteredVersion, unpricedMRR, pricedMRR) gives it.
-const licensedVersion = terminal << 1
+// An item's own MRR, "<subscription>/<item>", is observed at three levels
+// of knowledge, which its versions keep apart:
+//   - an invoice line that names its price by id only (unpricedMRR) says
+//     nothing of it: unknownVersion, below zero;
+//   - a subscription event says an item is licensed (licensedItems), so
+//     its own MRR is a known 0 (its subscription's MRR counts it):
+//     licensedVersion, above every unknown and below every observation of
+//     the price itself;
+//   - what an invoice line with its price (MeteredMRR, pricedMRR), a
+//     subscription event at its time (licensedItems, meteredSince) or the
+//     subscription's end says: a time in seconds times 16 and a rank
+//     (subscriptionVersion, meteredVersion), zero or more, terminal added
+//     for an end.
+const licensedVersion = -terminal
+
+// unknownVersion is the version of an invoice line's MRR unknown: the
+// observation's own (meteredVersion) moved below licensedVersion, so that
+// a licensed item's known 0 supersedes it and any priced observation of
+// the same line, or a later one, supersedes both. A time in seconds times
+// 16 stays below terminal until the year 4000, so the order among
+// unknowns is their observations'.
+func unknownVersion(inv *stripe.Invoice) int64 { return meteredVersion(inv) - 2*terminal }
 
 // licensedItems says of each licensed item of sub that its own MRR,
 // "<subscription>/<item>", is a known 0: a licensed item's MRR is its
@@ -1097,27 +1118,21 @@ const licensedVersion = terminal << 1
 // until the stripe-collector's enrichment reads the price, which it
 // cannot without the tenant's API key. A subscription object carries its
 // items' whole prices on every API version, so it knows which are
-// licensed.
+// licensed. Two facts of each item:
+//   - a claim dated at the item's creation (else the subscription's), so it
+//     precedes every invoice of the item, with licensedVersion: it
+//     supersedes the unknowns of the item's lines, whenever they come, and
+//     nothing else. Its event id is the entity's and "licensed" only: every
+//     subscription event gives the same fact, which the aggregator's
+//     exactly-once keeps once;
+//   - a known 0 as of the event (at, with the event's version), which ends
+//     what an earlier metered price of the item gave (an item's price can
+//     be replaced: Stripe's "Change the price of existing subscriptions";
+//     "Manage your usage-based billing setup", "Update prices mid-cycle").
 //
-// The fact is dated at the item's creation (else the subscription's), so
-// it precedes every invoice of the item, with licensedVersion, so no
-// invoice's fact of the item supersedes it: an item once seen licensed is
-// taken for licensed for good. What Stripe's docs say of that: a price's
-// usage type is fixed (API reference, "Update a price": the parameters
-// are active, currency_options, lookup_key, metadata, nickname,
-// tax_behavior and transfer_lookup_key only; recurring.usage_type is set
-// by "Create a price"); but an item's price can be replaced ("Change the
-// price of existing subscriptions": "replace the underlying price of that
-// subscription item"; "Manage your usage-based billing setup", "Update
-// prices mid-cycle": "You can update a subscription item's price during a
-// billing period"), and neither page says the new price must keep the
-// usage type. An item moved from a licensed price to a metered one would
-// keep this 0 over the metered MRR its invoices (and the enrichment)
-// give; no such history is handled here. Its event id is the entity's
-// and "licensed" only: every subscription event gives the same fact,
-// which the aggregator's exactly-once keeps once. An item without price
-// or plan says nothing.
-func licensedItems(tenantID string, sub *stripe.Subscription, cur string) []messages.MetricEvent {
+// The reverse move, from a licensed price to a metered one, is
+// meteredSince's. An item without price or plan says nothing.
+func licensedItems(tenantID string, sub *stripe.Subscription, cur string, at time.Time, version int64) []messages.MetricEvent {
 	if sub.Items == nil {
 		return nil
 	}
@@ -1134,12 +1149,92 @@ func licensedItems(tenantID string, sub *stripe.Subscription, cur string) []mess
 			created = sub.StartDate
 		}
 		entity := sub.ID + "/" + it.ID
-		e := state(tenantID, messages.MetricMRR, entity, sub.ID, unix(created), sub.Livemode, 0, licensedVersion, cur)
-		e.EventID = EventID(tenantID, messages.MetricMRR, entity, "licensed")
+		claim := state(tenantID, messages.MetricMRR, entity, sub.ID, unix(created), sub.Livemode, 0, licensedVersion, cur)
+		claim.EventID = EventID(tenantID, messages.MetricMRR, entity, "licensed")
+		claim.Dimensions = customerDimension(sub)
+		now := state(tenantID, messages.MetricMRR, entity, sub.ID, at, sub.Livemode, 0, version, cur)
+		now.Dimensions = customerDimension(sub)
+		out = append(out, claim, now)
+	}
+	return out
+}
+
+// meteredSince says of each item that a customer.subscription.updated
+// event shows moved from a licensed price to a metered one (its
+// previous_attributes name the item with the licensed price) that its
+// own MRR is unknown from then on, at the event's version: above the
+// claim licensedItems made while it was licensed, below the first of its
+// invoices priced afterwards (the enrichment's, with the tenant's API
+// key), whose usage it becomes. Without a key it stays unknown, as a
+// metered item's MRR does: the usage comes from invoice lines that name
+// the price by id only (PriceByIDOnly). An event without the items'
+// previous prices says nothing here.
+func meteredSince(tenantID string, ev stripe.Event, sub *stripe.Subscription, at time.Time) []messages.MetricEvent {
+	if ev.Data == nil || ev.Data.PreviousAttributes == nil || sub.Items == nil {
+		return nil
+	}
+	prev, ok := ev.Data.PreviousAttributes["items"]
+	if !ok {
+		return nil
+	}
+	raw, err := json.Marshal(prev)
+	if err != nil {
+		return nil
+	}
+	var was stripe.SubscriptionItemList
+	if json.Unmarshal(raw, &was) != nil {
+		return nil
+	}
+	licensed := map[string]string{} // item -> its licensed price before
+	for _, it := range was.Data {
+		if it != nil && it.ID != "" && (it.Price != nil || it.Plan != nil) && !metered(it) {
+			licensed[it.ID] = priceID(it)
+		}
+	}
+	version := subscriptionVersion(sub, at)
+	var out []messages.MetricEvent
+	for _, it := range sub.Items.Data {
+		if it == nil || !metered(it) {
+			continue
+		}
+		before, ok := licensed[it.ID]
+		if !ok {
+			continue
+		}
+		entity := sub.ID + "/" + it.ID
+		e := state(tenantID, messages.MetricMRR, entity, sub.ID, at, sub.Livemode, 0, version, subscriptionCurrency(sub))
+		e.EventID = EventID(tenantID, messages.MetricMRR, entity, strconv.FormatInt(version, 10), DimensionMRRUnknown)
 		e.Dimensions = customerDimension(sub)
+		if e.Dimensions == nil {
+			e.Dimensions = map[string]string{}
+		}
+		e.Dimensions[DimensionMRRUnknown] = fmt.Sprintf("%s: subscription item %s moved from licensed price %s to metered price %s, whose usage its invoice lines give, price %s",
+			ErrMRRUnknown, it.ID, before, priceID(it), PriceByIDOnly)
 		out = append(out, e)
 	}
 	return out
+}
+
+// priceID is the id of an item's price, else of its plan.
+func priceID(it *stripe.SubscriptionItem) string {
+	if it.Price != nil && it.Price.ID != "" {
+		return it.Price.ID
+	}
+	if it.Plan != nil {
+		return it.Plan.ID
+	}
+	return ""
+}
+
+// subscriptionVersion is the version of sub's state observed at at: the
+// time in seconds times 16 plus the status's rank, with terminal added for
+// a final state.
+func subscriptionVersion(sub *stripe.Subscription, at time.Time) int64 {
+	version := at.Unix()*16 + statusRank[sub.Status]
+	if sub.Status == stripe.SubscriptionStatusCanceled || sub.Status == stripe.SubscriptionStatusIncompleteExpired {
+		version += terminal
+	}
+	return version
 }
 
 // customerDimension names the subscription's customer: MRR movements are

@@ -130,6 +130,8 @@ type envelope struct {
 	APIVersion string           `json:"api_version"`
 	Data       struct {
 		Object rawObject `json:"object"`
+		// Read for a subscription update only (meteredSince).
+		PreviousAttributes rawObject `json:"previous_attributes"`
 	} `json:"data"`
 }
 
@@ -165,8 +167,14 @@ func DecodeWebhook(body []byte) (Webhook, error) {
 	if env.ID == "" || env.Type == "" || env.Object != "event" || len(env.Data.Object) == 0 || env.Data.Object[0] != '{' {
 		return Webhook{}, ErrNotEvent
 	}
+	data := &stripe.EventData{Raw: json.RawMessage(env.Data.Object)}
+	if env.Type == stripe.EventTypeCustomerSubscriptionUpdated && len(env.Data.PreviousAttributes) > 0 && env.Data.PreviousAttributes[0] == '{' {
+		if err := json.Unmarshal(env.Data.PreviousAttributes, &data.PreviousAttributes); err != nil {
+			return Webhook{}, err
+		}
+	}
 	return Webhook{Event: stripe.Event{ID: env.ID, Object: env.Object, Type: env.Type, Created: env.Created, Livemode: env.Livemode,
-		APIVersion: env.APIVersion, Data: &stripe.EventData{Raw: json.RawMessage(env.Data.Object)}}}, nil
+		APIVersion: env.APIVersion, Data: data}}, nil
 }
 
 // chargeRaw stands in for the object of an already decoded charge, so
