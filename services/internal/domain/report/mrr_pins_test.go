@@ -1,8 +1,13 @@
 package report
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"strings"
 	"testing"
 	"time"
@@ -91,4 +96,86 @@ func mrrNoteFor(t *testing.T, unknown int) string {
 	}
 	tab, _ := d.mrrMovements()
 	return tab.Note
+}
+
+// chartFill is one rectangle of a chart's expected picture, at 2x.
+type chartFill struct {
+	x0, y0, x1, y1 int
+	c              color.RGBA
+}
+
+// picture is the PNG of a chartWidth×chartHeight chart at density made of
+// fills, later ones over earlier ones, as image/png encodes it.
+func picture(t *testing.T, fills []chartFill) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, chartWidth*density, chartHeight*density))
+	for _, f := range fills {
+		draw.Draw(img, image.Rect(f.x0, f.y0, f.x1, f.y1), &image.Uniform{f.c}, image.Point{}, draw.Src)
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestMovementsChartPixels pins the movements chart's geometry. The
+// 1200×320 image (600×160 at 2x) keeps 16 px above and below the bars and
+// 8 px at each side: bars span rows 16 to 304 (288 px) and columns 8 to
+// 1192 (1,184 px).
+func TestMovementsChartPixels(t *testing.T) {
+	newB, exp, contr, churn, react := palette[0], palette[2], palette[1], palette[3], palette[4]
+	for _, tc := range []struct {
+		name string
+		mv   []readmodel.Movements
+		want []chartFill
+	}{
+		{
+			// The largest month up is August's $64.00 + $32.00 + $19.20 =
+			// $115.20, down August's $25.60 + $43.52 = $69.12: 288 px for
+			// 18,432 cents, 1 px per 64 cents; the axis sits 11,520/64 = 180
+			// px under the top, at row 196. Three slots of 1,184/3 px each
+			// lose 30 % (118 px) as a gap, 59 px each side: bars at columns
+			// 67–343, 461–738 (8+394+59, 8+789−59) and 856–1133.
+			name: "three months",
+			mv: []readmodel.Movements{
+				{New: 6400, Expansion: 3200, Reactivation: 1920, Contraction: 2560, Churn: 4352},
+				{New: 3200, Reactivation: 640, Contraction: 1280},
+				{New: 1280, Expansion: 1280, Churn: 640},
+			},
+			want: []chartFill{
+				// August: new 100 px, expansion 50, reactivation 30 up from
+				// the axis; contraction 40 and churn 68 down to the bottom.
+				{67, 96, 343, 196, newB}, {67, 46, 343, 96, exp}, {67, 16, 343, 46, react},
+				{67, 196, 343, 236, contr}, {67, 236, 343, 304, churn},
+				// September: new 50, reactivation 10; contraction 20.
+				{461, 146, 738, 196, newB}, {461, 136, 738, 146, react}, {461, 196, 738, 216, contr},
+				// October: new 20, expansion 20; churn 10.
+				{856, 176, 1133, 196, newB}, {856, 156, 1133, 176, exp}, {856, 196, 1133, 206, churn},
+				// The axis, 2 px from the axis row down, over the bars.
+				{8, 196, 1192, 198, colAxis},
+			},
+		},
+		{
+			// 2,368 months: slots of half a pixel and no gap, so a month's
+			// bar would start where it ends; each is one pixel wide instead.
+			// Every other month has $46.08 of new business (288 px at 16
+			// cents a pixel, the full height: the axis at row 304), the
+			// others nothing, and every column is still covered.
+			name: "more months than pixels",
+			mv: func() []readmodel.Movements {
+				mv := make([]readmodel.Movements, 2368)
+				for i := 0; i < len(mv); i += 2 {
+					mv[i].New = 4608
+				}
+				return mv
+			}(),
+			want: []chartFill{{8, 16, 1192, 304, newB}, {8, 304, 1192, 306, colAxis}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := movementsChart("cid", "MRR", tc.mv, time.UTC, "USD")
+			samePixels(t, c.PNG, picture(t, tc.want))
+		})
+	}
 }
