@@ -478,13 +478,14 @@ const PriceByIDOnly = "known by id only (usage type and interval unread)"
 
 // unpricedMRR is the MRR of the lines whose price came as an id only: a
 // fact of each line's "<subscription>/<item>" saying its MRR is unknown
-// (DimensionMRRUnknown, value 0), at the invoice's time and below every
-// known observation of the item (unknownVersion), for the invoice's
+// (DimensionMRRUnknown, value 0), at the invoice's time with version (a
+// webhook's: unknownVersion, below every known observation of the item;
+// the enrichment's: meteredVersion), for the invoice's
 // customer, naming the event
 // (DimensionStripeEvent) when there is one. Its event id is its own, so
 // that the known fact of the same observation — 0 too for a licensed
 // item, whose MRR is its subscription's — is not taken for a duplicate.
-func unpricedMRR(tenantID, evID string, inv *stripe.Invoice, lines []unpricedLine) []messages.MetricEvent {
+func unpricedMRR(tenantID, evID string, inv *stripe.Invoice, lines []unpricedLine, version int64) []messages.MetricEvent {
 	var out []messages.MetricEvent
 	for _, u := range lines {
 		l := u.line
@@ -494,7 +495,6 @@ func unpricedMRR(tenantID, evID string, inv *stripe.Invoice, lines []unpricedLin
 		}
 		cur := lineCurrency(inv, l)
 		entity := subID + "/" + l.SubscriptionItem.ID
-		version := unknownVersion(inv)
 		e := state(tenantID, messages.MetricMRR, entity, subID, unix(inv.Created), inv.Livemode, 0, version, cur)
 		e.EventID = EventID(tenantID, messages.MetricMRR, entity, strconv.FormatInt(version, 10), DimensionMRRUnknown)
 		e.Dimensions = map[string]string{DimensionMRRUnknown: fmt.Sprintf("%s: invoice line %s: price %s %s", ErrMRRUnknown, l.ID, u.price, PriceByIDOnly)}
@@ -542,7 +542,17 @@ func pricedMRR(tenantID, evID string, inv *stripe.Invoice, lines []unpricedLine,
 		}
 		facts = append(facts, m...)
 	}
-	return append(facts, unpricedMRR(tenantID, evID, inv, still)...)
+	// What the enrichment could not price (a price Stripe no longer has, a
+	// metered interval MRR does not know) is its own observation of the
+	// line, with the price's: above the webhook's unknown, and above an
+	// earlier invoice's priced usage, which it leaves behind.
+	// A webhook's translation (no prices read: byID nil) is below
+	// everything known (unknownVersion).
+	version := meteredVersion(inv)
+	if byID == nil {
+		version = unknownVersion(inv)
+	}
+	return append(facts, unpricedMRR(tenantID, evID, inv, still, version)...)
 }
 
 // UnexpandedPrices are the ids of the prices an invoice.paid event's

@@ -390,6 +390,13 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 			}
 			if _, unknown := f.Dimensions[stripemap.DimensionMRRUnknown]; unknown {
 				left++
+				// An invoice line the enrichment could not price is its
+				// own observation, above an earlier invoice's priced usage
+				// (stripemap.TranslateWithPrices): it is recorded, so that
+				// usage is not shown as the line's.
+				if missing == "price_not_found" {
+					out = append(out, f)
+				}
 				continue
 			}
 			out = append(out, f)
@@ -405,21 +412,25 @@ func (e *Enricher) tenant(ctx context.Context, t tenants.Tenant) error {
 // unknownMRREvents are the webhook events of [from, until) whose MRR is
 // unknown only because what it needs came as ids (a subscription's
 // discounts, an invoice line's price), and that no known fact of the same
-// observation (entity, version, time) has replaced yet.
+// entity and instant superseding it (as high a version: an invoice line's
+// priced fact sits above its unknown, a subscription's at the same
+// version) has replaced yet.
 func (e *Enricher) unknownMRREvents(ctx context.Context, tenantID string, from, until time.Time) ([]string, error) {
 	mrr, err := e.Facts.Facts(ctx, tenantID, messages.MetricMRR, from, until)
 	if err != nil {
 		return nil, fmt.Errorf("read mrr: %w", err)
 	}
-	type obs struct {
-		entity  string
-		version int64
-		at      time.Time
+	type instant struct {
+		entity string
+		at     time.Time
 	}
-	known := map[obs]bool{}
+	known := map[instant]int64{} // highest known version
 	for _, f := range mrr {
 		if _, unknown := f.Dimensions[stripemap.DimensionMRRUnknown]; !unknown {
-			known[obs{f.Entity, f.Version, f.OccurredAt.UTC()}] = true
+			k := instant{f.Entity, f.OccurredAt.UTC()}
+			if v, ok := known[k]; !ok || f.Version > v {
+				known[k] = f.Version
+			}
 		}
 	}
 	e.mu.Lock()
@@ -428,7 +439,8 @@ func (e *Enricher) unknownMRREvents(ctx context.Context, tenantID string, from, 
 	var out []string
 	for _, f := range mrr {
 		ev := f.Dimensions[stripemap.DimensionStripeEvent]
-		if ev == "" || seen[ev] || e.givenUp[tenantID+"/"+ev] || known[obs{f.Entity, f.Version, f.OccurredAt.UTC()}] {
+		v, replaced := known[instant{f.Entity, f.OccurredAt.UTC()}]
+		if ev == "" || seen[ev] || e.givenUp[tenantID+"/"+ev] || (replaced && v >= f.Version) {
 			continue
 		}
 		seen[ev] = true
