@@ -252,7 +252,8 @@ func subscriptionEvent(tenantID string, ev stripe.Event, sub *stripe.Subscriptio
 	// Since 2025-03-31.basil an invoice line names its price by id
 	// only, so any item's line may have left its "<subscription>/<item>"
 	// MRR unknown (unpricedMRR): the subscription says which items are
-	// licensed (licensedItems: a known 0 for good), and its end ends it
+	// licensed (licensedItems: a known 0 over their lines' unknowns) and
+	// which moved to a metered price (meteredSince), and its end ends it
 	// for every item, not only the metered ones.
 	basil := ev.APIVersion >= "2025-03-31"
 	out, err := subscription(tenantID, sub, at, basil)
